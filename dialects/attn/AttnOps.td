@@ -1,0 +1,170 @@
+//===- AttnOps.td - attn dialect operations ----------------*- tablegen -*-===//
+//
+// attn.attention (level L0 of docs/AttnDialect.md) and its region terminator.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_OPS_TD
+#define ATTN_OPS_TD
+
+include "attn/AttnBase.td"
+include "attn/AttnAttrs.td"
+include "mlir/Interfaces/DestinationStyleOpInterface.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/IR/OpAsmInterface.td"
+
+//===----------------------------------------------------------------------===//
+// AttentionOp
+//===----------------------------------------------------------------------===//
+
+def Attn_AttentionOp : Attn_Op<"attention", [
+    AttrSizedOperandSegments,
+    DestinationStyleOpInterface,
+    DeclareOpInterfaceMethods<MemoryEffectsOpInterface>,
+    DeclareOpInterfaceMethods<OpAsmOpInterface, ["getAsmBlockArgumentNames"]>
+  ]> {
+  let summary = "Scaled dot-product attention, softmax(scale * Q K^T) V";
+  let description = [{
+    Computes, for every batch `b`, query head `h` and query row `i`,
+
+        s[j]   = scale * dot(Q[b, i, h, :], K[b, j, h / G, :])   G = Hq / Hkv
+        s[j]   = softcap * tanh(s[j] / softcap)        if softcap > 0
+        s[j]   = score_mod(s[j], b, h, i, j)           if score_mod is present
+        s[j]   = -inf                                  if mask or mask_mod hides j
+        O[b, i, h, :]   = sum_j softmax(s)[j] * V[b, j, h / G, :]
+        LSE[b, h, i]    = log(sum_j exp(s[j]))
+
+    A row whose keys are all hidden yields O = 0 and LSE = -inf.
+
+    Operands are in the (batch, sequence, head, head_dim) layout of
+    flash_attn: `query` [B, Sq, Hq, D], `key` [B, Sk, Hkv, D], `value`
+    [B, Sk, Hkv, Dv]; Hq must be a multiple of Hkv (grouped-query and
+    multi-query attention read shared K/V heads, never copies). The head
+    dimensions D and Dv are static, multiples of 8 and at most 256; B, S and H
+    may be dynamic. Element types: f16, bf16 or f8E4M3FN (q, k and v alike),
+    plus f32 for the CPU reference path. FP8 inputs take per-(batch, kv-head)
+    f32 descales `descale(%dq, %dk, %dv)` of shape [B, Hkv] and produce f16 or
+    bf16; other inputs produce their own element type.
+
+    The op is in destination-passing style: `outs(%out[, %lse])` names the
+    output [B, Sq, Hq, Dv] and, optionally, the log-sum-exp [B, Hq, Sq] in
+    f32. On tensors the op returns one result per init; on memrefs it writes
+    them and returns nothing.
+
+    Variable-length batches (`cu_seqlens(%cu_q, %cu_k)`) pack sequences along
+    the sequence axis of a batch of one, as flash_attn_varlen_func does:
+    sequence `n` owns query rows [cu_q[n], cu_q[n+1]) and key rows
+    [cu_k[n], cu_k[n+1]); both are i32 vectors of length N + 1, and masks,
+    alignments and the indices given to the modifiers are per sequence.
+
+    Attributes: `scale` (default 1/sqrt(D)), `mask` (`#attn.mask`, default
+    none), `softcap` (0 = off). Optional regions, each ending in `attn.yield`:
+    `score_mod (%score: f32, %b, %h, %q_idx, %kv_idx: index) -> f32` rewrites
+    a score before masking, `mask_mod (%b, %h, %q_idx, %kv_idx: index) -> i1`
+    keeps a key when it yields true (on top of `mask`). Region bodies may read
+    values from above but must not write memory.
+
+    ```mlir
+    // Causal GQA (16 query heads over 4 KV heads) with ALiBi as a score_mod.
+    %o, %lse = attn.attention
+        ins(%q, %k, %v : tensor<2x1024x16x128xbf16>, tensor<2x1024x4x128xbf16>,
+                         tensor<2x1024x4x128xbf16>)
+        outs(%o0, %l0 : tensor<2x1024x16x128xbf16>, tensor<2x16x1024xf32>)
+        mask<causal, bottom_right> scale(0.0883883461 : f32)
+        score_mod {
+        ^bb0(%s: f32, %b: index, %h: index, %qi: index, %kj: index):
+          %slope = tensor.extract %slopes[%h] : tensor<16xf32>
+          %dist = arith.subi %kj, %qi : index
+          %di = arith.index_cast %dist : index to i64
+          %df = arith.sitofp %di : i64 to f32
+          %bias = arith.mulf %slope, %df : f32
+          %r = arith.addf %s, %bias : f32
+          attn.yield %r : f32
+        } -> tensor<2x1024x16x128xbf16>, tensor<2x16x1024xf32>
+    ```
+  }];
+
+  let arguments = (ins
+    AnyType:$query,
+    AnyType:$key,
+    AnyType:$value,
+    Optional<AnyType>:$cu_seqlens_q,
+    Optional<AnyType>:$cu_seqlens_k,
+    Optional<AnyType>:$q_descale,
+    Optional<AnyType>:$k_descale,
+    Optional<AnyType>:$v_descale,
+    AnyType:$out,
+    Optional<AnyType>:$lse,
+    OptionalAttr<Attn_MaskAttr>:$mask,
+    OptionalAttr<F32Attr>:$scale,
+    OptionalAttr<F32Attr>:$softcap
+  );
+  let results = (outs Variadic<AnyRankedTensor>:$results);
+  let regions = (region MaxSizedRegion<1>:$score_mod,
+                        MaxSizedRegion<1>:$mask_mod);
+
+  let assemblyFormat = [{
+    `ins` `(` $query `,` $key `,` $value `:`
+        type($query) `,` type($key) `,` type($value) `)`
+    (`cu_seqlens` `(` $cu_seqlens_q^ `,` $cu_seqlens_k `:`
+        type($cu_seqlens_q) `,` type($cu_seqlens_k) `)`)?
+    (`descale` `(` $q_descale^ `,` $k_descale `,` $v_descale `:`
+        type($q_descale) `,` type($k_descale) `,` type($v_descale) `)`)?
+    `outs` `(` $out (`,` $lse^)? `:` type($out) (`,` type($lse)^)? `)`
+    (`mask` `` $mask^)?
+    (`scale` `(` $scale^ `)`)?
+    (`softcap` `(` $softcap^ `)`)?
+    attr-dict-with-keyword
+    (`score_mod` $score_mod^)?
+    (`mask_mod` $mask_mod^)?
+    (`->` type($results)^)?
+  }];
+
+  let hasVerifier = 1;
+  let hasRegionVerifier = 1;
+
+  let extraClassDeclaration = [{
+    /// DestinationStyleOpInterface: `out` and, when present, `lse`.
+    MutableOperandRange getDpsInitsMutable();
+
+    /// The mask, `#attn.mask<none>` when the attribute is absent.
+    MaskAttr getMaskOrDefault();
+    /// The softmax scale: the `scale` attribute or 1/sqrt(D).
+    double getEffectiveScale();
+    /// The soft-cap, 0 when absent (off).
+    double getEffectiveSoftcap();
+
+    bool isVarlen() { return getCuSeqlensQ() != nullptr; }
+    bool isFp8() { return getQDescale() != nullptr; }
+    bool hasScoreMod() { return !getScoreMod().empty(); }
+    bool hasMaskMod() { return !getMaskMod().empty(); }
+
+    /// Static sizes; ShapedType::kDynamic when dynamic. Valid after verify().
+    int64_t getHeadDim();
+    int64_t getValueHeadDim();
+    int64_t getNumQueryHeads();
+    int64_t getNumKeyValueHeads();
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// YieldOp
+//===----------------------------------------------------------------------===//
+
+def Attn_YieldOp : Attn_Op<"yield", [
+    Pure, Terminator, HasParent<"AttentionOp">
+  ]> {
+  let summary = "Returns the value of a score_mod or mask_mod region";
+  let description = [{
+    Terminates the `score_mod` region with the modified score (f32) and the
+    `mask_mod` region with the keep bit (i1).
+
+    ```mlir
+    attn.yield %score : f32
+    ```
+  }];
+  let arguments = (ins Variadic<AnyType>:$values);
+  let assemblyFormat = "attr-dict ($values^ `:` type($values))?";
+}
+
+#endif // ATTN_OPS_TD
