@@ -30,6 +30,19 @@ static bool dimsCompatible(int64_t a, int64_t b) {
   return ShapedType::isDynamic(a) || ShapedType::isDynamic(b) || a == b;
 }
 
+/// Prints a scalar attribute value for diagnostics, with 'nan'/'inf' spelled
+/// the same on every platform.
+static std::string formatScalar(double value) {
+  if (std::isnan(value))
+    return "nan";
+  if (std::isinf(value))
+    return value > 0 ? "inf" : "-inf";
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << value;
+  return text;
+}
+
 static bool isSupportedInputElementType(Type type) {
   return type.isF16() || type.isBF16() || type.isF32() ||
          isa<Float8E4M3FNType>(type);
@@ -272,14 +285,19 @@ LogicalResult AttentionOp::verify() {
     for (auto [value, name] : {std::pair(getQDescale(), "q_descale"),
                                std::pair(getKDescale(), "k_descale"),
                                std::pair(getVDescale(), "v_descale")}) {
-      FailureOr<ShapedType> d = check.ranked(value, name, 2, "[B, Hkv]");
+      FailureOr<ShapedType> d = check.ranked(
+          value, name, 2, isVarlen() ? "[N, Hkv]" : "[B, Hkv]");
       if (failed(d))
         return failure();
       if (!d->getElementType().isF32())
         return emitOpError() << "'" << name << "' element type must be f32, "
                              << "got " << d->getElementType();
-      if (failed(check.dim(*d, name, 0, "batch size", numSequences,
-                           "the", "number of sequences")) ||
+      if (failed(check.dim(*d, name, 0,
+                           isVarlen() ? "sequence count" : "batch size",
+                           numSequences,
+                           isVarlen() ? "the number of sequences in"
+                                      : "'query'",
+                           isVarlen() ? "'cu_seqlens_q'" : "batch size")) ||
           failed(check.dim(*d, name, 1, "head count", headsKV, "'key'",
                            "head count Hkv")))
         return failure();
@@ -290,14 +308,15 @@ LogicalResult AttentionOp::verify() {
   if (FloatAttr scale = getScaleAttr()) {
     double s = scale.getValueAsDouble();
     if (!std::isfinite(s) || s <= 0.0)
-      return emitOpError() << "'scale' must be finite and > 0, got " << s;
+      return emitOpError() << "'scale' must be finite and > 0, got "
+                           << formatScalar(s);
   }
   if (FloatAttr softcap = getSoftcapAttr()) {
     double c = softcap.getValueAsDouble();
     if (!std::isfinite(c) || c < 0.0)
       return emitOpError() << "'softcap' must be finite and >= 0 (0 = off), "
                               "got "
-                           << c;
+                           << formatScalar(c);
   }
 
   // Results: one per tensor init, none on memrefs.
@@ -308,9 +327,9 @@ LogicalResult AttentionOp::verify() {
                          << getNumResults();
   if (tensors) {
     if (getNumResults() != numInits)
-      return emitOpError() << "expected " << numInits
-                           << " results (one per init in outs(...)), got "
-                           << getNumResults();
+      return emitOpError() << "on tensors the op returns one result per "
+                              "init in outs(...): expected "
+                           << numInits << ", got " << getNumResults();
     for (auto [result, init] : llvm::zip(getResults(), getDpsInits()))
       if (result.getType() != init.getType())
         return emitOpError() << "result #" << result.getResultNumber()
@@ -333,19 +352,25 @@ static LogicalResult verifyModifierRegion(AttentionOp op, Region &region,
   if (region.empty())
     return success();
   Block &block = region.front();
-  if (!llvm::equal(block.getArgumentTypes(), expectedArgs))
-    return op.emitOpError() << "'" << name << "' region must take " << signature
-                            << ", got " << block.getNumArguments()
-                            << " argument(s)";
+  if (!llvm::equal(block.getArgumentTypes(), expectedArgs)) {
+    InFlightDiagnostic diag = op.emitOpError()
+                              << "'" << name << "' region must take "
+                              << signature << ", got (";
+    llvm::interleaveComma(block.getArgumentTypes(), diag);
+    return diag << ")";
+  }
   auto yield = block.empty() ? nullptr : dyn_cast<YieldOp>(block.back());
   if (!yield)
     return op.emitOpError() << "'" << name
                             << "' region must end in 'attn.yield'";
   if (yield.getValues().size() != 1 ||
-      yield.getValues().front().getType() != yieldType)
-    return op.emitOpError() << "'" << name << "' region must yield exactly one "
-                            << yieldType << ", got " << yield.getValues().size()
-                            << " value(s)";
+      yield.getValues().front().getType() != yieldType) {
+    InFlightDiagnostic diag = op.emitOpError()
+                              << "'" << name << "' region must yield exactly "
+                              << "one " << yieldType << ", got (";
+    llvm::interleaveComma(yield.getValues().getTypes(), diag);
+    return diag << ")";
+  }
 
   // Modifiers run once per score inside the kernel: they may compute and
   // read, but a write (or an op whose effects are unknown) has no meaning.
