@@ -25,4 +25,16 @@
 #define GET_OP_CLASSES
 #include "attn/AttnOps.h.inc"
 
+namespace mlir::attn::detail {
+/// Verifies the optional score_mod and mask_mod regions shared by
+/// attn.attention and attn.block_update: their signatures, their attn.yield
+/// and that they do not write memory.
+LogicalResult verifyModifierRegions(Operation *op, Region &scoreMod,
+                                    Region &maskMod);
+/// Names the modifier regions' block arguments (%score, %b, %h, %q_idx,
+/// %kv_idx) in the printed IR.
+void nameModifierRegionArguments(Region &region, bool isScoreMod,
+                                 OpAsmSetValueNameFn setNameFn);
+} // namespace mlir::attn::detail
+
 #endif // ATTN_ATTN_H

@@ -65,18 +65,18 @@ public:
     auto shaped = dyn_cast<ShapedType>(type);
     if (!shaped || !shaped.hasRank() ||
         !(isa<RankedTensorType>(type) || isa<MemRefType>(type))) {
-      op.emitOpError() << "'" << name
+      op->emitOpError() << "'" << name
                        << "' must be a ranked tensor or memref of rank "
                        << rank << " " << layout << ", got " << type;
       return failure();
     }
     if (shaped.getRank() != rank) {
-      op.emitOpError() << "'" << name << "' must have rank " << rank << " "
+      op->emitOpError() << "'" << name << "' must have rank " << rank << " "
                        << layout << ", got rank " << shaped.getRank();
       return failure();
     }
     if (isa<RankedTensorType>(type) != expectTensors) {
-      op.emitOpError() << "'" << name << "' is a "
+      op->emitOpError() << "'" << name << "' is a "
                        << (expectTensors ? "memref" : "tensor")
                        << " but 'query' is a "
                        << (expectTensors ? "tensor" : "memref")
@@ -94,7 +94,7 @@ public:
     int64_t size = shaped.getDimSize(dim);
     if (dimsCompatible(size, expected))
       return success();
-    op.emitOpError() << "'" << name << "' " << dimName << " (dim " << dim
+    op->emitOpError() << "'" << name << "' " << dimName << " (dim " << dim
                      << " = " << size << ") must match " << refName << " "
                      << refDimName << " (" << expected << ")";
     return failure();
@@ -113,10 +113,10 @@ static LogicalResult verifyHeadDim(AttentionOp op, ShapedType type,
                                    StringRef name, StringRef dimName) {
   int64_t size = type.getDimSize(3);
   if (ShapedType::isDynamic(size))
-    return op.emitOpError() << "'" << name << "' head dim " << dimName
+    return op->emitOpError() << "'" << name << "' head dim " << dimName
                             << " (dim 3) must be static";
   if (size < 8 || size > 256 || size % 8 != 0)
-    return op.emitOpError() << "'" << name << "' head dim " << dimName
+    return op->emitOpError() << "'" << name << "' head dim " << dimName
                             << " = " << size
                             << " must be a multiple of 8 in [8, 256]";
   return success();
@@ -345,7 +345,7 @@ LogicalResult AttentionOp::verify() {
 
 /// A modifier region has one block with `expectedArgs` arguments ending in an
 /// attn.yield of one `yieldType` value; its ops must not write memory.
-static LogicalResult verifyModifierRegion(AttentionOp op, Region &region,
+static LogicalResult verifyModifierRegion(Operation *op, Region &region,
                                           StringRef name,
                                           ArrayRef<Type> expectedArgs,
                                           StringRef signature, Type yieldType) {
@@ -353,7 +353,7 @@ static LogicalResult verifyModifierRegion(AttentionOp op, Region &region,
     return success();
   Block &block = region.front();
   if (!llvm::equal(block.getArgumentTypes(), expectedArgs)) {
-    InFlightDiagnostic diag = op.emitOpError()
+    InFlightDiagnostic diag = op->emitOpError()
                               << "'" << name << "' region must take "
                               << signature << ", got (";
     llvm::interleaveComma(block.getArgumentTypes(), diag);
@@ -361,11 +361,11 @@ static LogicalResult verifyModifierRegion(AttentionOp op, Region &region,
   }
   auto yield = block.empty() ? nullptr : dyn_cast<YieldOp>(block.back());
   if (!yield)
-    return op.emitOpError() << "'" << name
+    return op->emitOpError() << "'" << name
                             << "' region must end in 'attn.yield'";
   if (yield.getValues().size() != 1 ||
       yield.getValues().front().getType() != yieldType) {
-    InFlightDiagnostic diag = op.emitOpError()
+    InFlightDiagnostic diag = op->emitOpError()
                               << "'" << name << "' region must yield exactly "
                               << "one " << yieldType << ", got (";
     llvm::interleaveComma(yield.getValues().getTypes(), diag);
@@ -379,7 +379,7 @@ static LogicalResult verifyModifierRegion(AttentionOp op, Region &region,
       return WalkResult::advance();
     auto effects = dyn_cast<MemoryEffectOpInterface>(nested);
     if (!effects) {
-      op.emitOpError() << "'" << name << "' region may not contain '"
+      op->emitOpError() << "'" << name << "' region may not contain '"
                        << nested->getName()
                        << "': its memory effects are unknown";
       return WalkResult::interrupt();
@@ -387,7 +387,7 @@ static LogicalResult verifyModifierRegion(AttentionOp op, Region &region,
     if (effects.hasEffect<MemoryEffects::Write>() ||
         effects.hasEffect<MemoryEffects::Allocate>() ||
         effects.hasEffect<MemoryEffects::Free>()) {
-      op.emitOpError() << "'" << name << "' region must not write memory, but '"
+      op->emitOpError() << "'" << name << "' region must not write memory, but '"
                        << nested->getName() << "' does";
       return WalkResult::interrupt();
     }
@@ -396,17 +396,38 @@ static LogicalResult verifyModifierRegion(AttentionOp op, Region &region,
   return failure(walk.wasInterrupted());
 }
 
-LogicalResult AttentionOp::verifyRegions() {
-  Builder b(getContext());
+LogicalResult mlir::attn::detail::verifyModifierRegions(Operation *op, Region &scoreMod,
+                                            Region &maskMod) {
+  Builder b(op->getContext());
   Type f32 = b.getF32Type(), index = b.getIndexType(), i1 = b.getI1Type();
   if (failed(verifyModifierRegion(
-          *this, getScoreMod(), "score_mod", {f32, index, index, index, index},
+          op, scoreMod, "score_mod", {f32, index, index, index, index},
           "(score: f32, b: index, h: index, q_idx: index, kv_idx: index)",
           f32)))
     return failure();
   return verifyModifierRegion(
-      *this, getMaskMod(), "mask_mod", {index, index, index, index},
+      op, maskMod, "mask_mod", {index, index, index, index},
       "(b: index, h: index, q_idx: index, kv_idx: index)", i1);
+}
+
+void mlir::attn::detail::nameModifierRegionArguments(Region &region, bool isScoreMod,
+                                         OpAsmSetValueNameFn setNameFn) {
+  if (region.empty())
+    return;
+  Block &block = region.front();
+  static constexpr StringLiteral scoreNames[] = {"score", "b", "h", "q_idx",
+                                                 "kv_idx"};
+  ArrayRef<StringLiteral> names(scoreNames);
+  if (!isScoreMod)
+    names = names.drop_front();
+  if (block.getNumArguments() != names.size())
+    return;
+  for (auto [arg, name] : llvm::zip(block.getArguments(), names))
+    setNameFn(arg, name);
+}
+
+LogicalResult AttentionOp::verifyRegions() {
+  return mlir::attn::detail::verifyModifierRegions(*this, getScoreMod(), getMaskMod());
 }
 
 //===----------------------------------------------------------------------===//
@@ -481,16 +502,6 @@ void AttentionOp::getEffects(
 
 void AttentionOp::getAsmBlockArgumentNames(Region &region,
                                            OpAsmSetValueNameFn setNameFn) {
-  if (region.empty())
-    return;
-  Block &block = region.front();
-  static constexpr StringLiteral scoreNames[] = {"score", "b", "h", "q_idx",
-                                                 "kv_idx"};
-  ArrayRef<StringLiteral> names(scoreNames);
-  if (&region == &getMaskMod())
-    names = names.drop_front();
-  if (block.getNumArguments() != names.size())
-    return;
-  for (auto [arg, name] : llvm::zip(block.getArguments(), names))
-    setNameFn(arg, name);
+  mlir::attn::detail::nameModifierRegionArguments(region, &region == &getScoreMod(),
+                                      setNameFn);
 }

@@ -152,7 +152,7 @@ def Attn_AttentionOp : Attn_Op<"attention", [
 //===----------------------------------------------------------------------===//
 
 def Attn_YieldOp : Attn_Op<"yield", [
-    Pure, Terminator, HasParent<"AttentionOp">
+    Pure, Terminator, ParentOneOf<["AttentionOp", "BlockUpdateOp"]>
   ]> {
   let summary = "Returns the value of a score_mod or mask_mod region";
   let description = [{
@@ -166,5 +166,7 @@ def Attn_YieldOp : Attn_Op<"yield", [
   let arguments = (ins Variadic<AnyType>:$values);
   let assemblyFormat = "attr-dict ($values^ `:` type($values))?";
 }
+
+include "attn/AttnTileOps.td"
 
 #endif // ATTN_OPS_TD

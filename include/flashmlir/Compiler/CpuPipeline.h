@@ -1,0 +1,44 @@
+//===- CpuPipeline.h - memref-level IR to the host's LLVM dialect -*- C++ -*-===//
+//
+// The CPU execution path lowers what flashmlir's transformation passes leave
+// (func.func on memrefs, scf, memref, arith, math, index) to the LLVM dialect
+// for the host, so the MLIR ExecutionEngine can run it. attn-opt exposes the
+// same pipeline as -attn-lower-to-cpu, so every JIT compile can be replayed.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef FLASHMLIR_COMPILER_CPUPIPELINE_H
+#define FLASHMLIR_COMPILER_CPUPIPELINE_H
+
+namespace mlir {
+class OpPassManager;
+} // namespace mlir
+
+namespace flashmlir {
+
+/// Appends to `pm` (anchored on builtin.module) the passes that lower
+/// memref-level IR made of func, scf, memref, arith, math, index and cf ops to
+/// the LLVM dialect only:
+///
+///  1. public function definitions get `llvm.emit_c_interface`, so the JIT
+///     exports `_mlir_ciface_<name>` taking memref descriptors by pointer;
+///  2. `memref.alloca_scope` bodies are inlined between llvm.intr.stacksave and
+///     llvm.intr.stackrestore (scf-to-cf would otherwise leave a multi-block
+///     scope, which the memref verifier rejects);
+///  3. bf16 arithmetic and f16/bf16 math are computed in f32 (there are no
+///     half-precision libm functions and no bf16 arithmetic on most hosts);
+///  4. expand-strided-metadata and lower-affine (subviews), scf-to-cf,
+///     arith-expand (bf16 conversions as integer code, floordivsi, ...);
+///  5. memref, math (LLVM intrinsics, then libm calls for what has none),
+///     arith, index, cf and func to LLVM, then reconcile-unrealized-casts.
+void buildCpuLoweringPipeline(mlir::OpPassManager &pm);
+
+/// Registers buildCpuLoweringPipeline as the textual pipeline
+/// `attn-lower-to-cpu`, and its two flashmlir-specific steps as the passes
+/// `attn-cpu-emit-c-interface` and `attn-cpu-inline-alloca-scopes`.
+/// Idempotent.
+void registerCpuLoweringPipeline();
+
+} // namespace flashmlir
+
+#endif // FLASHMLIR_COMPILER_CPUPIPELINE_H

@@ -1,0 +1,130 @@
+//===- MaskBounds.h - which KV blocks a query tile must visit ---*- C++ -*-===//
+//
+// The masking analytics of --attn-tile, shared by every code generator.
+//
+// A query tile holds the query positions [q0, q0 + rows) of one sequence;
+// keys are [0, kLen). Under the window (left L, right R; -1 = unbounded)
+// shifted by `diag` (0 for top-left alignment, kLen - qLen for bottom-right),
+// query i sees key j iff
+//
+//     (L < 0 or j >= i + diag - L)  and  (R < 0 or j <= i + diag + R).
+//
+// Over the tile's rows:
+//   visible  = union of the rows' ranges:        [visLo, visHi)
+//       visLo = L < 0 ? 0    : max(0, q0 + diag - L)
+//       visHi = R < 0 ? kLen : min(kLen, q0 + rows + diag + R)
+//   interior = intersection of the rows' ranges: [intLo, intHi)
+//       intLo = L < 0 ? 0    : max(0, q0 + rows - 1 + diag - L)
+//       intHi = R < 0 ? kLen : min(kLen, q0 + diag + R + 1)
+//
+// KV blocks of BN keys then fall in three consecutive ranges:
+//   [lo, interiorLo)          boundary: some keys hidden, mask arithmetic
+//   [interiorLo, interiorHi)  interior: every key visible to every row
+//   [interiorHi, hi)          boundary
+//   lo = floor(visLo / BN), hi = visLo < visHi ? ceil(visHi / BN) : lo;
+//   blocks outside [lo, hi) hold no visible key and are never visited.
+//   interiorLo = clamp(ceil(intLo / BN), lo, hi)
+//   interiorHi = clamp(intHi >= kLen ? ceil(kLen / BN) : floor(intHi / BN),
+//                      interiorLo, hi)
+//
+// The formulas are written once, over an arithmetic policy, so the same code
+// builds IR (index arithmetic in the kernel) and computes plain integers (the
+// unit test checks them against a brute-force evaluation of the mask).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef FLASHMLIR_TRANSFORMS_MASKBOUNDS_H
+#define FLASHMLIR_TRANSFORMS_MASKBOUNDS_H
+
+#include "mlir/IR/Builders.h"
+
+#include <cstdint>
+
+namespace flashmlir {
+
+/// The KV-block ranges a query tile visits (see the file header).
+template <typename Num>
+struct KvBlockRange {
+  Num lo, interiorLo, interiorHi, hi;
+};
+
+/// Computes the KV-block ranges of one query tile. `Arith` supplies
+/// constant(int64_t), add, sub, min, max, floorDiv, ceilDiv and
+/// selectGreaterEq(a, b, ifTrue, ifFalse) over values of type `Num`.
+/// `windowLeft`/`windowRight` are the static window bounds (-1 = unbounded).
+template <typename Num, typename Arith>
+KvBlockRange<Num> computeKvBlockRange(Arith &a, int64_t windowLeft,
+                                      int64_t windowRight, Num q0, Num rows,
+                                      Num kLen, Num diag, int64_t blockN) {
+  Num zero = a.constant(0), one = a.constant(1), bn = a.constant(blockN);
+  Num qLast = a.sub(a.add(q0, rows), one);
+
+  // Visible keys of the tile: the union over its rows.
+  Num visLo = zero, visHi = kLen;
+  // Keys visible to every row of the tile: the intersection.
+  Num intLo = zero, intHi = kLen;
+  if (windowLeft >= 0) {
+    Num left = a.constant(windowLeft);
+    visLo = a.max(zero, a.sub(a.add(q0, diag), left));
+    intLo = a.max(zero, a.sub(a.add(qLast, diag), left));
+  }
+  if (windowRight >= 0) {
+    Num rightPlusOne = a.constant(windowRight + 1);
+    visHi = a.min(kLen, a.add(a.add(qLast, diag), rightPlusOne));
+    intHi = a.min(kLen, a.add(a.add(q0, diag), rightPlusOne));
+  }
+
+  KvBlockRange<Num> range;
+  range.lo = a.floorDiv(visLo, bn);
+  // An empty visible range (visLo >= visHi) visits no block.
+  range.hi = a.selectGreaterEq(visLo, visHi, range.lo, a.ceilDiv(visHi, bn));
+  range.interiorLo = a.min(a.max(a.ceilDiv(intLo, bn), range.lo), range.hi);
+  Num interiorHi = a.selectGreaterEq(intHi, kLen, a.ceilDiv(kLen, bn),
+                                     a.floorDiv(intHi, bn));
+  range.interiorHi =
+      a.max(a.min(interiorHi, range.hi), range.interiorLo);
+  return range;
+}
+
+/// Plain int64_t arithmetic (tests, host-side scheduling).
+struct IntegerArith {
+  int64_t constant(int64_t v) { return v; }
+  int64_t add(int64_t x, int64_t y) { return x + y; }
+  int64_t sub(int64_t x, int64_t y) { return x - y; }
+  int64_t min(int64_t x, int64_t y) { return x < y ? x : y; }
+  int64_t max(int64_t x, int64_t y) { return x > y ? x : y; }
+  int64_t floorDiv(int64_t x, int64_t y) {
+    int64_t q = x / y;
+    return (x % y != 0 && ((x < 0) != (y < 0))) ? q - 1 : q;
+  }
+  int64_t ceilDiv(int64_t x, int64_t y) { return -floorDiv(-x, y); }
+  int64_t selectGreaterEq(int64_t x, int64_t y, int64_t t, int64_t f) {
+    return x >= y ? t : f;
+  }
+};
+
+/// Index arithmetic emitted as arith ops (signed semantics).
+class IndexArith {
+public:
+  IndexArith(mlir::OpBuilder &builder, mlir::Location loc)
+      : b(builder), loc(loc) {}
+  mlir::Value constant(int64_t v);
+  mlir::Value add(mlir::Value x, mlir::Value y);
+  mlir::Value sub(mlir::Value x, mlir::Value y);
+  mlir::Value min(mlir::Value x, mlir::Value y);
+  mlir::Value max(mlir::Value x, mlir::Value y);
+  mlir::Value floorDiv(mlir::Value x, mlir::Value y);
+  mlir::Value ceilDiv(mlir::Value x, mlir::Value y);
+  /// x * c for a constant c.
+  mlir::Value mulConstant(mlir::Value x, int64_t c);
+  mlir::Value selectGreaterEq(mlir::Value x, mlir::Value y, mlir::Value t,
+                              mlir::Value f);
+
+private:
+  mlir::OpBuilder &b;
+  mlir::Location loc;
+};
+
+} // namespace flashmlir
+
+#endif // FLASHMLIR_TRANSFORMS_MASKBOUNDS_H

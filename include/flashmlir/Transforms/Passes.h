@@ -1,0 +1,27 @@
+//===- Passes.h - flashmlir transformation passes ---------------*- C++ -*-===//
+
+#ifndef FLASHMLIR_TRANSFORMS_PASSES_H
+#define FLASHMLIR_TRANSFORMS_PASSES_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Pass/Pass.h"
+
+namespace flashmlir {
+
+#define GEN_PASS_DECL
+#include "flashmlir/Transforms/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "flashmlir/Transforms/Passes.h.inc"
+
+/// Registers every flashmlir transformation pass (for attn-opt and the
+/// textual pipelines of the compile API).
+inline void registerAttnPasses() { registerFlashMLIRTransformsPasses(); }
+
+} // namespace flashmlir
+
+#endif // FLASHMLIR_TRANSFORMS_PASSES_H

@@ -1,0 +1,86 @@
+//===- Passes.td - flashmlir transformation passes ---------*- tablegen -*-===//
+
+#ifndef FLASHMLIR_TRANSFORMS_PASSES_TD
+#define FLASHMLIR_TRANSFORMS_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def AttnTilePass : Pass<"attn-tile", "::mlir::func::FuncOp"> {
+  let summary = "Maps attn.attention onto programs over (batch, head, q-block) "
+                "that stream KV blocks, skipping fully masked ones";
+  let description = [{
+    Rewrites each `attn.attention` on memrefs into the tiled level (L1):
+
+    1. Choose BlockM (query rows per program) and BlockN (keys per KV block):
+       the pass options, or the heuristic of docs/Tiling.md keyed on
+       (head dim, dtype, mask, target).
+    2. Emit an `scf.parallel` grid over (sequence, q-head, q-block); under
+       varlen the q-block count bounds the longest sequence and programs past
+       their sequence's end do nothing. Each program body is an
+       `memref.alloca_scope` holding its O(BlockM·D + BlockN·D) tiles.
+    3. Per program: sequence offsets and lengths (from cu_seqlens under
+       varlen), the KV head h / (Hq / Hkv) (GQA reads the shared head, no
+       copy), the diagonal shift (Sk - Sq for bottom-right alignment).
+    4. The KV-block ranges of MaskBounds.h: blocks outside [lo, hi) hold no
+       visible key and are not visited; [interiorLo, interiorHi) is emitted as
+       a loop of unmasked `attn.block_update`s, the two sides as loops of
+       `masked` ones. With a mask_mod every visited block is masked; with no
+       mask a single unmasked loop remains.
+    5. Load the Q tile once (`attn.tile_load`), start the running state
+       (`attn.block_init`), stream K/V tiles in the loops and finish with
+       `attn.block_finalize` into `out` (and `lse`).
+  }];
+  let options = [
+    Option<"blockM", "block-m", "int64_t", /*default=*/"0",
+           "Query rows per program; 0 = heuristic">,
+    Option<"blockN", "block-n", "int64_t", /*default=*/"0",
+           "Keys per KV block; 0 = heuristic">,
+    Option<"target", "target", "std::string", /*default=*/"\"sm_90a\"",
+           "Target whose tile heuristic applies: sm_90a or cpu">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect"];
+}
+
+def AttnOnlineSoftmaxPass : Pass<"attn-online-softmax", "::mlir::func::FuncOp"> {
+  let summary = "Expands the tiled softmax ops into the running (online) form";
+  let description = [{
+    Rewrites `attn.block_init`, `attn.block_update` and `attn.block_finalize`
+    into explicit loops over their tiles (L2). For every row i of a block:
+
+        s_ij  = (q_i · k_j) · scale·log2(e)          one multiply, base 2
+                (natural-log domain first when softcap or score_mod apply)
+        s_ij  = -inf                if the block is masked and j is hidden
+        m_new = max(m_i, max_j s_ij)
+        alpha = exp2(m_i - m_new)                    0 when m_i = -inf
+        p_ij  = exp2(s_ij - m_new)                   0 for hidden keys
+        l_i   = l_i · alpha + Σ_j p_ij
+        acc_i = acc_i · alpha + Σ_j p_ij · v_j
+    and in the epilogue O_i = acc_i / l_i, LSE_i = (m_i + log2 l_i) · ln 2,
+    with O_i = 0 and LSE_i = -inf for a row that saw no key. A row whose keys
+    so far are all hidden keeps m = -inf; the subtraction uses 0 in its place
+    so that no -inf - (-inf) = NaN appears.
+
+    The scores of one block live in a BlockM × BlockN scratch tile allocated
+    once per program, never an Sq × Sk buffer.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect"];
+}
+
+def AttnTilesToLoopsPass : Pass<"attn-tiles-to-loops", "::mlir::func::FuncOp"> {
+  let summary = "Lowers attn.tile_load to loops (the CPU path's data movement)";
+  let description = [{
+    On the GPU a tile load is a TMA copy into shared memory; on the CPU it is
+    a loop nest that converts each element to f32 and zero-fills the rows
+    past the valid count.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect"];
+}
+
+#endif // FLASHMLIR_TRANSFORMS_PASSES_TD

@@ -1,0 +1,32 @@
+//===- TileHeuristics.h - BlockM/BlockN per specialization ------*- C++ -*-===//
+//
+// The documented starting points of docs/Tiling.md; the pass options of
+// --attn-tile override them, and the performance work tunes them.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef FLASHMLIR_TRANSFORMS_TILEHEURISTICS_H
+#define FLASHMLIR_TRANSFORMS_TILEHEURISTICS_H
+
+#include "attn/Attn.h"
+
+#include <optional>
+
+namespace flashmlir {
+
+enum class TileTarget { Hopper, Cpu };
+
+/// Parses a --attn-tile `target` option: "sm_90a" or "cpu".
+std::optional<TileTarget> parseTileTarget(llvm::StringRef name);
+
+struct TileSizes {
+  int64_t blockM; ///< query rows per program
+  int64_t blockN; ///< keys per KV block
+};
+
+/// Tile sizes for one attention specialization on `target`.
+TileSizes chooseTileSizes(mlir::attn::AttentionOp op, TileTarget target);
+
+} // namespace flashmlir
+
+#endif // FLASHMLIR_TRANSFORMS_TILEHEURISTICS_H

@@ -1,0 +1,155 @@
+//===- CpuPipeline.cpp - memref-level IR to the host's LLVM dialect --------===//
+//
+// The pass order matters in three places:
+//  - alloca scopes are inlined before scf-to-cf, which would otherwise turn a
+//    scope's body into several blocks (invalid for memref.alloca_scope), and
+//    after which the scope could not be inlined into an scf body either;
+//  - f16/bf16 math and bf16 arithmetic are widened before arith-expand, so the
+//    bf16 conversions they introduce are expanded to integer code too (LLVM
+//    would call __truncsfbf2, which older libgcc versions lack);
+//  - math-to-llvm runs before math-to-libm: LLVM intrinsics (exp2, log2,
+//    tanh, ...) stay optimizable, and libm only gets what has no intrinsic.
+//
+//===----------------------------------------------------------------------===//
+
+#include "flashmlir/Compiler/CpuPipeline.h"
+
+#include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
+#include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
+#include "mlir/Conversion/ControlFlowToLLVM/ControlFlowToLLVM.h"
+#include "mlir/Conversion/FuncToLLVM/ConvertFuncToLLVMPass.h"
+#include "mlir/Conversion/IndexToLLVM/IndexToLLVM.h"
+#include "mlir/Conversion/MathToLLVM/MathToLLVM.h"
+#include "mlir/Conversion/MathToLibm/MathToLibm.h"
+#include "mlir/Conversion/MemRefToLLVM/MemRefToLLVM.h"
+#include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
+#include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
+#include "mlir/Dialect/Arith/Transforms/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Math/Transforms/Passes.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Pass/Pass.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+
+using namespace mlir;
+
+namespace {
+
+/// Marks every public function definition with `llvm.emit_c_interface`.
+/// Upstream's llvm-request-c-wrappers marks declarations too, which would ask
+/// the JIT for `_mlir_ciface_` symbols of external functions.
+struct EmitCInterfacePass final
+    : PassWrapper<EmitCInterfacePass, OperationPass<ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(EmitCInterfacePass)
+
+  StringRef getArgument() const override { return "attn-cpu-emit-c-interface"; }
+  StringRef getDescription() const override {
+    return "Mark public func.func definitions with llvm.emit_c_interface";
+  }
+
+  void runOnOperation() override {
+    auto attrName = LLVM::LLVMDialect::getEmitCWrapperAttrName();
+    for (auto func : getOperation().getOps<func::FuncOp>())
+      if (func.isPublic() && !func.isDeclaration())
+        func->setAttr(attrName, UnitAttr::get(&getContext()));
+  }
+};
+
+/// Replaces each `memref.alloca_scope` by its body, bracketed by
+/// llvm.intr.stacksave / llvm.intr.stackrestore. The body is a single block,
+/// so it is spliced in place: this is valid inside scf regions, unlike the
+/// block-splitting lowering of finalize-memref-to-llvm, which must run after
+/// scf-to-cf and therefore sees scopes that scf-to-cf has made invalid.
+struct InlineAllocaScopesPass final
+    : PassWrapper<InlineAllocaScopesPass, OperationPass<ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(InlineAllocaScopesPass)
+
+  StringRef getArgument() const override {
+    return "attn-cpu-inline-alloca-scopes";
+  }
+  StringRef getDescription() const override {
+    return "Inline memref.alloca_scope bodies between llvm.intr.stacksave and "
+           "llvm.intr.stackrestore";
+  }
+  void getDependentDialects(DialectRegistry &registry) const override {
+    registry.insert<LLVM::LLVMDialect>();
+  }
+
+  void runOnOperation() override {
+    // Post-order: inner scopes are inlined into their (still valid) parent
+    // scope before the parent itself is inlined.
+    getOperation().walk([](memref::AllocaScopeOp scope) {
+      Region &region = scope.getBodyRegion();
+      if (region.empty()) {
+        scope.erase();
+        return;
+      }
+      Block &body = region.front();
+      auto ret = cast<memref::AllocaScopeReturnOp>(body.getTerminator());
+      OpBuilder builder(scope);
+      Location loc = scope.getLoc();
+      Value stack = LLVM::StackSaveOp::create(
+          builder, loc, LLVM::LLVMPointerType::get(scope.getContext()));
+      scope->getBlock()->getOperations().splice(
+          Block::iterator(scope), body.getOperations(), body.begin(),
+          Block::iterator(ret));
+      LLVM::StackRestoreOp::create(builder, loc, stack);
+      scope.replaceAllUsesWith(ret.getResults());
+      scope.erase();
+    });
+  }
+};
+
+} // namespace
+
+void flashmlir::buildCpuLoweringPipeline(OpPassManager &pm) {
+  // 1-2. C interface for the entry points; alloca scopes in place.
+  pm.addPass(std::make_unique<EmitCInterfacePass>());
+  pm.addPass(std::make_unique<InlineAllocaScopesPass>());
+
+  // 3. Half-precision math and bf16 arithmetic are computed in f32. f16
+  // arithmetic stays: LLVM lowers it exactly (F16C or promotion).
+  arith::ArithEmulateUnsupportedFloatsOptions emulate;
+  emulate.sourceTypeStrs = {"bf16"};
+  emulate.targetTypeStr = "f32";
+  pm.addNestedPass<func::FuncOp>(
+      arith::createArithEmulateUnsupportedFloats(emulate));
+  pm.addNestedPass<func::FuncOp>(math::createMathExtendToSupportedTypes());
+
+  // 4. Structured control flow and views to plain arithmetic and branches.
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createSCFToControlFlowPass());
+  arith::ArithExpandOpsPassOptions expand;
+  expand.includeBf16 = true;
+  pm.addPass(arith::createArithExpandOpsPass(expand));
+
+  // 5. Everything to the LLVM dialect.
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createConvertMathToLibmPass());
+  pm.addPass(createArithToLLVMConversionPass());
+  pm.addPass(createConvertIndexToLLVMPass());
+  pm.addPass(createConvertControlFlowToLLVMPass());
+  pm.addPass(createConvertFuncToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+}
+
+void flashmlir::registerCpuLoweringPipeline() {
+  // The registries abort on a second registration of the same name.
+  static const bool registered = [] {
+    PassRegistration<EmitCInterfacePass>();
+    PassRegistration<InlineAllocaScopesPass>();
+    PassPipelineRegistration<>(
+        "attn-lower-to-cpu",
+        "Lower memref-level flashmlir IR (func, scf, memref, arith, math, "
+        "index, cf) to the LLVM dialect for the host, with C interfaces",
+        buildCpuLoweringPipeline);
+    return true;
+  }();
+  (void)registered;
+}

@@ -1,0 +1,267 @@
+//===- AttnTile.cpp - --attn-tile: programs over (seq, head, q-block) ------===//
+//
+// Algorithm (see Passes.td for the full description):
+//   1. pick BlockM x BlockN (options or TileHeuristics);
+//   2. scf.parallel over (sequence, q-head, q-block), each program in an
+//      alloca scope holding its tiles;
+//   3. per program: sequence offsets/lengths, GQA kv-head, diagonal shift;
+//   4. KV-block ranges from MaskBounds: skipped / boundary / interior;
+//   5. tile_load Q once, block_init, stream K/V through block_update loops,
+//      block_finalize into out and lse.
+//
+//===----------------------------------------------------------------------===//
+
+#include "flashmlir/Transforms/MaskBounds.h"
+#include "flashmlir/Transforms/Passes.h"
+#include "flashmlir/Transforms/TileHeuristics.h"
+
+#include "attn/Attn.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/IRMapping.h"
+
+namespace flashmlir {
+#define GEN_PASS_DEF_ATTNTILEPASS
+#include "flashmlir/Transforms/Passes.h.inc"
+} // namespace flashmlir
+
+using namespace mlir;
+using namespace flashmlir;
+
+namespace {
+
+/// Where one program's query rows and keys live, and what it computes.
+struct ProgramCoords {
+  Value seq, head, kvHead; // sequence (= batch unless varlen), q-head, kv-head
+  Value batch;             // batch index into the operands (0 under varlen)
+  Value qBegin, qLen;      // the sequence's first row in `query`, its length
+  Value kBegin, kLen;      // likewise for `key`/`value`
+  Value q0, rows;          // the tile's first query position, its row count
+  Value diag;              // Sk - Sq under bottom-right alignment, else 0
+};
+
+/// The per-program tiles: O(BlockM·D + BlockN·D), never O(Sq·Sk).
+struct ProgramTiles {
+  Value query, key, value, acc, max, sum;
+};
+
+class AttentionTiler {
+public:
+  AttentionTiler(attn::AttentionOp op, TileSizes tiles)
+      : op(op), tiles(tiles), b(op), loc(op.getLoc()), ia(b, loc) {}
+
+  void run();
+
+private:
+  Value dim(Value shaped, int64_t i) {
+    return b.createOrFold<memref::DimOp>(loc, shaped, i);
+  }
+  Value loadOffset(Value cuSeqlens, Value index);
+  void emitProgram(Value seq, Value head, Value qBlock);
+  void emitProgramBody(ProgramCoords &c);
+  void emitKvLoop(const ProgramCoords &c, const ProgramTiles &t, Value lo,
+                  Value hi, bool masked);
+
+  attn::AttentionOp op;
+  TileSizes tiles;
+  OpBuilder b;
+  Location loc;
+  IndexArith ia;
+  Value groupSize, seqQTotal, seqKTotal;
+};
+
+} // namespace
+
+Value AttentionTiler::loadOffset(Value cuSeqlens, Value index) {
+  Value raw = memref::LoadOp::create(b, loc, cuSeqlens, index);
+  return arith::IndexCastOp::create(b, loc, b.getIndexType(), raw);
+}
+
+void AttentionTiler::run() {
+  // Grid: (sequence, q-head, q-block).
+  Value numSeq = op.isVarlen()
+                     ? ia.sub(dim(op.getCuSeqlensQ(), 0), ia.constant(1))
+                     : dim(op.getQuery(), 0);
+  Value headsQ = dim(op.getQuery(), 2);
+  // GQA: q-head h reads kv-head h / (Hq / Hkv) in place.
+  groupSize = b.createOrFold<arith::DivUIOp>(loc, headsQ,
+                                             dim(op.getKey(), 2));
+  seqQTotal = dim(op.getQuery(), 1);
+  seqKTotal = dim(op.getKey(), 1);
+  // Under varlen, the packed total bounds every sequence's q-block count.
+  Value numQBlocks = ia.ceilDiv(seqQTotal, ia.constant(tiles.blockM));
+
+  Value zero = ia.constant(0), one = ia.constant(1);
+  scf::ParallelOp::create(
+      b, loc, ValueRange{zero, zero, zero},
+      ValueRange{numSeq, headsQ, numQBlocks}, ValueRange{one, one, one},
+      [&](OpBuilder &nested, Location, ValueRange ivs) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(nested.getInsertionBlock(),
+                            nested.getInsertionPoint());
+        emitProgram(ivs[0], ivs[1], ivs[2]);
+        scf::ReduceOp::create(b, loc);
+      });
+  op.erase();
+}
+
+void AttentionTiler::emitProgram(Value seq, Value head, Value qBlock) {
+  // The program's tiles live in an alloca scope: freed when it ends, so a
+  // sequential lowering of the grid does not grow the stack.
+  auto scope = memref::AllocaScopeOp::create(b, loc, TypeRange{});
+  OpBuilder::InsertionGuard guard(b);
+  b.createBlock(&scope.getBodyRegion());
+  auto scopeEnd = memref::AllocaScopeReturnOp::create(b, loc, ValueRange{});
+  b.setInsertionPoint(scopeEnd);
+
+  ProgramCoords c;
+  c.seq = seq;
+  c.head = head;
+  c.q0 = ia.mulConstant(qBlock, tiles.blockM);
+  if (op.isVarlen()) {
+    Value next = ia.add(seq, ia.constant(1));
+    c.batch = ia.constant(0);
+    c.qBegin = loadOffset(op.getCuSeqlensQ(), seq);
+    c.qLen = ia.sub(loadOffset(op.getCuSeqlensQ(), next), c.qBegin);
+    c.kBegin = loadOffset(op.getCuSeqlensK(), seq);
+    c.kLen = ia.sub(loadOffset(op.getCuSeqlensK(), next), c.kBegin);
+    // Programs past the end of a shorter sequence do nothing.
+    Value inSequence = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt,
+                                             c.q0, c.qLen);
+    auto ifOp = scf::IfOp::create(b, loc, inSequence, /*withElse=*/false);
+    b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+  } else {
+    c.batch = seq;
+    c.qBegin = c.kBegin = ia.constant(0);
+    c.qLen = seqQTotal;
+    c.kLen = seqKTotal;
+  }
+  emitProgramBody(c);
+}
+
+void AttentionTiler::emitProgramBody(ProgramCoords &c) {
+  attn::MaskAttr mask = op.getMaskOrDefault();
+  c.rows = ia.min(ia.constant(tiles.blockM), ia.sub(c.qLen, c.q0));
+  c.kvHead = arith::DivUIOp::create(b, loc, c.head, groupSize);
+  c.diag = mask.getAlignment() == attn::MaskAlignment::BottomRight
+               ? ia.sub(c.kLen, c.qLen)
+               : ia.constant(0);
+
+  auto tile = [&](ArrayRef<int64_t> shape) -> Value {
+    return memref::AllocaOp::create(b, loc,
+                                    MemRefType::get(shape, b.getF32Type()));
+  };
+  int64_t headDim = op.getHeadDim(), headDimV = op.getValueHeadDim();
+  ProgramTiles t;
+  t.query = tile({tiles.blockM, headDim});
+  t.key = tile({tiles.blockN, headDim});
+  t.value = tile({tiles.blockN, headDimV});
+  t.acc = tile({tiles.blockM, headDimV});
+  t.max = tile({tiles.blockM});
+  t.sum = tile({tiles.blockM});
+
+  // Q stays resident for the whole program; K/V stream through the loops.
+  attn::TileLoadOp::create(b, loc, op.getQuery(), c.batch,
+                           ia.add(c.qBegin, c.q0), c.head, c.rows, t.query);
+  attn::BlockInitOp::create(b, loc, t.acc, t.max, t.sum);
+
+  Value blockN = ia.constant(tiles.blockN);
+  if (mask.isFullyVisible() && !op.hasMaskMod()) {
+    // No structural mask: every block is interior, the ragged last block
+    // included (its column count bounds the loops; nothing is hidden).
+    emitKvLoop(c, t, ia.constant(0), ia.ceilDiv(c.kLen, blockN),
+               /*masked=*/false);
+  } else {
+    KvBlockRange<Value> range = computeKvBlockRange<Value>(
+        ia, mask.getWindowLeft(), mask.getWindowRight(), c.q0, c.rows, c.kLen,
+        c.diag, tiles.blockN);
+    if (op.hasMaskMod()) {
+      // mask_mod may hide any key: every visited block is a boundary block.
+      emitKvLoop(c, t, range.lo, range.hi, /*masked=*/true);
+    } else {
+      emitKvLoop(c, t, range.lo, range.interiorLo, /*masked=*/true);
+      emitKvLoop(c, t, range.interiorLo, range.interiorHi, /*masked=*/false);
+      emitKvLoop(c, t, range.interiorHi, range.hi, /*masked=*/true);
+    }
+  }
+
+  attn::BlockFinalizeOp::create(b, loc, t.acc, t.max, t.sum, c.rows,
+                                op.getOut(), c.batch, ia.add(c.qBegin, c.q0),
+                                c.head, op.getLse());
+}
+
+void AttentionTiler::emitKvLoop(const ProgramCoords &c, const ProgramTiles &t,
+                                Value lo, Value hi, bool masked) {
+  auto loop = scf::ForOp::create(b, loc, lo, hi, ia.constant(1));
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(loop.getBody()->getTerminator());
+  Value kb = loop.getInductionVar();
+
+  Value k0 = ia.mulConstant(kb, tiles.blockN);
+  Value cols = ia.min(ia.constant(tiles.blockN), ia.sub(c.kLen, k0));
+  Value kRow = ia.add(c.kBegin, k0);
+  attn::TileLoadOp::create(b, loc, op.getKey(), c.batch, kRow, c.kvHead, cols,
+                           t.key);
+  attn::TileLoadOp::create(b, loc, op.getValue(), c.batch, kRow, c.kvHead,
+                           cols, t.value);
+
+  double softcap = op.getEffectiveSoftcap();
+  auto update = attn::BlockUpdateOp::create(
+      b, loc, t.query, t.key, t.value, t.acc, t.max, t.sum, c.rows, cols,
+      c.seq, c.head, c.q0, k0, c.diag, masked ? b.getUnitAttr() : UnitAttr(),
+      op.getMaskOrDefault(),
+      b.getF32FloatAttr(op.getEffectiveScale()),
+      softcap > 0 ? b.getF32FloatAttr(softcap) : FloatAttr());
+  // The modifiers travel with the block: score_mod always, mask_mod only
+  // where masking happens.
+  IRMapping mapping;
+  op.getScoreMod().cloneInto(&update.getScoreMod(), mapping);
+  if (masked)
+    op.getMaskMod().cloneInto(&update.getMaskMod(), mapping);
+}
+
+namespace {
+struct AttnTilePass final : flashmlir::impl::AttnTilePassBase<AttnTilePass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    std::optional<TileTarget> tileTarget = parseTileTarget(target);
+    if (!tileTarget) {
+      getOperation().emitError() << "attn-tile: unknown target '" << target
+                                 << "'; expected sm_90a or cpu";
+      return signalPassFailure();
+    }
+    if (blockM < 0 || blockN < 0) {
+      getOperation().emitError()
+          << "attn-tile: block-m and block-n must be positive (or 0 for the "
+             "heuristic), got block-m="
+          << static_cast<int64_t>(blockM)
+          << " block-n=" << static_cast<int64_t>(blockN);
+      return signalPassFailure();
+    }
+
+    SmallVector<attn::AttentionOp> ops;
+    getOperation().walk([&](attn::AttentionOp op) { ops.push_back(op); });
+    for (attn::AttentionOp op : ops) {
+      if (!op.hasPureBufferSemantics()) {
+        op.emitOpError() << "attn-tile expects operands on memrefs; bufferize "
+                            "tensors first";
+        return signalPassFailure();
+      }
+      if (op.isFp8()) {
+        op.emitOpError() << "attn-tile does not support f8E4M3FN inputs yet "
+                            "(descales are not applied)";
+        return signalPassFailure();
+      }
+      TileSizes tiles = chooseTileSizes(op, *tileTarget);
+      if (blockM > 0)
+        tiles.blockM = blockM;
+      if (blockN > 0)
+        tiles.blockN = blockN;
+      AttentionTiler(op, tiles).run();
+    }
+  }
+};
+} // namespace

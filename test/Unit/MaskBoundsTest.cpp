@@ -1,0 +1,122 @@
+//===- MaskBoundsTest.cpp - KV-block ranges against brute force ------------===//
+//
+// For random sequence lengths, windows, alignments and tile sizes, checks the
+// claims --attn-tile relies on (MaskBounds.h):
+//   1. every key some row of the tile can see lies in a visited block;
+//   2. every visited block holds at least one visible key (fully masked
+//      blocks are never visited);
+//   3. interior blocks hold only keys visible to every row (no mask needed).
+//
+//===----------------------------------------------------------------------===//
+
+#include "flashmlir/Transforms/MaskBounds.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+using namespace flashmlir;
+
+namespace {
+struct Case {
+  int64_t qLen, kLen, left, right, blockM, blockN;
+  bool bottomRight;
+};
+
+bool visible(const Case &c, int64_t i, int64_t j) {
+  int64_t diag = c.bottomRight ? c.kLen - c.qLen : 0;
+  if (c.left >= 0 && j < i + diag - c.left)
+    return false;
+  if (c.right >= 0 && j > i + diag + c.right)
+    return false;
+  return true;
+}
+
+void checkCase(const Case &c) {
+  IntegerArith arith;
+  int64_t diag = c.bottomRight ? c.kLen - c.qLen : 0;
+  int64_t numBlocks = (c.kLen + c.blockN - 1) / c.blockN;
+  for (int64_t q0 = 0; q0 < c.qLen; q0 += c.blockM) {
+    int64_t rows = std::min(c.blockM, c.qLen - q0);
+    KvBlockRange<int64_t> r = computeKvBlockRange<int64_t>(
+        arith, c.left, c.right, q0, rows, c.kLen, diag, c.blockN);
+    SCOPED_TRACE(testing::Message()
+                 << "qLen=" << c.qLen << " kLen=" << c.kLen << " window=["
+                 << c.left << "," << c.right << "] bottomRight="
+                 << c.bottomRight << " BM=" << c.blockM << " BN=" << c.blockN
+                 << " q0=" << q0 << " -> [" << r.lo << "," << r.interiorLo
+                 << "," << r.interiorHi << "," << r.hi << ")");
+    ASSERT_LE(0, r.lo);
+    ASSERT_LE(r.lo, r.interiorLo);
+    ASSERT_LE(r.interiorLo, r.interiorHi);
+    ASSERT_LE(r.interiorHi, r.hi);
+    ASSERT_LE(r.hi, std::max<int64_t>(numBlocks, r.lo));
+    for (int64_t kb = 0; kb < numBlocks; ++kb) {
+      bool any = false, all = true;
+      for (int64_t j = kb * c.blockN; j < std::min(c.kLen, (kb + 1) * c.blockN);
+           ++j)
+        for (int64_t i = q0; i < q0 + rows; ++i) {
+          bool v = visible(c, i, j);
+          any |= v;
+          all &= v;
+        }
+      bool visited = kb >= r.lo && kb < r.hi;
+      bool interior = kb >= r.interiorLo && kb < r.interiorHi;
+      ASSERT_EQ(any, visited) << "block " << kb;
+      if (interior) {
+        ASSERT_TRUE(all) << "interior block " << kb << " has a hidden key";
+      }
+    }
+  }
+}
+
+TEST(MaskBounds, CausalAndWindowsMatchBruteForce) {
+  std::mt19937_64 rng(20261122);
+  auto pick = [&](std::initializer_list<int64_t> values) {
+    std::vector<int64_t> v(values);
+    return v[rng() % v.size()];
+  };
+  for (int n = 0; n < 3000; ++n) {
+    Case c;
+    c.qLen = pick({1, 2, 16, 17, 63, 64, 65, 127, 129, 200, 300});
+    c.kLen = pick({1, 2, 16, 17, 63, 64, 65, 127, 129, 200, 300});
+    c.left = pick({-1, -1, 0, 1, 5, 16, 33, 64, 128, 500});
+    c.right = pick({-1, 0, 0, 1, 7, 16, 64, 500});
+    c.blockM = pick({16, 32, 64, 128});
+    c.blockN = pick({16, 32, 64, 80, 128, 176});
+    c.bottomRight = rng() % 2;
+    checkCase(c);
+    if (HasFatalFailure())
+      return;
+  }
+}
+
+TEST(MaskBounds, NoMaskVisitsEveryBlockAsInterior) {
+  IntegerArith arith;
+  KvBlockRange<int64_t> r =
+      computeKvBlockRange<int64_t>(arith, -1, -1, 64, 64, 1000, 0, 128);
+  EXPECT_EQ(r.lo, 0);
+  EXPECT_EQ(r.interiorLo, 0);
+  EXPECT_EQ(r.interiorHi, 8); // the partial last block needs no mask either
+  EXPECT_EQ(r.hi, 8);
+}
+
+TEST(MaskBounds, CausalDiagonalTile) {
+  // Rows [128, 192) of a 1024x1024 causal mask with 64-key blocks: blocks
+  // 0 and 1 are fully visible, block 2 holds the diagonal, 3.. are skipped.
+  IntegerArith arith;
+  KvBlockRange<int64_t> r =
+      computeKvBlockRange<int64_t>(arith, -1, 0, 128, 64, 1024, 0, 64);
+  EXPECT_EQ(r.lo, 0);
+  EXPECT_EQ(r.interiorLo, 0);
+  EXPECT_EQ(r.interiorHi, 2);
+  EXPECT_EQ(r.hi, 3);
+}
+
+TEST(MaskBounds, EmptyKeysVisitNothing) {
+  IntegerArith arith;
+  KvBlockRange<int64_t> r =
+      computeKvBlockRange<int64_t>(arith, -1, 0, 0, 17, 0, -17, 64);
+  EXPECT_EQ(r.lo, r.hi);
+}
+} // namespace
