@@ -13,8 +13,8 @@ JOBS="${JOBS:-$(nproc)}"
 
 "$ROOT/tools/setup.sh"
 
-printf '\n==> lit: check-attn\n'
-ninja -C "$BUILD_DIR" -j"$JOBS" check-attn
+printf "\n==> lit: check-attn, C++ unit tests: check-attn-cpp\n"
+ninja -C "$BUILD_DIR" -j"$JOBS" check-attn check-attn-cpp
 
 printf '\n==> pytest: test/python\n'
 status=0

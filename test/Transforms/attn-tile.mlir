@@ -1,0 +1,152 @@
+// RUN: attn-opt %s -split-input-file -attn-tile="target=cpu" -canonicalize -cse | FileCheck %s
+// RUN: attn-opt %s -split-input-file -attn-tile="target=cpu block-m=64 block-n=128" -canonicalize | FileCheck %s --check-prefix=OPTS
+// RUN: attn-opt %s -split-input-file -attn-tile | FileCheck %s --check-prefix=HOPPER
+
+// Causal, bottom-right aligned (diag = Sk - Sq = 200), GQA 8 -> 2 heads.
+// A program owns query rows [q0, q0 + rows) with q0 = 32·qb; KV blocks of 64:
+//   visible  [0, min(300, q0 + rows + 200))     -> blocks [0, hi)
+//   interior [0, min(300, q0 + 201))            -> blocks [0, interiorHi)
+// Blocks past hi are never visited; [interiorHi, hi) carries the diagonal.
+// CHECK-LABEL: func.func @causal_bottom_right
+// CHECK-SAME: (%[[Q:[^:]+]]: memref<2x100x8x64xbf16>, %[[K:[^:]+]]: memref<2x300x2x64xbf16>, %[[V:[^:]+]]: memref<2x300x2x64xbf16>, %[[O:[^:]+]]: memref<2x100x8x64xbf16>, %[[L:[^:]+]]: memref<2x8x100xf32>)
+// CHECK: scf.parallel (%[[B:.+]], %[[H:.+]], %[[QB:.+]]) = (%c0, %c0, %c0) to (%c2, %c8, %c4) step (%c1, %c1, %c1)
+// CHECK: %[[Q0:.+]] = arith.muli %[[QB]], %c32
+// CHECK: %[[ROWS:.+]] = arith.minsi %{{.+}}, %c32
+// CHECK: %[[KVH:.+]] = arith.divui %[[H]], %c4
+// CHECK-DAG: %[[QT:.+]] = memref.alloca() : memref<32x64xf32>
+// CHECK-DAG: %[[KT:.+]] = memref.alloca() : memref<64x64xf32>
+// CHECK-DAG: %[[ACC:.+]] = memref.alloca() : memref<32x64xf32>
+// CHECK: attn.tile_load %[[Q]][%[[B]], %[[Q0]], %[[H]]] rows(%[[ROWS]]) into %[[QT]]
+// CHECK: attn.block_init %[[ACC]]
+// CHECK: %[[VISHI:.+]] = arith.minsi %{{.+}}, %c300
+// CHECK: %[[INTHI:.+]] = arith.minsi %{{.+}}, %c300
+// CHECK: %[[HI:.+]] = arith.select %{{.+}}, %c0, %{{.+}}
+// CHECK: scf.for %[[KB0:.+]] = %c0 to %[[ILO:.+]] step %c1
+// CHECK:   attn.block_update {{.*}} diag(%c200) masked attributes
+// CHECK: scf.for %[[KB1:.+]] = %[[ILO]] to %[[IHI:.+]] step %c1
+// CHECK:   %[[K0:.+]] = arith.muli %[[KB1]], %c64
+// CHECK:   %[[COLS:.+]] = arith.minsi %{{.+}}, %c64
+// CHECK:   attn.tile_load %[[K]][%[[B]], %[[K0]], %[[KVH]]] rows(%[[COLS]]) into %[[KT]]
+// CHECK:   attn.tile_load %[[V]][%[[B]], %[[K0]], %[[KVH]]] rows(%[[COLS]])
+// CHECK:   attn.block_update q(%[[QT]]) k(%[[KT]]) {{.*}} rows(%[[ROWS]]) cols(%[[COLS]]) seq(%[[B]]) head(%[[H]]) q_pos(%[[Q0]]) kv_pos(%[[K0]]) diag(%c200) attributes {mask = #attn.mask<causal, bottom_right>, scale = 1.250000e-01 : f32}
+// CHECK: scf.for %{{.+}} = %[[IHI]] to %[[HI]] step %c1
+// CHECK:   attn.block_update {{.*}} masked attributes
+// CHECK: attn.block_finalize state(%[[ACC]], {{.*}}) rows(%[[ROWS]]) into %[[O]][%[[B]], %[[Q0]], %[[H]]] lse(%[[L]])
+
+// The options override the heuristic's tile sizes.
+// OPTS-LABEL: func.func @causal_bottom_right
+// OPTS: memref.alloca() : memref<64x64xf32>
+// OPTS: memref.alloca() : memref<128x64xf32>
+// OPTS: arith.muli %{{.+}}, %c128
+
+// The Hopper heuristic at D = 64: BlockM = 192, BlockN = 128.
+// HOPPER-LABEL: func.func @causal_bottom_right
+// HOPPER: memref.alloca_scope
+// HOPPER: memref.alloca() : memref<192x64xf32>
+// HOPPER: memref.alloca() : memref<128x64xf32>
+func.func @causal_bottom_right(%q: memref<2x100x8x64xbf16>, %k: memref<2x300x2x64xbf16>,
+                               %v: memref<2x300x2x64xbf16>, %o: memref<2x100x8x64xbf16>,
+                               %l: memref<2x8x100xf32>) {
+  attn.attention ins(%q, %k, %v : memref<2x100x8x64xbf16>, memref<2x300x2x64xbf16>, memref<2x300x2x64xbf16>)
+      outs(%o, %l : memref<2x100x8x64xbf16>, memref<2x8x100xf32>) mask<causal, bottom_right>
+  return
+}
+
+// -----
+
+// No mask: one loop over every KV block, none of them masked; the ragged
+// last block (300 = 4·64 + 44) is bounded by its column count.
+// CHECK-LABEL: func.func @no_mask
+// CHECK: attn.block_init
+// CHECK-NEXT: scf.for %[[KB:.+]] = %c0 to %c5 step %c1
+// CHECK: attn.block_update {{.*}} diag(%{{.+}}) attributes {mask = #attn.mask<none>, scale = 1.250000e-01 : f32}
+// CHECK-NOT: scf.for
+// CHECK-NOT: masked
+// CHECK: attn.block_finalize
+func.func @no_mask(%q: memref<1x100x2x64xf32>, %k: memref<1x300x2x64xf32>, %o: memref<1x100x2x64xf32>) {
+  attn.attention ins(%q, %k, %k : memref<1x100x2x64xf32>, memref<1x300x2x64xf32>, memref<1x300x2x64xf32>)
+      outs(%o : memref<1x100x2x64xf32>)
+  return
+}
+
+// -----
+
+// Sliding window [16, 0], top-left: blocks left of the window are skipped
+// too (lo = floor(max(0, q0 - 16) / 64)).
+// CHECK-LABEL: func.func @window_top_left
+// CHECK: %[[VISLO:.+]] = arith.maxsi %{{.+}}, %c0
+// CHECK: %[[LO:.+]] = arith.floordivsi %[[VISLO]], %c64
+// CHECK: scf.for %{{.+}} = %[[LO]] to %[[ILO:.+]] step %c1
+// CHECK:   attn.block_update {{.*}} masked attributes {mask = #attn.mask<window [16, 0], top_left>
+// CHECK: scf.for %{{.+}} = %[[ILO]] to %[[IHI:.+]] step %c1
+// CHECK:   attn.block_update {{.*}} diag(%c0) attributes
+// CHECK: scf.for %{{.+}} = %[[IHI]] to %{{.+}} step %c1
+// CHECK:   attn.block_update {{.*}} masked attributes
+func.func @window_top_left(%q: memref<1x512x1x64xf16>, %o: memref<1x512x1x64xf16>) {
+  attn.attention ins(%q, %q, %q : memref<1x512x1x64xf16>, memref<1x512x1x64xf16>, memref<1x512x1x64xf16>)
+      outs(%o : memref<1x512x1x64xf16>) mask<window [16, 0], top_left>
+  return
+}
+
+// -----
+
+// A mask_mod can hide any key: every visited block is masked and carries
+// the region; score_mod travels with every block.
+// CHECK-LABEL: func.func @modifiers
+// CHECK: scf.for
+// CHECK: attn.block_update {{.*}} masked attributes {mask = #attn.mask<none>, scale = 5.000000e-01 : f32, softcap = 3.000000e+01 : f32} score_mod {
+// CHECK: memref.load %{{.+}}[%h]
+// CHECK: } mask_mod {
+// CHECK: arith.cmpi
+// CHECK-NOT: scf.for
+// CHECK: attn.block_finalize
+func.func @modifiers(%q: memref<1x256x2x64xf16>, %o: memref<1x256x2x64xf16>, %bias: memref<2xf32>) {
+  attn.attention ins(%q, %q, %q : memref<1x256x2x64xf16>, memref<1x256x2x64xf16>, memref<1x256x2x64xf16>)
+      outs(%o : memref<1x256x2x64xf16>) scale(0.5) softcap(30.0)
+      score_mod {
+      ^bb0(%s: f32, %b: index, %h: index, %i: index, %j: index):
+        %x = memref.load %bias[%h] : memref<2xf32>
+        %r = arith.addf %s, %x : f32
+        attn.yield %r : f32
+      } mask_mod {
+      ^bb0(%b: index, %h: index, %i: index, %j: index):
+        %c = arith.cmpi ne, %i, %j : index
+        attn.yield %c : i1
+      }
+  return
+}
+
+// -----
+
+// Varlen: each program reads its sequence's offsets, skips q-blocks past
+// the end of its sequence, and addresses rows at offset + position.
+// CHECK-LABEL: func.func @varlen
+// CHECK-SAME: %[[CQ:[^:]+]]: memref<4xi32>, %[[CK:[^:]+]]: memref<4xi32>
+// CHECK: scf.parallel (%[[S:.+]], %[[H:.+]], %[[QB:.+]]) = (%c0, %c0, %c0) to (%c3, %c4, %c32)
+// CHECK: %[[QBEG:.+]] = arith.index_cast %{{.+}} : i32 to index
+// CHECK: %[[QLEN:.+]] = arith.subi
+// CHECK: scf.if %{{.+}} {
+// CHECK: %[[ROW:.+]] = arith.addi %[[QBEG]], %{{.+}}
+// CHECK: attn.tile_load %{{.+}}[%c0, %[[ROW]], %[[H]]]
+// CHECK: attn.block_update {{.*}} seq(%[[S]])
+// CHECK: attn.block_finalize {{.*}} into %{{.+}}[%c0, %[[ROW]], %[[H]]]
+func.func @varlen(%q: memref<1x1000x4x64xbf16>, %k: memref<1x1500x4x64xbf16>,
+                  %cq: memref<4xi32>, %ck: memref<4xi32>, %o: memref<1x1000x4x64xbf16>) {
+  attn.attention ins(%q, %k, %k : memref<1x1000x4x64xbf16>, memref<1x1500x4x64xbf16>, memref<1x1500x4x64xbf16>)
+      cu_seqlens(%cq, %ck : memref<4xi32>, memref<4xi32>)
+      outs(%o : memref<1x1000x4x64xbf16>) mask<causal, bottom_right>
+  return
+}
+
+// -----
+
+// Dynamic sizes: the grid and the bounds come from memref.dim.
+// CHECK-LABEL: func.func @dynamic
+// CHECK: memref.dim %{{.+}}, %c0
+// CHECK: scf.parallel
+// CHECK: attn.block_update
+func.func @dynamic(%q: memref<?x?x?x128xf16>, %k: memref<?x?x?x128xf16>, %o: memref<?x?x?x128xf16>) {
+  attn.attention ins(%q, %k, %k : memref<?x?x?x128xf16>, memref<?x?x?x128xf16>, memref<?x?x?x128xf16>)
+      outs(%o : memref<?x?x?x128xf16>) mask<causal, top_left>
+  return
+}
