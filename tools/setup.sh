@@ -22,7 +22,7 @@ step() { printf '\n==> %s\n' "$*"; }
 
 # 1. Debian packages.
 DEB_PACKAGES=(llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools
-              cmake ninja-build g++ python3-venv libgtest-dev)
+              cmake ninja-build g++ python3-venv python3-dev libgtest-dev)
 missing=()
 for pkg in "${DEB_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" ||

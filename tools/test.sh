@@ -18,7 +18,7 @@ ninja -C "$BUILD_DIR" -j"$JOBS" check-attn check-attn-cpp
 
 printf '\n==> pytest: test/python\n'
 status=0
-ATTN_OPT="$BUILD_DIR/bin/attn-opt" \
+ATTN_OPT="$BUILD_DIR/bin/attn-opt" PYTHONPATH="$BUILD_DIR/python${PYTHONPATH:+:$PYTHONPATH}" \
   "$BUILD_DIR/venv/bin/python" -m pytest -rs "$ROOT/test/python" || status=$?
 # pytest exits 5 when it collected no test at all (an empty test/python):
 # say so loudly but do not fail, since the lit suites above did run.

@@ -1,4 +1,4 @@
-//===- CpuKernel.cpp - compile and run memref-level IR on the host ---------===//
+//===- CpuKernel.cpp - compile and run memref-level IR on the host --------===//
 //
 // compile():
 //  1. parse and verify the source in a fresh MLIRContext, every diagnostic
@@ -6,7 +6,8 @@
 //  2. check the entry: a public func.func definition, memref arguments of a
 //     supported element type, no results; record its signature;
 //  3. run the front-end passes, then buildCpuLoweringPipeline, and check that
-//     only LLVM dialect ops are left;
+//     only LLVM dialect ops are left and that every external function they
+//     call exists in this process;
 //  4. translate to LLVM IR, optimize it and JIT it for the host CPU, then look
 //     the packed C-interface wrapper up once, so that unresolved symbols are
 //     compile errors and run() is a plain call.
@@ -48,6 +49,7 @@
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallPtrSet.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/IR/Module.h"
 #include "llvm/Support/DynamicLibrary.h"
@@ -190,8 +192,8 @@ flashmlir::parseFrontEndPipeline(llvm::StringRef pipeline) {
   OpPassManager probe("builtin.module");
   if (failed(parsePassPipeline(body, probe, os)))
     return makeError(CpuErrorKind::InvalidOption,
-                     "invalid front-end pipeline '" + pipeline + "': " +
-                         llvm::StringRef(errors).trim());
+                     "invalid front-end pipeline '" + pipeline +
+                         "': " + llvm::StringRef(errors).trim());
   std::string text = body.str();
   return std::function<void(OpPassManager &)>([text](OpPassManager &pm) {
     // Parsed once above; the registry cannot shrink in between.
@@ -222,11 +224,11 @@ static void initializeHostJit() {
 
 static DialectRegistry makeRegistry() {
   DialectRegistry registry;
-  registry.insert<attn::AttnDialect, arith::ArithDialect,
-                  cf::ControlFlowDialect, func::FuncDialect,
-                  index::IndexDialect, LLVM::LLVMDialect, math::MathDialect,
-                  memref::MemRefDialect, scf::SCFDialect,
-                  tensor::TensorDialect, vector::VectorDialect>();
+  registry
+      .insert<attn::AttnDialect, arith::ArithDialect, cf::ControlFlowDialect,
+              func::FuncDialect, index::IndexDialect, LLVM::LLVMDialect,
+              math::MathDialect, memref::MemRefDialect, scf::SCFDialect,
+              tensor::TensorDialect, vector::VectorDialect>();
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
   return registry;
@@ -262,8 +264,8 @@ static bool mayWriteThrough(Value arg) {
       SmallVector<MemoryEffects::EffectInstance> list;
       effects.getEffects(list);
       for (const MemoryEffects::EffectInstance &effect : list) {
-        bool writes = isa<MemoryEffects::Write, MemoryEffects::Free>(
-            effect.getEffect());
+        bool writes =
+            isa<MemoryEffects::Write, MemoryEffects::Free>(effect.getEffect());
         // An effect not attached to a value may be on this buffer too.
         if (writes && (!effect.getValue() || effect.getValue() == value))
           return true;
@@ -377,12 +379,11 @@ CpuKernel::compile(llvm::StringRef mlirSource, llvm::StringRef entry,
     std::string known;
     llvm::raw_string_ostream os(known);
     llvm::interleaveComma(
-        llvm::make_filter_range(module->getOps<func::FuncOp>(),
-                                [](func::FuncOp f) {
-                                  return f.isPublic() && !f.isDeclaration();
-                                }),
+        llvm::make_filter_range(
+            module->getOps<func::FuncOp>(),
+            [](func::FuncOp f) { return f.isPublic() && !f.isDeclaration(); }),
         os, [&](func::FuncOp f) { os << "'" << f.getSymName() << "'"; });
-    std::string why = !func                 ? "no func.func is named"
+    std::string why = !func                  ? "no func.func is named"
                       : func.isDeclaration() ? "only a declaration is named"
                                              : "a private function is named";
     return makeError(CpuErrorKind::InvalidOption,
@@ -424,7 +425,8 @@ CpuKernel::compile(llvm::StringRef mlirSource, llvm::StringRef entry,
   llvm::raw_string_ostream leftoverOS(leftovers);
   unsigned numLeft = 0;
   module->walk([&](Operation *op) {
-    if (op == module->getOperation() || isa<LLVM::LLVMDialect>(op->getDialect()))
+    if (op == module->getOperation() ||
+        isa<LLVM::LLVMDialect>(op->getDialect()))
       return;
     if (numLeft++ < 5)
       leftoverOS << "\n  '" << op->getName() << "' at " << op->getLoc();
@@ -435,6 +437,22 @@ CpuKernel::compile(llvm::StringRef mlirSource, llvm::StringRef entry,
                     " non-LLVM op(s), which no pass of the pipeline "
                     "converts:" +
                     leftovers);
+
+  // The JIT resolves external functions (libm, malloc, the C runner
+  // utilities) in this process; name the missing ones here, since ORC only
+  // reports them to stderr.
+  SmallVector<std::string> unresolved;
+  for (auto func : module->getOps<LLVM::LLVMFuncOp>())
+    if (func.isExternal() &&
+        !llvm::sys::DynamicLibrary::SearchForAddressOfSymbol(
+            func.getSymName().str()))
+      unresolved.push_back(("'" + func.getSymName() + "'").str());
+  if (!unresolved.empty())
+    return fail(CpuErrorKind::Compile,
+                "the kernel calls external function(s) " +
+                    llvm::join(unresolved, ", ") +
+                    ", which are not defined in the module nor found in "
+                    "this process");
 
   // 4. LLVM IR, optimized and JIT-compiled for this host.
   auto tmBuilder = llvm::orc::JITTargetMachineBuilder::detectHost();
@@ -473,9 +491,8 @@ CpuKernel::compile(llvm::StringRef mlirSource, llvm::StringRef entry,
   engineOptions.enablePerfNotificationListener = false;
   auto engine = ExecutionEngine::create(*module, engineOptions, std::move(*tm));
   if (!engine)
-    return fail(CpuErrorKind::Compile,
-                "JIT compilation failed: " +
-                    llvm::toString(engine.takeError()));
+    return fail(CpuErrorKind::Compile, "JIT compilation failed: " +
+                                           llvm::toString(engine.takeError()));
   if (!transformError.empty())
     return fail(CpuErrorKind::Compile,
                 "LLVM optimization failed: " + transformError);
@@ -486,9 +503,8 @@ CpuKernel::compile(llvm::StringRef mlirSource, llvm::StringRef entry,
   kernel->engine->initialize();
   auto packed = kernel->engine->lookupPacked("_mlir_ciface_" + entry.str());
   if (!packed)
-    return fail(CpuErrorKind::Compile,
-                "cannot link entry '" + entry +
-                    "': " + llvm::toString(packed.takeError()));
+    return fail(CpuErrorKind::Compile, "cannot link entry '" + entry + "': " +
+                                           llvm::toString(packed.takeError()));
   kernel->packedEntry = *packed;
   return kernel;
 }
@@ -502,7 +518,8 @@ llvm::StringRef CpuKernel::stageIR(CpuStage stage) const {
 }
 
 // Descriptors are built as arrays of 64-bit words.
-static_assert(sizeof(void *) == sizeof(int64_t), "CpuKernel needs a 64-bit host");
+static_assert(sizeof(void *) == sizeof(int64_t),
+              "CpuKernel needs a 64-bit host");
 
 llvm::Error CpuKernel::run(llvm::ArrayRef<MemRefArg> args) const {
   if (args.size() != params.size()) {
@@ -526,8 +543,8 @@ llvm::Error CpuKernel::run(llvm::ArrayRef<MemRefArg> args) const {
     };
     if (arg.kind != param.kind)
       return bad(CpuErrorKind::ArgumentType,
-                 "expected " + elementKindName(param.kind) +
-                     " elements, got " + elementKindName(arg.kind));
+                 "expected " + elementKindName(param.kind) + " elements, got " +
+                     elementKindName(arg.kind));
     size_t rank = param.sizes.size();
     if (arg.sizes.size() != rank || arg.strides.size() != rank)
       return bad(CpuErrorKind::ArgumentValue,

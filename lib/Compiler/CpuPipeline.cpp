@@ -1,18 +1,21 @@
-//===- CpuPipeline.cpp - memref-level IR to the host's LLVM dialect --------===//
+//===- CpuPipeline.cpp - memref-level IR to host LLVM dialect -------------===//
 //
 // The pass order matters in three places:
 //  - alloca scopes are inlined before scf-to-cf, which would otherwise turn a
 //    scope's body into several blocks (invalid for memref.alloca_scope), and
 //    after which the scope could not be inlined into an scf body either;
 //  - f16/bf16 math and bf16 arithmetic are widened before arith-expand, so the
-//    bf16 conversions they introduce are expanded to integer code too (LLVM
-//    would call __truncsfbf2, which older libgcc versions lack);
+//    bf16 conversions they introduce are expanded to integer code too: the
+//    results then do not depend on how the host's LLVM backend legalizes bf16
+//    (on some targets and versions, a call to __truncsfbf2, which libgcc
+//    before GCC 13 lacks);
 //  - math-to-llvm runs before math-to-libm: LLVM intrinsics (exp2, log2,
 //    tanh, ...) stay optimizable, and libm only gets what has no intrinsic.
 //
 //===----------------------------------------------------------------------===//
 
 #include "flashmlir/Compiler/CpuPipeline.h"
+#include "flashmlir/Transforms/Passes.h"
 
 #include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
 #include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
@@ -139,6 +142,19 @@ void flashmlir::buildCpuLoweringPipeline(OpPassManager &pm) {
   pm.addPass(createReconcileUnrealizedCastsPass());
 }
 
+void flashmlir::buildAttnToCpuPipeline(OpPassManager &pm,
+                                       const AttnToCpuOptions &options) {
+  OpPassManager &funcPm = pm.nest<func::FuncOp>();
+  AttnTilePassOptions tile;
+  tile.target = "cpu";
+  tile.blockM = options.blockM;
+  tile.blockN = options.blockN;
+  funcPm.addPass(createAttnTilePass(tile));
+  funcPm.addPass(createAttnOnlineSoftmaxPass());
+  funcPm.addPass(createAttnTilesToLoopsPass());
+  buildCpuLoweringPipeline(pm);
+}
+
 void flashmlir::registerCpuLoweringPipeline() {
   // The registries abort on a second registration of the same name.
   static const bool registered = [] {
@@ -149,6 +165,11 @@ void flashmlir::registerCpuLoweringPipeline() {
         "Lower memref-level flashmlir IR (func, scf, memref, arith, math, "
         "index, cf) to the LLVM dialect for the host, with C interfaces",
         buildCpuLoweringPipeline);
+    PassPipelineRegistration<AttnToCpuOptions>(
+        "attn-to-cpu",
+        "The whole CPU path: tile, online softmax and tile loops, then "
+        "attn-lower-to-cpu",
+        buildAttnToCpuPipeline);
     return true;
   }();
   (void)registered;

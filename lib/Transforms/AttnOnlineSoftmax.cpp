@@ -146,8 +146,8 @@ static Value emitVisibility(Emitter &e, attn::BlockUpdateOp op, Value qi,
   return keep;
 }
 
-static void expandBlockUpdate(attn::BlockUpdateOp op,
-                              ScratchTiles &scratch) {
+static void expandBlockUpdate(attn::BlockUpdateOp op, ScratchTiles &scratch,
+                              bool testDropAlpha) {
   OpBuilder b(op);
   Emitter e{b, op.getLoc()};
   Value scores = getOrCreateScoreTile(b, op, scratch);
@@ -212,6 +212,8 @@ static void expandBlockUpdate(attn::BlockUpdateOp op,
     Value mSafe = arith::SelectOp::create(b, e.loc, allHidden, e.f32(0), mNew);
     // alpha = exp2(m_old - m_safe)        (0 when m_old = -inf)
     Value alpha = math::Exp2Op::create(b, e.loc, e.sub(mOld, mSafe));
+    if (testDropAlpha)
+      alpha = e.f32(1);
 
     // Pass 2: probabilities in place of the scores, and their row sum.
     //   p_ij = exp2(s_ij - m_safe)        (0 for hidden keys)
@@ -283,6 +285,7 @@ static void expandBlockFinalize(attn::BlockFinalizeOp op) {
 namespace {
 struct AttnOnlineSoftmaxPass final
     : flashmlir::impl::AttnOnlineSoftmaxPassBase<AttnOnlineSoftmaxPass> {
+  using Base::Base;
   void runOnOperation() override {
     SmallVector<Operation *> ops;
     getOperation().walk([&](Operation *op) {
@@ -295,7 +298,7 @@ struct AttnOnlineSoftmaxPass final
       if (auto init = dyn_cast<attn::BlockInitOp>(op))
         expandBlockInit(init);
       else if (auto update = dyn_cast<attn::BlockUpdateOp>(op))
-        expandBlockUpdate(update, scratch);
+        expandBlockUpdate(update, scratch, testDropAlpha);
       else
         expandBlockFinalize(cast<attn::BlockFinalizeOp>(op));
     }

@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "attn/Attn.h"
+#include "flashmlir/Compiler/CpuPipeline.h"
 #include "flashmlir/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -30,6 +31,7 @@
 int main(int argc, char **argv) {
   mlir::registerTransformsPasses();
   flashmlir::registerAttnPasses();
+  flashmlir::registerCpuLoweringPipeline();
 
   mlir::DialectRegistry registry;
   registry.insert<mlir::attn::AttnDialect, mlir::arith::ArithDialect,

@@ -1,4 +1,4 @@
-//===- CpuKernel.h - compile and run memref-level IR on the host -*- C++ -*-===//
+//===- CpuKernel.h - compile and run memref IR on the host ------*- C++ -*-===//
 //
 // A narrow API over the MLIR ExecutionEngine: compile a module's entry
 // function (front-end passes, then the CPU lowering), and call it on strided
@@ -47,8 +47,6 @@ enum class CpuErrorKind {
   ArgumentType,
   /// A run argument has a wrong rank, size, stride or pointer.
   ArgumentValue,
-  /// stageIR was asked for a stage that was not recorded.
-  NoSuchStage,
 };
 
 /// The llvm::Error payload of every failure of this API: a kind and a message

@@ -1,4 +1,4 @@
-//===- CpuPipeline.h - memref-level IR to the host's LLVM dialect -*- C++ -*-===//
+//===- CpuPipeline.h - memref-level IR to host LLVM dialect -----*- C++ -*-===//
 //
 // The CPU execution path lowers what flashmlir's transformation passes leave
 // (func.func on memrefs, scf, memref, arith, math, index) to the LLVM dialect
@@ -9,6 +9,8 @@
 
 #ifndef FLASHMLIR_COMPILER_CPUPIPELINE_H
 #define FLASHMLIR_COMPILER_CPUPIPELINE_H
+
+#include "mlir/Pass/PassOptions.h"
 
 namespace mlir {
 class OpPassManager;
@@ -33,9 +35,27 @@ namespace flashmlir {
 ///     arith, index, cf and func to LLVM, then reconcile-unrealized-casts.
 void buildCpuLoweringPipeline(mlir::OpPassManager &pm);
 
+/// Options of the whole CPU pipeline (`attn-to-cpu`).
+struct AttnToCpuOptions : mlir::PassPipelineOptions<AttnToCpuOptions> {
+  Option<int64_t> blockM{*this, "block-m",
+                         llvm::cl::desc("Query rows per program; 0 = heuristic"),
+                         llvm::cl::init(0)};
+  Option<int64_t> blockN{*this, "block-n",
+                         llvm::cl::desc("Keys per KV block; 0 = heuristic"),
+                         llvm::cl::init(0)};
+};
+
+/// The whole CPU path from attn.attention on memrefs: attn-tile{target=cpu},
+/// attn-online-softmax, attn-tiles-to-loops (on every func.func), then
+/// buildCpuLoweringPipeline. No canonicalization runs before the lowering
+/// inlines the programs' alloca scopes (it would dissolve them).
+void buildAttnToCpuPipeline(mlir::OpPassManager &pm,
+                            const AttnToCpuOptions &options);
+
 /// Registers buildCpuLoweringPipeline as the textual pipeline
 /// `attn-lower-to-cpu`, and its two flashmlir-specific steps as the passes
-/// `attn-cpu-emit-c-interface` and `attn-cpu-inline-alloca-scopes`.
+/// `attn-cpu-emit-c-interface` and `attn-cpu-inline-alloca-scopes`, and
+/// buildAttnToCpuPipeline as `attn-to-cpu`.
 /// Idempotent.
 void registerCpuLoweringPipeline();
 

@@ -65,6 +65,11 @@ def AttnOnlineSoftmaxPass : Pass<"attn-online-softmax", "::mlir::func::FuncOp"> 
     The scores of one block live in a BlockM × BlockN scratch tile allocated
     once per program, never an Sq × Sk buffer.
   }];
+  let options = [
+    Option<"testDropAlpha", "test-drop-alpha", "bool", /*default=*/"false",
+           "(dev only) omit the alpha rescale of l and acc: a deliberately "
+           "wrong kernel that the numerical tests must reject">,
+  ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::math::MathDialect",
                            "::mlir::memref::MemRefDialect",

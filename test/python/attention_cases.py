@@ -1,0 +1,180 @@
+"""Attention problems for the CPU numerics suite: MLIR generation and a float64 reference.
+
+A `Case` describes one attention specialization and its shapes. `attention_mlir(case)`
+writes the memref-level `attn.attention` function the compiler is run on, and
+`reference(case, inputs)` computes the same attention in float64 with numpy, straight from
+the definition (full score matrix, explicit masks, explicit softmax), sharing no code with
+the compiler.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Optional, Sequence
+
+import numpy as np
+
+MLIR_TYPES = {"f32": "f32", "f16": "f16", "bf16": "bf16"}
+
+
+@dataclasses.dataclass(frozen=True)
+class Case:
+    name: str
+    seqlen_q: int
+    seqlen_k: int
+    heads_q: int = 2
+    heads_kv: int = 2
+    head_dim: int = 64
+    head_dim_v: Optional[int] = None
+    batch: int = 1
+    dtype: str = "f32"
+    mask: str = "none"              # none | causal | window
+    align: str = "bottom_right"     # top_left | bottom_right
+    window: tuple = (-1, -1)        # (left, right) for mask == "window"
+    softcap: float = 0.0
+    scale: Optional[float] = None
+    alibi: bool = False             # score_mod: s + slope[h] * (kv_idx - q_idx)
+    document_mask: bool = False     # mask_mod: doc_q[q_idx] == doc_k[kv_idx]
+    varlen_q: Optional[Sequence[int]] = None   # per-sequence lengths (packed, batch 1)
+    varlen_k: Optional[Sequence[int]] = None
+    lse: bool = True
+    dynamic: bool = False           # '?' for B, S, H in the memref types
+
+    @property
+    def dv(self) -> int:
+        return self.head_dim_v or self.head_dim
+
+    @property
+    def total_q(self) -> int:
+        return sum(self.varlen_q) if self.varlen_q is not None else self.seqlen_q
+
+    @property
+    def total_k(self) -> int:
+        return sum(self.varlen_k) if self.varlen_k is not None else self.seqlen_k
+
+    @property
+    def nbatch(self) -> int:
+        return 1 if self.varlen_q is not None else self.batch
+
+    def window_bounds(self) -> tuple:
+        return {"none": (-1, -1), "causal": (-1, 0), "window": tuple(self.window)}[self.mask]
+
+
+def _memref(case: Case, dims: Sequence[int], elem: str, dynamic_axes=()) -> str:
+    shape = "x".join("?" if (case.dynamic and i in dynamic_axes) else str(d)
+                     for i, d in enumerate(dims))
+    return f"memref<{shape}x{elem}>" if shape else f"memref<{elem}>"
+
+
+def attention_mlir(case: Case, entry: str = "attention") -> str:
+    """The function `entry(q, k, v, [cu_q, cu_k], out, [lse], [slopes], [doc_q, doc_k])`."""
+    t = MLIR_TYPES[case.dtype]
+    b, sq, sk = case.nbatch, case.total_q, case.total_k
+    q_t = _memref(case, (b, sq, case.heads_q, case.head_dim), t, (0, 1, 2))
+    k_t = _memref(case, (b, sk, case.heads_kv, case.head_dim), t, (0, 1, 2))
+    v_t = _memref(case, (b, sk, case.heads_kv, case.dv), t, (0, 1, 2))
+    o_t = _memref(case, (b, sq, case.heads_q, case.dv), t, (0, 1, 2))
+    l_t = _memref(case, (b, case.heads_q, sq), "f32", (0, 1, 2))
+    args = [f"%q: {q_t}", f"%k: {k_t}", f"%v: {v_t}"]
+    cu = ""
+    if case.varlen_q is not None:
+        cu_t = _memref(case, (len(case.varlen_q) + 1,), "i32", (0,))
+        args += [f"%cu_q: {cu_t}", f"%cu_k: {cu_t}"]
+        cu = f" cu_seqlens(%cu_q, %cu_k : {cu_t}, {cu_t})"
+    args.append(f"%o: {o_t}")
+    outs = f"outs(%o : {o_t})"
+    if case.lse:
+        args.append(f"%lse: {l_t}")
+        outs = f"outs(%o, %lse : {o_t}, {l_t})"
+    if case.alibi:
+        args.append(f"%slopes: memref<{case.heads_q}xf32>")
+    if case.document_mask:
+        args += [f"%doc_q: memref<{sq}xi32>", f"%doc_k: memref<{sk}xi32>"]
+
+    attrs = ""
+    if case.mask == "causal":
+        attrs += f" mask<causal, {case.align}>"
+    elif case.mask == "window":
+        attrs += f" mask<window [{case.window[0]}, {case.window[1]}], {case.align}>"
+    if case.scale is not None:
+        attrs += f" scale({case.scale!r})"
+    if case.softcap:
+        attrs += f" softcap({case.softcap!r})"
+    regions = ""
+    if case.alibi:
+        regions += """ score_mod {
+      ^bb0(%s: f32, %b: index, %h: index, %qi: index, %kj: index):
+        %slope = memref.load %slopes[%h] : memref<""" + str(case.heads_q) + """xf32>
+        %d = arith.subi %kj, %qi : index
+        %di = arith.index_cast %d : index to i64
+        %df = arith.sitofp %di : i64 to f32
+        %bias = arith.mulf %slope, %df : f32
+        %r = arith.addf %s, %bias : f32
+        attn.yield %r : f32
+      }"""
+    if case.document_mask:
+        regions += f""" mask_mod {{
+      ^bb0(%b: index, %h: index, %qi: index, %kj: index):
+        %dq = memref.load %doc_q[%qi] : memref<{sq}xi32>
+        %dk = memref.load %doc_k[%kj] : memref<{sk}xi32>
+        %same = arith.cmpi eq, %dq, %dk : i32
+        attn.yield %same : i1
+      }}"""
+    return f"""func.func @{entry}({", ".join(args)}) {{
+  attn.attention ins(%q, %k, %v : {q_t}, {k_t}, {v_t}){cu}
+      {outs}{attrs}{regions}
+  return
+}}
+"""
+
+
+def reference(case: Case, q, k, v, slopes=None, doc_q=None, doc_k=None):
+    """out [B, Sq, Hq, Dv] and lse [B, Hq, Sq] in float64, from the definition."""
+    q, k, v = (np.asarray(x, dtype=np.float64) for x in (q, k, v))
+    scale = case.scale if case.scale is not None else 1.0 / math.sqrt(case.head_dim)
+    left, right = case.window_bounds()
+    group = case.heads_q // case.heads_kv
+    out = np.zeros((case.nbatch, case.total_q, case.heads_q, case.dv))
+    lse = np.full((case.nbatch, case.heads_q, case.total_q), -np.inf)
+
+    if case.varlen_q is not None:
+        starts_q = np.concatenate([[0], np.cumsum(case.varlen_q)])
+        starts_k = np.concatenate([[0], np.cumsum(case.varlen_k)])
+        segments = [(0, starts_q[n], case.varlen_q[n], starts_k[n], case.varlen_k[n], n)
+                    for n in range(len(case.varlen_q))]
+    else:
+        segments = [(b, 0, case.seqlen_q, 0, case.seqlen_k, b) for b in range(case.batch)]
+
+    for batch, q0, lq, k0, lk, seq in segments:
+        if lq == 0:
+            continue
+        qi = np.arange(lq)[:, None]
+        kj = np.arange(lk)[None, :]
+        diag = lk - lq if case.align == "bottom_right" else 0
+        visible = np.ones((lq, lk), dtype=bool)
+        if left >= 0:
+            visible &= kj >= qi + diag - left
+        if right >= 0:
+            visible &= kj <= qi + diag + right
+        if case.document_mask:
+            visible &= doc_q[qi] == doc_k[kj]
+        for h in range(case.heads_q):
+            qs = q[batch, q0:q0 + lq, h, :]
+            ks = k[batch, k0:k0 + lk, h // group, :]
+            vs = v[batch, k0:k0 + lk, h // group, :]
+            s = scale * (qs @ ks.T)
+            if case.softcap:
+                s = case.softcap * np.tanh(s / case.softcap)
+            if case.alibi:
+                s = s + float(slopes[h]) * (kj - qi)
+            s = np.where(visible, s, -np.inf)
+            m = s.max(axis=1, initial=-np.inf)
+            seen = np.isfinite(m)
+            p = np.exp(s - np.where(seen, m, 0.0)[:, None])
+            denom = p.sum(axis=1)
+            o = np.where(seen[:, None], (p @ vs) / np.where(seen, denom, 1.0)[:, None], 0.0)
+            out[batch, q0:q0 + lq, h, :] = o
+            lse[batch, h, q0:q0 + lq] = np.where(seen, m + np.log(np.where(seen, denom, 1.0)),
+                                                 -np.inf)
+    return out, lse
