@@ -1,17 +1,27 @@
 #!/usr/bin/env bash
-#===- tools/example.sh - the main job on the bundled example -------------===#
+#===- tools/example.sh - the main job on the bundled examples ------------===#
 #
-# Sets up and builds flashmlir (tools/setup.sh), then runs attn-opt on
-# examples/attention.mlir: parses, verifies and prints the attention op and a
-# short report of what it computes.
+# Sets up and builds flashmlir (tools/setup.sh), then:
+#   1. parses, verifies and prints examples/attention.mlir;
+#   2. tiles examples/attention_memref.mlir for Hopper (L1: programs, masked
+#      and interior KV-block loops);
+#   3. compiles it through the CPU path, runs it on random bf16 data and
+#      checks it against a float64 reference (examples/run_cpu_attention.py).
 #
 #===----------------------------------------------------------------------===#
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD_DIR="${BUILD_DIR:-$ROOT/build}"
-EXAMPLE="${1:-$ROOT/examples/attention.mlir}"
+OPT="$BUILD_DIR/bin/attn-opt"
 
 "$ROOT/tools/setup.sh"
 
-printf '\n==> attn-opt %s\n' "${EXAMPLE#$ROOT/}"
-"$BUILD_DIR/bin/attn-opt" "$EXAMPLE"
+printf '\n==> 1. attn-opt examples/attention.mlir (parse, verify, print)\n'
+"$OPT" "$ROOT/examples/attention.mlir"
+
+printf '\n==> 2. attn-opt examples/attention_memref.mlir -attn-tile -canonicalize -cse (L1, sm_90a tiles)\n'
+"$OPT" "$ROOT/examples/attention_memref.mlir" -attn-tile -canonicalize -cse
+
+printf '\n==> 3. CPU JIT run against a float64 reference\n'
+PYTHONPATH="$BUILD_DIR/python${PYTHONPATH:+:$PYTHONPATH}" \
+  "$BUILD_DIR/venv/bin/python" "$ROOT/examples/run_cpu_attention.py"
