@@ -108,7 +108,7 @@ static void expandBlockInit(attn::BlockInitOp op) {
   Emitter e{b, op.getLoc()};
   auto acc = cast<MemRefType>(op.getAcc().getType());
   // m = -inf, l = 0, acc = 0
-  e.loop(e.idx(acc.getDimSize(0)), {}, [&](Value i, ValueRange) {
+  auto rows = e.loop(e.idx(acc.getDimSize(0)), {}, [&](Value i, ValueRange) {
     e.store(e.f32(-std::numeric_limits<double>::infinity()), op.getMax(), {i});
     e.store(e.f32(0), op.getSum(), {i});
     e.loop(e.idx(acc.getDimSize(1)), {}, [&](Value d, ValueRange) {
@@ -117,6 +117,7 @@ static void expandBlockInit(attn::BlockInitOp op) {
     });
     return SmallVector<Value>{};
   });
+  rows->setAttr(kRowLoopAttrName, b.getUnitAttr());
   op.erase();
 }
 
@@ -159,7 +160,7 @@ static void expandBlockUpdate(attn::BlockUpdateOp op, ScratchTiles &scratch,
   bool naturalDomain = softcap > 0 || !op.getScoreMod().empty();
   const double negInf = -std::numeric_limits<double>::infinity();
 
-  e.loop(op.getRows(), {}, [&](Value i, ValueRange) {
+  auto rows = e.loop(op.getRows(), {}, [&](Value i, ValueRange) {
     Value qi = e.iadd(op.getQPos(), i);
     Value mOld = e.load(op.getMax(), {i});
 
@@ -241,6 +242,7 @@ static void expandBlockUpdate(attn::BlockUpdateOp op, ScratchTiles &scratch,
     });
     return SmallVector<Value>{};
   });
+  rows->setAttr(kRowLoopAttrName, b.getUnitAttr());
   op.erase();
 }
 
@@ -250,7 +252,7 @@ static void expandBlockFinalize(attn::BlockFinalizeOp op) {
   int64_t headDimV = cast<MemRefType>(op.getAcc().getType()).getDimSize(1);
   Type outType = cast<MemRefType>(op.getOut().getType()).getElementType();
 
-  e.loop(op.getRows(), {}, [&](Value i, ValueRange) {
+  auto rows = e.loop(op.getRows(), {}, [&](Value i, ValueRange) {
     Value l = e.load(op.getSum(), {i});
     Value row = e.iadd(op.getRow(), i);
     // A row that saw no visible key has l = 0: O = 0, LSE = -inf.
@@ -279,6 +281,7 @@ static void expandBlockFinalize(attn::BlockFinalizeOp op) {
     }
     return SmallVector<Value>{};
   });
+  rows->setAttr(kRowLoopAttrName, b.getUnitAttr());
   op.erase();
 }
 

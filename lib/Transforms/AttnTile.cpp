@@ -94,7 +94,7 @@ void AttentionTiler::run() {
   Value numQBlocks = ia.ceilDiv(seqQTotal, ia.constant(tiles.blockM));
 
   Value zero = ia.constant(0), one = ia.constant(1);
-  scf::ParallelOp::create(
+  auto grid = scf::ParallelOp::create(
       b, loc, ValueRange{zero, zero, zero},
       ValueRange{numSeq, headsQ, numQBlocks}, ValueRange{one, one, one},
       [&](OpBuilder &nested, Location, ValueRange ivs) {
@@ -104,6 +104,8 @@ void AttentionTiler::run() {
         emitProgram(ivs[0], ivs[1], ivs[2]);
         scf::ReduceOp::create(b, loc);
       });
+  // Code generators recognize the grid (and its rows per program) by this.
+  grid->setAttr(kProgramGridAttrName, b.getI64IntegerAttr(tiles.blockM));
   op.erase();
 }
 

@@ -9,6 +9,7 @@
 
 #include "attn/Attn.h"
 #include "flashmlir/Compiler/CpuPipeline.h"
+#include "flashmlir/Compiler/GpuPipeline.h"
 #include "flashmlir/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -32,8 +33,10 @@ int main(int argc, char **argv) {
   mlir::registerTransformsPasses();
   flashmlir::registerAttnPasses();
   flashmlir::registerCpuLoweringPipeline();
+  flashmlir::registerGpuPipelines();
 
   mlir::DialectRegistry registry;
+  flashmlir::registerGpuCompilationInterfaces(registry);
   registry.insert<mlir::attn::AttnDialect, mlir::arith::ArithDialect,
                   mlir::cf::ControlFlowDialect, mlir::func::FuncDialect,
                   mlir::gpu::GPUDialect, mlir::index::IndexDialect,

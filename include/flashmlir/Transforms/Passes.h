@@ -5,12 +5,22 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Pass/Pass.h"
 
 namespace flashmlir {
+
+/// On the scf.parallel that --attn-tile emits: the grid of programs over
+/// (sequence, q-head, q-block); the value is BlockM (query rows per program).
+inline constexpr llvm::StringLiteral kProgramGridAttrName = "attn.program_grid";
+/// On the loops --attn-online-softmax emits over the rows of a program's
+/// tiles: each iteration is independent (one query row), so a GPU mapping
+/// gives each row its own thread.
+inline constexpr llvm::StringLiteral kRowLoopAttrName = "attn.row_loop";
 
 #define GEN_PASS_DECL
 #include "flashmlir/Transforms/Passes.h.inc"

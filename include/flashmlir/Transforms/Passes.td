@@ -88,4 +88,35 @@ def AttnTilesToLoopsPass : Pass<"attn-tiles-to-loops", "::mlir::func::FuncOp"> {
                            "::mlir::scf::SCFDialect"];
 }
 
+def AttnMapToGpuPass : Pass<"attn-map-to-gpu", "::mlir::func::FuncOp"> {
+  let summary = "Maps the programs of the online-softmax level onto a GPU "
+                "grid, one thread per query row (the SIMT bring-up lowering)";
+  let description = [{
+    The first GPU lowering: correct on any NVIDIA GPU and simple to check,
+    not fast. It exists to bring up the GPU toolchain (PTX emission, the
+    runtime, device numerics) before the warp-specialized Hopper lowering.
+
+    1. Each `attn.program_grid` scf.parallel (sequence, q-head, q-block)
+       becomes a `gpu.launch` with grid (q-block, q-head, sequence) and
+       BlockM threads per block.
+    2. The program's static f32 tiles (memref.alloca) become views into one
+       dynamic shared-memory buffer; their alloca scopes dissolve.
+    3. Loops over a tile's rows (`attn.row_loop`) become a guard: thread t
+       computes row t (rows are independent in the online softmax).
+    4. `attn.tile_load` becomes a cooperative copy (all threads, strided)
+       between two `gpu.barrier`s.
+  }];
+  let options = [
+    Option<"maxSharedMemory", "max-shared-memory", "int64_t",
+           /*default=*/"232448",
+           "Dynamic shared memory available per block, in bytes (227 KB on "
+           "sm_90)">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::gpu::GPUDialect",
+                           "::mlir::NVVM::NVVMDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect"];
+}
+
 #endif // FLASHMLIR_TRANSFORMS_PASSES_TD

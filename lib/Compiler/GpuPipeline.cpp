@@ -1,0 +1,264 @@
+//===- GpuPipeline.cpp - attn.attention to PTX (SIMT bring-up) -------------===//
+
+#include "flashmlir/Compiler/GpuPipeline.h"
+#include "flashmlir/Transforms/Passes.h"
+
+#include "attn/Attn.h"
+
+#include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
+#include "mlir/Conversion/ControlFlowToLLVM/ControlFlowToLLVM.h"
+#include "mlir/Conversion/FuncToLLVM/ConvertFuncToLLVM.h"
+#include "mlir/Conversion/GPUCommon/GPUToLLVM.h"
+#include "mlir/Conversion/IndexToLLVM/IndexToLLVM.h"
+#include "mlir/Conversion/MathToLLVM/MathToLLVM.h"
+#include "mlir/Conversion/MemRefToLLVM/MemRefToLLVM.h"
+#include "mlir/Conversion/NVVMToLLVM/NVVMToLLVM.h"
+#include "mlir/Conversion/UBToLLVM/UBToLLVM.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/GPU/Pipelines/Passes.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
+#include "mlir/Dialect/Index/IR/IndexDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/UB/IR/UBOps.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Target/LLVM/NVVM/Target.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/GPU/GPUToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/NVVM/NVVMToLLVMIRTranslation.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+using namespace flashmlir;
+
+namespace {
+/// Declares the dynamic shared memory of each GPU module as an *external*
+/// zero-length array, the CUDA idiom `extern __shared__ char smem[]`.
+///
+/// Why: MLIR's gpu.dynamic_shared_memory lowering otherwise creates an
+/// internal global of type [0 x i8]; every access past it is out of bounds of
+/// a defined object, which LLVM may exploit. We saw exactly that: at -O3 the
+/// SIMT kernel computed wrong outputs for shapes whose KV loops fold to one
+/// iteration (right at -O0..-O2). The lowering reuses an existing zero-length
+/// global of the right address space and alignment, so declaring it first is
+/// enough.
+struct DeclareDynamicSharedMemoryPass final
+    : PassWrapper<DeclareDynamicSharedMemoryPass,
+                  OperationPass<gpu::GPUModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(DeclareDynamicSharedMemoryPass)
+  StringRef getArgument() const override {
+    return "attn-declare-dynamic-shared-memory";
+  }
+  StringRef getDescription() const override {
+    return "Declare gpu.dynamic_shared_memory as an external zero-length "
+           "array (extern __shared__)";
+  }
+  void getDependentDialects(DialectRegistry &registry) const override {
+    registry.insert<LLVM::LLVMDialect>();
+  }
+  void runOnOperation() override {
+    gpu::GPUModuleOp module = getOperation();
+    bool used = false;
+    module.walk([&](gpu::DynamicSharedMemoryOp) { used = true; });
+    if (!used)
+      return;
+    OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
+    auto type = LLVM::LLVMArrayType::get(b.getI8Type(), 0);
+    LLVM::GlobalOp::create(b, module.getLoc(), type, /*isConstant=*/false,
+                           LLVM::Linkage::External,
+                           "__flashmlir_dynamic_smem", Attribute(),
+                           /*alignment=*/NVVM::kSharedMemoryAlignmentBit / 8,
+                           static_cast<unsigned>(NVVM::NVVMMemorySpace::Shared));
+  }
+};
+} // namespace
+
+void flashmlir::buildAttnToPtxSimtPipeline(OpPassManager &pm,
+                                           const AttnToPtxSimtOptions &opts) {
+  OpPassManager &funcPm = pm.nest<func::FuncOp>();
+  AttnTilePassOptions tile;
+  tile.target = "sm_90a";
+  tile.blockM = opts.blockM;
+  tile.blockN = opts.blockN;
+  funcPm.addPass(createAttnTilePass(tile));
+  funcPm.addPass(createAttnOnlineSoftmaxPass());
+  funcPm.addPass(createAttnMapToGpuPass());
+  // Fold the index arithmetic of static shapes into constants, which the
+  // outlining sinks into the kernel: kernels then take only the memrefs.
+  funcPm.addPass(createCanonicalizerPass());
+  funcPm.addPass(createCSEPass());
+  pm.addPass(createGpuLaunchSinkIndexComputationsPass());
+  pm.addPass(createGpuKernelOutliningPass());
+  pm.addNestedPass<gpu::GPUModuleOp>(
+      std::make_unique<DeclareDynamicSharedMemoryPass>());
+
+  gpu::GPUToNVVMPipelineOptions nvvm;
+  nvvm.cubinChip = opts.chip;
+  nvvm.cubinFeatures = "+ptx80";
+  nvvm.cubinFormat = "isa";
+  nvvm.optLevel = opts.optLevel;
+  nvvm.kernelUseBarePtrCallConv = true;
+  gpu::buildLowerToNVVMPassPipeline(pm, nvvm);
+}
+
+void flashmlir::registerGpuPipelines() {
+  static const bool registered = [] {
+    PassPipelineRegistration<AttnToPtxSimtOptions>(
+        "attn-to-ptx-simt",
+        "attn.attention on static memrefs to PTX through the SIMT bring-up "
+        "lowering (one thread per query row)",
+        buildAttnToPtxSimtPipeline);
+    return true;
+  }();
+  (void)registered;
+}
+
+void flashmlir::registerGpuCompilationInterfaces(DialectRegistry &registry) {
+  registry.insert<attn::AttnDialect, arith::ArithDialect, cf::ControlFlowDialect,
+                  func::FuncDialect, gpu::GPUDialect, index::IndexDialect,
+                  LLVM::LLVMDialect, NVVM::NVVMDialect, math::MathDialect,
+                  memref::MemRefDialect, nvgpu::NVGPUDialect, scf::SCFDialect,
+                  ub::UBDialect, vector::VectorDialect>();
+  arith::registerConvertArithToLLVMInterface(registry);
+  cf::registerConvertControlFlowToLLVMInterface(registry);
+  registerConvertFuncToLLVMInterface(registry);
+  gpu::registerConvertGpuToLLVMInterface(registry);
+  index::registerConvertIndexToLLVMInterface(registry);
+  registerConvertMathToLLVMInterface(registry);
+  registerConvertMemRefToLLVMInterface(registry);
+  registerConvertNVVMToLLVMInterface(registry);
+  ub::registerConvertUBToLLVMInterface(registry);
+  NVVM::registerNVVMTargetInterfaceExternalModels(registry);
+  registerBuiltinDialectTranslation(registry);
+  registerGPUDialectTranslation(registry);
+  registerLLVMDialectTranslation(registry);
+  registerNVVMDialectTranslation(registry);
+}
+
+/// Records, before the NVVM lowering, how each kernel is launched: which
+/// function arguments it takes and its (static) grid, block and shared memory.
+static FailureOr<std::vector<GpuKernelInfo>> describeLaunches(ModuleOp module) {
+  std::vector<GpuKernelInfo> kernels;
+  auto constant = [](Value v) -> std::optional<int64_t> {
+    APInt value;
+    if (v && matchPattern(v, m_ConstantInt(&value)))
+      return value.getSExtValue();
+    return std::nullopt;
+  };
+  WalkResult walk = module.walk([&](gpu::LaunchFuncOp launch) {
+    GpuKernelInfo info;
+    info.name = launch.getKernelName().str();
+    for (Value operand : launch.getKernelOperands()) {
+      auto arg = dyn_cast<BlockArgument>(operand);
+      if (!arg || !isa<func::FuncOp>(arg.getOwner()->getParentOp())) {
+        launch.emitOpError() << "kernel operand is not an argument of the "
+                                "enclosing function (dynamic shapes are not "
+                                "supported by the SIMT bring-up path)";
+        return WalkResult::interrupt();
+      }
+      info.arguments.push_back(arg.getArgNumber());
+    }
+    gpu::KernelDim3 grid = launch.getGridSizeOperandValues();
+    gpu::KernelDim3 block = launch.getBlockSizeOperandValues();
+    Value sizes[6] = {grid.x, grid.y, grid.z, block.x, block.y, block.z};
+    for (int i = 0; i < 6; ++i) {
+      std::optional<int64_t> size = constant(sizes[i]);
+      if (!size) {
+        launch.emitOpError() << "launch sizes must be static in the SIMT "
+                                "bring-up path";
+        return WalkResult::interrupt();
+      }
+      (i < 3 ? info.grid[i] : info.block[i - 3]) = *size;
+    }
+    info.dynamicSharedMemory =
+        constant(launch.getDynamicSharedMemorySize()).value_or(0);
+    kernels.push_back(std::move(info));
+    return WalkResult::advance();
+  });
+  if (walk.wasInterrupted())
+    return failure();
+  return kernels;
+}
+
+llvm::Expected<GpuCompileResult>
+flashmlir::compileAttentionToPtx(llvm::StringRef source,
+                                 const AttnToPtxSimtOptions &options) {
+  DialectRegistry registry;
+  registerGpuCompilationInterfaces(registry);
+  MLIRContext context(registry);
+  context.loadAllAvailableDialects();
+
+  std::string diagnostics;
+  llvm::raw_string_ostream diagStream(diagnostics);
+  ScopedDiagnosticHandler handler(&context, [&](Diagnostic &diag) {
+    diagStream << diag.getLocation() << ": " << diag << "\n";
+    for (Diagnostic &note : diag.getNotes())
+      diagStream << "  note: " << note << "\n";
+    return success();
+  });
+  auto fail = [&](llvm::StringRef what) {
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   what + ":\n" + diagnostics);
+  };
+
+  OwningOpRef<ModuleOp> module =
+      parseSourceString<ModuleOp>(source, &context, "<attention>");
+  if (!module)
+    return fail("parsing failed");
+
+  // Front half, to read the launches off the outlined IR.
+  PassManager front(&context);
+  OpPassManager &funcPm = front.nest<func::FuncOp>();
+  AttnTilePassOptions tile;
+  tile.target = "sm_90a";
+  tile.blockM = options.blockM;
+  tile.blockN = options.blockN;
+  funcPm.addPass(createAttnTilePass(tile));
+  funcPm.addPass(createAttnOnlineSoftmaxPass());
+  funcPm.addPass(createAttnMapToGpuPass());
+  funcPm.addPass(createCanonicalizerPass());
+  funcPm.addPass(createCSEPass());
+  front.addPass(createGpuLaunchSinkIndexComputationsPass());
+  front.addPass(createGpuKernelOutliningPass());
+  if (failed(front.run(*module)))
+    return fail("attn-tile / attn-online-softmax / attn-map-to-gpu failed");
+  FailureOr<std::vector<GpuKernelInfo>> kernels = describeLaunches(*module);
+  if (failed(kernels))
+    return fail("unsupported launch");
+
+  PassManager back(&context);
+  back.addNestedPass<gpu::GPUModuleOp>(
+      std::make_unique<DeclareDynamicSharedMemoryPass>());
+  gpu::GPUToNVVMPipelineOptions nvvm;
+  nvvm.cubinChip = options.chip;
+  nvvm.cubinFeatures = "+ptx80";
+  nvvm.cubinFormat = "isa";
+  nvvm.optLevel = options.optLevel;
+  nvvm.kernelUseBarePtrCallConv = true;
+  gpu::buildLowerToNVVMPassPipeline(back, nvvm);
+  if (failed(back.run(*module)))
+    return fail("NVVM lowering or PTX serialization failed");
+
+  GpuCompileResult result;
+  result.kernels = std::move(*kernels);
+  module->walk([&](gpu::BinaryOp binary) {
+    for (Attribute object : binary.getObjects())
+      if (auto obj = dyn_cast<gpu::ObjectAttr>(object))
+        result.ptx += obj.getObject().getValue().str();
+  });
+  if (result.ptx.empty())
+    return fail("no PTX was produced");
+  return result;
+}

@@ -1,0 +1,248 @@
+//===- AttnMapToGpu.cpp - --attn-map-to-gpu (SIMT bring-up lowering) -------===//
+//
+// Algorithm (see Passes.td):
+//   1. program grid scf.parallel -> gpu.launch, BlockM threads per block;
+//   2. static f32 tiles -> views into dynamic shared memory;
+//   3. row loops -> `if (tid < rows)` with row = tid;
+//   4. tile loads -> cooperative strided copies between barriers.
+//
+//===----------------------------------------------------------------------===//
+
+#include "flashmlir/Transforms/Passes.h"
+
+#include "attn/Attn.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "llvm/Support/MathExtras.h"
+
+namespace flashmlir {
+#define GEN_PASS_DEF_ATTNMAPTOGPUPASS
+#include "flashmlir/Transforms/Passes.h.inc"
+} // namespace flashmlir
+
+using namespace mlir;
+using namespace flashmlir;
+
+/// Moves the ops of `from` (but its terminator) before `before`.
+static void spliceBody(Block *from, Operation *before) {
+  before->getBlock()->getOperations().splice(
+      before->getIterator(), from->getOperations(), from->begin(),
+      std::prev(from->end()));
+}
+
+/// dest[r, d] = r < rows ? f32(source[batch, row + r, head, d]) : 0, with the
+/// R·W elements spread over the block's threads:
+///   for (e = tid; e < R·W; e += threads) { r = e / W; d = e % W; ... }
+static void lowerTileLoadCooperatively(attn::TileLoadOp op, Value tid,
+                                       int64_t threads) {
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  auto dest = cast<MemRefType>(op.getDest().getType());
+  int64_t tileRows = dest.getDimSize(0), width = dest.getDimSize(1);
+  auto idx = [&](int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); };
+
+  // Earlier readers of the tile are done before it is overwritten.
+  gpu::BarrierOp::create(b, loc);
+  Value rows = arith::MinSIOp::create(b, loc, op.getRows(), idx(tileRows));
+  scf::ForOp::create(
+      b, loc, tid, idx(tileRows * width), idx(threads), ValueRange{},
+      [&](OpBuilder &lb, Location, Value e, ValueRange) {
+        Value w = arith::ConstantIndexOp::create(lb, loc, width);
+        Value r = arith::DivUIOp::create(lb, loc, e, w);
+        Value d = arith::RemUIOp::create(lb, loc, e, w);
+        Value valid =
+            arith::CmpIOp::create(lb, loc, arith::CmpIPredicate::ult, r, rows);
+        auto value = scf::IfOp::create(
+            lb, loc, valid,
+            [&](OpBuilder &tb, Location) {
+              Value srcRow = arith::AddIOp::create(tb, loc, op.getRow(), r);
+              Value x = memref::LoadOp::create(
+                  tb, loc, op.getSource(),
+                  ValueRange{op.getBatch(), srcRow, op.getHead(), d});
+              if (!x.getType().isF32())
+                x = arith::ExtFOp::create(tb, loc, tb.getF32Type(), x);
+              scf::YieldOp::create(tb, loc, x);
+            },
+            [&](OpBuilder &eb, Location) {
+              Value zero =
+                  arith::ConstantOp::create(eb, loc, eb.getF32FloatAttr(0));
+              scf::YieldOp::create(eb, loc, zero);
+            });
+        memref::StoreOp::create(lb, loc, value.getResult(0), op.getDest(),
+                                ValueRange{r, d});
+        scf::YieldOp::create(lb, loc);
+      });
+  // The tile is complete before anyone reads it.
+  gpu::BarrierOp::create(b, loc);
+  op.erase();
+}
+
+static LogicalResult mapProgramGrid(scf::ParallelOp grid,
+                                    int64_t maxSharedMemory) {
+  auto blockMAttr = grid->getAttrOfType<IntegerAttr>(kProgramGridAttrName);
+  int64_t threads = blockMAttr.getInt();
+  if (grid.getNumLoops() != 3)
+    return grid.emitOpError() << "attn-map-to-gpu expects a 3-D program grid";
+  if (threads < 1 || threads > 1024)
+    return grid.emitOpError()
+           << "attn-map-to-gpu maps one thread per query row: BlockM = "
+           << threads << " must be in [1, 1024]";
+
+  // The program's tiles: every static f32 alloca of the grid body.
+  SmallVector<memref::AllocaOp> tiles;
+  WalkResult walk = grid.walk([&](memref::AllocaOp alloca) {
+    MemRefType type = alloca.getType();
+    if (!type.hasStaticShape() || !type.getElementType().isF32()) {
+      alloca.emitOpError() << "attn-map-to-gpu: only static f32 tiles can be "
+                              "placed in shared memory";
+      return WalkResult::interrupt();
+    }
+    tiles.push_back(alloca);
+    return WalkResult::advance();
+  });
+  if (walk.wasInterrupted())
+    return failure();
+  SmallVector<int64_t> offsets;
+  int64_t bytes = 0;
+  for (memref::AllocaOp tile : tiles) {
+    offsets.push_back(bytes);
+    bytes += llvm::alignTo(tile.getType().getNumElements() * 4, 16);
+  }
+  if (bytes > maxSharedMemory)
+    return grid.emitOpError()
+           << "attn-map-to-gpu: the program's tiles need " << bytes
+           << " bytes of shared memory, more than the " << maxSharedMemory
+           << " available; choose smaller block-m/block-n";
+
+  OpBuilder b(grid);
+  Location loc = grid.getLoc();
+  auto idx = [&](int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); };
+  ValueRange ub = grid.getUpperBound();
+  Value one = idx(1);
+  // Grid (q-block, q-head, sequence): the q-block count may exceed 65535.
+  auto launch = gpu::LaunchOp::create(
+      b, loc, ub[2], ub[1], ub[0], idx(threads), one, one,
+      arith::ConstantIntOp::create(b, loc, b.getI32Type(), bytes));
+  Block &body = launch.getBody().front();
+  b.setInsertionPointToStart(&body);
+  auto terminator = gpu::TerminatorOp::create(b, loc);
+  b.setInsertionPoint(terminator);
+
+  // Shared memory: one dynamic buffer, a view per tile.
+  auto workgroup = gpu::AddressSpaceAttr::get(b.getContext(),
+                                              gpu::AddressSpace::Workgroup);
+  Value buffer = gpu::DynamicSharedMemoryOp::create(
+      b, loc,
+      MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
+                      MemRefLayoutAttrInterface{}, workgroup));
+  SmallVector<Value> views;
+  for (auto [tile, offset] : llvm::zip(tiles, offsets)) {
+    MemRefType type = tile.getType();
+    auto shared = MemRefType::get(type.getShape(), type.getElementType(),
+                                  MemRefLayoutAttrInterface{}, workgroup);
+    views.push_back(memref::ViewOp::create(b, loc, shared, buffer,
+                                           idx(offset), ValueRange{}));
+  }
+
+  // The program body, with (seq, head, q-block) = (block z, y, x).
+  Block *programBody = grid.getBody();
+  gpu::KernelDim3 blockIds = launch.getBlockIds();
+  grid.getInductionVars()[0].replaceAllUsesWith(blockIds.z);
+  grid.getInductionVars()[1].replaceAllUsesWith(blockIds.y);
+  grid.getInductionVars()[2].replaceAllUsesWith(blockIds.x);
+  spliceBody(programBody, terminator);
+  for (auto [tile, view] : llvm::zip(tiles, views)) {
+    tile.getResult().replaceAllUsesWith(view);
+    tile.erase();
+  }
+  grid.erase();
+
+  // Alloca scopes hold no alloca any more: dissolve them.
+  SmallVector<memref::AllocaScopeOp> scopes;
+  launch.walk([&](memref::AllocaScopeOp scope) { scopes.push_back(scope); });
+  for (memref::AllocaScopeOp scope : scopes) {
+    spliceBody(&scope.getBodyRegion().front(), scope);
+    scope.erase();
+  }
+
+  // Row loops: thread t owns row t.
+  Value tid = launch.getThreadIds().x;
+  SmallVector<scf::ForOp> rowLoops;
+  launch.walk([&](scf::ForOp loop) {
+    if (loop->hasAttr(kRowLoopAttrName))
+      rowLoops.push_back(loop);
+  });
+  for (scf::ForOp loop : rowLoops) {
+    OpBuilder lb(loop);
+    Value lo = arith::CmpIOp::create(lb, loop.getLoc(),
+                                     arith::CmpIPredicate::uge, tid,
+                                     loop.getLowerBound());
+    Value hi = arith::CmpIOp::create(lb, loop.getLoc(),
+                                     arith::CmpIPredicate::ult, tid,
+                                     loop.getUpperBound());
+    Value mine = arith::AndIOp::create(lb, loop.getLoc(), lo, hi);
+    auto guard = scf::IfOp::create(lb, loop.getLoc(), mine, false);
+    loop.getInductionVar().replaceAllUsesWith(tid);
+    spliceBody(loop.getBody(), guard.thenBlock()->getTerminator());
+    loop.erase();
+  }
+
+  // exp2/log2 as the PTX approximations the softmax wants (ex2.approx,
+  // lg2.approx, as FlashAttention uses): the math dialect's GPU lowering
+  // would call libdevice's __nv_exp2f, which stays an unresolved extern
+  // call in the PTX when libdevice is not found at compile time.
+  launch.walk([&](Operation *op) {
+    if (!isa<math::Exp2Op, math::Log2Op>(op) ||
+        !op->getResult(0).getType().isF32())
+      return;
+    OpBuilder mb(op);
+    StringRef ptx = isa<math::Exp2Op>(op) ? "ex2.approx.ftz.f32 $0, $1;"
+                                          : "lg2.approx.ftz.f32 $0, $1;";
+    auto inlinePtx = NVVM::InlinePtxOp::create(
+        mb, op->getLoc(), TypeRange{mb.getF32Type()},
+        ValueRange{op->getOperand(0)}, ValueRange{}, ptx, Value());
+    op->getResult(0).replaceAllUsesWith(inlinePtx->getResult(0));
+    op->erase();
+  });
+
+  SmallVector<attn::TileLoadOp> loads;
+  launch.walk([&](attn::TileLoadOp op) { loads.push_back(op); });
+  for (attn::TileLoadOp op : loads)
+    lowerTileLoadCooperatively(op, tid, threads);
+  return success();
+}
+
+namespace {
+struct AttnMapToGpuPass final
+    : flashmlir::impl::AttnMapToGpuPassBase<AttnMapToGpuPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    SmallVector<scf::ParallelOp> grids;
+    getOperation().walk([&](scf::ParallelOp op) {
+      if (op->hasAttr(kProgramGridAttrName))
+        grids.push_back(op);
+    });
+    for (scf::ParallelOp grid : grids)
+      if (failed(mapProgramGrid(grid, maxSharedMemory)))
+        return signalPassFailure();
+    // Every remaining tile op must have been inside a grid.
+    WalkResult leftover = getOperation().walk([](Operation *op) {
+      if (isa<attn::AttnDialect>(op->getDialect())) {
+        op->emitOpError() << "attn-map-to-gpu: run attn-tile and "
+                             "attn-online-softmax first";
+        return WalkResult::interrupt();
+      }
+      return WalkResult::advance();
+    });
+    if (leftover.wasInterrupted())
+      signalPassFailure();
+  }
+};
+} // namespace
