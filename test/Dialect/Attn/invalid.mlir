@@ -18,7 +18,7 @@
 //    'causal' must have the window [-1, 0]" and the trailing "unknown mask
 //    kind": MaskAttr::parse always builds the canonical window for none and
 //    causal and only known kinds, so these are reachable only from C++
-//    (MaskAttr::getChecked).
+//    (MaskAttr::getChecked): test/Unit/MaskAttrTest.cpp covers them.
 
 // 'query' must be a ranked tensor or memref (here: a scalar).
 func.func @query_not_shaped(%q: f16, %k: tensor<1x16x4x64xf16>, %v: tensor<1x16x4x64xf16>, %o: tensor<1x16x4x64xf16>) {
