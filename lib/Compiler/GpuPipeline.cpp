@@ -85,8 +85,9 @@ struct DeclareDynamicSharedMemoryPass final
 };
 } // namespace
 
-void flashmlir::buildAttnToPtxSimtPipeline(OpPassManager &pm,
-                                           const AttnToPtxSimtOptions &opts) {
+/// attn passes to the outlined GPU kernel: tile, online softmax, map onto the
+/// GPU, fold the static index arithmetic, sink it into the launch, outline.
+static void addFrontHalf(OpPassManager &pm, const AttnToPtxSimtOptions &opts) {
   OpPassManager &funcPm = pm.nest<func::FuncOp>();
   AttnTilePassOptions tile;
   tile.target = "sm_90a";
@@ -95,15 +96,18 @@ void flashmlir::buildAttnToPtxSimtPipeline(OpPassManager &pm,
   funcPm.addPass(createAttnTilePass(tile));
   funcPm.addPass(createAttnOnlineSoftmaxPass());
   funcPm.addPass(createAttnMapToGpuPass());
-  // Fold the index arithmetic of static shapes into constants, which the
-  // outlining sinks into the kernel: kernels then take only the memrefs.
+  // Fold the index arithmetic of static shapes into constants, which are
+  // sunk into the kernel: kernels then take only the memrefs.
   funcPm.addPass(createCanonicalizerPass());
   funcPm.addPass(createCSEPass());
   pm.addPass(createGpuLaunchSinkIndexComputationsPass());
   pm.addPass(createGpuKernelOutliningPass());
+}
+
+/// Outlined kernels to a gpu.binary holding PTX (MLIR's NVVM pipeline).
+static void addBackHalf(OpPassManager &pm, const AttnToPtxSimtOptions &opts) {
   pm.addNestedPass<gpu::GPUModuleOp>(
       std::make_unique<DeclareDynamicSharedMemoryPass>());
-
   gpu::GPUToNVVMPipelineOptions nvvm;
   nvvm.cubinChip = opts.chip;
   nvvm.cubinFeatures = "+ptx80";
@@ -111,6 +115,12 @@ void flashmlir::buildAttnToPtxSimtPipeline(OpPassManager &pm,
   nvvm.optLevel = opts.optLevel;
   nvvm.kernelUseBarePtrCallConv = true;
   gpu::buildLowerToNVVMPassPipeline(pm, nvvm);
+}
+
+void flashmlir::buildAttnToPtxSimtPipeline(OpPassManager &pm,
+                                           const AttnToPtxSimtOptions &opts) {
+  addFrontHalf(pm, opts);
+  addBackHalf(pm, opts);
 }
 
 void flashmlir::registerGpuPipelines() {
@@ -218,20 +228,9 @@ flashmlir::compileAttentionToPtx(llvm::StringRef source,
   if (!module)
     return fail("parsing failed");
 
-  // Front half, to read the launches off the outlined IR.
+  // Front half, then read the launches off the outlined IR, then the rest.
   PassManager front(&context);
-  OpPassManager &funcPm = front.nest<func::FuncOp>();
-  AttnTilePassOptions tile;
-  tile.target = "sm_90a";
-  tile.blockM = options.blockM;
-  tile.blockN = options.blockN;
-  funcPm.addPass(createAttnTilePass(tile));
-  funcPm.addPass(createAttnOnlineSoftmaxPass());
-  funcPm.addPass(createAttnMapToGpuPass());
-  funcPm.addPass(createCanonicalizerPass());
-  funcPm.addPass(createCSEPass());
-  front.addPass(createGpuLaunchSinkIndexComputationsPass());
-  front.addPass(createGpuKernelOutliningPass());
+  addFrontHalf(front, options);
   if (failed(front.run(*module)))
     return fail("attn-tile / attn-online-softmax / attn-map-to-gpu failed");
   FailureOr<std::vector<GpuKernelInfo>> kernels = describeLaunches(*module);
@@ -239,15 +238,7 @@ flashmlir::compileAttentionToPtx(llvm::StringRef source,
     return fail("unsupported launch");
 
   PassManager back(&context);
-  back.addNestedPass<gpu::GPUModuleOp>(
-      std::make_unique<DeclareDynamicSharedMemoryPass>());
-  gpu::GPUToNVVMPipelineOptions nvvm;
-  nvvm.cubinChip = options.chip;
-  nvvm.cubinFeatures = "+ptx80";
-  nvvm.cubinFormat = "isa";
-  nvvm.optLevel = options.optLevel;
-  nvvm.kernelUseBarePtrCallConv = true;
-  gpu::buildLowerToNVVMPassPipeline(back, nvvm);
+  addBackHalf(back, options);
   if (failed(back.run(*module)))
     return fail("NVVM lowering or PTX serialization failed");
 
