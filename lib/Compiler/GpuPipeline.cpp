@@ -202,6 +202,25 @@ static FailureOr<std::vector<GpuKernelInfo>> describeLaunches(ModuleOp module) {
   return kernels;
 }
 
+/// Moves every outlined kernel into the first gpu.module, so that a source
+/// with several attention functions gives one PTX module.
+static void mergeGpuModules(ModuleOp module) {
+  SmallVector<gpu::GPUModuleOp> gpuModules(module.getOps<gpu::GPUModuleOp>());
+  if (gpuModules.size() < 2)
+    return;
+  gpu::GPUModuleOp target = gpuModules.front();
+  for (gpu::GPUModuleOp other : llvm::drop_begin(gpuModules)) {
+    for (Operation &op : llvm::make_early_inc_range(other.getBody()->getOperations()))
+      op.moveBefore(target.getBody(), target.getBody()->end());
+    other.erase();
+  }
+  module.walk([&](gpu::LaunchFuncOp launch) {
+    launch.setKernelAttr(SymbolRefAttr::get(
+        target.getNameAttr(),
+        {FlatSymbolRefAttr::get(launch.getKernelName())}));
+  });
+}
+
 llvm::Expected<GpuCompileResult>
 flashmlir::compileAttentionToPtx(llvm::StringRef source,
                                  const AttnToPtxSimtOptions &options) {
@@ -233,6 +252,7 @@ flashmlir::compileAttentionToPtx(llvm::StringRef source,
   addFrontHalf(front, options);
   if (failed(front.run(*module)))
     return fail("attn-tile / attn-online-softmax / attn-map-to-gpu failed");
+  mergeGpuModules(*module);
   FailureOr<std::vector<GpuKernelInfo>> kernels = describeLaunches(*module);
   if (failed(kernels))
     return fail("unsupported launch");
