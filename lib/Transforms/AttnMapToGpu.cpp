@@ -193,21 +193,41 @@ static LogicalResult mapProgramGrid(scf::ParallelOp grid,
     loop.erase();
   }
 
-  // exp2/log2 as the PTX approximations the softmax wants (ex2.approx,
-  // lg2.approx, as FlashAttention uses): the math dialect's GPU lowering
-  // would call libdevice's __nv_exp2f, which stays an unresolved extern
-  // call in the PTX when libdevice is not found at compile time.
+  // exp2/log2/tanh from PTX approximations (ex2.approx, lg2.approx, as
+  // FlashAttention uses): the math dialect's GPU lowering would call
+  // libdevice (__nv_exp2f, ...), an unresolved extern call in the PTX when
+  // libdevice is not found at compile time.
+  auto approx = [](OpBuilder &mb, Location loc, StringRef ptx, Value x) {
+    return NVVM::InlinePtxOp::create(mb, loc, TypeRange{mb.getF32Type()},
+                                     ValueRange{x}, ValueRange{}, ptx, Value())
+        ->getResult(0);
+  };
   launch.walk([&](Operation *op) {
-    if (!isa<math::Exp2Op, math::Log2Op>(op) ||
+    if (!isa<math::Exp2Op, math::Log2Op, math::TanhOp>(op) ||
         !op->getResult(0).getType().isF32())
       return;
     OpBuilder mb(op);
-    StringRef ptx = isa<math::Exp2Op>(op) ? "ex2.approx.ftz.f32 $0, $1;"
-                                          : "lg2.approx.ftz.f32 $0, $1;";
-    auto inlinePtx = NVVM::InlinePtxOp::create(
-        mb, op->getLoc(), TypeRange{mb.getF32Type()},
-        ValueRange{op->getOperand(0)}, ValueRange{}, ptx, Value());
-    op->getResult(0).replaceAllUsesWith(inlinePtx->getResult(0));
+    Location loc = op->getLoc();
+    Value x = op->getOperand(0), r;
+    if (isa<math::Exp2Op>(op)) {
+      r = approx(mb, loc, "ex2.approx.ftz.f32 $0, $1;", x);
+    } else if (isa<math::Log2Op>(op)) {
+      r = approx(mb, loc, "lg2.approx.ftz.f32 $0, $1;", x);
+    } else {
+      // tanh x = 1 - 2 / (2^(2·log2(e)·x) + 1): absolute error ~1e-7 (the
+      // hardware tanh.approx is ~5e-4, too coarse for softcapped logits);
+      // saturates to ±1 for large |x| as exp2 goes to inf or 0.
+      auto f32 = [&](double v) {
+        return arith::ConstantOp::create(mb, loc, mb.getF32FloatAttr(v));
+      };
+      Value t = approx(mb, loc, "ex2.approx.ftz.f32 $0, $1;",
+                       arith::MulFOp::create(mb, loc, x,
+                                             f32(2 * 1.4426950408889634)));
+      Value q = arith::DivFOp::create(mb, loc, f32(2),
+                                      arith::AddFOp::create(mb, loc, t, f32(1)));
+      r = arith::SubFOp::create(mb, loc, f32(1), q);
+    }
+    op->getResult(0).replaceAllUsesWith(r);
     op->erase();
   });
 
