@@ -221,9 +221,11 @@ static void mergeGpuModules(ModuleOp module) {
   });
 }
 
-llvm::Expected<GpuCompileResult>
-flashmlir::compileAttentionToPtx(llvm::StringRef source,
-                                 const AttnToPtxSimtOptions &options) {
+/// Parses `source` and runs `front` (may be empty), records the launches,
+/// then lowers and serializes to PTX.
+static llvm::Expected<GpuCompileResult>
+compileToPtx(llvm::StringRef source, const AttnToPtxSimtOptions &options,
+             bool attentionFrontEnd) {
   DialectRegistry registry;
   registerGpuCompilationInterfaces(registry);
   MLIRContext context(registry);
@@ -247,23 +249,25 @@ flashmlir::compileAttentionToPtx(llvm::StringRef source,
   if (!module)
     return fail("parsing failed");
 
-  // Front half, then read the launches off the outlined IR, then the rest.
-  PassManager front(&context);
-  addFrontHalf(front, options);
-  if (failed(front.run(*module)))
-    return fail("attn-tile / attn-online-softmax / attn-map-to-gpu failed");
-  mergeGpuModules(*module);
-  FailureOr<std::vector<GpuKernelInfo>> kernels = describeLaunches(*module);
-  if (failed(kernels))
-    return fail("unsupported launch");
+  GpuCompileResult result;
+  if (attentionFrontEnd) {
+    // Front half, then read the launches off the outlined IR, then the rest.
+    PassManager front(&context);
+    addFrontHalf(front, options);
+    if (failed(front.run(*module)))
+      return fail("attn-tile / attn-online-softmax / attn-map-to-gpu failed");
+    mergeGpuModules(*module);
+    FailureOr<std::vector<GpuKernelInfo>> kernels = describeLaunches(*module);
+    if (failed(kernels))
+      return fail("unsupported launch");
+    result.kernels = std::move(*kernels);
+  }
 
   PassManager back(&context);
   addBackHalf(back, options);
   if (failed(back.run(*module)))
     return fail("NVVM lowering or PTX serialization failed");
 
-  GpuCompileResult result;
-  result.kernels = std::move(*kernels);
   module->walk([&](gpu::BinaryOp binary) {
     for (Attribute object : binary.getObjects())
       if (auto obj = dyn_cast<gpu::ObjectAttr>(object))
@@ -272,4 +276,16 @@ flashmlir::compileAttentionToPtx(llvm::StringRef source,
   if (result.ptx.empty())
     return fail("no PTX was produced");
   return result;
+}
+
+llvm::Expected<GpuCompileResult>
+flashmlir::compileAttentionToPtx(llvm::StringRef source,
+                                 const AttnToPtxSimtOptions &options) {
+  return compileToPtx(source, options, /*attentionFrontEnd=*/true);
+}
+
+llvm::Expected<GpuCompileResult>
+flashmlir::compileGpuModulesToPtx(llvm::StringRef source,
+                                  const AttnToPtxSimtOptions &options) {
+  return compileToPtx(source, options, /*attentionFrontEnd=*/false);
 }

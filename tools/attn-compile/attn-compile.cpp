@@ -35,6 +35,11 @@ static cl::opt<int64_t> blockM("block-m", cl::desc("Query rows per block"),
                                cl::init(64));
 static cl::opt<int64_t> blockN("block-n", cl::desc("Keys per KV block"),
                                cl::init(32));
+static cl::opt<bool> gpuModule(
+    "gpu-module",
+    cl::desc("The input already holds gpu.module kernels (hand-written "
+             "building blocks): only lower and serialize them"),
+    cl::init(false));
 static cl::opt<int> optLevel("opt-level",
                              cl::desc("LLVM optimization level of the kernel"),
                              cl::init(3));
@@ -59,7 +64,8 @@ int main(int argc, char **argv) {
   options.blockN = blockN;
   options.optLevel = optLevel;
   Expected<flashmlir::GpuCompileResult> result =
-      flashmlir::compileAttentionToPtx((*input)->getBuffer(), options);
+      gpuModule ? flashmlir::compileGpuModulesToPtx((*input)->getBuffer(), options)
+                : flashmlir::compileAttentionToPtx((*input)->getBuffer(), options);
   if (!result)
     return fail(toString(result.takeError()));
 

@@ -74,6 +74,12 @@ llvm::Expected<GpuCompileResult>
 compileAttentionToPtx(llvm::StringRef source,
                       const AttnToPtxSimtOptions &options);
 
+/// Lowers and serializes a module that already holds gpu.module kernels
+/// (hand-written building blocks of the Hopper kernel). No launch metadata.
+llvm::Expected<GpuCompileResult>
+compileGpuModulesToPtx(llvm::StringRef source,
+                       const AttnToPtxSimtOptions &options);
+
 } // namespace flashmlir
 
 #endif // FLASHMLIR_COMPILER_GPUPIPELINE_H
