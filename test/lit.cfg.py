@@ -22,6 +22,7 @@ llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 tool_dirs = [config.attn_tools_dir, config.llvm_tools_dir]
 llvm_config.add_tool_substitutions(["attn-opt", "attn-compile"], tool_dirs)
+config.substitutions.append(("%python", config.python_executable))
 
 # ptxas-dependent tests (emitted kernels) run only where the CUDA toolkit is.
 if config.cuda_bin_dir and os.path.exists(os.path.join(config.cuda_bin_dir, "ptxas")):

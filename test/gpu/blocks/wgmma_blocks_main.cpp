@@ -1,8 +1,9 @@
-//===- wgmma_ab_main.cpp - run the wgmma_ab building block on a GPU --------===//
+//===- wgmma_blocks_main.cpp - run the wgmma building blocks on a GPU ------===//
 //
 // clang-format off
 // On the GPU machine, from the repository root:
-//   g++ -std=c++17 -O2 -I include -I /usr/local/cuda/include lib/Runtime/*.cpp test/gpu/blocks/wgmma_ab_main.cpp -ldl -o wgmma_ab && ./wgmma_ab .device-bundle/wgmma_ab.ptx
+//   g++ -std=c++17 -O2 -I include -I /usr/local/cuda/include lib/Runtime/*.cpp test/gpu/blocks/wgmma_blocks_main.cpp -ldl -o wgmma_blocks
+//   ./wgmma_blocks .device-bundle/wgmma_ab.ptx ab && ./wgmma_blocks .device-bundle/wgmma_qk.ptx qk
 // clang-format on
 //
 // A, B: 64x64 bf16 from N(0, 1), B row-major [K][N]; tensor maps with the
@@ -53,10 +54,14 @@ static void must(const Status &s, const char *what) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: %s wgmma_ab.ptx\n", argv[0]);
+  // wgmma_ab.ptx computes C = A·B (B stored [K][N]); wgmma_qk.ptx computes
+  // S = Q·Kᵀ (K stored [N][D]). The same inputs check either.
+  if (argc != 3 || (std::strcmp(argv[2], "ab") && std::strcmp(argv[2], "qk"))) {
+    std::fprintf(stderr, "usage: %s wgmma_ab.ptx ab | wgmma_qk.ptx qk\n",
+                 argv[0]);
     return 2;
   }
+  bool transposedB = std::strcmp(argv[2], "qk") == 0;
   std::ifstream file(argv[1]);
   std::stringstream ptx;
   ptx << file.rdbuf();
@@ -64,7 +69,7 @@ int main(int argc, char **argv) {
   Driver *driver = must(Driver::get(), "driver");
   Context ctx = must(driver->primaryContext(0), "context");
   Module module = must(Module::loadPtx(ctx, ptx.str()), "load PTX");
-  Kernel kernel = must(module.getFunction("ab_kernel"), "kernel");
+  Kernel kernel = must(module.getFunction(transposedB ? "qk_kernel" : "ab_kernel"), "kernel");
   const int n = 64;
 
   std::mt19937 rng(7);
@@ -120,13 +125,17 @@ int main(int argc, char **argv) {
       nan += std::isnan(got);
       errT = std::max(errT, std::fabs(got - qkT));
       errN = std::max(errN, std::fabs(got - qk));
-      maxRef = std::max(maxRef, std::fabs(qk));
+      maxRef = std::max(maxRef, std::fabs(transposedB ? qkT : qk));
     }
   // f32 accumulation of 64 exact bf16 products: error ~1e-5 relative.
   // (errT, A·Bᵀ, is printed to show the two layouts are told apart.)
-  bool ok = nan == 0 && errN <= 1e-4 * maxRef;
-  std::printf("%s wgmma C = A·B (64x64x64 bf16 -> f32, B [K][N]): max|err| "
-              "%.3g (max|C| %.3g), NaN %d; as A·Bᵀ: max|err| %.3g\n",
-              ok ? "PASS" : "FAIL", errN, maxRef, nan, errT);
+  double err = transposedB ? errT : errN, other = transposedB ? errN : errT;
+  bool ok = nan == 0 && err <= 1e-4 * maxRef;
+  std::printf("%s wgmma %s (64x64x64 bf16 -> f32): max|err| %.3g (max|ref| "
+              "%.3g), NaN %d; against the other layout: max|err| %.3g\n",
+              ok ? "PASS" : "FAIL",
+              transposedB ? "S = Q·Kᵀ, K [N][D] (K-major B)"
+                          : "C = A·B, B [K][N] (MN-major B)",
+              err, maxRef, nan, other);
   return ok ? 0 : 1;
 }
