@@ -4,7 +4,7 @@
 // RUN: attn-compile --gpu-module %S/../../gpu/blocks/wgmma_qk.mlir -o %t.ptx
 // RUN: FileCheck %s < %t.ptx
 // RUN: %if ptxas %{ %ptxas -arch=sm_90a -v %t.ptx -o %t.cubin 2>&1 | FileCheck %s --check-prefix=PTXAS %}
-// RUN: %python %S/../../gpu/blocks/gen_wgmma_qk.py | diff - %S/../../gpu/blocks/wgmma_qk.mlir
+// RUN: %python %S/../../gpu/blocks/gen_wgmma_qk.py qk | diff - %S/../../gpu/blocks/wgmma_qk.mlir
 
 // CHECK: .entry qk_kernel(
 // CHECK-COUNT-2: cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::complete_tx::bytes

@@ -56,12 +56,17 @@ static void must(const Status &s, const char *what) {
 int main(int argc, char **argv) {
   // wgmma_ab.ptx computes C = A·B (B stored [K][N]); wgmma_qk.ptx computes
   // S = Q·Kᵀ (K stored [N][D]). The same inputs check either.
-  if (argc != 3 || (std::strcmp(argv[2], "ab") && std::strcmp(argv[2], "qk"))) {
-    std::fprintf(stderr, "usage: %s wgmma_ab.ptx ab | wgmma_qk.ptx qk\n",
+  // wgmma_qkpv.ptx also computes O = bf16(S)·V with P from registers.
+  if (argc != 3 || (std::strcmp(argv[2], "ab") && std::strcmp(argv[2], "qk") &&
+                    std::strcmp(argv[2], "qkpv"))) {
+    std::fprintf(stderr,
+                 "usage: %s wgmma_ab.ptx ab | wgmma_qk.ptx qk | "
+                 "wgmma_qkpv.ptx qkpv\n",
                  argv[0]);
     return 2;
   }
-  bool transposedB = std::strcmp(argv[2], "qk") == 0;
+  bool withPV = std::strcmp(argv[2], "qkpv") == 0;
+  bool transposedB = withPV || std::strcmp(argv[2], "qk") == 0;
   std::ifstream file(argv[1]);
   std::stringstream ptx;
   ptx << file.rdbuf();
@@ -69,20 +74,26 @@ int main(int argc, char **argv) {
   Driver *driver = must(Driver::get(), "driver");
   Context ctx = must(driver->primaryContext(0), "context");
   Module module = must(Module::loadPtx(ctx, ptx.str()), "load PTX");
-  Kernel kernel = must(module.getFunction(transposedB ? "qk_kernel" : "ab_kernel"), "kernel");
+  Kernel kernel = must(module.getFunction(withPV ? "qkpv_kernel" : transposedB ? "qk_kernel" : "ab_kernel"), "kernel");
   const int n = 64;
 
   std::mt19937 rng(7);
   std::normal_distribution<float> normal;
-  std::vector<std::uint16_t> q(n * n), k(n * n);
+  std::vector<std::uint16_t> q(n * n), k(n * n), v(n * n);
   for (auto &x : q)
     x = toBf16(normal(rng));
   for (auto &x : k)
     x = toBf16(normal(rng));
+  for (auto &x : v)
+    x = toBf16(normal(rng));
 
   DeviceBuffer dq = must(ctx.allocate(q.size() * 2), "alloc q");
   DeviceBuffer dk = must(ctx.allocate(k.size() * 2), "alloc k");
+  DeviceBuffer dv = must(ctx.allocate(v.size() * 2), "alloc v");
   DeviceBuffer ds = must(ctx.allocate(n * n * 4), "alloc s");
+  DeviceBuffer dout = must(ctx.allocate(n * n * 4), "alloc o");
+  must(dv.copyFromHost(v.data(), v.size() * 2), "copy v");
+  must(dout.fill(0xFF), "poison o");
   must(dq.copyFromHost(q.data(), q.size() * 2), "copy q");
   must(dk.copyFromHost(k.data(), k.size() * 2), "copy k");
   must(ds.fill(0xFF), "poison s"); // 0xFFFFFFFF is a NaN
@@ -98,15 +109,21 @@ int main(int argc, char **argv) {
     spec.swizzle = TensorMapSwizzle::B128;
     return must(driver->encodeTiledTensorMap(spec), "tensor map");
   };
-  TensorMap qmap = mapFor(dq), kmap = mapFor(dk);
+  TensorMap qmap = mapFor(dq), kmap = mapFor(dk), vmap = mapFor(dv);
   DeviceBuffer dqmap = must(ctx.allocate(sizeof(TensorMap)), "alloc map");
   DeviceBuffer dkmap = must(ctx.allocate(sizeof(TensorMap)), "alloc map");
+  DeviceBuffer dvmap = must(ctx.allocate(sizeof(TensorMap)), "alloc map");
   must(dqmap.copyFromHost(&qmap, sizeof(TensorMap)), "copy map");
   must(dkmap.copyFromHost(&kmap, sizeof(TensorMap)), "copy map");
+  must(dvmap.copyFromHost(&vmap, sizeof(TensorMap)), "copy map");
 
-  DevicePtr pq = dqmap.ptr(), pk = dkmap.ptr(), ps = ds.ptr();
-  void *args[] = {&pq, &pk, &ps};
-  must(kernel.launch({1, 1, 1}, {128, 1, 1}, 16384 + 1024, nullptr, {1, 1, 1}, args),
+  DevicePtr pq = dqmap.ptr(), pk = dkmap.ptr(), pv = dvmap.ptr(), ps = ds.ptr(),
+            po = dout.ptr();
+  void *argsSS[] = {&pq, &pk, &ps};
+  void *argsPV[] = {&pq, &pk, &pv, &ps, &po};
+  unsigned smem = (withPV ? 3 : 2) * 8192 + 1024;
+  must(kernel.launch({1, 1, 1}, {128, 1, 1}, smem, nullptr, {1, 1, 1},
+                     withPV ? argsPV : argsSS),
        "launch");
   must(ctx.synchronize(), "synchronize");
 
@@ -137,5 +154,27 @@ int main(int argc, char **argv) {
               transposedB ? "S = Q·Kᵀ, K [N][D] (K-major B)"
                           : "C = A·B, B [K][N] (MN-major B)",
               err, maxRef, nan, other);
+  if (withPV) {
+    // O = bf16(S_device) · V in double: the kernel rounds S to bf16 for the
+    // register operand, so the reference uses the device's S, rounded alike.
+    std::vector<float> o(n * n);
+    must(dout.copyToHost(o.data(), o.size() * 4), "copy o");
+    double errO = 0, maxO = 0;
+    int nanO = 0;
+    for (int i = 0; i < n; ++i)
+      for (int d = 0; d < n; ++d) {
+        double ref = 0;
+        for (int j = 0; j < n; ++j)
+          ref += double(fromBf16(toBf16(s[i * n + j]))) * fromBf16(v[j * n + d]);
+        nanO += std::isnan(o[i * n + d]);
+        errO = std::max(errO, std::fabs(o[i * n + d] - ref));
+        maxO = std::max(maxO, std::fabs(ref));
+      }
+    bool okO = nanO == 0 && errO <= 1e-4 * maxO;
+    std::printf("%s wgmma O = bf16(S)·V, P from registers (inline PTX), V [N][Dv] "
+                "(MN-major B): max|err| %.3g (max|ref| %.3g), NaN %d\n",
+                okO ? "PASS" : "FAIL", errO, maxO, nanO);
+    ok = ok && okO;
+  }
   return ok ? 0 : 1;
 }
