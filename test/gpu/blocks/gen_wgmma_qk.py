@@ -5,15 +5,19 @@
                    nvgpu.warpgroup.mma advances a K-major B descriptor by the wrong step.
   wgmma_qkpv.mlir  the same S, then O = bf16(S) · V with the A operand (P) taken from the
                    accumulator registers: the register-A wgmma that NVVM lacks, as inline PTX.
+  wgmma_attn.mlir  one KV block of attention: O = softmax(S / sqrt(64)) · V with the softmax in
+                   registers between the two GEMMs (row max and sum over each quad of lanes by
+                   shuffles, exp2 via ex2.approx, normalization in the epilogue).
 
-    python3 test/gpu/blocks/gen_wgmma_qk.py [qk|qkpv] > test/gpu/blocks/wgmma_<variant>.mlir
+    python3 test/gpu/blocks/gen_wgmma_qk.py [qk|qkpv|attn] > test/gpu/blocks/wgmma_<variant>.mlir
 """
 
 import sys
 
 VARIANT = sys.argv[1] if len(sys.argv) > 1 else "qk"
-assert VARIANT in ("qk", "qkpv"), VARIANT
-PV = VARIANT == "qkpv"
+assert VARIANT in ("qk", "qkpv", "attn"), VARIANT
+PV = VARIANT in ("qkpv", "attn")
+ATTN = VARIANT == "attn"
 
 N = 64          # tile rows (M = N = 64), head dim D = 64: 4 k16 steps
 REGS = N // 2   # f32 accumulator registers per thread for m64n64
@@ -44,7 +48,7 @@ w("")
 w("module attributes {gpu.container_module} {")
 w(f"  gpu.module @wgmma_{VARIANT} {{")
 if PV:
-    w("    gpu.func @qkpv_kernel(%qmapPtr: !llvm.ptr, %kmapPtr: !llvm.ptr, %vmapPtr: !llvm.ptr, %s: memref<64x64xf32>, %o: memref<64x64xf32>) kernel")
+    w(f"    gpu.func @{VARIANT}_kernel(%qmapPtr: !llvm.ptr, %kmapPtr: !llvm.ptr, %vmapPtr: !llvm.ptr, %s: memref<64x64xf32>, %o: memref<64x64xf32>) kernel")
 else:
     w("    gpu.func @qk_kernel(%qmapPtr: !llvm.ptr, %kmapPtr: !llvm.ptr, %s: memref<64x64xf32>) kernel")
 w("        attributes {known_block_size = array<i32: 128, 1, 1>} {")
@@ -57,6 +61,9 @@ for name, v in [("c0", 0), ("c1", 1), ("c4", 4), ("c8", 8), ("c16", 16), ("c32",
                 ("tx", 24576 if PV else 16384), ("ticks", 10000000)]:
     w(f"      %{name} = arith.constant {v} : index")
 w("      %phase = arith.constant false")
+if ATTN:
+    w("      %zeroF = arith.constant 0.0 : f32")
+    w("      %oneF = arith.constant 1.0 : f32")
 w("      %tid = gpu.thread_id x")
 w("      %first = arith.cmpi eq, %tid, %c0 : index")
 w("      // 1024-byte-aligned tiles after the static mbarrier (launch with 1 KB extra).")
@@ -140,14 +147,50 @@ if PV:
     for k in range(1, 4):
         w(f"      %vstep{k} = arith.constant {128 * k} : i64")
         w(f"      %vDesc{k} = arith.addi %vDesc0, %vstep{k} : i64")
+    # P: the raw scores (qkpv) or their softmax numerators (attn).
+    P = [f"%sv{r}" for r in range(REGS)]
+    if ATTN:
+        w("      // Softmax of the rows this thread holds (row0: registers with (r/2)%2 = 0,")
+        w("      // row8: the others); each row is spread over the 4 lanes of a quad.")
+        w("      //   t = s · scale·log2(e);  m = max over the row;  p = exp2(t - m);  l = sum p")
+        w("      %c = arith.constant 0.180336878 : f32  // (1/sqrt(64)) · log2(e)")
+        w("      %one32 = arith.constant 1 : i32")
+        w("      %two32 = arith.constant 2 : i32")
+        w("      %width = arith.constant 32 : i32")
+        for r in range(REGS):
+            w(f"      %t{r} = arith.mulf %sv{r}, %c : f32")
+        for half, sel in (("a", 0), ("b", 1)):
+            regs_h = [r for r in range(REGS) if (r // 2) % 2 == sel]
+            prev = f"%t{regs_h[0]}"
+            for r in regs_h[1:]:
+                w(f"      %mx{half}{r} = arith.maximumf {prev}, %t{r} : f32")
+                prev = f"%mx{half}{r}"
+            for i, off in enumerate(("%one32", "%two32")):
+                w(f"      %sh{half}{i}, %ok{half}{i} = gpu.shuffle xor {prev}, {off}, %width : f32")
+                w(f"      %m{half}{i} = arith.maximumf {prev}, %sh{half}{i} : f32")
+                prev = f"%m{half}{i}"
+            w(f"      %rowmax{half} = arith.addf {prev}, %zeroF : f32")
+            for r in regs_h:
+                w(f"      %d{r} = arith.subf %t{r}, %rowmax{half} : f32")
+                w(f'      %p{r} = nvvm.inline_ptx "ex2.approx.ftz.f32 $0, $1;" ro(%d{r} : f32) -> f32')
+            prev = f"%p{regs_h[0]}"
+            for r in regs_h[1:]:
+                w(f"      %sm{half}{r} = arith.addf {prev}, %p{r} : f32")
+                prev = f"%sm{half}{r}"
+            for i, off in enumerate(("%one32", "%two32")):
+                w(f"      %ss{half}{i}, %sok{half}{i} = gpu.shuffle xor {prev}, {off}, %width : f32")
+                w(f"      %l{half}{i} = arith.addf {prev}, %ss{half}{i} : f32")
+                prev = f"%l{half}{i}"
+            w(f"      %inv{half} = arith.divf %oneF, {prev} : f32")
+        P = [f"%p{r}" for r in range(REGS)]
     w("      %pundef = llvm.mlir.undef : vector<2xbf16>")
     w("      %i0 = arith.constant 0 : i32")
     w("      %i1 = arith.constant 1 : i32")
     for k in range(4):
         for j in range(4):
             lo, hi = 8 * k + 2 * j, 8 * k + 2 * j + 1
-            w(f"      %pl{k}_{j} = arith.truncf %sv{lo} : f32 to bf16")
-            w(f"      %ph{k}_{j} = arith.truncf %sv{hi} : f32 to bf16")
+            w(f"      %pl{k}_{j} = arith.truncf {P[lo]} : f32 to bf16")
+            w(f"      %ph{k}_{j} = arith.truncf {P[hi]} : f32 to bf16")
             w(f"      %pv{k}_{j}a = llvm.insertelement %pl{k}_{j}, %pundef[%i0 : i32] : vector<2xbf16>")
             w(f"      %pv{k}_{j}b = llvm.insertelement %ph{k}_{j}, %pv{k}_{j}a[%i1 : i32] : vector<2xbf16>")
             w(f"      %a{k}_{j} = llvm.bitcast %pv{k}_{j}b : vector<2xbf16> to i32")
@@ -172,6 +215,18 @@ if PV:
         prev = f"%oacc{k}"
     w("      nvvm.wgmma.commit.group.sync.aligned")
     w("      nvvm.wgmma.wait.group.sync.aligned 0")
+    if ATTN:
+        # O = acc / l, per row.
+        for r in range(REGS):
+            inv = "%invb" if (r // 2) % 2 else "%inva"
+            w(f"      %on{r} = llvm.extractvalue {prev}[{r}] : !acc")
+            w(f"      %onorm{r} = arith.mulf %on{r}, {inv} : f32")
+        w("      %onormUndef = llvm.mlir.undef : !acc")
+        cur = "%onormUndef"
+        for r in range(REGS):
+            w(f"      %ons{r} = llvm.insertvalue %onorm{r}, {cur}[{r}] : !acc")
+            cur = f"%ons{r}"
+        prev = cur
     store_fragment(prev, "%o", "o")
 w("      gpu.return")
 w("    }")

@@ -57,15 +57,17 @@ int main(int argc, char **argv) {
   // wgmma_ab.ptx computes C = A·B (B stored [K][N]); wgmma_qk.ptx computes
   // S = Q·Kᵀ (K stored [N][D]). The same inputs check either.
   // wgmma_qkpv.ptx also computes O = bf16(S)·V with P from registers.
+  // wgmma_attn.ptx computes O = softmax(S / 8)·V for the one KV block.
   if (argc != 3 || (std::strcmp(argv[2], "ab") && std::strcmp(argv[2], "qk") &&
-                    std::strcmp(argv[2], "qkpv"))) {
+                    std::strcmp(argv[2], "qkpv") && std::strcmp(argv[2], "attn"))) {
     std::fprintf(stderr,
                  "usage: %s wgmma_ab.ptx ab | wgmma_qk.ptx qk | "
-                 "wgmma_qkpv.ptx qkpv\n",
+                 "wgmma_qkpv.ptx qkpv | wgmma_attn.ptx attn\n",
                  argv[0]);
     return 2;
   }
-  bool withPV = std::strcmp(argv[2], "qkpv") == 0;
+  bool attention = std::strcmp(argv[2], "attn") == 0;
+  bool withPV = attention || std::strcmp(argv[2], "qkpv") == 0;
   bool transposedB = withPV || std::strcmp(argv[2], "qk") == 0;
   std::ifstream file(argv[1]);
   std::stringstream ptx;
@@ -74,7 +76,7 @@ int main(int argc, char **argv) {
   Driver *driver = must(Driver::get(), "driver");
   Context ctx = must(driver->primaryContext(0), "context");
   Module module = must(Module::loadPtx(ctx, ptx.str()), "load PTX");
-  Kernel kernel = must(module.getFunction(withPV ? "qkpv_kernel" : transposedB ? "qk_kernel" : "ab_kernel"), "kernel");
+  Kernel kernel = must(module.getFunction(attention ? "attn_kernel" : withPV ? "qkpv_kernel" : transposedB ? "qk_kernel" : "ab_kernel"), "kernel");
   const int n = 64;
 
   std::mt19937 rng(7);
@@ -154,6 +156,42 @@ int main(int argc, char **argv) {
               transposedB ? "S = Q·Kᵀ, K [N][D] (K-major B)"
                           : "C = A·B, B [K][N] (MN-major B)",
               err, maxRef, nan, other);
+  if (attention) {
+    // O = softmax(Q·Kᵀ / 8) · V in double from the bf16 inputs. The kernel
+    // rounds P to bf16 for the register operand (relative error 2^-9 per
+    // weight) and uses ex2.approx: |err| <= ~4e-3 · max|V| is expected; the
+    // bound below is 1e-2.
+    std::vector<float> o(n * n);
+    must(dout.copyToHost(o.data(), o.size() * 4), "copy o");
+    double errO = 0;
+    int nanO = 0;
+    for (int i = 0; i < n; ++i) {
+      std::vector<double> p(n);
+      double m = -1e300, l = 0;
+      for (int j = 0; j < n; ++j) {
+        double dot = 0;
+        for (int d = 0; d < n; ++d)
+          dot += double(fromBf16(q[i * n + d])) * fromBf16(k[j * n + d]);
+        p[j] = dot / 8.0;
+        m = std::max(m, p[j]);
+      }
+      for (int j = 0; j < n; ++j)
+        l += (p[j] = std::exp(p[j] - m));
+      for (int d = 0; d < n; ++d) {
+        double ref = 0;
+        for (int j = 0; j < n; ++j)
+          ref += p[j] / l * fromBf16(v[j * n + d]);
+        nanO += std::isnan(o[i * n + d]);
+        errO = std::max(errO, std::fabs(o[i * n + d] - ref));
+      }
+    }
+    bool okO = nanO == 0 && errO <= 1e-2;
+    std::printf("%s one KV block of attention on wgmma (S = QKᵀ, softmax in "
+                "registers, O = PV with P in registers): max|err| %.3g vs "
+                "float64, NaN %d\n",
+                okO ? "PASS" : "FAIL", errO, nanO);
+    return ok && okO ? 0 : 1;
+  }
   if (withPV) {
     // O = bf16(S_device) · V in double: the kernel rounds S to bf16 for the
     // register operand, so the reference uses the device's S, rounded alike.
