@@ -15,7 +15,14 @@ reference for what that lowering must produce.
     python3 test/gpu/blocks/gen_wgmma_attn_loop.py > test/gpu/blocks/wgmma_attn_loop.mlir
 """
 
-NB = 4            # KV blocks of 64 keys: Sk = 256
+import sys
+
+# `grid B S H`: the whole attention of [B, S, H, 64] bf16 tensors (non-causal), one CTA per
+# (64-query tile, head, batch), the KV blocks in an scf.for; otherwise the 4 blocks unrolled.
+GRID = len(sys.argv) > 1 and sys.argv[1] == "grid"
+if GRID:
+    BATCH, SEQ, HEADS = (int(x) for x in sys.argv[2:5])
+NB = 4            # KV blocks of 64 keys: Sk = 256 (unrolled form)
 REGS = 32         # f32 accumulator registers per thread of a 64x64 tile
 C = 0.180336878   # (1 / sqrt(64)) · log2(e)
 ROW8 = [r for r in range(REGS) if (r // 2) % 2]        # registers of row lane/4 + 8
@@ -65,14 +72,24 @@ w("// warpgroup: the FlashAttention inner loop on wgmma with the running softmax
 w("// Register r of the 64x64 accumulators: row = 16·warp + lane/4 + 8·((r/2) % 2),")
 w("// col = 8·(r/4) + 2·(lane % 4) + r % 2.")
 w("")
-w("!tmap = !nvgpu.tensormap.descriptor<tensor = memref<64x64xbf16, 3>, swizzle = swizzle_128b, l2promo = none, oob = zero, interleave = none>")
+if GRID:
+    # 3-D tensor maps over (D, H, B*S): a box (64, 1, 64) is the 64 x 64 tile of one head.
+    w("!tmap = !nvgpu.tensormap.descriptor<tensor = memref<64x1x64xbf16, 3>, swizzle = swizzle_128b, l2promo = none, oob = zero, interleave = none>")
+    w("!tmaTile = memref<64x1x64xbf16, #gpu.address_space<workgroup>>")
+    w(f"!out = memref<{BATCH}x{SEQ}x{HEADS}x64xf32>")
+else:
+    w("!tmap = !nvgpu.tensormap.descriptor<tensor = memref<64x64xbf16, 3>, swizzle = swizzle_128b, l2promo = none, oob = zero, interleave = none>")
 w("!barrier = !nvgpu.mbarrier.group<memorySpace = #gpu.address_space<workgroup>>")
 w("!smemTile = memref<64x64xbf16, #gpu.address_space<workgroup>>")
 w(f"!acc = {acc_t}")
 w("")
 w("module attributes {gpu.container_module} {")
-w("  gpu.module @wgmma_attn_loop {")
-w("    gpu.func @attn_loop_kernel(%qmapPtr: !llvm.ptr, %kmapPtr: !llvm.ptr, %vmapPtr: !llvm.ptr, %o: memref<64x64xf32>) kernel")
+if GRID:
+    w("  gpu.module @wgmma_attn_grid {")
+    w("    gpu.func @attn_grid_kernel(%qmapPtr: !llvm.ptr, %kmapPtr: !llvm.ptr, %vmapPtr: !llvm.ptr, %o: !out) kernel")
+else:
+    w("  gpu.module @wgmma_attn_loop {")
+    w("    gpu.func @attn_loop_kernel(%qmapPtr: !llvm.ptr, %kmapPtr: !llvm.ptr, %vmapPtr: !llvm.ptr, %o: memref<64x64xf32>) kernel")
 w("        attributes {known_block_size = array<i32: 128, 1, 1>} {")
 for t in "qkv":
     w(f"      %{t}map = builtin.unrealized_conversion_cast %{t}mapPtr : !llvm.ptr to !tmap")
@@ -102,10 +119,16 @@ w("      %gap = arith.subi %c1024, %rem : index")
 w("      %pad = arith.remui %gap, %c1024 : index")
 w("      %kOffset = arith.addi %pad, %c8192 : index")
 w("      %vOffset = arith.addi %pad, %c16384 : index")
+if GRID:
+    for t, off in (("q", "%pad"), ("k", "%kOffset"), ("v", "%vOffset")):
+        w(f"      %{t}s3 = memref.view %smem[{off}][] : memref<?xi8, #gpu.address_space<workgroup>> to !tmaTile")
 for t, off in (("q", "%pad"), ("k", "%kOffset"), ("v", "%vOffset")):
     w(f"      %{t}s = memref.view %smem[{off}][] : memref<?xi8, #gpu.address_space<workgroup>> to !smemTile")
 w("      %bar = nvgpu.mbarrier.create -> !barrier")
 w("      nvgpu.mbarrier.init %bar[%c0], %c1, predicate = %first : !barrier")
+if GRID:
+    w("      %kvbar = nvgpu.mbarrier.create -> !barrier")
+    w("      nvgpu.mbarrier.init %kvbar[%c0], %c1, predicate = %first : !barrier")
 w("      gpu.barrier")
 descriptor("qd", "%pad")
 descriptor_steps("qd", 2)
@@ -119,22 +142,14 @@ w("      %oInit = llvm.mlir.zero : !acc")
 m = {"a": "%negInf", "b": "%negInf"}
 l = {"a": "%zeroF", "b": "%zeroF"}
 o = "%oInit"
-regs = ", ".join(f"${i}" for i in range(REGS))
-cons = ",".join(["=f"] * REGS + [str(i) for i in range(REGS)] + ["r"] * 4 + ["l", "n"])
-for kb in range(NB):
-    B = f"b{kb}"
-    w(f"      // ---- KV block {kb}: keys [{64 * kb}, {64 * kb + 64})")
+REG_LIST = ", ".join(f"${i}" for i in range(REGS))
+CONSTRAINTS = ",".join(["=f"] * REGS + [str(i) for i in range(REGS)] + ["r"] * 4 + ["l", "n"])
+def kv_block(B, load_kv, wait, m, l, o):
+    """One KV block: load_kv() issues the TMA loads, wait() waits for them; returns the
+    updated running state (m, l, o) as SSA names."""
     w("      gpu.barrier  // every thread's wgmma reads of the previous K/V tiles are done")
-    w(f"      %row{B} = arith.constant {64 * kb} : index")
-    w("      scf.if %first {")
-    w(f"        nvgpu.mbarrier.arrive.expect_tx %bar[%c0], {'%txFirst' if kb == 0 else '%txNext'} : !barrier")
-    if kb == 0:
-        w("        nvgpu.tma.async.load %qmap[%c0, %c0], %bar[%c0] to %qs : !tmap, !barrier -> !smemTile")
-    w(f"        nvgpu.tma.async.load %kmap[%c0, %row{B}], %bar[%c0] to %ks : !tmap, !barrier -> !smemTile")
-    w(f"        nvgpu.tma.async.load %vmap[%c0, %row{B}], %bar[%c0] to %vs : !tmap, !barrier -> !smemTile")
-    w("      }")
-    w(f"      %phase{B} = arith.constant {'true' if kb % 2 else 'false'}")
-    w(f"      nvgpu.mbarrier.try_wait.parity %bar[%c0], %phase{B}, %ticks : !barrier")
+    load_kv()
+    wait()
     # S = Q Kᵀ
     w("      nvvm.wgmma.fence.aligned")
     prev = "%sUndef"
@@ -151,6 +166,7 @@ for kb in range(NB):
     for r in range(REGS):
         w(f"      %sv{B}_{r} = llvm.extractvalue {prev}[{r}] : !acc")
         w(f"      %t{B}_{r} = arith.mulf %sv{B}_{r}, %c : f32")
+    m, l = dict(m), dict(l)
     alpha = {}
     for half, rows in (("a", ROW0), ("b", ROW8)):
         cur = m[half]
@@ -175,7 +191,6 @@ for kb in range(NB):
             cur = f"%lsum{B}{half}{r}"
         l[half] = cur
     # O = O · alpha
-    cur = "%sUndef"
     for r in range(REGS):
         w(f"      %ov{B}_{r} = llvm.extractvalue {o}[{r}] : !acc")
         w(f"      %os{B}_{r} = arith.mulf %ov{B}_{r}, {alpha[row_of(r)]} : f32")
@@ -192,11 +207,11 @@ for kb in range(NB):
     ins = [f"%os{B}_{r}" for r in range(REGS)]
     for k in range(4):
         ptx = ("{\\0A.reg .pred p;\\0Asetp.ne.b32 p, $" + str(REGS * 2 + 5) + ", 0;\\0A"
-               "wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {" + regs + "}, {$"
+               "wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {" + REG_LIST + "}, {$"
                + str(REGS * 2) + ", $" + str(REGS * 2 + 1) + ", $" + str(REGS * 2 + 2) + ", $"
                + str(REGS * 2 + 3) + "}, $" + str(REGS * 2 + 4) + ", p, 1, 1, 1;\\0A}")
         w(f"      %scale{B}_{k} = arith.constant 1 : i32")
-        w(f"      %o{B}_{k} = llvm.inline_asm has_side_effects asm_dialect = att \"{ptx}\", \"{cons}\" "
+        w(f"      %o{B}_{k} = llvm.inline_asm has_side_effects asm_dialect = att \"{ptx}\", \"{CONSTRAINTS}\" "
           f"{', '.join(ins)}, %a{B}_{k}_0, %a{B}_{k}_1, %a{B}_{k}_2, %a{B}_{k}_3, %vd{k}, %scale{B}_{k} : "
           f"({', '.join(['f32'] * REGS)}, i32, i32, i32, i32, i64, i32) -> !acc")
         ins = []
@@ -205,7 +220,71 @@ for kb in range(NB):
             ins.append(f"%oin{B}_{k}_{r}")
     w("      nvvm.wgmma.commit.group.sync.aligned")
     w("      nvvm.wgmma.wait.group.sync.aligned 0")
-    o = f"%o{B}_3"
+    return m, l, f"%o{B}_3"
+
+
+for kb in range(0 if GRID else NB):
+    B = f"b{kb}"
+    w(f"      // ---- KV block {kb}: keys [{64 * kb}, {64 * kb + 64})")
+
+    def load_kv():
+        w(f"      %row{B} = arith.constant {64 * kb} : index")
+        w("      scf.if %first {")
+        w(f"        nvgpu.mbarrier.arrive.expect_tx %bar[%c0], {'%txFirst' if kb == 0 else '%txNext'} : !barrier")
+        if kb == 0:
+            w("        nvgpu.tma.async.load %qmap[%c0, %c0], %bar[%c0] to %qs : !tmap, !barrier -> !smemTile")
+        w(f"        nvgpu.tma.async.load %kmap[%c0, %row{B}], %bar[%c0] to %ks : !tmap, !barrier -> !smemTile")
+        w(f"        nvgpu.tma.async.load %vmap[%c0, %row{B}], %bar[%c0] to %vs : !tmap, !barrier -> !smemTile")
+        w("      }")
+
+    def wait():
+        w(f"      %phase{B} = arith.constant {'true' if kb % 2 else 'false'}")
+        w(f"      nvgpu.mbarrier.try_wait.parity %bar[%c0], %phase{B}, %ticks : !barrier")
+
+    m, l, o = kv_block(B, load_kv, wait, m, l, o)
+
+if GRID:
+    w("      %qb = gpu.block_id x")
+    w("      %h = gpu.block_id y")
+    w("      %b = gpu.block_id z")
+    w(f"      %seq = arith.constant {SEQ} : index")
+    w("      %c64 = arith.constant 64 : index")
+    w("      %bRow = arith.muli %b, %seq : index")
+    w("      %q0 = arith.muli %qb, %c64 : index")
+    w("      %qRow = arith.addi %bRow, %q0 : index")
+    w("      %txQ = arith.constant 8192 : index")
+    w("      %txKV = arith.constant 16384 : index")
+    w("      %false = arith.constant false")
+    w("      scf.if %first {")
+    w("        nvgpu.mbarrier.arrive.expect_tx %bar[%c0], %txQ : !barrier")
+    w("        nvgpu.tma.async.load %qmap[%c0, %h, %qRow], %bar[%c0] to %qs3 : !tmap, !barrier -> !tmaTile")
+    w("      }")
+    w("      nvgpu.mbarrier.try_wait.parity %bar[%c0], %false, %ticks : !barrier")
+    w(f"      %nkb = arith.constant {SEQ // 64} : index")
+    w("      %res:5 = scf.for %kb = %c0 to %nkb step %c1 iter_args(%oIt = %oInit, %maIt = %negInf, %mbIt = %negInf, %laIt = %zeroF, %lbIt = %zeroF) -> (!acc, f32, f32, f32, f32) {")
+
+    def load_kv():
+        w("      %kRow0 = arith.muli %kb, %c64 : index")
+        w("      %kRow = arith.addi %bRow, %kRow0 : index")
+        w("      scf.if %first {")
+        w("        nvgpu.mbarrier.arrive.expect_tx %kvbar[%c0], %txKV : !barrier")
+        w("        nvgpu.tma.async.load %kmap[%c0, %h, %kRow], %kvbar[%c0] to %ks3 : !tmap, !barrier -> !tmaTile")
+        w("        nvgpu.tma.async.load %vmap[%c0, %h, %kRow], %kvbar[%c0] to %vs3 : !tmap, !barrier -> !tmaTile")
+        w("      }")
+
+    def wait():
+        # The mbarrier completes once per block: wait for phase parity kb % 2.
+        w("      %kbI = arith.index_cast %kb : index to i64")
+        w("      %one64 = arith.constant 1 : i64")
+        w("      %kbBit = arith.andi %kbI, %one64 : i64")
+        w("      %parity = arith.trunci %kbBit : i64 to i1")
+        w("      nvgpu.mbarrier.try_wait.parity %kvbar[%c0], %parity, %ticks : !barrier")
+
+    m, l, o = kv_block("L", load_kv, wait, {"a": "%maIt", "b": "%mbIt"},
+                       {"a": "%laIt", "b": "%lbIt"}, "%oIt")
+    w(f"      scf.yield {o}, {m['a']}, {m['b']}, {l['a']}, {l['b']} : !acc, f32, f32, f32, f32")
+    w("      }")
+    o, m, l = "%res#0", {"a": "%res#1", "b": "%res#2"}, {"a": "%res#3", "b": "%res#4"}
 w("      // ---- epilogue: O = O / l, l summed over the quad")
 inv = {}
 for half in ("a", "b"):
@@ -226,7 +305,11 @@ for r in range(REGS):
     w(f"      %fn{r} = arith.mulf %fo{r}, {inv[row_of(r)]} : f32")
     w(f"      %fc{r} = arith.constant {8 * (r // 4) + (r % 2)} : index")
     w(f"      %fcol{r} = arith.addi %colBase, %fc{r} : index")
-    w(f"      memref.store %fn{r}, %o[{row}, %fcol{r}] : memref<64x64xf32>")
+    if GRID:
+        w(f"      %grow{r} = arith.addi %q0, {row} : index")
+        w(f"      memref.store %fn{r}, %o[%b, %grow{r}, %h, %fcol{r}] : !out")
+    else:
+        w(f"      memref.store %fn{r}, %o[{row}, %fcol{r}] : memref<64x64xf32>")
 w("      gpu.return")
 w("    }")
 w("  }")
