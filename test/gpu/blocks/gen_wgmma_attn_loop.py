@@ -17,13 +17,14 @@ reference for what that lowering must produce.
 
 import sys
 
+from wgmma_common import REGS, RS_WGMMA_CONSTRAINTS, RS_WGMMA_PTX, fragment_map_prologue
+
 # `grid B S H`: the whole attention of [B, S, H, 64] bf16 tensors (non-causal), one CTA per
 # (64-query tile, head, batch), the KV blocks in an scf.for; otherwise the 4 blocks unrolled.
 GRID = len(sys.argv) > 1 and sys.argv[1] == "grid"
 if GRID:
     BATCH, SEQ, HEADS = (int(x) for x in sys.argv[2:5])
 NB = 4            # KV blocks of 64 keys: Sk = 256 (unrolled form)
-REGS = 32         # f32 accumulator registers per thread of a 64x64 tile
 C = 0.180336878   # (1 / sqrt(64)) · log2(e)
 ROW8 = [r for r in range(REGS) if (r // 2) % 2]        # registers of row lane/4 + 8
 ROW0 = [r for r in range(REGS) if not (r // 2) % 2]    # registers of row lane/4
@@ -142,8 +143,6 @@ w("      %oInit = llvm.mlir.zero : !acc")
 m = {"a": "%negInf", "b": "%negInf"}
 l = {"a": "%zeroF", "b": "%zeroF"}
 o = "%oInit"
-REG_LIST = ", ".join(f"${i}" for i in range(REGS))
-CONSTRAINTS = ",".join(["=f"] * REGS + [str(i) for i in range(REGS)] + ["r"] * 4 + ["l", "n"])
 def kv_block(B, load_kv, wait, m, l, o):
     """One KV block: load_kv() issues the TMA loads, wait() waits for them; returns the
     updated running state (m, l, o) as SSA names."""
@@ -206,12 +205,8 @@ def kv_block(B, load_kv, wait, m, l, o):
     w("      nvvm.wgmma.fence.aligned")
     ins = [f"%os{B}_{r}" for r in range(REGS)]
     for k in range(4):
-        ptx = ("{\\0A.reg .pred p;\\0Asetp.ne.b32 p, $" + str(REGS * 2 + 5) + ", 0;\\0A"
-               "wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {" + REG_LIST + "}, {$"
-               + str(REGS * 2) + ", $" + str(REGS * 2 + 1) + ", $" + str(REGS * 2 + 2) + ", $"
-               + str(REGS * 2 + 3) + "}, $" + str(REGS * 2 + 4) + ", p, 1, 1, 1;\\0A}")
         w(f"      %scale{B}_{k} = arith.constant 1 : i32")
-        w(f"      %o{B}_{k} = llvm.inline_asm has_side_effects asm_dialect = att \"{ptx}\", \"{CONSTRAINTS}\" "
+        w(f"      %o{B}_{k} = llvm.inline_asm has_side_effects asm_dialect = att \"{RS_WGMMA_PTX}\", \"{RS_WGMMA_CONSTRAINTS}\" "
           f"{', '.join(ins)}, %a{B}_{k}_0, %a{B}_{k}_1, %a{B}_{k}_2, %a{B}_{k}_3, %vd{k}, %scale{B}_{k} : "
           f"({', '.join(['f32'] * REGS)}, i32, i32, i32, i32, i64, i32) -> !acc")
         ins = []
@@ -291,14 +286,7 @@ for half in ("a", "b"):
     total = quad_reduce(l[half], "arith.addf", f"l{half}")
     w(f"      %inv{half} = arith.divf %oneF, {total} : f32")
     inv[half] = f"%inv{half}"
-w("      %warp = arith.divui %tid, %c32 : index")
-w("      %lane = arith.remui %tid, %c32 : index")
-w("      %warpRow = arith.muli %warp, %c16 : index")
-w("      %laneRow = arith.divui %lane, %c4 : index")
-w("      %row0 = arith.addi %warpRow, %laneRow : index")
-w("      %row8 = arith.addi %row0, %c8 : index")
-w("      %quad = arith.remui %lane, %c4 : index")
-w("      %colBase = arith.addi %quad, %quad : index")
+fragment_map_prologue(w)
 for r in range(REGS):
     row = "%row8" if r in ROW8 else "%row0"
     w(f"      %fo{r} = llvm.extractvalue {o}[{r}] : !acc")

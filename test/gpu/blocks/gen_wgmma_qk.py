@@ -14,13 +14,14 @@
 
 import sys
 
+from wgmma_common import REGS, RS_WGMMA_CONSTRAINTS, RS_WGMMA_PTX, fragment_map_prologue
+
 VARIANT = sys.argv[1] if len(sys.argv) > 1 else "qk"
 assert VARIANT in ("qk", "qkpv", "attn"), VARIANT
 PV = VARIANT in ("qkpv", "attn")
 ATTN = VARIANT == "attn"
 
 N = 64          # tile rows (M = N = 64), head dim D = 64: 4 k16 steps
-REGS = N // 2   # f32 accumulator registers per thread for m64n64
 
 acc_t = "!llvm.struct<(" + ", ".join(["f32"] * REGS) + ")>"
 out = []
@@ -116,14 +117,7 @@ for k in range(4):
 w("      nvvm.wgmma.commit.group.sync.aligned")
 w("      nvvm.wgmma.wait.group.sync.aligned 0")
 w("      // Fragment map.")
-w("      %warp = arith.divui %tid, %c32 : index")
-w("      %lane = arith.remui %tid, %c32 : index")
-w("      %warpRow = arith.muli %warp, %c16 : index")
-w("      %laneRow = arith.divui %lane, %c4 : index")
-w("      %row0 = arith.addi %warpRow, %laneRow : index")
-w("      %row8 = arith.addi %row0, %c8 : index")
-w("      %quad = arith.remui %lane, %c4 : index")
-w("      %colBase = arith.addi %quad, %quad : index")
+fragment_map_prologue(w)
 
 
 def store_fragment(acc, dest, tag):
@@ -195,21 +189,15 @@ if PV:
             w(f"      %pv{k}_{j}b = llvm.insertelement %ph{k}_{j}, %pv{k}_{j}a[%i1 : i32] : vector<2xbf16>")
             w(f"      %a{k}_{j} = llvm.bitcast %pv{k}_{j}b : vector<2xbf16> to i32")
     w("      %ozero = llvm.mlir.zero : !acc")
-    regs = ", ".join(f"${i}" for i in range(REGS))
-    cons = ",".join(["=f"] * REGS + [str(i) for i in range(REGS)] + ["r"] * 4 + ["l", "n"])
     w("      nvvm.wgmma.fence.aligned")
     prev = "%ozero"
     for k in range(4):
         scale = 0 if k == 0 else 1
-        ptx = ("{\\0A.reg .pred p;\\0Asetp.ne.b32 p, $" + str(REGS * 2 + 5) + ", 0;\\0A"
-               "wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {" + regs + "}, {$"
-               + str(REGS * 2) + ", $" + str(REGS * 2 + 1) + ", $" + str(REGS * 2 + 2) + ", $"
-               + str(REGS * 2 + 3) + "}, $" + str(REGS * 2 + 4) + ", p, 1, 1, 1;\\0A}")
         ins = ", ".join([f"%ov{k}_{r}" for r in range(REGS)])
         for r in range(REGS):
             w(f"      %ov{k}_{r} = llvm.extractvalue {prev}[{r}] : !acc")
         w(f"      %scale{k} = arith.constant {scale} : i32")
-        w(f"      %oacc{k} = llvm.inline_asm has_side_effects asm_dialect = att \"{ptx}\", \"{cons}\" "
+        w(f"      %oacc{k} = llvm.inline_asm has_side_effects asm_dialect = att \"{RS_WGMMA_PTX}\", \"{RS_WGMMA_CONSTRAINTS}\" "
           f"{ins}, %a{k}_0, %a{k}_1, %a{k}_2, %a{k}_3, %vDesc{k}, %scale{k} : "
           f"({', '.join(['f32'] * REGS)}, i32, i32, i32, i32, i64, i32) -> !acc")
         prev = f"%oacc{k}"
