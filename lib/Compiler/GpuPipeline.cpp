@@ -1,4 +1,4 @@
-//===- GpuPipeline.cpp - attn.attention to PTX (SIMT bring-up) -------------===//
+//===- GpuPipeline.cpp - attn.attention to PTX ----------------------------===//
 
 #include "flashmlir/Compiler/GpuPipeline.h"
 #include "flashmlir/Transforms/Passes.h"
@@ -83,7 +83,55 @@ struct DeclareDynamicSharedMemoryPass final
                            static_cast<unsigned>(NVVM::NVVMMemorySpace::Shared));
   }
 };
+
+/// Gives kernels that reallocate registers (nvvm.setmaxregister) the register
+/// cap at entry that ptxas needs to honour setmaxnreg: nvvm.maxntid (the
+/// block size) and nvvm.minctasm = 1. Without both, ptxas ignores the
+/// reallocation (info C7508) and the consumers keep the entry budget.
+struct SetRegisterCapPass final
+    : PassWrapper<SetRegisterCapPass, OperationPass<gpu::GPUModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(SetRegisterCapPass)
+  StringRef getArgument() const override { return "attn-set-register-cap"; }
+  StringRef getDescription() const override {
+    return "Give kernels that use setmaxnreg nvvm.maxntid and "
+           "nvvm.minctasm = 1";
+  }
+  void runOnOperation() override {
+    for (auto func : getOperation().getOps<gpu::GPUFuncOp>()) {
+      bool reallocates = false;
+      func.walk([&](NVVM::SetMaxRegisterOp) { reallocates = true; });
+      DenseI32ArrayAttr block = func.getKnownBlockSizeAttr();
+      if (!reallocates || !block)
+        continue;
+      Builder b(func);
+      func->setAttr(NVVM::NVVMDialect::getMaxntidAttrName(), block);
+      func->setAttr(NVVM::NVVMDialect::getMinctasmAttrName(),
+                    b.getI32IntegerAttr(1));
+      // .reqntid and .maxntid may not both be given.
+      func.removeKnownBlockSizeAttr();
+    }
+  }
+};
 } // namespace
+
+/// attn passes to the outlined Hopper kernel: tile, lower to the
+/// warp-specialized kernel, fold the static index arithmetic, sink, outline.
+static void addHopperFrontHalf(OpPassManager &pm,
+                               const AttnToPtxOptions &opts) {
+  OpPassManager &funcPm = pm.nest<func::FuncOp>();
+  AttnTilePassOptions tile;
+  tile.target = "sm_90a";
+  tile.blockM = opts.blockM;
+  tile.blockN = opts.blockN;
+  funcPm.addPass(createAttnTilePass(tile));
+  AttnLowerToHopperPassOptions hopper;
+  hopper.stages = opts.stages;
+  funcPm.addPass(createAttnLowerToHopperPass(hopper));
+  funcPm.addPass(createCanonicalizerPass());
+  funcPm.addPass(createCSEPass());
+  pm.addPass(createGpuLaunchSinkIndexComputationsPass());
+  pm.addPass(createGpuKernelOutliningPass());
+}
 
 /// attn passes to the outlined GPU kernel: tile, online softmax, map onto the
 /// GPU, fold the static index arithmetic, sink it into the launch, outline.
@@ -105,14 +153,15 @@ static void addFrontHalf(OpPassManager &pm, const AttnToPtxSimtOptions &opts) {
 }
 
 /// Outlined kernels to a gpu.binary holding PTX (MLIR's NVVM pipeline).
-static void addBackHalf(OpPassManager &pm, const AttnToPtxSimtOptions &opts) {
+static void addBackHalf(OpPassManager &pm, StringRef chip, int optLevel) {
   pm.addNestedPass<gpu::GPUModuleOp>(
       std::make_unique<DeclareDynamicSharedMemoryPass>());
+  pm.addNestedPass<gpu::GPUModuleOp>(std::make_unique<SetRegisterCapPass>());
   gpu::GPUToNVVMPipelineOptions nvvm;
-  nvvm.cubinChip = opts.chip;
+  nvvm.cubinChip = chip.str();
   nvvm.cubinFeatures = "+ptx80";
   nvvm.cubinFormat = "isa";
-  nvvm.optLevel = opts.optLevel;
+  nvvm.optLevel = optLevel;
   nvvm.kernelUseBarePtrCallConv = true;
   gpu::buildLowerToNVVMPassPipeline(pm, nvvm);
 }
@@ -120,11 +169,22 @@ static void addBackHalf(OpPassManager &pm, const AttnToPtxSimtOptions &opts) {
 void flashmlir::buildAttnToPtxSimtPipeline(OpPassManager &pm,
                                            const AttnToPtxSimtOptions &opts) {
   addFrontHalf(pm, opts);
-  addBackHalf(pm, opts);
+  addBackHalf(pm, opts.chip, opts.optLevel);
+}
+
+void flashmlir::buildAttnToPtxPipeline(OpPassManager &pm,
+                                       const AttnToPtxOptions &opts) {
+  addHopperFrontHalf(pm, opts);
+  addBackHalf(pm, opts.chip, opts.optLevel);
 }
 
 void flashmlir::registerGpuPipelines() {
   static const bool registered = [] {
+    PassPipelineRegistration<AttnToPtxOptions>(
+        "attn-to-ptx",
+        "attn.attention on static memrefs to PTX through the warp-specialized "
+        "Hopper lowering (TMA producer, wgmma consumers; sm_90a)",
+        buildAttnToPtxPipeline);
     PassPipelineRegistration<AttnToPtxSimtOptions>(
         "attn-to-ptx-simt",
         "attn.attention on static memrefs to PTX through the SIMT bring-up "
@@ -175,10 +235,22 @@ static FailureOr<std::vector<GpuKernelInfo>> describeLaunches(ModuleOp module) {
       if (!arg || !isa<func::FuncOp>(arg.getOwner()->getParentOp())) {
         launch.emitOpError() << "kernel operand is not an argument of the "
                                 "enclosing function (dynamic shapes are not "
-                                "supported by the SIMT bring-up path)";
+                                "supported by the GPU kernels yet)";
         return WalkResult::interrupt();
       }
       info.arguments.push_back(arg.getArgNumber());
+      auto func = cast<func::FuncOp>(arg.getOwner()->getParentOp());
+      if (auto map = func.getArgAttrOfType<DictionaryAttr>(
+              arg.getArgNumber(), kTensorMapAttrName)) {
+        GpuKernelInfo::TensorMap tm;
+        tm.parameter = info.arguments.size() - 1;
+        tm.operand = cast<IntegerAttr>(map.get("operand")).getInt();
+        llvm::append_range(tm.box,
+                           cast<DenseI64ArrayAttr>(map.get("box")).asArrayRef());
+        tm.element = cast<StringAttr>(map.get("element")).str();
+        tm.swizzle = cast<IntegerAttr>(map.get("swizzle")).getInt();
+        info.tensorMaps.push_back(std::move(tm));
+      }
     }
     gpu::KernelDim3 grid = launch.getGridSizeOperandValues();
     gpu::KernelDim3 block = launch.getBlockSizeOperandValues();
@@ -186,8 +258,9 @@ static FailureOr<std::vector<GpuKernelInfo>> describeLaunches(ModuleOp module) {
     for (int i = 0; i < 6; ++i) {
       std::optional<int64_t> size = constant(sizes[i]);
       if (!size) {
-        launch.emitOpError() << "launch sizes must be static in the SIMT "
-                                "bring-up path";
+        launch.emitOpError() << "launch sizes must be static (dynamic "
+                                "shapes are not supported by the GPU kernels "
+                                "yet)";
         return WalkResult::interrupt();
       }
       (i < 3 ? info.grid[i] : info.block[i - 3]) = *size;
@@ -223,9 +296,11 @@ static void mergeGpuModules(ModuleOp module) {
 
 /// Parses `source` and runs `front` (may be empty), records the launches,
 /// then lowers and serializes to PTX.
+/// `front` adds the passes up to outlining (none for gpu.module input).
 static llvm::Expected<GpuCompileResult>
-compileToPtx(llvm::StringRef source, const AttnToPtxSimtOptions &options,
-             bool attentionFrontEnd) {
+compileToPtx(llvm::StringRef source,
+             llvm::function_ref<void(OpPassManager &)> front, StringRef chip,
+             int optLevel) {
   DialectRegistry registry;
   registerGpuCompilationInterfaces(registry);
   MLIRContext context(registry);
@@ -250,12 +325,12 @@ compileToPtx(llvm::StringRef source, const AttnToPtxSimtOptions &options,
     return fail("parsing failed");
 
   GpuCompileResult result;
-  if (attentionFrontEnd) {
+  if (front) {
     // Front half, then read the launches off the outlined IR, then the rest.
-    PassManager front(&context);
-    addFrontHalf(front, options);
-    if (failed(front.run(*module)))
-      return fail("attn-tile / attn-online-softmax / attn-map-to-gpu failed");
+    PassManager frontPm(&context);
+    front(frontPm);
+    if (failed(frontPm.run(*module)))
+      return fail("the attn passes failed");
     mergeGpuModules(*module);
     FailureOr<std::vector<GpuKernelInfo>> kernels = describeLaunches(*module);
     if (failed(kernels))
@@ -264,7 +339,7 @@ compileToPtx(llvm::StringRef source, const AttnToPtxSimtOptions &options,
   }
 
   PassManager back(&context);
-  addBackHalf(back, options);
+  addBackHalf(back, chip, optLevel);
   if (failed(back.run(*module)))
     return fail("NVVM lowering or PTX serialization failed");
 
@@ -281,11 +356,21 @@ compileToPtx(llvm::StringRef source, const AttnToPtxSimtOptions &options,
 llvm::Expected<GpuCompileResult>
 flashmlir::compileAttentionToPtx(llvm::StringRef source,
                                  const AttnToPtxSimtOptions &options) {
-  return compileToPtx(source, options, /*attentionFrontEnd=*/true);
+  return compileToPtx(
+      source, [&](OpPassManager &pm) { addFrontHalf(pm, options); },
+      options.chip, options.optLevel);
+}
+
+llvm::Expected<GpuCompileResult>
+flashmlir::compileAttentionToHopperPtx(llvm::StringRef source,
+                                       const AttnToPtxOptions &options) {
+  return compileToPtx(
+      source, [&](OpPassManager &pm) { addHopperFrontHalf(pm, options); },
+      options.chip, options.optLevel);
 }
 
 llvm::Expected<GpuCompileResult>
 flashmlir::compileGpuModulesToPtx(llvm::StringRef source,
                                   const AttnToPtxSimtOptions &options) {
-  return compileToPtx(source, options, /*attentionFrontEnd=*/false);
+  return compileToPtx(source, nullptr, options.chip, options.optLevel);
 }

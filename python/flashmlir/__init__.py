@@ -1,7 +1,9 @@
 """flashmlir: an MLIR attention-kernel compiler (Python side).
 
-Today this package exposes the CPU execution path: JIT-compile memref-level
-MLIR for this machine and run it on numpy arrays.
+Today this package exposes the CPU execution path (JIT-compile memref-level
+MLIR for this machine and run it on numpy arrays) and, in `flashmlir.gpu`,
+the launcher of compiled Hopper kernels on torch tensors (it needs only the
+small `_cuda` runtime extension, see python/src/cuda_bindings.cpp).
 
     import numpy as np, flashmlir
     k = flashmlir.cpu_compile(source, "kernel")     # CompileError on bad IR
@@ -24,13 +26,19 @@ rejected for arguments the kernel may write.
 
 import numpy as _np
 
-from ._flashmlir import (  # noqa: F401  (re-exported API)
-    HAS_ATTN_PASSES,
-    BF16Bits,
-    CompileError,
-    CpuKernel,
-    cpu_compile,
-)
+try:
+    from ._flashmlir import (  # noqa: F401  (re-exported API)
+        HAS_ATTN_PASSES,
+        BF16Bits,
+        CompileError,
+        CpuKernel,
+        cpu_compile,
+    )
+except ImportError as _error:  # a GPU-only install: flashmlir.gpu still works
+    _missing = _error
+
+    def cpu_compile(*args, **kwargs):
+        raise ImportError(f"flashmlir's compiler extension is not built: {_missing}")
 
 __all__ = [
     "BF16Bits",

@@ -1,4 +1,7 @@
-"""The GPU numerics matrix of the SIMT bring-up path (static shapes)."""
+"""The GPU numerics matrices (static shapes): CASES for the SIMT bring-up path,
+HOPPER_CASES for the warp-specialized Hopper kernel (bf16/f16, D and Dv in
+{64, 128, 256}, no score_mod/mask_mod yet). Cases with lse=False are timing
+points (checked against SDPA in float32, then timed beside SDPA's backends)."""
 
 import sys
 import pathlib
@@ -38,4 +41,42 @@ CASES = [
          heads_q=16, heads_kv=16, head_dim=128, batch=4, lse=False),
     Case("gpu_time_4k_none_bf16_d128", 4096, 4096, dtype="bf16",
          heads_q=16, heads_kv=16, head_dim=128, batch=4, lse=False),
+]
+
+
+HOPPER_CASES = [
+    Case("h_none_17x17_bf16_b2", 17, 17, batch=2, dtype="bf16"),
+    Case("h_none_1x1000_bf16_mqa8", 1, 1000, heads_q=8, heads_kv=1, dtype="bf16"),
+    Case("h_none_300x1000_bf16_d256", 300, 1000, dtype="bf16", head_dim=256),
+    Case("h_none_257x513_f16_d128", 257, 513, dtype="f16", head_dim=128, batch=2),
+    Case("h_causal_tl_129x127_f16_d128", 129, 127, mask="causal", align="top_left",
+         dtype="f16", head_dim=128),
+    Case("h_causal_br_17x129_bf16_gqa4_d128", 17, 129, mask="causal", dtype="bf16",
+         heads_q=8, heads_kv=2, head_dim=128),
+    Case("h_causal_br_129x17_bf16", 129, 17, mask="causal", dtype="bf16"),
+    Case("h_causal_br_1000x1000_bf16_gqa4_d128", 1000, 1000, mask="causal", dtype="bf16",
+         heads_q=4, heads_kv=1, head_dim=128),
+    Case("h_window_64_0_br_300x300_f16", 300, 300, mask="window", window=(64, 0), dtype="f16"),
+    Case("h_window_32_32_200x129_bf16_gqa8", 200, 129, mask="window", window=(32, 32),
+         dtype="bf16", heads_q=8, heads_kv=1),
+    Case("h_softcap_causal_129x129_bf16_d256", 129, 129, mask="causal", softcap=20.0,
+         dtype="bf16", head_dim=256),
+    Case("h_varlen_causal_bf16", 0, 0, varlen_q=[17, 0, 129, 1, 64],
+         varlen_k=[17, 5, 200, 1, 0], mask="causal", dtype="bf16", heads_q=4, heads_kv=2),
+    Case("h_dv_ne_d_f16", 65, 200, head_dim=64, head_dim_v=128, dtype="f16"),
+    # Timing points of the FlashAttention-3 sweep (B·S = 16k tokens, hidden 2048).
+    Case("h_time_4k_none_bf16_d128", 4096, 4096, dtype="bf16", heads_q=16, heads_kv=16,
+         head_dim=128, batch=4, lse=False),
+    Case("h_time_4k_causal_bf16_d128", 4096, 4096, mask="causal", dtype="bf16",
+         heads_q=16, heads_kv=16, head_dim=128, batch=4, lse=False),
+    Case("h_time_16k_none_bf16_d128", 16384, 16384, dtype="bf16", heads_q=16, heads_kv=16,
+         head_dim=128, batch=1, lse=False),
+    Case("h_time_16k_causal_bf16_d128", 16384, 16384, mask="causal", dtype="bf16",
+         heads_q=16, heads_kv=16, head_dim=128, batch=1, lse=False),
+    Case("h_time_4k_none_bf16_d64", 4096, 4096, dtype="bf16", heads_q=32, heads_kv=32,
+         head_dim=64, batch=4, lse=False),
+    Case("h_time_4k_none_bf16_d256", 4096, 4096, dtype="bf16", heads_q=8, heads_kv=8,
+         head_dim=256, batch=4, lse=False),
+    Case("h_time_1k_none_bf16_d128", 1024, 1024, dtype="bf16", heads_q=16, heads_kv=16,
+         head_dim=128, batch=16, lse=False),
 ]

@@ -1,12 +1,14 @@
 //===- attn-compile.cpp - attn.attention to a PTX kernel + launch metadata -===//
 //
 //   attn-compile input.mlir -o kernel.ptx [--json kernel.json]
-//                [--chip sm_90a] [--block-m 64] [--block-n 32]
+//                [--kernel hopper|simt] [--chip sm_90a] [--block-m M]
+//                [--block-n N] [--stages S]
 //
 // Compiles every function of `input.mlir` (attn.attention on static memrefs)
-// through the SIMT bring-up GPU path and writes the PTX and, as JSON, how to
-// launch each kernel (parameters as function-argument indices, grid, block,
-// dynamic shared memory).
+// through the Hopper pipeline (attn-to-ptx; default) or the SIMT bring-up
+// path (attn-to-ptx-simt) and writes the PTX and, as JSON, how to launch each
+// kernel: parameters as function-argument indices, grid, block, dynamic
+// shared memory, and the tensor maps the host must encode.
 //
 //===----------------------------------------------------------------------===//
 
@@ -31,10 +33,22 @@ static cl::opt<std::string> jsonFile("json",
                                      cl::value_desc("file"));
 static cl::opt<std::string> chip("chip", cl::desc("Target chip"),
                                  cl::init("sm_90a"));
-static cl::opt<int64_t> blockM("block-m", cl::desc("Query rows per block"),
-                               cl::init(64));
-static cl::opt<int64_t> blockN("block-n", cl::desc("Keys per KV block"),
-                               cl::init(32));
+static cl::opt<std::string>
+    kernelKind("kernel",
+               cl::desc("Kernel: hopper (warp-specialized wgmma/TMA) or simt "
+                        "(bring-up, one thread per query row)"),
+               cl::init("hopper"));
+static cl::opt<int64_t>
+    blockM("block-m",
+           cl::desc("Query rows per block (0 = heuristic; simt: 64)"),
+           cl::init(0));
+static cl::opt<int64_t>
+    blockN("block-n", cl::desc("Keys per KV block (0 = heuristic; simt: 32)"),
+           cl::init(0));
+static cl::opt<int64_t>
+    stages("stages",
+           cl::desc("hopper: K/V shared-memory stages (0 = as many as fit)"),
+           cl::init(0));
 static cl::opt<bool> gpuModule(
     "gpu-module",
     cl::desc("The input already holds gpu.module kernels (hand-written "
@@ -58,14 +72,27 @@ int main(int argc, char **argv) {
     return fail("cannot read '" + inputFile + "': " +
                 input.getError().message());
 
-  flashmlir::AttnToPtxSimtOptions options;
-  options.chip = chip;
-  options.blockM = blockM;
-  options.blockN = blockN;
-  options.optLevel = optLevel;
+  if (kernelKind != "hopper" && kernelKind != "simt")
+    return fail("unknown --kernel '" + kernelKind + "'; expected hopper or simt");
+  if (blockM < 0 || blockN < 0 || stages < 0)
+    return fail("--block-m, --block-n and --stages must not be negative");
+  StringRef source = (*input)->getBuffer();
+  flashmlir::AttnToPtxSimtOptions simt;
+  simt.chip = chip;
+  simt.blockM = blockM ? blockM : 64;
+  simt.blockN = blockN ? blockN : 32;
+  simt.optLevel = optLevel;
+  flashmlir::AttnToPtxOptions hopper;
+  hopper.chip = chip;
+  hopper.blockM = blockM;
+  hopper.blockN = blockN;
+  hopper.stages = stages;
+  hopper.optLevel = optLevel;
   Expected<flashmlir::GpuCompileResult> result =
-      gpuModule ? flashmlir::compileGpuModulesToPtx((*input)->getBuffer(), options)
-                : flashmlir::compileAttentionToPtx((*input)->getBuffer(), options);
+      gpuModule ? flashmlir::compileGpuModulesToPtx(source, simt)
+      : kernelKind == "simt"
+          ? flashmlir::compileAttentionToPtx(source, simt)
+          : flashmlir::compileAttentionToHopperPtx(source, hopper);
   if (!result)
     return fail(toString(result.takeError()));
 
@@ -82,8 +109,20 @@ int main(int argc, char **argv) {
       json::Array args;
       for (int a : k.arguments)
         args.push_back(a);
+      json::Array maps;
+      for (const auto &m : k.tensorMaps) {
+        json::Array box;
+        for (int64_t d : m.box)
+          box.push_back(d);
+        maps.push_back(json::Object{{"parameter", m.parameter},
+                                    {"operand", m.operand},
+                                    {"box", std::move(box)},
+                                    {"element", m.element},
+                                    {"swizzle", m.swizzle}});
+      }
       kernels.push_back(json::Object{
           {"name", k.name},
+          {"tensor_maps", std::move(maps)},
           {"arguments", std::move(args)},
           {"grid", json::Array{k.grid[0], k.grid[1], k.grid[2]}},
           {"block", json::Array{k.block[0], k.block[1], k.block[2]}},

@@ -1,10 +1,12 @@
-//===- GpuPipeline.h - attn.attention to PTX (SIMT bring-up) ----*- C++ -*-===//
+//===- GpuPipeline.h - attn.attention to PTX --------------------*- C++ -*-===//
 //
-// The first GPU path: --attn-tile, --attn-online-softmax, --attn-map-to-gpu
-// (one thread per query row), kernel outlining and MLIR's NVVM lowering, to
-// PTX for sm_90a. It brings up PTX emission, the CUDA runtime and device
-// numerics; the warp-specialized Hopper lowering (wgmma, TMA) replaces the
-// kernel body, not this interface.
+// The GPU paths, both registered in C++ so that attn-opt replays exactly what
+// the compile API runs:
+//   attn-to-ptx       the Hopper kernel: --attn-tile{target=sm_90a},
+//                     --attn-lower-to-hopper (TMA producer warpgroup, wgmma
+//                     consumers), outlining, NVVM -> PTX for sm_90a;
+//   attn-to-ptx-simt  the bring-up path: one thread per query row
+//                     (--attn-online-softmax, --attn-map-to-gpu).
 //
 //===----------------------------------------------------------------------===//
 
@@ -40,13 +42,41 @@ struct AttnToPtxSimtOptions
                        llvm::cl::init(3)};
 };
 
+/// Options of the Hopper pipeline (`attn-to-ptx`).
+struct AttnToPtxOptions : mlir::PassPipelineOptions<AttnToPtxOptions> {
+  Option<std::string> chip{*this, "chip", llvm::cl::desc("Target chip"),
+                           llvm::cl::init("sm_90a")};
+  Option<int64_t> blockM{*this, "block-m",
+                         llvm::cl::desc("Query rows per CTA, 64 per consumer "
+                                        "warpgroup (0 = heuristic)"),
+                         llvm::cl::init(0)};
+  Option<int64_t> blockN{*this, "block-n",
+                         llvm::cl::desc("Keys per KV block (0 = heuristic)"),
+                         llvm::cl::init(0)};
+  Option<int64_t> stages{*this, "stages",
+                         llvm::cl::desc("K/V shared-memory stages (0 = as "
+                                        "many as fit, at most 4)"),
+                         llvm::cl::init(0)};
+  Option<int> optLevel{*this, "opt-level",
+                       llvm::cl::desc("LLVM optimization level of the kernel"),
+                       llvm::cl::init(3)};
+};
+
+/// attn.attention on static memrefs -> gpu.binary holding PTX through the
+/// warp-specialized Hopper lowering: attn-tile{target=sm_90a},
+/// attn-lower-to-hopper, outlining, register caps for setmaxnreg, NVVM.
+/// Kernels take bare pointers: the memref arguments and the tensor-map
+/// arguments attn-lower-to-hopper adds (marked attn.tensor_map).
+void buildAttnToPtxPipeline(mlir::OpPassManager &pm,
+                            const AttnToPtxOptions &options);
+
 /// attn.attention on static memrefs -> gpu.binary holding PTX (the host side
 /// is lowered too, as MLIR's NVVM pipeline does). Kernels take bare pointers:
 /// one per memref argument of the launch, in launch order.
 void buildAttnToPtxSimtPipeline(mlir::OpPassManager &pm,
                                 const AttnToPtxSimtOptions &options);
 
-/// Registers the pipeline as `attn-to-ptx-simt`. Idempotent.
+/// Registers the pipelines `attn-to-ptx` and `attn-to-ptx-simt`. Idempotent.
 void registerGpuPipelines();
 
 /// Adds what the NVVM lowering and PTX serialization need to a registry
@@ -55,12 +85,23 @@ void registerGpuCompilationInterfaces(mlir::DialectRegistry &registry);
 
 /// One kernel of a compiled module and how to launch it.
 struct GpuKernelInfo {
+  /// A kernel parameter that is the device address of a TMA tensor map the
+  /// host encodes: the 4-D tensor (D, H, S, B) of function argument
+  /// `operand`, box `box` (innermost first), 128-byte swizzle.
+  struct TensorMap {
+    int parameter = 0;
+    int operand = 0;
+    std::vector<int64_t> box;
+    std::string element;
+    int64_t swizzle = 0;
+  };
   std::string name;
   /// For each kernel parameter (a bare pointer), the index of the function
   /// argument it is.
   std::vector<int> arguments;
   std::array<int64_t, 3> grid{}, block{};
   int64_t dynamicSharedMemory = 0;
+  std::vector<TensorMap> tensorMaps;
 };
 
 struct GpuCompileResult {
@@ -73,6 +114,11 @@ struct GpuCompileResult {
 llvm::Expected<GpuCompileResult>
 compileAttentionToPtx(llvm::StringRef source,
                       const AttnToPtxSimtOptions &options);
+
+/// The same through the warp-specialized Hopper pipeline (attn-to-ptx).
+llvm::Expected<GpuCompileResult>
+compileAttentionToHopperPtx(llvm::StringRef source,
+                            const AttnToPtxOptions &options);
 
 /// Lowers and serializes a module that already holds gpu.module kernels
 /// (hand-written building blocks of the Hopper kernel). No launch metadata.

@@ -9,6 +9,7 @@
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Pass/Pass.h"
 
@@ -21,6 +22,12 @@ inline constexpr llvm::StringLiteral kProgramGridAttrName = "attn.program_grid";
 /// tiles: each iteration is independent (one query row), so a GPU mapping
 /// gives each row its own thread.
 inline constexpr llvm::StringLiteral kRowLoopAttrName = "attn.row_loop";
+
+/// On a function argument that --attn-lower-to-hopper adds: the argument is
+/// the device address of a TMA tensor map (CUtensorMap) the host encodes for
+/// the operand `operand` (a function-argument index) as the 4-D tensor
+/// (D, H, S, B) with box `box` (innermost first), 128-byte swizzle.
+inline constexpr llvm::StringLiteral kTensorMapAttrName = "attn.tensor_map";
 
 #define GEN_PASS_DECL
 #include "flashmlir/Transforms/Passes.h.inc"

@@ -119,4 +119,58 @@ def AttnMapToGpuPass : Pass<"attn-map-to-gpu", "::mlir::func::FuncOp"> {
                            "::mlir::scf::SCFDialect"];
 }
 
+def AttnLowerToHopperPass : Pass<"attn-lower-to-hopper", "::mlir::func::FuncOp"> {
+  let summary = "Lowers the tiled program grid (L1) to a warp-specialized "
+                "Hopper kernel: TMA producer, wgmma consumers, softmax in "
+                "registers";
+  let description = [{
+    The FlashAttention-3 kernel structure, emitted from the tiled level
+    (`--attn-tile{target=sm_90a}`, before `--attn-online-softmax`):
+
+    1. Each `attn.program_grid` scf.parallel (sequence, q-head, q-block)
+       becomes a `gpu.launch` of 128·(1 + BlockM/64) threads: warpgroup 0 is
+       the producer, warpgroups 1.. are consumers of 64 query rows each.
+       Q-blocks run longest-first (block x counts down) so causal grids end
+       on short programs.
+    2. Shared memory (dynamic, 1024-byte aligned for the 128-byte swizzle):
+       the Q tile, and a ring of `stages` K and V tiles, each stored as
+       64-column chunks of 128-byte rows, the layout TMA writes and wgmma
+       reads. mbarriers: Q full; per stage K full, V full (TMA transaction
+       counts) and empty (every consumer thread arrives).
+    3. The function gains one `!llvm.ptr` argument per tensor map (Q, K, V),
+       marked `attn.tensor_map`: the host encodes a 4-D map (D, H, S, B) of
+       the operand with the recorded box and passes its device address.
+    4. The program body is emitted once per role, walking L1 in order
+       (index arithmetic cloned, tile ops replaced):
+       - producer (one elected thread; `setmaxnreg.dec`): TMA of Q, then for
+         every KV block: wait empty[s], TMA K and V into stage s;
+       - consumers (`setmaxnreg.inc`): wait Q; per KV block
+           S = Q·Kᵀ                 wgmma, both operands in shared memory
+           m_new = max(m, rowmax(S)·c)           c = scale·log2(e)
+           P = exp2(S·c − m_new), alpha = exp2(m − m_new)
+           l = l·alpha + rowsum(P), O = O·alpha + P·V  (wgmma, P in registers)
+         with the mask arithmetic only in boundary (`masked`) blocks and in
+         the ragged last block; then O / l and LSE stored from registers.
+       The running state (m, l, O) is carried in registers by the loops.
+    5. The stage and phase of KV block number i (counted across the loops):
+       s = i mod stages, parity = (i / stages) mod 2.
+  }];
+  let options = [
+    Option<"stages", "stages", "int64_t", /*default=*/"0",
+           "K/V stages in the shared-memory ring; 0 = as many as fit (at "
+           "most 4)">,
+    Option<"maxSharedMemory", "max-shared-memory", "int64_t",
+           /*default=*/"232448",
+           "Dynamic shared memory available per block, in bytes (227 KB on "
+           "sm_90)">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::gpu::GPUDialect",
+                           "::mlir::LLVM::LLVMDialect",
+                           "::mlir::NVVM::NVVMDialect",
+                           "::mlir::nvgpu::NVGPUDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect"];
+}
+
 #endif // FLASHMLIR_TRANSFORMS_PASSES_TD

@@ -1,5 +1,5 @@
 // The SIMT bring-up path emits PTX for sm_90a that ptxas assembles.
-// RUN: attn-compile %s -o %t.ptx --json %t.json --block-m 64 --block-n 64
+// RUN: attn-compile %s --kernel simt -o %t.ptx --json %t.json --block-m 64 --block-n 64
 // RUN: FileCheck %s < %t.ptx
 // RUN: FileCheck %s --check-prefix=JSON < %t.json
 // RUN: %if ptxas %{ %ptxas -arch=sm_90a -v %t.ptx -o %t.cubin 2>&1 | FileCheck %s --check-prefix=PTXAS %}

@@ -2,7 +2,7 @@
 // none/causal/window, with GQA (8 query heads over 2 KV heads), odd lengths and
 // Sq != Sk. ptxas -arch=sm_90a must assemble all 19 kernels (+ softcap:
 // tanh must not become a libdevice call either) with no spills.
-// RUN: attn-compile %s -o %t.ptx --json %t.json --block-m 64 --block-n 32
+// RUN: attn-compile %s --kernel simt -o %t.ptx --json %t.json --block-m 64 --block-n 32
 // RUN: FileCheck %s --check-prefix=PTX < %t.ptx
 // RUN: %if ptxas %{ %ptxas -arch=sm_90a -v %t.ptx -o %t.cubin 2>&1 | FileCheck %s --check-prefix=PTXAS %}
 

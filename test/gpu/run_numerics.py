@@ -1,4 +1,5 @@
-"""On a GPU machine: load the PTX kernels of a bundle (make_bundle.py), run every case on
+"""On a GPU machine: load the PTX kernels of a bundle (make_bundle.py; --kernel hopper for
+the warp-specialized kernel, which needs flashmlir._cuda built there), run every case on
 random N(0, 1) data with NaN-poisoned outputs, and check it against a float64 reference
 with the accuracy rule of ANCHORS.md:
 
@@ -8,7 +9,7 @@ where out_same_dtype is the plain PyTorch computation in the input dtype. LSE is
 the same way (it is f32 in every case). Timing cases (lse=False, large) are checked against
 PyTorch SDPA in float32 instead, and timed beside SDPA's cuDNN and flash backends.
 
-    python test/gpu/run_simt_numerics.py .device-bundle [--only NAME] [--out results.json]
+    python test/gpu/run_numerics.py .device-bundle [--kernel simt|hopper] [--only NAME] [--out results.json]
 """
 
 import argparse
@@ -23,7 +24,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from cases import CASES  # noqa: E402
+from cases import CASES, HOPPER_CASES  # noqa: E402
 
 DTYPES = {"f32": torch.float32, "f16": torch.float16, "bf16": torch.bfloat16}
 
@@ -113,6 +114,12 @@ def make_args(case, gen):
 def launcher(bundle, case, variant=""):
     meta = json.loads((bundle / f"{case.name}{variant}.json").read_text())
     kernel = meta["kernels"][0]
+    if kernel.get("tensor_maps"):
+        # The Hopper kernel: tensor maps encoded by flashmlir's runtime.
+        from flashmlir.gpu import HopperKernel
+        hk = HopperKernel((bundle / f"{case.name}{variant}.ptx").read_text(), meta)
+        meta["attributes"] = hk.attributes()
+        return (lambda args: hk(*args)), meta
     module = cupy.RawModule(path=str(bundle / f"{case.name}{variant}.ptx"))
     fn = module.get_function(kernel["name"])
     fn.max_dynamic_shared_size_bytes = kernel["dynamic_shared_memory"]
@@ -167,8 +174,8 @@ def check_and_time(case, launch, gen):
     flops /= 2 if causal else 1
     res = {"name": case.name, "max_err_vs_sdpa_f32": err, "sdpa_same_dtype_err": sdpa_err,
            "nan": nan, "ok": bool(nan == 0 and err <= 2 * sdpa_err + 2 ** -8)}
-    timings = {"flashmlir_simt": do_bench(lambda: launch(args), warmup=25, rep=200,
-                                          return_mode="median")}
+    timings = {"flashmlir": do_bench(lambda: launch(args), warmup=25, rep=200,
+                                     return_mode="median")}
     for name, backend in [("cudnn", SDPBackend.CUDNN_ATTENTION), ("flash", SDPBackend.FLASH_ATTENTION)]:
         try:
             with sdpa_kernel(backend):
@@ -189,11 +196,12 @@ def main():
     ap.add_argument("--no-timing", action="store_true")
     ap.add_argument("--out")
     ap.add_argument("--variant", default="", help="load <name><variant>.ptx/.json")
+    ap.add_argument("--kernel", default="simt", choices=["simt", "hopper"])
     a = ap.parse_args()
     bundle = pathlib.Path(a.bundle)
     print(f"device: {torch.cuda.get_device_name()}  torch {torch.__version__}  cupy {cupy.__version__}")
     results = []
-    for case in CASES:
+    for case in (HOPPER_CASES if a.kernel == "hopper" else CASES):
         if a.only and case.name != a.only:
             continue
         timing = not case.lse
@@ -204,6 +212,7 @@ def main():
         t0 = time.time()
         res = check_and_time(case, launch, gen) if timing else check_small(case, launch, gen)
         res["ptxas"] = meta.get("ptxas")
+        res["attributes"] = meta.get("attributes")
         res["seconds"] = round(time.time() - t0, 2)
         results.append(res)
         line = f"{'PASS' if res['ok'] else 'FAIL'} {case.name}: " + ", ".join(

@@ -1,0 +1,892 @@
+//===- AttnLowerToHopper.cpp - --attn-lower-to-hopper ----------------------===//
+//
+// The warp-specialized Hopper lowering of the tiled level (see Passes.td):
+//   1. plan the kernel: tiles, warpgroups, shared-memory ring, checks;
+//   2. program grid -> gpu.launch; shared memory, mbarriers, tensor maps;
+//   3. the program body emitted twice, once per role, by one walk over L1:
+//      producer (TMA) and consumers (wgmma + online softmax in registers);
+//   4. the KV loops carry the running state (count, m, l, O) as iter_args.
+//
+//===----------------------------------------------------------------------===//
+
+#include "WarpgroupBuilder.h"
+
+#include "flashmlir/Transforms/Passes.h"
+
+#include "attn/Attn.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+#include <cmath>
+#include <limits>
+
+namespace flashmlir {
+#define GEN_PASS_DEF_ATTNLOWERTOHOPPERPASS
+#include "flashmlir/Transforms/Passes.h.inc"
+} // namespace flashmlir
+
+using namespace mlir;
+using namespace flashmlir;
+using namespace flashmlir::hopper;
+
+namespace {
+
+constexpr double kLog2E = 1.4426950408889634;
+constexpr double kLn2 = 0.6931471805599453;
+/// Register budgets of setmaxnreg (FlashAttention-3's): the producer only
+/// issues TMA; the consumers hold S, P and O. Per thread, summed over the
+/// warpgroups, at most 64K registers / 128 threads.
+constexpr int64_t kProducerRegisters[] = {0, 24, 24, 32};
+constexpr int64_t kConsumerRegisters[] = {0, 240, 240, 160};
+
+/// The kernel's static shape.
+struct KernelPlan {
+  int64_t blockM = 0, blockN = 0, headDim = 0, headDimV = 0;
+  int64_t consumers = 0, stages = 0;
+  Type element;
+  /// Byte offsets from the 1024-aligned base of dynamic shared memory.
+  int64_t qOffset = 0, kOffset = 0, vOffset = 0;
+  int64_t kStageBytes = 0, vStageBytes = 0, bytes = 0;
+
+  int64_t threads() const { return 128 * (1 + consumers); }
+  int64_t qBytes() const { return blockM * headDim * 2; }
+  /// Dynamic shared memory to request: the layout plus alignment slack.
+  int64_t sharedMemory() const { return bytes + 1024; }
+};
+
+/// The running state a role carries through the KV loops.
+struct RoleState {
+  Value count;             // KV blocks handled so far (both roles)
+  Value max[2], sum[2];    // consumers: m and l of the thread's two rows
+  SmallVector<Value> acc;  // consumers: the O fragment (Dv/2 f32)
+
+  SmallVector<Value> flatten() const {
+    SmallVector<Value> v{count};
+    if (max[0])
+      v.append({max[0], max[1], sum[0], sum[1]});
+    v.append(acc.begin(), acc.end());
+    return v;
+  }
+  void assign(ValueRange v) {
+    count = v[0];
+    if (v.size() == 1)
+      return;
+    max[0] = v[1], max[1] = v[2], sum[0] = v[3], sum[1] = v[4];
+    acc.assign(v.begin() + 5, v.end());
+  }
+};
+
+enum class Role { Producer, Consumer };
+
+/// Values a consumer thread computes once: where its rows and columns are.
+struct ConsumerLanes {
+  Value consumer;    // consumer warpgroup index c (rows 64c .. 64c + 63)
+  Value rowInTile;   // 64c + 16·warp + lane/4 (index)
+  Value laneColumn;  // 2·(lane mod 4) (i32)
+  Value quadLeader;  // lane mod 4 == 0
+  Value qDesc, kDesc, vDesc; // descriptors of Q (this consumer), K/V stage 0
+};
+
+class HopperKernelEmitter {
+public:
+  HopperKernelEmitter(scf::ParallelOp grid, func::FuncOp func,
+                      const KernelPlan &plan)
+      : grid(grid), func(func), plan(plan), b(grid), loc(grid.getLoc()),
+        wg(b, loc, plan.element) {}
+
+  LogicalResult run();
+
+private:
+  LogicalResult addTensorMapArguments();
+  void emitLaunch();
+  LogicalResult emitRole(Role role, Block &program);
+  LogicalResult emitOps(Block &src, Role role, RoleState &state);
+  LogicalResult emitKvLoop(scf::ForOp loop, Role role, RoleState &state);
+  void emitQueryLoad(attn::TileLoadOp op, Role role);
+  void emitProducerBlock(attn::BlockUpdateOp op, Value stage, Value round);
+  void emitConsumerBlock(attn::BlockUpdateOp op, Value stage, Value parity,
+                         RoleState &state);
+  SmallVector<Value> maskScores(attn::BlockUpdateOp op, ArrayRef<Value> s);
+  void emitEpilogue(attn::BlockFinalizeOp op, RoleState &state);
+  void tmaLoad(int tensor, Value mbarriers, Value stage, int64_t offset,
+               int64_t rows, int64_t chunks, Value row, Value head,
+               Value batch);
+
+  Value idx(int64_t v) { return wg.index(v); }
+  Value mapped(Value v) { return mapping.lookupOrDefault(v); }
+  Value toI32(Value v) {
+    return arith::IndexCastOp::create(b, loc, b.getI32Type(), v);
+  }
+
+  scf::ParallelOp grid;
+  func::FuncOp func;
+  KernelPlan plan;
+  OpBuilder b;
+  Location loc;
+  WarpgroupBuilder wg;
+  IRMapping mapping;
+
+  /// Function arguments: the tensor maps of Q, K, V (device addresses).
+  Value mapArgs[3];
+  /// Inside the launch.
+  Value maps[3], smem, base, tid;
+  Value qFull, kFull, vFull, empty;
+  Type barrierType[2]; // groups of 1 and of `stages` barriers
+  ConsumerLanes lanes;
+};
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Planning
+//===----------------------------------------------------------------------===//
+
+static FailureOr<KernelPlan> planKernel(scf::ParallelOp grid,
+                                        int64_t stagesOption,
+                                        int64_t maxSharedMemory) {
+  KernelPlan plan;
+  attn::TileLoadOp queryLoad;
+  attn::BlockUpdateOp update;
+  WalkResult walk = grid.walk([&](Operation *op) {
+    if (auto load = dyn_cast<attn::TileLoadOp>(op)) {
+      if (!isa<scf::ForOp>(op->getParentOp()))
+        queryLoad = load;
+    } else if (auto u = dyn_cast<attn::BlockUpdateOp>(op)) {
+      update = u;
+      if (!u.getScoreMod().empty() || !u.getMaskMod().empty()) {
+        u.emitOpError() << "attn-lower-to-hopper: score_mod and mask_mod "
+                           "are not supported by the Hopper kernel yet";
+        return WalkResult::interrupt();
+      }
+      if (u.getScale().convertToDouble() <= 0) {
+        u.emitOpError() << "attn-lower-to-hopper: the softmax scale must be "
+                           "positive (the row max is taken before scaling)";
+        return WalkResult::interrupt();
+      }
+    }
+    return WalkResult::advance();
+  });
+  if (walk.wasInterrupted())
+    return failure();
+  if (!queryLoad || !update)
+    return grid.emitOpError()
+           << "attn-lower-to-hopper: the program grid has no Q tile load or "
+              "no attn.block_update (run attn-tile, not attn-online-softmax, "
+              "first)";
+
+  auto dim = [](Value v, int64_t i) {
+    return cast<MemRefType>(v.getType()).getDimSize(i);
+  };
+  plan.blockM = grid->getAttrOfType<IntegerAttr>(kProgramGridAttrName).getInt();
+  plan.blockN = dim(update.getKey(), 0);
+  plan.headDim = dim(update.getQuery(), 1);
+  plan.headDimV = dim(update.getValue(), 1);
+  plan.element =
+      cast<MemRefType>(queryLoad.getSource().getType()).getElementType();
+
+  auto fail = [&](auto &&...message) {
+    InFlightDiagnostic diag = grid.emitOpError() << "attn-lower-to-hopper: ";
+    (diag << ... << message);
+    return diag;
+  };
+  if (!plan.element.isBF16() && !plan.element.isF16())
+    return fail("Q/K/V must be bf16 or f16 for the wgmma kernel, got ",
+                plan.element);
+  if (plan.blockM % 64 || plan.blockM < 64 || plan.blockM > 192)
+    return fail("BlockM = ", plan.blockM,
+                " must be 64, 128 or 192 (64 query rows per consumer "
+                "warpgroup)");
+  if (plan.blockN % 16 || plan.blockN < 16 || plan.blockN > 256)
+    return fail("BlockN = ", plan.blockN,
+                " must be a multiple of 16 in [16, 256] (k16 steps of P·V, "
+                "wgmma n <= 256)");
+  if (plan.headDim % 64 || plan.headDimV % 64 || plan.headDim > 256 ||
+      plan.headDimV > 256)
+    return fail("head dims D = ", plan.headDim, ", Dv = ", plan.headDimV,
+                " must be 64, 128, 192 or 256 (128-byte swizzled chunks of 64 "
+                "columns)");
+  plan.consumers = plan.blockM / 64;
+
+  plan.kStageBytes = plan.blockN * plan.headDim * 2;
+  plan.vStageBytes = plan.blockN * plan.headDimV * 2;
+  int64_t budget = maxSharedMemory - 1024 - 256; // alignment, mbarriers
+  int64_t perStage = plan.kStageBytes + plan.vStageBytes;
+  int64_t fit = (budget - plan.qBytes()) / perStage;
+  plan.stages = stagesOption > 0 ? stagesOption : std::min<int64_t>(fit, 4);
+  if (plan.stages < 1 || plan.stages > fit)
+    return fail("Q (", plan.qBytes(), " bytes) and ", std::max<int64_t>(plan.stages, 1),
+                " K/V stage(s) of ", perStage,
+                " bytes do not fit in the shared memory (", maxSharedMemory,
+                " bytes); lower block-m, block-n or stages");
+  plan.qOffset = 0;
+  plan.kOffset = plan.qBytes();
+  plan.vOffset = plan.kOffset + plan.stages * plan.kStageBytes;
+  plan.bytes = plan.vOffset + plan.stages * plan.vStageBytes;
+  return plan;
+}
+
+//===----------------------------------------------------------------------===//
+// Launch, shared memory, barriers, tensor maps
+//===----------------------------------------------------------------------===//
+
+LogicalResult HopperKernelEmitter::addTensorMapArguments() {
+  // The Q, K, V sources of the tile loads must be function arguments: the
+  // host encodes their tensor maps.
+  attn::TileLoadOp loads[3];
+  grid.walk([&](attn::TileLoadOp load) {
+    if (!isa<scf::ForOp>(load->getParentOp()))
+      loads[0] = load;
+  });
+  grid.walk([&](attn::BlockUpdateOp update) {
+    for (Operation &op : *update->getBlock())
+      if (auto load = dyn_cast<attn::TileLoadOp>(op)) {
+        if (load.getDest() == update.getKey())
+          loads[1] = load;
+        if (load.getDest() == update.getValue())
+          loads[2] = load;
+      }
+  });
+  MLIRContext *ctx = b.getContext();
+  auto ptrType = LLVM::LLVMPointerType::get(ctx);
+  int64_t rows[3] = {plan.blockM, plan.blockN, plan.blockN};
+  for (int t = 0; t < 3; ++t) {
+    auto arg = dyn_cast<BlockArgument>(loads[t].getSource());
+    if (!arg || arg.getOwner() != &func.getBody().front())
+      return loads[t].emitOpError()
+             << "attn-lower-to-hopper: the source must be an argument of the "
+                "function (the host encodes its tensor map)";
+    auto type = cast<MemRefType>(arg.getType());
+    if (!type.hasStaticShape() || !type.getLayout().isIdentity())
+      return loads[t].emitOpError()
+             << "attn-lower-to-hopper: the kernel needs static, contiguous "
+                "[B, S, H, D] operands for now, got "
+             << type;
+    NamedAttrList desc;
+    desc.set("operand", b.getI64IntegerAttr(arg.getArgNumber()));
+    // Box of the 4-D map (D, H, S, B), innermost first: 64 columns (one
+    // 128-byte swizzled row) of one head, `rows` positions, one batch.
+    desc.set("box", b.getDenseI64ArrayAttr({kChunkElements, 1, rows[t], 1}));
+    desc.set("element", b.getStringAttr(plan.element.isBF16() ? "bf16" : "f16"));
+    desc.set("swizzle", b.getI64IntegerAttr(kSwizzleBytes));
+    unsigned index = func.getNumArguments();
+    if (failed(func.insertArgument(
+            index, ptrType,
+            b.getDictionaryAttr({b.getNamedAttr(kTensorMapAttrName,
+                                                desc.getDictionary(ctx))}),
+            loc)))
+      return failure();
+    mapArgs[t] = func.getArgument(index);
+  }
+  return success();
+}
+
+void HopperKernelEmitter::emitLaunch() {
+  MLIRContext *ctx = b.getContext();
+  ValueRange ub = grid.getUpperBound();
+  Value one = idx(1);
+  auto launch = gpu::LaunchOp::create(
+      b, loc, ub[2], ub[1], ub[0], idx(plan.threads()), one, one,
+      wg.i32(plan.sharedMemory()));
+  Block &body = launch.getBody().front();
+  b.setInsertionPointToStart(&body);
+  auto terminator = gpu::TerminatorOp::create(b, loc);
+  b.setInsertionPoint(terminator);
+
+  // (seq, head, q-block) = (block z, block y, last q-block - block x):
+  // longest programs first under causal masks.
+  gpu::KernelDim3 blocks = launch.getBlockIds();
+  mapping.map(grid.getInductionVars()[0], blocks.z);
+  mapping.map(grid.getInductionVars()[1], blocks.y);
+  mapping.map(grid.getInductionVars()[2],
+              arith::SubIOp::create(
+                  b, loc, arith::SubIOp::create(b, loc, ub[2], one), blocks.x));
+  tid = launch.getThreadIds().x;
+
+  // Dynamic shared memory, its base rounded up to 1024 bytes (the 128-byte
+  // swizzle pattern repeats every 8 rows of 128 bytes; TMA and wgmma agree
+  // on it only from such a base).
+  auto workgroup =
+      gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
+  smem = gpu::DynamicSharedMemoryOp::create(
+      b, loc,
+      MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
+                      MemRefLayoutAttrInterface{}, workgroup));
+  Value address = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, smem);
+  Value pad = arith::RemUIOp::create(
+      b, loc,
+      arith::SubIOp::create(b, loc, idx(1024),
+                            arith::RemUIOp::create(b, loc, address, idx(1024))),
+      idx(1024));
+  base = pad; // byte offset of the aligned base inside `smem`
+
+  // mbarriers: Q full; per stage K full, V full, empty.
+  barrierType[0] = nvgpu::MBarrierGroupType::get(ctx, workgroup, 1);
+  barrierType[1] = nvgpu::MBarrierGroupType::get(ctx, workgroup, plan.stages);
+  qFull = nvgpu::MBarrierCreateOp::create(b, loc, barrierType[0]);
+  kFull = nvgpu::MBarrierCreateOp::create(b, loc, barrierType[1]);
+  vFull = nvgpu::MBarrierCreateOp::create(b, loc, barrierType[1]);
+  empty = nvgpu::MBarrierCreateOp::create(b, loc, barrierType[1]);
+  Value first = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, tid,
+                                      idx(0));
+  nvgpu::MBarrierInitOp::create(b, loc, qFull, idx(1), idx(0), first);
+  for (int64_t s = 0; s < plan.stages; ++s) {
+    nvgpu::MBarrierInitOp::create(b, loc, kFull, idx(1), idx(s), first);
+    nvgpu::MBarrierInitOp::create(b, loc, vFull, idx(1), idx(s), first);
+    // Every consumer thread arrives once it has read the stage.
+    nvgpu::MBarrierInitOp::create(b, loc, empty, idx(128 * plan.consumers),
+                                  idx(s), first);
+  }
+
+  // Tensor maps: !llvm.ptr arguments viewed as nvgpu descriptors.
+  int64_t rows[3] = {plan.blockM, plan.blockN, plan.blockN};
+  for (int t = 0; t < 3; ++t) {
+    auto tile = MemRefType::get({1, rows[t], 1, kChunkElements}, plan.element,
+                                MemRefLayoutAttrInterface{},
+                                b.getI64IntegerAttr(3));
+    auto type = nvgpu::TensorMapDescriptorType::get(
+        ctx, tile, nvgpu::TensorMapSwizzleKind::SWIZZLE_128B,
+        nvgpu::TensorMapL2PromoKind::L2PROMO_256B,
+        nvgpu::TensorMapOOBKind::OOB_ZERO,
+        nvgpu::TensorMapInterleaveKind::INTERLEAVE_NONE);
+    maps[t] = UnrealizedConversionCastOp::create(b, loc, type, mapArgs[t])
+                  .getResult(0);
+    nvgpu::TmaPrefetchOp::create(b, loc, maps[t], first);
+  }
+  gpu::BarrierOp::create(b, loc);
+}
+
+/// One TMA copy per 64-column chunk of a tile into shared memory at
+/// `offset` + stage · (rows · width · 2), all completing on mbarriers[stage].
+void HopperKernelEmitter::tmaLoad(int tensor, Value mbarriers, Value stage,
+                                  int64_t offset, int64_t rows, int64_t chunks,
+                                  Value row, Value head, Value batch) {
+  MLIRContext *ctx = b.getContext();
+  auto workgroup =
+      gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
+  auto tileType = MemRefType::get({1, rows, 1, kChunkElements}, plan.element,
+                                  MemRefLayoutAttrInterface{}, workgroup);
+  Value stageOffset = arith::MulIOp::create(
+      b, loc, stage, idx(rows * chunks * kSwizzleBytes));
+  for (int64_t c = 0; c < chunks; ++c) {
+    Value byte = arith::AddIOp::create(
+        b, loc, arith::AddIOp::create(b, loc, base, stageOffset),
+        idx(offset + c * rows * kSwizzleBytes));
+    Value view =
+        memref::ViewOp::create(b, loc, tileType, smem, byte, ValueRange{});
+    nvgpu::TmaAsyncLoadOp::create(
+        b, loc, view, mbarriers, maps[tensor],
+        ValueRange{idx(c * kChunkElements), head, row, batch}, stage, Value(),
+        Value());
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// The walk over the program body
+//===----------------------------------------------------------------------===//
+
+LogicalResult HopperKernelEmitter::emitOps(Block &src, Role role,
+                                           RoleState &state) {
+  for (Operation &op : src.without_terminator()) {
+    LogicalResult result =
+        llvm::TypeSwitch<Operation *, LogicalResult>(&op)
+            .Case([&](memref::AllocaOp) { return success(); })
+            .Case([&](memref::AllocaScopeOp scope) {
+              return emitOps(scope.getBodyRegion().front(), role, state);
+            })
+            .Case([&](scf::IfOp ifOp) -> LogicalResult {
+              if (ifOp.getNumResults() || !ifOp.getElseRegion().empty())
+                return ifOp.emitOpError()
+                       << "attn-lower-to-hopper: unexpected conditional in "
+                          "the program";
+              auto guard = scf::IfOp::create(
+                  b, loc, mapped(ifOp.getCondition()), /*withElse=*/false);
+              OpBuilder::InsertionGuard g(b);
+              b.setInsertionPoint(guard.thenBlock()->getTerminator());
+              return emitOps(*ifOp.thenBlock(), role, state);
+            })
+            .Case([&](scf::ForOp loop) {
+              return emitKvLoop(loop, role, state);
+            })
+            .Case([&](attn::TileLoadOp load) {
+              // K/V loads are issued with their block_update.
+              if (!isa<scf::ForOp>(load->getParentOp()))
+                emitQueryLoad(load, role);
+              return success();
+            })
+            .Case([&](attn::BlockInitOp) {
+              if (role == Role::Consumer) {
+                // m = -inf, l = 0, O = 0
+                Value negInf =
+                    wg.f32(-std::numeric_limits<double>::infinity());
+                state.max[0] = state.max[1] = negInf;
+                state.sum[0] = state.sum[1] = wg.f32(0);
+                state.acc.assign(plan.headDimV / 2, wg.f32(0));
+              }
+              return success();
+            })
+            .Case([&](attn::BlockUpdateOp) -> LogicalResult {
+              return op.emitOpError()
+                     << "attn-lower-to-hopper: block_update outside a KV loop";
+            })
+            .Case([&](attn::BlockFinalizeOp finalize) {
+              if (role == Role::Consumer)
+                emitEpilogue(finalize, state);
+              return success();
+            })
+            .Default([&](Operation *other) -> LogicalResult {
+              // Index arithmetic and reads of cu_seqlens / shapes.
+              if (other->getNumRegions() ||
+                  (!isMemoryEffectFree(other) &&
+                   !isa<memref::LoadOp, memref::DimOp>(other)))
+                return other->emitOpError()
+                       << "attn-lower-to-hopper: unexpected op in the program";
+              b.clone(*other, mapping);
+              return success();
+            });
+    if (failed(result))
+      return failure();
+  }
+  return success();
+}
+
+LogicalResult HopperKernelEmitter::emitKvLoop(scf::ForOp loop, Role role,
+                                              RoleState &state) {
+  attn::BlockUpdateOp update;
+  for (Operation &op : *loop.getBody())
+    if (auto u = dyn_cast<attn::BlockUpdateOp>(op))
+      update = u;
+  if (!update || loop.getNumResults())
+    return loop.emitOpError()
+           << "attn-lower-to-hopper: expected a KV-block loop of attn-tile";
+
+  LogicalResult result = success();
+  auto newLoop = scf::ForOp::create(
+      b, loc, mapped(loop.getLowerBound()), mapped(loop.getUpperBound()),
+      mapped(loop.getStep()), state.flatten(),
+      [&](OpBuilder &nested, Location, Value iv, ValueRange args) {
+        OpBuilder::InsertionGuard g(b);
+        b.setInsertionPoint(nested.getInsertionBlock(),
+                            nested.getInsertionPoint());
+        mapping.map(loop.getInductionVar(), iv);
+        RoleState inner = state;
+        inner.assign(args);
+        for (Operation &op : loop.getBody()->without_terminator()) {
+          if (isa<attn::TileLoadOp>(op))
+            continue;
+          if (auto u = dyn_cast<attn::BlockUpdateOp>(op)) {
+            // KV block number i = count: stage i mod S, round i / S.
+            Value stage =
+                arith::RemUIOp::create(b, loc, inner.count, idx(plan.stages));
+            Value round =
+                arith::DivUIOp::create(b, loc, inner.count, idx(plan.stages));
+            if (role == Role::Producer) {
+              emitProducerBlock(u, stage, round);
+            } else {
+              Value parity = arith::CmpIOp::create(
+                  b, loc, arith::CmpIPredicate::ne,
+                  arith::RemUIOp::create(b, loc, round, idx(2)), idx(0));
+              emitConsumerBlock(u, stage, parity, inner);
+            }
+            inner.count = arith::AddIOp::create(b, loc, inner.count, idx(1));
+            continue;
+          }
+          if (op.getNumRegions() || !isMemoryEffectFree(&op)) {
+            result = op.emitOpError()
+                     << "attn-lower-to-hopper: unexpected op in a KV loop";
+            continue;
+          }
+          b.clone(op, mapping);
+        }
+        scf::YieldOp::create(b, loc, inner.flatten());
+      });
+  state.assign(newLoop.getResults());
+  return result;
+}
+
+LogicalResult HopperKernelEmitter::emitRole(Role role, Block &program) {
+  RoleState state;
+  state.count = idx(0);
+  if (role == Role::Producer) {
+    NVVM::SetMaxRegisterOp::create(
+        b, loc, b.getI32IntegerAttr(kProducerRegisters[plan.consumers]),
+        NVVM::SetMaxRegisterActionAttr::get(
+            b.getContext(), NVVM::SetMaxRegisterAction::decrease));
+    // One thread issues every copy; the others of the warpgroup are done.
+    Value elected = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                          tid, idx(0));
+    auto ifOp = scf::IfOp::create(b, loc, elected, /*withElse=*/false);
+    OpBuilder::InsertionGuard g(b);
+    b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+    return emitOps(program, role, state);
+  }
+
+  NVVM::SetMaxRegisterOp::create(
+      b, loc, b.getI32IntegerAttr(kConsumerRegisters[plan.consumers]),
+      NVVM::SetMaxRegisterActionAttr::get(
+          b.getContext(), NVVM::SetMaxRegisterAction::increase));
+  // c = tid / 128 - 1; warp w, lane l within the warpgroup.
+  Value local = arith::RemUIOp::create(b, loc, tid, idx(128));
+  Value warp = arith::DivUIOp::create(b, loc, local, idx(32));
+  Value lane = arith::RemUIOp::create(b, loc, local, idx(32));
+  Value quad = arith::RemUIOp::create(b, loc, lane, idx(4));
+  lanes.consumer = arith::SubIOp::create(
+      b, loc, arith::DivUIOp::create(b, loc, tid, idx(128)), idx(1));
+  // rowInTile = 64c + 16w + l/4
+  lanes.rowInTile = arith::AddIOp::create(
+      b, loc,
+      arith::AddIOp::create(
+          b, loc, arith::MulIOp::create(b, loc, lanes.consumer, idx(64)),
+          arith::MulIOp::create(b, loc, warp, idx(16))),
+      arith::DivUIOp::create(b, loc, lane, idx(4)));
+  lanes.laneColumn = toI32(arith::MulIOp::create(b, loc, quad, idx(2)));
+  lanes.quadLeader =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, quad, idx(0));
+
+  // Descriptors: K-major Q and K (rows of 128 bytes, 8-row groups 1024 bytes
+  // apart); N-major V (its 64-column chunks BlockN·128 bytes apart).
+  Value address = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, smem);
+  auto addressOf = [&](Value offset) {
+    return arith::IndexCastOp::create(
+        b, loc, b.getI64Type(),
+        arith::AddIOp::create(b, loc, address,
+                              arith::AddIOp::create(b, loc, base, offset)));
+  };
+  Value qRows = arith::MulIOp::create(b, loc, lanes.consumer,
+                                      idx(64 * kSwizzleBytes));
+  lanes.qDesc = wg.descriptor(
+      addressOf(arith::AddIOp::create(b, loc, qRows, idx(plan.qOffset))), 16,
+      1024);
+  lanes.kDesc = wg.descriptor(addressOf(idx(plan.kOffset)), 16, 1024);
+  lanes.vDesc = wg.descriptor(addressOf(idx(plan.vOffset)),
+                              plan.blockN * kSwizzleBytes, 1024);
+  return emitOps(program, role, state);
+}
+
+//===----------------------------------------------------------------------===//
+// Producer
+//===----------------------------------------------------------------------===//
+
+void HopperKernelEmitter::emitQueryLoad(attn::TileLoadOp op, Role role) {
+  if (role == Role::Consumer) {
+    nvgpu::MBarrierTryWaitParityOp::create(
+        b, loc, qFull, arith::ConstantIntOp::create(b, loc, b.getI1Type(), 0),
+        idx(10000000), idx(0));
+    return;
+  }
+  nvgpu::MBarrierArriveExpectTxOp::create(b, loc, qFull, idx(plan.qBytes()),
+                                          idx(0), Value());
+  tmaLoad(0, qFull, idx(0), plan.qOffset, plan.blockM,
+          plan.headDim / kChunkElements, mapped(op.getRow()),
+          mapped(op.getHead()), mapped(op.getBatch()));
+}
+
+void HopperKernelEmitter::emitProducerBlock(attn::BlockUpdateOp op,
+                                            Value stage, Value round) {
+  attn::TileLoadOp keyLoad, valueLoad;
+  for (Operation &o : *op->getBlock())
+    if (auto load = dyn_cast<attn::TileLoadOp>(o)) {
+      if (load.getDest() == op.getKey())
+        keyLoad = load;
+      else if (load.getDest() == op.getValue())
+        valueLoad = load;
+    }
+  // The stage is free once the consumers released its previous round:
+  // wait for the phase before this round (parity (round - 1) mod 2; the
+  // first round passes at once).
+  Value freeParity = arith::CmpIOp::create(
+      b, loc, arith::CmpIPredicate::eq,
+      arith::RemUIOp::create(b, loc, round, idx(2)), idx(0));
+  nvgpu::MBarrierTryWaitParityOp::create(b, loc, empty, freeParity,
+                                         idx(10000000), stage);
+  nvgpu::MBarrierArriveExpectTxOp::create(b, loc, kFull,
+                                          idx(plan.kStageBytes), stage,
+                                          Value());
+  tmaLoad(1, kFull, stage, plan.kOffset, plan.blockN,
+          plan.headDim / kChunkElements, mapped(keyLoad.getRow()),
+          mapped(keyLoad.getHead()), mapped(keyLoad.getBatch()));
+  nvgpu::MBarrierArriveExpectTxOp::create(b, loc, vFull,
+                                          idx(plan.vStageBytes), stage,
+                                          Value());
+  tmaLoad(2, vFull, stage, plan.vOffset, plan.blockN,
+          plan.headDimV / kChunkElements, mapped(valueLoad.getRow()),
+          mapped(valueLoad.getHead()), mapped(valueLoad.getBatch()));
+}
+
+//===----------------------------------------------------------------------===//
+// Consumers
+//===----------------------------------------------------------------------===//
+
+/// s = visible ? s : -inf over the thread's fragment, where for row i and
+/// column j of the block (key kv_pos + j):
+///   visible = j < cols
+///         and (L < 0 or kv_pos + j >= i + diag - L)
+///         and (R < 0 or kv_pos + j <= i + diag + R).
+/// Per row the bounds become a column interval [lo, hi], shifted by the
+/// lane's 2·(l mod 4) so that each register compares against a constant.
+SmallVector<Value> HopperKernelEmitter::maskScores(attn::BlockUpdateOp op,
+                                                   ArrayRef<Value> s) {
+  attn::MaskAttr mask = op.getMask();
+  int64_t left = mask.getWindowLeft(), right = mask.getWindowRight();
+  Value qPos = toI32(mapped(op.getQPos())), kvPos = toI32(mapped(op.getKvPos()));
+  Value diag = toI32(mapped(op.getDiag())), cols = toI32(mapped(op.getCols()));
+  Value negInf = wg.f32(-std::numeric_limits<double>::infinity());
+  Value lo[2], hi[2];
+  for (int h = 0; h < 2; ++h) {
+    // i + diag - kv_pos for the thread's row of half h
+    Value row = arith::AddIOp::create(
+        b, loc, toI32(lanes.rowInTile), wg.i32(8 * h));
+    Value shift = arith::SubIOp::create(
+        b, loc, arith::AddIOp::create(b, loc, arith::AddIOp::create(b, loc, qPos, row), diag),
+        kvPos);
+    Value last = arith::SubIOp::create(b, loc, cols, wg.i32(1));
+    if (right >= 0)
+      last = arith::MinSIOp::create(
+          b, loc, last, arith::AddIOp::create(b, loc, shift, wg.i32(right)));
+    hi[h] = arith::SubIOp::create(b, loc, last, lanes.laneColumn);
+    if (left >= 0)
+      lo[h] = arith::SubIOp::create(
+          b, loc, arith::SubIOp::create(b, loc, shift, wg.i32(left)),
+          lanes.laneColumn);
+  }
+  SmallVector<Value> out;
+  for (auto [r, score] : llvm::enumerate(s)) {
+    int64_t h = rowHalfOf(r);
+    Value col = wg.i32(columnOf(r));
+    Value keep = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, col,
+                                       hi[h]);
+    if (left >= 0)
+      keep = arith::AndIOp::create(
+          b, loc, keep,
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, col, lo[h]));
+    out.push_back(arith::SelectOp::create(b, loc, keep, score, negInf));
+  }
+  return out;
+}
+
+void HopperKernelEmitter::emitConsumerBlock(attn::BlockUpdateOp op,
+                                            Value stage, Value parity,
+                                            RoleState &state) {
+  int64_t n = plan.blockN;
+  Value ticks = idx(10000000);
+  Value stageI64 = arith::IndexCastOp::create(b, loc, b.getI64Type(), stage);
+  auto stageDesc = [&](Value desc, int64_t stageBytes) {
+    return wg.advance(desc, arith::MulIOp::create(b, loc, stageI64,
+                                                  wg.i64(stageBytes)));
+  };
+
+  // S = Q·Kᵀ: D/16 k-steps; step k reads 32 bytes into 64-column chunk k/4.
+  nvgpu::MBarrierTryWaitParityOp::create(b, loc, kFull, parity, ticks, stage);
+  Value kDesc = stageDesc(lanes.kDesc, plan.kStageBytes);
+  wg.fence();
+  Value acc;
+  for (int64_t k = 0; k < plan.headDim / 16; ++k) {
+    int64_t chunk = k / 4, within = (k % 4) * 32;
+    acc = wg.mmaSharedShared(
+        acc, wg.advance(lanes.qDesc, chunk * plan.blockM * kSwizzleBytes + within),
+        wg.advance(kDesc, chunk * n * kSwizzleBytes + within), n,
+        /*accumulate=*/k > 0);
+  }
+  wg.commitGroup();
+  wg.waitGroup(0);
+  SmallVector<Value> s = wg.unpack(acc, n);
+
+  // Score transform before the max: softcap · tanh(s·scale / softcap).
+  double scale = op.getScale().convertToDouble();
+  double c = scale * kLog2E; // s·c is the base-2 logit
+  if (FloatAttr softcap = op.getSoftcapAttr()) {
+    double cap = softcap.getValueAsDouble();
+    for (Value &x : s)
+      x = arith::MulFOp::create(
+          b, loc, wg.tanh(arith::MulFOp::create(b, loc, x, wg.f32(scale / cap))),
+          wg.f32(cap));
+    c = kLog2E;
+  }
+
+  // Masking: boundary blocks always; an interior block only when it is the
+  // ragged last one (cols < BlockN), decided at run time.
+  if (op.getMasked()) {
+    s = maskScores(op, s);
+  } else {
+    Value ragged = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt,
+                                         mapped(op.getCols()), idx(n));
+    SmallVector<Type> types(s.size(), b.getF32Type());
+    auto ifOp = scf::IfOp::create(b, loc, types, ragged, /*withElse=*/true);
+    {
+      OpBuilder::InsertionGuard g(b);
+      b.setInsertionPointToStart(ifOp.thenBlock());
+      scf::YieldOp::create(b, loc, maskScores(op, s));
+      b.setInsertionPointToStart(ifOp.elseBlock());
+      scf::YieldOp::create(b, loc, s);
+    }
+    s.assign(ifOp.getResults().begin(), ifOp.getResults().end());
+  }
+
+  // m_new = max(m, c · rowmax(s)); m_safe = m_new, or 0 while the row has
+  // seen only hidden keys (keeps -inf - -inf out);
+  // alpha = exp2(m - m_safe); p = exp2(s·c - m_safe);
+  // l = l·alpha + rowsum(p)   (per-thread partial, summed over the quad at
+  // the end).
+  Value negInf = wg.f32(-std::numeric_limits<double>::infinity());
+  Value alpha[2], negSafe[2];
+  for (int h = 0; h < 2; ++h) {
+    Value rowMax = negInf;
+    for (auto [r, x] : llvm::enumerate(s))
+      if (rowHalfOf(r) == h)
+        rowMax = arith::MaxNumFOp::create(b, loc, rowMax, x);
+    rowMax = wg.quadMax(rowMax);
+    Value mNew = arith::MaxNumFOp::create(
+        b, loc, state.max[h], arith::MulFOp::create(b, loc, rowMax, wg.f32(c)));
+    Value isEmpty =
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, mNew, negInf);
+    Value mSafe = arith::SelectOp::create(b, loc, isEmpty, wg.f32(0), mNew);
+    alpha[h] = wg.exp2(arith::SubFOp::create(b, loc, state.max[h], mSafe));
+    negSafe[h] = arith::NegFOp::create(b, loc, mSafe);
+    state.max[h] = mNew;
+  }
+  SmallVector<Value> p;
+  for (auto [r, x] : llvm::enumerate(s))
+    p.push_back(wg.exp2(wg.fma(x, wg.f32(c), negSafe[rowHalfOf(r)])));
+  for (int h = 0; h < 2; ++h) {
+    Value sum = arith::MulFOp::create(b, loc, state.sum[h], alpha[h]);
+    for (auto [r, x] : llvm::enumerate(p))
+      if (rowHalfOf(r) == h)
+        sum = arith::AddFOp::create(b, loc, sum, x);
+    state.sum[h] = sum;
+  }
+
+  // O = O·alpha + P·V: BlockN/16 k-steps, A = P's registers 8t .. 8t+7 as
+  // four pairs, B = 16 rows of V (2048 bytes) per step.
+  nvgpu::MBarrierTryWaitParityOp::create(b, loc, vFull, parity, ticks, stage);
+  for (auto [r, x] : llvm::enumerate(state.acc))
+    x = arith::MulFOp::create(b, loc, x, alpha[rowHalfOf(r)]);
+  Value vDesc = stageDesc(lanes.vDesc, plan.vStageBytes);
+  wg.fence();
+  for (int64_t t = 0; t < n / 16; ++t) {
+    Value a[4];
+    for (int k = 0; k < 4; ++k)
+      a[k] = wg.packPair(p[8 * t + 2 * k], p[8 * t + 2 * k + 1]);
+    state.acc = wg.mmaRegisterShared(state.acc, a,
+                                     wg.advance(vDesc, t * 16 * kSwizzleBytes));
+  }
+  wg.commitGroup();
+  wg.waitGroup(0);
+  // This thread is done with stage s.
+  nvgpu::MBarrierArriveOp::create(b, loc, empty, stage);
+}
+
+void HopperKernelEmitter::emitEpilogue(attn::BlockFinalizeOp op,
+                                       RoleState &state) {
+  // O = l > 0 ? acc / l : 0;  LSE = l > 0 ? (m + log2 l)·ln 2 : -inf,
+  // with l summed over the quad first.
+  Value zero = wg.f32(0);
+  Value inv[2], lse[2];
+  for (int h = 0; h < 2; ++h) {
+    Value l = wg.quadSum(state.sum[h]);
+    Value positive =
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, l, zero);
+    inv[h] = arith::SelectOp::create(
+        b, loc, positive, arith::DivFOp::create(b, loc, wg.f32(1), l), zero);
+    Value value = arith::MulFOp::create(
+        b, loc, arith::AddFOp::create(b, loc, state.max[h], wg.log2(l)),
+        wg.f32(kLn2));
+    lse[h] = arith::SelectOp::create(
+        b, loc, positive, value,
+        wg.f32(-std::numeric_limits<double>::infinity()));
+  }
+  Value rows = mapped(op.getRows()), rowBase = mapped(op.getRow());
+  Value batch = mapped(op.getBatch()), head = mapped(op.getHead());
+  Value out = op.getOut(), lseOut = op.getLse();
+  Value colBase = arith::IndexCastOp::create(b, loc, b.getIndexType(),
+                                             lanes.laneColumn);
+  for (int h = 0; h < 2; ++h) {
+    Value local = arith::AddIOp::create(b, loc, lanes.rowInTile, idx(8 * h));
+    Value inside =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, local, rows);
+    auto guard = scf::IfOp::create(b, loc, inside, /*withElse=*/false);
+    OpBuilder::InsertionGuard g(b);
+    b.setInsertionPoint(guard.thenBlock()->getTerminator());
+    Value row = arith::AddIOp::create(b, loc, rowBase, local);
+    Type outType = cast<MemRefType>(out.getType()).getElementType();
+    for (auto [r, x] : llvm::enumerate(state.acc)) {
+      if (rowHalfOf(r) != h)
+        continue;
+      Value v = arith::TruncFOp::create(
+          b, loc, outType, arith::MulFOp::create(b, loc, x, inv[h]));
+      Value col = arith::AddIOp::create(b, loc, colBase, idx(columnOf(r)));
+      memref::StoreOp::create(b, loc, v, out,
+                              ValueRange{batch, row, head, col});
+    }
+    if (lseOut) {
+      auto leader = scf::IfOp::create(b, loc, lanes.quadLeader, false);
+      OpBuilder::InsertionGuard g2(b);
+      b.setInsertionPoint(leader.thenBlock()->getTerminator());
+      memref::StoreOp::create(b, loc, lse[h], lseOut,
+                              ValueRange{batch, head, row});
+    }
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Driver
+//===----------------------------------------------------------------------===//
+
+LogicalResult HopperKernelEmitter::run() {
+  if (failed(addTensorMapArguments()))
+    return failure();
+  OpBuilder::InsertionGuard g(b);
+  emitLaunch();
+  // Warpgroup 0 produces, warpgroups 1.. consume; the roles are disjoint
+  // branches (setmaxnreg needs that).
+  Value producer = arith::CmpIOp::create(
+      b, loc, arith::CmpIPredicate::ult, tid, idx(128));
+  auto roles = scf::IfOp::create(b, loc, producer, /*withElse=*/true);
+  Block &program = *grid.getBody();
+  {
+    OpBuilder::InsertionGuard g2(b);
+    b.setInsertionPoint(roles.thenBlock()->getTerminator());
+    if (failed(emitRole(Role::Producer, program)))
+      return failure();
+    b.setInsertionPoint(roles.elseBlock()->getTerminator());
+    if (failed(emitRole(Role::Consumer, program)))
+      return failure();
+  }
+  grid.erase();
+  return success();
+}
+
+namespace {
+struct AttnLowerToHopperPass final
+    : flashmlir::impl::AttnLowerToHopperPassBase<AttnLowerToHopperPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    if (stages < 0 || stages > 8) {
+      getOperation().emitError()
+          << "attn-lower-to-hopper: stages must be in [1, 8] (or 0 for as "
+             "many as fit), got "
+          << static_cast<int64_t>(stages);
+      return signalPassFailure();
+    }
+    SmallVector<scf::ParallelOp> grids;
+    getOperation().walk([&](scf::ParallelOp op) {
+      if (op->hasAttr(kProgramGridAttrName))
+        grids.push_back(op);
+    });
+    for (scf::ParallelOp grid : grids) {
+      FailureOr<KernelPlan> plan = planKernel(grid, stages, maxSharedMemory);
+      if (failed(plan) ||
+          failed(HopperKernelEmitter(grid, getOperation(), *plan).run()))
+        return signalPassFailure();
+    }
+  }
+};
+} // namespace

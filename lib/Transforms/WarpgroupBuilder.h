@@ -1,0 +1,101 @@
+//===- WarpgroupBuilder.h - wgmma, fragments and softmax math --*- C++ -*-===//
+//
+// The instruction-level pieces of the Hopper kernel that --attn-lower-to-hopper
+// assembles: shared-memory matrix descriptors, the two wgmma forms attention
+// needs, the accumulator fragment map, quad reductions and exp2. Each choice
+// was first verified on an H100 by the building blocks of test/gpu/blocks.
+//
+// Accumulator fragment of an m64nN f32 tile (N/2 registers per thread): in
+// warp w of the warpgroup, lane l holds for register r
+//     row = 16·w + l/4 + 8·((r/2) mod 2)
+//     col = 8·(r/4) + 2·(l mod 4) + (r mod 2)
+// so a row is spread over the 4 lanes of a quad and reduced by two shuffles.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef FLASHMLIR_LIB_TRANSFORMS_WARPGROUPBUILDER_H
+#define FLASHMLIR_LIB_TRANSFORMS_WARPGROUPBUILDER_H
+
+#include "mlir/IR/Builders.h"
+#include "llvm/ADT/SmallVector.h"
+
+namespace flashmlir::hopper {
+
+/// Bytes of one row of a 128-byte-swizzled tile: 64 16-bit elements.
+inline constexpr int64_t kSwizzleBytes = 128;
+/// Elements of a 16-bit type in one swizzled row (one "chunk" column).
+inline constexpr int64_t kChunkElements = 64;
+
+/// Row half of accumulator register r (0: row l/4, 1: row l/4 + 8).
+inline int64_t rowHalfOf(int64_t r) { return (r / 2) % 2; }
+/// Column of register r, less the lane's 2·(l mod 4).
+inline int64_t columnOf(int64_t r) { return 8 * (r / 4) + r % 2; }
+
+class WarpgroupBuilder {
+public:
+  /// `elementType`: the 16-bit GEMM operand type (bf16 or f16).
+  WarpgroupBuilder(mlir::OpBuilder &b, mlir::Location loc,
+                   mlir::Type elementType)
+      : b(b), loc(loc), elementType(elementType) {}
+
+  mlir::Value i32(int64_t v);
+  mlir::Value i64(int64_t v);
+  mlir::Value index(int64_t v);
+  mlir::Value f32(double v);
+
+  /// The wgmma matrix descriptor of a 128-byte-swizzled tile at shared-window
+  /// byte address `address` (i64):
+  ///   desc = (address & 0x3FFFF) >> 4 | (lbo >> 4) << 16 | (sbo >> 4) << 32
+  ///          | 1 << 62                                  (128-byte swizzle)
+  mlir::Value descriptor(mlir::Value address, int64_t lbo, int64_t sbo);
+  /// `desc` with its start address advanced by `bytes` (a multiple of 16).
+  mlir::Value advance(mlir::Value desc, int64_t bytes);
+  mlir::Value advance(mlir::Value desc, mlir::Value bytesI64);
+
+  /// !llvm.struct of n/2 f32: the accumulator of one m64nN wgmma.
+  mlir::Type accumulatorType(int64_t n);
+  mlir::SmallVector<mlir::Value> unpack(mlir::Value accumulator, int64_t n);
+
+  /// D = A·B (accumulate = false) or D += A·B for m64nNk16 with A and B
+  /// K-major in shared memory (S = Q·Kᵀ). `acc` may be null when not
+  /// accumulating.
+  mlir::Value mmaSharedShared(mlir::Value acc, mlir::Value descA,
+                              mlir::Value descB, int64_t n, bool accumulate);
+  /// D += A·B for m64nNk16 with A in registers (four 2-element packs, see
+  /// packPair) and B N-major in shared memory (O += P·V). NVVM has only the
+  /// shared-memory-A form, so this is inline PTX.
+  mlir::SmallVector<mlir::Value> mmaRegisterShared(
+      mlir::ArrayRef<mlir::Value> acc, mlir::ArrayRef<mlir::Value> a,
+      mlir::Value descB);
+
+  void fence();
+  void commitGroup();
+  void waitGroup(int64_t pending);
+
+  /// The i32 holding (lo, hi) rounded to the operand type: an A register.
+  mlir::Value packPair(mlir::Value lo, mlir::Value hi);
+  /// x combined with the other 3 lanes of its quad (xor shuffles 1, 2).
+  mlir::Value quadMax(mlir::Value x);
+  mlir::Value quadSum(mlir::Value x);
+  /// ex2.approx / lg2.approx (no libdevice call).
+  mlir::Value exp2(mlir::Value x);
+  mlir::Value log2(mlir::Value x);
+  /// a·b + c in one rounding.
+  mlir::Value fma(mlir::Value a, mlir::Value b, mlir::Value c);
+  /// tanh x = 1 − 2 / (2^(2·log2(e)·x) + 1): ~1e-7 absolute error.
+  mlir::Value tanh(mlir::Value x);
+
+  mlir::OpBuilder &builder() { return b; }
+  mlir::Location location() const { return loc; }
+
+private:
+  mlir::Value quadReduce(mlir::Value x, bool max);
+
+  mlir::OpBuilder &b;
+  mlir::Location loc;
+  mlir::Type elementType;
+};
+
+} // namespace flashmlir::hopper
+
+#endif // FLASHMLIR_LIB_TRANSFORMS_WARPGROUPBUILDER_H
