@@ -1,0 +1,93 @@
+// RUN: attn-opt %s -split-input-file -attn-tile="block-m=128 block-n=64" -attn-lower-to-hopper -canonicalize -cse | FileCheck %s
+// RUN: attn-opt %s -split-input-file -attn-tile -attn-lower-to-hopper="stages=2" -canonicalize -cse | FileCheck %s --check-prefix=STAGES
+
+// Causal GQA (8 query heads over 2 KV heads), D = 64, BlockM 128 (two
+// consumer warpgroups), BlockN 64: the ring gets 4 stages.
+// The function gains the tensor maps of Q, K, V (box: 64 columns, 1 head,
+// BlockM or BlockN rows, 1 batch).
+// CHECK-LABEL: func.func @causal
+// CHECK-SAME: %[[OUT:[^:]+]]: memref<2x300x8x64xbf16>, %[[LSE:[^:]+]]: memref<2x8x300xf32>
+// CHECK-SAME: !llvm.ptr {attn.tensor_map = {box = array<i64: 64, 1, 128, 1>, element = "bf16", operand = 0 : i64, swizzle = 128 : i64}}
+// CHECK-SAME: !llvm.ptr {attn.tensor_map = {box = array<i64: 64, 1, 64, 1>, element = "bf16", operand = 1 : i64, swizzle = 128 : i64}}
+// CHECK-SAME: !llvm.ptr {attn.tensor_map = {box = array<i64: 64, 1, 64, 1>, element = "bf16", operand = 2 : i64, swizzle = 128 : i64}}
+// Grid (q-block, head, batch); 3 warpgroups: 1 producer + 2 consumers.
+// CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %c3, {{.*}} = %c8, {{.*}} = %c2) threads({{.*}}) in ({{.*}} = %c384,
+// Empty barriers wait for every consumer thread (2 x 128).
+// CHECK: nvgpu.mbarrier.init %[[EMPTY:.+]][%c3], %c256
+// CHECK: gpu.barrier
+// Producer: fewer registers, one elected thread, Q once (128 x 64 x 2 bytes).
+// CHECK: nvvm.setmaxregister decrease 24
+// CHECK: nvgpu.mbarrier.arrive.expect_tx %[[QFULL:.+]][%c0], %c16384
+// CHECK: nvgpu.tma.async.load
+// KV block number n: stage s = n mod 4, round r = n / 4; the stage is free
+// once the consumers completed its phase of round r - 1.
+// CHECK: scf.for {{.*}} iter_args(%[[N:.+]] = %c0) -> (index)
+// CHECK:   %[[S:.+]] = arith.remui %[[N]], %c4
+// CHECK:   nvgpu.mbarrier.try_wait.parity %[[EMPTY]][%[[S]]]
+// CHECK:   nvgpu.mbarrier.arrive.expect_tx %[[KFULL:.+]][%[[S]]], %c8192
+// CHECK:   nvgpu.tma.async.load
+// CHECK:   nvgpu.mbarrier.arrive.expect_tx %[[VFULL:.+]][%[[S]]], %c8192
+// CHECK:   nvgpu.tma.async.load
+// CHECK: } else {
+// Consumers: more registers, wait for Q, then per KV block:
+// CHECK: nvvm.setmaxregister increase 240
+// CHECK: nvgpu.mbarrier.try_wait.parity %[[QFULL]][%c0], %false
+// The running state (count, m, m, l, l, 32 O registers) rides the loop.
+// CHECK: scf.for {{.*}} -> (index, f32, f32, f32, f32, f32,
+// CHECK:   nvgpu.mbarrier.try_wait.parity %[[KFULL]]
+// S = Q·Kᵀ: D/16 = 4 k-steps of m64n64k16, both operands in shared memory.
+// CHECK:   nvvm.wgmma.fence.aligned
+// CHECK-COUNT-4: nvvm.wgmma.mma_async {{.*}} <m = 64, n = 64, k = 16>
+// CHECK:   nvvm.wgmma.commit.group.sync.aligned
+// CHECK:   nvvm.wgmma.wait.group.sync.aligned 0
+// Boundary block: hidden keys become -inf.
+// CHECK:   arith.select {{.*}} : f32
+// m_new = max(m, c·rowmax(S)) with the row spread over a quad (2 shuffles);
+// alpha = exp2(m - m_safe), p = exp2(S·c - m_safe).
+// CHECK:   gpu.shuffle xor {{.*}}, %c1_i32, %c32_i32
+// CHECK:   gpu.shuffle xor {{.*}}, %c2_i32, %c32_i32
+// CHECK:   nvvm.inline_ptx "ex2.approx.ftz.f32 $0, $1;"
+// O = O·alpha + P·V: BlockN/16 = 4 register-A wgmma after V arrived.
+// CHECK:   nvgpu.mbarrier.try_wait.parity %[[VFULL]]
+// CHECK-COUNT-4: llvm.inline_asm has_side_effects asm_dialect = att {{.*}}wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16
+// The thread is done with the stage.
+// CHECK:   nvgpu.mbarrier.arrive %[[EMPTY]]
+// Epilogue: O / l and LSE from registers, rows past the tile's end skipped.
+// CHECK: memref.store {{.*}}, %[[OUT]]
+// CHECK: memref.store {{.*}}, %[[LSE]]
+func.func @causal(%q: memref<2x300x8x64xbf16>, %k: memref<2x300x2x64xbf16>,
+                  %v: memref<2x300x2x64xbf16>, %o: memref<2x300x8x64xbf16>,
+                  %lse: memref<2x8x300xf32>) {
+  attn.attention ins(%q, %k, %v : memref<2x300x8x64xbf16>, memref<2x300x2x64xbf16>,
+                                  memref<2x300x2x64xbf16>)
+      outs(%o, %lse : memref<2x300x8x64xbf16>, memref<2x8x300xf32>)
+      mask<causal, bottom_right>
+  return
+}
+
+// -----
+
+// No mask, f16, D = Dv = 128: an interior loop whose ragged last block is
+// masked at run time (cols < BlockN). With block-n=64: 8 k-steps of QKᵀ, 4
+// of P·V; with the heuristic's tiles (128 x 176) and stages=2: n = 176 and 11
+// k-steps of P·V.
+// CHECK-LABEL: func.func @plain_f16
+// CHECK: gpu.launch
+// CHECK: scf.for
+// CHECK-COUNT-8: nvvm.wgmma.mma_async {{.*}} <m = 64, n = 64, k = 16>, D[<f32>, {{.*}}], A[<f16>
+// CHECK: arith.cmpi slt, {{.*}}, %c64
+// CHECK: scf.if {{.*}} -> (f32
+// CHECK-COUNT-4: wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16
+// STAGES-LABEL: func.func @plain_f16
+// STAGES: nvgpu.mbarrier.create -> <memorySpace = #gpu.address_space<workgroup>, num_barriers = 2>
+// STAGES: scf.for
+// STAGES-COUNT-8: nvvm.wgmma.mma_async {{.*}} <m = 64, n = 176, k = 16>
+// STAGES: arith.cmpi slt, {{.*}}, %c176
+// STAGES-COUNT-11: wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16
+func.func @plain_f16(%q: memref<1x1000x2x128xf16>, %k: memref<1x1000x2x128xf16>,
+                     %v: memref<1x1000x2x128xf16>, %o: memref<1x1000x2x128xf16>) {
+  attn.attention ins(%q, %k, %v : memref<1x1000x2x128xf16>, memref<1x1000x2x128xf16>,
+                                  memref<1x1000x2x128xf16>)
+      outs(%o : memref<1x1000x2x128xf16>)
+  return
+}
