@@ -126,6 +126,7 @@ static void addHopperFrontHalf(OpPassManager &pm,
   funcPm.addPass(createAttnTilePass(tile));
   AttnLowerToHopperPassOptions hopper;
   hopper.stages = opts.stages;
+  hopper.pingPong = opts.pingPong;
   funcPm.addPass(createAttnLowerToHopperPass(hopper));
   funcPm.addPass(createCanonicalizerPass());
   funcPm.addPass(createCSEPass());

@@ -26,6 +26,7 @@
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "llvm/ADT/TypeSwitch.h"
 
+#include <array>
 #include <cmath>
 #include <limits>
 
@@ -52,6 +53,7 @@ constexpr int64_t kConsumerRegisters[] = {0, 240, 240, 160};
 struct KernelPlan {
   int64_t blockM = 0, blockN = 0, headDim = 0, headDimV = 0;
   int64_t consumers = 0, stages = 0;
+  bool pingPong = false;
   Type element;
   /// Byte offsets from the 1024-aligned base of dynamic shared memory.
   int64_t qOffset = 0, kOffset = 0, vOffset = 0;
@@ -93,6 +95,7 @@ struct ConsumerLanes {
   Value rowInTile;   // 64c + 16·warp + lane/4 (index)
   Value laneColumn;  // 2·(lane mod 4) (i32)
   Value quadLeader;  // lane mod 4 == 0
+  Value turnBarrier, nextTurnBarrier; // ping-pong: named barriers 1 + c, 1 + next
   Value qDesc, kDesc, vDesc; // descriptors of Q (this consumer), K/V stage 0
 };
 
@@ -509,6 +512,11 @@ LogicalResult HopperKernelEmitter::emitKvLoop(scf::ForOp loop, Role role,
         scf::YieldOp::create(b, loc, inner.flatten());
       });
   state.assign(newLoop.getResults());
+  // The last P·V of the loop completes here: accumulators in flight must not
+  // flow through the loop's results into the next loop (ptxas would
+  // serialize every wgmma, C7515).
+  if (role == Role::Consumer)
+    wg.waitGroup(0);
   return result;
 }
 
@@ -550,6 +558,25 @@ LogicalResult HopperKernelEmitter::emitRole(Role role, Block &program) {
   lanes.laneColumn = toI32(arith::MulIOp::create(b, loc, quad, idx(2)));
   lanes.quadLeader =
       arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, quad, idx(0));
+  if (plan.pingPong) {
+    // Consumer c waits on named barrier 1 + c and hands the turn to
+    // consumer (c + 1) mod n; the last one opens the first turn.
+    Value c = toI32(lanes.consumer);
+    int64_t n = plan.consumers;
+    lanes.turnBarrier = arith::AddIOp::create(b, loc, c, wg.i32(1));
+    lanes.nextTurnBarrier = arith::AddIOp::create(
+        b, loc,
+        arith::RemUIOp::create(b, loc,
+                               arith::AddIOp::create(b, loc, c, wg.i32(1)),
+                               wg.i32(n)),
+        wg.i32(1));
+    Value last = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, c,
+                                       wg.i32(n - 1));
+    auto opener = scf::IfOp::create(b, loc, last, /*withElse=*/false);
+    OpBuilder::InsertionGuard g(b);
+    b.setInsertionPoint(opener.thenBlock()->getTerminator());
+    NVVM::BarrierArriveOp::create(b, loc, wg.i32(1), wg.i32(256));
+  }
 
   // Descriptors: K-major Q and K (rows of 128 bytes, 8-row groups 1024 bytes
   // apart); N-major V (its 64-column chunks BlockN·128 bytes apart).
@@ -686,6 +713,9 @@ void HopperKernelEmitter::emitConsumerBlock(attn::BlockUpdateOp op,
   // S = Q·Kᵀ: D/16 k-steps; step k reads 32 bytes into 64-column chunk k/4.
   nvgpu::MBarrierTryWaitParityOp::create(b, loc, kFull, parity, ticks, stage);
   Value kDesc = stageDesc(lanes.kDesc, plan.kStageBytes);
+  if (plan.pingPong) // my turn to issue
+    NVVM::BarrierOp::create(b, loc, Type(), lanes.turnBarrier, wg.i32(256),
+                            NVVM::BarrierReductionAttr(), Value());
   wg.fence();
   Value acc;
   for (int64_t k = 0; k < plan.headDim / 16; ++k) {
@@ -696,7 +726,23 @@ void HopperKernelEmitter::emitConsumerBlock(attn::BlockUpdateOp op,
         /*accumulate=*/k > 0);
   }
   wg.commitGroup();
+  if (plan.pingPong) // the next consumer's turn
+    NVVM::BarrierArriveOp::create(b, loc, lanes.nextTurnBarrier, wg.i32(256));
+  // Completes this S and the previous block's P·V, which was left in flight
+  // so that it ran back to back with this Q·Kᵀ; the previous block's stage
+  // ((i - 1) mod stages) is then free.
   wg.waitGroup(0);
+  Value hasPrevious = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ugt,
+                                            state.count, idx(0));
+  {
+    auto release = scf::IfOp::create(b, loc, hasPrevious, /*withElse=*/false);
+    OpBuilder::InsertionGuard g(b);
+    b.setInsertionPoint(release.thenBlock()->getTerminator());
+    Value previous = arith::RemUIOp::create(
+        b, loc, arith::AddIOp::create(b, loc, state.count, idx(plan.stages - 1)),
+        idx(plan.stages));
+    nvgpu::MBarrierArriveOp::create(b, loc, empty, previous);
+  }
   SmallVector<Value> s = wg.unpack(acc, n);
 
   // Score transform before the max: softcap · tanh(s·scale / softcap).
@@ -769,22 +815,25 @@ void HopperKernelEmitter::emitConsumerBlock(attn::BlockUpdateOp op,
   for (auto [r, x] : llvm::enumerate(state.acc))
     x = arith::MulFOp::create(b, loc, x, alpha[rowHalfOf(r)]);
   Value vDesc = stageDesc(lanes.vDesc, plan.vStageBytes);
-  wg.fence();
-  for (int64_t t = 0; t < n / 16; ++t) {
-    Value a[4];
+  // Every A register is written before the fence: a register written
+  // between two wgmma makes ptxas fence again there (C7519), serializing
+  // the chain.
+  SmallVector<std::array<Value, 4>> a(n / 16);
+  for (int64_t t = 0; t < n / 16; ++t)
     for (int k = 0; k < 4; ++k)
-      a[k] = wg.packPair(p[8 * t + 2 * k], p[8 * t + 2 * k + 1]);
-    state.acc = wg.mmaRegisterShared(state.acc, a,
+      a[t][k] = wg.packPair(p[8 * t + 2 * k], p[8 * t + 2 * k + 1]);
+  wg.fence();
+  for (int64_t t = 0; t < n / 16; ++t)
+    state.acc = wg.mmaRegisterShared(state.acc, a[t],
                                      wg.advance(vDesc, t * 16 * kSwizzleBytes));
-  }
+  // Left in flight: the next block's wait (or the epilogue's) completes it.
   wg.commitGroup();
-  wg.waitGroup(0);
-  // This thread is done with stage s.
-  nvgpu::MBarrierArriveOp::create(b, loc, empty, stage);
 }
 
 void HopperKernelEmitter::emitEpilogue(attn::BlockFinalizeOp op,
                                        RoleState &state) {
+  // The last block's P·V.
+  wg.waitGroup(0);
   // O = l > 0 ? acc / l : 0;  LSE = l > 0 ? (m + log2 l)·ln 2 : -inf,
   // with l summed over the quad first.
   Value zero = wg.f32(0);
@@ -883,6 +932,8 @@ struct AttnLowerToHopperPass final
     });
     for (scf::ParallelOp grid : grids) {
       FailureOr<KernelPlan> plan = planKernel(grid, stages, maxSharedMemory);
+      if (succeeded(plan))
+        plan->pingPong = pingPong && plan->consumers > 1;
       if (failed(plan) ||
           failed(HopperKernelEmitter(grid, getOperation(), *plan).run()))
         return signalPassFailure();

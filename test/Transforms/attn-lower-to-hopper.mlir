@@ -40,6 +40,9 @@
 // CHECK-COUNT-4: nvvm.wgmma.mma_async {{.*}} <m = 64, n = 64, k = 16>
 // CHECK:   nvvm.wgmma.commit.group.sync.aligned
 // CHECK:   nvvm.wgmma.wait.group.sync.aligned 0
+// That wait also completed the previous block's P·V: its stage is free.
+// CHECK:   %[[PREV:.+]] = arith.remui {{.*}}, %c4
+// CHECK:   nvgpu.mbarrier.arrive %[[EMPTY]][%[[PREV]]]
 // Boundary block: hidden keys become -inf.
 // CHECK:   arith.select {{.*}} : f32
 // m_new = max(m, c·rowmax(S)) with the row spread over a quad (2 shuffles);
@@ -49,10 +52,15 @@
 // CHECK:   nvvm.inline_ptx "ex2.approx.ftz.f32 $0, $1;"
 // O = O·alpha + P·V: BlockN/16 = 4 register-A wgmma after V arrived.
 // CHECK:   nvgpu.mbarrier.try_wait.parity %[[VFULL]]
+// CHECK:   nvvm.wgmma.fence.aligned
 // CHECK-COUNT-4: llvm.inline_asm has_side_effects asm_dialect = att {{.*}}wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16
-// The thread is done with the stage.
-// CHECK:   nvgpu.mbarrier.arrive %[[EMPTY]]
-// Epilogue: O / l and LSE from registers, rows past the tile's end skipped.
+// Left in flight (no wait) until the next block's Q·Kᵀ is issued.
+// CHECK:   nvvm.wgmma.commit.group.sync.aligned
+// CHECK-NEXT: arith.addi
+// CHECK-NEXT: scf.yield
+// Epilogue: the last P·V completes; O / l and LSE from registers, rows past
+// the tile's end skipped.
+// CHECK: nvvm.wgmma.wait.group.sync.aligned 0
 // CHECK: memref.store {{.*}}, %[[OUT]]
 // CHECK: memref.store {{.*}}, %[[LSE]]
 func.func @causal(%q: memref<2x300x8x64xbf16>, %k: memref<2x300x2x64xbf16>,

@@ -192,7 +192,7 @@ def check_and_time(case, launch, gen):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("bundle")
-    ap.add_argument("--only")
+    ap.add_argument("--only", help="comma-separated case names")
     ap.add_argument("--no-timing", action="store_true")
     ap.add_argument("--out")
     ap.add_argument("--variant", default="", help="load <name><variant>.ptx/.json")
@@ -202,7 +202,7 @@ def main():
     print(f"device: {torch.cuda.get_device_name()}  torch {torch.__version__}  cupy {cupy.__version__}")
     results = []
     for case in (HOPPER_CASES if a.kernel == "hopper" else CASES):
-        if a.only and case.name != a.only:
+        if a.only and case.name not in a.only.split(","):
             continue
         timing = not case.lse
         if timing and a.no_timing:

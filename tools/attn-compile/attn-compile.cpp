@@ -49,6 +49,10 @@ static cl::opt<int64_t>
     stages("stages",
            cl::desc("hopper: K/V shared-memory stages (0 = as many as fit)"),
            cl::init(0));
+static cl::opt<bool>
+    pingPong("ping-pong",
+             cl::desc("hopper: consumers take turns to issue Q·Kᵀ"),
+             cl::init(true));
 static cl::opt<bool> gpuModule(
     "gpu-module",
     cl::desc("The input already holds gpu.module kernels (hand-written "
@@ -87,6 +91,7 @@ int main(int argc, char **argv) {
   hopper.blockM = blockM;
   hopper.blockN = blockN;
   hopper.stages = stages;
+  hopper.pingPong = pingPong;
   hopper.optLevel = optLevel;
   Expected<flashmlir::GpuCompileResult> result =
       gpuModule ? flashmlir::compileGpuModulesToPtx(source, simt)

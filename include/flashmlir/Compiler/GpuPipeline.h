@@ -57,6 +57,9 @@ struct AttnToPtxOptions : mlir::PassPipelineOptions<AttnToPtxOptions> {
                          llvm::cl::desc("K/V shared-memory stages (0 = as "
                                         "many as fit, at most 4)"),
                          llvm::cl::init(0)};
+  Option<bool> pingPong{*this, "ping-pong",
+                        llvm::cl::desc("Consumers take turns to issue Q·Kᵀ"),
+                        llvm::cl::init(true)};
   Option<int> optLevel{*this, "opt-level",
                        llvm::cl::desc("LLVM optimization level of the kernel"),
                        llvm::cl::init(3)};

@@ -154,6 +154,13 @@ def AttnLowerToHopperPass : Pass<"attn-lower-to-hopper", "::mlir::func::FuncOp">
        The running state (m, l, O) is carried in registers by the loops.
     5. The stage and phase of KV block number i (counted across the loops):
        s = i mod stages, parity = (i / stages) mod 2.
+    6. A block's P·V is left in flight: the wait after the next block's
+       Q·Kᵀ completes both (the two GEMMs run back to back), and only then
+       is the previous block's stage released to the producer.
+    7. Ping-pong (`ping-pong`, on by default): the consumers take turns to
+       issue S = Q·Kᵀ, in the order 0, 1, .., n-1, 0, .. (named barrier
+       1 + c, synced by consumer c, arrived at by its predecessor), so one
+       warpgroup's GEMM runs while another computes its softmax.
   }];
   let options = [
     Option<"stages", "stages", "int64_t", /*default=*/"0",
@@ -163,6 +170,8 @@ def AttnLowerToHopperPass : Pass<"attn-lower-to-hopper", "::mlir::func::FuncOp">
            /*default=*/"232448",
            "Dynamic shared memory available per block, in bytes (227 KB on "
            "sm_90)">,
+    Option<"pingPong", "ping-pong", "bool", /*default=*/"true",
+           "Consumers take turns to issue Q·Kᵀ (named barriers)">,
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::gpu::GPUDialect",
