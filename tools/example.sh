@@ -6,7 +6,10 @@
 #   2. tiles examples/attention_memref.mlir for Hopper (L1: programs, masked
 #      and interior KV-block loops);
 #   3. compiles it through the CPU path, runs it on random bf16 data and
-#      checks it against a float64 reference (examples/run_cpu_attention.py).
+#      checks it against a float64 reference (examples/run_cpu_attention.py);
+#   4. compiles it to the warp-specialized Hopper kernel (attn-compile):
+#      PTX, launch metadata, and ptxas's report for sm_90a when ptxas exists.
+#      (Running and timing it needs an H100/H200: test/gpu/run_numerics.py.)
 #
 #===----------------------------------------------------------------------===#
 set -euo pipefail
@@ -25,3 +28,17 @@ printf '\n==> 2. attn-opt examples/attention_memref.mlir -attn-tile -canonicaliz
 printf '\n==> 3. CPU JIT run against a float64 reference\n'
 PYTHONPATH="$BUILD_DIR/python${PYTHONPATH:+:$PYTHONPATH}" \
   "$BUILD_DIR/venv/bin/python" "$ROOT/examples/run_cpu_attention.py"
+
+printf '\n==> 4. attn-compile examples/attention_memref.mlir (Hopper kernel for sm_90a)\n'
+OUT_DIR="$BUILD_DIR/example"
+mkdir -p "$OUT_DIR"
+"$BUILD_DIR/bin/attn-compile" "$ROOT/examples/attention_memref.mlir" \
+  -o "$OUT_DIR/attention.ptx" --json "$OUT_DIR/attention.json"
+cat "$OUT_DIR/attention.json"
+grep -c "wgmma.mma_async" "$OUT_DIR/attention.ptx" | sed 's/^/wgmma.mma_async instructions in the PTX: /'
+PTXAS="$(command -v ptxas || echo /usr/local/cuda/bin/ptxas)"
+if [ -x "$PTXAS" ]; then
+  "$PTXAS" -arch=sm_90a -v "$OUT_DIR/attention.ptx" -o "$OUT_DIR/attention.cubin" 2>&1 | grep -v C7519
+else
+  echo "ptxas not found: PTX written to $OUT_DIR/attention.ptx, not assembled"
+fi

@@ -154,7 +154,7 @@ def AttnLowerToHopperPass : Pass<"attn-lower-to-hopper", "::mlir::func::FuncOp">
        The running state (m, l, O) is carried in registers by the loops.
     5. The stage and phase of KV block number i (counted across the loops):
        s = i mod stages, parity = (i / stages) mod 2.
-    6. A block's P·V is left in flight: the wait after the next block's
+    6. At Dv <= 128 a block's P·V is left in flight: the wait after the next block's
        Q·Kᵀ completes both (the two GEMMs run back to back), and only then
        is the previous block's stage released to the producer.
     7. Ping-pong (`ping-pong`, on by default): the consumers take turns to
