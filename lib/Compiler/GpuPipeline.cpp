@@ -40,6 +40,9 @@
 #include "mlir/Target/LLVMIR/Dialect/NVVM/NVVMToLLVMIRTranslation.h"
 #include "mlir/Transforms/Passes.h"
 
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/JSON.h"
+
 using namespace mlir;
 using namespace flashmlir;
 
@@ -131,7 +134,6 @@ static void addHopperFrontHalf(OpPassManager &pm,
   funcPm.addPass(createCanonicalizerPass());
   funcPm.addPass(createCSEPass());
   pm.addPass(createGpuLaunchSinkIndexComputationsPass());
-  pm.addPass(createGpuKernelOutliningPass());
 }
 
 /// attn passes to the outlined GPU kernel: tile, online softmax, map onto the
@@ -150,6 +152,11 @@ static void addFrontHalf(OpPassManager &pm, const AttnToPtxSimtOptions &opts) {
   funcPm.addPass(createCanonicalizerPass());
   funcPm.addPass(createCSEPass());
   pm.addPass(createGpuLaunchSinkIndexComputationsPass());
+}
+
+/// gpu.launch bodies to gpu.module kernels (between the front halves above,
+/// which end at gpu.launch, and the back half).
+static void addOutlining(OpPassManager &pm) {
   pm.addPass(createGpuKernelOutliningPass());
 }
 
@@ -170,12 +177,14 @@ static void addBackHalf(OpPassManager &pm, StringRef chip, int optLevel) {
 void flashmlir::buildAttnToPtxSimtPipeline(OpPassManager &pm,
                                            const AttnToPtxSimtOptions &opts) {
   addFrontHalf(pm, opts);
+  addOutlining(pm);
   addBackHalf(pm, opts.chip, opts.optLevel);
 }
 
 void flashmlir::buildAttnToPtxPipeline(OpPassManager &pm,
                                        const AttnToPtxOptions &opts) {
   addHopperFrontHalf(pm, opts);
+  addOutlining(pm);
   addBackHalf(pm, opts.chip, opts.optLevel);
 }
 
@@ -220,7 +229,8 @@ void flashmlir::registerGpuCompilationInterfaces(DialectRegistry &registry) {
 
 /// Records, before the NVVM lowering, how each kernel is launched: which
 /// function arguments it takes and its (static) grid, block and shared memory.
-static FailureOr<std::vector<GpuKernelInfo>> describeLaunches(ModuleOp module) {
+static FailureOr<std::vector<GpuKernelInfo>>
+describeLaunches(ModuleOp module, ArrayRef<DictionaryAttr> tilesInOrder) {
   std::vector<GpuKernelInfo> kernels;
   auto constant = [](Value v) -> std::optional<int64_t> {
     APInt value;
@@ -253,6 +263,14 @@ static FailureOr<std::vector<GpuKernelInfo>> describeLaunches(ModuleOp module) {
         info.tensorMaps.push_back(std::move(tm));
       }
     }
+    // Outlining keeps the order of the launches (not their attributes).
+    size_t index = kernels.size();
+    DictionaryAttr tiles =
+        index < tilesInOrder.size() ? tilesInOrder[index] : DictionaryAttr();
+    if (tiles)
+      for (NamedAttribute entry : tiles)
+        if (auto value = dyn_cast<IntegerAttr>(entry.getValue()))
+          info.tiles.emplace_back(entry.getName().str(), value.getInt());
     gpu::KernelDim3 grid = launch.getGridSizeOperandValues();
     gpu::KernelDim3 block = launch.getBlockSizeOperandValues();
     Value sizes[6] = {grid.x, grid.y, grid.z, block.x, block.y, block.z};
@@ -295,17 +313,60 @@ static void mergeGpuModules(ModuleOp module) {
   });
 }
 
+namespace {
+/// Keeps the module after the passes that start a new level of the lowering
+/// (and before PTX serialization) as named stages: what `flashmlir.compile`
+/// shows as `.asm`. A pass that runs once per function is kept after its
+/// last run.
+class StageCapture final : public PassManager::IRPrinterConfig {
+public:
+  explicit StageCapture(std::vector<CompileStage> &stages)
+      : IRPrinterConfig(/*printModuleScope=*/true), stages(stages) {}
+
+  void printBeforeIfEnabled(Pass *pass, Operation *,
+                            PrintCallbackFn print) override {
+    if (pass->getArgument() == "gpu-module-to-binary")
+      keep("nvvm", print);
+  }
+  void printAfterIfEnabled(Pass *pass, Operation *,
+                           PrintCallbackFn print) override {
+    static constexpr llvm::StringLiteral kStages[] = {
+        "attn-tile", "attn-online-softmax", "attn-map-to-gpu",
+        "attn-lower-to-hopper", "gpu-kernel-outlining"};
+    if (llvm::is_contained(kStages, pass->getArgument()))
+      keep(pass->getArgument(), print);
+  }
+
+private:
+  void keep(StringRef name, PrintCallbackFn print) {
+    std::string ir;
+    llvm::raw_string_ostream os(ir);
+    print(os);
+    auto it = llvm::find_if(
+        stages, [&](const CompileStage &s) { return s.name == name; });
+    if (it != stages.end())
+      it->ir = std::move(ir);
+    else
+      stages.push_back({name.str(), std::move(ir)});
+  }
+  std::vector<CompileStage> &stages;
+};
+} // namespace
+
 /// Parses `source` and runs `front` (may be empty), records the launches,
 /// then lowers and serializes to PTX.
 /// `front` adds the passes up to outlining (none for gpu.module input).
 static llvm::Expected<GpuCompileResult>
 compileToPtx(llvm::StringRef source,
              llvm::function_ref<void(OpPassManager &)> front, StringRef chip,
-             int optLevel) {
+             int optLevel, const GpuCompileControl &control) {
   DialectRegistry registry;
   registerGpuCompilationInterfaces(registry);
   MLIRContext context(registry);
   context.loadAllAvailableDialects();
+  // Module-scope printing of stages needs one thread.
+  if (control.captureStages)
+    context.disableMultithreading();
 
   std::string diagnostics;
   llvm::raw_string_ostream diagStream(diagnostics);
@@ -326,14 +387,36 @@ compileToPtx(llvm::StringRef source,
     return fail("parsing failed");
 
   GpuCompileResult result;
+  auto captureInto = [&](PassManager &pm) {
+    if (control.captureStages)
+      pm.enableIRPrinting(std::make_unique<StageCapture>(result.stages));
+  };
+  if (control.captureStages) {
+    std::string ir;
+    llvm::raw_string_ostream os(ir);
+    module->print(os);
+    result.stages.push_back({"input", std::move(ir)});
+  }
   if (front) {
     // Front half, then read the launches off the outlined IR, then the rest.
     PassManager frontPm(&context);
     front(frontPm);
+    captureInto(frontPm);
     if (failed(frontPm.run(*module)))
       return fail("the attn passes failed");
+    SmallVector<DictionaryAttr> tiles;
+    module->walk([&](gpu::LaunchOp launch) {
+      tiles.push_back(
+          launch->getAttrOfType<DictionaryAttr>(kLaunchTilesAttrName));
+    });
+    PassManager outliningPm(&context);
+    addOutlining(outliningPm);
+    captureInto(outliningPm);
+    if (failed(outliningPm.run(*module)))
+      return fail("kernel outlining failed");
     mergeGpuModules(*module);
-    FailureOr<std::vector<GpuKernelInfo>> kernels = describeLaunches(*module);
+    FailureOr<std::vector<GpuKernelInfo>> kernels =
+        describeLaunches(*module, tiles);
     if (failed(kernels))
       return fail("unsupported launch");
     result.kernels = std::move(*kernels);
@@ -341,6 +424,7 @@ compileToPtx(llvm::StringRef source,
 
   PassManager back(&context);
   addBackHalf(back, chip, optLevel);
+  captureInto(back);
   if (failed(back.run(*module)))
     return fail("NVVM lowering or PTX serialization failed");
 
@@ -356,22 +440,62 @@ compileToPtx(llvm::StringRef source,
 
 llvm::Expected<GpuCompileResult>
 flashmlir::compileAttentionToPtx(llvm::StringRef source,
-                                 const AttnToPtxSimtOptions &options) {
+                                 const AttnToPtxSimtOptions &options,
+                                 const GpuCompileControl &control) {
   return compileToPtx(
       source, [&](OpPassManager &pm) { addFrontHalf(pm, options); },
-      options.chip, options.optLevel);
+      options.chip, options.optLevel, control);
 }
 
 llvm::Expected<GpuCompileResult>
 flashmlir::compileAttentionToHopperPtx(llvm::StringRef source,
-                                       const AttnToPtxOptions &options) {
+                                       const AttnToPtxOptions &options,
+                                       const GpuCompileControl &control) {
   return compileToPtx(
       source, [&](OpPassManager &pm) { addHopperFrontHalf(pm, options); },
-      options.chip, options.optLevel);
+      options.chip, options.optLevel, control);
 }
 
 llvm::Expected<GpuCompileResult>
 flashmlir::compileGpuModulesToPtx(llvm::StringRef source,
-                                  const AttnToPtxSimtOptions &options) {
-  return compileToPtx(source, nullptr, options.chip, options.optLevel);
+                                  const AttnToPtxSimtOptions &options,
+                                  const GpuCompileControl &control) {
+  return compileToPtx(source, nullptr, options.chip, options.optLevel,
+                      control);
+}
+
+std::string flashmlir::formatLaunchMetadata(const GpuCompileResult &result,
+                                            llvm::StringRef chip) {
+  llvm::json::Array kernels;
+  for (const GpuKernelInfo &k : result.kernels) {
+    llvm::json::Array args;
+    for (int a : k.arguments)
+      args.push_back(a);
+    llvm::json::Array maps;
+    for (const GpuKernelInfo::TensorMap &m : k.tensorMaps) {
+      llvm::json::Array box;
+      for (int64_t d : m.box)
+        box.push_back(d);
+      maps.push_back(llvm::json::Object{{"parameter", m.parameter},
+                                        {"operand", m.operand},
+                                        {"box", std::move(box)},
+                                        {"element", m.element},
+                                        {"swizzle", m.swizzle}});
+    }
+    llvm::json::Object tiles;
+    for (const auto &[name, value] : k.tiles)
+      tiles[name] = value;
+    kernels.push_back(llvm::json::Object{
+        {"name", k.name},
+        {"tensor_maps", std::move(maps)},
+        {"arguments", std::move(args)},
+        {"grid", llvm::json::Array{k.grid[0], k.grid[1], k.grid[2]}},
+        {"block", llvm::json::Array{k.block[0], k.block[1], k.block[2]}},
+        {"dynamic_shared_memory", k.dynamicSharedMemory},
+        {"tiles", std::move(tiles)}});
+  }
+  return llvm::formatv("{0:2}",
+                       llvm::json::Value(llvm::json::Object{
+                           {"chip", chip.str()},
+                           {"kernels", std::move(kernels)}}));
 }

@@ -305,6 +305,15 @@ void HopperKernelEmitter::emitLaunch() {
   auto launch = gpu::LaunchOp::create(
       b, loc, ub[2], ub[1], ub[0], idx(plan.threads()), one, one,
       wg.i32(plan.sharedMemory()));
+  // What the tiles are, for the launch metadata (kept through outlining).
+  launch->setAttr(kLaunchTilesAttrName,
+                  b.getDictionaryAttr({
+                      b.getNamedAttr("block_m", b.getI64IntegerAttr(plan.blockM)),
+                      b.getNamedAttr("block_n", b.getI64IntegerAttr(plan.blockN)),
+                      b.getNamedAttr("stages", b.getI64IntegerAttr(plan.stages)),
+                      b.getNamedAttr("consumer_warpgroups",
+                                     b.getI64IntegerAttr(plan.consumers)),
+                  }));
   Block &body = launch.getBody().front();
   b.setInsertionPointToStart(&body);
   auto terminator = gpu::TerminatorOp::create(b, loc);

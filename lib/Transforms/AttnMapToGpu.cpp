@@ -129,6 +129,9 @@ static LogicalResult mapProgramGrid(scf::ParallelOp grid,
   auto launch = gpu::LaunchOp::create(
       b, loc, ub[2], ub[1], ub[0], idx(threads), one, one,
       arith::ConstantIntOp::create(b, loc, b.getI32Type(), bytes));
+  launch->setAttr(kLaunchTilesAttrName,
+                  b.getDictionaryAttr(
+                      {b.getNamedAttr("block_m", b.getI64IntegerAttr(threads))}));
   Block &body = launch.getBody().front();
   b.setInsertionPointToStart(&body);
   auto terminator = gpu::TerminatorOp::create(b, loc);

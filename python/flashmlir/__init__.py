@@ -1,27 +1,39 @@
 """flashmlir: an MLIR attention-kernel compiler (Python side).
 
-Today this package exposes the CPU execution path (JIT-compile memref-level
-MLIR for this machine and run it on numpy arrays) and, in `flashmlir.gpu`,
-the launcher of compiled Hopper kernels on torch tensors (it needs only the
-small `_cuda` runtime extension, see python/src/cuda_bindings.cpp).
+    import torch, flashmlir
+    q, k, v = (torch.randn(2, 4096, 16, 128, device="cuda", dtype=torch.bfloat16)
+               for _ in range(3))
+    out = flashmlir.attention(q, k, v, causal=True)          # JIT-compiled, cached
+    kernel = flashmlir.compile(flashmlir.AttentionSpec(      # no GPU needed
+        dtype="bf16", batch=2, seqlen_q=4096, seqlen_k=4096, heads_q=16,
+        heads_kv=16, head_dim=128, head_dim_v=128, mask="causal"), stages=True)
+    kernel.metadata, kernel.asm["ptx"], kernel.asm["attn-lower-to-hopper"]
 
-    import numpy as np, flashmlir
-    k = flashmlir.cpu_compile(source, "kernel")     # CompileError on bad IR
-    k.run(x, out)                                  # numpy arrays, in place
+Modules:
+  ops         flashmlir.attention (torch; the custom op torch.ops.flashmlir.attention)
+  flash_attn  drop-ins for flash_attn 2.x: flash_attn_func, ..._varlen_func
+  spec        AttentionSpec: what a kernel is specialized for (the cache key)
+  mods        tracing of score_mod / mask_mod functions into attn regions
+  jit         compile(spec), the memory + disk cache, ptxas (cubin, registers)
+  gpu         HopperKernel: launches compiled PTX on torch tensors (_cuda)
+  aot         python -m flashmlir.aot: precompile specs into a cache directory
 
-The build puts this package and its extension module `_flashmlir` under
-`<build>/python/flashmlir/`; use it with `PYTHONPATH=<build>/python` (what
-tools/test.sh exports). It is not installed anywhere.
+Extensions (each optional, so partial installs work):
+  _compiler   the compiler (libflashmlir_jit.so behind a C API)
+  _cuda       the CUDA driver runtime (dlopens libcuda; no compiler)
+  _flashmlir  the CPU execution path: cpu_compile(source, entry) JIT-compiles
+              memref-level MLIR for this CPU and runs it on numpy arrays.
 
-Arguments of `CpuKernel.run` map to the entry's memref arguments in order:
-float16 -> f16, float32 -> f32, float64 -> f64, int32 -> i32, int64 -> i64.
-numpy has no bfloat16, so bf16 memrefs take uint16 arrays of bf16 bit
-patterns, marked explicitly with `flashmlir.bf16(bits)` (a plain uint16 array
-is rejected, so a dtype mix-up cannot pass silently); `to_bf16_bits` and
-`from_bf16_bits` convert. Arrays may have any strides that the memref layout
-admits: identity layouts (`memref<?x?xf32>`) need C-contiguous arrays,
-`strided<[?, ?], offset: ?>` layouts take any view. Read-only arrays are
-rejected for arguments the kernel may write.
+The build lays the package out under `<build>/python/flashmlir/`; use it
+with `PYTHONPATH=<build>/python` (tools/test.sh) or `pip install .`.
+
+CPU path arrays: float16 -> f16, float32 -> f32, float64 -> f64, int32 ->
+i32, int64 -> i64. numpy has no bfloat16, so bf16 memrefs take uint16 arrays
+of bf16 bit patterns, marked explicitly with `flashmlir.bf16(bits)` (a plain
+uint16 array is rejected, so a dtype mix-up cannot pass silently);
+`to_bf16_bits` and `from_bf16_bits` convert. Arrays may have any strides
+that the memref layout admits; read-only arrays are rejected for arguments
+the kernel may write.
 """
 
 import numpy as _np
@@ -34,17 +46,38 @@ try:
         CpuKernel,
         cpu_compile,
     )
-except ImportError as _error:  # a GPU-only install: flashmlir.gpu still works
+except ImportError as _error:  # a GPU-only install: the JIT still works
     _missing = _error
+    HAS_ATTN_PASSES = False
 
     def cpu_compile(*args, **kwargs):
-        raise ImportError(f"flashmlir's compiler extension is not built: {_missing}")
+        raise ImportError(f"flashmlir's CPU extension (_flashmlir) is not built: {_missing}")
+
+    from .jit import CompileError  # noqa: F811
+
+from .spec import AttentionSpec  # noqa: E402
+from .jit import CompiledKernel, build_id, cache, compile  # noqa: E402,A004
+from .jit import CompileError as JitCompileError  # noqa: E402  (a CompileError)
+from .mods import TraceError, maximum, minimum, where  # noqa: E402
+from .ops import PerformanceWarning, attention  # noqa: E402
 
 __all__ = [
+    "AttentionSpec",
     "BF16Bits",
     "CompileError",
+    "CompiledKernel",
     "CpuKernel",
     "HAS_ATTN_PASSES",
+    "JitCompileError",
+    "PerformanceWarning",
+    "TraceError",
+    "attention",
+    "build_id",
+    "cache",
+    "compile",
+    "maximum",
+    "minimum",
+    "where",
     "bf16",
     "cpu_compile",
     "from_bf16_bits",

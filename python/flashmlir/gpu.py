@@ -17,6 +17,20 @@ from . import _cuda
 _ELEMENT_BYTES = {"bf16": 2, "f16": 2, "f32": 4, "f8E4M3FN": 1}
 
 
+# Tensor-map sets kept per kernel (keyed by the mapped tensors' addresses and
+# shapes): enough for the few buffers a training or serving loop cycles through.
+_MAP_SETS_KEPT = 32
+
+
+def _current_stream(device):
+    import torch
+
+    raw = getattr(torch._C, "_cuda_getCurrentRawStream", None)
+    if raw is not None:
+        return raw(device)
+    return torch.cuda.current_stream(device).cuda_stream
+
+
 class HopperKernel:
     def __init__(self, ptx, meta, device=0, kernel_index=0):
         info = meta["kernels"][kernel_index]
@@ -29,8 +43,12 @@ class HopperKernel:
         self.device = device
         self._module = _cuda.Module(ptx, device)
         self._kernel = self._module.function(self.name)
-        self._maps_key = None
-        self._maps = None
+        order = sorted(self.tensor_maps)
+        self._mapped_operands = tuple(sorted({m["operand"] for m in self.tensor_maps.values()}))
+        # Per kernel parameter: ("map", byte offset in the map set) or ("arg", index).
+        self._plan = [("map", 128 * order.index(i)) if i in self.tensor_maps else ("arg", a)
+                      for i, a in enumerate(self.arguments)]
+        self._map_sets = {}
 
     def attributes(self):
         return self._kernel.attributes()
@@ -59,19 +77,18 @@ class HopperKernel:
         return raw.to(f"cuda:{self.device}")
 
     def __call__(self, *args, stream=None):
-        import torch
-
-        key = tuple((a.data_ptr(), tuple(a.shape)) for a in args)
-        if key != self._maps_key:
-            self._maps = self._encode_maps(args) if self.tensor_maps else None
-            self._maps_key = key
-        params = []
-        order = sorted(self.tensor_maps)
-        for i, arg_index in enumerate(self.arguments):
-            if i in self.tensor_maps:
-                params.append(self._maps.data_ptr() + 128 * order.index(i))
-            else:
-                params.append(args[arg_index].data_ptr())
+        maps_address = 0
+        if self._mapped_operands:
+            key = tuple((args[i].data_ptr(), args[i].shape) for i in self._mapped_operands)
+            maps = self._map_sets.get(key)
+            if maps is None:
+                maps = self._encode_maps(args)
+                if len(self._map_sets) >= _MAP_SETS_KEPT:
+                    self._map_sets.pop(next(iter(self._map_sets)))
+                self._map_sets[key] = maps
+            maps_address = maps.data_ptr()
+        params = [maps_address + x if kind == "map" else args[x].data_ptr()
+                  for kind, x in self._plan]
         if stream is None:
-            stream = torch.cuda.current_stream(self.device).cuda_stream
+            stream = _current_stream(self.device)
         self._kernel.launch(self.grid, self.block, self.shared_bytes, stream, params)

@@ -17,7 +17,6 @@
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
-#include "llvm/Support/JSON.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/WithColor.h"
@@ -109,37 +108,10 @@ int main(int argc, char **argv) {
   ptx.keep();
 
   if (!jsonFile.empty()) {
-    json::Array kernels;
-    for (const flashmlir::GpuKernelInfo &k : result->kernels) {
-      json::Array args;
-      for (int a : k.arguments)
-        args.push_back(a);
-      json::Array maps;
-      for (const auto &m : k.tensorMaps) {
-        json::Array box;
-        for (int64_t d : m.box)
-          box.push_back(d);
-        maps.push_back(json::Object{{"parameter", m.parameter},
-                                    {"operand", m.operand},
-                                    {"box", std::move(box)},
-                                    {"element", m.element},
-                                    {"swizzle", m.swizzle}});
-      }
-      kernels.push_back(json::Object{
-          {"name", k.name},
-          {"tensor_maps", std::move(maps)},
-          {"arguments", std::move(args)},
-          {"grid", json::Array{k.grid[0], k.grid[1], k.grid[2]}},
-          {"block", json::Array{k.block[0], k.block[1], k.block[2]}},
-          {"dynamic_shared_memory", k.dynamicSharedMemory}});
-    }
     ToolOutputFile out(jsonFile, ec, sys::fs::OF_Text);
     if (ec)
       return fail("cannot write '" + jsonFile + "': " + ec.message());
-    out.os() << formatv("{0:2}", json::Value(json::Object{
-                                     {"chip", std::string(chip)},
-                                     {"kernels", std::move(kernels)}}))
-             << "\n";
+    out.os() << flashmlir::formatLaunchMetadata(*result, chip) << "\n";
     out.keep();
   }
   return 0;

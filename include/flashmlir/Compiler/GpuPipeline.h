@@ -105,29 +105,58 @@ struct GpuKernelInfo {
   std::array<int64_t, 3> grid{}, block{};
   int64_t dynamicSharedMemory = 0;
   std::vector<TensorMap> tensorMaps;
+  /// The tile sizes the lowering chose (attn.tiles): block_m, block_n,
+  /// stages, consumer_warpgroups (Hopper) or block_m (SIMT).
+  std::vector<std::pair<std::string, int64_t>> tiles;
+};
+
+/// One stage of a compile: the module as printed after the pass `name`
+/// ("input" for the parsed source, "nvvm" for the NVVM/LLVM-dialect module
+/// just before PTX serialization).
+struct CompileStage {
+  std::string name;
+  std::string ir;
 };
 
 struct GpuCompileResult {
   std::string ptx;
   std::vector<GpuKernelInfo> kernels;
+  /// Filled when GpuCompileControl::captureStages is set, in pipeline order.
+  std::vector<CompileStage> stages;
 };
+
+/// What a compile records besides the PTX.
+struct GpuCompileControl {
+  /// Keep the module after each main stage (attn passes, outlining, NVVM);
+  /// costs a print of the module per stage, and runs single-threaded.
+  bool captureStages = false;
+};
+
+/// The launch metadata of `result` as JSON text: {"chip", "kernels": [{name,
+/// arguments, grid, block, dynamic_shared_memory, tensor_maps}]} — the format
+/// of `attn-compile --json` and of the C API (include/flashmlir-c/Compiler.h).
+std::string formatLaunchMetadata(const GpuCompileResult &result,
+                                 llvm::StringRef chip);
 
 /// Compiles the functions of `source` (attn.attention on static memrefs) to
 /// PTX. Errors carry the MLIR diagnostics.
 llvm::Expected<GpuCompileResult>
 compileAttentionToPtx(llvm::StringRef source,
-                      const AttnToPtxSimtOptions &options);
+                      const AttnToPtxSimtOptions &options,
+                      const GpuCompileControl &control = {});
 
 /// The same through the warp-specialized Hopper pipeline (attn-to-ptx).
 llvm::Expected<GpuCompileResult>
 compileAttentionToHopperPtx(llvm::StringRef source,
-                            const AttnToPtxOptions &options);
+                            const AttnToPtxOptions &options,
+                            const GpuCompileControl &control = {});
 
 /// Lowers and serializes a module that already holds gpu.module kernels
 /// (hand-written building blocks of the Hopper kernel). No launch metadata.
 llvm::Expected<GpuCompileResult>
 compileGpuModulesToPtx(llvm::StringRef source,
-                       const AttnToPtxSimtOptions &options);
+                       const AttnToPtxSimtOptions &options,
+                       const GpuCompileControl &control = {});
 
 } // namespace flashmlir
 

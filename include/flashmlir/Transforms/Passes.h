@@ -28,6 +28,10 @@ inline constexpr llvm::StringLiteral kRowLoopAttrName = "attn.row_loop";
 /// the operand `operand` (a function-argument index) as the 4-D tensor
 /// (D, H, S, B) with box `box` (innermost first), 128-byte swizzle.
 inline constexpr llvm::StringLiteral kTensorMapAttrName = "attn.tensor_map";
+/// On the gpu.launch of a lowered attention: the tile sizes it runs with, a
+/// dictionary {block_m, block_n[, stages, consumer_warpgroups]} of i64, read
+/// back into the launch metadata.
+inline constexpr llvm::StringLiteral kLaunchTilesAttrName = "attn.tiles";
 
 #define GEN_PASS_DECL
 #include "flashmlir/Transforms/Passes.h.inc"

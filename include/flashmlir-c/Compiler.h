@@ -1,0 +1,49 @@
+/*===- flashmlir-c/Compiler.h - the compiler's C API ------------*- C -*-===*\
+|*                                                                          *|
+|* What libflashmlir_jit.so exports, and all it exports: compile an MLIR    *|
+|* module holding attn.attention functions to PTX plus launch metadata.     *|
+|* A C ABI so that the library can be self-contained (LLVM/MLIR linked in   *|
+|* statically, symbols hidden) and the Python extension that binds it       *|
+|* builds in seconds with any compiler and CPython, without MLIR headers.   *|
+|*                                                                          *|
+\*===----------------------------------------------------------------------===*/
+
+#ifndef FLASHMLIR_C_COMPILER_H
+#define FLASHMLIR_C_COMPILER_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The version of this interface; bumped on any incompatible change. */
+#define FLASHMLIR_C_API_VERSION 1
+
+int flashmlirApiVersion(void);
+
+/* Identifies the compiler build (flashmlir version, git commit, LLVM
+ * version); part of every JIT-cache key. Static storage, never freed. */
+const char *flashmlirBuildId(void);
+
+/* Compiles `source` (MLIR text: func.func bodies with attn.attention on
+ * static memrefs) with `options`, a JSON object whose keys are all optional:
+ *   "kernel":     "hopper" (default, warp-specialized wgmma/TMA) | "simt"
+ *   "chip":       "sm_90a" (default)
+ *   "block_m", "block_n", "stages": integers, 0 = heuristic (default)
+ *   "ping_pong":  bool (default true)
+ *   "opt_level":  0..3 (default 3)
+ *   "stages_ir":  bool (default false): also return each stage's MLIR
+ * On success returns 0 and sets *result to a JSON object
+ *   {"ptx": "...", "chip": ..., "kernels": [...], "stages": [{"name", "ir"}]}
+ * (kernels as attn-compile --json writes them). On failure returns non-zero
+ * and sets *result to the error text (MLIR diagnostics included). Either way
+ * *result is heap memory the caller releases with flashmlirFree. Thread-safe:
+ * every call compiles in its own MLIRContext. */
+int flashmlirCompile(const char *source, const char *options, char **result);
+
+void flashmlirFree(char *text);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* FLASHMLIR_C_COMPILER_H */

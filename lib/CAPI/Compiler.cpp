@@ -1,0 +1,174 @@
+//===- Compiler.cpp - the C API of libflashmlir_jit.so --------------------===//
+//
+// A thin adapter: JSON options in, JSON result out, over the C++ compile API
+// of lib/Compiler (GpuPipeline.h). No state is kept between calls.
+//
+//===----------------------------------------------------------------------===//
+
+#include "flashmlir-c/Compiler.h"
+#include "flashmlir/Compiler/GpuPipeline.h"
+
+#include "llvm/Config/llvm-config.h"
+#include "llvm/Support/Error.h"
+#include "llvm/Support/JSON.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <optional>
+#include <string>
+
+#ifndef FLASHMLIR_GIT_COMMIT
+#define FLASHMLIR_GIT_COMMIT "unknown"
+#endif
+
+#define FLASHMLIR_STRINGIFY_(x) #x
+#define FLASHMLIR_STRINGIFY(x) FLASHMLIR_STRINGIFY_(x)
+
+using namespace llvm;
+
+namespace {
+char *copyToHeap(StringRef text) {
+  char *out = static_cast<char *>(std::malloc(text.size() + 1));
+  if (!out)
+    return nullptr;
+  std::memcpy(out, text.data(), text.size());
+  out[text.size()] = '\0';
+  return out;
+}
+
+/// The options of flashmlirCompile, read strictly: unknown keys and values
+/// of the wrong type are errors (a misspelt option must not be ignored).
+struct CompileOptions {
+  std::string kernel = "hopper";
+  std::string chip = "sm_90a";
+  int64_t blockM = 0, blockN = 0, stages = 0;
+  bool pingPong = true;
+  int64_t optLevel = 3;
+  bool stagesIr = false;
+};
+
+Expected<CompileOptions> parseOptions(StringRef text) {
+  CompileOptions opts;
+  if (text.trim().empty())
+    return opts;
+  Expected<json::Value> parsed = json::parse(text);
+  if (!parsed)
+    return createStringError(inconvertibleErrorCode(),
+                             "options are not valid JSON: " +
+                                 toString(parsed.takeError()));
+  const json::Object *obj = parsed->getAsObject();
+  if (!obj)
+    return createStringError(inconvertibleErrorCode(),
+                             "options must be a JSON object");
+  auto bad = [](StringRef key, StringRef want) {
+    return createStringError(inconvertibleErrorCode(),
+                             "option '" + key + "' must be " + want);
+  };
+  for (const auto &[key, value] : *obj) {
+    StringRef k = key;
+    if (k == "kernel" || k == "chip") {
+      std::optional<StringRef> s = value.getAsString();
+      if (!s)
+        return bad(k, "a string");
+      (k == "kernel" ? opts.kernel : opts.chip) = s->str();
+    } else if (k == "block_m" || k == "block_n" || k == "stages" ||
+               k == "opt_level") {
+      std::optional<int64_t> i = value.getAsInteger();
+      if (!i || *i < 0)
+        return bad(k, "a non-negative integer");
+      (k == "block_m"   ? opts.blockM
+       : k == "block_n" ? opts.blockN
+       : k == "stages"  ? opts.stages
+                        : opts.optLevel) = *i;
+    } else if (k == "ping_pong" || k == "stages_ir") {
+      std::optional<bool> b = value.getAsBoolean();
+      if (!b)
+        return bad(k, "a boolean");
+      (k == "ping_pong" ? opts.pingPong : opts.stagesIr) = *b;
+    } else {
+      return createStringError(inconvertibleErrorCode(),
+                               "unknown option '" + k + "'");
+    }
+  }
+  if (opts.kernel != "hopper" && opts.kernel != "simt")
+    return createStringError(inconvertibleErrorCode(),
+                             "option 'kernel' must be \"hopper\" or \"simt\", "
+                             "got \"" + opts.kernel + "\"");
+  if (opts.optLevel > 3)
+    return bad("opt_level", "0, 1, 2 or 3");
+  return opts;
+}
+
+Expected<std::string> compile(StringRef source, StringRef optionsText) {
+  Expected<CompileOptions> opts = parseOptions(optionsText);
+  if (!opts)
+    return opts.takeError();
+  flashmlir::GpuCompileControl control;
+  control.captureStages = opts->stagesIr;
+  Expected<flashmlir::GpuCompileResult> result = [&] {
+    if (opts->kernel == "simt") {
+      flashmlir::AttnToPtxSimtOptions simt;
+      simt.chip = opts->chip;
+      simt.blockM = opts->blockM ? opts->blockM : 64;
+      simt.blockN = opts->blockN ? opts->blockN : 32;
+      simt.optLevel = opts->optLevel;
+      return flashmlir::compileAttentionToPtx(source, simt, control);
+    }
+    flashmlir::AttnToPtxOptions hopper;
+    hopper.chip = opts->chip;
+    hopper.blockM = opts->blockM;
+    hopper.blockN = opts->blockN;
+    hopper.stages = opts->stages;
+    hopper.pingPong = opts->pingPong;
+    hopper.optLevel = opts->optLevel;
+    return flashmlir::compileAttentionToHopperPtx(source, hopper, control);
+  }();
+  if (!result)
+    return result.takeError();
+
+  Expected<json::Value> metadata =
+      json::parse(flashmlir::formatLaunchMetadata(*result, opts->chip));
+  if (!metadata)
+    return metadata.takeError();
+  json::Object out = std::move(*metadata->getAsObject());
+  out["ptx"] = result->ptx;
+  json::Array stages;
+  for (const flashmlir::CompileStage &stage : result->stages)
+    stages.push_back(json::Object{{"name", stage.name}, {"ir", stage.ir}});
+  out["stages"] = std::move(stages);
+  std::string text;
+  raw_string_ostream os(text);
+  os << json::Value(std::move(out));
+  return text;
+}
+} // namespace
+
+extern "C" {
+
+int flashmlirApiVersion(void) { return FLASHMLIR_C_API_VERSION; }
+
+const char *flashmlirBuildId(void) {
+  return "flashmlir-" FLASHMLIR_GIT_COMMIT "+llvm-" LLVM_VERSION_STRING
+         "+capi-" FLASHMLIR_STRINGIFY(FLASHMLIR_C_API_VERSION);
+}
+
+int flashmlirCompile(const char *source, const char *options, char **result) {
+  if (!result)
+    return 2;
+  *result = nullptr;
+  if (!source) {
+    *result = copyToHeap("flashmlirCompile: source is null");
+    return 2;
+  }
+  Expected<std::string> text = compile(source, options ? options : "");
+  if (!text) {
+    *result = copyToHeap(toString(text.takeError()));
+    return 1;
+  }
+  *result = copyToHeap(*text);
+  return *result ? 0 : 3;
+}
+
+void flashmlirFree(char *text) { std::free(text); }
+
+} // extern "C"

@@ -1,0 +1,137 @@
+"""Drop-in replacements for flash_attn 2.x's forward functions.
+
+    from flashmlir.flash_attn import flash_attn_func      # instead of flash_attn's
+    out = flash_attn_func(q, k, v, causal=True)
+
+Same signatures, argument order and defaults as flash_attn 2.x; same
+semantics: (B, S, H, D) fp16/bf16 CUDA tensors, causal aligned to the
+bottom-right corner, window_size = (left, right) with -1 = unbounded,
+softcap, GQA/MQA, alibi_slopes ((H,) or (B, H) float32: a bias of
+-slope·|i + Sk - Sq - j|), softmax_scale defaulting to 1/sqrt(D), and
+return_attn_probs returning (out, softmax_lse, None) — softmax_lse is
+(B, H, Sq) float32, or (H, total_q) for the varlen function.
+
+Not supported yet, so refused with NotImplementedError naming the argument:
+dropout_p > 0, block_table (paged KV). Forward only (no autograd).
+`deterministic` is accepted: the forward pass is deterministic.
+"""
+
+from __future__ import annotations
+
+from .ops import _torch, attention
+
+
+def _check_common(dropout_p, deterministic, q):
+    if dropout_p:
+        raise NotImplementedError(f"dropout_p={dropout_p}: flashmlir has no dropout yet "
+                                  "(use dropout_p=0.0)")
+    torch = _torch()
+    if isinstance(q, torch.Tensor):
+        if q.device.type != "cuda":
+            raise ValueError(f"q must be a CUDA tensor (like flash_attn), got a tensor on "
+                             f"{q.device}")
+        if q.dtype not in (torch.float16, torch.bfloat16):
+            raise TypeError(f"q must be float16 or bfloat16 (like flash_attn), got {q.dtype}")
+
+
+def _alibi(alibi_slopes, q_heads, batch):
+    """score_mod for flash_attn's ALiBi: s - slope[b, h]·|i + Sk - Sq - j|
+    (the bottom-right-aligned distance; the mods see aligned indices through
+    q_idx + (Sk - Sq), passed in as `shift`)."""
+    torch = _torch()
+    if alibi_slopes is None:
+        return None
+    if not isinstance(alibi_slopes, torch.Tensor):
+        raise TypeError(f"alibi_slopes must be a torch.Tensor, got "
+                        f"{type(alibi_slopes).__name__}")
+    if alibi_slopes.dtype != torch.float32:
+        raise TypeError(f"alibi_slopes must be float32, got {alibi_slopes.dtype}")
+    if tuple(alibi_slopes.shape) not in ((q_heads,), (batch, q_heads)):
+        raise ValueError(f"alibi_slopes must have shape ({q_heads},) or ({batch}, {q_heads}), "
+                         f"got {tuple(alibi_slopes.shape)}")
+    return alibi_slopes.contiguous()
+
+
+def _alibi_mod(slopes, shift):
+    if slopes.dim() == 1:
+        def score_mod(score, b, h, q_idx, kv_idx):
+            return score - slopes[h] * abs(q_idx + shift - kv_idx)
+    else:
+        def score_mod(score, b, h, q_idx, kv_idx):
+            return score - slopes[b, h] * abs(q_idx + shift - kv_idx)
+    return score_mod
+
+
+def _result(out, lse, return_attn_probs):
+    return (out, lse, None) if return_attn_probs else out
+
+
+def flash_attn_func(q, k, v, dropout_p=0.0, softmax_scale=None, causal=False,
+                    window_size=(-1, -1), softcap=0.0, alibi_slopes=None,
+                    deterministic=False, return_attn_probs=False):
+    """q (B, Sq, H, D), k/v (B, Sk, Hkv, D) -> out (B, Sq, H, D)."""
+    _check_common(dropout_p, deterministic, q)
+    score_mod = None
+    slopes = _alibi(alibi_slopes, q.shape[2], q.shape[0])
+    if slopes is not None:
+        score_mod = _alibi_mod(slopes, k.shape[1] - q.shape[1])
+    out, lse = attention(q, k, v, causal=causal, window=window_size, softcap=softcap,
+                         scale=softmax_scale, score_mod=score_mod, return_lse=True)
+    return _result(out, lse, return_attn_probs)
+
+
+def flash_attn_qkvpacked_func(qkv, dropout_p=0.0, softmax_scale=None, causal=False,
+                              window_size=(-1, -1), softcap=0.0, alibi_slopes=None,
+                              deterministic=False, return_attn_probs=False):
+    """qkv (B, S, 3, H, D) -> out (B, S, H, D)."""
+    torch = _torch()
+    if not isinstance(qkv, torch.Tensor) or qkv.dim() != 5 or qkv.shape[2] != 3:
+        raise ValueError(f"qkv must be a (B, S, 3, H, D) tensor, got "
+                         f"{tuple(qkv.shape) if isinstance(qkv, torch.Tensor) else type(qkv)}")
+    q, k, v = qkv.unbind(2)
+    return flash_attn_func(q, k, v, dropout_p, softmax_scale, causal, window_size, softcap,
+                           alibi_slopes, deterministic, return_attn_probs)
+
+
+def flash_attn_kvpacked_func(q, kv, dropout_p=0.0, softmax_scale=None, causal=False,
+                             window_size=(-1, -1), softcap=0.0, alibi_slopes=None,
+                             deterministic=False, return_attn_probs=False):
+    """q (B, Sq, H, D), kv (B, Sk, 2, Hkv, D) -> out (B, Sq, H, D)."""
+    torch = _torch()
+    if not isinstance(kv, torch.Tensor) or kv.dim() != 5 or kv.shape[2] != 2:
+        raise ValueError(f"kv must be a (B, Sk, 2, Hkv, D) tensor, got "
+                         f"{tuple(kv.shape) if isinstance(kv, torch.Tensor) else type(kv)}")
+    k, v = kv.unbind(2)
+    return flash_attn_func(q, k, v, dropout_p, softmax_scale, causal, window_size, softcap,
+                           alibi_slopes, deterministic, return_attn_probs)
+
+
+def flash_attn_varlen_func(q, k, v, cu_seqlens_q, cu_seqlens_k, max_seqlen_q, max_seqlen_k,
+                           dropout_p=0.0, softmax_scale=None, causal=False,
+                           window_size=(-1, -1), softcap=0.0, alibi_slopes=None,
+                           deterministic=False, return_attn_probs=False, block_table=None):
+    """q (total_q, H, D), k/v (total_k, Hkv, D), cu_seqlens int32 (B + 1) ->
+    out (total_q, H, D). max_seqlen_q/k are accepted for compatibility (the
+    kernel reads the offsets)."""
+    _check_common(dropout_p, deterministic, q)
+    if block_table is not None:
+        raise NotImplementedError("block_table: paged KV caches are not supported yet")
+    for name, m in (("max_seqlen_q", max_seqlen_q), ("max_seqlen_k", max_seqlen_k)):
+        if not isinstance(m, int) or m < 0:
+            raise TypeError(f"{name} must be a non-negative int, got {m!r}")
+    score_mod = None
+    torch = _torch()
+    if alibi_slopes is not None and isinstance(cu_seqlens_q, torch.Tensor):
+        slopes = _alibi(alibi_slopes, q.shape[1], cu_seqlens_q.numel() - 1)
+        if slopes.dim() == 2:
+            raise NotImplementedError("alibi_slopes of shape (B, H) with varlen: use (H,)")
+        # Per-sequence bottom-right shift Sk_b - Sq_b, read by batch index.
+        shift = ((cu_seqlens_k[1:] - cu_seqlens_k[:-1]) -
+                 (cu_seqlens_q[1:] - cu_seqlens_q[:-1])).to(torch.int32)
+
+        def score_mod(score, b, h, q_idx, kv_idx):
+            return score - slopes[h] * abs(q_idx + shift[b] - kv_idx)
+    out, lse = attention(q, k, v, causal=causal, window=window_size, softcap=softcap,
+                         scale=softmax_scale, score_mod=score_mod,
+                         cu_seqlens_q=cu_seqlens_q, cu_seqlens_k=cu_seqlens_k, return_lse=True)
+    return _result(out, lse, return_attn_probs)

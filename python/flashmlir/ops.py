@@ -1,0 +1,331 @@
+"""flashmlir.attention: the PyTorch entry point.
+
+    out = flashmlir.attention(q, k, v, causal=True)          # (B, S, H, D) CUDA tensors
+    out, lse = flashmlir.attention(q, k, v, return_lse=True, score_mod=alibi)
+
+Every call checks its arguments (TypeError / ValueError naming the argument),
+describes the call as an AttentionSpec, takes the kernel from the JIT cache
+(compiling it the first time) and launches it on the current stream.
+Without score_mod / mask_mod the call goes through the torch custom op
+`torch.ops.flashmlir.attention`, which has a fake implementation, so
+torch.compile traces through it without graph breaks. Forward only: the op
+has no autograd formula, and backward through it raises.
+"""
+
+
+import math
+import os
+import warnings
+from typing import Callable, Optional, Tuple
+
+from . import jit, mods
+from .spec import DTYPES, AttentionSpec
+
+_SUPPORTED_CAPABILITY = (9, 0)
+
+
+class PerformanceWarning(UserWarning):
+    """A call runs on the slow bring-up (SIMT) kernel."""
+
+
+def _torch():
+    import torch
+
+    return torch
+
+
+# -- argument checks -------------------------------------------------------------
+def _check_tensor(name, t, rank):
+    torch = _torch()
+    if not isinstance(t, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(t).__name__}")
+    if t.device.type not in ("cuda", "cpu", "meta"):
+        raise ValueError(f"{name} must be a CUDA (or CPU) tensor, got a tensor on {t.device}")
+    if t.dim() != rank:
+        layout = "(B, S, H, D)" if rank == 4 else "(total_tokens, H, D)"
+        raise ValueError(f"{name} must have rank {rank} {layout}, got shape {tuple(t.shape)}")
+    if t.dtype not in (torch.float16, torch.bfloat16, torch.float32):
+        raise TypeError(f"{name} must be float16, bfloat16 or float32, got {t.dtype}")
+    if t.stride(-1) != 1:
+        raise ValueError(f"{name} must be contiguous in its last dimension (head dim), "
+                         f"got strides {t.stride()}")
+
+
+def _check_cu_seqlens(name, cu, q):
+    torch = _torch()
+    if not isinstance(cu, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(cu).__name__}")
+    if cu.dtype != torch.int32:
+        raise TypeError(f"{name} must be int32, got {cu.dtype}")
+    if cu.dim() != 1 or cu.numel() < 2:
+        raise ValueError(f"{name} must be 1-D with batch + 1 >= 2 entries, got shape "
+                         f"{tuple(cu.shape)}")
+    if cu.device != q.device:
+        raise ValueError(f"{name} must be on {q.device} like q, got {cu.device}")
+
+
+def _check_cu_values(cu_q, cu_k, total_q, total_k):
+    """The offsets must be 0 = c[0] <= c[1] <= ... <= c[-1] <= total: the kernel
+    trusts them. One small device-to-host copy; FLASHMLIR_TRUST_CU_SEQLENS=1
+    skips it."""
+    if os.environ.get("FLASHMLIR_TRUST_CU_SEQLENS") == "1":
+        return
+    for name, cu, total in (("cu_seqlens_q", cu_q, total_q), ("cu_seqlens_k", cu_k, total_k)):
+        values = cu.tolist()
+        if values[0] != 0 or any(b < a for a, b in zip(values, values[1:])) or values[-1] > total:
+            raise ValueError(f"{name} must rise from 0 to at most {total} (the packed "
+                             f"length), got {values if len(values) <= 16 else values[:16]}")
+
+
+def _check_device(t):
+    if t.device.type != "cuda":
+        return
+    torch = _torch()
+    cap = torch.cuda.get_device_capability(t.device)
+    if cap != _SUPPORTED_CAPABILITY:
+        name = torch.cuda.get_device_name(t.device)
+        raise ValueError(f"q is on {t.device} ({name}, sm_{cap[0]}{cap[1]}); flashmlir's "
+                         f"kernels need an sm_90 (Hopper) GPU")
+
+
+def _mask(causal, causal_align, window):
+    if not isinstance(causal, bool):
+        raise TypeError(f"causal must be a bool, got {type(causal).__name__}")
+    if causal_align not in ("top_left", "bottom_right"):
+        raise ValueError(f"causal_align must be 'top_left' or 'bottom_right', got {causal_align!r}")
+    try:
+        left, right = (int(w) for w in window)
+    except (TypeError, ValueError):
+        raise TypeError(f"window must be a pair of ints (left, right), got {window!r}") from None
+    if left < -1 or right < -1:
+        raise ValueError(f"window bounds must be >= -1 (-1 = unbounded), got {tuple(window)}")
+    if causal:
+        right = 0 if right < 0 else min(right, 0)
+    if (left, right) == (-1, -1):
+        return "none", (-1, -1)
+    if (left, right) == (-1, 0):
+        return "causal", (-1, 0)
+    return "window", (left, right)
+
+
+def _spec_for(q, k, v, *, mask, align, window, softcap, scale, varlen, lse, traced, kernel,
+              tiles) -> AttentionSpec:
+    if q.dim() == 3:  # varlen: (total, H, D) as batch 1
+        b, sq, hq, d = 1, q.shape[0], q.shape[1], q.shape[2]
+        sk, hk, dv = k.shape[0], k.shape[1], v.shape[2]
+    else:
+        b, sq, hq, d = q.shape
+        sk, hk, dv = k.shape[1], k.shape[2], v.shape[3]
+    return AttentionSpec(
+        dtype=DTYPES[str(q.dtype).split(".")[-1]], batch=b, seqlen_q=sq, seqlen_k=sk,
+        heads_q=hq, heads_kv=hk, head_dim=d, head_dim_v=dv, mask=mask, align=align,
+        window=window, softcap=float(softcap), scale=scale, varlen=varlen, lse=lse,
+        score_mod=traced.score_mod if traced else "",
+        mask_mod=traced.mask_mod if traced else "",
+        mod_tensors=traced.tensor_types if traced else (), kernel=kernel, **tiles)
+
+
+def attention(q, k, v, *, causal: bool = False, causal_align: str = "bottom_right",
+              window: Tuple[int, int] = (-1, -1), softcap: float = 0.0,
+              scale: Optional[float] = None, score_mod: Optional[Callable] = None,
+              mask_mod: Optional[Callable] = None, cu_seqlens_q=None, cu_seqlens_k=None,
+              return_lse: bool = False, kernel: str = "auto", block_m: int = 0,
+              block_n: int = 0, stages: int = 0):
+    """Scaled dot-product attention, softmax(scale·Q·Kᵀ + masks)·V, on CUDA tensors.
+
+    q (B, Sq, Hq, D), k (B, Sk, Hkv, D), v (B, Sk, Hkv, Dv); Hq a multiple of
+    Hkv (GQA/MQA). With cu_seqlens_q/k (int32, batch + 1 offsets), q, k, v are
+    packed (total, H, D) and each sequence attends only to its own keys.
+    causal aligns the diagonal to the bottom-right (flash_attn 2.1+) or
+    top-left corner; window = (left, right) keeps keys j with
+    i' - left <= j <= i' + right (i' the aligned query position; -1 =
+    unbounded); softcap > 0 caps scores at softcap·tanh(s/softcap); scale
+    defaults to 1/sqrt(D). score_mod(score, b, h, q_idx, kv_idx) -> score and
+    mask_mod(b, h, q_idx, kv_idx) -> bool are traced (flashmlir.mods).
+    Returns out (like q, last dim Dv) and, with return_lse, the log-sum-exp
+    (B, Hq, Sq) in float32 ((Hq, total) when packed).
+    """
+    torch = _torch()
+    varlen = cu_seqlens_q is not None or cu_seqlens_k is not None
+    rank = 3 if varlen else 4
+    for name, t in (("q", q), ("k", k), ("v", v)):
+        _check_tensor(name, t, rank)
+    if not (q.dtype == k.dtype == v.dtype):
+        raise TypeError(f"q, k and v must have one dtype, got {q.dtype}, {k.dtype}, {v.dtype}")
+    if not (q.device == k.device == v.device):
+        raise ValueError(f"q, k and v must be on one device, got {q.device}, {k.device}, "
+                         f"{v.device}")
+    if varlen:
+        if cu_seqlens_q is None or cu_seqlens_k is None:
+            raise ValueError("give both cu_seqlens_q and cu_seqlens_k, or neither")
+        _check_cu_seqlens("cu_seqlens_q", cu_seqlens_q, q)
+        _check_cu_seqlens("cu_seqlens_k", cu_seqlens_k, q)
+        if cu_seqlens_q.numel() != cu_seqlens_k.numel():
+            raise ValueError(f"cu_seqlens_q and cu_seqlens_k must have the same length (batch "
+                             f"+ 1), got {cu_seqlens_q.numel()} and {cu_seqlens_k.numel()}")
+        if k.shape[0] != v.shape[0]:
+            raise ValueError(f"k and v must have the same total length, got {k.shape[0]} "
+                             f"and {v.shape[0]}")
+        hq, hk, hv = q.shape[1], k.shape[1], v.shape[1]
+        dq, dk = q.shape[2], k.shape[2]
+    else:
+        if not (q.shape[0] == k.shape[0] == v.shape[0]):
+            raise ValueError(f"q, k and v must have the same batch size, got {q.shape[0]}, "
+                             f"{k.shape[0]}, {v.shape[0]}")
+        if k.shape[1] != v.shape[1]:
+            raise ValueError(f"k and v must have the same sequence length, got {k.shape[1]} "
+                             f"and {v.shape[1]}")
+        hq, hk, hv = q.shape[2], k.shape[2], v.shape[2]
+        dq, dk = q.shape[3], k.shape[3]
+    if hk != hv:
+        raise ValueError(f"k and v must have the same number of heads, got {hk} and {hv}")
+    if hq % hk:
+        raise ValueError(f"the query heads ({hq}) must be a multiple of the key/value heads "
+                         f"({hk})")
+    if dq != dk:
+        raise ValueError(f"q and k must have the same head dim, got {dq} and {dk}")
+    for name, d in (("q", dq), ("v", v.shape[-1])):
+        if d % 8:
+            raise ValueError(f"the head dim of {name} must be a multiple of 8, got {d}")
+    if not isinstance(softcap, (int, float)) or softcap < 0 or not math.isfinite(softcap):
+        raise ValueError(f"softcap must be a finite number >= 0, got {softcap!r}")
+    if scale is not None and (not isinstance(scale, (int, float)) or not scale > 0
+                              or not math.isfinite(scale)):
+        raise ValueError(f"scale must be a finite number > 0, got {scale!r}")
+    mask, window_ = _mask(causal, causal_align, window)
+
+    traced = None
+    if score_mod is not None or mask_mod is not None:
+        traced = mods.trace(score_mod, mask_mod)
+        for t in traced.tensors:
+            if t.device != q.device:
+                raise ValueError(f"a tensor read by score_mod/mask_mod is on {t.device}, q on "
+                                 f"{q.device}")
+
+    q, k, v = (t if t.is_contiguous() else t.contiguous() for t in (q, k, v))
+    spec = _spec_for(q, k, v, mask=mask, align=causal_align, window=window_, softcap=softcap,
+                     scale=None if scale is None else float(scale),
+                     varlen=cu_seqlens_q.numel() - 1 if varlen else 0, lse=True,
+                     traced=traced, kernel=kernel,
+                     tiles={"block_m": block_m, "block_n": block_n, "stages": stages})
+    if traced is None:
+        out, lse = torch.ops.flashmlir.attention(
+            q, k, v, cu_seqlens_q, cu_seqlens_k, mask, causal_align, window_[0], window_[1],
+            float(softcap), -1.0 if scale is None else float(scale), kernel,
+            block_m, block_n, stages)
+    else:
+        out, lse = _run(spec, q, k, v, cu_seqlens_q, cu_seqlens_k, list(traced.tensors))
+    return (out, lse) if return_lse else out
+
+
+def _outputs(q, v, varlen):
+    torch = _torch()
+    if varlen:
+        out = q.new_empty((q.shape[0], q.shape[1], v.shape[-1]))
+        lse = torch.empty((q.shape[1], q.shape[0]), dtype=torch.float32, device=q.device)
+    else:
+        out = q.new_empty((*q.shape[:3], v.shape[-1]))
+        lse = torch.empty((q.shape[0], q.shape[2], q.shape[1]), dtype=torch.float32,
+                          device=q.device)
+    return out, lse
+
+
+_warned = set()
+
+
+def _run(spec: AttentionSpec, q, k, v, cu_q, cu_k, mod_tensors):
+    """Compiles (or finds) the kernel and launches it: (out, lse)."""
+    if q.device.type == "cpu":
+        return _run_cpu(spec, q, k, v, cu_q, cu_k, mod_tensors)
+    if q.device.type == "meta":   # shapes only (tracing): compiles nothing
+        return _outputs(q, v, spec.varlen)
+    _check_device(q)
+    if spec.varlen:
+        _check_cu_values(cu_q, cu_k, spec.seqlen_q, spec.seqlen_k)
+    kernel = jit.compile(spec)
+    if spec.resolved_kernel == "simt" and spec not in _warned:
+        _warned.add(spec)
+        warnings.warn(f"flashmlir: this call runs on the SIMT bring-up kernel "
+                      f"({spec.hopper_unsupported()}); it is correct but slow",
+                      PerformanceWarning, stacklevel=3)
+    out, lse = _outputs(q, v, spec.varlen)
+    varlen = spec.varlen > 0
+    # The kernel's memrefs are (1, total, H, D) and (1, H, total) when packed.
+    view = (lambda t: t.unsqueeze(0)) if varlen else (lambda t: t)
+    args = [view(q), view(k), view(v)]
+    if varlen:
+        args += [cu_q, cu_k]
+    args += [view(out), view(lse)]
+    args += [t.contiguous() for t in mod_tensors]
+    kernel.launcher(q.device.index or 0)(*args)
+    return out, lse
+
+
+_cpu_kernels = {}
+
+
+def _run_cpu(spec: AttentionSpec, q, k, v, cu_q, cu_k, mod_tensors):
+    """The same spec on the CPU path (attn-tile{target=cpu} and the CPU JIT of
+    flashmlir._flashmlir): slow, exact to the accuracy rule; for tests and
+    machines without a GPU."""
+    import numpy as np
+    import flashmlir
+
+    torch = _torch()
+    if spec.varlen:
+        _check_cu_values(cu_q, cu_k, spec.seqlen_q, spec.seqlen_k)
+    kernel = _cpu_kernels.get(spec)
+    if kernel is None:
+        kernel = flashmlir.cpu_compile(
+            spec.to_mlir(), "attention",
+            front_end="builtin.module(func.func(attn-tile{target=cpu},"
+                      "attn-online-softmax,attn-tiles-to-loops))")
+        _cpu_kernels[spec] = kernel
+
+    def array(t):
+        t = t.contiguous()
+        if t.dtype == torch.bfloat16:
+            return flashmlir.bf16(t.view(torch.int16).numpy().view(np.uint16))
+        return t.numpy()
+
+    out, lse = _outputs(q, v, spec.varlen)
+    shape = (lambda t: t.unsqueeze(0)) if spec.varlen else (lambda t: t)
+    args = [array(shape(q)), array(shape(k)), array(shape(v))]
+    if spec.varlen:
+        args += [cu_q.numpy(), cu_k.numpy()]
+    args += [array(shape(out)), shape(lse).numpy()]
+    args += [array(t) for t in mod_tensors]
+    kernel.run(*args)
+    return out, lse
+
+
+def _register_custom_op():
+    torch = _torch()
+    from torch.library import custom_op
+
+    @custom_op("flashmlir::attention", mutates_args=())
+    def attention_op(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
+                     cu_seqlens_q: Optional[torch.Tensor], cu_seqlens_k: Optional[torch.Tensor],
+                     mask: str, align: str, window_left: int, window_right: int,
+                     softcap: float, scale: float, kernel: str, block_m: int, block_n: int,
+                     stages: int) -> Tuple[torch.Tensor, torch.Tensor]:
+        varlen = cu_seqlens_q is not None
+        spec = _spec_for(q, k, v, mask=mask, align=align, window=(window_left, window_right),
+                         softcap=softcap, scale=None if scale < 0 else scale,
+                         varlen=cu_seqlens_q.numel() - 1 if varlen else 0, lse=True,
+                         traced=None, kernel=kernel,
+                         tiles={"block_m": block_m, "block_n": block_n, "stages": stages})
+        return _run(spec, q, k, v, cu_seqlens_q, cu_seqlens_k, [])
+
+    @attention_op.register_fake
+    def _(q, k, v, cu_seqlens_q, cu_seqlens_k, mask, align, window_left, window_right,
+          softcap, scale, kernel, block_m, block_n, stages):
+        return _outputs(q, v, cu_seqlens_q is not None)
+
+    return attention_op
+
+
+try:
+    _attention_op = _register_custom_op()
+except ImportError:  # no torch: flashmlir.compile still works
+    _attention_op = None

@@ -1,0 +1,217 @@
+"""What one compiled attention kernel is specialized for.
+
+An `AttentionSpec` holds only plain hashable values (sizes, dtype names,
+mask kind, the text of traced score/mask modifiers), so it is the JIT-cache
+key by itself, and `to_mlir()` writes the `attn.attention` function that the
+compiler takes (the same level-0 IR as examples/attention_memref.mlir):
+
+    func.func @attention(q, k, v, [cu_seqlens_q, cu_seqlens_k], out, [lse],
+                         [tensors read by score_mod / mask_mod])
+
+Shapes are static: the kernels are specialized for (B, Sq, Sk) too, so a new
+length is a new kernel (compiled once, then cached).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import math
+from typing import Optional, Tuple
+
+# torch dtype names -> MLIR element types (and back).
+DTYPES = {"bfloat16": "bf16", "float16": "f16", "float32": "f32"}
+MASKS = ("none", "causal", "window")
+ALIGNS = ("top_left", "bottom_right")
+KERNELS = ("auto", "hopper", "simt")
+
+
+@dataclasses.dataclass(frozen=True)
+class AttentionSpec:
+    """One attention specialization.
+
+    dtype        "bf16" | "f16" | "f32" (q, k, v and out; lse is f32)
+    batch, seqlen_q, seqlen_k, heads_q, heads_kv, head_dim, head_dim_v
+    mask         "none" | "causal" | "window"; align "top_left" | "bottom_right"
+    window       (left, right) for mask="window"; -1 = unbounded on that side
+    softcap      0 = off; else scores become softcap * tanh(score / softcap)
+    scale        None = 1/sqrt(head_dim)
+    varlen       number of packed sequences (cu_seqlens of varlen + 1
+                 entries; batch must be 1), 0 = not packed
+    lse          whether the kernel writes the log-sum-exp (B, Hq, Sq) in f32
+    score_mod, mask_mod   region bodies traced by flashmlir.mods ("" = none)
+    mod_tensors  MLIR memref types of the tensors the modifiers read
+    kernel       "auto" (Hopper when it supports the spec, else SIMT),
+                 "hopper" or "simt"
+    block_m, block_n, stages, ping_pong   tile options (0 = heuristic)
+    chip         the target, "sm_90a"
+    """
+
+    dtype: str
+    batch: int
+    seqlen_q: int
+    seqlen_k: int
+    heads_q: int
+    heads_kv: int
+    head_dim: int
+    head_dim_v: int
+    mask: str = "none"
+    align: str = "bottom_right"
+    window: Tuple[int, int] = (-1, -1)
+    softcap: float = 0.0
+    scale: Optional[float] = None
+    varlen: int = 0
+    lse: bool = True
+    score_mod: str = ""
+    mask_mod: str = ""
+    mod_tensors: Tuple[str, ...] = ()
+    kernel: str = "auto"
+    block_m: int = 0
+    block_n: int = 0
+    stages: int = 0
+    ping_pong: bool = True
+    chip: str = "sm_90a"
+
+    def __post_init__(self):
+        # The window is implied by mask 'causal' (left unbounded, right 0).
+        if self.mask == "causal" and tuple(self.window) == (-1, -1):
+            object.__setattr__(self, "window", (-1, 0))
+        object.__setattr__(self, "window", tuple(self.window))
+        self.validate()
+
+    # -- checks ---------------------------------------------------------------
+    def validate(self):
+        if self.dtype not in DTYPES.values():
+            raise ValueError(f"dtype must be one of {sorted(DTYPES.values())}, got {self.dtype!r}")
+        for name in ("batch", "seqlen_q", "seqlen_k", "heads_q", "heads_kv",
+                     "head_dim", "head_dim_v"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if self.heads_q % self.heads_kv:
+            raise ValueError(f"heads_q ({self.heads_q}) must be a multiple of heads_kv "
+                             f"({self.heads_kv})")
+        for name in ("head_dim", "head_dim_v"):
+            if getattr(self, name) % 8:
+                raise ValueError(f"{name} must be a multiple of 8, got {getattr(self, name)}")
+        if self.mask not in MASKS:
+            raise ValueError(f"mask must be one of {MASKS}, got {self.mask!r}")
+        if self.align not in ALIGNS:
+            raise ValueError(f"align must be one of {ALIGNS}, got {self.align!r}")
+        left, right = self.window
+        if self.mask == "none" and self.window != (-1, -1):
+            raise ValueError("mask 'none' takes window (-1, -1)")
+        if self.mask == "causal" and self.window != (-1, 0):
+            raise ValueError("mask 'causal' takes window (-1, 0)")
+        if left < -1 or right < -1:
+            raise ValueError(f"window bounds must be >= -1, got {self.window}")
+        if not (self.softcap >= 0.0 and math.isfinite(self.softcap)):
+            raise ValueError(f"softcap must be finite and >= 0, got {self.softcap}")
+        if self.scale is not None and not (self.scale > 0 and math.isfinite(self.scale)):
+            raise ValueError(f"scale must be finite and > 0, got {self.scale}")
+        if self.varlen < 0 or (self.varlen and self.batch != 1):
+            raise ValueError("varlen packs sequences into batch 1")
+        if self.kernel not in KERNELS:
+            raise ValueError(f"kernel must be one of {KERNELS}, got {self.kernel!r}")
+        if self.kernel == "hopper":
+            why = self.hopper_unsupported()
+            if why:
+                raise ValueError(f"kernel='hopper' does not support this spec: {why}")
+
+    def hopper_unsupported(self) -> str:
+        """Why the warp-specialized Hopper kernel cannot run this spec ("" if it can)."""
+        if self.dtype not in ("bf16", "f16"):
+            return f"dtype {self.dtype} (bf16 and f16 only)"
+        for name in ("head_dim", "head_dim_v"):
+            d = getattr(self, name)
+            if d % 64 or d > 256:
+                return f"{name} {d} (64, 128, 192 or 256)"
+        if self.score_mod or self.mask_mod:
+            return "score_mod / mask_mod (not in the Hopper kernel yet)"
+        return ""
+
+    @property
+    def resolved_kernel(self) -> str:
+        if self.kernel != "auto":
+            return self.kernel
+        return "simt" if self.hopper_unsupported() else "hopper"
+
+    # -- identity -------------------------------------------------------------
+    @property
+    def digest(self) -> str:
+        """A stable hash of every field (file names of the disk cache)."""
+        return hashlib.sha256(repr(dataclasses.astuple(self)).encode()).hexdigest()[:32]
+
+    def to_dict(self) -> dict:
+        d = dataclasses.asdict(self)
+        d["window"] = list(self.window)
+        d["mod_tensors"] = list(self.mod_tensors)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "AttentionSpec":
+        d = dict(d)
+        if "window" in d:
+            d["window"] = tuple(d["window"])
+        if "mod_tensors" in d:
+            d["mod_tensors"] = tuple(d["mod_tensors"])
+        fields = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(d) - fields
+        if unknown:
+            raise ValueError(f"unknown AttentionSpec fields: {sorted(unknown)}")
+        if "head_dim_v" not in d and "head_dim" in d:
+            d["head_dim_v"] = d["head_dim"]
+        return cls(**d)
+
+    def compile_options(self) -> dict:
+        """The options of the C API (include/flashmlir-c/Compiler.h)."""
+        return {"kernel": self.resolved_kernel, "chip": self.chip,
+                "block_m": self.block_m, "block_n": self.block_n,
+                "stages": self.stages, "ping_pong": self.ping_pong}
+
+    # -- the level-0 IR -------------------------------------------------------
+    def to_mlir(self, entry: str = "attention") -> str:
+        t = self.dtype
+        b, sq, sk = self.batch, self.seqlen_q, self.seqlen_k
+        q_t = f"memref<{b}x{sq}x{self.heads_q}x{self.head_dim}x{t}>"
+        k_t = f"memref<{b}x{sk}x{self.heads_kv}x{self.head_dim}x{t}>"
+        v_t = f"memref<{b}x{sk}x{self.heads_kv}x{self.head_dim_v}x{t}>"
+        o_t = f"memref<{b}x{sq}x{self.heads_q}x{self.head_dim_v}x{t}>"
+        l_t = f"memref<{b}x{self.heads_q}x{sq}xf32>"
+        args = [f"%q: {q_t}", f"%k: {k_t}", f"%v: {v_t}"]
+        cu = ""
+        if self.varlen:
+            cu_t = f"memref<{self.varlen + 1}xi32>"
+            args += [f"%cu_q: {cu_t}", f"%cu_k: {cu_t}"]
+            cu = f" cu_seqlens(%cu_q, %cu_k : {cu_t}, {cu_t})"
+        args.append(f"%o: {o_t}")
+        outs = f"outs(%o : {o_t})"
+        if self.lse:
+            args.append(f"%lse: {l_t}")
+            outs = f"outs(%o, %lse : {o_t}, {l_t})"
+        args += [f"%mod{i}: {ty}" for i, ty in enumerate(self.mod_tensors)]
+
+        attrs = ""
+        if self.mask == "causal":
+            attrs += f" mask<causal, {self.align}>"
+        elif self.mask == "window":
+            attrs += f" mask<window [{self.window[0]}, {self.window[1]}], {self.align}>"
+        if self.scale is not None:
+            attrs += f" scale({float(self.scale)!r})"
+        if self.softcap:
+            attrs += f" softcap({float(self.softcap)!r})"
+        regions = ""
+        if self.score_mod:
+            regions += f" score_mod {{\n{self.score_mod}\n      }}"
+        if self.mask_mod:
+            regions += f" mask_mod {{\n{self.mask_mod}\n      }}"
+        return (f"func.func @{entry}({', '.join(args)}) {{\n"
+                f"  attn.attention ins(%q, %k, %v : {q_t}, {k_t}, {v_t}){cu}\n"
+                f"      {outs}{attrs}{regions}\n"
+                f"  return\n}}\n")
+
+    @property
+    def flops(self) -> float:
+        """Matmul FLOPs of the full (unmasked) problem: 2·B·Hq·Sq·Sk·(D + Dv)."""
+        return 2.0 * self.batch * self.heads_q * self.seqlen_q * self.seqlen_k * (
+            self.head_dim + self.head_dim_v)

@@ -1,0 +1,319 @@
+"""The JIT without a GPU: AttentionSpec, flashmlir.compile (the C API through
+flashmlir._compiler), metadata and .asm, the memory and disk caches (threads,
+processes, corrupt entries), the AOT CLI, and score_mod/mask_mod tracing run
+through the CPU path against a float64 reference."""
+
+import json
+import math
+import os
+import pathlib
+import subprocess
+import sys
+import threading
+import zlib
+
+import numpy as np
+import pytest
+
+import flashmlir
+from flashmlir import AttentionSpec, mods
+from flashmlir import _compiler
+
+HERE = pathlib.Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from attention_cases import Case, reference  # noqa: E402
+
+BASE = dict(dtype="bf16", batch=1, seqlen_q=129, seqlen_k=200, heads_q=4, heads_kv=2,
+            head_dim=64, head_dim_v=64)
+
+
+@pytest.fixture
+def cache_dir(tmp_path, monkeypatch):
+    """A fresh disk cache and an empty memory cache for one test."""
+    monkeypatch.setenv("FLASHMLIR_CACHE_DIR", str(tmp_path / "cache"))
+    flashmlir.cache.clear_memory()
+    yield tmp_path / "cache"
+    flashmlir.cache.clear_memory()
+
+
+# -- AttentionSpec -----------------------------------------------------------------
+@pytest.mark.parametrize("change, message", [
+    (dict(dtype="f64"), "dtype must be one of"),
+    (dict(batch=0), "batch must be a positive integer"),
+    (dict(heads_q=3), "multiple of heads_kv"),
+    (dict(head_dim=60, head_dim_v=60), "head_dim must be a multiple of 8"),
+    (dict(mask="sliding"), "mask must be one of"),
+    (dict(align="center"), "align must be one of"),
+    (dict(mask="window", window=(-2, 3)), "window bounds must be >= -1"),
+    (dict(mask="none", window=(4, 4)), "mask 'none' takes window"),
+    (dict(softcap=-1.0), "softcap must be finite and >= 0"),
+    (dict(scale=0.0), "scale must be finite and > 0"),
+    (dict(varlen=3, batch=2), "varlen packs sequences into batch 1"),
+    (dict(kernel="cuda"), "kernel must be one of"),
+    (dict(kernel="hopper", dtype="f32"), "kernel='hopper' does not support"),
+    (dict(kernel="hopper", head_dim=96, head_dim_v=96), "head_dim 96"),
+])
+def test_spec_rejects_bad_fields(change, message):
+    with pytest.raises(ValueError, match=message):
+        AttentionSpec(**{**BASE, **change})
+
+
+def test_spec_is_a_plain_hashable_key():
+    a = AttentionSpec(**BASE, mask="causal")
+    b = AttentionSpec.from_dict(json.loads(json.dumps(a.to_dict())))
+    assert a == b and hash(a) == hash(b) and a.digest == b.digest
+    assert a.window == (-1, 0)  # implied by the causal mask
+    assert AttentionSpec(**BASE).digest != a.digest
+    with pytest.raises(ValueError, match="unknown AttentionSpec fields"):
+        AttentionSpec.from_dict({**BASE, "causal": True})
+
+
+def test_kernel_choice():
+    assert AttentionSpec(**BASE).resolved_kernel == "hopper"
+    assert AttentionSpec(**{**BASE, "dtype": "f32"}).resolved_kernel == "simt"
+    assert AttentionSpec(**{**BASE, "head_dim": 96, "head_dim_v": 96}).resolved_kernel == "simt"
+
+
+def test_spec_mlir_parses(attn_opt, tmp_path):
+    spec = AttentionSpec(**{**BASE, "mask": "window", "window": (16, 0), "softcap": 30.0,
+                            "scale": 0.125, "varlen": 3, "batch": 1})
+    path = tmp_path / "spec.mlir"
+    path.write_text(spec.to_mlir())
+    out = subprocess.run([attn_opt, str(path)], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert "mask<window [16, 0], bottom_right>" in out.stdout
+    assert "cu_seqlens" in out.stdout and "softcap" in out.stdout
+
+
+# -- compile ----------------------------------------------------------------------
+def test_compile_hopper_metadata_and_asm(cache_dir):
+    spec = AttentionSpec(**{**BASE, "mask": "causal", "head_dim": 128, "head_dim_v": 128})
+    kernel = flashmlir.compile(spec, stages=True)
+    m = kernel.metadata
+    assert m["kernel"] == "hopper" and m["threads"] == m["block"][0] == 384
+    assert m["block_m"] == 128 and m["block_n"] > 0 and m["stages"] >= 2
+    assert m["consumer_warpgroups"] == 2
+    assert m["grid"] == [math.ceil(129 / 128), 4, 1]
+    assert 0 < m["dynamic_shared_memory"] <= 227 * 1024
+    assert [t["operand"] for t in m["tensor_maps"]] == [0, 1, 2]
+    assert m["compile_seconds"] > 0 and m["build_id"] == flashmlir.build_id()
+    asm = kernel.asm
+    for stage in ("input", "attn-tile", "attn-lower-to-hopper", "gpu-kernel-outlining",
+                  "nvvm", "ptx"):
+        assert stage in asm, f"missing stage {stage}: {sorted(asm)}"
+    assert "attn.attention" in asm["input"] and "gpu.launch" in asm["attn-lower-to-hopper"]
+    assert "wgmma.mma_async" in asm["ptx"] and "cp.async.bulk.tensor" in asm["ptx"]
+    if "cubin" in asm:  # ptxas present (CI has it)
+        assert asm["cubin"][:4] == b"\x7fELF"
+        assert kernel.metadata["registers"] > 0
+        assert kernel.metadata["spill_bytes"] == 0
+
+
+def test_compile_simt_fallback(cache_dir):
+    spec = AttentionSpec(**{**BASE, "dtype": "f32", "head_dim": 96, "head_dim_v": 96})
+    kernel = flashmlir.compile(spec)
+    assert kernel.metadata["kernel"] == "simt" and kernel.metadata["tensor_maps"] == []
+    assert kernel.metadata["block_m"] == 64
+    assert ".entry attention_kernel" in kernel.ptx
+
+
+def test_compile_errors_carry_diagnostics(cache_dir):
+    spec = AttentionSpec(**{**BASE, "block_m": 96})
+    with pytest.raises(flashmlir.CompileError, match="BlockM"):
+        flashmlir.compile(spec)
+    with pytest.raises(TypeError, match="AttentionSpec"):
+        flashmlir.compile({"dtype": "bf16"})
+
+
+@pytest.mark.parametrize("options, message", [
+    ('{"kernel": "cuda"}', "option 'kernel' must be"),
+    ('{"block_m": -1}', "non-negative integer"),
+    ('{"ping_pong": 1}', "a boolean"),
+    ('{"tile": 64}', "unknown option 'tile'"),
+    ('[1, 2]', "must be a JSON object"),
+    ('{', "not valid JSON"),
+])
+def test_c_api_rejects_bad_options(options, message):
+    ok, text = _compiler.compile(AttentionSpec(**BASE).to_mlir(), options)
+    assert not ok and message in text
+
+
+def test_c_api_reports_parse_errors():
+    ok, text = _compiler.compile("func.func @f( {", "{}")
+    assert not ok and "parsing failed" in text
+
+
+# -- the cache --------------------------------------------------------------------
+def test_memory_and_disk_cache(cache_dir):
+    spec = AttentionSpec(**BASE)
+    stats = flashmlir.cache.stats
+    before = dict(stats)
+    first = flashmlir.compile(spec)
+    assert stats["compiles"] == before["compiles"] + 1
+    assert flashmlir.compile(spec) is first
+    assert stats["memory_hits"] == before["memory_hits"] + 1
+    files = list(cache_dir.glob("*.json"))
+    assert len(files) == 1 and json.loads(files[0].read_text())["payload"]["ptx"] == first.ptx
+
+    flashmlir.cache.clear_memory()
+    again = flashmlir.compile(spec)
+    assert again is not first and again.ptx == first.ptx
+    assert stats["disk_hits"] == before["disk_hits"] + 1
+    assert stats["compiles"] == before["compiles"] + 1
+
+    # A corrupt entry is compiled again and replaced.
+    files[0].write_text('{"identity": ')
+    flashmlir.cache.clear_memory()
+    rebuilt = flashmlir.compile(spec)
+    assert rebuilt.ptx == first.ptx
+    assert stats["rebuilt_corrupt"] == before["rebuilt_corrupt"] + 1
+    assert json.loads(files[0].read_text())["identity"]["spec"] == spec.to_dict()
+
+
+def test_disk_cache_can_be_turned_off(tmp_path, monkeypatch):
+    monkeypatch.setenv("FLASHMLIR_CACHE_DIR", "")
+    monkeypatch.chdir(tmp_path)
+    flashmlir.cache.clear_memory()
+    flashmlir.compile(AttentionSpec(**{**BASE, "seqlen_q": 77}))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_threads_compile_a_spec_once(cache_dir):
+    spec = AttentionSpec(**{**BASE, "seqlen_q": 333})
+    before = flashmlir.cache.stats["compiles"]
+    results, errors = [], []
+
+    def work():
+        try:
+            results.append(flashmlir.compile(spec))
+        except Exception as e:  # noqa: BLE001
+            errors.append(e)
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert len({id(k) for k in results}) == 1
+    assert flashmlir.cache.stats["compiles"] == before + 1
+
+
+def test_processes_share_the_disk_cache(cache_dir):
+    code = ("import flashmlir; s = flashmlir.AttentionSpec(dtype='f16', batch=1, seqlen_q=65, "
+            "seqlen_k=65, heads_q=2, heads_kv=2, head_dim=64, head_dim_v=64); "
+            "print(len(flashmlir.compile(s).ptx))")
+    env = dict(os.environ)
+    procs = [subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert all(p.returncode == 0 for p in procs), outs
+    assert len({o[0] for o in outs}) == 1
+    files = list(cache_dir.glob("*.json"))
+    assert len(files) == 1 and json.loads(files[0].read_text())["payload"]["ptx"]
+    assert not list(cache_dir.glob(".tmp-*"))
+
+
+def test_aot_cli(tmp_path):
+    specs = tmp_path / "specs.json"
+    specs.write_text(json.dumps([
+        {"dtype": "bf16", "batch": 2, "seqlen_q": 256, "seqlen_k": 256, "heads_q": 4,
+         "heads_kv": 4, "head_dim": 128, "mask": "causal"},
+        {"dtype": "f16", "batch": 1, "seqlen_q": 100, "seqlen_k": 300, "heads_q": 8,
+         "heads_kv": 1, "head_dim": 64}]))
+    cache = tmp_path / "aot"
+    out = subprocess.run([sys.executable, "-m", "flashmlir.aot", str(specs), "--cache-dir",
+                          str(cache), "--jobs", "2"], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert "2/2 specializations" in out.stdout
+    assert len(list(cache.glob("*.json"))) == 2
+
+    specs.write_text(json.dumps([{"dtype": "bf16", "batch": 1, "seqlen_q": 64,
+                                  "seqlen_k": 64, "heads_q": 4, "heads_kv": 4,
+                                  "head_dim": 64, "kernel": "hopper", "block_m": 96}]))
+    out = subprocess.run([sys.executable, "-m", "flashmlir.aot", str(specs), "--cache-dir",
+                          str(cache)], capture_output=True, text=True)
+    assert out.returncode == 1 and "FAILED" in out.stderr and "BlockM" in out.stderr
+    specs.write_text('{"not": "a list"}')
+    out = subprocess.run([sys.executable, "-m", "flashmlir.aot", str(specs), "--cache-dir",
+                          str(cache)], capture_output=True, text=True)
+    assert out.returncode == 2 and "JSON list" in out.stderr
+
+
+# -- score_mod / mask_mod tracing ---------------------------------------------------
+def test_trace_builds_regions():
+    traced = mods.trace(lambda s, b, h, q, kv: s + 0.5 * (kv - q),
+                        lambda b, h, q, kv: (kv <= q + 3) & ~(kv == 0))
+    assert "arith.sitofp" in traced.score_mod and "attn.yield" in traced.score_mod
+    assert traced.score_mod.count("arith.constant") == 1
+    assert "arith.cmpi sle" in traced.mask_mod and "arith.xori" in traced.mask_mod
+    assert traced.mask_mod.rstrip().endswith(": i1")
+    assert traced.tensors == [] and traced.tensor_types == ()
+
+
+@pytest.mark.parametrize("fn, kind, message", [
+    (lambda s, b, h, q, kv: s if s > 0 else -s, "score", "no Python truth value"),
+    (lambda s, b, h, q, kv: [s], "score", "must return a traced value"),
+    (lambda b, h, q, kv: q + kv, "mask", "must return a boolean"),
+    (lambda b, h, q, kv: (q < 3) + 1, "mask", "cannot mix booleans"),
+    (lambda s, b, h, q, kv: s + "x", "score", "cannot use str"),
+    (lambda s, b, h, q, kv: [1, 2][q], "score", "cannot index a Python object"),
+])
+def test_trace_errors_name_the_problem(fn, kind, message):
+    with pytest.raises(mods.TraceError, match=message):
+        mods.trace(fn if kind == "score" else None, fn if kind == "mask" else None)
+
+
+def _cpu_run(spec, rng):
+    """Runs `spec` on the CPU path; returns (q, k, v, out, lse) as float arrays."""
+    kernel = flashmlir.cpu_compile(
+        spec.to_mlir(), "attention",
+        front_end="builtin.module(func.func(attn-tile{target=cpu},attn-online-softmax,"
+                  "attn-tiles-to-loops))")
+    shape = lambda s, h, d: (spec.batch, s, h, d)  # noqa: E731
+    q = rng.standard_normal(shape(spec.seqlen_q, spec.heads_q, spec.head_dim)).astype(np.float32)
+    k = rng.standard_normal(shape(spec.seqlen_k, spec.heads_kv, spec.head_dim)).astype(np.float32)
+    v = rng.standard_normal(shape(spec.seqlen_k, spec.heads_kv, spec.head_dim_v)).astype(
+        np.float32)
+    out = np.full(shape(spec.seqlen_q, spec.heads_q, spec.head_dim_v), np.nan, np.float32)
+    lse = np.full((spec.batch, spec.heads_q, spec.seqlen_q), np.nan, np.float32)
+    kernel.run(q, k, v, out, lse)
+    return q, k, v, out, lse
+
+
+def test_traced_mods_run_right_on_the_cpu_path():
+    """ALiBi with one slope as a traced score_mod plus a traced band mask_mod,
+    through the same spec the GPU path compiles, against float64 numpy."""
+    slope = 0.25
+    traced = mods.trace(lambda s, b, h, q, kv: s + slope * (kv - q),
+                        lambda b, h, q, kv: (kv <= q + 2) & (kv >= q - 40))
+    spec = AttentionSpec(dtype="f32", batch=2, seqlen_q=67, seqlen_k=67, heads_q=4,
+                         heads_kv=2, head_dim=64, head_dim_v=64, score_mod=traced.score_mod,
+                         mask_mod=traced.mask_mod)
+    rng = np.random.default_rng(zlib.crc32(b"traced"))
+    q, k, v, out, lse = _cpu_run(spec, rng)
+    # The same mask as a window (left 40, right 2, top-left: kv - q in [-40, 2]).
+    case = Case("traced", 67, 67, heads_q=4, heads_kv=2, batch=2, mask="window",
+                window=(40, 2), align="top_left", alibi=True)
+    ref, ref_lse = reference(case, q, k, v, slopes=np.full(4, slope))
+    assert np.abs(out - ref).max() < 1e-4
+    assert np.abs(lse - ref_lse).max() < 1e-4
+
+
+def test_where_minimum_maximum_trace():
+    traced = mods.trace(
+        lambda s, b, h, q, kv: mods.where(kv > q, mods.minimum(s, 1.0), mods.maximum(s, -1.0)),
+        None)
+    assert "arith.select" in traced.score_mod
+    assert "arith.minimumf" in traced.score_mod and "arith.maximumf" in traced.score_mod
+    spec = AttentionSpec(dtype="f32", batch=1, seqlen_q=33, seqlen_k=33, heads_q=2,
+                         heads_kv=2, head_dim=64, head_dim_v=64, score_mod=traced.score_mod)
+    rng = np.random.default_rng(7)
+    q, k, v, out, lse = _cpu_run(spec, rng)
+    qd, kd, vd = (x.astype(np.float64) for x in (q, k, v))
+    s = np.einsum("bqhd,bkhd->bhqk", qd, kd) / 8.0
+    i, j = np.arange(33)[:, None], np.arange(33)[None, :]
+    s = np.where(j > i, np.minimum(s, 1.0), np.maximum(s, -1.0))
+    p = np.exp(s - s.max(-1, keepdims=True))
+    ref = np.einsum("bhqk,bkhd->bqhd", p / p.sum(-1, keepdims=True), vd)
+    assert np.abs(out - ref).max() < 1e-4
