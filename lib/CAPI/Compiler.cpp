@@ -17,9 +17,7 @@
 #include <optional>
 #include <string>
 
-#ifndef FLASHMLIR_GIT_COMMIT
-#define FLASHMLIR_GIT_COMMIT "unknown"
-#endif
+#include "BuildId.h" // FLASHMLIR_GIT_COMMIT, refreshed at every build
 
 #define FLASHMLIR_STRINGIFY_(x) #x
 #define FLASHMLIR_STRINGIFY(x) FLASHMLIR_STRINGIFY_(x)

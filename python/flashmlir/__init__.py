@@ -46,9 +46,11 @@ try:
         CpuKernel,
         cpu_compile,
     )
+    HAS_CPU_PATH = True
 except ImportError as _error:  # a GPU-only install: the JIT still works
     _missing = _error
     HAS_ATTN_PASSES = False
+    HAS_CPU_PATH = False
 
     def cpu_compile(*args, **kwargs):
         raise ImportError(f"flashmlir's CPU extension (_flashmlir) is not built: {_missing}")
@@ -68,6 +70,7 @@ __all__ = [
     "CompiledKernel",
     "CpuKernel",
     "HAS_ATTN_PASSES",
+    "HAS_CPU_PATH",
     "JitCompileError",
     "PerformanceWarning",
     "TraceError",

@@ -27,7 +27,7 @@ def _check_common(dropout_p, deterministic, q):
                                   "(use dropout_p=0.0)")
     torch = _torch()
     if isinstance(q, torch.Tensor):
-        if q.device.type != "cuda":
+        if q.device.type not in ("cuda", "meta"):  # meta: shape-only tracing
             raise ValueError(f"q must be a CUDA tensor (like flash_attn), got a tensor on "
                              f"{q.device}")
         if q.dtype not in (torch.float16, torch.bfloat16):

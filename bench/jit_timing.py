@@ -1,0 +1,131 @@
+"""JIT speed on a GPU machine: cold compile per specialization, disk-cache load,
+and the host time a cached flashmlir.attention call adds over the bare launch.
+
+    PYTHONPATH=python python3 bench/jit_timing.py [--out jit.json]
+
+Cold compile: flashmlir.compile with empty memory and disk caches, in this
+process (the compiler library is loaded once, first). Host time per call:
+the GPU is kept busy by a long torch.cuda._sleep, then N calls are queued
+and timed on the host only (no kernel finishes in between), for
+  raw      the launch alone: flashmlir._cuda Kernel.launch with prebuilt params
+  launcher HopperKernel.__call__ (tensor maps cached, param list, stream)
+  attention flashmlir.attention (checks, spec, cache lookup, outputs, custom op)
+  flash    flashmlir.flash_attn.flash_attn_func
+  sdpa     torch SDPA (cuDNN backend) for scale
+The issue's targets: cold compile <= 0.5 s, attention - raw <= 20 us.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import tempfile
+import time
+
+import torch
+
+import flashmlir
+from flashmlir import AttentionSpec, jit
+from flashmlir.flash_attn import flash_attn_func
+
+SPECS = [
+    dict(head_dim=64, mask="none"), dict(head_dim=64, mask="causal"),
+    dict(head_dim=128, mask="none"), dict(head_dim=128, mask="causal"),
+    dict(head_dim=256, mask="none"), dict(head_dim=256, mask="causal"),
+    dict(head_dim=128, mask="window", window=(256, 0)),
+]
+
+
+def cold_compiles():
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["FLASHMLIR_CACHE_DIR"] = tmp
+        jit.build_id()  # load the library first
+        for extra in SPECS:
+            spec = AttentionSpec(dtype="bf16", batch=4, seqlen_q=4096, seqlen_k=4096,
+                                 heads_q=16, heads_kv=16, head_dim_v=extra["head_dim"], **extra)
+            flashmlir.cache.clear_memory()
+            t0 = time.perf_counter()
+            kernel = flashmlir.compile(spec)
+            cold = time.perf_counter() - t0
+            flashmlir.cache.clear_memory()
+            t0 = time.perf_counter()
+            flashmlir.compile(spec)
+            disk = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            kernel.launcher(0)
+            load = time.perf_counter() - t0
+            rows.append({"spec": f"d{extra['head_dim']} {extra['mask']}", "cold_s": cold,
+                         "disk_s": disk, "load_on_gpu_s": load,
+                         "registers": kernel.metadata.get("registers")})
+    return rows
+
+
+def host_time(fn, calls=400, repeats=5):
+    """Median host seconds per call while the GPU is busy."""
+    samples = []
+    for _ in range(repeats):
+        torch.cuda.synchronize()
+        torch.cuda._sleep(int(2e9))   # ~1 s of GPU time: nothing completes meanwhile
+        t0 = time.perf_counter()
+        for _ in range(calls):
+            fn()
+        samples.append((time.perf_counter() - t0) / calls)
+        torch.cuda.synchronize()
+    return statistics.median(samples)
+
+
+def call_overheads():
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+
+    q, k, v = (torch.randn(1, 128, 4, 128, device="cuda", dtype=torch.bfloat16)
+               for _ in range(3))
+    out = flashmlir.attention(q, k, v)  # compile + load
+    spec = AttentionSpec(dtype="bf16", batch=1, seqlen_q=128, seqlen_k=128, heads_q=4,
+                         heads_kv=4, head_dim=128, head_dim_v=128)
+    launcher = flashmlir.compile(spec).launcher(0)
+    lse = torch.empty(1, 4, 128, device="cuda")
+    args = (q, k, v, out, lse)
+    launcher(*args)
+    maps = next(iter(launcher._map_sets.values())).data_ptr()
+    params = [maps + x if kind == "map" else args[x].data_ptr() for kind, x in launcher._plan]
+    stream = torch.cuda.current_stream().cuda_stream
+    raw = launcher._kernel
+
+    def raw_launch():
+        raw.launch(launcher.grid, launcher.block, launcher.shared_bytes, stream, params)
+
+    qt, kt, vt = (t.transpose(1, 2) for t in (q, k, v))
+    with sdpa_kernel([SDPBackend.CUDNN_ATTENTION]):
+        sdpa_t = host_time(lambda: torch.nn.functional.scaled_dot_product_attention(qt, kt, vt))
+    rows = {
+        "raw": host_time(raw_launch),
+        "launcher": host_time(lambda: launcher(*args)),
+        "attention": host_time(lambda: flashmlir.attention(q, k, v)),
+        "flash_attn_func": host_time(lambda: flash_attn_func(q, k, v)),
+        "sdpa_cudnn": sdpa_t,
+    }
+    rows["attention_minus_raw"] = rows["attention"] - rows["raw"]
+    return rows
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--out")
+    args = parser.parse_args()
+    result = {"device": torch.cuda.get_device_name(), "torch": torch.__version__,
+              "build_id": jit.build_id(), "cold_compile": cold_compiles(),
+              "host_seconds_per_call": call_overheads()}
+    for r in result["cold_compile"]:
+        print(f"compile {r['spec']:>16}: cold {r['cold_s'] * 1e3:6.0f} ms, disk "
+              f"{r['disk_s'] * 1e3:5.1f} ms, load {r['load_on_gpu_s'] * 1e3:5.1f} ms, "
+              f"{r['registers']} registers")
+    for name, s in result["host_seconds_per_call"].items():
+        print(f"host {name:>20}: {s * 1e6:7.1f} us")
+    if args.out:
+        with open(args.out, "w") as f:
+            json.dump(result, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()

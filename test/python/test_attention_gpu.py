@@ -1,0 +1,292 @@
+"""On an sm_90 GPU: flashmlir.attention and the flash_attn drop-ins against a
+float64 reference with the accuracy rule of ../shared/ANCHORS.md
+
+    max|out - ref64| <= 2 * max|out_torch_same_dtype - ref64| + floor
+
+on random N(0, 1) data with NaN-poisoned outputs (FLASHMLIR_POISON_OUTPUTS),
+the whole numeric matrix (odd lengths, Sq != Sk both alignments, GQA/MQA,
+windows, softcap, score_mod, mask_mod, varlen, Dv != D), torch.compile of a
+small Transformer block, and cache hits. Skips (visibly) without such a GPU.
+"""
+
+import math
+import os
+import pathlib
+import sys
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+if not torch.cuda.is_available() or torch.cuda.get_device_capability() != (9, 0):
+    pytest.skip("needs an sm_90 (Hopper) GPU", allow_module_level=True)
+
+os.environ["FLASHMLIR_POISON_OUTPUTS"] = "1"
+import flashmlir  # noqa: E402
+import flashmlir.ops  # noqa: E402
+from flashmlir import flash_attn as fa  # noqa: E402
+
+flashmlir.ops._POISON = True
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from attention_cases import Case  # noqa: E402
+
+DT = {"f16": torch.float16, "bf16": torch.bfloat16, "f32": torch.float32}
+FLOOR = {"f32": 1e-5, "f16": 2 ** -11, "bf16": 2 ** -8}
+
+
+def definition(case, q, k, v, dtype, slopes=None, docs=None):
+    """attn.attention from its definition in `dtype`: out (B, Sq, Hq, Dv), lse (B, Hq, Sq)."""
+    q, k, v = (x.to(dtype) for x in (q, k, v))
+    scale = case.scale if case.scale is not None else 1.0 / math.sqrt(case.head_dim)
+    left, right = case.window_bounds()
+    group = case.heads_q // case.heads_kv
+    out = torch.zeros(case.nbatch, case.total_q, case.heads_q, case.dv, dtype=dtype,
+                      device=q.device)
+    lse = torch.full((case.nbatch, case.heads_q, case.total_q), -math.inf,
+                     dtype=torch.float64, device=q.device)
+    if case.varlen_q is not None:
+        sq = np.concatenate([[0], np.cumsum(case.varlen_q)])
+        sk = np.concatenate([[0], np.cumsum(case.varlen_k)])
+        segs = [(0, int(sq[n]), case.varlen_q[n], int(sk[n]), case.varlen_k[n])
+                for n in range(len(case.varlen_q))]
+    else:
+        segs = [(b, 0, case.seqlen_q, 0, case.seqlen_k) for b in range(case.batch)]
+    for b, q0, lq, k0, lk in segs:
+        if lq == 0 or lk == 0:
+            continue
+        qi = torch.arange(lq, device=q.device)[:, None]
+        kj = torch.arange(lk, device=q.device)[None, :]
+        diag = lk - lq if case.align == "bottom_right" else 0
+        vis = torch.ones(lq, lk, dtype=torch.bool, device=q.device)
+        if left >= 0:
+            vis &= kj >= qi + diag - left
+        if right >= 0:
+            vis &= kj <= qi + diag + right
+        if docs is not None:
+            vis &= docs[qi].long() == docs[kj].long()
+        qs = q[b, q0:q0 + lq].transpose(0, 1)
+        ks = k[b, k0:k0 + lk].repeat_interleave(group, dim=1).transpose(0, 1)
+        vs = v[b, k0:k0 + lk].repeat_interleave(group, dim=1).transpose(0, 1)
+        s = (qs @ ks.transpose(1, 2)) * scale
+        if case.softcap:
+            s = case.softcap * torch.tanh(s / case.softcap)
+        if slopes is not None:
+            s = s + slopes.to(dtype)[:, None, None] * (kj - qi).to(dtype)
+        s = s.masked_fill(~vis, -math.inf)
+        m = s.amax(dim=-1, keepdim=True)
+        seen = torch.isfinite(m)
+        p = torch.exp(s - torch.where(seen, m, torch.zeros_like(m)))
+        denom = p.sum(-1, keepdim=True)
+        o = torch.where(seen, (p @ vs) / torch.where(seen, denom, torch.ones_like(denom)),
+                        torch.zeros((), dtype=dtype, device=q.device))
+        out[b, q0:q0 + lq] = o.transpose(0, 1)
+        lse[b, :, q0:q0 + lq] = torch.where(
+            seen, m + torch.log(torch.where(seen, denom, torch.ones_like(denom))),
+            torch.full_like(m, -math.inf))[..., 0].to(torch.float64)
+    return out, lse
+
+
+def assert_accurate(case, out, lse, ref, ref_lse, same):
+    got = out.double()
+    assert not torch.isnan(got).any(), "unwritten (NaN) output elements"
+    err = (got - ref).abs().max().item()
+    bound = 2 * (same.double() - ref).abs().max().item() + FLOOR[case.dtype]
+    assert err <= bound, f"max|out - ref64| = {err:.3g} > {bound:.3g}"
+    if lse is not None:
+        hidden = torch.isinf(ref_lse)
+        assert not torch.isnan(lse).any()
+        assert bool((torch.isneginf(lse.double()) == hidden).all())
+        if (~hidden).any():
+            lerr = (lse.double()[~hidden] - ref_lse[~hidden]).abs().max().item()
+            assert lerr <= 1e-4 * (1 + ref_lse[~hidden].abs().max().item())
+
+
+MATRIX = [
+    Case("none_17x17_bf16_b2", 17, 17, batch=2, dtype="bf16"),
+    Case("none_1x1000_bf16_mqa8", 1, 1000, heads_q=8, heads_kv=1, dtype="bf16"),
+    Case("none_300x1000_bf16_d256", 300, 1000, dtype="bf16", head_dim=256),
+    Case("none_257x513_f16_d128_b2", 257, 513, dtype="f16", head_dim=128, batch=2),
+    Case("causal_tl_129x127_f16_d128", 129, 127, mask="causal", align="top_left", dtype="f16",
+         head_dim=128),
+    Case("causal_br_17x129_bf16_gqa4", 17, 129, mask="causal", dtype="bf16", heads_q=8,
+         heads_kv=2, head_dim=128),
+    Case("causal_br_129x17_bf16", 129, 17, mask="causal", dtype="bf16"),
+    Case("causal_br_1000x1000_bf16_gqa4", 1000, 1000, mask="causal", dtype="bf16", heads_q=4,
+         heads_kv=1, head_dim=128),
+    Case("window_64_0_300x300_f16", 300, 300, mask="window", window=(64, 0), dtype="f16"),
+    Case("window_32_32_200x129_bf16_gqa8", 200, 129, mask="window", window=(32, 32),
+         dtype="bf16", heads_q=8, heads_kv=1),
+    Case("softcap_causal_129x129_bf16_d256", 129, 129, mask="causal", softcap=20.0,
+         dtype="bf16", head_dim=256),
+    Case("varlen_causal_bf16", 0, 0, varlen_q=[17, 0, 129, 1, 64],
+         varlen_k=[17, 5, 200, 1, 0], mask="causal", dtype="bf16", heads_q=4, heads_kv=2),
+    Case("dv128_d64_f16", 65, 200, head_dim=64, head_dim_v=128, dtype="f16"),
+    Case("simt_d96_f32", 70, 90, head_dim=96, dtype="f32"),
+    Case("alibi_causal_200x200_f16", 200, 200, mask="causal", alibi=True, dtype="f16",
+         heads_q=4, heads_kv=2),
+    Case("document_257x257_bf16", 257, 257, mask="causal", align="top_left",
+         document_mask=True, dtype="bf16"),
+]
+
+
+def inputs(case, seed):
+    g = torch.Generator(device="cuda").manual_seed(seed)
+    dt = DT[case.dtype]
+    b, sq, sk = case.nbatch, case.total_q, case.total_k
+    q = torch.randn(b, sq, case.heads_q, case.head_dim, generator=g, device="cuda").to(dt)
+    k = torch.randn(b, sk, case.heads_kv, case.head_dim, generator=g, device="cuda").to(dt)
+    v = torch.randn(b, sk, case.heads_kv, case.dv, generator=g, device="cuda").to(dt)
+    return q, k, v
+
+
+@pytest.mark.parametrize("case", MATRIX, ids=[c.name for c in MATRIX])
+def test_attention_matrix(case):
+    q, k, v = inputs(case, seed=len(case.name))
+    kwargs = dict(causal=case.mask == "causal", causal_align=case.align, softcap=case.softcap,
+                  return_lse=True)
+    if case.mask == "window":
+        kwargs["window"] = case.window
+    slopes = docs = None
+    if case.alibi:
+        slopes = torch.tensor([2.0 ** (-8.0 * (h + 1) / case.heads_q)
+                               for h in range(case.heads_q)], device="cuda")
+        kwargs["score_mod"] = lambda s, b, h, qi, kj: s + slopes[h] * (kj - qi)
+    if case.document_mask:
+        docs = torch.sort(torch.randint(0, 7, (case.total_q,), device="cuda")).values.to(
+            torch.int32)
+        kwargs["mask_mod"] = lambda b, h, qi, kj: docs[qi] == docs[kj]
+    if case.varlen_q is not None:
+        cu = lambda lens: torch.tensor(np.concatenate([[0], np.cumsum(lens)]),  # noqa: E731
+                                       dtype=torch.int32, device="cuda")
+        out, lse = flashmlir.attention(q[0], k[0], v[0], cu_seqlens_q=cu(case.varlen_q),
+                                       cu_seqlens_k=cu(case.varlen_k), **kwargs)
+        out, lse = out[None], lse[None]
+    else:
+        out, lse = flashmlir.attention(q, k, v, **kwargs)
+    torch.cuda.synchronize()
+    ref, ref_lse = definition(case, q, k, v, torch.float64, slopes, docs)
+    same, _ = definition(case, q, k, v, DT[case.dtype], slopes, docs)
+    assert_accurate(case, out, lse, ref, ref_lse, same)
+
+
+def sdpa(q, k, v, causal=False, dtype=torch.float64, scale=None):
+    """torch SDPA on (B, S, H, D), GQA by repetition, bottom-right causal."""
+    g = q.shape[2] // k.shape[2]
+    qt, kt, vt = (x.to(dtype).transpose(1, 2) for x in (q, k.repeat_interleave(g, 2),
+                                                         v.repeat_interleave(g, 2)))
+    mask = None
+    if causal:
+        sq, sk = q.shape[1], k.shape[1]
+        mask = torch.ones(sq, sk, dtype=torch.bool, device=q.device).tril(sk - sq)
+    o = torch.nn.functional.scaled_dot_product_attention(qt, kt, vt, attn_mask=mask, scale=scale)
+    return o.transpose(1, 2)
+
+
+def check_vs_sdpa(out, q, k, v, causal=False, scale=None):
+    ref = sdpa(q, k, v, causal, torch.float64, scale)
+    same = sdpa(q, k, v, causal, q.dtype, scale)
+    err = (out.double() - ref).abs().max().item()
+    bound = 2 * (same.double() - ref).abs().max().item() + FLOOR[
+        "bf16" if q.dtype == torch.bfloat16 else "f16"]
+    assert not torch.isnan(out).any() and err <= bound, f"{err:.3g} > {bound:.3g}"
+
+
+def rand(*shape, dtype=torch.bfloat16, seed=0):
+    g = torch.Generator(device="cuda").manual_seed(seed)
+    return torch.randn(*shape, generator=g, device="cuda").to(dtype)
+
+
+def test_flash_attn_func_and_packed():
+    q, k, v = rand(2, 333, 8, 128, seed=1), rand(2, 500, 2, 128, seed=2), rand(2, 500, 2, 128, seed=3)
+    check_vs_sdpa(fa.flash_attn_func(q, k, v, causal=True), q, k, v, causal=True)
+    check_vs_sdpa(fa.flash_attn_func(q, k, v, softmax_scale=0.05), q, k, v, scale=0.05)
+    out, lse, probs = fa.flash_attn_func(q, k, v, return_attn_probs=True)
+    assert probs is None and lse.shape == (2, 8, 333) and lse.dtype == torch.float32
+    qkv = rand(2, 257, 3, 4, 64, dtype=torch.float16, seed=4)
+    check_vs_sdpa(fa.flash_attn_qkvpacked_func(qkv, causal=True), qkv[:, :, 0], qkv[:, :, 1],
+                  qkv[:, :, 2], causal=True)
+    kv = rand(2, 300, 2, 2, 64, seed=5)
+    q2 = rand(2, 100, 4, 64, seed=6)
+    check_vs_sdpa(fa.flash_attn_kvpacked_func(q2, kv), q2, kv[:, :, 0], kv[:, :, 1])
+
+
+def test_flash_attn_window_and_alibi():
+    q, k, v = rand(1, 300, 4, 64, seed=7), rand(1, 300, 4, 64, seed=8), rand(1, 300, 4, 64, seed=9)
+    case = Case("w", 300, 300, heads_q=4, heads_kv=4, dtype="bf16", mask="window",
+                window=(50, 10))
+    out = fa.flash_attn_func(q, k, v, window_size=(50, 10))
+    ref, _ = definition(case, q, k, v, torch.float64)
+    same, _ = definition(case, q, k, v, torch.bfloat16)
+    assert_accurate(case, out, None, ref, None, same)
+    slopes = torch.tensor([0.5, 0.25, 0.125, 0.0625], device="cuda")
+    out = fa.flash_attn_func(q, k, v, causal=True, alibi_slopes=slopes)
+    # flash_attn's ALiBi under a causal mask: -slope·|i - j| = slope·(j - i).
+    case = Case("a", 300, 300, heads_q=4, heads_kv=4, dtype="bf16", mask="causal")
+    ref, _ = definition(case, q, k, v, torch.float64, slopes)
+    same, _ = definition(case, q, k, v, torch.bfloat16, slopes)
+    assert_accurate(case, out, None, ref, None, same)
+
+
+def test_flash_attn_varlen_func():
+    lens_q, lens_k = [100, 1, 37, 250], [120, 64, 37, 250]
+    cu = lambda lens: torch.tensor(np.concatenate([[0], np.cumsum(lens)]), dtype=torch.int32,  # noqa: E731
+                                   device="cuda")
+    q = rand(sum(lens_q), 8, 128, seed=10)
+    k, v = rand(sum(lens_k), 2, 128, seed=11), rand(sum(lens_k), 2, 128, seed=12)
+    out, lse, _ = fa.flash_attn_varlen_func(q, k, v, cu(lens_q), cu(lens_k), max(lens_q),
+                                            max(lens_k), causal=True, return_attn_probs=True)
+    assert out.shape == q.shape and lse.shape == (8, sum(lens_q))
+    for n in range(len(lens_q)):
+        q0, k0 = sum(lens_q[:n]), sum(lens_k[:n])
+        sl_q, sl_k = slice(q0, q0 + lens_q[n]), slice(k0, k0 + lens_k[n])
+        check_vs_sdpa(out[sl_q][None], q[sl_q][None], k[sl_k][None], v[sl_k][None], causal=True)
+
+
+def test_second_call_hits_the_cache():
+    q, k, v = rand(1, 777, 4, 64, seed=13), rand(1, 777, 4, 64, seed=14), rand(1, 777, 4, 64, seed=15)
+    flashmlir.attention(q, k, v)
+    compiles = flashmlir.cache.stats["compiles"] + flashmlir.cache.stats["disk_hits"]
+    hits = flashmlir.cache.stats["memory_hits"]
+    flashmlir.attention(q, k, v)
+    assert flashmlir.cache.stats["compiles"] + flashmlir.cache.stats["disk_hits"] == compiles
+    assert flashmlir.cache.stats["memory_hits"] == hits + 1
+
+
+def test_torch_compile_transformer_block():
+    class Block(torch.nn.Module):
+        def __init__(self, dim=512, heads=4, kv_heads=2):
+            super().__init__()
+            self.h, self.kvh, self.d = heads, kv_heads, dim // heads
+            self.norm = torch.nn.LayerNorm(dim)
+            self.q = torch.nn.Linear(dim, dim)
+            self.kv = torch.nn.Linear(dim, 2 * kv_heads * self.d)
+            self.proj = torch.nn.Linear(dim, dim)
+            self.mlp = torch.nn.Sequential(torch.nn.Linear(dim, 4 * dim), torch.nn.GELU(),
+                                           torch.nn.Linear(4 * dim, dim))
+
+        def forward(self, x):
+            b, s, _ = x.shape
+            y = self.norm(x)
+            q = self.q(y).view(b, s, self.h, self.d)
+            k, v = self.kv(y).view(b, s, 2, self.kvh, self.d).unbind(2)
+            o = fa.flash_attn_func(q, k, v, causal=True)
+            x = x + self.proj(o.reshape(b, s, -1))
+            return x + self.mlp(x)
+
+    block = Block().cuda().to(torch.bfloat16)
+    x = rand(2, 384, 512, seed=16)
+    eager = block(x)
+    compiled = torch.compile(block, fullgraph=True)
+    got = compiled(x)
+    torch.cuda.synchronize()
+    assert (got.float() - eager.float()).abs().max().item() < 0.1
+    explanation = torch._dynamo.explain(block)(x)
+    assert explanation.graph_break_count == 0
+
+
+def test_unsupported_gpu_message_names_the_device(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda *a: (8, 0))
+    monkeypatch.setattr(flashmlir.ops, "_devices_checked", set())
+    q = rand(1, 64, 2, 64)
+    with pytest.raises(ValueError, match="need an sm_90"):
+        flashmlir.attention(q, q, q)

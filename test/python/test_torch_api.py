@@ -1,0 +1,213 @@
+"""The PyTorch API without a GPU: argument checks (TypeError/ValueError naming
+the argument), flashmlir.attention on CPU tensors (the CPU path, against a
+float64 reference), the flash_attn drop-ins' refusals, and the custom op's
+fake implementation under torch.compile (meta tensors, fullgraph)."""
+
+import math
+import sys
+import pathlib
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+import flashmlir  # noqa: E402
+from flashmlir import flash_attn as fa  # noqa: E402
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from attention_cases import Case, reference  # noqa: E402
+
+
+def qkv(b=2, sq=33, sk=40, hq=4, hk=2, d=64, dv=None, dtype=torch.bfloat16, device="cpu",
+        seed=0):
+    g = torch.Generator().manual_seed(seed)
+    q = torch.randn(b, sq, hq, d, generator=g).to(dtype).to(device)
+    k = torch.randn(b, sk, hk, d, generator=g).to(dtype).to(device)
+    v = torch.randn(b, sk, hk, dv or d, generator=g).to(dtype).to(device)
+    return q, k, v
+
+
+# -- argument checks ----------------------------------------------------------------
+def test_rejects_non_tensors_and_bad_devices():
+    q, k, v = qkv()
+    with pytest.raises(TypeError, match="q must be a torch.Tensor"):
+        flashmlir.attention(q.numpy() if q.dtype != torch.bfloat16 else [1], k, v)
+    with pytest.raises(ValueError, match="k and v must be on one device|q, k and v must be on one device"):
+        flashmlir.attention(q, k.to("meta"), v)
+
+
+@pytest.mark.parametrize("make, error, message", [
+    (lambda q, k, v: (q.float(), k, v), TypeError, "one dtype"),
+    (lambda q, k, v: (q.to(torch.int8), k, v), TypeError, "q must be float16, bfloat16 or float32"),
+    (lambda q, k, v: (q[0], k, v), ValueError, r"q must have rank 4 \(B, S, H, D\)"),
+    (lambda q, k, v: (q, k[:1], v[:1]), ValueError, "same batch size"),
+    (lambda q, k, v: (q, k, v[:, :5]), ValueError, "same sequence length"),
+    (lambda q, k, v: (q[:, :, :3], k, v), ValueError, r"query heads \(3\) must be a multiple"),
+    (lambda q, k, v: (q, k, v[:, :, :1]), ValueError, "k and v must have the same number of heads"),
+    (lambda q, k, v: (q[..., :32], k, v), ValueError, "same head dim"),
+    (lambda q, k, v: (q[..., :60], k[..., :60], v), ValueError, "multiple of 8, got 60"),
+    (lambda q, k, v: (q.transpose(-1, -2).contiguous().transpose(-1, -2), k, v), ValueError,
+     "contiguous in its last dimension"),
+])
+def test_rejects_bad_tensors(make, error, message):
+    args = make(*qkv())
+    with pytest.raises(error, match=message):
+        flashmlir.attention(*args)
+
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    (dict(causal=1), TypeError, "causal must be a bool"),
+    (dict(causal_align="middle"), ValueError, "causal_align must be"),
+    (dict(window=5), TypeError, "window must be a pair"),
+    (dict(window=(-3, 0)), ValueError, "window bounds must be >= -1"),
+    (dict(softcap=-1.0), ValueError, "softcap must be a finite number >= 0"),
+    (dict(scale=0.0), ValueError, "scale must be a finite number > 0"),
+    (dict(scale=float("nan")), ValueError, "scale must be a finite number > 0"),
+    (dict(kernel="tpu"), ValueError, "kernel must be one of"),
+    (dict(score_mod=3), TypeError, "score_mod must be a function"),
+])
+def test_rejects_bad_options(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        flashmlir.attention(*qkv(), **kwargs)
+
+
+def varlen_inputs(lens_q=(5, 0, 17), lens_k=(9, 3, 17), hq=4, hk=2, d=64):
+    g = torch.Generator().manual_seed(1)
+    tq, tk = sum(lens_q), sum(lens_k)
+    q = torch.randn(tq, hq, d, generator=g).to(torch.bfloat16)
+    k = torch.randn(tk, hk, d, generator=g).to(torch.bfloat16)
+    v = torch.randn(tk, hk, d, generator=g).to(torch.bfloat16)
+    cu = lambda lens: torch.tensor(np.concatenate([[0], np.cumsum(lens)]), dtype=torch.int32)  # noqa: E731
+    return q, k, v, cu(lens_q), cu(lens_k)
+
+
+@pytest.mark.parametrize("change, error, message", [
+    (lambda a: {**a, "cu_seqlens_k": None}, ValueError, "give both cu_seqlens_q and cu_seqlens_k"),
+    (lambda a: {**a, "cu_seqlens_q": a["cu_seqlens_q"].long()}, TypeError, "cu_seqlens_q must be int32"),
+    (lambda a: {**a, "cu_seqlens_k": a["cu_seqlens_k"][:2]}, ValueError, "same length"),
+    (lambda a: {**a, "cu_seqlens_q": a["cu_seqlens_q"].reshape(2, 2)}, ValueError, "must be 1-D"),
+    (lambda a: {**a, "cu_seqlens_q": torch.tensor([0, 5, 3, 22], dtype=torch.int32)}, ValueError,
+     "cu_seqlens_q must rise from 0"),
+    (lambda a: {**a, "cu_seqlens_k": torch.tensor([0, 9, 12, 99], dtype=torch.int32)}, ValueError,
+     "at most 29"),
+])
+def test_rejects_bad_cu_seqlens(change, error, message):
+    q, k, v, cq, ck = varlen_inputs()
+    kwargs = change({"cu_seqlens_q": cq, "cu_seqlens_k": ck})
+    with pytest.raises(error, match=message):
+        flashmlir.attention(q, k, v, **kwargs)
+
+
+# -- the CPU path through the same API -------------------------------------------------
+needs_cpu_path = pytest.mark.skipif(not flashmlir.HAS_CPU_PATH,
+                                    reason="flashmlir._flashmlir (CPU path) not built here")
+
+
+@needs_cpu_path
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16, torch.float32])
+def test_cpu_path_matches_float64(dtype):
+    q, k, v = qkv(dtype=dtype, seed=3)
+    out, lse = flashmlir.attention(q, k, v, causal=True, return_lse=True)
+    case = Case("cpu", 33, 40, heads_q=4, heads_kv=2, batch=2, mask="causal")
+    ref, ref_lse = reference(case, q.float().numpy(), k.float().numpy(), v.float().numpy())
+    same_dtype = {torch.float32: 1e-5, torch.float16: 2 ** -10, torch.bfloat16: 2 ** -7}[dtype]
+    assert out.dtype == dtype and out.shape == (2, 33, 4, 64)
+    assert np.abs(out.float().numpy() - ref).max() <= same_dtype + 1e-5
+    assert np.abs(lse.numpy() - ref_lse).max() < 1e-4
+
+
+@needs_cpu_path
+def test_cpu_path_varlen_and_score_mod():
+    q, k, v, cq, ck = varlen_inputs()
+    slopes = torch.tensor([0.5, 0.25, 0.125, 0.0625])
+
+    def alibi(score, b, h, q_idx, kv_idx):
+        return score + slopes[h] * (kv_idx - q_idx)
+
+    out, lse = flashmlir.attention(q, k, v, causal=True, score_mod=alibi, cu_seqlens_q=cq,
+                                   cu_seqlens_k=ck, return_lse=True)
+    case = Case("vl", 0, 0, varlen_q=[5, 0, 17], varlen_k=[9, 3, 17], heads_q=4, heads_kv=2,
+                mask="causal", alibi=True)
+    ref, ref_lse = reference(case, q.float().numpy()[None], k.float().numpy()[None],
+                             v.float().numpy()[None], slopes=slopes.numpy())
+    assert out.shape == (22, 4, 64) and lse.shape == (4, 22)
+    assert np.abs(out.float().numpy() - ref[0]).max() <= 2 ** -7 + 1e-5
+    hidden = np.isinf(ref_lse[0])
+    assert np.abs(lse.numpy()[~hidden] - ref_lse[0][~hidden]).max() < 1e-4
+
+
+# -- flash_attn drop-ins -----------------------------------------------------------------
+def test_drop_ins_refuse_what_flash_attn_refuses():
+    q, k, v = qkv()
+    with pytest.raises(NotImplementedError, match="dropout_p"):
+        fa.flash_attn_func(q, k, v, dropout_p=0.1)
+    with pytest.raises(ValueError, match="q must be a CUDA tensor"):
+        fa.flash_attn_func(q, k, v)
+    with pytest.raises(TypeError, match="float16 or bfloat16"):
+        fa.flash_attn_func(q.float().to("meta"), k.float().to("meta"), v.float().to("meta"))
+    with pytest.raises(ValueError, match=r"qkv must be a \(B, S, 3, H, D\)"):
+        fa.flash_attn_qkvpacked_func(q)
+    with pytest.raises(ValueError, match=r"kv must be a \(B, Sk, 2, Hkv, D\)"):
+        fa.flash_attn_kvpacked_func(q, k)
+    qv, kv_, vv, cq, ck = varlen_inputs()
+    with pytest.raises(NotImplementedError, match="block_table"):
+        fa.flash_attn_varlen_func(qv.to("meta"), kv_.to("meta"), vv.to("meta"), cq, ck, 17, 17,
+                                  block_table=torch.zeros(1))
+    m = lambda t: t.to("meta")  # noqa: E731
+    with pytest.raises(ValueError, match=r"alibi_slopes must have shape \(4,\)"):
+        fa.flash_attn_func(m(q), m(k), m(v), alibi_slopes=torch.ones(3))
+
+
+def test_drop_in_signatures_match_flash_attn():
+    import inspect
+
+    expected = {
+        "flash_attn_func": ["q", "k", "v", "dropout_p", "softmax_scale", "causal", "window_size",
+                            "softcap", "alibi_slopes", "deterministic", "return_attn_probs"],
+        "flash_attn_qkvpacked_func": ["qkv", "dropout_p", "softmax_scale", "causal",
+                                      "window_size", "softcap", "alibi_slopes", "deterministic",
+                                      "return_attn_probs"],
+        "flash_attn_kvpacked_func": ["q", "kv", "dropout_p", "softmax_scale", "causal",
+                                     "window_size", "softcap", "alibi_slopes", "deterministic",
+                                     "return_attn_probs"],
+        "flash_attn_varlen_func": ["q", "k", "v", "cu_seqlens_q", "cu_seqlens_k", "max_seqlen_q",
+                                   "max_seqlen_k", "dropout_p", "softmax_scale", "causal",
+                                   "window_size", "softcap", "alibi_slopes", "deterministic",
+                                   "return_attn_probs", "block_table"],
+    }
+    for name, params in expected.items():
+        assert list(inspect.signature(getattr(fa, name)).parameters) == params, name
+
+
+# -- the custom op under torch.compile ----------------------------------------------------
+def test_custom_op_fake_shapes():
+    q, k, v = (t.to("meta") for t in qkv(dv=128, d=64))
+    out, lse = torch.ops.flashmlir.attention(q, k, v, None, None, "causal", "bottom_right", -1,
+                                             0, 0.0, -1.0, "auto", 0, 0, 0)
+    assert out.shape == (2, 33, 4, 128) and out.dtype == torch.bfloat16
+    assert lse.shape == (2, 4, 33) and lse.dtype == torch.float32
+
+
+@needs_cpu_path
+def test_torch_compile_traces_without_graph_breaks():
+    class Block(torch.nn.Module):
+        def __init__(self, dim=256, heads=4):
+            super().__init__()
+            self.heads = heads
+            self.qkv = torch.nn.Linear(dim, 3 * dim, dtype=torch.bfloat16)
+            self.proj = torch.nn.Linear(dim, dim, dtype=torch.bfloat16)
+
+        def forward(self, x):
+            b, s, _ = x.shape
+            q, k, v = self.qkv(x).view(b, s, 3, self.heads, -1).unbind(2)
+            o = flashmlir.attention(q, k, v, causal=True)
+            return x + self.proj(o.reshape(b, s, -1))
+
+    block = Block()
+    x = torch.randn(2, 48, 256, dtype=torch.bfloat16)
+    eager = block(x)
+    explanation = torch._dynamo.explain(block)(x)
+    assert explanation.graph_break_count == 0, explanation.break_reasons
+    compiled = torch.compile(block, fullgraph=True, backend="eager")
+    assert torch.allclose(compiled(x).float(), eager.float(), atol=1e-2)
