@@ -117,6 +117,16 @@ struct SetRegisterCapPass final
 };
 } // namespace
 
+/// The canonicalizer for the fully unrolled kernels: bottom-up worklist order.
+/// Why: on the Hopper kernel (~5k ops) the default top-down traversal takes
+/// 12x longer for the same result (d=256 causal: 96 ms vs 8 ms, identical
+/// output), a third of the whole compile.
+static std::unique_ptr<Pass> createKernelCanonicalizerPass() {
+  GreedyRewriteConfig config;
+  config.setUseTopDownTraversal(false);
+  return createCanonicalizerPass(config);
+}
+
 /// attn passes to the outlined Hopper kernel: tile, lower to the
 /// warp-specialized kernel, fold the static index arithmetic, sink, outline.
 static void addHopperFrontHalf(OpPassManager &pm,
@@ -131,7 +141,7 @@ static void addHopperFrontHalf(OpPassManager &pm,
   hopper.stages = opts.stages;
   hopper.pingPong = opts.pingPong;
   funcPm.addPass(createAttnLowerToHopperPass(hopper));
-  funcPm.addPass(createCanonicalizerPass());
+  funcPm.addPass(createKernelCanonicalizerPass());
   funcPm.addPass(createCSEPass());
   pm.addPass(createGpuLaunchSinkIndexComputationsPass());
 }
@@ -149,7 +159,7 @@ static void addFrontHalf(OpPassManager &pm, const AttnToPtxSimtOptions &opts) {
   funcPm.addPass(createAttnMapToGpuPass());
   // Fold the index arithmetic of static shapes into constants, which are
   // sunk into the kernel: kernels then take only the memrefs.
-  funcPm.addPass(createCanonicalizerPass());
+  funcPm.addPass(createKernelCanonicalizerPass());
   funcPm.addPass(createCSEPass());
   pm.addPass(createGpuLaunchSinkIndexComputationsPass());
 }

@@ -79,7 +79,11 @@ class HopperKernel:
     def __call__(self, *args, stream=None):
         maps_address = 0
         if self._mapped_operands:
-            key = tuple((args[i].data_ptr(), args[i].shape) for i in self._mapped_operands)
+            key = [None] * (2 * len(self._mapped_operands))
+            for n, i in enumerate(self._mapped_operands):
+                key[2 * n] = args[i].data_ptr()
+                key[2 * n + 1] = args[i].shape
+            key = tuple(key)
             maps = self._map_sets.get(key)
             if maps is None:
                 maps = self._encode_maps(args)

@@ -129,6 +129,11 @@ def _spec_for(q, k, v, *, mask, align, window, softcap, scale, varlen, lse, trac
         mod_tensors=traced.tensor_types if traced else (), kernel=kernel, **tiles)
 
 
+# Eager calls seen before (see attention): key -> (launcher, out shape, lse shape).
+_fast_calls = {}
+_FAST_CALLS_KEPT = 1024
+
+
 def attention(q, k, v, *, causal: bool = False, causal_align: str = "bottom_right",
               window: Tuple[int, int] = (-1, -1), softcap: float = 0.0,
               scale: Optional[float] = None, score_mod: Optional[Callable] = None,
@@ -150,6 +155,27 @@ def attention(q, k, v, *, causal: bool = False, causal_align: str = "bottom_righ
     (B, Hq, Sq) in float32 ((Hq, total) when packed).
     """
     torch = _torch()
+    # The eager fast path: a call shaped like an earlier successful one (same
+    # shapes, strides, dtypes, devices and options) skips the checks, the spec
+    # and the cache lookup — they would all come out the same.
+    fast_key = None
+    if (score_mod is None and mask_mod is None and cu_seqlens_q is None
+            and cu_seqlens_k is None and not _POISON and not torch.compiler.is_compiling()):
+        try:
+            fast_key = (q.shape, k.shape, v.shape, q.stride(), k.stride(), v.stride(), q.dtype,
+                        k.dtype, v.dtype, q.device, k.device, v.device, causal, causal_align,
+                        tuple(window), softcap, scale, kernel, block_m, block_n, stages)
+        except (AttributeError, TypeError):
+            fast_key = None
+        hit = _fast_calls.get(fast_key) if fast_key is not None else None
+        if hit is not None and not (torch.is_grad_enabled() and (
+                q.requires_grad or k.requires_grad or v.requires_grad)):
+            launcher, out_shape, lse_shape = hit
+            out = torch.empty(out_shape, dtype=q.dtype, device=q.device)
+            lse = torch.empty(lse_shape, dtype=torch.float32, device=q.device)
+            launcher(q, k, v, out, lse)
+            return (out, lse) if return_lse else out
+
     varlen = cu_seqlens_q is not None or cu_seqlens_k is not None
     rank = 3 if varlen else 4
     for name, t in (("q", q), ("k", k), ("v", v)):
@@ -206,6 +232,7 @@ def attention(q, k, v, *, causal: bool = False, causal_align: str = "bottom_righ
                 raise ValueError(f"a tensor read by score_mod/mask_mod is on {t.device}, q on "
                                  f"{q.device}")
 
+    contiguous = q.is_contiguous() and k.is_contiguous() and v.is_contiguous()
     q, k, v = (t if t.is_contiguous() else t.contiguous() for t in (q, k, v))
     spec = _spec_for(q, k, v, mask=mask, align=causal_align, window=window_, softcap=softcap,
                      scale=None if scale is None else float(scale),
@@ -217,6 +244,10 @@ def attention(q, k, v, *, causal: bool = False, causal_align: str = "bottom_righ
             q, k, v, cu_seqlens_q, cu_seqlens_k, mask, causal_align, window_[0], window_[1],
             float(softcap), -1.0 if scale is None else float(scale), kernel,
             block_m, block_n, stages)
+        if fast_key is not None and contiguous and q.device.type == "cuda" and (
+                len(_fast_calls) < _FAST_CALLS_KEPT):
+            _fast_calls[fast_key] = (jit.compile(spec).launcher(q.device.index or 0),
+                                     tuple(out.shape), tuple(lse.shape))
     else:
         out, lse = _run(spec, q, k, v, cu_seqlens_q, cu_seqlens_k, list(traced.tensors))
     return (out, lse) if return_lse else out

@@ -63,6 +63,9 @@
 // CHECK: nvvm.wgmma.wait.group.sync.aligned 0
 // CHECK: memref.store {{.*}}, %[[OUT]]
 // CHECK: memref.store {{.*}}, %[[LSE]]
+// The tiles travel to the launch metadata on the launch.
+// CHECK: gpu.terminator
+// CHECK-NEXT: } {attn.tiles = {block_m = 128 : i64, block_n = 64 : i64, consumer_warpgroups = 2 : i64, stages = 4 : i64}}
 func.func @causal(%q: memref<2x300x8x64xbf16>, %k: memref<2x300x2x64xbf16>,
                   %v: memref<2x300x2x64xbf16>, %o: memref<2x300x8x64xbf16>,
                   %lse: memref<2x8x300xf32>) {
