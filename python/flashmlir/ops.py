@@ -163,16 +163,17 @@ def attention(q, k, v, *, causal: bool = False, causal_align: str = "bottom_righ
             and cu_seqlens_k is None and not _POISON and not torch.compiler.is_compiling()):
         try:
             fast_key = (q.shape, k.shape, v.shape, q.stride(), k.stride(), v.stride(), q.dtype,
-                        k.dtype, v.dtype, q.device, k.device, v.device, causal, causal_align,
-                        tuple(window), softcap, scale, kernel, block_m, block_n, stages)
+                        k.dtype, v.dtype, q.get_device(), k.get_device(), v.get_device(),
+                        causal, causal_align, tuple(window), softcap, scale, kernel, block_m,
+                        block_n, stages)
         except (AttributeError, TypeError):
             fast_key = None
         hit = _fast_calls.get(fast_key) if fast_key is not None else None
         if hit is not None and not (torch.is_grad_enabled() and (
                 q.requires_grad or k.requires_grad or v.requires_grad)):
             launcher, out_shape, lse_shape = hit
-            out = torch.empty(out_shape, dtype=q.dtype, device=q.device)
-            lse = torch.empty(lse_shape, dtype=torch.float32, device=q.device)
+            out = q.new_empty(out_shape)
+            lse = q.new_empty(lse_shape, dtype=torch.float32)
             launcher(q, k, v, out, lse)
             return (out, lse) if return_lse else out
 
