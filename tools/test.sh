@@ -28,4 +28,6 @@ elif [ "$status" -ne 0 ]; then
   echo "pytest failed with exit code $status" >&2
   exit "$status"
 fi
+printf '\n==> pip install . (tools/check-pip-install.sh)\n'
+"$ROOT/tools/check-pip-install.sh"
 printf '\nAll flashmlir tests passed.\n'

@@ -49,6 +49,7 @@ class HopperKernel:
         self._plan = [("map", 128 * order.index(i)) if i in self.tensor_maps else ("arg", a)
                       for i, a in enumerate(self.arguments)]
         self._map_sets = {}
+        self._kernel.configure(self.grid, self.block, self.shared_bytes)
 
     def attributes(self):
         return self._kernel.attributes()
@@ -95,4 +96,4 @@ class HopperKernel:
                   for kind, x in self._plan]
         if stream is None:
             stream = _current_stream(self.device)
-        self._kernel.launch(self.grid, self.block, self.shared_bytes, stream, params)
+        self._kernel.run(stream, params)

@@ -76,6 +76,11 @@ struct PyModule {
 struct PyKernel {
   std::shared_ptr<Module> module;
   Kernel kernel;
+  /// Set by configure(): the launch shape run() uses, so a launch in the
+  /// hot path converts no lists and sets no function attribute.
+  Dim3 grid{}, block{};
+  unsigned sharedBytes = 0;
+  bool configured = false;
 };
 
 Dim3 toDim3(const std::vector<unsigned> &v, const char *what) {
@@ -174,7 +179,41 @@ PYBIND11_MODULE(_cuda, m) {
           py::arg("grid"), py::arg("block"), py::arg("shared_bytes"),
           py::arg("stream"), py::arg("params"),
           "Launches asynchronously; every parameter is a 64-bit value "
-          "(device addresses).");
+          "(device addresses).")
+      .def(
+          "configure",
+          [](PyKernel &k, const std::vector<unsigned> &grid,
+             const std::vector<unsigned> &block, unsigned sharedBytes) {
+            k.grid = toDim3(grid, "grid");
+            k.block = toDim3(block, "block");
+            check(k.kernel.setMaxDynamicSharedMemory(sharedBytes));
+            k.sharedBytes = sharedBytes;
+            k.configured = true;
+          },
+          py::arg("grid"), py::arg("block"), py::arg("shared_bytes"),
+          "Fixes the launch shape (and the dynamic shared memory limit) for "
+          "run().")
+      .def(
+          "run",
+          [](const PyKernel &k, std::uint64_t stream, py::sequence params) {
+            if (!k.configured)
+              throw std::runtime_error("Kernel.run before Kernel.configure");
+            constexpr size_t kMaxParams = 32;
+            size_t n = params.size();
+            if (n > kMaxParams)
+              throw py::value_error("at most 32 kernel parameters");
+            std::uint64_t values[kMaxParams];
+            void *args[kMaxParams];
+            for (size_t i = 0; i < n; ++i) {
+              values[i] = params[i].cast<std::uint64_t>();
+              args[i] = &values[i];
+            }
+            check(k.kernel.launch(k.grid, k.block, k.sharedBytes,
+                                  reinterpret_cast<StreamHandle>(stream),
+                                  Dim3{}, n ? args : nullptr));
+          },
+          py::arg("stream"), py::arg("params"),
+          "Launches with the configured shape; parameters are 64-bit values.");
 
   py::class_<PyModule>(m, "Module")
       .def(py::init([](const std::string &ptx, int device) {
