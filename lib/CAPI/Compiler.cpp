@@ -39,7 +39,7 @@ char *copyToHeap(StringRef text) {
 struct CompileOptions {
   std::string kernel = "hopper";
   std::string chip = "sm_90a";
-  int64_t blockM = 0, blockN = 0, stages = 0;
+  int64_t blockM = 0, blockN = 0, stages = 0, persistentCtas = 132;
   bool pingPong = true;
   int64_t optLevel = 3;
   bool stagesIr = false;
@@ -70,14 +70,15 @@ Expected<CompileOptions> parseOptions(StringRef text) {
         return bad(k, "a string");
       (k == "kernel" ? opts.kernel : opts.chip) = s->str();
     } else if (k == "block_m" || k == "block_n" || k == "stages" ||
-               k == "opt_level") {
+               k == "opt_level" || k == "persistent_ctas") {
       std::optional<int64_t> i = value.getAsInteger();
       if (!i || *i < 0)
         return bad(k, "a non-negative integer");
       (k == "block_m"   ? opts.blockM
        : k == "block_n" ? opts.blockN
        : k == "stages"  ? opts.stages
-                        : opts.optLevel) = *i;
+       : k == "opt_level" ? opts.optLevel
+                          : opts.persistentCtas) = *i;
     } else if (k == "ping_pong" || k == "stages_ir") {
       std::optional<bool> b = value.getAsBoolean();
       if (!b)
@@ -118,6 +119,7 @@ Expected<std::string> compile(StringRef source, StringRef optionsText) {
     hopper.blockN = opts->blockN;
     hopper.stages = opts->stages;
     hopper.pingPong = opts->pingPong;
+    hopper.persistentCtas = opts->persistentCtas;
     hopper.optLevel = opts->optLevel;
     return flashmlir::compileAttentionToHopperPtx(source, hopper, control);
   }();

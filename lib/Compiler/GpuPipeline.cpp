@@ -140,6 +140,7 @@ static void addHopperFrontHalf(OpPassManager &pm,
   AttnLowerToHopperPassOptions hopper;
   hopper.stages = opts.stages;
   hopper.pingPong = opts.pingPong;
+  hopper.persistentCtas = opts.persistentCtas;
   funcPm.addPass(createAttnLowerToHopperPass(hopper));
   funcPm.addPass(createKernelCanonicalizerPass());
   funcPm.addPass(createCSEPass());

@@ -46,14 +46,16 @@ constexpr double kLn2 = 0.6931471805599453;
 /// Register budgets of setmaxnreg (FlashAttention-3's): the producer only
 /// issues TMA; the consumers hold S, P and O. Per thread, summed over the
 /// warpgroups, at most 64K registers / 128 threads.
-constexpr int64_t kProducerRegisters[] = {0, 24, 24, 32};
-constexpr int64_t kConsumerRegisters[] = {0, 240, 240, 160};
+constexpr int64_t kProducerRegisters[] = {0, 40, 40, 32};
+constexpr int64_t kConsumerRegisters[] = {0, 232, 232, 160};
 
 /// The kernel's static shape.
 struct KernelPlan {
   int64_t blockM = 0, blockN = 0, headDim = 0, headDimV = 0;
   int64_t consumers = 0, stages = 0;
   bool pingPong = false;
+  /// Persistent kernel: `ctas` CTAs loop over `tiles` tiles (0 = off).
+  int64_t ctas = 0, tiles = 0;
   /// Leave a block's P·V in flight until the next block's Q·Kᵀ is issued.
   /// Its O registers then stay live across the softmax: at Dv = 256 (128 O
   /// registers) that spilled (window masks) and measured slower on the H200
@@ -117,6 +119,7 @@ private:
   LogicalResult addTensorMapArguments();
   void emitLaunch();
   LogicalResult emitRole(Role role, Block &program);
+  LogicalResult emitTiles(Block &program, Role role, RoleState &state);
   LogicalResult emitOps(Block &src, Role role, RoleState &state);
   LogicalResult emitKvLoop(scf::ForOp loop, Role role, RoleState &state);
   void emitQueryLoad(attn::TileLoadOp op, Role role);
@@ -148,6 +151,9 @@ private:
   /// Inside the launch.
   Value maps[3], smem, base, tid;
   Value qFull, kFull, vFull, empty;
+  Value qEmpty;    // persistent: the consumers are done reading Q
+  Value tileIter;  // persistent: tiles this CTA has handled so far
+  Value ctaId;     // blockIdx.x
   Type barrierType[2]; // groups of 1 and of `stages` barriers
   ConsumerLanes lanes;
 };
@@ -302,9 +308,13 @@ void HopperKernelEmitter::emitLaunch() {
   MLIRContext *ctx = b.getContext();
   ValueRange ub = grid.getUpperBound();
   Value one = idx(1);
-  auto launch = gpu::LaunchOp::create(
-      b, loc, ub[2], ub[1], ub[0], idx(plan.threads()), one, one,
-      wg.i32(plan.sharedMemory()));
+  auto launch =
+      plan.ctas ? gpu::LaunchOp::create(b, loc, idx(plan.ctas), one, one,
+                                        idx(plan.threads()), one, one,
+                                        wg.i32(plan.sharedMemory()))
+                : gpu::LaunchOp::create(b, loc, ub[2], ub[1], ub[0],
+                                        idx(plan.threads()), one, one,
+                                        wg.i32(plan.sharedMemory()));
   // What the tiles are, for the launch metadata (kept through outlining).
   launch->setAttr(kLaunchTilesAttrName,
                   b.getDictionaryAttr({
@@ -313,6 +323,8 @@ void HopperKernelEmitter::emitLaunch() {
                       b.getNamedAttr("stages", b.getI64IntegerAttr(plan.stages)),
                       b.getNamedAttr("consumer_warpgroups",
                                      b.getI64IntegerAttr(plan.consumers)),
+                      b.getNamedAttr("persistent_ctas",
+                                     b.getI64IntegerAttr(plan.ctas)),
                   }));
   Block &body = launch.getBody().front();
   b.setInsertionPointToStart(&body);
@@ -320,13 +332,19 @@ void HopperKernelEmitter::emitLaunch() {
   b.setInsertionPoint(terminator);
 
   // (seq, head, q-block) = (block z, block y, last q-block - block x):
-  // longest programs first under causal masks.
+  // longest programs first under causal masks. (Persistent: per tile, in
+  // emitRole.)
   gpu::KernelDim3 blocks = launch.getBlockIds();
-  mapping.map(grid.getInductionVars()[0], blocks.z);
-  mapping.map(grid.getInductionVars()[1], blocks.y);
-  mapping.map(grid.getInductionVars()[2],
-              arith::SubIOp::create(
-                  b, loc, arith::SubIOp::create(b, loc, ub[2], one), blocks.x));
+  ctaId = blocks.x;
+  if (!plan.ctas) {
+    mapping.map(grid.getInductionVars()[0], blocks.z);
+    mapping.map(grid.getInductionVars()[1], blocks.y);
+    mapping.map(grid.getInductionVars()[2],
+                arith::SubIOp::create(
+                    b, loc, arith::SubIOp::create(b, loc, ub[2], one),
+                    blocks.x));
+  }
+  tileIter = idx(0);
   tid = launch.getThreadIds().x;
 
   // Dynamic shared memory, its base rounded up to 1024 bytes (the 128-byte
@@ -356,6 +374,11 @@ void HopperKernelEmitter::emitLaunch() {
   Value first = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, tid,
                                       idx(0));
   nvgpu::MBarrierInitOp::create(b, loc, qFull, idx(1), idx(0), first);
+  if (plan.ctas) {
+    qEmpty = nvgpu::MBarrierCreateOp::create(b, loc, barrierType[0]);
+    nvgpu::MBarrierInitOp::create(b, loc, qEmpty, idx(128 * plan.consumers),
+                                  idx(0), first);
+  }
   for (int64_t s = 0; s < plan.stages; ++s) {
     nvgpu::MBarrierInitOp::create(b, loc, kFull, idx(1), idx(s), first);
     nvgpu::MBarrierInitOp::create(b, loc, vFull, idx(1), idx(s), first);
@@ -549,7 +572,7 @@ LogicalResult HopperKernelEmitter::emitRole(Role role, Block &program) {
     auto ifOp = scf::IfOp::create(b, loc, elected, /*withElse=*/false);
     OpBuilder::InsertionGuard g(b);
     b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
-    return emitOps(program, role, state);
+    return emitTiles(program, role, state);
   }
 
   NVVM::SetMaxRegisterOp::create(
@@ -610,7 +633,46 @@ LogicalResult HopperKernelEmitter::emitRole(Role role, Block &program) {
   lanes.kDesc = wg.descriptor(addressOf(idx(plan.kOffset)), 16, 1024);
   lanes.vDesc = wg.descriptor(addressOf(idx(plan.vOffset)),
                               plan.blockN * kSwizzleBytes, 1024);
-  return emitOps(program, role, state);
+  return emitTiles(program, role, state);
+}
+
+LogicalResult HopperKernelEmitter::emitTiles(Block &program, Role role,
+                                             RoleState &state) {
+  if (!plan.ctas)
+    return emitOps(program, role, state);
+  // for t = blockIdx.x; t < tiles; t += ctas, carrying the ring's block
+  // count and this CTA's tile number:
+  //   q-block = last - t / (H·B), head = (t mod H·B) mod H,
+  //   seq = (t mod H·B) / H         (longest programs first when causal)
+  ValueRange ub = grid.getUpperBound();
+  LogicalResult result = success();
+  scf::ForOp::create(
+      b, loc, ctaId, idx(plan.tiles), idx(plan.ctas),
+      ValueRange{state.count, idx(0)},
+      [&](OpBuilder &nested, Location, Value tile, ValueRange args) {
+        OpBuilder::InsertionGuard g(b);
+        b.setInsertionPoint(nested.getInsertionBlock(),
+                            nested.getInsertionPoint());
+        Value perBlock = arith::MulIOp::create(b, loc, ub[0], ub[1]);
+        Value rem = arith::RemUIOp::create(b, loc, tile, perBlock);
+        mapping.map(grid.getInductionVars()[0],
+                    arith::DivUIOp::create(b, loc, rem, ub[1]));
+        mapping.map(grid.getInductionVars()[1],
+                    arith::RemUIOp::create(b, loc, rem, ub[1]));
+        mapping.map(
+            grid.getInductionVars()[2],
+            arith::SubIOp::create(
+                b, loc, arith::SubIOp::create(b, loc, ub[2], idx(1)),
+                arith::DivUIOp::create(b, loc, tile, perBlock)));
+        state.count = args[0];
+        tileIter = args[1];
+        result = emitOps(program, role, state);
+        scf::YieldOp::create(
+            b, loc,
+            ValueRange{state.count,
+                       arith::AddIOp::create(b, loc, tileIter, idx(1))});
+      });
+  return result;
 }
 
 //===----------------------------------------------------------------------===//
@@ -618,11 +680,22 @@ LogicalResult HopperKernelEmitter::emitRole(Role role, Block &program) {
 //===----------------------------------------------------------------------===//
 
 void HopperKernelEmitter::emitQueryLoad(attn::TileLoadOp op, Role role) {
+  // Tile number n of this CTA: Q arrives in phase n of qFull (parity n mod
+  // 2); the producer reuses the buffer once qEmpty completed phase n - 1
+  // (parity (n - 1) mod 2; tile 0 passes at once).
+  Value odd = arith::CmpIOp::create(
+      b, loc, arith::CmpIPredicate::ne,
+      arith::RemUIOp::create(b, loc, tileIter, idx(2)), idx(0));
   if (role == Role::Consumer) {
-    nvgpu::MBarrierTryWaitParityOp::create(
-        b, loc, qFull, arith::ConstantIntOp::create(b, loc, b.getI1Type(), 0),
-        idx(10000000), idx(0));
+    nvgpu::MBarrierTryWaitParityOp::create(b, loc, qFull, odd, idx(10000000),
+                                           idx(0));
     return;
+  }
+  if (plan.ctas) {
+    Value even = arith::XOrIOp::create(
+        b, loc, odd, arith::ConstantIntOp::create(b, loc, b.getI1Type(), 1));
+    nvgpu::MBarrierTryWaitParityOp::create(b, loc, qEmpty, even,
+                                           idx(10000000), idx(0));
   }
   nvgpu::MBarrierArriveExpectTxOp::create(b, loc, qFull, idx(plan.qBytes()),
                                           idx(0), Value());
@@ -852,6 +925,9 @@ void HopperKernelEmitter::emitEpilogue(attn::BlockFinalizeOp op,
                                        RoleState &state) {
   // The last block's P·V.
   wg.waitGroup(0);
+  // Q is no longer read: the producer may load the next tile's.
+  if (plan.ctas)
+    nvgpu::MBarrierArriveOp::create(b, loc, qEmpty, idx(0));
   // O = l > 0 ? acc / l : 0;  LSE = l > 0 ? (m + log2 l)·ln 2 : -inf,
   // with l summed over the quad first.
   Value zero = wg.f32(0);
@@ -936,6 +1012,12 @@ struct AttnLowerToHopperPass final
   using Base::Base;
 
   void runOnOperation() override {
+    if (persistentCtas < 0) {
+      getOperation().emitError()
+          << "attn-lower-to-hopper: persistent-ctas must be >= 0, got "
+          << static_cast<int64_t>(persistentCtas);
+      return signalPassFailure();
+    }
     if (stages < 0 || stages > 8) {
       getOperation().emitError()
           << "attn-lower-to-hopper: stages must be in [1, 8] (or 0 for as "
@@ -950,8 +1032,23 @@ struct AttnLowerToHopperPass final
     });
     for (scf::ParallelOp grid : grids) {
       FailureOr<KernelPlan> plan = planKernel(grid, stages, maxSharedMemory);
-      if (succeeded(plan))
+      if (succeeded(plan)) {
         plan->pingPong = pingPong && plan->consumers > 1;
+        // Persistent when the program is unconditional (no run-time guard:
+        // both roles must agree on every tile's Q phase) and its grid static.
+        bool guarded = grid.walk([](scf::IfOp) {
+                             return WalkResult::interrupt();
+                           }).wasInterrupted();
+        int64_t tiles = 1;
+        for (Value bound : grid.getUpperBound()) {
+          std::optional<int64_t> n = getConstantIntValue(bound);
+          tiles = n ? tiles * *n : 0;
+        }
+        if (persistentCtas > 0 && !guarded && tiles > 0) {
+          plan->tiles = tiles;
+          plan->ctas = std::min<int64_t>(persistentCtas, tiles);
+        }
+      }
       if (failed(plan) ||
           failed(HopperKernelEmitter(grid, getOperation(), *plan).run()))
         return signalPassFailure();

@@ -44,6 +44,8 @@ class AttentionSpec:
     kernel       "auto" (Hopper when it supports the spec, else SIMT),
                  "hopper" or "simt"
     block_m, block_n, stages, ping_pong   tile options (0 = heuristic)
+    persistent_ctas  CTAs of the persistent Hopper kernel (132 = the SMs of
+                 an H100/H200; 0 = one CTA per tile)
     chip         the target, "sm_90a"
     """
 
@@ -70,6 +72,7 @@ class AttentionSpec:
     block_n: int = 0
     stages: int = 0
     ping_pong: bool = True
+    persistent_ctas: int = 132
     chip: str = "sm_90a"
 
     def __post_init__(self):
@@ -167,7 +170,8 @@ class AttentionSpec:
         """The options of the C API (include/flashmlir-c/Compiler.h)."""
         return {"kernel": self.resolved_kernel, "chip": self.chip,
                 "block_m": self.block_m, "block_n": self.block_n,
-                "stages": self.stages, "ping_pong": self.ping_pong}
+                "stages": self.stages, "ping_pong": self.ping_pong,
+                "persistent_ctas": self.persistent_ctas}
 
     # -- the level-0 IR -------------------------------------------------------
     def to_mlir(self, entry: str = "attention") -> str:

@@ -4,8 +4,10 @@
 // RUN: not attn-opt %s -split-input-file -attn-tile="block-n=24" -attn-lower-to-hopper 2>&1 | FileCheck %s --check-prefix=BLOCKN
 // RUN: not attn-opt %s -split-input-file -attn-tile -attn-lower-to-hopper="stages=8" 2>&1 | FileCheck %s --check-prefix=SMEM
 // RUN: not attn-opt %s -split-input-file -attn-tile -attn-online-softmax -attn-lower-to-hopper 2>&1 | FileCheck %s --check-prefix=LEVEL
+// RUN: not attn-opt %s -split-input-file -attn-tile -attn-lower-to-hopper="persistent-ctas=-1" 2>&1 | FileCheck %s --check-prefix=CTAS
 
 // STAGES: attn-lower-to-hopper: stages must be in [1, 8] (or 0 for as many as fit), got 9
+// CTAS: attn-lower-to-hopper: persistent-ctas must be >= 0, got -1
 // BLOCKM: BlockM = 32 must be 64, 128 or 192
 // BLOCKN: BlockN = 24 must be a multiple of 16 in [16, 256]
 // SMEM: Q (24576 bytes) and 8 K/V stage(s) of 32768 bytes do not fit in the shared memory (232448 bytes); lower block-m, block-n or stages

@@ -1,4 +1,5 @@
-// RUN: attn-opt %s -split-input-file -attn-tile="block-m=128 block-n=64" -attn-lower-to-hopper -canonicalize -cse | FileCheck %s
+// RUN: attn-opt %s -split-input-file -attn-tile="block-m=128 block-n=64" -attn-lower-to-hopper="persistent-ctas=0" -canonicalize -cse | FileCheck %s
+// RUN: attn-opt %s -split-input-file -attn-tile="block-m=128 block-n=64" -attn-lower-to-hopper="persistent-ctas=16" -canonicalize -cse | FileCheck %s --check-prefix=PERSIST
 // RUN: attn-opt %s -split-input-file -attn-tile -attn-lower-to-hopper="stages=2" -canonicalize -cse | FileCheck %s --check-prefix=STAGES
 
 // Causal GQA (8 query heads over 2 KV heads), D = 64, BlockM 128 (two
@@ -16,7 +17,7 @@
 // CHECK: nvgpu.mbarrier.init %[[EMPTY:.+]][%c3], %c256
 // CHECK: gpu.barrier
 // Producer: fewer registers, one elected thread, Q once (128 x 64 x 2 bytes).
-// CHECK: nvvm.setmaxregister decrease 24
+// CHECK: nvvm.setmaxregister decrease 40
 // CHECK: nvgpu.mbarrier.arrive.expect_tx %[[QFULL:.+]][%c0], %c16384
 // CHECK: nvgpu.tma.async.load
 // KV block number n: stage s = n mod 4, round r = n / 4; the stage is free
@@ -30,7 +31,7 @@
 // CHECK:   nvgpu.tma.async.load
 // CHECK: } else {
 // Consumers: more registers, wait for Q, then per KV block:
-// CHECK: nvvm.setmaxregister increase 240
+// CHECK: nvvm.setmaxregister increase 232
 // CHECK: nvgpu.mbarrier.try_wait.parity %[[QFULL]][%c0], %false
 // The running state (count, m, m, l, l, 32 O registers) rides the loop.
 // CHECK: scf.for {{.*}} -> (index, f32, f32, f32, f32, f32,
@@ -65,7 +66,32 @@
 // CHECK: memref.store {{.*}}, %[[LSE]]
 // The tiles travel to the launch metadata on the launch.
 // CHECK: gpu.terminator
-// CHECK-NEXT: } {attn.tiles = {block_m = 128 : i64, block_n = 64 : i64, consumer_warpgroups = 2 : i64, stages = 4 : i64}}
+// CHECK-NEXT: } {attn.tiles = {block_m = 128 : i64, block_n = 64 : i64, consumer_warpgroups = 2 : i64, persistent_ctas = 0 : i64, stages = 4 : i64}}
+
+// Persistent: min(16, 3 q-blocks x 8 heads x 2 sequences = 48) CTAs loop over
+// the tiles t = blockIdx.x, +16, ..; q-block = 2 - t / 16, head = (t mod 16)
+// mod 8, seq = (t mod 16) / 8. The ring's block count and the CTA's tile
+// number n are carried; Q arrives in phase n of qFull, and the producer
+// reuses the Q buffer once qEmpty (all 256 consumer threads) completed
+// phase n - 1. The consumers arrive on it before the epilogue's stores.
+// PERSIST-LABEL: func.func @causal
+// PERSIST: gpu.launch blocks(%[[BX:[^,]+]], {{.*}}) in ({{.*}} = %c16, {{.*}} = %c1, {{.*}} = %c1)
+// PERSIST: nvgpu.mbarrier.init %[[QEMPTY:.+]][%c0], %c256
+// PERSIST: nvvm.setmaxregister decrease 40
+// PERSIST: scf.for %[[T:.+]] = %[[BX]] to %c48 step %c16 iter_args(%{{.+}} = %c0, %[[N:.+]] = %c0) -> (index, index)
+// PERSIST: arith.remui %[[T]], %c16
+// PERSIST: arith.remui %[[N]], %c2
+// PERSIST: nvgpu.mbarrier.try_wait.parity %[[QEMPTY]][%c0]
+// PERSIST: nvgpu.mbarrier.arrive.expect_tx
+// PERSIST: nvgpu.tma.async.load
+// PERSIST: nvvm.setmaxregister increase 232
+// PERSIST: scf.for %{{.+}} = %[[BX]] to %c48 step %c16 iter_args
+// PERSIST: nvgpu.mbarrier.try_wait.parity
+// PERSIST: nvvm.wgmma.wait.group.sync.aligned 0
+// PERSIST: nvgpu.mbarrier.arrive %[[QEMPTY]][%c0]
+// PERSIST-NEXT: gpu.shuffle xor
+// PERSIST: memref.store
+// PERSIST: persistent_ctas = 16
 func.func @causal(%q: memref<2x300x8x64xbf16>, %k: memref<2x300x2x64xbf16>,
                   %v: memref<2x300x2x64xbf16>, %o: memref<2x300x8x64xbf16>,
                   %lse: memref<2x8x300xf32>) {

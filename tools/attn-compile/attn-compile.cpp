@@ -2,7 +2,7 @@
 //
 //   attn-compile input.mlir -o kernel.ptx [--json kernel.json]
 //                [--kernel hopper|simt] [--chip sm_90a] [--block-m M]
-//                [--block-n N] [--stages S]
+//                [--block-n N] [--stages S] [--persistent-ctas N]
 //
 // Compiles every function of `input.mlir` (attn.attention on static memrefs)
 // through the Hopper pipeline (attn-to-ptx; default) or the SIMT bring-up
@@ -52,6 +52,11 @@ static cl::opt<bool>
     pingPong("ping-pong",
              cl::desc("hopper: consumers take turns to issue Q·Kᵀ"),
              cl::init(true));
+static cl::opt<int64_t> persistentCtas(
+    "persistent-ctas",
+    cl::desc("hopper: CTAs of the persistent kernel (the SM count); 0 = one "
+             "CTA per tile"),
+    cl::init(132));
 static cl::opt<bool> gpuModule(
     "gpu-module",
     cl::desc("The input already holds gpu.module kernels (hand-written "
@@ -77,8 +82,9 @@ int main(int argc, char **argv) {
 
   if (kernelKind != "hopper" && kernelKind != "simt")
     return fail("unknown --kernel '" + kernelKind + "'; expected hopper or simt");
-  if (blockM < 0 || blockN < 0 || stages < 0)
-    return fail("--block-m, --block-n and --stages must not be negative");
+  if (blockM < 0 || blockN < 0 || stages < 0 || persistentCtas < 0)
+    return fail("--block-m, --block-n, --stages and --persistent-ctas must "
+                "not be negative");
   StringRef source = (*input)->getBuffer();
   flashmlir::AttnToPtxSimtOptions simt;
   simt.chip = chip;
@@ -91,6 +97,7 @@ int main(int argc, char **argv) {
   hopper.blockN = blockN;
   hopper.stages = stages;
   hopper.pingPong = pingPong;
+  hopper.persistentCtas = persistentCtas;
   hopper.optLevel = optLevel;
   Expected<flashmlir::GpuCompileResult> result =
       gpuModule ? flashmlir::compileGpuModulesToPtx(source, simt)

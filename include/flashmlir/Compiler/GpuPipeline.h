@@ -60,6 +60,11 @@ struct AttnToPtxOptions : mlir::PassPipelineOptions<AttnToPtxOptions> {
   Option<bool> pingPong{*this, "ping-pong",
                         llvm::cl::desc("Consumers take turns to issue Q·Kᵀ"),
                         llvm::cl::init(true)};
+  Option<int64_t> persistentCtas{
+      *this, "persistent-ctas",
+      llvm::cl::desc("CTAs of the persistent kernel (the SM count); 0 = one "
+                     "CTA per tile"),
+      llvm::cl::init(132)};
   Option<int> optLevel{*this, "opt-level",
                        llvm::cl::desc("LLVM optimization level of the kernel"),
                        llvm::cl::init(3)};

@@ -161,6 +161,14 @@ def AttnLowerToHopperPass : Pass<"attn-lower-to-hopper", "::mlir::func::FuncOp">
        issue S = Q·Kᵀ, in the order 0, 1, .., n-1, 0, .. (named barrier
        1 + c, synced by consumer c, arrived at by its predecessor), so one
        warpgroup's GEMM runs while another computes its softmax.
+    8. Persistent (`persistent-ctas` = N > 0, default 132 = the SMs of an
+       H100/H200): min(N, tiles) CTAs, each looping over the tiles
+       t = blockIdx.x, + N, .. in longest-first order (q-block descending,
+       then head, then sequence). The ring's block count carries across
+       tiles; a Q-empty barrier (arrived at by every consumer thread when
+       its last Q·Kᵀ has completed, before the epilogue) lets the producer
+       load the next tile's Q and K/V while the consumers store O. Programs
+       with a run-time guard (varlen) keep one CTA per tile.
   }];
   let options = [
     Option<"stages", "stages", "int64_t", /*default=*/"0",
@@ -172,6 +180,9 @@ def AttnLowerToHopperPass : Pass<"attn-lower-to-hopper", "::mlir::func::FuncOp">
            "sm_90)">,
     Option<"pingPong", "ping-pong", "bool", /*default=*/"true",
            "Consumers take turns to issue Q·Kᵀ (named barriers)">,
+    Option<"persistentCtas", "persistent-ctas", "int64_t", /*default=*/"132",
+           "CTAs of the persistent kernel (the SM count); 0 = one CTA per "
+           "tile">,
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::gpu::GPUDialect",
