@@ -22,6 +22,9 @@ from . import jit, mods
 from .spec import DTYPES, AttentionSpec
 
 _SUPPORTED_CAPABILITY = (9, 0)
+# A tuning knob for benchmarks: FLASHMLIR_PERSISTENT_CTAS=132 runs the
+# persistent Hopper kernel (AttentionSpec.persistent_ctas; default 0 = off).
+_PERSISTENT_CTAS = int(os.environ.get("FLASHMLIR_PERSISTENT_CTAS", "0"))
 
 
 class PerformanceWarning(UserWarning):
@@ -126,7 +129,8 @@ def _spec_for(q, k, v, *, mask, align, window, softcap, scale, varlen, lse, trac
         window=window, softcap=float(softcap), scale=scale, varlen=varlen, lse=lse,
         score_mod=traced.score_mod if traced else "",
         mask_mod=traced.mask_mod if traced else "",
-        mod_tensors=traced.tensor_types if traced else (), kernel=kernel, **tiles)
+        mod_tensors=traced.tensor_types if traced else (), kernel=kernel,
+        persistent_ctas=_PERSISTENT_CTAS, **tiles)
 
 
 # Eager calls seen before (see attention): key -> (launcher, out shape, lse shape).

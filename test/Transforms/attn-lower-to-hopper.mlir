@@ -17,7 +17,7 @@
 // CHECK: nvgpu.mbarrier.init %[[EMPTY:.+]][%c3], %c256
 // CHECK: gpu.barrier
 // Producer: fewer registers, one elected thread, Q once (128 x 64 x 2 bytes).
-// CHECK: nvvm.setmaxregister decrease 40
+// CHECK: nvvm.setmaxregister decrease 24
 // CHECK: nvgpu.mbarrier.arrive.expect_tx %[[QFULL:.+]][%c0], %c16384
 // CHECK: nvgpu.tma.async.load
 // KV block number n: stage s = n mod 4, round r = n / 4; the stage is free
@@ -31,7 +31,7 @@
 // CHECK:   nvgpu.tma.async.load
 // CHECK: } else {
 // Consumers: more registers, wait for Q, then per KV block:
-// CHECK: nvvm.setmaxregister increase 232
+// CHECK: nvvm.setmaxregister increase 240
 // CHECK: nvgpu.mbarrier.try_wait.parity %[[QFULL]][%c0], %false
 // The running state (count, m, m, l, l, 32 O registers) rides the loop.
 // CHECK: scf.for {{.*}} -> (index, f32, f32, f32, f32, f32,
@@ -69,8 +69,8 @@
 // CHECK-NEXT: } {attn.tiles = {block_m = 128 : i64, block_n = 64 : i64, consumer_warpgroups = 2 : i64, persistent_ctas = 0 : i64, stages = 4 : i64}}
 
 // Persistent: min(16, 3 q-blocks x 8 heads x 2 sequences = 48) CTAs loop over
-// the tiles t = blockIdx.x, +16, ..; q-block = 2 - t / 16, head = (t mod 16)
-// mod 8, seq = (t mod 16) / 8. The ring's block count and the CTA's tile
+// the tiles t = blockIdx.x, +16, ..; q-block = 2 - t mod 3, head = (t / 3)
+// mod 8, seq = t / 24. The ring's block count and the CTA's tile
 // number n are carried; Q arrives in phase n of qFull, and the producer
 // reuses the Q buffer once qEmpty (all 256 consumer threads) completed
 // phase n - 1. The consumers arrive on it before the epilogue's stores.
@@ -79,7 +79,8 @@
 // PERSIST: nvgpu.mbarrier.init %[[QEMPTY:.+]][%c0], %c256
 // PERSIST: nvvm.setmaxregister decrease 40
 // PERSIST: scf.for %[[T:.+]] = %[[BX]] to %c48 step %c16 iter_args(%{{.+}} = %c0, %[[N:.+]] = %c0) -> (index, index)
-// PERSIST: arith.remui %[[T]], %c16
+// PERSIST: arith.divui %[[T]], %c24
+// PERSIST: arith.divui %[[T]], %c3
 // PERSIST: arith.remui %[[N]], %c2
 // PERSIST: nvgpu.mbarrier.try_wait.parity %[[QEMPTY]][%c0]
 // PERSIST: nvgpu.mbarrier.arrive.expect_tx

@@ -56,7 +56,7 @@ static cl::opt<int64_t> persistentCtas(
     "persistent-ctas",
     cl::desc("hopper: CTAs of the persistent kernel (the SM count); 0 = one "
              "CTA per tile"),
-    cl::init(132));
+    cl::init(0));
 static cl::opt<bool> gpuModule(
     "gpu-module",
     cl::desc("The input already holds gpu.module kernels (hand-written "

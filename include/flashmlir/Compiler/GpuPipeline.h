@@ -64,7 +64,7 @@ struct AttnToPtxOptions : mlir::PassPipelineOptions<AttnToPtxOptions> {
       *this, "persistent-ctas",
       llvm::cl::desc("CTAs of the persistent kernel (the SM count); 0 = one "
                      "CTA per tile"),
-      llvm::cl::init(132)};
+      llvm::cl::init(0)};
   Option<int> optLevel{*this, "opt-level",
                        llvm::cl::desc("LLVM optimization level of the kernel"),
                        llvm::cl::init(3)};
