@@ -30,8 +30,9 @@ const char *flashmlirBuildId(void);
  *   "chip":       "sm_90a" (default)
  *   "block_m", "block_n", "stages": integers, 0 = heuristic (default)
  *   "ping_pong":  bool (default true)
- *   "persistent_ctas": integer, CTAs of the persistent kernel (e.g. 132,
- *                 the SM count of an H100/H200; default 0 = one CTA per tile)
+ *   "persistent_ctas": integer, CTAs of the persistent kernel for unmasked
+ *                 programs (default 132, the SM count of an H100/H200; 0 =
+ *                 one CTA per tile)
  *   "opt_level":  0..3 (default 3)
  *   "stages_ir":  bool (default false): also return each stage's MLIR
  * On success returns 0 and sets *result to a JSON object

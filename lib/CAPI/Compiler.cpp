@@ -39,7 +39,7 @@ char *copyToHeap(StringRef text) {
 struct CompileOptions {
   std::string kernel = "hopper";
   std::string chip = "sm_90a";
-  int64_t blockM = 0, blockN = 0, stages = 0, persistentCtas = 0;
+  int64_t blockM = 0, blockN = 0, stages = 0, persistentCtas = 132;
   bool pingPong = true;
   int64_t optLevel = 3;
   bool stagesIr = false;

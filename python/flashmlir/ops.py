@@ -22,9 +22,9 @@ from . import jit, mods
 from .spec import DTYPES, AttentionSpec
 
 _SUPPORTED_CAPABILITY = (9, 0)
-# A tuning knob for benchmarks: FLASHMLIR_PERSISTENT_CTAS=132 runs the
-# persistent Hopper kernel (AttentionSpec.persistent_ctas; default 0 = off).
-_PERSISTENT_CTAS = int(os.environ.get("FLASHMLIR_PERSISTENT_CTAS", "0"))
+# A tuning knob for benchmarks: FLASHMLIR_PERSISTENT_CTAS (AttentionSpec.
+# persistent_ctas; default 132, used for unmasked specs; 0 = off).
+_PERSISTENT_CTAS = int(os.environ.get("FLASHMLIR_PERSISTENT_CTAS", "132"))
 
 
 class PerformanceWarning(UserWarning):

@@ -44,8 +44,8 @@ class AttentionSpec:
     kernel       "auto" (Hopper when it supports the spec, else SIMT),
                  "hopper" or "simt"
     block_m, block_n, stages, ping_pong   tile options (0 = heuristic)
-    persistent_ctas  CTAs of the persistent Hopper kernel (132 = the SMs of
-                 an H100/H200; 0 = one CTA per tile, the default: faster so far)
+    persistent_ctas  CTAs of the persistent Hopper kernel for unmasked
+                 specs (132 = the SMs of an H100/H200; 0 = one CTA per tile)
     chip         the target, "sm_90a"
     """
 
@@ -72,7 +72,7 @@ class AttentionSpec:
     block_n: int = 0
     stages: int = 0
     ping_pong: bool = True
-    persistent_ctas: int = 0
+    persistent_ctas: int = 132
     chip: str = "sm_90a"
 
     def __post_init__(self):

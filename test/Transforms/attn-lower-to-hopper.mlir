@@ -1,5 +1,5 @@
 // RUN: attn-opt %s -split-input-file -attn-tile="block-m=128 block-n=64" -attn-lower-to-hopper="persistent-ctas=0" -canonicalize -cse | FileCheck %s
-// RUN: attn-opt %s -split-input-file -attn-tile="block-m=128 block-n=64" -attn-lower-to-hopper="persistent-ctas=16" -canonicalize -cse | FileCheck %s --check-prefix=PERSIST
+// RUN: attn-opt %s -split-input-file -attn-tile="block-m=128 block-n=64" -attn-lower-to-hopper="persistent-ctas=4" -canonicalize -cse | FileCheck %s --check-prefix=PERSIST
 // RUN: attn-opt %s -split-input-file -attn-tile -attn-lower-to-hopper="stages=2" -canonicalize -cse | FileCheck %s --check-prefix=STAGES
 
 // Causal GQA (8 query heads over 2 KV heads), D = 64, BlockM 128 (two
@@ -68,31 +68,11 @@
 // CHECK: gpu.terminator
 // CHECK-NEXT: } {attn.tiles = {block_m = 128 : i64, block_n = 64 : i64, consumer_warpgroups = 2 : i64, persistent_ctas = 0 : i64, stages = 4 : i64}}
 
-// Persistent: min(16, 3 q-blocks x 8 heads x 2 sequences = 48) CTAs loop over
-// the tiles t = blockIdx.x, +16, ..; q-block = 2 - t mod 3, head = (t / 3)
-// mod 8, seq = t / 24. The ring's block count and the CTA's tile
-// number n are carried; Q arrives in phase n of qFull, and the producer
-// reuses the Q buffer once qEmpty (all 256 consumer threads) completed
-// phase n - 1. The consumers arrive on it before the epilogue's stores.
+// Under a causal mask the tiles cost unequal work: one CTA per tile even with
+// persistent-ctas set.
 // PERSIST-LABEL: func.func @causal
-// PERSIST: gpu.launch blocks(%[[BX:[^,]+]], {{.*}}) in ({{.*}} = %c16, {{.*}} = %c1, {{.*}} = %c1)
-// PERSIST: nvgpu.mbarrier.init %[[QEMPTY:.+]][%c0], %c256
-// PERSIST: nvvm.setmaxregister decrease 40
-// PERSIST: scf.for %[[T:.+]] = %[[BX]] to %c48 step %c16 iter_args(%{{.+}} = %c0, %[[N:.+]] = %c0) -> (index, index)
-// PERSIST: arith.divui %[[T]], %c24
-// PERSIST: arith.divui %[[T]], %c3
-// PERSIST: arith.remui %[[N]], %c2
-// PERSIST: nvgpu.mbarrier.try_wait.parity %[[QEMPTY]][%c0]
-// PERSIST: nvgpu.mbarrier.arrive.expect_tx
-// PERSIST: nvgpu.tma.async.load
-// PERSIST: nvvm.setmaxregister increase 232
-// PERSIST: scf.for %{{.+}} = %[[BX]] to %c48 step %c16 iter_args
-// PERSIST: nvgpu.mbarrier.try_wait.parity
-// PERSIST: nvvm.wgmma.wait.group.sync.aligned 0
-// PERSIST: nvgpu.mbarrier.arrive %[[QEMPTY]][%c0]
-// PERSIST-NEXT: gpu.shuffle xor
-// PERSIST: memref.store
-// PERSIST: persistent_ctas = 16
+// PERSIST: gpu.launch blocks({{.*}}) in ({{.*}} = %c3, {{.*}} = %c8, {{.*}} = %c2)
+// PERSIST: persistent_ctas = 0
 func.func @causal(%q: memref<2x300x8x64xbf16>, %k: memref<2x300x2x64xbf16>,
                   %v: memref<2x300x2x64xbf16>, %o: memref<2x300x8x64xbf16>,
                   %lse: memref<2x8x300xf32>) {
@@ -116,6 +96,32 @@ func.func @causal(%q: memref<2x300x8x64xbf16>, %k: memref<2x300x2x64xbf16>,
 // CHECK: arith.cmpi slt, {{.*}}, %c64
 // CHECK: scf.if {{.*}} -> (f32
 // CHECK-COUNT-4: wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16
+// Persistent (no mask: every tile costs the same): min(4, 8 q-blocks x 2 heads
+// x 1 sequence = 16) CTAs loop over the tiles t = blockIdx.x, +4, .. in the
+// hardware's grid order: q-block = 7 - t mod 8, head = (t / 8) mod 2, seq =
+// t / 16. The ring's block count and the CTA's tile number n are carried; Q
+// arrives in phase n of qFull, and the producer reuses the Q buffer once
+// qEmpty (all 256 consumer threads) completed phase n - 1. The consumers
+// arrive on it before the epilogue's stores.
+// PERSIST-LABEL: func.func @plain_f16
+// PERSIST: gpu.launch blocks(%[[BX:[^,]+]], {{.*}}) in ({{.*}} = %c4, {{.*}} = %c1, {{.*}} = %c1)
+// PERSIST: nvgpu.mbarrier.init %[[QEMPTY:.+]][%c0], %c256
+// PERSIST: nvvm.setmaxregister decrease 40
+// PERSIST: scf.for %[[T:.+]] = %[[BX]] to %c16 step %c4 iter_args(%{{.+}} = %c0, %[[N:.+]] = %c0) -> (index, index)
+// PERSIST: arith.divui %[[T]], %c16
+// PERSIST: arith.divui %[[T]], %c8
+// PERSIST: arith.remui %[[N]], %c2
+// PERSIST: nvgpu.mbarrier.try_wait.parity %[[QEMPTY]][%c0]
+// PERSIST: nvgpu.mbarrier.arrive.expect_tx
+// PERSIST: nvgpu.tma.async.load
+// PERSIST: nvvm.setmaxregister increase 232
+// PERSIST: scf.for %{{.+}} = %[[BX]] to %c16 step %c4 iter_args
+// PERSIST: nvgpu.mbarrier.try_wait.parity
+// PERSIST: nvvm.wgmma.wait.group.sync.aligned 0
+// PERSIST: nvgpu.mbarrier.arrive %[[QEMPTY]][%c0]
+// PERSIST-NEXT: gpu.shuffle xor
+// PERSIST: memref.store
+// PERSIST: persistent_ctas = 4
 // STAGES-LABEL: func.func @plain_f16
 // STAGES: nvgpu.mbarrier.create -> <memorySpace = #gpu.address_space<workgroup>, num_barriers = 2>
 // STAGES: scf.for

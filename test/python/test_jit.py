@@ -94,11 +94,14 @@ def test_compile_hopper_metadata_and_asm(cache_dir):
     assert m["block_m"] == 128 and m["block_n"] > 0 and m["stages"] >= 2
     assert m["consumer_warpgroups"] == 2
     assert m["grid"] == [math.ceil(129 / 128), 4, 1] and m["persistent_ctas"] == 0
-    # Persistent: min(132 SMs, 2 q-blocks x 4 heads x 1 sequence) CTAs.
-    persistent = flashmlir.compile(AttentionSpec(**{**BASE, "mask": "causal", "head_dim": 128,
-                                                    "head_dim_v": 128, "persistent_ctas": 132}))
+    # Unmasked, so persistent: min(132 SMs, 2 q-blocks x 4 heads x 1 sequence) CTAs;
+    # persistent_ctas=0 turns it off.
+    persistent = flashmlir.compile(AttentionSpec(**{**BASE, "head_dim": 128, "head_dim_v": 128}))
     assert persistent.metadata["grid"] == [8, 1, 1]
     assert persistent.metadata["persistent_ctas"] == 8
+    flat = flashmlir.compile(AttentionSpec(**{**BASE, "head_dim": 128, "head_dim_v": 128,
+                                              "persistent_ctas": 0}))
+    assert flat.metadata["grid"] == [2, 4, 1] and flat.metadata["persistent_ctas"] == 0
     assert 0 < m["dynamic_shared_memory"] <= 227 * 1024
     assert [t["operand"] for t in m["tensor_maps"]] == [0, 1, 2]
     assert m["compile_seconds"] > 0 and m["build_id"] == flashmlir.build_id()

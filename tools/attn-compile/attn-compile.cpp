@@ -54,9 +54,9 @@ static cl::opt<bool>
              cl::init(true));
 static cl::opt<int64_t> persistentCtas(
     "persistent-ctas",
-    cl::desc("hopper: CTAs of the persistent kernel (the SM count); 0 = one "
-             "CTA per tile"),
-    cl::init(0));
+    cl::desc("hopper: CTAs of the persistent kernel (the SM count) for "
+             "unmasked programs; 0 = one CTA per tile"),
+    cl::init(132));
 static cl::opt<bool> gpuModule(
     "gpu-module",
     cl::desc("The input already holds gpu.module kernels (hand-written "

@@ -62,9 +62,9 @@ struct AttnToPtxOptions : mlir::PassPipelineOptions<AttnToPtxOptions> {
                         llvm::cl::init(true)};
   Option<int64_t> persistentCtas{
       *this, "persistent-ctas",
-      llvm::cl::desc("CTAs of the persistent kernel (the SM count); 0 = one "
-                     "CTA per tile"),
-      llvm::cl::init(0)};
+      llvm::cl::desc("CTAs of the persistent kernel (the SM count) for "
+                     "unmasked programs; 0 = one CTA per tile"),
+      llvm::cl::init(132)};
   Option<int> optLevel{*this, "opt-level",
                        llvm::cl::desc("LLVM optimization level of the kernel"),
                        llvm::cl::init(3)};

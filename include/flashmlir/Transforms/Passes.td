@@ -161,15 +161,16 @@ def AttnLowerToHopperPass : Pass<"attn-lower-to-hopper", "::mlir::func::FuncOp">
        issue S = Q·Kᵀ, in the order 0, 1, .., n-1, 0, .. (named barrier
        1 + c, synced by consumer c, arrived at by its predecessor), so one
        warpgroup's GEMM runs while another computes its softmax.
-    8. Persistent (`persistent-ctas` = N > 0, e.g. 132 = the SMs of an
-       H100/H200; off by default, it measured 3-12% slower on the H200): min(N, tiles) CTAs, each looping over the tiles
+    8. Persistent (`persistent-ctas` = N > 0, default 132 = the SMs of an
+       H100/H200), for programs whose tiles cost the same (no mask, no
+       run-time guard; causal/window/varlen keep one CTA per tile: a static
+       stride over tiles of unequal cost measured up to 30% slower): min(N, tiles) CTAs, each looping over the tiles
        t = blockIdx.x, + N, .. in the hardware's grid order (q-block
        fastest, descending; then head; then sequence: CTAs running at once
        share a head's K/V in L2). The ring's block count carries across
        tiles; a Q-empty barrier (arrived at by every consumer thread when
        its last Q·Kᵀ has completed, before the epilogue) lets the producer
-       load the next tile's Q and K/V while the consumers store O. Programs
-       with a run-time guard (varlen) keep one CTA per tile.
+       load the next tile's Q and K/V while the consumers store O.
   }];
   let options = [
     Option<"stages", "stages", "int64_t", /*default=*/"0",
@@ -181,9 +182,9 @@ def AttnLowerToHopperPass : Pass<"attn-lower-to-hopper", "::mlir::func::FuncOp">
            "sm_90)">,
     Option<"pingPong", "ping-pong", "bool", /*default=*/"true",
            "Consumers take turns to issue Q·Kᵀ (named barriers)">,
-    Option<"persistentCtas", "persistent-ctas", "int64_t", /*default=*/"0",
-           "CTAs of the persistent kernel (132 = the SMs of an H100/H200); "
-           "0 = one CTA per tile (default: measured faster so far)">,
+    Option<"persistentCtas", "persistent-ctas", "int64_t", /*default=*/"132",
+           "CTAs of the persistent kernel (the SM count of an H100/H200) for "
+           "programs whose tiles cost the same; 0 = one CTA per tile">,
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::gpu::GPUDialect",
