@@ -106,8 +106,8 @@ def _lift(builder: _Builder, x, like: Optional[str] = None) -> "Value":
         return x
     if isinstance(x, bool):
         return builder.constant(x, _BOOL)
-    if isinstance(x, int):
-        return builder.constant(x, like if like in _INTS else ("index" if like != _FLOAT else _FLOAT))
+    if isinstance(x, int):  # takes the type of the value it meets (index by default)
+        return builder.constant(x, like if like in _INTS or like == _FLOAT else "index")
     if isinstance(x, float):
         return builder.constant(x, _FLOAT)
     raise TraceError(f"cannot use {type(x).__name__} in a modifier (numbers, traced values "
@@ -324,7 +324,7 @@ def trace(score_mod: Optional[Callable], mask_mod: Optional[Callable]) -> Traced
             continue
         if not callable(fn):
             raise TypeError(f"{kind} must be a function, got {type(fn).__name__}")
-        builder.lines, builder.constants, builder.count = [], {}, builder.count
+        builder.lines, builder.constants = [], {}  # per region; names stay unique
         idx = [Value(builder, n, "index") for n in ("%b", "%h", "%qi", "%kj")]
         traced = _with_traced_tensors(fn, builder)
         try:

@@ -25,61 +25,16 @@ import torch
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from cases import CASES, HOPPER_CASES  # noqa: E402
+from attention_cases import torch_reference  # noqa: E402  (cases.py put test/python on the path)
 
 DTYPES = {"f32": torch.float32, "f16": torch.float16, "bf16": torch.bfloat16}
 
 
 def torch_attention(case, q, k, v, extras, dtype):
-    """The definition of attn.attention in torch, computed in `dtype` (float64 for the
-    reference, the input dtype for the same-dtype baseline). out [B,Sq,Hq,Dv], lse."""
-    q, k, v = (x.to(dtype) for x in (q, k, v))
-    scale = case.scale if case.scale is not None else 1.0 / math.sqrt(case.head_dim)
-    left, right = case.window_bounds()
-    group = case.heads_q // case.heads_kv
-    out = torch.zeros(case.nbatch, case.total_q, case.heads_q, case.dv, dtype=dtype, device=q.device)
-    lse = torch.full((case.nbatch, case.heads_q, case.total_q), -math.inf, dtype=torch.float64,
-                     device=q.device)
-    if case.varlen_q is not None:
-        sq = np.concatenate([[0], np.cumsum(case.varlen_q)])
-        sk = np.concatenate([[0], np.cumsum(case.varlen_k)])
-        segs = [(0, int(sq[n]), case.varlen_q[n], int(sk[n]), case.varlen_k[n])
-                for n in range(len(case.varlen_q))]
-    else:
-        segs = [(b, 0, case.seqlen_q, 0, case.seqlen_k) for b in range(case.batch)]
-    for b, q0, lq, k0, lk in segs:
-        if lq == 0 or lk == 0:
-            continue   # out stays 0, lse -inf: no visible key
-        qi = torch.arange(lq, device=q.device)[:, None]
-        kj = torch.arange(lk, device=q.device)[None, :]
-        diag = lk - lq if case.align == "bottom_right" else 0
-        vis = torch.ones(lq, lk, dtype=torch.bool, device=q.device)
-        if left >= 0:
-            vis &= kj >= qi + diag - left
-        if right >= 0:
-            vis &= kj <= qi + diag + right
-        if case.document_mask:
-            dq, dk = extras["doc_q"].long(), extras["doc_k"].long()
-            vis &= dq[qi] == dk[kj]
-        qs = q[b, q0:q0 + lq].transpose(0, 1)                              # [Hq, lq, D]
-        ks = k[b, k0:k0 + lk].repeat_interleave(group, dim=1).transpose(0, 1)
-        vs = v[b, k0:k0 + lk].repeat_interleave(group, dim=1).transpose(0, 1)
-        s = (qs @ ks.transpose(1, 2)) * scale
-        if case.softcap:
-            s = case.softcap * torch.tanh(s / case.softcap)
-        if case.alibi:
-            s = s + extras["slopes"].to(dtype)[:, None, None] * (kj - qi).to(dtype)
-        s = s.masked_fill(~vis, -math.inf)
-        m = s.amax(dim=-1, keepdim=True)
-        seen = torch.isfinite(m)
-        p = torch.exp(s - torch.where(seen, m, torch.zeros_like(m)))
-        denom = p.sum(-1, keepdim=True)
-        o = torch.where(seen, (p @ vs) / torch.where(seen, denom, torch.ones_like(denom)),
-                        torch.zeros((), dtype=dtype, device=q.device))
-        out[b, q0:q0 + lq] = o.transpose(0, 1)
-        l = torch.where(seen, m + torch.log(torch.where(seen, denom, torch.ones_like(denom))),
-                        torch.full_like(m, -math.inf))
-        lse[b, :, q0:q0 + lq] = l[..., 0].to(torch.float64)
-    return out, lse
+    """The definition of attn.attention in torch (attention_cases.torch_reference), in `dtype`
+    (float64 for the reference, the input dtype for the same-dtype baseline)."""
+    return torch_reference(case, q, k, v, dtype, extras.get("slopes"), extras.get("doc_q"),
+                           extras.get("doc_k"))
 
 
 def make_args(case, gen):

@@ -178,3 +178,60 @@ def reference(case: Case, q, k, v, slopes=None, doc_q=None, doc_k=None):
             lse[batch, h, q0:q0 + lq] = np.where(seen, m + np.log(np.where(seen, denom, 1.0)),
                                                  -np.inf)
     return out, lse
+
+
+def torch_reference(case: Case, q, k, v, dtype, slopes=None, doc_q=None, doc_k=None):
+    """The same definition in torch, computed in `dtype` on q's device: float64 for the
+    reference, the input dtype for the same-dtype baseline of the accuracy rule. q, k, v are
+    [B, S, H, D] tensors (B = 1, packed, for varlen); returns out [B, Sq, Hq, Dv] in `dtype`
+    and lse [B, Hq, Sq] in float64 (-inf where a row sees no key)."""
+    import torch
+
+    q, k, v = (x.to(dtype) for x in (q, k, v))
+    scale = case.scale if case.scale is not None else 1.0 / math.sqrt(case.head_dim)
+    left, right = case.window_bounds()
+    group = case.heads_q // case.heads_kv
+    out = torch.zeros(case.nbatch, case.total_q, case.heads_q, case.dv, dtype=dtype,
+                      device=q.device)
+    lse = torch.full((case.nbatch, case.heads_q, case.total_q), -math.inf,
+                     dtype=torch.float64, device=q.device)
+    if case.varlen_q is not None:
+        sq = np.concatenate([[0], np.cumsum(case.varlen_q)])
+        sk = np.concatenate([[0], np.cumsum(case.varlen_k)])
+        segs = [(0, int(sq[n]), case.varlen_q[n], int(sk[n]), case.varlen_k[n])
+                for n in range(len(case.varlen_q))]
+    else:
+        segs = [(b, 0, case.seqlen_q, 0, case.seqlen_k) for b in range(case.batch)]
+    for b, q0, lq, k0, lk in segs:
+        if lq == 0 or lk == 0:
+            continue   # out stays 0, lse -inf: no visible key
+        qi = torch.arange(lq, device=q.device)[:, None]
+        kj = torch.arange(lk, device=q.device)[None, :]
+        diag = lk - lq if case.align == "bottom_right" else 0
+        vis = torch.ones(lq, lk, dtype=torch.bool, device=q.device)
+        if left >= 0:
+            vis &= kj >= qi + diag - left
+        if right >= 0:
+            vis &= kj <= qi + diag + right
+        if doc_q is not None:
+            vis &= doc_q.long()[qi] == doc_k.long()[kj]
+        qs = q[b, q0:q0 + lq].transpose(0, 1)                              # [Hq, lq, D]
+        ks = k[b, k0:k0 + lk].repeat_interleave(group, dim=1).transpose(0, 1)
+        vs = v[b, k0:k0 + lk].repeat_interleave(group, dim=1).transpose(0, 1)
+        s = (qs @ ks.transpose(1, 2)) * scale
+        if case.softcap:
+            s = case.softcap * torch.tanh(s / case.softcap)
+        if slopes is not None:
+            s = s + slopes.to(dtype)[:, None, None] * (kj - qi).to(dtype)
+        s = s.masked_fill(~vis, -math.inf)
+        m = s.amax(dim=-1, keepdim=True)
+        seen = torch.isfinite(m)
+        p = torch.exp(s - torch.where(seen, m, torch.zeros_like(m)))
+        denom = p.sum(-1, keepdim=True)
+        o = torch.where(seen, (p @ vs) / torch.where(seen, denom, torch.ones_like(denom)),
+                        torch.zeros((), dtype=dtype, device=q.device))
+        out[b, q0:q0 + lq] = o.transpose(0, 1)
+        lse[b, :, q0:q0 + lq] = torch.where(
+            seen, m + torch.log(torch.where(seen, denom, torch.ones_like(denom))),
+            torch.full_like(m, -math.inf))[..., 0].to(torch.float64)
+    return out, lse

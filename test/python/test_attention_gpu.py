@@ -28,7 +28,7 @@ from flashmlir import flash_attn as fa  # noqa: E402
 
 flashmlir.ops._POISON = True
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from attention_cases import Case  # noqa: E402
+from attention_cases import Case, torch_reference  # noqa: E402
 
 DT = {"f16": torch.float16, "bf16": torch.bfloat16, "f32": torch.float32}
 FLOOR = {"f32": 1e-5, "f16": 2 ** -11, "bf16": 2 ** -8}
@@ -36,54 +36,7 @@ FLOOR = {"f32": 1e-5, "f16": 2 ** -11, "bf16": 2 ** -8}
 
 def definition(case, q, k, v, dtype, slopes=None, docs=None):
     """attn.attention from its definition in `dtype`: out (B, Sq, Hq, Dv), lse (B, Hq, Sq)."""
-    q, k, v = (x.to(dtype) for x in (q, k, v))
-    scale = case.scale if case.scale is not None else 1.0 / math.sqrt(case.head_dim)
-    left, right = case.window_bounds()
-    group = case.heads_q // case.heads_kv
-    out = torch.zeros(case.nbatch, case.total_q, case.heads_q, case.dv, dtype=dtype,
-                      device=q.device)
-    lse = torch.full((case.nbatch, case.heads_q, case.total_q), -math.inf,
-                     dtype=torch.float64, device=q.device)
-    if case.varlen_q is not None:
-        sq = np.concatenate([[0], np.cumsum(case.varlen_q)])
-        sk = np.concatenate([[0], np.cumsum(case.varlen_k)])
-        segs = [(0, int(sq[n]), case.varlen_q[n], int(sk[n]), case.varlen_k[n])
-                for n in range(len(case.varlen_q))]
-    else:
-        segs = [(b, 0, case.seqlen_q, 0, case.seqlen_k) for b in range(case.batch)]
-    for b, q0, lq, k0, lk in segs:
-        if lq == 0 or lk == 0:
-            continue
-        qi = torch.arange(lq, device=q.device)[:, None]
-        kj = torch.arange(lk, device=q.device)[None, :]
-        diag = lk - lq if case.align == "bottom_right" else 0
-        vis = torch.ones(lq, lk, dtype=torch.bool, device=q.device)
-        if left >= 0:
-            vis &= kj >= qi + diag - left
-        if right >= 0:
-            vis &= kj <= qi + diag + right
-        if docs is not None:
-            vis &= docs[qi].long() == docs[kj].long()
-        qs = q[b, q0:q0 + lq].transpose(0, 1)
-        ks = k[b, k0:k0 + lk].repeat_interleave(group, dim=1).transpose(0, 1)
-        vs = v[b, k0:k0 + lk].repeat_interleave(group, dim=1).transpose(0, 1)
-        s = (qs @ ks.transpose(1, 2)) * scale
-        if case.softcap:
-            s = case.softcap * torch.tanh(s / case.softcap)
-        if slopes is not None:
-            s = s + slopes.to(dtype)[:, None, None] * (kj - qi).to(dtype)
-        s = s.masked_fill(~vis, -math.inf)
-        m = s.amax(dim=-1, keepdim=True)
-        seen = torch.isfinite(m)
-        p = torch.exp(s - torch.where(seen, m, torch.zeros_like(m)))
-        denom = p.sum(-1, keepdim=True)
-        o = torch.where(seen, (p @ vs) / torch.where(seen, denom, torch.ones_like(denom)),
-                        torch.zeros((), dtype=dtype, device=q.device))
-        out[b, q0:q0 + lq] = o.transpose(0, 1)
-        lse[b, :, q0:q0 + lq] = torch.where(
-            seen, m + torch.log(torch.where(seen, denom, torch.ones_like(denom))),
-            torch.full_like(m, -math.inf))[..., 0].to(torch.float64)
-    return out, lse
+    return torch_reference(case, q, k, v, dtype, slopes, docs, docs)
 
 
 def assert_accurate(case, out, lse, ref, ref_lse, same):

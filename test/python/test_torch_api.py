@@ -211,3 +211,33 @@ def test_torch_compile_traces_without_graph_breaks():
     assert explanation.graph_break_count == 0, explanation.break_reasons
     compiled = torch.compile(block, fullgraph=True, backend="eager")
     assert torch.allclose(compiled(x).float(), eager.float(), atol=1e-2)
+
+
+# -- the GPU tests' torch reference ---------------------------------------------------------
+@pytest.mark.parametrize("case", [
+    Case("ref_causal_softcap", 33, 40, heads_q=4, heads_kv=2, batch=2, mask="causal",
+         softcap=5.0),
+    Case("ref_window_tl", 50, 37, heads_q=2, heads_kv=1, mask="window", window=(8, 3),
+         align="top_left", head_dim_v=128),
+    Case("ref_varlen_alibi", 0, 0, varlen_q=[5, 0, 17], varlen_k=[9, 3, 17], heads_q=4,
+         heads_kv=2, mask="causal", alibi=True),
+], ids=lambda c: c.name)
+def test_torch_reference_matches_the_numpy_reference(case):
+    """attention_cases.torch_reference (what the GPU tests and test/gpu/run_numerics.py check
+    against) and attention_cases.reference (numpy) are written independently; in float64 they
+    must agree to rounding."""
+    from attention_cases import torch_reference
+
+    g = torch.Generator().manual_seed(5)
+    b, sq, sk = case.nbatch, case.total_q, case.total_k
+    q = torch.randn(b, sq, case.heads_q, case.head_dim, generator=g, dtype=torch.float64)
+    k = torch.randn(b, sk, case.heads_kv, case.head_dim, generator=g, dtype=torch.float64)
+    v = torch.randn(b, sk, case.heads_kv, case.dv, generator=g, dtype=torch.float64)
+    slopes = torch.tensor([0.5, 0.25, 0.125, 0.0625][:case.heads_q]) if case.alibi else None
+    out, lse = torch_reference(case, q, k, v, torch.float64, slopes)
+    ref, ref_lse = reference(case, q.numpy(), k.numpy(), v.numpy(),
+                             slopes=None if slopes is None else slopes.numpy())
+    assert np.abs(out.numpy() - ref).max() < 1e-12
+    finite = np.isfinite(ref_lse)
+    assert (np.isinf(lse.numpy()) == ~finite).all()
+    assert np.abs(lse.numpy()[finite] - ref_lse[finite]).max() < 1e-12
