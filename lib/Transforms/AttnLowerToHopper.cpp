@@ -233,7 +233,6 @@ static FailureOr<KernelPlan> planKernel(scf::ParallelOp grid,
                 " must be 64, 128, 192 or 256 (128-byte swizzled chunks of 64 "
                 "columns)");
   plan.consumers = plan.blockM / 64;
-  plan.deferPv = plan.headDimV <= 128;
 
   plan.kStageBytes = plan.blockN * plan.headDim * 2;
   plan.vStageBytes = plan.blockN * plan.headDimV * 2;
@@ -246,6 +245,9 @@ static FailureOr<KernelPlan> planKernel(scf::ParallelOp grid,
                 " K/V stage(s) of ", perStage,
                 " bytes do not fit in the shared memory (", maxSharedMemory,
                 " bytes); lower block-m, block-n or stages");
+  // A deferred P·V releases its stage one block late: with one stage the
+  // producer would wait for it forever.
+  plan.deferPv = plan.headDimV <= 128 && plan.stages >= 2;
   plan.qOffset = 0;
   plan.kOffset = plan.qBytes();
   plan.vOffset = plan.kOffset + plan.stages * plan.kStageBytes;

@@ -1,6 +1,7 @@
 // RUN: attn-opt %s -split-input-file -attn-tile="block-m=128 block-n=64" -attn-lower-to-hopper="persistent-ctas=0" -canonicalize -cse | FileCheck %s
 // RUN: attn-opt %s -split-input-file -attn-tile="block-m=128 block-n=64" -attn-lower-to-hopper="persistent-ctas=4" -canonicalize -cse | FileCheck %s --check-prefix=PERSIST
 // RUN: attn-opt %s -split-input-file -attn-tile -attn-lower-to-hopper="stages=2" -canonicalize -cse | FileCheck %s --check-prefix=STAGES
+// RUN: attn-opt %s -split-input-file -attn-tile="block-m=128 block-n=64" -attn-lower-to-hopper="stages=1 persistent-ctas=0" -canonicalize -cse | FileCheck %s --check-prefix=ONE
 
 // Causal GQA (8 query heads over 2 KV heads), D = 64, BlockM 128 (two
 // consumer warpgroups), BlockN 64: the ring gets 4 stages.
@@ -67,6 +68,16 @@
 // The tiles travel to the launch metadata on the launch.
 // CHECK: gpu.terminator
 // CHECK-NEXT: } {attn.tiles = {block_m = 128 : i64, block_n = 64 : i64, consumer_warpgroups = 2 : i64, persistent_ctas = 0 : i64, stages = 4 : i64}}
+
+// One stage: a deferred P·V would release the only stage a block late (the
+// producer would wait forever), so each block completes its P·V and frees
+// the stage itself.
+// ONE-LABEL: func.func @causal
+// ONE: nvgpu.mbarrier.init %[[EMPTY:[0-9]+]][%c0], %c256
+// ONE: llvm.inline_asm {{.*}}wgmma.mma_async.sync.aligned.m64n64k16
+// ONE: nvvm.wgmma.commit.group.sync.aligned
+// ONE-NEXT: nvvm.wgmma.wait.group.sync.aligned 0
+// ONE-NEXT: nvgpu.mbarrier.arrive %[[EMPTY]][%c0]
 
 // Under a causal mask the tiles cost unequal work: one CTA per tile even with
 // persistent-ctas set.
