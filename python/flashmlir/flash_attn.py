@@ -18,6 +18,8 @@ dropout_p > 0, block_table (paged KV). Forward only (no autograd).
 
 from __future__ import annotations
 
+import numbers
+
 from .ops import _torch, attention
 
 
@@ -117,7 +119,7 @@ def flash_attn_varlen_func(q, k, v, cu_seqlens_q, cu_seqlens_k, max_seqlen_q, ma
     if block_table is not None:
         raise NotImplementedError("block_table: paged KV caches are not supported yet")
     for name, m in (("max_seqlen_q", max_seqlen_q), ("max_seqlen_k", max_seqlen_k)):
-        if not isinstance(m, int) or m < 0:
+        if not isinstance(m, numbers.Integral) or isinstance(m, bool) or m < 0:
             raise TypeError(f"{name} must be a non-negative int, got {m!r}")
     score_mod = None
     torch = _torch()

@@ -241,3 +241,23 @@ def test_torch_reference_matches_the_numpy_reference(case):
     finite = np.isfinite(ref_lse)
     assert (np.isinf(lse.numpy()) == ~finite).all()
     assert np.abs(lse.numpy()[finite] - ref_lse[finite]).max() < 1e-12
+
+
+@needs_cpu_path
+def test_strided_inputs_are_made_contiguous():
+    """(B, H, S, D) tensors viewed as (B, S, H, D) — last dim contiguous, the rest not —
+    give the same result as their contiguous copies (attention copies them once)."""
+    g = torch.Generator().manual_seed(11)
+    q, k, v = (torch.randn(2, 4, 37, 64, generator=g).to(torch.bfloat16).transpose(1, 2)
+               for _ in range(3))
+    assert not q.is_contiguous() and q.stride(-1) == 1
+    out = flashmlir.attention(q, k, v, causal=True)
+    again = flashmlir.attention(q.contiguous(), k.contiguous(), v.contiguous(), causal=True)
+    assert torch.equal(out, again)
+
+
+def test_varlen_max_seqlen_must_be_an_int():
+    qv, kv_, vv, cq, ck = varlen_inputs()
+    m = lambda t: t.to("meta")  # noqa: E731
+    with pytest.raises(TypeError, match="max_seqlen_q must be a non-negative int"):
+        fa.flash_attn_varlen_func(m(qv), m(kv_), m(vv), cq, ck, 17.5, 17)
