@@ -54,26 +54,12 @@ def assert_accurate(case, out, lse, ref, ref_lse, same):
             assert lerr <= 1e-4 * (1 + ref_lse[~hidden].abs().max().item())
 
 
-MATRIX = [
-    Case("none_17x17_bf16_b2", 17, 17, batch=2, dtype="bf16"),
-    Case("none_1x1000_bf16_mqa8", 1, 1000, heads_q=8, heads_kv=1, dtype="bf16"),
-    Case("none_300x1000_bf16_d256", 300, 1000, dtype="bf16", head_dim=256),
-    Case("none_257x513_f16_d128_b2", 257, 513, dtype="f16", head_dim=128, batch=2),
-    Case("causal_tl_129x127_f16_d128", 129, 127, mask="causal", align="top_left", dtype="f16",
-         head_dim=128),
-    Case("causal_br_17x129_bf16_gqa4", 17, 129, mask="causal", dtype="bf16", heads_q=8,
-         heads_kv=2, head_dim=128),
-    Case("causal_br_129x17_bf16", 129, 17, mask="causal", dtype="bf16"),
-    Case("causal_br_1000x1000_bf16_gqa4", 1000, 1000, mask="causal", dtype="bf16", heads_q=4,
-         heads_kv=1, head_dim=128),
-    Case("window_64_0_300x300_f16", 300, 300, mask="window", window=(64, 0), dtype="f16"),
-    Case("window_32_32_200x129_bf16_gqa8", 200, 129, mask="window", window=(32, 32),
-         dtype="bf16", heads_q=8, heads_kv=1),
-    Case("softcap_causal_129x129_bf16_d256", 129, 129, mask="causal", softcap=20.0,
-         dtype="bf16", head_dim=256),
-    Case("varlen_causal_bf16", 0, 0, varlen_q=[17, 0, 129, 1, 64],
-         varlen_k=[17, 5, 200, 1, 0], mask="causal", dtype="bf16", heads_q=4, heads_kv=2),
-    Case("dv128_d64_f16", 65, 200, head_dim=64, head_dim_v=128, dtype="f16"),
+# The Hopper kernel's correctness cases (test/gpu/cases.py, shared with run_numerics.py),
+# plus what runs on the SIMT kernel: f32 with D = 96, a traced score_mod and mask_mod.
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "gpu"))
+from cases import HOPPER_CASES  # noqa: E402
+
+MATRIX = [c for c in HOPPER_CASES if c.lse] + [
     Case("simt_d96_f32", 70, 90, head_dim=96, dtype="f32"),
     Case("alibi_causal_200x200_f16", 200, 200, mask="causal", alibi=True, dtype="f16",
          heads_q=4, heads_kv=2),
