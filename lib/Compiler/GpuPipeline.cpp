@@ -137,11 +137,13 @@ static void addHopperFrontHalf(OpPassManager &pm,
   tile.blockM = opts.blockM;
   tile.blockN = opts.blockN;
   funcPm.addPass(createAttnTilePass(tile));
-  AttnLowerToHopperPassOptions hopper;
-  hopper.stages = opts.stages;
-  hopper.pingPong = opts.pingPong;
-  hopper.persistentCtas = opts.persistentCtas;
-  funcPm.addPass(createAttnLowerToHopperPass(hopper));
+  // --attn-warp-specialize: decide (attn.hopper_plan), then emit.
+  AttnPlanHopperPassOptions plan;
+  plan.stages = opts.stages;
+  plan.pingPong = opts.pingPong;
+  plan.persistentCtas = opts.persistentCtas;
+  funcPm.addPass(createAttnPlanHopperPass(plan));
+  funcPm.addPass(createAttnLowerToHopperPass());
   funcPm.addPass(createKernelCanonicalizerPass());
   funcPm.addPass(createCSEPass());
   pm.addPass(createGpuLaunchSinkIndexComputationsPass());
@@ -199,6 +201,37 @@ void flashmlir::buildAttnToPtxPipeline(OpPassManager &pm,
   addBackHalf(pm, opts.chip, opts.optLevel);
 }
 
+namespace {
+struct WarpSpecializeOptions
+    : mlir::PassPipelineOptions<WarpSpecializeOptions> {
+  Option<int64_t> stages{*this, "stages",
+                         llvm::cl::desc("K/V stages (0 = as many as fit)"),
+                         llvm::cl::init(0)};
+  Option<bool> pingPong{*this, "ping-pong",
+                        llvm::cl::desc("Consumers take turns to issue Q·Kᵀ"),
+                        llvm::cl::init(true)};
+  Option<int64_t> persistentCtas{
+      *this, "persistent-ctas",
+      llvm::cl::desc("CTAs of the persistent kernel for unmasked programs "
+                     "(0 = one CTA per tile)"),
+      llvm::cl::init(132)};
+};
+} // namespace
+
+/// --attn-warp-specialize: the Hopper lowering's stages in order, on every
+/// function: attn-plan-hopper (decide, attn.hopper_plan), then
+/// attn-lower-to-hopper (emit).
+static void buildWarpSpecializePipeline(OpPassManager &pm,
+                                        const WarpSpecializeOptions &opts) {
+  AttnPlanHopperPassOptions plan;
+  plan.stages = opts.stages;
+  plan.pingPong = opts.pingPong;
+  plan.persistentCtas = opts.persistentCtas;
+  OpPassManager &funcPm = pm.nest<func::FuncOp>();
+  funcPm.addPass(createAttnPlanHopperPass(plan));
+  funcPm.addPass(createAttnLowerToHopperPass());
+}
+
 void flashmlir::registerGpuPipelines() {
   static const bool registered = [] {
     PassPipelineRegistration<AttnToPtxOptions>(
@@ -206,6 +239,11 @@ void flashmlir::registerGpuPipelines() {
         "attn.attention on static memrefs to PTX through the warp-specialized "
         "Hopper lowering (TMA producer, wgmma consumers; sm_90a)",
         buildAttnToPtxPipeline);
+    PassPipelineRegistration<WarpSpecializeOptions>(
+        "attn-warp-specialize",
+        "The warp-specialized Hopper lowering of the tiled level, stage by "
+        "stage: attn-plan-hopper, attn-lower-to-hopper",
+        buildWarpSpecializePipeline);
     PassPipelineRegistration<AttnToPtxSimtOptions>(
         "attn-to-ptx-simt",
         "attn.attention on static memrefs to PTX through the SIMT bring-up "

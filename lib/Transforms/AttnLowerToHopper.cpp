@@ -1,7 +1,8 @@
 //===- AttnLowerToHopper.cpp - --attn-lower-to-hopper ----------------------===//
 //
 // The warp-specialized Hopper lowering of the tiled level (see Passes.td):
-//   1. plan the kernel: tiles, warpgroups, shared-memory ring, checks;
+//   1. the plan (HopperPlan.h): attn.hopper_plan from --attn-plan-hopper, or
+//      decided here from this pass's options when the grid has none;
 //   2. program grid -> gpu.launch; shared memory, mbarriers, tensor maps;
 //   3. the program body emitted twice, once per role, by one walk over L1:
 //      producer (TMA) and consumers (wgmma + online softmax in registers);
@@ -9,6 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "HopperPlan.h"
 #include "WarpgroupBuilder.h"
 
 #include "flashmlir/Transforms/Passes.h"
@@ -43,39 +45,6 @@ namespace {
 
 constexpr double kLog2E = 1.4426950408889634;
 constexpr double kLn2 = 0.6931471805599453;
-/// Register budgets of setmaxnreg (FlashAttention-3's): the producer only
-/// issues TMA; the consumers hold S, P and O. Per thread, summed over the
-/// warpgroups, at most 64K registers / 128 threads.
-constexpr int64_t kProducerRegisters[] = {0, 24, 24, 32};
-constexpr int64_t kConsumerRegisters[] = {0, 240, 240, 160};
-/// The persistent producer also carries the tile loop and its index math:
-/// at 24/32 registers it spilled (d=128: 152 bytes), at 40 it does not.
-constexpr int64_t kPersistentProducerRegisters[] = {0, 40, 40, 32};
-constexpr int64_t kPersistentConsumerRegisters[] = {0, 232, 232, 160};
-
-/// The kernel's static shape.
-struct KernelPlan {
-  int64_t blockM = 0, blockN = 0, headDim = 0, headDimV = 0;
-  int64_t consumers = 0, stages = 0;
-  bool pingPong = false;
-  /// Persistent kernel: `ctas` CTAs loop over `tiles` tiles (0 = off).
-  int64_t ctas = 0, tiles = 0;
-  /// Leave a block's P·V in flight until the next block's Q·Kᵀ is issued.
-  /// Its O registers then stay live across the softmax: at Dv = 256 (128 O
-  /// registers) that spilled (window masks) and measured slower on the H200
-  /// (567 vs 582 TFLOP/s at 4k), so it is kept to Dv <= 128.
-  bool deferPv = false;
-  Type element;
-  /// Byte offsets from the 1024-aligned base of dynamic shared memory.
-  int64_t qOffset = 0, kOffset = 0, vOffset = 0;
-  int64_t kStageBytes = 0, vStageBytes = 0, bytes = 0;
-
-  int64_t threads() const { return 128 * (1 + consumers); }
-  int64_t qBytes() const { return blockM * headDim * 2; }
-  /// Dynamic shared memory to request: the layout plus alignment slack.
-  int64_t sharedMemory() const { return bytes + 1024; }
-};
-
 /// The running state a role carries through the KV loops.
 struct RoleState {
   Value count;             // KV blocks handled so far (both roles)
@@ -163,97 +132,6 @@ private:
 };
 
 } // namespace
-
-//===----------------------------------------------------------------------===//
-// Planning
-//===----------------------------------------------------------------------===//
-
-static FailureOr<KernelPlan> planKernel(scf::ParallelOp grid,
-                                        int64_t stagesOption,
-                                        int64_t maxSharedMemory) {
-  KernelPlan plan;
-  attn::TileLoadOp queryLoad;
-  attn::BlockUpdateOp update;
-  WalkResult walk = grid.walk([&](Operation *op) {
-    if (auto load = dyn_cast<attn::TileLoadOp>(op)) {
-      if (!isa<scf::ForOp>(op->getParentOp()))
-        queryLoad = load;
-    } else if (auto u = dyn_cast<attn::BlockUpdateOp>(op)) {
-      update = u;
-      if (!u.getScoreMod().empty() || !u.getMaskMod().empty()) {
-        u.emitOpError() << "attn-lower-to-hopper: score_mod and mask_mod "
-                           "are not supported by the Hopper kernel yet";
-        return WalkResult::interrupt();
-      }
-      if (u.getScale().convertToDouble() <= 0) {
-        u.emitOpError() << "attn-lower-to-hopper: the softmax scale must be "
-                           "positive (the row max is taken before scaling)";
-        return WalkResult::interrupt();
-      }
-    }
-    return WalkResult::advance();
-  });
-  if (walk.wasInterrupted())
-    return failure();
-  if (!queryLoad || !update)
-    return grid.emitOpError()
-           << "attn-lower-to-hopper: the program grid has no Q tile load or "
-              "no attn.block_update (run attn-tile, not attn-online-softmax, "
-              "first)";
-
-  auto dim = [](Value v, int64_t i) {
-    return cast<MemRefType>(v.getType()).getDimSize(i);
-  };
-  plan.blockM = grid->getAttrOfType<IntegerAttr>(kProgramGridAttrName).getInt();
-  plan.blockN = dim(update.getKey(), 0);
-  plan.headDim = dim(update.getQuery(), 1);
-  plan.headDimV = dim(update.getValue(), 1);
-  plan.element =
-      cast<MemRefType>(queryLoad.getSource().getType()).getElementType();
-
-  auto fail = [&](auto &&...message) {
-    InFlightDiagnostic diag = grid.emitOpError() << "attn-lower-to-hopper: ";
-    (diag << ... << message);
-    return diag;
-  };
-  if (!plan.element.isBF16() && !plan.element.isF16())
-    return fail("Q/K/V must be bf16 or f16 for the wgmma kernel, got ",
-                plan.element);
-  if (plan.blockM % 64 || plan.blockM < 64 || plan.blockM > 192)
-    return fail("BlockM = ", plan.blockM,
-                " must be 64, 128 or 192 (64 query rows per consumer "
-                "warpgroup)");
-  if (plan.blockN % 16 || plan.blockN < 16 || plan.blockN > 256)
-    return fail("BlockN = ", plan.blockN,
-                " must be a multiple of 16 in [16, 256] (k16 steps of P·V, "
-                "wgmma n <= 256)");
-  if (plan.headDim % 64 || plan.headDimV % 64 || plan.headDim > 256 ||
-      plan.headDimV > 256)
-    return fail("head dims D = ", plan.headDim, ", Dv = ", plan.headDimV,
-                " must be 64, 128, 192 or 256 (128-byte swizzled chunks of 64 "
-                "columns)");
-  plan.consumers = plan.blockM / 64;
-
-  plan.kStageBytes = plan.blockN * plan.headDim * 2;
-  plan.vStageBytes = plan.blockN * plan.headDimV * 2;
-  int64_t budget = maxSharedMemory - 1024 - 256; // alignment, mbarriers
-  int64_t perStage = plan.kStageBytes + plan.vStageBytes;
-  int64_t fit = (budget - plan.qBytes()) / perStage;
-  plan.stages = stagesOption > 0 ? stagesOption : std::min<int64_t>(fit, 4);
-  if (plan.stages < 1 || plan.stages > fit)
-    return fail("Q (", plan.qBytes(), " bytes) and ", std::max<int64_t>(plan.stages, 1),
-                " K/V stage(s) of ", perStage,
-                " bytes do not fit in the shared memory (", maxSharedMemory,
-                " bytes); lower block-m, block-n or stages");
-  // A deferred P·V releases its stage one block late: with one stage the
-  // producer would wait for it forever.
-  plan.deferPv = plan.headDimV <= 128 && plan.stages >= 2;
-  plan.qOffset = 0;
-  plan.kOffset = plan.qBytes();
-  plan.vOffset = plan.kOffset + plan.stages * plan.kStageBytes;
-  plan.bytes = plan.vOffset + plan.stages * plan.vStageBytes;
-  return plan;
-}
 
 //===----------------------------------------------------------------------===//
 // Launch, shared memory, barriers, tensor maps
@@ -570,8 +448,7 @@ LogicalResult HopperKernelEmitter::emitRole(Role role, Block &program) {
   if (role == Role::Producer) {
     NVVM::SetMaxRegisterOp::create(
         b, loc,
-        b.getI32IntegerAttr((plan.ctas ? kPersistentProducerRegisters
-                                       : kProducerRegisters)[plan.consumers]),
+        b.getI32IntegerAttr(plan.producerRegisters),
         NVVM::SetMaxRegisterActionAttr::get(
             b.getContext(), NVVM::SetMaxRegisterAction::decrease));
     // One thread issues every copy; the others of the warpgroup are done.
@@ -585,8 +462,7 @@ LogicalResult HopperKernelEmitter::emitRole(Role role, Block &program) {
 
   NVVM::SetMaxRegisterOp::create(
       b, loc,
-      b.getI32IntegerAttr((plan.ctas ? kPersistentConsumerRegisters
-                                     : kConsumerRegisters)[plan.consumers]),
+      b.getI32IntegerAttr(plan.consumerRegisters),
       NVVM::SetMaxRegisterActionAttr::get(
           b.getContext(), NVVM::SetMaxRegisterAction::increase));
   // c = tid / 128 - 1; warp w, lane l within the warpgroup.
@@ -1045,32 +921,16 @@ struct AttnLowerToHopperPass final
         grids.push_back(op);
     });
     for (scf::ParallelOp grid : grids) {
-      FailureOr<KernelPlan> plan = planKernel(grid, stages, maxSharedMemory);
-      if (succeeded(plan)) {
-        plan->pingPong = pingPong && plan->consumers > 1;
-        // Persistent when the program is unconditional (no run-time guard:
-        // both roles must agree on every tile's Q phase) and its grid static.
-        bool guarded = grid.walk([](scf::IfOp) {
-                             return WalkResult::interrupt();
-                           }).wasInterrupted();
-        // ... and its tiles cost the same: under a causal or window mask
-        // the KV-block count varies with the q-block, and the static
-        // stride over the tiles left CTAs 3x apart in work (measured
-        // 30% slower at d=128 16k causal; a dynamic scheduler is the fix).
-        bool uniform = !grid.walk([](attn::BlockUpdateOp u) {
-                             return u.getMask().getKind() == attn::MaskKind::None
-                                        ? WalkResult::advance()
-                                        : WalkResult::interrupt();
-                           }).wasInterrupted();
-        int64_t tiles = 1;
-        for (Value bound : grid.getUpperBound()) {
-          std::optional<int64_t> n = getConstantIntValue(bound);
-          tiles = n ? tiles * *n : 0;
-        }
-        if (persistentCtas > 0 && !guarded && uniform && tiles > 0) {
-          plan->tiles = tiles;
-          plan->ctas = std::min<int64_t>(persistentCtas, tiles);
-        }
+      FailureOr<KernelPlan> plan;
+      if (auto attr = grid->getAttrOfType<DictionaryAttr>(kHopperPlanAttrName)) {
+        plan = planFromAttr(grid, attr, maxSharedMemory, getArgument());
+      } else {
+        PlanOptions options;
+        options.stages = stages;
+        options.maxSharedMemory = maxSharedMemory;
+        options.pingPong = pingPong;
+        options.persistentCtas = persistentCtas;
+        plan = planKernel(grid, options, getArgument());
       }
       if (failed(plan) ||
           failed(HopperKernelEmitter(grid, getOperation(), *plan).run()))

@@ -119,13 +119,60 @@ def AttnMapToGpuPass : Pass<"attn-map-to-gpu", "::mlir::func::FuncOp"> {
                            "::mlir::scf::SCFDialect"];
 }
 
+def AttnPlanHopperPass : Pass<"attn-plan-hopper", "::mlir::func::FuncOp"> {
+  let summary = "Decides the warp-specialized Hopper kernel of each program "
+                "grid and records it as attn.hopper_plan";
+  let description = [{
+    The first stage of the Hopper lowering (`--attn-warp-specialize` =
+    `attn-plan-hopper`, then `attn-lower-to-hopper`). On each
+    `attn.program_grid` of the tiled level it checks what the kernel can do
+    (bf16/f16, BlockM 64/128/192, BlockN, head dims, no modifiers) and records
+    the decisions as `attn.hopper_plan = {stages, ping_pong, defer_pv,
+    persistent_ctas, producer_registers, consumer_registers}`:
+
+    - stages: the K/V ring depth, as many as fit (at most 4) unless given;
+    - ping_pong: with two or more consumer warpgroups;
+    - defer_pv: leave each P·V in flight until the next Q·Kᵀ, at Dv <= 128
+      and with two or more stages;
+    - persistent_ctas: min(N, tiles) when the tiles cost the same (no
+      causal/window mask), the grid is static and unguarded (not varlen);
+    - setmaxnreg budgets: 24/240 (3 consumers: 32/160), 40/232 when
+      persistent (the persistent producer spilled at 24).
+
+    `attn-lower-to-hopper` reads the plan back and checks it again, so a plan
+    can be edited in between (tuning) but never silently mis-built.
+
+    ```mlir
+    scf.parallel ... { ... } {attn.hopper_plan = {consumer_registers = 240 : i64,
+        defer_pv = true, persistent_ctas = 0 : i64, ping_pong = true,
+        producer_registers = 24 : i64, stages = 4 : i64}, attn.program_grid = 128 : i64}
+    ```
+  }];
+  let options = [
+    Option<"stages", "stages", "int64_t", /*default=*/"0",
+           "K/V stages in the shared-memory ring; 0 = as many as fit (at "
+           "most 4)">,
+    Option<"maxSharedMemory", "max-shared-memory", "int64_t",
+           /*default=*/"232448",
+           "Dynamic shared memory available per block, in bytes (227 KB on "
+           "sm_90)">,
+    Option<"pingPong", "ping-pong", "bool", /*default=*/"true",
+           "Consumers take turns to issue Q·Kᵀ (named barriers)">,
+    Option<"persistentCtas", "persistent-ctas", "int64_t", /*default=*/"132",
+           "CTAs of the persistent kernel (the SM count of an H100/H200) for "
+           "programs whose tiles cost the same; 0 = one CTA per tile">,
+  ];
+}
+
 def AttnLowerToHopperPass : Pass<"attn-lower-to-hopper", "::mlir::func::FuncOp"> {
   let summary = "Lowers the tiled program grid (L1) to a warp-specialized "
                 "Hopper kernel: TMA producer, wgmma consumers, softmax in "
                 "registers";
   let description = [{
     The FlashAttention-3 kernel structure, emitted from the tiled level
-    (`--attn-tile{target=sm_90a}`, before `--attn-online-softmax`):
+    (`--attn-tile{target=sm_90a}`, before `--attn-online-softmax`) as
+    decided by `--attn-plan-hopper` (the grid's `attn.hopper_plan`; without
+    one, this pass plans itself from its own options, the same way):
 
     1. Each `attn.program_grid` scf.parallel (sequence, q-head, q-block)
        becomes a `gpu.launch` of 128·(1 + BlockM/64) threads: warpgroup 0 is

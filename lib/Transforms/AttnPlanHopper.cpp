@@ -1,0 +1,62 @@
+//===- AttnPlanHopper.cpp - --attn-plan-hopper ----------------------------===//
+//
+// Records the decisions of the Hopper kernel (HopperPlan.h) on every program
+// grid as attn.hopper_plan, for --attn-lower-to-hopper to emit.
+//
+//===----------------------------------------------------------------------===//
+
+#include "HopperPlan.h"
+
+#include "flashmlir/Transforms/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+
+namespace flashmlir {
+#define GEN_PASS_DEF_ATTNPLANHOPPERPASS
+#include "flashmlir/Transforms/Passes.h.inc"
+} // namespace flashmlir
+
+using namespace mlir;
+using namespace flashmlir;
+using namespace flashmlir::hopper;
+
+namespace {
+struct AttnPlanHopperPass final
+    : flashmlir::impl::AttnPlanHopperPassBase<AttnPlanHopperPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    if (stages < 0 || stages > 8) {
+      getOperation().emitError()
+          << getArgument()
+          << ": stages must be in [1, 8] (or 0 for as many as fit), got "
+          << static_cast<int64_t>(stages);
+      return signalPassFailure();
+    }
+    if (persistentCtas < 0) {
+      getOperation().emitError() << getArgument()
+                                 << ": persistent-ctas must be >= 0, got "
+                                 << static_cast<int64_t>(persistentCtas);
+      return signalPassFailure();
+    }
+    PlanOptions options;
+    options.stages = stages;
+    options.maxSharedMemory = maxSharedMemory;
+    options.pingPong = pingPong;
+    options.persistentCtas = persistentCtas;
+    Builder b(&getContext());
+    WalkResult walk = getOperation().walk([&](scf::ParallelOp grid) {
+      if (!grid->hasAttr(kProgramGridAttrName))
+        return WalkResult::advance();
+      FailureOr<KernelPlan> plan = planKernel(grid, options, getArgument());
+      if (failed(plan))
+        return WalkResult::interrupt();
+      grid->setAttr(kHopperPlanAttrName, planToAttr(b, *plan));
+      return WalkResult::advance();
+    });
+    if (walk.wasInterrupted())
+      signalPassFailure();
+  }
+};
+} // namespace

@@ -1,0 +1,246 @@
+//===- HopperPlan.cpp - The decisions of the Hopper kernel ----------------===//
+
+#include "HopperPlan.h"
+
+#include "flashmlir/Transforms/Passes.h"
+
+#include "attn/Attn.h"
+
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/IR/Builders.h"
+
+#include <algorithm>
+
+using namespace mlir;
+using namespace flashmlir;
+using namespace flashmlir::hopper;
+
+namespace {
+/// Register budgets of setmaxnreg (FlashAttention-3's): the producer only
+/// issues TMA; the consumers hold S, P and O. Per thread, summed over the
+/// warpgroups, at most 64K registers / 128 threads.
+constexpr int64_t kProducerRegisters[] = {0, 24, 24, 32};
+constexpr int64_t kConsumerRegisters[] = {0, 240, 240, 160};
+/// The persistent producer also carries the tile loop and its index math:
+/// at 24/32 registers it spilled (d=128: 152 bytes), at 40 it does not.
+constexpr int64_t kPersistentProducerRegisters[] = {0, 40, 40, 32};
+constexpr int64_t kPersistentConsumerRegisters[] = {0, 232, 232, 160};
+constexpr int64_t kRegistersPerSm = 65536;
+} // namespace
+
+/// The shape of the kernel, read off the tiled IR, and what it cannot do.
+static FailureOr<KernelPlan> deriveShape(scf::ParallelOp grid, StringRef pass) {
+  KernelPlan plan;
+  attn::TileLoadOp queryLoad;
+  attn::BlockUpdateOp update;
+  WalkResult walk = grid.walk([&](Operation *op) {
+    if (auto load = dyn_cast<attn::TileLoadOp>(op)) {
+      if (!isa<scf::ForOp>(op->getParentOp()))
+        queryLoad = load;
+    } else if (auto u = dyn_cast<attn::BlockUpdateOp>(op)) {
+      update = u;
+      if (!u.getScoreMod().empty() || !u.getMaskMod().empty()) {
+        u.emitOpError() << pass << ": score_mod and mask_mod "
+                           "are not supported by the Hopper kernel yet";
+        return WalkResult::interrupt();
+      }
+      if (u.getScale().convertToDouble() <= 0) {
+        u.emitOpError() << pass << ": the softmax scale must be "
+                           "positive (the row max is taken before scaling)";
+        return WalkResult::interrupt();
+      }
+    }
+    return WalkResult::advance();
+  });
+  if (walk.wasInterrupted())
+    return failure();
+  if (!queryLoad || !update)
+    return grid.emitOpError()
+           << pass << ": the program grid has no Q tile load or "
+              "no attn.block_update (run attn-tile, not attn-online-softmax, "
+              "first)";
+
+  auto dim = [](Value v, int64_t i) {
+    return cast<MemRefType>(v.getType()).getDimSize(i);
+  };
+  plan.blockM = grid->getAttrOfType<IntegerAttr>(kProgramGridAttrName).getInt();
+  plan.blockN = dim(update.getKey(), 0);
+  plan.headDim = dim(update.getQuery(), 1);
+  plan.headDimV = dim(update.getValue(), 1);
+  plan.element =
+      cast<MemRefType>(queryLoad.getSource().getType()).getElementType();
+
+  auto fail = [&](auto &&...message) {
+    InFlightDiagnostic diag = grid.emitOpError() << pass << ": ";
+    (diag << ... << message);
+    return diag;
+  };
+  if (!plan.element.isBF16() && !plan.element.isF16())
+    return fail("Q/K/V must be bf16 or f16 for the wgmma kernel, got ",
+                plan.element);
+  if (plan.blockM % 64 || plan.blockM < 64 || plan.blockM > 192)
+    return fail("BlockM = ", plan.blockM,
+                " must be 64, 128 or 192 (64 query rows per consumer "
+                "warpgroup)");
+  if (plan.blockN % 16 || plan.blockN < 16 || plan.blockN > 256)
+    return fail("BlockN = ", plan.blockN,
+                " must be a multiple of 16 in [16, 256] (k16 steps of P·V, "
+                "wgmma n <= 256)");
+  if (plan.headDim % 64 || plan.headDimV % 64 || plan.headDim > 256 ||
+      plan.headDimV > 256)
+    return fail("head dims D = ", plan.headDim, ", Dv = ", plan.headDimV,
+                " must be 64, 128, 192 or 256 (128-byte swizzled chunks of 64 "
+                "columns)");
+  plan.consumers = plan.blockM / 64;
+  plan.kStageBytes = plan.blockN * plan.headDim * 2;
+  plan.vStageBytes = plan.blockN * plan.headDimV * 2;
+  return plan;
+}
+
+/// Tiles of a static grid (0 when a bound is dynamic), and whether the program
+/// has a run-time guard (varlen): both roles must then agree on every tile.
+static int64_t staticTiles(scf::ParallelOp grid) {
+  int64_t tiles = 1;
+  for (Value bound : grid.getUpperBound()) {
+    std::optional<int64_t> n = getConstantIntValue(bound);
+    tiles = n ? tiles * *n : 0;
+  }
+  return tiles;
+}
+static bool isGuarded(scf::ParallelOp grid) {
+  return grid.walk([](scf::IfOp) { return WalkResult::interrupt(); })
+      .wasInterrupted();
+}
+
+/// Checks the decisions against the shape and lays out shared memory.
+static LogicalResult finalize(scf::ParallelOp grid, KernelPlan &plan,
+                              int64_t maxSharedMemory, StringRef pass) {
+  auto fail = [&](auto &&...message) {
+    InFlightDiagnostic diag = grid.emitOpError() << pass << ": ";
+    (diag << ... << message);
+    return diag;
+  };
+  int64_t budget = maxSharedMemory - 1024 - 256; // alignment, mbarriers
+  int64_t perStage = plan.kStageBytes + plan.vStageBytes;
+  int64_t fit = (budget - plan.qBytes()) / perStage;
+  if (plan.stages < 1 || plan.stages > fit)
+    return fail("Q (", plan.qBytes(), " bytes) and ",
+                std::max<int64_t>(plan.stages, 1), " K/V stage(s) of ", perStage,
+                " bytes do not fit in the shared memory (", maxSharedMemory,
+                " bytes); lower block-m, block-n or stages");
+  // A deferred P·V releases its stage one block late: with one stage the
+  // producer would wait for it forever.
+  if (plan.deferPv && plan.stages < 2)
+    return fail("defer_pv needs at least 2 stages, got ", plan.stages);
+  if (plan.pingPong && plan.consumers < 2)
+    return fail("ping_pong needs 2 or more consumer warpgroups, got ",
+                plan.consumers);
+  if (plan.ctas) {
+    plan.tiles = staticTiles(grid);
+    if (plan.tiles == 0 || isGuarded(grid))
+      return fail("persistent_ctas needs a static grid without run-time "
+                  "guards (not varlen)");
+    plan.ctas = std::min(plan.ctas, plan.tiles);
+  }
+  for (int64_t r : {plan.producerRegisters, plan.consumerRegisters})
+    if (r < 24 || r > 256 || r % 8)
+      return fail("register budgets must be multiples of 8 in [24, 256], got ",
+                  r);
+  if (128 * (plan.producerRegisters +
+             plan.consumers * plan.consumerRegisters) > kRegistersPerSm)
+    return fail("register budgets ", plan.producerRegisters, " + ",
+                plan.consumers, " x ", plan.consumerRegisters,
+                " exceed 64K registers per SM");
+  plan.qOffset = 0;
+  plan.kOffset = plan.qBytes();
+  plan.vOffset = plan.kOffset + plan.stages * plan.kStageBytes;
+  plan.bytes = plan.vOffset + plan.stages * plan.vStageBytes;
+  return success();
+}
+
+FailureOr<KernelPlan> flashmlir::hopper::planKernel(scf::ParallelOp grid,
+                                                    const PlanOptions &options,
+                                                    StringRef pass) {
+  FailureOr<KernelPlan> plan = deriveShape(grid, pass);
+  if (failed(plan))
+    return failure();
+  int64_t budget = options.maxSharedMemory - 1024 - 256;
+  int64_t fit = (budget - plan->qBytes()) / (plan->kStageBytes + plan->vStageBytes);
+  plan->stages = options.stages > 0 ? options.stages : std::min<int64_t>(fit, 4);
+  plan->pingPong = options.pingPong && plan->consumers > 1;
+  // Deferred P·V keeps the O registers live across the softmax: at Dv = 256
+  // (128 O registers) that spilled (window masks) and measured slower on the
+  // H200 (567 vs 582 TFLOP/s at 4k), so it is kept to Dv <= 128.
+  plan->deferPv = plan->headDimV <= 128 && plan->stages >= 2;
+  // Persistent when the tiles cost the same (no causal/window mask: a static
+  // stride over unequal tiles left CTAs 3x apart in work, measured 30% slower
+  // at d=128 16k causal) and both roles see every tile (no run-time guard).
+  bool uniform = !grid.walk([](attn::BlockUpdateOp u) {
+                        return u.getMask().getKind() == attn::MaskKind::None
+                                   ? WalkResult::advance()
+                                   : WalkResult::interrupt();
+                      }).wasInterrupted();
+  if (options.persistentCtas > 0 && uniform && !isGuarded(grid) &&
+      staticTiles(grid) > 0)
+    plan->ctas = options.persistentCtas;
+  plan->producerRegisters = (plan->ctas ? kPersistentProducerRegisters
+                                        : kProducerRegisters)[plan->consumers];
+  plan->consumerRegisters = (plan->ctas ? kPersistentConsumerRegisters
+                                        : kConsumerRegisters)[plan->consumers];
+  if (failed(finalize(grid, *plan, options.maxSharedMemory, pass)))
+    return failure();
+  return plan;
+}
+
+DictionaryAttr flashmlir::hopper::planToAttr(Builder &b, const KernelPlan &plan) {
+  return b.getDictionaryAttr({
+      b.getNamedAttr("stages", b.getI64IntegerAttr(plan.stages)),
+      b.getNamedAttr("ping_pong", b.getBoolAttr(plan.pingPong)),
+      b.getNamedAttr("defer_pv", b.getBoolAttr(plan.deferPv)),
+      b.getNamedAttr("persistent_ctas", b.getI64IntegerAttr(plan.ctas)),
+      b.getNamedAttr("producer_registers",
+                     b.getI64IntegerAttr(plan.producerRegisters)),
+      b.getNamedAttr("consumer_registers",
+                     b.getI64IntegerAttr(plan.consumerRegisters)),
+  });
+}
+
+FailureOr<KernelPlan> flashmlir::hopper::planFromAttr(scf::ParallelOp grid,
+                                                      DictionaryAttr attr,
+                                                      int64_t maxSharedMemory,
+                                                      StringRef pass) {
+  FailureOr<KernelPlan> plan = deriveShape(grid, pass);
+  if (failed(plan))
+    return failure();
+  auto missing = [&](StringRef key, StringRef type) {
+    return grid.emitOpError() << pass << ": " << kHopperPlanAttrName
+                              << " needs '" << key << "' (" << type << ")";
+  };
+  auto integer = [&](StringRef key, int64_t &out) -> LogicalResult {
+    auto value = attr.getAs<IntegerAttr>(key);
+    if (!value || !value.getType().isInteger())
+      return missing(key, "integer");
+    out = value.getInt();
+    return success();
+  };
+  auto boolean = [&](StringRef key, bool &out) -> LogicalResult {
+    auto value = attr.getAs<BoolAttr>(key);
+    if (!value)
+      return missing(key, "bool");
+    out = value.getValue();
+    return success();
+  };
+  if (failed(integer("stages", plan->stages)) ||
+      failed(boolean("ping_pong", plan->pingPong)) ||
+      failed(boolean("defer_pv", plan->deferPv)) ||
+      failed(integer("persistent_ctas", plan->ctas)) ||
+      failed(integer("producer_registers", plan->producerRegisters)) ||
+      failed(integer("consumer_registers", plan->consumerRegisters)))
+    return failure();
+  if (plan->ctas < 0)
+    return grid.emitOpError() << pass << ": persistent_ctas must be >= 0, got "
+                              << plan->ctas;
+  if (failed(finalize(grid, *plan, maxSharedMemory, pass)))
+    return failure();
+  return plan;
+}
