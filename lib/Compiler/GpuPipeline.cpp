@@ -117,6 +117,18 @@ struct SetRegisterCapPass final
 };
 } // namespace
 
+/// --attn-warp-specialize on one function: attn-plan-hopper (decide,
+/// attn.hopper_plan), then attn-lower-to-hopper (emit).
+static void addWarpSpecialize(OpPassManager &funcPm, int64_t stages,
+                              bool pingPong, int64_t persistentCtas) {
+  AttnPlanHopperPassOptions plan;
+  plan.stages = stages;
+  plan.pingPong = pingPong;
+  plan.persistentCtas = persistentCtas;
+  funcPm.addPass(createAttnPlanHopperPass(plan));
+  funcPm.addPass(createAttnLowerToHopperPass());
+}
+
 /// The canonicalizer for the fully unrolled kernels: bottom-up worklist order.
 /// Why: on the Hopper kernel (~5k ops) the default top-down traversal takes
 /// 12x longer for the same result (d=256 causal: 96 ms vs 8 ms, identical
@@ -137,13 +149,7 @@ static void addHopperFrontHalf(OpPassManager &pm,
   tile.blockM = opts.blockM;
   tile.blockN = opts.blockN;
   funcPm.addPass(createAttnTilePass(tile));
-  // --attn-warp-specialize: decide (attn.hopper_plan), then emit.
-  AttnPlanHopperPassOptions plan;
-  plan.stages = opts.stages;
-  plan.pingPong = opts.pingPong;
-  plan.persistentCtas = opts.persistentCtas;
-  funcPm.addPass(createAttnPlanHopperPass(plan));
-  funcPm.addPass(createAttnLowerToHopperPass());
+  addWarpSpecialize(funcPm, opts.stages, opts.pingPong, opts.persistentCtas);
   funcPm.addPass(createKernelCanonicalizerPass());
   funcPm.addPass(createCSEPass());
   pm.addPass(createGpuLaunchSinkIndexComputationsPass());
@@ -218,18 +224,11 @@ struct WarpSpecializeOptions
 };
 } // namespace
 
-/// --attn-warp-specialize: the Hopper lowering's stages in order, on every
-/// function: attn-plan-hopper (decide, attn.hopper_plan), then
-/// attn-lower-to-hopper (emit).
+/// --attn-warp-specialize: the Hopper lowering's stages, on every function.
 static void buildWarpSpecializePipeline(OpPassManager &pm,
                                         const WarpSpecializeOptions &opts) {
-  AttnPlanHopperPassOptions plan;
-  plan.stages = opts.stages;
-  plan.pingPong = opts.pingPong;
-  plan.persistentCtas = opts.persistentCtas;
-  OpPassManager &funcPm = pm.nest<func::FuncOp>();
-  funcPm.addPass(createAttnPlanHopperPass(plan));
-  funcPm.addPass(createAttnLowerToHopperPass());
+  addWarpSpecialize(pm.nest<func::FuncOp>(), opts.stages, opts.pingPong,
+                    opts.persistentCtas);
 }
 
 void flashmlir::registerGpuPipelines() {

@@ -1,8 +1,8 @@
 //===- AttnLowerToHopper.cpp - --attn-lower-to-hopper ----------------------===//
 //
 // The warp-specialized Hopper lowering of the tiled level (see Passes.td):
-//   1. the plan (HopperPlan.h): attn.hopper_plan from --attn-plan-hopper, or
-//      decided here from this pass's options when the grid has none;
+//   1. the plan (HopperPlan.h): attn.hopper_plan from --attn-plan-hopper,
+//      read back and checked again;
 //   2. program grid -> gpu.launch; shared memory, mbarriers, tensor maps;
 //   3. the program body emitted twice, once per role, by one walk over L1:
 //      producer (TMA) and consumers (wgmma + online softmax in registers);
@@ -192,13 +192,13 @@ void HopperKernelEmitter::emitLaunch() {
   MLIRContext *ctx = b.getContext();
   ValueRange ub = grid.getUpperBound();
   Value one = idx(1);
-  auto launch =
-      plan.ctas ? gpu::LaunchOp::create(b, loc, idx(plan.ctas), one, one,
-                                        idx(plan.threads()), one, one,
-                                        wg.i32(plan.sharedMemory()))
-                : gpu::LaunchOp::create(b, loc, ub[2], ub[1], ub[0],
-                                        idx(plan.threads()), one, one,
-                                        wg.i32(plan.sharedMemory()));
+  // One CTA per tile (x = q-block, y = head, z = sequence), or `ctas`.
+  Value gridSize[3] = {ub[2], ub[1], ub[0]};
+  if (plan.ctas)
+    gridSize[0] = idx(plan.ctas), gridSize[1] = gridSize[2] = one;
+  auto launch = gpu::LaunchOp::create(
+      b, loc, gridSize[0], gridSize[1], gridSize[2], idx(plan.threads()), one,
+      one, wg.i32(plan.sharedMemory()));
   // What the tiles are, for the launch metadata (kept through outlining).
   launch->setAttr(kLaunchTilesAttrName,
                   b.getDictionaryAttr({
@@ -902,36 +902,22 @@ struct AttnLowerToHopperPass final
   using Base::Base;
 
   void runOnOperation() override {
-    if (persistentCtas < 0) {
-      getOperation().emitError()
-          << "attn-lower-to-hopper: persistent-ctas must be >= 0, got "
-          << static_cast<int64_t>(persistentCtas);
-      return signalPassFailure();
-    }
-    if (stages < 0 || stages > 8) {
-      getOperation().emitError()
-          << "attn-lower-to-hopper: stages must be in [1, 8] (or 0 for as "
-             "many as fit), got "
-          << static_cast<int64_t>(stages);
-      return signalPassFailure();
-    }
     SmallVector<scf::ParallelOp> grids;
     getOperation().walk([&](scf::ParallelOp op) {
       if (op->hasAttr(kProgramGridAttrName))
         grids.push_back(op);
     });
     for (scf::ParallelOp grid : grids) {
-      FailureOr<KernelPlan> plan;
-      if (auto attr = grid->getAttrOfType<DictionaryAttr>(kHopperPlanAttrName)) {
-        plan = planFromAttr(grid, attr, maxSharedMemory, getArgument());
-      } else {
-        PlanOptions options;
-        options.stages = stages;
-        options.maxSharedMemory = maxSharedMemory;
-        options.pingPong = pingPong;
-        options.persistentCtas = persistentCtas;
-        plan = planKernel(grid, options, getArgument());
+      auto attr = grid->getAttrOfType<DictionaryAttr>(kHopperPlanAttrName);
+      if (!attr) {
+        grid.emitOpError()
+            << getArgument() << ": the program grid has no "
+            << kHopperPlanAttrName
+            << ": run --attn-plan-hopper first (or --attn-warp-specialize)";
+        return signalPassFailure();
       }
+      FailureOr<KernelPlan> plan =
+          planFromAttr(grid, attr, maxSharedMemory, getArgument());
       if (failed(plan) ||
           failed(HopperKernelEmitter(grid, getOperation(), *plan).run()))
         return signalPassFailure();

@@ -4,8 +4,9 @@
     kernel.asm["ptx"], kernel.asm["attn-lower-to-hopper"], kernel.metadata
 
 Cache key: the spec (every field: shapes, dtype, mask, modifiers, tiles,
-chip), the compiler build id (libflashmlir_jit.so: commit + LLVM version)
-and the ptxas version when ptxas is used for the cubin. Levels:
+chip) and the compiler build id (libflashmlir_jit.so: commit + LLVM
+version). cubins (.asm["cubin"]) come from ptxas on demand and are not
+cached. Levels:
   * memory: one dict per process, guarded by a lock; a specialization that
     several threads ask for at once is compiled by one of them;
   * disk: $FLASHMLIR_CACHE_DIR (default ~/.cache/flashmlir; "" turns it

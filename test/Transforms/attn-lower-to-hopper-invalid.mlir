@@ -1,17 +1,16 @@
-// RUN: attn-opt %s -split-input-file -attn-tile -attn-lower-to-hopper -verify-diagnostics
-// RUN: not attn-opt %s -split-input-file -attn-tile -attn-lower-to-hopper="stages=9" 2>&1 | FileCheck %s --check-prefix=STAGES
-// RUN: not attn-opt %s -split-input-file -attn-tile="block-m=32" -attn-lower-to-hopper 2>&1 | FileCheck %s --check-prefix=BLOCKM
-// RUN: not attn-opt %s -split-input-file -attn-tile="block-n=24" -attn-lower-to-hopper 2>&1 | FileCheck %s --check-prefix=BLOCKN
-// RUN: not attn-opt %s -split-input-file -attn-tile -attn-lower-to-hopper="stages=8" 2>&1 | FileCheck %s --check-prefix=SMEM
-// RUN: not attn-opt %s -split-input-file -attn-tile -attn-online-softmax -attn-lower-to-hopper 2>&1 | FileCheck %s --check-prefix=LEVEL
-// RUN: not attn-opt %s -split-input-file -attn-tile -attn-lower-to-hopper="persistent-ctas=-1" 2>&1 | FileCheck %s --check-prefix=CTAS
+// The kernel's limits (shared HopperPlan checks: the first stage that sees the
+// grid reports them), the tiled level it needs, and a grid without a plan.
+// RUN: attn-opt %s -split-input-file -attn-tile -attn-warp-specialize -verify-diagnostics
+// RUN: not attn-opt %s -split-input-file -attn-tile="block-m=32" -attn-warp-specialize 2>&1 | FileCheck %s --check-prefix=BLOCKM
+// RUN: not attn-opt %s -split-input-file -attn-tile="block-n=24" -attn-warp-specialize 2>&1 | FileCheck %s --check-prefix=BLOCKN
+// RUN: not attn-opt %s -split-input-file -attn-tile -attn-online-softmax -attn-warp-specialize 2>&1 | FileCheck %s --check-prefix=LEVEL
+// RUN: not attn-opt %s -split-input-file -attn-tile -attn-lower-to-hopper 2>&1 | FileCheck %s --check-prefix=NOPLAN
+// (Option errors, shared-memory fit and edited plans: attn-plan-hopper-invalid.mlir.)
 
-// STAGES: attn-lower-to-hopper: stages must be in [1, 8] (or 0 for as many as fit), got 9
-// CTAS: attn-lower-to-hopper: persistent-ctas must be >= 0, got -1
 // BLOCKM: BlockM = 32 must be 64, 128 or 192
 // BLOCKN: BlockN = 24 must be a multiple of 16 in [16, 256]
-// SMEM: Q (24576 bytes) and 8 K/V stage(s) of 32768 bytes do not fit in the shared memory (232448 bytes); lower block-m, block-n or stages
-// LEVEL: attn-lower-to-hopper: the program grid has no Q tile load or no attn.block_update
+// LEVEL: attn-plan-hopper: the program grid has no Q tile load or no attn.block_update
+// NOPLAN: attn-lower-to-hopper: the program grid has no attn.hopper_plan: run --attn-plan-hopper first (or --attn-warp-specialize)
 
 func.func @f32_operands(%q: memref<1x64x1x64xf32>, %o: memref<1x64x1x64xf32>) {
   // expected-error @+1 {{Q/K/V must be bf16 or f16 for the wgmma kernel, got 'f32'}}

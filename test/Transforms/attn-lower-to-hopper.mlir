@@ -1,7 +1,7 @@
-// RUN: attn-opt %s -split-input-file -attn-tile="block-m=128 block-n=64" -attn-lower-to-hopper="persistent-ctas=0" -canonicalize -cse | FileCheck %s
-// RUN: attn-opt %s -split-input-file -attn-tile="block-m=128 block-n=64" -attn-lower-to-hopper="persistent-ctas=4" -canonicalize -cse | FileCheck %s --check-prefix=PERSIST
-// RUN: attn-opt %s -split-input-file -attn-tile -attn-lower-to-hopper="stages=2" -canonicalize -cse | FileCheck %s --check-prefix=STAGES
-// RUN: attn-opt %s -split-input-file -attn-tile="block-m=128 block-n=64" -attn-lower-to-hopper="stages=1 persistent-ctas=0" -canonicalize -cse | FileCheck %s --check-prefix=ONE
+// RUN: attn-opt %s -split-input-file -attn-tile="block-m=128 block-n=64" -attn-plan-hopper="persistent-ctas=0" -attn-lower-to-hopper -canonicalize -cse | FileCheck %s
+// RUN: attn-opt %s -split-input-file -attn-tile="block-m=128 block-n=64" -attn-plan-hopper="persistent-ctas=4" -attn-lower-to-hopper -canonicalize -cse | FileCheck %s --check-prefix=PERSIST
+// RUN: attn-opt %s -split-input-file -attn-tile -attn-plan-hopper="stages=2" -attn-lower-to-hopper -canonicalize -cse | FileCheck %s --check-prefix=STAGES
+// RUN: attn-opt %s -split-input-file -attn-tile="block-m=128 block-n=64" -attn-plan-hopper="stages=1 persistent-ctas=0" -attn-lower-to-hopper -canonicalize -cse | FileCheck %s --check-prefix=ONE
 
 // Causal GQA (8 query heads over 2 KV heads), D = 64, BlockM 128 (two
 // consumer warpgroups), BlockN 64: the ring gets 4 stages.

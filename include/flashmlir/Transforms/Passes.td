@@ -171,8 +171,9 @@ def AttnLowerToHopperPass : Pass<"attn-lower-to-hopper", "::mlir::func::FuncOp">
   let description = [{
     The FlashAttention-3 kernel structure, emitted from the tiled level
     (`--attn-tile{target=sm_90a}`, before `--attn-online-softmax`) as
-    decided by `--attn-plan-hopper` (the grid's `attn.hopper_plan`; without
-    one, this pass plans itself from its own options, the same way):
+    decided by `--attn-plan-hopper` (the grid's `attn.hopper_plan`, checked
+    again here; a grid without one is diagnosed). `--attn-warp-specialize`
+    runs both:
 
     1. Each `attn.program_grid` scf.parallel (sequence, q-head, q-block)
        becomes a `gpu.launch` of 128·(1 + BlockM/64) threads: warpgroup 0 is
@@ -201,17 +202,17 @@ def AttnLowerToHopperPass : Pass<"attn-lower-to-hopper", "::mlir::func::FuncOp">
        The running state (m, l, O) is carried in registers by the loops.
     5. The stage and phase of KV block number i (counted across the loops):
        s = i mod stages, parity = (i / stages) mod 2.
-    6. At Dv <= 128 a block's P·V is left in flight: the wait after the next block's
-       Q·Kᵀ completes both (the two GEMMs run back to back), and only then
-       is the previous block's stage released to the producer.
-    7. Ping-pong (`ping-pong`, on by default): the consumers take turns to
+    6. With the plan's `defer_pv` (Dv <= 128, 2+ stages) a block's P·V is
+       left in flight: the wait after the next block's Q·Kᵀ completes both
+       (the two GEMMs run back to back), and only then is the previous
+       block's stage released to the producer.
+    7. Ping-pong (the plan's `ping_pong`): the consumers take turns to
        issue S = Q·Kᵀ, in the order 0, 1, .., n-1, 0, .. (named barrier
        1 + c, synced by consumer c, arrived at by its predecessor), so one
        warpgroup's GEMM runs while another computes its softmax.
-    8. Persistent (`persistent-ctas` = N > 0, default 132 = the SMs of an
-       H100/H200), for programs whose tiles cost the same (no mask, no
-       run-time guard; causal/window/varlen keep one CTA per tile: a static
-       stride over tiles of unequal cost measured up to 30% slower): min(N, tiles) CTAs, each looping over the tiles
+    8. Persistent (the plan's `persistent_ctas` = N > 0; attn-plan-hopper
+       sets it only where the tiles cost the same): N CTAs, each looping
+       over the tiles
        t = blockIdx.x, + N, .. in the hardware's grid order (q-block
        fastest, descending; then head; then sequence: CTAs running at once
        share a head's K/V in L2). The ring's block count carries across
@@ -220,18 +221,10 @@ def AttnLowerToHopperPass : Pass<"attn-lower-to-hopper", "::mlir::func::FuncOp">
        load the next tile's Q and K/V while the consumers store O.
   }];
   let options = [
-    Option<"stages", "stages", "int64_t", /*default=*/"0",
-           "K/V stages in the shared-memory ring; 0 = as many as fit (at "
-           "most 4)">,
     Option<"maxSharedMemory", "max-shared-memory", "int64_t",
            /*default=*/"232448",
            "Dynamic shared memory available per block, in bytes (227 KB on "
-           "sm_90)">,
-    Option<"pingPong", "ping-pong", "bool", /*default=*/"true",
-           "Consumers take turns to issue Q·Kᵀ (named barriers)">,
-    Option<"persistentCtas", "persistent-ctas", "int64_t", /*default=*/"132",
-           "CTAs of the persistent kernel (the SM count of an H100/H200) for "
-           "programs whose tiles cost the same; 0 = one CTA per tile">,
+           "sm_90): the plan's ring must fit">,
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::gpu::GPUDialect",
