@@ -30,6 +30,8 @@ const char *flashmlirBuildId(void);
  *   "chip":       "sm_90a" (default)
  *   "block_m", "block_n", "stages": integers, 0 = heuristic (default)
  *   "ping_pong":  bool (default true)
+ *   "pv_schedule": "auto" (default) | "serial" | "deferred" | "overlap":
+ *                 when each KV block's P·V is issued (see attn-plan-hopper)
  *   "persistent_ctas": integer, CTAs of the persistent kernel for unmasked
  *                 programs (default 132, the SM count of an H100/H200; 0 =
  *                 one CTA per tile)

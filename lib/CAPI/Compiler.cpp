@@ -8,6 +8,7 @@
 #include "flashmlir-c/Compiler.h"
 #include "flashmlir/Compiler/GpuPipeline.h"
 
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/Config/llvm-config.h"
 #include "llvm/Support/Error.h"
 #include "llvm/Support/JSON.h"
@@ -39,6 +40,7 @@ char *copyToHeap(StringRef text) {
 struct CompileOptions {
   std::string kernel = "hopper";
   std::string chip = "sm_90a";
+  std::string pvSchedule = "auto";
   int64_t blockM = 0, blockN = 0, stages = 0, persistentCtas = 132;
   bool pingPong = true;
   int64_t optLevel = 3;
@@ -64,11 +66,13 @@ Expected<CompileOptions> parseOptions(StringRef text) {
   };
   for (const auto &[key, value] : *obj) {
     StringRef k = key;
-    if (k == "kernel" || k == "chip") {
+    if (k == "kernel" || k == "chip" || k == "pv_schedule") {
       std::optional<StringRef> s = value.getAsString();
       if (!s)
         return bad(k, "a string");
-      (k == "kernel" ? opts.kernel : opts.chip) = s->str();
+      (k == "kernel" ? opts.kernel
+       : k == "chip" ? opts.chip
+                     : opts.pvSchedule) = s->str();
     } else if (k == "block_m" || k == "block_n" || k == "stages" ||
                k == "opt_level" || k == "persistent_ctas") {
       std::optional<int64_t> i = value.getAsInteger();
@@ -93,6 +97,12 @@ Expected<CompileOptions> parseOptions(StringRef text) {
     return createStringError(inconvertibleErrorCode(),
                              "option 'kernel' must be \"hopper\" or \"simt\", "
                              "got \"" + opts.kernel + "\"");
+  if (!llvm::is_contained({"auto", "serial", "deferred", "overlap"},
+                          opts.pvSchedule))
+    return createStringError(inconvertibleErrorCode(),
+                             "option 'pv_schedule' must be \"auto\", "
+                             "\"serial\", \"deferred\" or \"overlap\", "
+                             "got \"" + opts.pvSchedule + "\"");
   if (opts.optLevel > 3)
     return bad("opt_level", "0, 1, 2 or 3");
   return opts;
@@ -119,6 +129,7 @@ Expected<std::string> compile(StringRef source, StringRef optionsText) {
     hopper.blockN = opts->blockN;
     hopper.stages = opts->stages;
     hopper.pingPong = opts->pingPong;
+    hopper.pvSchedule = opts->pvSchedule;
     hopper.persistentCtas = opts->persistentCtas;
     hopper.optLevel = opts->optLevel;
     return flashmlir::compileAttentionToHopperPtx(source, hopper, control);

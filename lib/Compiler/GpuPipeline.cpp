@@ -119,12 +119,13 @@ struct SetRegisterCapPass final
 
 /// --attn-warp-specialize on one function: attn-plan-hopper (decide,
 /// attn.hopper_plan), then attn-lower-to-hopper (emit).
-static void addWarpSpecialize(OpPassManager &funcPm, int64_t stages,
-                              bool pingPong, int64_t persistentCtas) {
+template <typename Options>
+static void addWarpSpecialize(OpPassManager &funcPm, const Options &opts) {
   AttnPlanHopperPassOptions plan;
-  plan.stages = stages;
-  plan.pingPong = pingPong;
-  plan.persistentCtas = persistentCtas;
+  plan.stages = opts.stages;
+  plan.pingPong = opts.pingPong;
+  plan.pvSchedule = opts.pvSchedule;
+  plan.persistentCtas = opts.persistentCtas;
   funcPm.addPass(createAttnPlanHopperPass(plan));
   funcPm.addPass(createAttnLowerToHopperPass());
 }
@@ -149,7 +150,7 @@ static void addHopperFrontHalf(OpPassManager &pm,
   tile.blockM = opts.blockM;
   tile.blockN = opts.blockN;
   funcPm.addPass(createAttnTilePass(tile));
-  addWarpSpecialize(funcPm, opts.stages, opts.pingPong, opts.persistentCtas);
+  addWarpSpecialize(funcPm, opts);
   funcPm.addPass(createKernelCanonicalizerPass());
   funcPm.addPass(createCSEPass());
   pm.addPass(createGpuLaunchSinkIndexComputationsPass());
@@ -216,6 +217,11 @@ struct WarpSpecializeOptions
   Option<bool> pingPong{*this, "ping-pong",
                         llvm::cl::desc("Consumers take turns to issue Q·Kᵀ"),
                         llvm::cl::init(true)};
+  Option<std::string> pvSchedule{
+      *this, "pv-schedule",
+      llvm::cl::desc("When each block's P·V is issued: auto, serial, "
+                     "deferred or overlap"),
+      llvm::cl::init("auto")};
   Option<int64_t> persistentCtas{
       *this, "persistent-ctas",
       llvm::cl::desc("CTAs of the persistent kernel for unmasked programs "
@@ -227,8 +233,7 @@ struct WarpSpecializeOptions
 /// --attn-warp-specialize: the Hopper lowering's stages, on every function.
 static void buildWarpSpecializePipeline(OpPassManager &pm,
                                         const WarpSpecializeOptions &opts) {
-  addWarpSpecialize(pm.nest<func::FuncOp>(), opts.stages, opts.pingPong,
-                    opts.persistentCtas);
+  addWarpSpecialize(pm.nest<func::FuncOp>(), opts);
 }
 
 void flashmlir::registerGpuPipelines() {
@@ -379,8 +384,9 @@ public:
   void printAfterIfEnabled(Pass *pass, Operation *,
                            PrintCallbackFn print) override {
     static constexpr llvm::StringLiteral kStages[] = {
-        "attn-tile", "attn-online-softmax", "attn-map-to-gpu",
-        "attn-lower-to-hopper", "gpu-kernel-outlining"};
+        "attn-tile",           "attn-online-softmax", "attn-map-to-gpu",
+        "attn-plan-hopper",    "attn-lower-to-hopper",
+        "gpu-kernel-outlining"};
     if (llvm::is_contained(kStages, pass->getArgument()))
       keep(pass->getArgument(), print);
   }

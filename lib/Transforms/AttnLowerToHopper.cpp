@@ -50,11 +50,18 @@ struct RoleState {
   Value count;             // KV blocks handled so far (both roles)
   Value max[2], sum[2];    // consumers: m and l of the thread's two rows
   SmallVector<Value> acc;  // consumers: the O fragment (Dv/2 f32)
+  /// Overlapped P·V: the previous block's P as wgmma A registers (BlockN/4
+  /// i32), issued with the next Q·Kᵀ or by the epilogue.
+  SmallVector<Value> pendingP;
+  /// `count` when this tile's first block starts (not carried: it dominates
+  /// the tile's loops).
+  Value tileStart;
 
   SmallVector<Value> flatten() const {
     SmallVector<Value> v{count};
     if (max[0])
       v.append({max[0], max[1], sum[0], sum[1]});
+    v.append(pendingP.begin(), pendingP.end());
     v.append(acc.begin(), acc.end());
     return v;
   }
@@ -63,7 +70,9 @@ struct RoleState {
     if (v.size() == 1)
       return;
     max[0] = v[1], max[1] = v[2], sum[0] = v[3], sum[1] = v[4];
-    acc.assign(v.begin() + 5, v.end());
+    size_t pending = pendingP.size();
+    pendingP.assign(v.begin() + 5, v.begin() + 5 + pending);
+    acc.assign(v.begin() + 5 + pending, v.end());
   }
 };
 
@@ -97,8 +106,19 @@ private:
   LogicalResult emitKvLoop(scf::ForOp loop, Role role, RoleState &state);
   void emitQueryLoad(attn::TileLoadOp op, Role role);
   void emitProducerBlock(attn::BlockUpdateOp op, Value stage, Value round);
+  /// `prologue`: the overlap prologue's block (masked, no P·V to issue).
   void emitConsumerBlock(attn::BlockUpdateOp op, Value stage, Value parity,
-                         RoleState &state);
+                         RoleState &state, bool prologue = false);
+  /// Byte offset (i64) of ring stage `stage` in a buffer of `stageBytes`.
+  Value stageOffset(Value stage, int64_t stageBytes);
+  /// P (f32, accumulator order) rounded and packed into wgmma A registers.
+  SmallVector<Value> packP(ArrayRef<Value> p);
+  /// Issues and commits acc += P·V_stage (A = `a`, from packP).
+  void issuePv(SmallVector<Value> &acc, ArrayRef<Value> a, Value stage);
+  /// Overlap: block `first` of the tile (Q·Kᵀ and softmax, masked; its P·V
+  /// is issued by the next block), ahead of the KV loops of `loops`.
+  LogicalResult emitOverlapPrologue(MutableArrayRef<scf::ForOp> loops,
+                                    RoleState &state);
   SmallVector<Value> maskScores(attn::BlockUpdateOp op, ArrayRef<Value> s);
   void emitEpilogue(attn::BlockFinalizeOp op, RoleState &state);
   void tmaLoad(int tensor, Value mbarriers, Value stage, int64_t offset,
@@ -123,9 +143,13 @@ private:
   Value mapArgs[3];
   /// Inside the launch.
   Value maps[3], smem, base, tid;
-  Value qFull, kFull, vFull, empty;
+  Value qFull, kFull, vFull;
+  Value kEmpty, vEmpty; // per stage: the consumers are done reading K / V
   Value qEmpty;    // persistent: the consumers are done reading Q
   Value tileIter;  // persistent: tiles this CTA has handled so far
+  /// Overlap, consumers: per KV loop of the current tile, 1 when the
+  /// prologue took its first block (its lower bound moves up by one).
+  DenseMap<Operation *, Value> prologueSkips;
   Value ctaId;     // blockIdx.x
   Type barrierType[2]; // groups of 1 and of `stages` barriers
   ConsumerLanes lanes;
@@ -248,13 +272,17 @@ void HopperKernelEmitter::emitLaunch() {
       idx(1024));
   base = pad; // byte offset of the aligned base inside `smem`
 
-  // mbarriers: Q full; per stage K full, V full, empty.
+  // mbarriers: Q full; per stage K full, V full, K empty, V empty (K and V
+  // of a stage are released apart: Q·Kᵀ is done with K a softmax before
+  // P·V is done with V, and with two stages that head start is what hides
+  // the next K's load).
   barrierType[0] = nvgpu::MBarrierGroupType::get(ctx, workgroup, 1);
   barrierType[1] = nvgpu::MBarrierGroupType::get(ctx, workgroup, plan.stages);
   qFull = nvgpu::MBarrierCreateOp::create(b, loc, barrierType[0]);
   kFull = nvgpu::MBarrierCreateOp::create(b, loc, barrierType[1]);
   vFull = nvgpu::MBarrierCreateOp::create(b, loc, barrierType[1]);
-  empty = nvgpu::MBarrierCreateOp::create(b, loc, barrierType[1]);
+  kEmpty = nvgpu::MBarrierCreateOp::create(b, loc, barrierType[1]);
+  vEmpty = nvgpu::MBarrierCreateOp::create(b, loc, barrierType[1]);
   Value first = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, tid,
                                       idx(0));
   nvgpu::MBarrierInitOp::create(b, loc, qFull, idx(1), idx(0), first);
@@ -267,8 +295,9 @@ void HopperKernelEmitter::emitLaunch() {
     nvgpu::MBarrierInitOp::create(b, loc, kFull, idx(1), idx(s), first);
     nvgpu::MBarrierInitOp::create(b, loc, vFull, idx(1), idx(s), first);
     // Every consumer thread arrives once it has read the stage.
-    nvgpu::MBarrierInitOp::create(b, loc, empty, idx(128 * plan.consumers),
-                                  idx(s), first);
+    for (Value released : {kEmpty, vEmpty})
+      nvgpu::MBarrierInitOp::create(b, loc, released,
+                                    idx(128 * plan.consumers), idx(s), first);
   }
 
   // Tensor maps: !llvm.ptr arguments viewed as nvgpu descriptors.
@@ -338,7 +367,13 @@ LogicalResult HopperKernelEmitter::emitOps(Block &src, Role role,
               b.setInsertionPoint(guard.thenBlock()->getTerminator());
               return emitOps(*ifOp.thenBlock(), role, state);
             })
-            .Case([&](scf::ForOp loop) {
+            .Case([&](scf::ForOp loop) -> LogicalResult {
+              if (role == Role::Consumer && plan.pv == PvSchedule::Overlap &&
+                  !prologueSkips.count(loop)) {
+                SmallVector<scf::ForOp> loops(src.getOps<scf::ForOp>());
+                if (failed(emitOverlapPrologue(loops, state)))
+                  return failure();
+              }
               return emitKvLoop(loop, role, state);
             })
             .Case([&](attn::TileLoadOp load) {
@@ -355,7 +390,11 @@ LogicalResult HopperKernelEmitter::emitOps(Block &src, Role role,
                 state.max[0] = state.max[1] = negInf;
                 state.sum[0] = state.sum[1] = wg.f32(0);
                 state.acc.assign(plan.headDimV / 2, wg.f32(0));
+                if (plan.pv == PvSchedule::Overlap)
+                  state.pendingP.assign(plan.blockN / 4, wg.i32(0));
               }
+              state.tileStart = state.count;
+              prologueSkips.clear();
               return success();
             })
             .Case([&](attn::BlockUpdateOp) -> LogicalResult {
@@ -383,6 +422,95 @@ LogicalResult HopperKernelEmitter::emitOps(Block &src, Role role,
   return success();
 }
 
+LogicalResult HopperKernelEmitter::emitOverlapPrologue(
+    MutableArrayRef<scf::ForOp> loops, RoleState &state) {
+  // The KV loops of attn-tile differ only in their bounds and in `masked`:
+  // the first loop's body stands for any of them (the prologue masks).
+  scf::ForOp body = loops.front();
+  for (scf::ForOp loop : loops) {
+    auto &ops = loop.getBody()->getOperations();
+    auto &ref = body.getBody()->getOperations();
+    if (ops.size() != ref.size() ||
+        !llvm::all_of(llvm::zip(ops, ref), [](auto pair) {
+          return std::get<0>(pair).getName() == std::get<1>(pair).getName();
+        }))
+      return loop.emitOpError()
+             << "attn-lower-to-hopper: pv_schedule = \"overlap\" needs KV "
+                "loops with the same body (attn-tile's)";
+  }
+  // The tile's first block: the lower bound of the first non-empty loop;
+  // that loop starts one block later (skip = 1).
+  Value any = arith::ConstantIntOp::create(b, loc, b.getI1Type(), 0);
+  Value first = mapped(body.getLowerBound());
+  for (scf::ForOp loop : loops) {
+    Value lb = mapped(loop.getLowerBound());
+    Value nonEmpty = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt,
+                                           lb, mapped(loop.getUpperBound()));
+    Value isFirst = arith::AndIOp::create(
+        b, loc, nonEmpty,
+        arith::XOrIOp::create(
+            b, loc, any,
+            arith::ConstantIntOp::create(b, loc, b.getI1Type(), 1)));
+    first = arith::SelectOp::create(b, loc, isFirst, lb, first);
+    prologueSkips[loop] = arith::IndexCastOp::create(
+        b, loc, b.getIndexType(),
+        arith::ExtUIOp::create(b, loc, b.getI32Type(), isFirst));
+    any = arith::OrIOp::create(b, loc, any, nonEmpty);
+  }
+
+  // if (any) { block `first`: Q·Kᵀ, softmax } -> m, l, P; count += any.
+  RoleState out = state;
+  SmallVector<Value> carried{state.max[0], state.max[1], state.sum[0],
+                             state.sum[1]};
+  carried.append(state.pendingP.begin(), state.pendingP.end());
+  auto ifOp = scf::IfOp::create(b, loc, ValueRange(carried).getTypes(), any,
+                                /*withElse=*/true);
+  LogicalResult result = success();
+  {
+    OpBuilder::InsertionGuard g(b);
+    b.setInsertionPointToStart(ifOp.thenBlock());
+    mapping.map(body.getInductionVar(), first);
+    attn::BlockUpdateOp update;
+    for (Operation &op : body.getBody()->without_terminator()) {
+      if (auto u = dyn_cast<attn::BlockUpdateOp>(op)) {
+        update = u;
+        continue;
+      }
+      if (isa<attn::TileLoadOp>(op))
+        continue;
+      if (op.getNumRegions() || !isMemoryEffectFree(&op)) {
+        result = op.emitOpError()
+                 << "attn-lower-to-hopper: unexpected op in a KV loop";
+        continue;
+      }
+      b.clone(op, mapping);
+    }
+    RoleState inner = state;
+    Value stage = arith::RemUIOp::create(b, loc, state.count, idx(plan.stages));
+    Value round = arith::DivUIOp::create(b, loc, state.count, idx(plan.stages));
+    Value parity = arith::CmpIOp::create(
+        b, loc, arith::CmpIPredicate::ne,
+        arith::RemUIOp::create(b, loc, round, idx(2)), idx(0));
+    emitConsumerBlock(update, stage, parity, inner, /*prologue=*/true);
+    SmallVector<Value> yielded{inner.max[0], inner.max[1], inner.sum[0],
+                               inner.sum[1]};
+    yielded.append(inner.pendingP.begin(), inner.pendingP.end());
+    scf::YieldOp::create(b, loc, yielded);
+    b.setInsertionPointToStart(ifOp.elseBlock());
+    scf::YieldOp::create(b, loc, carried);
+  }
+  ValueRange r = ifOp.getResults();
+  state.max[0] = r[0], state.max[1] = r[1], state.sum[0] = r[2],
+  state.sum[1] = r[3];
+  state.pendingP.assign(r.begin() + 4, r.end());
+  state.count = arith::AddIOp::create(
+      b, loc, state.count,
+      arith::IndexCastOp::create(
+          b, loc, b.getIndexType(),
+          arith::ExtUIOp::create(b, loc, b.getI32Type(), any)));
+  return result;
+}
+
 LogicalResult HopperKernelEmitter::emitKvLoop(scf::ForOp loop, Role role,
                                               RoleState &state) {
   attn::BlockUpdateOp update;
@@ -394,8 +522,13 @@ LogicalResult HopperKernelEmitter::emitKvLoop(scf::ForOp loop, Role role,
            << "attn-lower-to-hopper: expected a KV-block loop of attn-tile";
 
   LogicalResult result = success();
+  Value lowerBound = mapped(loop.getLowerBound());
+  if (Value skip = prologueSkips.lookup(loop); skip && role == Role::Consumer)
+    lowerBound = arith::AddIOp::create(
+        b, loc, lowerBound,
+        arith::MulIOp::create(b, loc, skip, mapped(loop.getStep())));
   auto newLoop = scf::ForOp::create(
-      b, loc, mapped(loop.getLowerBound()), mapped(loop.getUpperBound()),
+      b, loc, lowerBound, mapped(loop.getUpperBound()),
       mapped(loop.getStep()), state.flatten(),
       [&](OpBuilder &nested, Location, Value iv, ValueRange args) {
         OpBuilder::InsertionGuard g(b);
@@ -434,10 +567,10 @@ LogicalResult HopperKernelEmitter::emitKvLoop(scf::ForOp loop, Role role,
         scf::YieldOp::create(b, loc, inner.flatten());
       });
   state.assign(newLoop.getResults());
-  // The last P·V of the loop completes here: accumulators in flight must not
-  // flow through the loop's results into the next loop (ptxas would
-  // serialize every wgmma, C7515).
-  if (role == Role::Consumer)
+  // A deferred P·V of the loop's last block completes here: accumulators in
+  // flight must not flow through the loop's results into the next loop
+  // (ptxas would serialize every wgmma, C7515).
+  if (role == Role::Consumer && plan.pv == PvSchedule::Deferred)
     wg.waitGroup(0);
   return result;
 }
@@ -604,13 +737,13 @@ void HopperKernelEmitter::emitProducerBlock(attn::BlockUpdateOp op,
       else if (load.getDest() == op.getValue())
         valueLoad = load;
     }
-  // The stage is free once the consumers released its previous round:
-  // wait for the phase before this round (parity (round - 1) mod 2; the
-  // first round passes at once).
+  // A stage's K (V) buffer is free once the consumers released its previous
+  // round: wait for the phase before this round (parity (round - 1) mod 2;
+  // the first round passes at once).
   Value freeParity = arith::CmpIOp::create(
       b, loc, arith::CmpIPredicate::eq,
       arith::RemUIOp::create(b, loc, round, idx(2)), idx(0));
-  nvgpu::MBarrierTryWaitParityOp::create(b, loc, empty, freeParity,
+  nvgpu::MBarrierTryWaitParityOp::create(b, loc, kEmpty, freeParity,
                                          idx(10000000), stage);
   nvgpu::MBarrierArriveExpectTxOp::create(b, loc, kFull,
                                           idx(plan.kStageBytes), stage,
@@ -618,6 +751,8 @@ void HopperKernelEmitter::emitProducerBlock(attn::BlockUpdateOp op,
   tmaLoad(1, kFull, stage, plan.kOffset, plan.blockN,
           plan.headDim / kChunkElements, mapped(keyLoad.getRow()),
           mapped(keyLoad.getHead()), mapped(keyLoad.getBatch()));
+  nvgpu::MBarrierTryWaitParityOp::create(b, loc, vEmpty, freeParity,
+                                         idx(10000000), stage);
   nvgpu::MBarrierArriveExpectTxOp::create(b, loc, vFull,
                                           idx(plan.vStageBytes), stage,
                                           Value());
@@ -677,51 +812,84 @@ SmallVector<Value> HopperKernelEmitter::maskScores(attn::BlockUpdateOp op,
   return out;
 }
 
+Value HopperKernelEmitter::stageOffset(Value stage, int64_t stageBytes) {
+  Value stageI64 = arith::IndexCastOp::create(b, loc, b.getI64Type(), stage);
+  return arith::MulIOp::create(b, loc, stageI64, wg.i64(stageBytes));
+}
+
+SmallVector<Value> HopperKernelEmitter::packP(ArrayRef<Value> p) {
+  // A of k-step t = P's registers 8t .. 8t+7 as four pairs.
+  SmallVector<Value> a;
+  for (int64_t r = 0; r + 1 < static_cast<int64_t>(p.size()); r += 2)
+    a.push_back(wg.packPair(p[r], p[r + 1]));
+  return a;
+}
+
+void HopperKernelEmitter::issuePv(SmallVector<Value> &acc, ArrayRef<Value> a,
+                                  Value stage) {
+  // O += P·V: BlockN/16 k-steps, A = four packed registers per step, B = 16
+  // rows of V (2048 bytes) per step. No fence here: every A register must be
+  // written before the caller's fence (a register written between two wgmma
+  // makes ptxas fence again there, C7519, serializing the chain).
+  Value vDesc =
+      wg.advance(lanes.vDesc, stageOffset(stage, plan.vStageBytes));
+  for (int64_t t = 0; t < plan.blockN / 16; ++t)
+    acc = wg.mmaRegisterShared(acc, a.slice(4 * t, 4),
+                               wg.advance(vDesc, t * 16 * kSwizzleBytes));
+  wg.commitGroup();
+}
+
 void HopperKernelEmitter::emitConsumerBlock(attn::BlockUpdateOp op,
                                             Value stage, Value parity,
-                                            RoleState &state) {
+                                            RoleState &state, bool prologue) {
   int64_t n = plan.blockN;
   Value ticks = idx(10000000);
-  Value stageI64 = arith::IndexCastOp::create(b, loc, b.getI64Type(), stage);
-  auto stageDesc = [&](Value desc, int64_t stageBytes) {
-    return wg.advance(desc, arith::MulIOp::create(b, loc, stageI64,
-                                                  wg.i64(stageBytes)));
-  };
+  bool overlap = plan.pv == PvSchedule::Overlap;
+  // Block i = count; under a late release, block i - 1's stage is
+  // (i + stages - 1) mod stages.
+  Value previousStage = arith::RemUIOp::create(
+      b, loc, arith::AddIOp::create(b, loc, state.count, idx(plan.stages - 1)),
+      idx(plan.stages));
 
   // S = Q·Kᵀ: D/16 k-steps; step k reads 32 bytes into 64-column chunk k/4.
   nvgpu::MBarrierTryWaitParityOp::create(b, loc, kFull, parity, ticks, stage);
-  Value kDesc = stageDesc(lanes.kDesc, plan.kStageBytes);
+  Value kDesc = wg.advance(lanes.kDesc, stageOffset(stage, plan.kStageBytes));
   if (plan.pingPong) // my turn to issue
     NVVM::BarrierOp::create(b, loc, Type(), lanes.turnBarrier, wg.i32(256),
                             NVVM::BarrierReductionAttr(), Value());
   wg.fence();
-  Value acc;
+  Value scores;
   for (int64_t k = 0; k < plan.headDim / 16; ++k) {
     int64_t chunk = k / 4, within = (k % 4) * 32;
-    acc = wg.mmaSharedShared(
-        acc, wg.advance(lanes.qDesc, chunk * plan.blockM * kSwizzleBytes + within),
+    scores = wg.mmaSharedShared(
+        scores,
+        wg.advance(lanes.qDesc, chunk * plan.blockM * kSwizzleBytes + within),
         wg.advance(kDesc, chunk * n * kSwizzleBytes + within), n,
         /*accumulate=*/k > 0);
   }
   wg.commitGroup();
+  // Overlap: the previous block's P·V right behind this Q·Kᵀ, in its own
+  // group. Every loop block has a previous one (the prologue took the
+  // tile's first): a P·V under a condition left accumulators in flight
+  // through an scf.if, and ptxas then serialized every wgmma (C7515).
+  if (overlap && !prologue)
+    issuePv(state.acc, state.pendingP, previousStage);
   if (plan.pingPong) // the next consumer's turn
     NVVM::BarrierArriveOp::create(b, loc, lanes.nextTurnBarrier, wg.i32(256));
-  // Completes this S and the previous block's P·V, which was left in flight
-  // so that it ran back to back with this Q·Kᵀ; the previous block's stage
-  // ((i - 1) mod stages) is then free.
-  wg.waitGroup(0);
-  if (plan.deferPv) {
-    Value hasPrevious = arith::CmpIOp::create(
-        b, loc, arith::CmpIPredicate::ugt, state.count, idx(0));
-    auto release = scf::IfOp::create(b, loc, hasPrevious, /*withElse=*/false);
+  // Serial and deferred: completes this S and (deferred) the previous
+  // block's P·V, which ran back to back with this Q·Kᵀ; the previous
+  // block's stage is then free. Overlap: completes only this S.
+  wg.waitGroup(overlap && !prologue ? 1 : 0);
+  nvgpu::MBarrierArriveOp::create(b, loc, kEmpty, stage);
+  if (plan.pv == PvSchedule::Deferred) {
+    Value notFirst = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ugt,
+                                           state.count, idx(0));
+    auto release = scf::IfOp::create(b, loc, notFirst, /*withElse=*/false);
     OpBuilder::InsertionGuard g(b);
     b.setInsertionPoint(release.thenBlock()->getTerminator());
-    Value previous = arith::RemUIOp::create(
-        b, loc, arith::AddIOp::create(b, loc, state.count, idx(plan.stages - 1)),
-        idx(plan.stages));
-    nvgpu::MBarrierArriveOp::create(b, loc, empty, previous);
+    nvgpu::MBarrierArriveOp::create(b, loc, vEmpty, previousStage);
   }
-  SmallVector<Value> s = wg.unpack(acc, n);
+  SmallVector<Value> s = wg.unpack(scores, n);
 
   // Score transform before the max: softcap · tanh(s·scale / softcap).
   double scale = op.getScale().convertToDouble();
@@ -735,9 +903,10 @@ void HopperKernelEmitter::emitConsumerBlock(attn::BlockUpdateOp op,
     c = kLog2E;
   }
 
-  // Masking: boundary blocks always; an interior block only when it is the
-  // ragged last one (cols < BlockN), decided at run time.
-  if (op.getMasked()) {
+  // Masking: boundary blocks (and the overlap prologue's, which may be
+  // either) always; an interior block only when it is the ragged last one
+  // (cols < BlockN), decided at run time.
+  if (op.getMasked() || prologue) {
     s = maskScores(op, s);
   } else {
     Value ragged = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt,
@@ -787,37 +956,73 @@ void HopperKernelEmitter::emitConsumerBlock(attn::BlockUpdateOp op,
     state.sum[h] = sum;
   }
 
-  // O = O·alpha + P·V: BlockN/16 k-steps, A = P's registers 8t .. 8t+7 as
-  // four pairs, B = 16 rows of V (2048 bytes) per step.
+  // This block's V must have landed before its P·V is issued (here, or with
+  // the next Q·Kᵀ under overlap).
   nvgpu::MBarrierTryWaitParityOp::create(b, loc, vFull, parity, ticks, stage);
-  for (auto [r, x] : llvm::enumerate(state.acc))
-    x = arith::MulFOp::create(b, loc, x, alpha[rowHalfOf(r)]);
-  Value vDesc = stageDesc(lanes.vDesc, plan.vStageBytes);
-  // Every A register is written before the fence: a register written
-  // between two wgmma makes ptxas fence again there (C7519), serializing
-  // the chain.
-  SmallVector<std::array<Value, 4>> a(n / 16);
-  for (int64_t t = 0; t < n / 16; ++t)
-    for (int k = 0; k < 4; ++k)
-      a[t][k] = wg.packPair(p[8 * t + 2 * k], p[8 * t + 2 * k + 1]);
+  auto rescale = [&] {
+    for (auto [r, x] : llvm::enumerate(state.acc))
+      x = arith::MulFOp::create(b, loc, x, alpha[rowHalfOf(r)]);
+  };
+  if (overlap) {
+    // O = (O + P_{i-1}·V_{i-1})·alpha_i once that P·V is done (the
+    // prologue's O is still 0); P_i waits for the next Q·Kᵀ or the epilogue.
+    // P_i is packed only once P·V_{i-1} is done: the carried P registers are
+    // that P·V's inputs, and writing them while it runs made ptxas
+    // serialize every wgmma (C7513).
+    if (!prologue) {
+      wg.waitGroup(0);
+      nvgpu::MBarrierArriveOp::create(b, loc, vEmpty, previousStage);
+      rescale();
+    }
+    state.pendingP = packP(p);
+    return;
+  }
+  // O = O·alpha + P·V.
+  rescale();
+  SmallVector<Value> a = packP(p);
   wg.fence();
-  for (int64_t t = 0; t < n / 16; ++t)
-    state.acc = wg.mmaRegisterShared(state.acc, a[t],
-                                     wg.advance(vDesc, t * 16 * kSwizzleBytes));
-  wg.commitGroup();
-  if (plan.deferPv)
+  issuePv(state.acc, a, stage);
+  if (plan.pv == PvSchedule::Deferred)
     return; // in flight: the next block's wait (or the loop's) completes it
   wg.waitGroup(0);
-  nvgpu::MBarrierArriveOp::create(b, loc, empty, stage);
+  nvgpu::MBarrierArriveOp::create(b, loc, vEmpty, stage);
 }
 
 void HopperKernelEmitter::emitEpilogue(attn::BlockFinalizeOp op,
                                        RoleState &state) {
-  // The last block's P·V.
-  wg.waitGroup(0);
-  // Q is no longer read: the producer may load the next tile's.
+  // Q is no longer read (the last Q·Kᵀ completed in the last block): the
+  // producer may load the next tile's.
   if (plan.ctas)
     nvgpu::MBarrierArriveOp::create(b, loc, qEmpty, idx(0));
+  if (plan.pv == PvSchedule::Overlap) {
+    // The tile's last P·V (none when it had no KV block); its stage is
+    // released here, not by the next tile. Completed inside the branch, so
+    // no accumulator leaves it in flight.
+    Value hasLast = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ugt,
+                                          state.count, state.tileStart);
+    SmallVector<Type> types(state.acc.size(), b.getF32Type());
+    auto ifOp = scf::IfOp::create(b, loc, types, hasLast, /*withElse=*/true);
+    {
+      OpBuilder::InsertionGuard g(b);
+      b.setInsertionPointToStart(ifOp.thenBlock());
+      Value last = arith::RemUIOp::create(
+          b, loc,
+          arith::AddIOp::create(b, loc, state.count, idx(plan.stages - 1)),
+          idx(plan.stages));
+      SmallVector<Value> acc = state.acc;
+      wg.fence();
+      issuePv(acc, state.pendingP, last);
+      wg.waitGroup(0);
+      nvgpu::MBarrierArriveOp::create(b, loc, vEmpty, last);
+      scf::YieldOp::create(b, loc, acc);
+      b.setInsertionPointToStart(ifOp.elseBlock());
+      scf::YieldOp::create(b, loc, state.acc);
+    }
+    state.acc.assign(ifOp.getResults().begin(), ifOp.getResults().end());
+  } else {
+    // The last block's deferred P·V.
+    wg.waitGroup(0);
+  }
   // O = l > 0 ? acc / l : 0;  LSE = l > 0 ? (m + log2 l)·ln 2 : -inf,
   // with l summed over the quad first.
   Value zero = wg.f32(0);

@@ -44,6 +44,7 @@ struct AttnPlanHopperPass final
     options.stages = stages;
     options.maxSharedMemory = maxSharedMemory;
     options.pingPong = pingPong;
+    options.pvSchedule = pvSchedule;
     options.persistentCtas = persistentCtas;
     Builder b(&getContext());
     WalkResult walk = getOperation().walk([&](scf::ParallelOp grid) {

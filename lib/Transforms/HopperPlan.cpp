@@ -8,6 +8,7 @@
 
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/Builders.h"
+#include "llvm/ADT/StringSwitch.h"
 
 #include <algorithm>
 
@@ -27,6 +28,26 @@ constexpr int64_t kPersistentProducerRegisters[] = {0, 40, 40, 32};
 constexpr int64_t kPersistentConsumerRegisters[] = {0, 232, 232, 160};
 constexpr int64_t kRegistersPerSm = 65536;
 } // namespace
+
+StringRef flashmlir::hopper::stringifyPvSchedule(PvSchedule schedule) {
+  switch (schedule) {
+  case PvSchedule::Serial:
+    return "serial";
+  case PvSchedule::Deferred:
+    return "deferred";
+  case PvSchedule::Overlap:
+    return "overlap";
+  }
+  llvm_unreachable("unknown PvSchedule");
+}
+
+std::optional<PvSchedule> flashmlir::hopper::parsePvSchedule(StringRef name) {
+  return llvm::StringSwitch<std::optional<PvSchedule>>(name)
+      .Case("serial", PvSchedule::Serial)
+      .Case("deferred", PvSchedule::Deferred)
+      .Case("overlap", PvSchedule::Overlap)
+      .Default(std::nullopt);
+}
 
 /// The shape of the kernel, read off the tiled IR, and what it cannot do.
 static FailureOr<KernelPlan> deriveShape(scf::ParallelOp grid, StringRef pass) {
@@ -128,10 +149,11 @@ static LogicalResult finalize(scf::ParallelOp grid, KernelPlan &plan,
                 std::max<int64_t>(plan.stages, 1), " K/V stage(s) of ", perStage,
                 " bytes do not fit in the shared memory (", maxSharedMemory,
                 " bytes); lower block-m, block-n or stages");
-  // A deferred P·V releases its stage one block late: with one stage the
-  // producer would wait for it forever.
-  if (plan.deferPv && plan.stages < 2)
-    return fail("defer_pv needs at least 2 stages, got ", plan.stages);
+  // A deferred or overlapped P·V releases its stage one block late: with one
+  // stage the producer would wait for it forever.
+  if (plan.releasesLate() && plan.stages < 2)
+    return fail("pv_schedule = \"", stringifyPvSchedule(plan.pv),
+                "\" needs at least 2 stages, got ", plan.stages);
   if (plan.pingPong && plan.consumers < 2)
     return fail("ping_pong needs 2 or more consumer warpgroups, got ",
                 plan.consumers);
@@ -168,10 +190,21 @@ FailureOr<KernelPlan> flashmlir::hopper::planKernel(scf::ParallelOp grid,
   int64_t fit = (budget - plan->qBytes()) / (plan->kStageBytes + plan->vStageBytes);
   plan->stages = options.stages > 0 ? options.stages : std::min<int64_t>(fit, 4);
   plan->pingPong = options.pingPong && plan->consumers > 1;
-  // Deferred P·V keeps the O registers live across the softmax: at Dv = 256
-  // (128 O registers) that spilled (window masks) and measured slower on the
-  // H200 (567 vs 582 TFLOP/s at 4k), so it is kept to Dv <= 128.
-  plan->deferPv = plan->headDimV <= 128 && plan->stages >= 2;
+  if (options.pvSchedule != "auto") {
+    std::optional<PvSchedule> pv = parsePvSchedule(options.pvSchedule);
+    if (!pv)
+      return grid.emitOpError()
+             << pass << ": pv-schedule must be auto, serial, deferred or "
+                        "overlap, got '"
+             << options.pvSchedule << "'";
+    plan->pv = *pv;
+  } else if (plan->stages >= 2) {
+    // Overlap measured best or even everywhere on the H200 (bf16, 16k
+    // tokens, bench/variants.py; bench/RESULTS.md): vs deferred +2..5% at
+    // d=64, +0..2% at d=128, +4..12% at d=256 (which had no late schedule:
+    // deferred spilled there and lost to serial).
+    plan->pv = PvSchedule::Overlap;
+  }
   // Persistent when the tiles cost the same (no causal/window mask: a static
   // stride over unequal tiles left CTAs 3x apart in work, measured 30% slower
   // at d=128 16k causal) and both roles see every tile (no run-time guard).
@@ -180,8 +213,10 @@ FailureOr<KernelPlan> flashmlir::hopper::planKernel(scf::ParallelOp grid,
                                    ? WalkResult::advance()
                                    : WalkResult::interrupt();
                       }).wasInterrupted();
+  // And Dv <= 128: at Dv = 256 the persistent kernel's 232-register
+  // consumers spilled with the overlapped P·V (O alone is 128 registers).
   if (options.persistentCtas > 0 && uniform && !isGuarded(grid) &&
-      staticTiles(grid) > 0)
+      staticTiles(grid) > 0 && plan->headDimV <= 128)
     plan->ctas = options.persistentCtas;
   plan->producerRegisters = (plan->ctas ? kPersistentProducerRegisters
                                         : kProducerRegisters)[plan->consumers];
@@ -196,7 +231,8 @@ DictionaryAttr flashmlir::hopper::planToAttr(Builder &b, const KernelPlan &plan)
   return b.getDictionaryAttr({
       b.getNamedAttr("stages", b.getI64IntegerAttr(plan.stages)),
       b.getNamedAttr("ping_pong", b.getBoolAttr(plan.pingPong)),
-      b.getNamedAttr("defer_pv", b.getBoolAttr(plan.deferPv)),
+      b.getNamedAttr("pv_schedule",
+                     b.getStringAttr(stringifyPvSchedule(plan.pv))),
       b.getNamedAttr("persistent_ctas", b.getI64IntegerAttr(plan.ctas)),
       b.getNamedAttr("producer_registers",
                      b.getI64IntegerAttr(plan.producerRegisters)),
@@ -230,9 +266,22 @@ FailureOr<KernelPlan> flashmlir::hopper::planFromAttr(scf::ParallelOp grid,
     out = value.getValue();
     return success();
   };
+  auto schedule = [&](StringRef key, PvSchedule &out) -> LogicalResult {
+    auto value = attr.getAs<StringAttr>(key);
+    if (!value)
+      return missing(key, "\"serial\", \"deferred\" or \"overlap\"");
+    std::optional<PvSchedule> parsed = parsePvSchedule(value.getValue());
+    if (!parsed)
+      return grid.emitOpError()
+             << pass << ": " << kHopperPlanAttrName << " has pv_schedule = \""
+             << value.getValue()
+             << "\"; expected \"serial\", \"deferred\" or \"overlap\"";
+    out = *parsed;
+    return success();
+  };
   if (failed(integer("stages", plan->stages)) ||
       failed(boolean("ping_pong", plan->pingPong)) ||
-      failed(boolean("defer_pv", plan->deferPv)) ||
+      failed(schedule("pv_schedule", plan->pv)) ||
       failed(integer("persistent_ctas", plan->ctas)) ||
       failed(integer("producer_registers", plan->producerRegisters)) ||
       failed(integer("consumer_registers", plan->consumerRegisters)))

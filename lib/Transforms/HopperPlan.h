@@ -1,7 +1,7 @@
 //===- HopperPlan.h - The decisions of the Hopper kernel --------*- C++ -*-===//
 //
 // What --attn-plan-hopper decides for a program grid and --attn-lower-to-hopper
-// emits: the warpgroups, the K/V ring, ping-pong, the deferred P·V, the
+// emits: the warpgroups, the K/V ring, ping-pong, the P·V schedule, the
 // persistent tile loop and the register budgets. The decisions travel as the
 // attn.hopper_plan attribute on the grid, so they can be read, tested and
 // edited between the two passes; every read checks them again.
@@ -15,11 +15,29 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/Support/LLVM.h"
 
+#include <optional>
+#include <string>
+
 namespace flashmlir::hopper {
 
-/// On an attn.program_grid: {stages, ping_pong, defer_pv, persistent_ctas,
+/// On an attn.program_grid: {stages, ping_pong, pv_schedule, persistent_ctas,
 /// producer_registers, consumer_registers}.
 inline constexpr llvm::StringLiteral kHopperPlanAttrName = "attn.hopper_plan";
+
+/// When a consumer issues block i's P·V (O += P_i·V_i) relative to its other
+/// work, spelled as in attn.hopper_plan's pv_schedule:
+enum class PvSchedule {
+  /// "serial": Q·Kᵀ_i, softmax_i, P·V_i, wait; the next block starts after.
+  Serial,
+  /// "deferred": P·V_i stays in flight until Q·Kᵀ_{i+1} has been issued; the
+  /// two complete together before softmax_{i+1}.
+  Deferred,
+  /// "overlap" (FlashAttention-3's intra-warpgroup overlap): Q·Kᵀ_{i+1} and
+  /// P·V_i are issued together; softmax_{i+1} runs while P·V_i does.
+  Overlap,
+};
+llvm::StringRef stringifyPvSchedule(PvSchedule schedule);
+std::optional<PvSchedule> parsePvSchedule(llvm::StringRef name);
 
 /// The kernel's static shape and the decisions taken for it.
 struct KernelPlan {
@@ -30,8 +48,9 @@ struct KernelPlan {
   // Decisions (attn.hopper_plan).
   int64_t stages = 0;
   bool pingPong = false;
-  /// Leave a block's P·V in flight until the next block's Q·Kᵀ is issued.
-  bool deferPv = false;
+  PvSchedule pv = PvSchedule::Serial;
+  /// Whether block i's stage is released one block late (by block i + 1).
+  bool releasesLate() const { return pv != PvSchedule::Serial; }
   /// Persistent kernel: `ctas` CTAs loop over `tiles` tiles (0 = off).
   int64_t ctas = 0, tiles = 0;
   int64_t producerRegisters = 0, consumerRegisters = 0;
@@ -49,11 +68,13 @@ struct PlanOptions {
   int64_t stages = 0; // 0 = as many as fit, at most 4
   int64_t maxSharedMemory = 232448;
   bool pingPong = true;
+  /// "auto" (the heuristic) or a pv_schedule name.
+  std::string pvSchedule = "auto";
   int64_t persistentCtas = 132; // 0 = one CTA per tile
 };
 
 /// Decides the plan of `grid` (heuristics: the most stages that fit, ping-pong
-/// with two or more consumers, deferred P·V at Dv <= 128, persistent for
+/// with two or more consumers, the P·V schedule, persistent for
 /// unmasked unguarded static grids, FA3's register budgets). Diagnoses what
 /// the kernel cannot do (dtype, tile sizes, head dims, modifiers, fit).
 /// Diagnostics start with `pass`.
@@ -66,8 +87,8 @@ mlir::DictionaryAttr planToAttr(mlir::Builder &b, const KernelPlan &plan);
 
 /// The plan of `grid` from its attn.hopper_plan, checked again (a plan may
 /// have been edited): every key present and in range, the ring fits, the
-/// register budgets fit 64K registers, ping-pong needs two consumers, the
-/// deferred P·V two stages, persistence an unguarded static grid.
+/// register budgets fit 64K registers, ping-pong needs two consumers, a late
+/// stage release two stages, persistence an unguarded static grid.
 mlir::FailureOr<KernelPlan> planFromAttr(mlir::scf::ParallelOp grid,
                                          mlir::DictionaryAttr attr,
                                          int64_t maxSharedMemory,

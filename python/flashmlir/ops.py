@@ -25,6 +25,8 @@ _SUPPORTED_CAPABILITY = (9, 0)
 # A tuning knob for benchmarks: FLASHMLIR_PERSISTENT_CTAS (AttentionSpec.
 # persistent_ctas; default 132, used for unmasked specs; 0 = off).
 _PERSISTENT_CTAS = int(os.environ.get("FLASHMLIR_PERSISTENT_CTAS", "132"))
+# And FLASHMLIR_PV_SCHEDULE (AttentionSpec.pv_schedule; default "auto").
+_PV_SCHEDULE = os.environ.get("FLASHMLIR_PV_SCHEDULE", "auto")
 
 
 class PerformanceWarning(UserWarning):
@@ -130,7 +132,7 @@ def _spec_for(q, k, v, *, mask, align, window, softcap, scale, varlen, lse, trac
         score_mod=traced.score_mod if traced else "",
         mask_mod=traced.mask_mod if traced else "",
         mod_tensors=traced.tensor_types if traced else (), kernel=kernel,
-        persistent_ctas=_PERSISTENT_CTAS, **tiles)
+        persistent_ctas=_PERSISTENT_CTAS, pv_schedule=_PV_SCHEDULE, **tiles)
 
 
 # Eager calls seen before (see attention): key -> (launcher, out shape, lse shape).

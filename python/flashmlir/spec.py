@@ -24,6 +24,7 @@ DTYPES = {"bfloat16": "bf16", "float16": "f16", "float32": "f32"}
 MASKS = ("none", "causal", "window")
 ALIGNS = ("top_left", "bottom_right")
 KERNELS = ("auto", "hopper", "simt")
+PV_SCHEDULES = ("auto", "serial", "deferred", "overlap")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,6 +45,9 @@ class AttentionSpec:
     kernel       "auto" (Hopper when it supports the spec, else SIMT),
                  "hopper" or "simt"
     block_m, block_n, stages, ping_pong   tile options (0 = heuristic)
+    pv_schedule  when the Hopper kernel issues each block's P·V: "auto" (the
+                 heuristic), "serial", "deferred" or "overlap" (FA3's
+                 intra-warpgroup overlap)
     persistent_ctas  CTAs of the persistent Hopper kernel for unmasked
                  specs (132 = the SMs of an H100/H200; 0 = one CTA per tile)
     chip         the target, "sm_90a"
@@ -72,6 +76,7 @@ class AttentionSpec:
     block_n: int = 0
     stages: int = 0
     ping_pong: bool = True
+    pv_schedule: str = "auto"
     persistent_ctas: int = 132
     chip: str = "sm_90a"
 
@@ -114,6 +119,9 @@ class AttentionSpec:
             raise ValueError(f"scale must be finite and > 0, got {self.scale}")
         if self.varlen < 0 or (self.varlen and self.batch != 1):
             raise ValueError("varlen packs sequences into batch 1")
+        if self.pv_schedule not in PV_SCHEDULES:
+            raise ValueError(f"pv_schedule must be one of {PV_SCHEDULES}, "
+                             f"got {self.pv_schedule!r}")
         if self.kernel not in KERNELS:
             raise ValueError(f"kernel must be one of {KERNELS}, got {self.kernel!r}")
         if self.kernel == "hopper":
@@ -171,6 +179,7 @@ class AttentionSpec:
         return {"kernel": self.resolved_kernel, "chip": self.chip,
                 "block_m": self.block_m, "block_n": self.block_n,
                 "stages": self.stages, "ping_pong": self.ping_pong,
+                "pv_schedule": self.pv_schedule,
                 "persistent_ctas": self.persistent_ctas}
 
     # -- the level-0 IR -------------------------------------------------------

@@ -2,6 +2,7 @@
 // RUN: attn-opt %s -split-input-file -attn-tile="block-m=128 block-n=64" -attn-plan-hopper="persistent-ctas=4" -attn-lower-to-hopper -canonicalize -cse | FileCheck %s --check-prefix=PERSIST
 // RUN: attn-opt %s -split-input-file -attn-tile -attn-plan-hopper="stages=2" -attn-lower-to-hopper -canonicalize -cse | FileCheck %s --check-prefix=STAGES
 // RUN: attn-opt %s -split-input-file -attn-tile="block-m=128 block-n=64" -attn-plan-hopper="stages=1 persistent-ctas=0" -attn-lower-to-hopper -canonicalize -cse | FileCheck %s --check-prefix=ONE
+// RUN: attn-opt %s -split-input-file -attn-tile="block-m=128 block-n=64" -attn-plan-hopper="persistent-ctas=0 pv-schedule=deferred" -attn-lower-to-hopper -canonicalize -cse | FileCheck %s --check-prefix=DEFER
 
 // Causal GQA (8 query heads over 2 KV heads), D = 64, BlockM 128 (two
 // consumer warpgroups), BlockN 64: the ring gets 4 stages.
@@ -14,70 +15,119 @@
 // CHECK-SAME: !llvm.ptr {attn.tensor_map = {box = array<i64: 64, 1, 64, 1>, element = "bf16", operand = 2 : i64, swizzle = 128 : i64}}
 // Grid (q-block, head, batch); 3 warpgroups: 1 producer + 2 consumers.
 // CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %c3, {{.*}} = %c8, {{.*}} = %c2) threads({{.*}}) in ({{.*}} = %c384,
-// Empty barriers wait for every consumer thread (2 x 128).
-// CHECK: nvgpu.mbarrier.init %[[EMPTY:.+]][%c3], %c256
+// K-empty and V-empty barriers wait for every consumer thread (2 x 128).
+// CHECK: nvgpu.mbarrier.init %[[KEMPTY:.+]][%c3], %c256
+// CHECK: nvgpu.mbarrier.init %[[VEMPTY:.+]][%c3], %c256
 // CHECK: gpu.barrier
 // Producer: fewer registers, one elected thread, Q once (128 x 64 x 2 bytes).
 // CHECK: nvvm.setmaxregister decrease 24
 // CHECK: nvgpu.mbarrier.arrive.expect_tx %[[QFULL:.+]][%c0], %c16384
 // CHECK: nvgpu.tma.async.load
-// KV block number n: stage s = n mod 4, round r = n / 4; the stage is free
-// once the consumers completed its phase of round r - 1.
+// KV block number n: stage s = n mod 4, round r = n / 4; the stage's K (V)
+// buffer is free once the consumers released its phase of round r - 1.
 // CHECK: scf.for {{.*}} iter_args(%[[N:.+]] = %c0) -> (index)
 // CHECK:   %[[S:.+]] = arith.remui %[[N]], %c4
-// CHECK:   nvgpu.mbarrier.try_wait.parity %[[EMPTY]][%[[S]]]
+// CHECK:   nvgpu.mbarrier.try_wait.parity %[[KEMPTY]][%[[S]]]
 // CHECK:   nvgpu.mbarrier.arrive.expect_tx %[[KFULL:.+]][%[[S]]], %c8192
 // CHECK:   nvgpu.tma.async.load
+// CHECK:   nvgpu.mbarrier.try_wait.parity %[[VEMPTY]][%[[S]]]
 // CHECK:   nvgpu.mbarrier.arrive.expect_tx %[[VFULL:.+]][%[[S]]], %c8192
 // CHECK:   nvgpu.tma.async.load
 // CHECK: } else {
-// Consumers: more registers, wait for Q, then per KV block:
+// Consumers: more registers, wait for Q. The P·V schedule is "overlap": the
+// tile's first block (the prologue) computes S and P only ...
 // CHECK: nvvm.setmaxregister increase 240
 // CHECK: nvgpu.mbarrier.try_wait.parity %[[QFULL]][%c0], %false
-// The running state (count, m, m, l, l, 32 O registers) rides the loop.
-// CHECK: scf.for {{.*}} -> (index, f32, f32, f32, f32, f32,
-// CHECK:   nvgpu.mbarrier.try_wait.parity %[[KFULL]]
+// CHECK: scf.if {{.*}} -> (f32, f32, f32, f32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32) {
+// CHECK:   nvgpu.mbarrier.try_wait.parity %[[KFULL]][%c0]
 // S = Q·Kᵀ: D/16 = 4 k-steps of m64n64k16, both operands in shared memory.
 // CHECK:   nvvm.wgmma.fence.aligned
 // CHECK-COUNT-4: nvvm.wgmma.mma_async {{.*}} <m = 64, n = 64, k = 16>
 // CHECK:   nvvm.wgmma.commit.group.sync.aligned
 // CHECK:   nvvm.wgmma.wait.group.sync.aligned 0
-// That wait also completed the previous block's P·V: its stage is free.
-// CHECK:   %[[PREV:.+]] = arith.remui {{.*}}, %c4
-// CHECK:   nvgpu.mbarrier.arrive %[[EMPTY]][%[[PREV]]]
+// CHECK:   nvgpu.mbarrier.arrive %[[KEMPTY]][%c0]
 // Boundary block: hidden keys become -inf.
 // CHECK:   arith.select {{.*}} : f32
 // m_new = max(m, c·rowmax(S)) with the row spread over a quad (2 shuffles);
-// alpha = exp2(m - m_safe), p = exp2(S·c - m_safe).
+// alpha = exp2(m - m_safe), p = exp2(S·c - m_safe); P packed (16 registers).
 // CHECK:   gpu.shuffle xor {{.*}}, %c1_i32, %c32_i32
 // CHECK:   gpu.shuffle xor {{.*}}, %c2_i32, %c32_i32
 // CHECK:   nvvm.inline_ptx "ex2.approx.ftz.f32 $0, $1;"
-// O = O·alpha + P·V: BlockN/16 = 4 register-A wgmma after V arrived.
-// CHECK:   nvgpu.mbarrier.try_wait.parity %[[VFULL]]
+// CHECK:   nvgpu.mbarrier.try_wait.parity %[[VFULL]][%c0]
+// CHECK-NOT: wgmma
+// CHECK:   scf.yield
+// CHECK: } else {
+// ... then every loop block issues its Q·Kᵀ and the previous block's P·V
+// (BlockN/16 = 4 register-A wgmma) as two groups, waits for the first only,
+// releases K, and runs the softmax while that P·V is in flight. The running
+// state (count, m, m, l, l, 16 P registers, 32 O registers) rides the loop.
+// CHECK: scf.for {{.*}} -> (index, f32, f32, f32, f32, i32,
+// Block i - 1's stage: (i + 3) mod 4.
+// CHECK:   %[[PREV1:.+]] = arith.addi {{.*}}, %c3
+// CHECK-NEXT: %[[PREV:.+]] = arith.remui %[[PREV1]], %c4
+// CHECK:   nvgpu.mbarrier.try_wait.parity %[[KFULL]]
 // CHECK:   nvvm.wgmma.fence.aligned
-// CHECK-COUNT-4: llvm.inline_asm has_side_effects asm_dialect = att {{.*}}wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16
-// Left in flight (no wait) until the next block's Q·Kᵀ is issued.
+// CHECK-COUNT-4: nvvm.wgmma.mma_async {{.*}} <m = 64, n = 64, k = 16>
 // CHECK:   nvvm.wgmma.commit.group.sync.aligned
-// CHECK-NEXT: arith.addi
-// CHECK-NEXT: scf.yield
-// Epilogue: the last P·V completes; O / l and LSE from registers, rows past
-// the tile's end skipped.
-// CHECK: nvvm.wgmma.wait.group.sync.aligned 0
+// CHECK-COUNT-4: llvm.inline_asm has_side_effects asm_dialect = att {{.*}}wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16
+// CHECK:   nvvm.wgmma.commit.group.sync.aligned
+// CHECK:   nvvm.wgmma.wait.group.sync.aligned 1
+// CHECK:   nvgpu.mbarrier.arrive %[[KEMPTY]]
+// CHECK:   nvvm.inline_ptx "ex2.approx.ftz.f32 $0, $1;"
+// Once that P·V is done its V is released, O rescaled, this P packed.
+// CHECK:   nvgpu.mbarrier.try_wait.parity %[[VFULL]]
+// CHECK-NEXT: nvvm.wgmma.wait.group.sync.aligned 0
+// CHECK-NEXT: nvgpu.mbarrier.arrive %[[VEMPTY]][%[[PREV]]]
+// CHECK:   scf.yield
+// Epilogue: the tile's last P·V (if it had a block), completed in its
+// branch; O / l and LSE from registers, rows past the tile's end skipped.
+// CHECK: %[[ANY:.+]] = arith.cmpi ugt, %{{.*}}#0, %c0 : index
+// CHECK-NEXT: scf.if %[[ANY]]
+// CHECK:   nvvm.wgmma.fence.aligned
+// CHECK-COUNT-4: llvm.inline_asm {{.*}}wgmma.mma_async.sync.aligned.m64n64k16
+// CHECK:   nvvm.wgmma.commit.group.sync.aligned
+// CHECK-NEXT: nvvm.wgmma.wait.group.sync.aligned 0
+// CHECK-NEXT: nvgpu.mbarrier.arrive %[[VEMPTY]]
 // CHECK: memref.store {{.*}}, %[[OUT]]
 // CHECK: memref.store {{.*}}, %[[LSE]]
 // The tiles travel to the launch metadata on the launch.
 // CHECK: gpu.terminator
 // CHECK-NEXT: } {attn.tiles = {block_m = 128 : i64, block_n = 64 : i64, consumer_warpgroups = 2 : i64, persistent_ctas = 0 : i64, stages = 4 : i64}}
 
-// One stage: a deferred P·V would release the only stage a block late (the
-// producer would wait forever), so each block completes its P·V and frees
-// the stage itself.
+// "deferred": each block's P·V is left in flight (no wait) until the next
+// block's Q·Kᵀ, whose wait completes both; then the previous V is released.
+// DEFER-LABEL: func.func @causal
+// DEFER: nvgpu.mbarrier.init %[[KEMPTY:.+]][%c3], %c256
+// DEFER: nvgpu.mbarrier.init %[[VEMPTY:.+]][%c3], %c256
+// DEFER: nvvm.setmaxregister increase 240
+// DEFER: scf.for {{.*}} -> (index, f32, f32, f32, f32, f32,
+// DEFER:   nvvm.wgmma.fence.aligned
+// DEFER-COUNT-4: nvvm.wgmma.mma_async {{.*}} <m = 64, n = 64, k = 16>
+// DEFER:   nvvm.wgmma.commit.group.sync.aligned
+// DEFER:   nvvm.wgmma.wait.group.sync.aligned 0
+// DEFER:   nvgpu.mbarrier.arrive %[[KEMPTY]]
+// DEFER:   nvgpu.mbarrier.arrive %[[VEMPTY]]
+// DEFER:   nvvm.inline_ptx "ex2.approx.ftz.f32 $0, $1;"
+// DEFER:   nvvm.wgmma.fence.aligned
+// DEFER-COUNT-4: llvm.inline_asm has_side_effects asm_dialect = att {{.*}}wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16
+// DEFER:   nvvm.wgmma.commit.group.sync.aligned
+// DEFER-NEXT: arith.addi
+// DEFER-NEXT: scf.yield
+// DEFER: nvvm.wgmma.wait.group.sync.aligned 0
+// DEFER: memref.store
+
+// One stage: a late release would free the only stage a block late (the
+// producer would wait forever), so the plan is "serial": each block
+// completes its P·V and frees the stage itself.
 // ONE-LABEL: func.func @causal
-// ONE: nvgpu.mbarrier.init %[[EMPTY:[0-9]+]][%c0], %c256
+// ONE: nvgpu.mbarrier.init %[[KEMPTY:[0-9]+]][%c0], %c256
+// ONE: nvgpu.mbarrier.init %[[VEMPTY:[0-9]+]][%c0], %c256
+// ONE: nvvm.wgmma.wait.group.sync.aligned 0
+// ONE-NEXT: nvgpu.mbarrier.arrive %[[KEMPTY]][%c0]
 // ONE: llvm.inline_asm {{.*}}wgmma.mma_async.sync.aligned.m64n64k16
 // ONE: nvvm.wgmma.commit.group.sync.aligned
 // ONE-NEXT: nvvm.wgmma.wait.group.sync.aligned 0
-// ONE-NEXT: nvgpu.mbarrier.arrive %[[EMPTY]][%c0]
+// ONE-NEXT: nvgpu.mbarrier.arrive %[[VEMPTY]][%c0]
 
 // Under a causal mask the tiles cost unequal work: one CTA per tile even with
 // persistent-ctas set.
@@ -100,20 +150,23 @@ func.func @causal(%q: memref<2x300x8x64xbf16>, %k: memref<2x300x2x64xbf16>,
 // masked at run time (cols < BlockN). With block-n=64: 8 k-steps of QKᵀ, 4
 // of P·V; with the heuristic's tiles (128 x 176) and stages=2: n = 176 and 11
 // k-steps of P·V.
+// In the consumers' loop (after the prologue): Q·Kᵀ, the previous block's
+// P·V, then the ragged-block test.
 // CHECK-LABEL: func.func @plain_f16
 // CHECK: gpu.launch
-// CHECK: scf.for
+// CHECK: scf.for {{.*}} -> (index, f32
 // CHECK-COUNT-8: nvvm.wgmma.mma_async {{.*}} <m = 64, n = 64, k = 16>, D[<f32>, {{.*}}], A[<f16>
+// CHECK-COUNT-4: wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16
 // CHECK: arith.cmpi slt, {{.*}}, %c64
 // CHECK: scf.if {{.*}} -> (f32
-// CHECK-COUNT-4: wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16
 // Persistent (no mask: every tile costs the same): min(4, 8 q-blocks x 2 heads
 // x 1 sequence = 16) CTAs loop over the tiles t = blockIdx.x, +4, .. in the
 // hardware's grid order: q-block = 7 - t mod 8, head = (t / 8) mod 2, seq =
 // t / 16. The ring's block count and the CTA's tile number n are carried; Q
 // arrives in phase n of qFull, and the producer reuses the Q buffer once
 // qEmpty (all 256 consumer threads) completed phase n - 1. The consumers
-// arrive on it before the epilogue's stores.
+// arrive on it as the epilogue starts (the last Q·Kᵀ is done), before the
+// tile's last P·V and the stores.
 // PERSIST-LABEL: func.func @plain_f16
 // PERSIST: gpu.launch blocks(%[[BX:[^,]+]], {{.*}}) in ({{.*}} = %c4, {{.*}} = %c1, {{.*}} = %c1)
 // PERSIST: nvgpu.mbarrier.init %[[QEMPTY:.+]][%c0], %c256
@@ -130,15 +183,17 @@ func.func @causal(%q: memref<2x300x8x64xbf16>, %k: memref<2x300x2x64xbf16>,
 // PERSIST: nvgpu.mbarrier.try_wait.parity
 // PERSIST: nvvm.wgmma.wait.group.sync.aligned 0
 // PERSIST: nvgpu.mbarrier.arrive %[[QEMPTY]][%c0]
-// PERSIST-NEXT: gpu.shuffle xor
+// PERSIST: scf.if
+// PERSIST: wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16
+// PERSIST: gpu.shuffle xor
 // PERSIST: memref.store
 // PERSIST: persistent_ctas = 4
 // STAGES-LABEL: func.func @plain_f16
 // STAGES: nvgpu.mbarrier.create -> <memorySpace = #gpu.address_space<workgroup>, num_barriers = 2>
-// STAGES: scf.for
+// STAGES: scf.for {{.*}} -> (index, f32
 // STAGES-COUNT-8: nvvm.wgmma.mma_async {{.*}} <m = 64, n = 176, k = 16>
-// STAGES: arith.cmpi slt, {{.*}}, %c176
 // STAGES-COUNT-11: wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16
+// STAGES: arith.cmpi slt, {{.*}}, %c176
 func.func @plain_f16(%q: memref<1x1000x2x128xf16>, %k: memref<1x1000x2x128xf16>,
                      %v: memref<1x1000x2x128xf16>, %o: memref<1x1000x2x128xf16>) {
   attn.attention ins(%q, %k, %v : memref<1x1000x2x128xf16>, memref<1x1000x2x128xf16>,

@@ -2,26 +2,30 @@
 // each RUN line edits one decision of a real plan (sed) and must get its
 // diagnostic, never a mis-built kernel.
 // RUN: attn-opt %s -attn-tile="block-m=128 block-n=64" -attn-plan-hopper | sed 's/stages = 4/stages = 99/' | not attn-opt -attn-lower-to-hopper 2>&1 | FileCheck %s --check-prefix=FIT
-// RUN: attn-opt %s -attn-tile="block-m=128 block-n=64" -attn-plan-hopper | sed 's/stages = 4/stages = 1/' | not attn-opt -attn-lower-to-hopper 2>&1 | FileCheck %s --check-prefix=DEFER
+// RUN: attn-opt %s -attn-tile="block-m=128 block-n=64" -attn-plan-hopper | sed 's/stages = 4/stages = 1/' | not attn-opt -attn-lower-to-hopper 2>&1 | FileCheck %s --check-prefix=LATE
 // RUN: attn-opt %s -attn-tile="block-m=64 block-n=64" -attn-plan-hopper | sed 's/ping_pong = false/ping_pong = true/' | not attn-opt -attn-lower-to-hopper 2>&1 | FileCheck %s --check-prefix=PINGPONG
 // RUN: attn-opt %s -attn-tile="block-m=128 block-n=64" -attn-plan-hopper | sed 's/producer_registers = 24/producer_registers = 64/' | not attn-opt -attn-lower-to-hopper 2>&1 | FileCheck %s --check-prefix=REGS
 // RUN: attn-opt %s -attn-tile="block-m=128 block-n=64" -attn-plan-hopper | sed 's/consumer_registers = 240/consumer_registers = 241/' | not attn-opt -attn-lower-to-hopper 2>&1 | FileCheck %s --check-prefix=REG8
-// RUN: attn-opt %s -attn-tile="block-m=128 block-n=64" -attn-plan-hopper | sed 's/defer_pv = true, //' | not attn-opt -attn-lower-to-hopper 2>&1 | FileCheck %s --check-prefix=MISSING
+// RUN: attn-opt %s -attn-tile="block-m=128 block-n=64" -attn-plan-hopper | sed 's/pv_schedule = "overlap", //' | not attn-opt -attn-lower-to-hopper 2>&1 | FileCheck %s --check-prefix=MISSING
+// RUN: attn-opt %s -attn-tile="block-m=128 block-n=64" -attn-plan-hopper | sed 's/pv_schedule = "overlap"/pv_schedule = "eager"/' | not attn-opt -attn-lower-to-hopper 2>&1 | FileCheck %s --check-prefix=SCHEDULE
 // RUN: attn-opt %s -attn-tile="block-m=128 block-n=64" -attn-plan-hopper | sed 's/persistent_ctas = 0/persistent_ctas = -3/' | not attn-opt -attn-lower-to-hopper 2>&1 | FileCheck %s --check-prefix=NEGATIVE
 // RUN: not attn-opt %s -attn-tile -attn-plan-hopper="stages=9" 2>&1 | FileCheck %s --check-prefix=OPTION
 // RUN: not attn-opt %s -attn-tile -attn-plan-hopper="persistent-ctas=-1" 2>&1 | FileCheck %s --check-prefix=CTAS
 // RUN: not attn-opt %s -attn-tile -attn-plan-hopper="stages=8" 2>&1 | FileCheck %s --check-prefix=SMEM
+// RUN: not attn-opt %s -attn-tile -attn-plan-hopper="pv-schedule=eager" 2>&1 | FileCheck %s --check-prefix=PVOPTION
 
 // FIT: attn-lower-to-hopper: Q (16384 bytes) and 99 K/V stage(s) of 16384 bytes do not fit in the shared memory (232448 bytes)
-// DEFER: attn-lower-to-hopper: defer_pv needs at least 2 stages, got 1
+// LATE: attn-lower-to-hopper: pv_schedule = "overlap" needs at least 2 stages, got 1
 // PINGPONG: attn-lower-to-hopper: ping_pong needs 2 or more consumer warpgroups, got 1
 // REGS: attn-lower-to-hopper: register budgets 64 + 2 x 240 exceed 64K registers per SM
 // REG8: attn-lower-to-hopper: register budgets must be multiples of 8 in [24, 256], got 241
-// MISSING: attn-lower-to-hopper: attn.hopper_plan needs 'defer_pv' (bool)
+// MISSING: attn-lower-to-hopper: attn.hopper_plan needs 'pv_schedule' ("serial", "deferred" or "overlap")
+// SCHEDULE: attn-lower-to-hopper: attn.hopper_plan has pv_schedule = "eager"; expected "serial", "deferred" or "overlap"
 // NEGATIVE: attn-lower-to-hopper: persistent_ctas must be >= 0, got -3
 // OPTION: attn-plan-hopper: stages must be in [1, 8] (or 0 for as many as fit), got 9
 // CTAS: attn-plan-hopper: persistent-ctas must be >= 0, got -1
 // SMEM: attn-plan-hopper: Q (24576 bytes) and 8 K/V stage(s) of 32768 bytes do not fit
+// PVOPTION: attn-plan-hopper: pv-schedule must be auto, serial, deferred or overlap, got 'eager'
 
 func.func @causal(%q: memref<2x300x8x64xbf16>, %k: memref<2x300x2x64xbf16>,
                   %v: memref<2x300x2x64xbf16>, %o: memref<2x300x8x64xbf16>) {

@@ -1,16 +1,17 @@
 // RUN: attn-opt %s -split-input-file -attn-tile="block-m=128 block-n=64" -attn-plan-hopper | FileCheck %s
-// RUN: attn-opt %s -split-input-file -attn-tile="block-m=128 block-n=64" -attn-plan-hopper="stages=2 ping-pong=false persistent-ctas=0" | FileCheck %s --check-prefix=OPTS
+// RUN: attn-opt %s -split-input-file -attn-tile="block-m=128 block-n=64" -attn-plan-hopper="stages=2 ping-pong=false persistent-ctas=0 pv-schedule=deferred" | FileCheck %s --check-prefix=OPTS
 // RUN: attn-opt %s -split-input-file -attn-tile="block-m=128 block-n=64" -attn-plan-hopper -attn-lower-to-hopper | FileCheck %s --check-prefix=LOWER
 // RUN: attn-opt %s -split-input-file -attn-tile="block-m=128 block-n=64" --attn-warp-specialize | FileCheck %s --check-prefix=LOWER
 
 // The decisions of the Hopper kernel on each program grid (the first stage of
 // --attn-warp-specialize). Causal: the tiles' KV-block counts differ, so no
-// persistent loop; D = Dv = 64: the P·V is deferred; two consumers: ping-pong;
-// the ring: as many stages as fit, at most 4; FA3's register budgets.
+// persistent loop; two or more stages: the P·V overlaps the next softmax;
+// two consumers: ping-pong; the ring: as many stages as fit, at most 4;
+// FA3's register budgets.
 // CHECK-LABEL: func.func @causal
-// CHECK: attn.hopper_plan = {consumer_registers = 240 : i64, defer_pv = true, persistent_ctas = 0 : i64, ping_pong = true, producer_registers = 24 : i64, stages = 4 : i64}
+// CHECK: attn.hopper_plan = {consumer_registers = 240 : i64, persistent_ctas = 0 : i64, ping_pong = true, producer_registers = 24 : i64, pv_schedule = "overlap", stages = 4 : i64}
 // OPTS-LABEL: func.func @causal
-// OPTS: attn.hopper_plan = {consumer_registers = 240 : i64, defer_pv = true, persistent_ctas = 0 : i64, ping_pong = false, producer_registers = 24 : i64, stages = 2 : i64}
+// OPTS: attn.hopper_plan = {consumer_registers = 240 : i64, persistent_ctas = 0 : i64, ping_pong = false, producer_registers = 24 : i64, pv_schedule = "deferred", stages = 2 : i64}
 // The emitter follows the plan: 4 stages, registers 24/240.
 // LOWER-LABEL: func.func @causal
 // LOWER: nvgpu.mbarrier.create -> <memorySpace = #gpu.address_space<workgroup>, num_barriers = 4>
@@ -26,17 +27,34 @@ func.func @causal(%q: memref<2x300x8x64xbf16>, %k: memref<2x300x2x64xbf16>,
 
 // -----
 
-// No mask, static grid: persistent over min(132, 3 q-blocks x 8 heads x 2) =
-// 48 CTAs; the persistent producer needs 40 registers. Dv = 256: no deferred
-// P·V (the O registers spilled). Q is 128 x 256 x 2 = 64 KB and a stage of K
-// and V 2 x 64 x 256 x 2 = 64 KB: 2 stages fit in 227 KB.
-// CHECK-LABEL: func.func @plain_d256
-// CHECK: attn.hopper_plan = {consumer_registers = 232 : i64, defer_pv = false, persistent_ctas = 48 : i64, ping_pong = true, producer_registers = 40 : i64, stages = 2 : i64}
-// OPTS-LABEL: func.func @plain_d256
-// OPTS: attn.hopper_plan = {consumer_registers = 240 : i64, defer_pv = false, persistent_ctas = 0 : i64, ping_pong = false, producer_registers = 24 : i64, stages = 2 : i64}
-// LOWER-LABEL: func.func @plain_d256
+// No mask, static grid, Dv = 128: persistent over min(132, 3 q-blocks x 8
+// heads x 2) = 48 CTAs; the persistent producer needs 40 registers.
+// CHECK-LABEL: func.func @plain_d128
+// CHECK: attn.hopper_plan = {consumer_registers = 232 : i64, persistent_ctas = 48 : i64, ping_pong = true, producer_registers = 40 : i64, pv_schedule = "overlap", stages = 4 : i64}
+// OPTS-LABEL: func.func @plain_d128
+// OPTS: persistent_ctas = 0 : i64
+// LOWER-LABEL: func.func @plain_d128
 // LOWER: gpu.launch blocks({{.*}}) in ({{.*}} = %c48, {{.*}} = %c1{{.*}}, {{.*}} = %c1{{.*}})
 // LOWER: persistent_ctas = 48
+func.func @plain_d128(%q: memref<2x300x8x128xf16>, %k: memref<2x300x8x128xf16>,
+                      %v: memref<2x300x8x128xf16>, %o: memref<2x300x8x128xf16>) {
+  attn.attention ins(%q, %k, %v : memref<2x300x8x128xf16>, memref<2x300x8x128xf16>,
+                                  memref<2x300x8x128xf16>)
+      outs(%o : memref<2x300x8x128xf16>)
+  return
+}
+
+// -----
+
+// Dv = 256: not persistent (the 232-register consumers of the persistent
+// kernel spilled: O alone is 128 registers). Q is 128 x 256 x 2 = 64 KB and a
+// stage of K and V 2 x 64 x 256 x 2 = 64 KB: 2 stages fit in 227 KB.
+// CHECK-LABEL: func.func @plain_d256
+// CHECK: attn.hopper_plan = {consumer_registers = 240 : i64, persistent_ctas = 0 : i64, ping_pong = true, producer_registers = 24 : i64, pv_schedule = "overlap", stages = 2 : i64}
+// OPTS-LABEL: func.func @plain_d256
+// OPTS: attn.hopper_plan = {consumer_registers = 240 : i64, persistent_ctas = 0 : i64, ping_pong = false, producer_registers = 24 : i64, pv_schedule = "deferred", stages = 2 : i64}
+// LOWER-LABEL: func.func @plain_d256
+// LOWER: gpu.launch blocks({{.*}}) in ({{.*}} = %c3, {{.*}} = %c8, {{.*}} = %c2)
 func.func @plain_d256(%q: memref<2x300x8x256xf16>, %k: memref<2x300x8x256xf16>,
                       %v: memref<2x300x8x256xf16>, %o: memref<2x300x8x256xf16>) {
   attn.attention ins(%q, %k, %v : memref<2x300x8x256xf16>, memref<2x300x8x256xf16>,

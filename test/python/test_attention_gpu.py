@@ -135,6 +135,29 @@ def rand(*shape, dtype=torch.bfloat16, seed=0):
     return torch.randn(*shape, generator=g, device="cuda").to(dtype)
 
 
+# Every P·V schedule of the Hopper kernel (attn-plan-hopper's pv_schedule), also in
+# the persistent kernel with several tiles per CTA (5 CTAs): odd lengths, ragged last
+# KV block, both masks, every head dim.
+SCHEDULE_POINTS = [(64, 333, "none"), (128, 700, "none"), (128, 700, "causal"),
+                   (256, 333, "none"), (256, 461, "causal")]
+
+
+@pytest.mark.parametrize("schedule", ["serial", "deferred", "overlap"])
+@pytest.mark.parametrize("d,s,mask", SCHEDULE_POINTS,
+                         ids=[f"d{d}_{s}_{m}" for d, s, m in SCHEDULE_POINTS])
+def test_pv_schedules(schedule, d, s, mask):
+    q, k, v = (rand(2, s, 4, d, seed=i) for i in range(3))
+    spec = flashmlir.AttentionSpec(dtype="bf16", batch=2, seqlen_q=s, seqlen_k=s, heads_q=4,
+                                   heads_kv=4, head_dim=d, head_dim_v=d, mask=mask,
+                                   lse=False, kernel="hopper", pv_schedule=schedule,
+                                   persistent_ctas=5)
+    kern = flashmlir.compile(spec)
+    out = torch.full_like(q, float("nan"))
+    kern.launcher(0)(q, k, v, out)
+    torch.cuda.synchronize()
+    check_vs_sdpa(out, q, k, v, causal=mask == "causal")
+
+
 def test_flash_attn_func_and_packed():
     q, k, v = rand(2, 333, 8, 128, seed=1), rand(2, 500, 2, 128, seed=2), rand(2, 500, 2, 128, seed=3)
     check_vs_sdpa(fa.flash_attn_func(q, k, v, causal=True), q, k, v, causal=True)

@@ -7,6 +7,7 @@ import json
 import math
 import os
 import pathlib
+import re
 import subprocess
 import sys
 import threading
@@ -106,7 +107,8 @@ def test_compile_hopper_metadata_and_asm(cache_dir):
     assert [t["operand"] for t in m["tensor_maps"]] == [0, 1, 2]
     assert m["compile_seconds"] > 0 and m["build_id"] == flashmlir.build_id()
     asm = kernel.asm
-    for stage in ("input", "attn-tile", "attn-lower-to-hopper", "gpu-kernel-outlining",
+    for stage in ("input", "attn-tile", "attn-plan-hopper", "attn-lower-to-hopper",
+                  "gpu-kernel-outlining",
                   "nvvm", "ptx"):
         assert stage in asm, f"missing stage {stage}: {sorted(asm)}"
     assert "attn.attention" in asm["input"] and "gpu.launch" in asm["attn-lower-to-hopper"]
@@ -115,6 +117,26 @@ def test_compile_hopper_metadata_and_asm(cache_dir):
         assert asm["cubin"][:4] == b"\x7fELF"
         assert kernel.metadata["registers"] > 0
         assert kernel.metadata["spill_bytes"] == 0
+
+
+@pytest.mark.parametrize("schedule", ["auto", "serial", "deferred", "overlap"])
+def test_compile_pv_schedules(cache_dir, schedule):
+    # The plan records the schedule ("auto" is overlap with two or more stages);
+    # only the overlapped P·V waits for all but the newest wgmma group.
+    spec = AttentionSpec(**{**BASE, "mask": "causal", "head_dim": 128, "head_dim_v": 128,
+                            "pv_schedule": schedule})
+    kernel = flashmlir.compile(spec, stages=True)
+    planned = "overlap" if schedule == "auto" else schedule
+    assert f'pv_schedule = "{planned}"' in kernel.asm["attn-plan-hopper"]
+    waits_for_newest = re.search(r"wgmma\.wait_group\.sync\.aligned\s+1;", kernel.ptx)
+    assert bool(waits_for_newest) == (planned == "overlap")
+    if "cubin" in kernel.asm:
+        assert kernel.metadata["spill_bytes"] == 0
+
+
+def test_spec_rejects_unknown_pv_schedule():
+    with pytest.raises(ValueError, match="pv_schedule"):
+        AttentionSpec(**{**BASE, "pv_schedule": "eager"})
 
 
 def test_compile_simt_fallback(cache_dir):
@@ -137,6 +159,8 @@ def test_compile_errors_carry_diagnostics(cache_dir):
     ('{"kernel": "cuda"}', "option 'kernel' must be"),
     ('{"block_m": -1}', "non-negative integer"),
     ('{"ping_pong": 1}', "a boolean"),
+    ('{"pv_schedule": "eager"}', "option 'pv_schedule' must be"),
+    ('{"pv_schedule": 1}', "option 'pv_schedule' must be a string"),
     ('{"tile": 64}', "unknown option 'tile'"),
     ('[1, 2]', "must be a JSON object"),
     ('{', "not valid JSON"),

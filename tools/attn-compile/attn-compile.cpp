@@ -52,6 +52,11 @@ static cl::opt<bool>
     pingPong("ping-pong",
              cl::desc("hopper: consumers take turns to issue Q·Kᵀ"),
              cl::init(true));
+static cl::opt<std::string> pvSchedule(
+    "pv-schedule",
+    cl::desc("hopper: when each block's P·V is issued: auto, serial, deferred "
+             "or overlap"),
+    cl::init("auto"));
 static cl::opt<int64_t> persistentCtas(
     "persistent-ctas",
     cl::desc("hopper: CTAs of the persistent kernel (the SM count) for "
@@ -97,6 +102,7 @@ int main(int argc, char **argv) {
   hopper.blockN = blockN;
   hopper.stages = stages;
   hopper.pingPong = pingPong;
+  hopper.pvSchedule = pvSchedule;
   hopper.persistentCtas = persistentCtas;
   hopper.optLevel = optLevel;
   Expected<flashmlir::GpuCompileResult> result =

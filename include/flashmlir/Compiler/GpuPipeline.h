@@ -60,6 +60,11 @@ struct AttnToPtxOptions : mlir::PassPipelineOptions<AttnToPtxOptions> {
   Option<bool> pingPong{*this, "ping-pong",
                         llvm::cl::desc("Consumers take turns to issue Q·Kᵀ"),
                         llvm::cl::init(true)};
+  Option<std::string> pvSchedule{
+      *this, "pv-schedule",
+      llvm::cl::desc("When each block's P·V is issued: auto, serial, "
+                     "deferred or overlap"),
+      llvm::cl::init("auto")};
   Option<int64_t> persistentCtas{
       *this, "persistent-ctas",
       llvm::cl::desc("CTAs of the persistent kernel (the SM count) for "

@@ -127,13 +127,15 @@ def AttnPlanHopperPass : Pass<"attn-plan-hopper", "::mlir::func::FuncOp"> {
     `attn-plan-hopper`, then `attn-lower-to-hopper`). On each
     `attn.program_grid` of the tiled level it checks what the kernel can do
     (bf16/f16, BlockM 64/128/192, BlockN, head dims, no modifiers) and records
-    the decisions as `attn.hopper_plan = {stages, ping_pong, defer_pv,
+    the decisions as `attn.hopper_plan = {stages, ping_pong, pv_schedule,
     persistent_ctas, producer_registers, consumer_registers}`:
 
     - stages: the K/V ring depth, as many as fit (at most 4) unless given;
     - ping_pong: with two or more consumer warpgroups;
-    - defer_pv: leave each P·V in flight until the next Q·Kᵀ, at Dv <= 128
-      and with two or more stages;
+    - pv_schedule: when each block's P·V is issued: "serial", "deferred"
+      (in flight until the next Q·Kᵀ, at Dv <= 128 with two or more stages)
+      or "overlap" (FA3's intra-warpgroup overlap: issued with the next
+      Q·Kᵀ, the next softmax runs while it does);
     - persistent_ctas: min(N, tiles) when the tiles cost the same (no
       causal/window mask), the grid is static and unguarded (not varlen);
     - setmaxnreg budgets: 24/240 (3 consumers: 32/160), 40/232 when
@@ -144,8 +146,8 @@ def AttnPlanHopperPass : Pass<"attn-plan-hopper", "::mlir::func::FuncOp"> {
 
     ```mlir
     scf.parallel ... { ... } {attn.hopper_plan = {consumer_registers = 240 : i64,
-        defer_pv = true, persistent_ctas = 0 : i64, ping_pong = true,
-        producer_registers = 24 : i64, stages = 4 : i64}, attn.program_grid = 128 : i64}
+        persistent_ctas = 0 : i64, ping_pong = true, producer_registers = 24 : i64,
+        pv_schedule = "deferred", stages = 4 : i64}, attn.program_grid = 128 : i64}
     ```
   }];
   let options = [
@@ -158,6 +160,9 @@ def AttnPlanHopperPass : Pass<"attn-plan-hopper", "::mlir::func::FuncOp"> {
            "sm_90)">,
     Option<"pingPong", "ping-pong", "bool", /*default=*/"true",
            "Consumers take turns to issue Q·Kᵀ (named barriers)">,
+    Option<"pvSchedule", "pv-schedule", "std::string", /*default=*/"\"auto\"",
+           "When each block's P·V is issued: auto (the heuristic), serial, "
+           "deferred or overlap">,
     Option<"persistentCtas", "persistent-ctas", "int64_t", /*default=*/"132",
            "CTAs of the persistent kernel (the SM count of an H100/H200) for "
            "programs whose tiles cost the same; 0 = one CTA per tile">,
@@ -202,10 +207,15 @@ def AttnLowerToHopperPass : Pass<"attn-lower-to-hopper", "::mlir::func::FuncOp">
        The running state (m, l, O) is carried in registers by the loops.
     5. The stage and phase of KV block number i (counted across the loops):
        s = i mod stages, parity = (i / stages) mod 2.
-    6. With the plan's `defer_pv` (Dv <= 128, 2+ stages) a block's P·V is
-       left in flight: the wait after the next block's Q·Kᵀ completes both
-       (the two GEMMs run back to back), and only then is the previous
-       block's stage released to the producer.
+    6. The plan's `pv_schedule`: "serial" completes each block's P·V before
+       the next block; "deferred" leaves it in flight: the wait after the
+       next block's Q·Kᵀ completes both (the two GEMMs run back to back);
+       "overlap" issues block i-1's P·V right after block i's Q·Kᵀ (in its
+       own wgmma group; an empty group for a tile's first block), waits for
+       the Q·Kᵀ only, runs softmax i while that P·V is in flight, then
+       O = (O + P_{i-1}·V_{i-1})·alpha_i; the tile's last P·V is issued by
+       the epilogue. Under both late schedules block i-1's stage is
+       released to the producer only once its P·V is done.
     7. Ping-pong (the plan's `ping_pong`): the consumers take turns to
        issue S = Q·Kᵀ, in the order 0, 1, .., n-1, 0, .. (named barrier
        1 + c, synced by consumer c, arrived at by its predecessor), so one
