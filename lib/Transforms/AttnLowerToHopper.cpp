@@ -104,6 +104,14 @@ private:
   LogicalResult emitTiles(Block &program, Role role, RoleState &state);
   LogicalResult emitOps(Block &src, Role role, RoleState &state);
   LogicalResult emitKvLoop(scf::ForOp loop, Role role, RoleState &state);
+  /// Clones the index arithmetic of a KV loop's body (its induction variable
+  /// already mapped), skipping its tile loads (issued with the block) and
+  /// handing its block_update to `onUpdate` in program order.
+  LogicalResult emitKvBody(scf::ForOp loop,
+                           function_ref<void(attn::BlockUpdateOp)> onUpdate);
+  /// Stage, round and phase parity of KV block number `count`:
+  /// stage = count mod S, round = count / S, parity = round mod 2.
+  std::array<Value, 3> ringPosition(Value count);
   void emitQueryLoad(attn::TileLoadOp op, Role role);
   void emitProducerBlock(attn::BlockUpdateOp op, Value stage, Value round);
   /// `prologue`: the overlap prologue's block (masked, no P·V to issue).
@@ -422,6 +430,35 @@ LogicalResult HopperKernelEmitter::emitOps(Block &src, Role role,
   return success();
 }
 
+std::array<Value, 3> HopperKernelEmitter::ringPosition(Value count) {
+  Value stage = arith::RemUIOp::create(b, loc, count, idx(plan.stages));
+  Value round = arith::DivUIOp::create(b, loc, count, idx(plan.stages));
+  Value parity = arith::CmpIOp::create(
+      b, loc, arith::CmpIPredicate::ne,
+      arith::RemUIOp::create(b, loc, round, idx(2)), idx(0));
+  return {stage, round, parity};
+}
+
+LogicalResult HopperKernelEmitter::emitKvBody(
+    scf::ForOp loop, function_ref<void(attn::BlockUpdateOp)> onUpdate) {
+  LogicalResult result = success();
+  for (Operation &op : loop.getBody()->without_terminator()) {
+    if (isa<attn::TileLoadOp>(op))
+      continue;
+    if (auto update = dyn_cast<attn::BlockUpdateOp>(op)) {
+      onUpdate(update);
+      continue;
+    }
+    if (op.getNumRegions() || !isMemoryEffectFree(&op)) {
+      result = op.emitOpError()
+               << "attn-lower-to-hopper: unexpected op in a KV loop";
+      continue;
+    }
+    b.clone(op, mapping);
+  }
+  return result;
+}
+
 LogicalResult HopperKernelEmitter::emitOverlapPrologue(
     MutableArrayRef<scf::ForOp> loops, RoleState &state) {
   // The KV loops of attn-tile differ only in their bounds and in `masked`:
@@ -470,28 +507,11 @@ LogicalResult HopperKernelEmitter::emitOverlapPrologue(
     OpBuilder::InsertionGuard g(b);
     b.setInsertionPointToStart(ifOp.thenBlock());
     mapping.map(body.getInductionVar(), first);
-    attn::BlockUpdateOp update;
-    for (Operation &op : body.getBody()->without_terminator()) {
-      if (auto u = dyn_cast<attn::BlockUpdateOp>(op)) {
-        update = u;
-        continue;
-      }
-      if (isa<attn::TileLoadOp>(op))
-        continue;
-      if (op.getNumRegions() || !isMemoryEffectFree(&op)) {
-        result = op.emitOpError()
-                 << "attn-lower-to-hopper: unexpected op in a KV loop";
-        continue;
-      }
-      b.clone(op, mapping);
-    }
     RoleState inner = state;
-    Value stage = arith::RemUIOp::create(b, loc, state.count, idx(plan.stages));
-    Value round = arith::DivUIOp::create(b, loc, state.count, idx(plan.stages));
-    Value parity = arith::CmpIOp::create(
-        b, loc, arith::CmpIPredicate::ne,
-        arith::RemUIOp::create(b, loc, round, idx(2)), idx(0));
-    emitConsumerBlock(update, stage, parity, inner, /*prologue=*/true);
+    result = emitKvBody(body, [&](attn::BlockUpdateOp update) {
+      auto [stage, round, parity] = ringPosition(state.count);
+      emitConsumerBlock(update, stage, parity, inner, /*prologue=*/true);
+    });
     SmallVector<Value> yielded{inner.max[0], inner.max[1], inner.sum[0],
                                inner.sum[1]};
     yielded.append(inner.pendingP.begin(), inner.pendingP.end());
@@ -537,33 +557,16 @@ LogicalResult HopperKernelEmitter::emitKvLoop(scf::ForOp loop, Role role,
         mapping.map(loop.getInductionVar(), iv);
         RoleState inner = state;
         inner.assign(args);
-        for (Operation &op : loop.getBody()->without_terminator()) {
-          if (isa<attn::TileLoadOp>(op))
-            continue;
-          if (auto u = dyn_cast<attn::BlockUpdateOp>(op)) {
-            // KV block number i = count: stage i mod S, round i / S.
-            Value stage =
-                arith::RemUIOp::create(b, loc, inner.count, idx(plan.stages));
-            Value round =
-                arith::DivUIOp::create(b, loc, inner.count, idx(plan.stages));
-            if (role == Role::Producer) {
-              emitProducerBlock(u, stage, round);
-            } else {
-              Value parity = arith::CmpIOp::create(
-                  b, loc, arith::CmpIPredicate::ne,
-                  arith::RemUIOp::create(b, loc, round, idx(2)), idx(0));
-              emitConsumerBlock(u, stage, parity, inner);
-            }
-            inner.count = arith::AddIOp::create(b, loc, inner.count, idx(1));
-            continue;
-          }
-          if (op.getNumRegions() || !isMemoryEffectFree(&op)) {
-            result = op.emitOpError()
-                     << "attn-lower-to-hopper: unexpected op in a KV loop";
-            continue;
-          }
-          b.clone(op, mapping);
-        }
+        LogicalResult body = emitKvBody(loop, [&](attn::BlockUpdateOp u) {
+          auto [stage, round, parity] = ringPosition(inner.count);
+          if (role == Role::Producer)
+            emitProducerBlock(u, stage, round);
+          else
+            emitConsumerBlock(u, stage, parity, inner);
+          inner.count = arith::AddIOp::create(b, loc, inner.count, idx(1));
+        });
+        if (failed(body))
+          result = failure();
         scf::YieldOp::create(b, loc, inner.flatten());
       });
   state.assign(newLoop.getResults());
