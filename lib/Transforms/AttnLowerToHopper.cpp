@@ -24,6 +24,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "llvm/ADT/TypeSwitch.h"
@@ -102,6 +103,7 @@ private:
   void emitLaunch();
   LogicalResult emitRole(Role role, Block &program);
   LogicalResult emitTiles(Block &program, Role role, RoleState &state);
+  LogicalResult emitPairedTiles(Block &program, Role role, RoleState &state);
   LogicalResult emitOps(Block &src, Role role, RoleState &state);
   LogicalResult emitKvLoop(scf::ForOp loop, Role role, RoleState &state);
   /// Clones the index arithmetic of a KV loop's body (its induction variable
@@ -671,6 +673,8 @@ LogicalResult HopperKernelEmitter::emitTiles(Block &program, Role role,
   // 3-12% slower), and each head's longest causal tiles come first.
   ValueRange ub = grid.getUpperBound();
   LogicalResult result = success();
+  if (plan.pairedTiles)
+    return emitPairedTiles(program, role, state);
   scf::ForOp::create(
       b, loc, ctaId, idx(plan.tiles), idx(plan.ctas),
       ValueRange{state.count, idx(0)},
@@ -697,6 +701,61 @@ LogicalResult HopperKernelEmitter::emitTiles(Block &program, Role role,
             b, loc,
             ValueRange{state.count,
                        arith::AddIOp::create(b, loc, tileIter, idx(1))});
+      });
+  return result;
+}
+
+LogicalResult HopperKernelEmitter::emitPairedTiles(Block &program, Role role,
+                                                  RoleState &state) {
+  // Masked programs: for u = blockIdx.x; u < units; u += ctas, over pairs of
+  // one head's q-blocks whose causal costs sum to QB + 1 KV blocks, in the
+  // hardware's order (pair fastest, so that the CTAs running at once share a
+  // head's K/V in L2):
+  //   P = ceil(QB / 2), p = u mod P, head = (u / P) mod H, seq = u / (P·H)
+  //   tiles: q-block QB - 1 - p (the longer first), then p if p < QB - 1 - p
+  // (the carried tile number n counts tiles, for the Q barriers' phases).
+  ValueRange ub = grid.getUpperBound();
+  int64_t qBlocks = *getConstantIntValue(ub[2]);
+  int64_t pairs = (qBlocks + 1) / 2;
+  LogicalResult result = success();
+  scf::ForOp::create(
+      b, loc, ctaId, idx(plan.units), idx(plan.ctas),
+      ValueRange{state.count, idx(0)},
+      [&](OpBuilder &nested, Location, Value unit, ValueRange args) {
+        OpBuilder::InsertionGuard g(b);
+        b.setInsertionPoint(nested.getInsertionBlock(),
+                            nested.getInsertionPoint());
+        Value seq = arith::DivUIOp::create(
+            b, loc, unit, arith::MulIOp::create(b, loc, idx(pairs), ub[1]));
+        Value head = arith::RemUIOp::create(
+            b, loc, arith::DivUIOp::create(b, loc, unit, idx(pairs)), ub[1]);
+        Value pair = arith::RemUIOp::create(b, loc, unit, idx(pairs));
+        Value longer = arith::SubIOp::create(b, loc, idx(qBlocks - 1), pair);
+        Value two = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
+                                          pair, longer);
+        Value members = arith::SelectOp::create(b, loc, two, idx(2), idx(1));
+        auto inner = scf::ForOp::create(
+            b, loc, idx(0), members, idx(1), ValueRange{args[0], args[1]},
+            [&](OpBuilder &nested2, Location, Value member, ValueRange args2) {
+              OpBuilder::InsertionGuard g2(b);
+              b.setInsertionPoint(nested2.getInsertionBlock(),
+                                  nested2.getInsertionPoint());
+              Value first = arith::CmpIOp::create(
+                  b, loc, arith::CmpIPredicate::eq, member, idx(0));
+              mapping.map(grid.getInductionVars()[0], seq);
+              mapping.map(grid.getInductionVars()[1], head);
+              mapping.map(grid.getInductionVars()[2],
+                          arith::SelectOp::create(b, loc, first, longer, pair));
+              state.count = args2[0];
+              tileIter = args2[1];
+              if (failed(emitOps(program, role, state)))
+                result = failure();
+              scf::YieldOp::create(
+                  b, loc,
+                  ValueRange{state.count,
+                             arith::AddIOp::create(b, loc, tileIter, idx(1))});
+            });
+        scf::YieldOp::create(b, loc, inner.getResults());
       });
   return result;
 }

@@ -157,12 +157,19 @@ static LogicalResult finalize(scf::ParallelOp grid, KernelPlan &plan,
   if (plan.pingPong && plan.consumers < 2)
     return fail("ping_pong needs 2 or more consumer warpgroups, got ",
                 plan.consumers);
+  if (plan.pairedTiles && !plan.ctas)
+    return fail("paired_tiles needs a persistent kernel (persistent_ctas > 0)");
   if (plan.ctas) {
     plan.tiles = staticTiles(grid);
     if (plan.tiles == 0 || isGuarded(grid))
       return fail("persistent_ctas needs a static grid without run-time "
                   "guards (not varlen)");
-    plan.ctas = std::min(plan.ctas, plan.tiles);
+    // Pairs: ceil(QB / 2) per (sequence, head).
+    int64_t qBlocks = *getConstantIntValue(grid.getUpperBound()[2]);
+    plan.units = plan.pairedTiles
+                     ? plan.tiles / qBlocks * ((qBlocks + 1) / 2)
+                     : plan.tiles;
+    plan.ctas = std::min(plan.ctas, plan.units);
   }
   for (int64_t r : {plan.producerRegisters, plan.consumerRegisters})
     if (r < 24 || r > 256 || r % 8)
@@ -205,19 +212,25 @@ FailureOr<KernelPlan> flashmlir::hopper::planKernel(scf::ParallelOp grid,
     // deferred spilled there and lost to serial).
     plan->pv = PvSchedule::Overlap;
   }
-  // Persistent when the tiles cost the same (no causal/window mask: a static
-  // stride over unequal tiles left CTAs 3x apart in work, measured 30% slower
-  // at d=128 16k causal) and both roles see every tile (no run-time guard).
-  bool uniform = !grid.walk([](attn::BlockUpdateOp u) {
-                        return u.getMask().getKind() == attn::MaskKind::None
-                                   ? WalkResult::advance()
-                                   : WalkResult::interrupt();
-                      }).wasInterrupted();
-  // And Dv <= 128: at Dv = 256 the persistent kernel's 232-register
-  // consumers spilled with the overlapped P·V (O alone is 128 registers).
-  if (options.persistentCtas > 0 && uniform && !isGuarded(grid) &&
-      staticTiles(grid) > 0 && plan->headDimV <= 128)
+  // Persistent when both roles see every tile (no run-time guard) of a
+  // static grid, and Dv <= 128: at Dv = 256 the persistent kernel's
+  // 232-register consumers spilled with the overlapped P·V (O alone is 128
+  // registers). Under a causal or window mask the tiles' costs differ (a
+  // static stride over single tiles left CTAs 3x apart in work, measured 30%
+  // slower at d=128 16k causal): under a causal mask CTAs take pairs of
+  // tiles, q-blocks j and QB-1-j of one head, whose costs sum to QB + 1
+  // blocks. Only with two consumers (the paired loop's index math spilled the
+  // 32-register producer of three) and not under windows (its three KV loops
+  // spilled the 232-register consumers): those stay one CTA per tile.
+  attn::MaskKind kind = attn::MaskKind::None;
+  grid.walk([&](attn::BlockUpdateOp u) { kind = u.getMask().getKind(); });
+  bool pairable = kind == attn::MaskKind::Causal && plan->consumers == 2;
+  if (options.persistentCtas > 0 && !isGuarded(grid) &&
+      staticTiles(grid) > 0 && plan->headDimV <= 128 &&
+      (kind == attn::MaskKind::None || pairable)) {
     plan->ctas = options.persistentCtas;
+    plan->pairedTiles = pairable;
+  }
   plan->producerRegisters = (plan->ctas ? kPersistentProducerRegisters
                                         : kProducerRegisters)[plan->consumers];
   plan->consumerRegisters = (plan->ctas ? kPersistentConsumerRegisters
@@ -234,6 +247,7 @@ DictionaryAttr flashmlir::hopper::planToAttr(Builder &b, const KernelPlan &plan)
       b.getNamedAttr("pv_schedule",
                      b.getStringAttr(stringifyPvSchedule(plan.pv))),
       b.getNamedAttr("persistent_ctas", b.getI64IntegerAttr(plan.ctas)),
+      b.getNamedAttr("paired_tiles", b.getBoolAttr(plan.pairedTiles)),
       b.getNamedAttr("producer_registers",
                      b.getI64IntegerAttr(plan.producerRegisters)),
       b.getNamedAttr("consumer_registers",
@@ -283,6 +297,7 @@ FailureOr<KernelPlan> flashmlir::hopper::planFromAttr(scf::ParallelOp grid,
       failed(boolean("ping_pong", plan->pingPong)) ||
       failed(schedule("pv_schedule", plan->pv)) ||
       failed(integer("persistent_ctas", plan->ctas)) ||
+      failed(boolean("paired_tiles", plan->pairedTiles)) ||
       failed(integer("producer_registers", plan->producerRegisters)) ||
       failed(integer("consumer_registers", plan->consumerRegisters)))
     return failure();

@@ -21,7 +21,7 @@
 namespace flashmlir::hopper {
 
 /// On an attn.program_grid: {stages, ping_pong, pv_schedule, persistent_ctas,
-/// producer_registers, consumer_registers}.
+/// paired_tiles, producer_registers, consumer_registers}.
 inline constexpr llvm::StringLiteral kHopperPlanAttrName = "attn.hopper_plan";
 
 /// When a consumer issues block i's P·V (O += P_i·V_i) relative to its other
@@ -53,6 +53,10 @@ struct KernelPlan {
   bool releasesLate() const { return pv != PvSchedule::Serial; }
   /// Persistent kernel: `ctas` CTAs loop over `tiles` tiles (0 = off).
   int64_t ctas = 0, tiles = 0;
+  /// Persistent over pairs of tiles (q-blocks j and QB-1-j of one head, whose
+  /// causal costs sum to a constant) instead of single tiles: `units` pairs.
+  bool pairedTiles = false;
+  int64_t units = 0;
   int64_t producerRegisters = 0, consumerRegisters = 0;
   // Shared-memory layout: byte offsets from the 1024-aligned base.
   int64_t qOffset = 0, kOffset = 0, vOffset = 0;

@@ -129,11 +129,25 @@
 // ONE-NEXT: nvvm.wgmma.wait.group.sync.aligned 0
 // ONE-NEXT: nvgpu.mbarrier.arrive %[[VEMPTY]][%c0]
 
-// Under a causal mask the tiles cost unequal work: one CTA per tile even with
-// persistent-ctas set.
+// Under a causal mask the tiles cost unequal work: the persistent CTAs take
+// pairs of one head's q-blocks (QB-1-p, p) instead, whose costs sum to QB + 1
+// blocks: 3 q-blocks -> P = 2 pairs per (sequence, head), 2 x 8 x 2 = 32
+// pairs over 4 CTAs; pair u: seq = u / 16, head = (u / 2) mod 8, p = u mod 2;
+// the inner loop runs the longer tile (QB-1-p), then p if p < QB-1-p.
 // PERSIST-LABEL: func.func @causal
-// PERSIST: gpu.launch blocks({{.*}}) in ({{.*}} = %c3, {{.*}} = %c8, {{.*}} = %c2)
-// PERSIST: persistent_ctas = 0
+// PERSIST: gpu.launch blocks(%[[BX:[^,]+]], {{.*}}) in ({{.*}} = %c4, {{.*}} = %c1, {{.*}} = %c1)
+// PERSIST: scf.for %[[U:.+]] = %[[BX]] to %c32 step %c4 iter_args({{.*}}) -> (index, index)
+// PERSIST-NEXT: arith.divui %[[U]], %c16
+// PERSIST-NEXT: %[[HP:.+]] = arith.divui %[[U]], %c2
+// PERSIST-NEXT: arith.remui %[[HP]], %c8
+// PERSIST-NEXT: %[[P:.+]] = arith.remui %[[U]], %c2
+// PERSIST-NEXT: %[[LONG:.+]] = arith.subi %c2, %[[P]]
+// PERSIST-NEXT: %[[TWO:.+]] = arith.cmpi ult, %[[P]], %[[LONG]]
+// PERSIST-NEXT: %[[M:.+]] = arith.select %[[TWO]], %c2, %c1
+// PERSIST-NEXT: scf.for %[[I:.+]] = %c0 to %[[M]] step %c1
+// PERSIST-NEXT: %[[FIRST:.+]] = arith.cmpi eq, %[[I]], %c0
+// PERSIST-NEXT: arith.select %[[FIRST]], %[[LONG]], %[[P]]
+// PERSIST: persistent_ctas = 4
 func.func @causal(%q: memref<2x300x8x64xbf16>, %k: memref<2x300x2x64xbf16>,
                   %v: memref<2x300x2x64xbf16>, %o: memref<2x300x8x64xbf16>,
                   %lse: memref<2x8x300xf32>) {

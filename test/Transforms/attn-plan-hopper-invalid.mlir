@@ -1,14 +1,15 @@
 // A plan edited between the stages is checked again by attn-lower-to-hopper:
 // each RUN line edits one decision of a real plan (sed) and must get its
 // diagnostic, never a mis-built kernel.
-// RUN: attn-opt %s -attn-tile="block-m=128 block-n=64" -attn-plan-hopper | sed 's/stages = 4/stages = 99/' | not attn-opt -attn-lower-to-hopper 2>&1 | FileCheck %s --check-prefix=FIT
-// RUN: attn-opt %s -attn-tile="block-m=128 block-n=64" -attn-plan-hopper | sed 's/stages = 4/stages = 1/' | not attn-opt -attn-lower-to-hopper 2>&1 | FileCheck %s --check-prefix=LATE
+// RUN: attn-opt %s -attn-tile="block-m=128 block-n=64" -attn-plan-hopper="persistent-ctas=0" | sed 's/stages = 4/stages = 99/' | not attn-opt -attn-lower-to-hopper 2>&1 | FileCheck %s --check-prefix=FIT
+// RUN: attn-opt %s -attn-tile="block-m=128 block-n=64" -attn-plan-hopper="persistent-ctas=0" | sed 's/stages = 4/stages = 1/' | not attn-opt -attn-lower-to-hopper 2>&1 | FileCheck %s --check-prefix=LATE
 // RUN: attn-opt %s -attn-tile="block-m=64 block-n=64" -attn-plan-hopper | sed 's/ping_pong = false/ping_pong = true/' | not attn-opt -attn-lower-to-hopper 2>&1 | FileCheck %s --check-prefix=PINGPONG
-// RUN: attn-opt %s -attn-tile="block-m=128 block-n=64" -attn-plan-hopper | sed 's/producer_registers = 24/producer_registers = 64/' | not attn-opt -attn-lower-to-hopper 2>&1 | FileCheck %s --check-prefix=REGS
-// RUN: attn-opt %s -attn-tile="block-m=128 block-n=64" -attn-plan-hopper | sed 's/consumer_registers = 240/consumer_registers = 241/' | not attn-opt -attn-lower-to-hopper 2>&1 | FileCheck %s --check-prefix=REG8
-// RUN: attn-opt %s -attn-tile="block-m=128 block-n=64" -attn-plan-hopper | sed 's/pv_schedule = "overlap", //' | not attn-opt -attn-lower-to-hopper 2>&1 | FileCheck %s --check-prefix=MISSING
-// RUN: attn-opt %s -attn-tile="block-m=128 block-n=64" -attn-plan-hopper | sed 's/pv_schedule = "overlap"/pv_schedule = "eager"/' | not attn-opt -attn-lower-to-hopper 2>&1 | FileCheck %s --check-prefix=SCHEDULE
-// RUN: attn-opt %s -attn-tile="block-m=128 block-n=64" -attn-plan-hopper | sed 's/persistent_ctas = 0/persistent_ctas = -3/' | not attn-opt -attn-lower-to-hopper 2>&1 | FileCheck %s --check-prefix=NEGATIVE
+// RUN: attn-opt %s -attn-tile="block-m=128 block-n=64" -attn-plan-hopper="persistent-ctas=0" | sed 's/producer_registers = 24/producer_registers = 64/' | not attn-opt -attn-lower-to-hopper 2>&1 | FileCheck %s --check-prefix=REGS
+// RUN: attn-opt %s -attn-tile="block-m=128 block-n=64" -attn-plan-hopper="persistent-ctas=0" | sed 's/consumer_registers = 240/consumer_registers = 241/' | not attn-opt -attn-lower-to-hopper 2>&1 | FileCheck %s --check-prefix=REG8
+// RUN: attn-opt %s -attn-tile="block-m=128 block-n=64" -attn-plan-hopper="persistent-ctas=0" | sed 's/pv_schedule = "overlap", //' | not attn-opt -attn-lower-to-hopper 2>&1 | FileCheck %s --check-prefix=MISSING
+// RUN: attn-opt %s -attn-tile="block-m=128 block-n=64" -attn-plan-hopper="persistent-ctas=0" | sed 's/pv_schedule = "overlap"/pv_schedule = "eager"/' | not attn-opt -attn-lower-to-hopper 2>&1 | FileCheck %s --check-prefix=SCHEDULE
+// RUN: attn-opt %s -attn-tile="block-m=128 block-n=64" -attn-plan-hopper="persistent-ctas=0" | sed 's/persistent_ctas = 0/persistent_ctas = -3/' | not attn-opt -attn-lower-to-hopper 2>&1 | FileCheck %s --check-prefix=NEGATIVE
+// RUN: attn-opt %s -attn-tile="block-m=128 block-n=64" -attn-plan-hopper | sed 's/persistent_ctas = 32/persistent_ctas = 0/' | not attn-opt -attn-lower-to-hopper 2>&1 | FileCheck %s --check-prefix=PAIRED
 // RUN: not attn-opt %s -attn-tile -attn-plan-hopper="stages=9" 2>&1 | FileCheck %s --check-prefix=OPTION
 // RUN: not attn-opt %s -attn-tile -attn-plan-hopper="persistent-ctas=-1" 2>&1 | FileCheck %s --check-prefix=CTAS
 // RUN: not attn-opt %s -attn-tile -attn-plan-hopper="stages=8" 2>&1 | FileCheck %s --check-prefix=SMEM
@@ -22,6 +23,7 @@
 // MISSING: attn-lower-to-hopper: attn.hopper_plan needs 'pv_schedule' ("serial", "deferred" or "overlap")
 // SCHEDULE: attn-lower-to-hopper: attn.hopper_plan has pv_schedule = "eager"; expected "serial", "deferred" or "overlap"
 // NEGATIVE: attn-lower-to-hopper: persistent_ctas must be >= 0, got -3
+// PAIRED: attn-lower-to-hopper: paired_tiles needs a persistent kernel (persistent_ctas > 0)
 // OPTION: attn-plan-hopper: stages must be in [1, 8] (or 0 for as many as fit), got 9
 // CTAS: attn-plan-hopper: persistent-ctas must be >= 0, got -1
 // SMEM: attn-plan-hopper: Q (24576 bytes) and 8 K/V stage(s) of 32768 bytes do not fit

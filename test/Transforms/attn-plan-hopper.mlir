@@ -4,19 +4,21 @@
 // RUN: attn-opt %s -split-input-file -attn-tile="block-m=128 block-n=64" --attn-warp-specialize | FileCheck %s --check-prefix=LOWER
 
 // The decisions of the Hopper kernel on each program grid (the first stage of
-// --attn-warp-specialize). Causal: the tiles' KV-block counts differ, so no
-// persistent loop; two or more stages: the P·V overlaps the next softmax;
-// two consumers: ping-pong; the ring: as many stages as fit, at most 4;
-// FA3's register budgets.
+// --attn-warp-specialize). Causal: the tiles' KV-block counts differ, so the
+// persistent loop takes pairs of q-blocks (j, QB-1-j) of equal total cost:
+// 2 sequences x 8 heads x ceil(3/2) pairs = 32 CTAs, with the persistent
+// budgets 40/232; two or more stages: the P·V overlaps the next softmax; two
+// consumers: ping-pong; the ring: as many stages as fit, at most 4.
 // CHECK-LABEL: func.func @causal
-// CHECK: attn.hopper_plan = {consumer_registers = 240 : i64, persistent_ctas = 0 : i64, ping_pong = true, producer_registers = 24 : i64, pv_schedule = "overlap", stages = 4 : i64}
+// CHECK: attn.hopper_plan = {consumer_registers = 232 : i64, paired_tiles = true, persistent_ctas = 32 : i64, ping_pong = true, producer_registers = 40 : i64, pv_schedule = "overlap", stages = 4 : i64}
 // OPTS-LABEL: func.func @causal
-// OPTS: attn.hopper_plan = {consumer_registers = 240 : i64, persistent_ctas = 0 : i64, ping_pong = false, producer_registers = 24 : i64, pv_schedule = "deferred", stages = 2 : i64}
-// The emitter follows the plan: 4 stages, registers 24/240.
+// OPTS: attn.hopper_plan = {consumer_registers = 240 : i64, paired_tiles = false, persistent_ctas = 0 : i64, ping_pong = false, producer_registers = 24 : i64, pv_schedule = "deferred", stages = 2 : i64}
+// The emitter follows the plan: 32 CTAs, 4 stages, registers 40/232.
 // LOWER-LABEL: func.func @causal
+// LOWER: gpu.launch blocks({{.*}}) in ({{.*}} = %c32{{.*}}, {{.*}} = %c1{{.*}}, {{.*}} = %c1{{.*}})
 // LOWER: nvgpu.mbarrier.create -> <memorySpace = #gpu.address_space<workgroup>, num_barriers = 4>
-// LOWER: nvvm.setmaxregister decrease 24
-// LOWER: nvvm.setmaxregister increase 240
+// LOWER: nvvm.setmaxregister decrease 40
+// LOWER: nvvm.setmaxregister increase 232
 func.func @causal(%q: memref<2x300x8x64xbf16>, %k: memref<2x300x2x64xbf16>,
                   %v: memref<2x300x2x64xbf16>, %o: memref<2x300x8x64xbf16>) {
   attn.attention ins(%q, %k, %v : memref<2x300x8x64xbf16>, memref<2x300x2x64xbf16>,
@@ -30,7 +32,7 @@ func.func @causal(%q: memref<2x300x8x64xbf16>, %k: memref<2x300x2x64xbf16>,
 // No mask, static grid, Dv = 128: persistent over min(132, 3 q-blocks x 8
 // heads x 2) = 48 CTAs; the persistent producer needs 40 registers.
 // CHECK-LABEL: func.func @plain_d128
-// CHECK: attn.hopper_plan = {consumer_registers = 232 : i64, persistent_ctas = 48 : i64, ping_pong = true, producer_registers = 40 : i64, pv_schedule = "overlap", stages = 4 : i64}
+// CHECK: attn.hopper_plan = {consumer_registers = 232 : i64, paired_tiles = false, persistent_ctas = 48 : i64, ping_pong = true, producer_registers = 40 : i64, pv_schedule = "overlap", stages = 4 : i64}
 // OPTS-LABEL: func.func @plain_d128
 // OPTS: persistent_ctas = 0 : i64
 // LOWER-LABEL: func.func @plain_d128
@@ -50,9 +52,9 @@ func.func @plain_d128(%q: memref<2x300x8x128xf16>, %k: memref<2x300x8x128xf16>,
 // kernel spilled: O alone is 128 registers). Q is 128 x 256 x 2 = 64 KB and a
 // stage of K and V 2 x 64 x 256 x 2 = 64 KB: 2 stages fit in 227 KB.
 // CHECK-LABEL: func.func @plain_d256
-// CHECK: attn.hopper_plan = {consumer_registers = 240 : i64, persistent_ctas = 0 : i64, ping_pong = true, producer_registers = 24 : i64, pv_schedule = "overlap", stages = 2 : i64}
+// CHECK: attn.hopper_plan = {consumer_registers = 240 : i64, paired_tiles = false, persistent_ctas = 0 : i64, ping_pong = true, producer_registers = 24 : i64, pv_schedule = "overlap", stages = 2 : i64}
 // OPTS-LABEL: func.func @plain_d256
-// OPTS: attn.hopper_plan = {consumer_registers = 240 : i64, persistent_ctas = 0 : i64, ping_pong = false, producer_registers = 24 : i64, pv_schedule = "deferred", stages = 2 : i64}
+// OPTS: attn.hopper_plan = {consumer_registers = 240 : i64, paired_tiles = false, persistent_ctas = 0 : i64, ping_pong = false, producer_registers = 24 : i64, pv_schedule = "deferred", stages = 2 : i64}
 // LOWER-LABEL: func.func @plain_d256
 // LOWER: gpu.launch blocks({{.*}}) in ({{.*}} = %c3, {{.*}} = %c8, {{.*}} = %c2)
 func.func @plain_d256(%q: memref<2x300x8x256xf16>, %k: memref<2x300x8x256xf16>,

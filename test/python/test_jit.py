@@ -94,7 +94,13 @@ def test_compile_hopper_metadata_and_asm(cache_dir):
     assert m["kernel"] == "hopper" and m["threads"] == m["block"][0] == 384
     assert m["block_m"] == 128 and m["block_n"] > 0 and m["stages"] >= 2
     assert m["consumer_warpgroups"] == 2
-    assert m["grid"] == [math.ceil(129 / 128), 4, 1] and m["persistent_ctas"] == 0
+    # Causal with two consumers: persistent over pairs of q-blocks (j, QB-1-j): 2 q-blocks
+    # -> 1 pair per head, 4 heads -> 4 CTAs. A window mask keeps one CTA per tile.
+    assert m["grid"] == [4, 1, 1] and m["persistent_ctas"] == 4
+    window = flashmlir.compile(AttentionSpec(**{**BASE, "mask": "window", "window": (32, 0),
+                                                "head_dim": 128, "head_dim_v": 128}))
+    assert window.metadata["grid"] == [math.ceil(129 / 128), 4, 1]
+    assert window.metadata["persistent_ctas"] == 0
     # Unmasked, so persistent: min(132 SMs, 2 q-blocks x 4 heads x 1 sequence) CTAs;
     # persistent_ctas=0 turns it off.
     persistent = flashmlir.compile(AttentionSpec(**{**BASE, "head_dim": 128, "head_dim_v": 128}))

@@ -128,7 +128,7 @@ def AttnPlanHopperPass : Pass<"attn-plan-hopper", "::mlir::func::FuncOp"> {
     `attn.program_grid` of the tiled level it checks what the kernel can do
     (bf16/f16, BlockM 64/128/192, BlockN, head dims, no modifiers) and records
     the decisions as `attn.hopper_plan = {stages, ping_pong, pv_schedule,
-    persistent_ctas, producer_registers, consumer_registers}`:
+    persistent_ctas, paired_tiles, producer_registers, consumer_registers}`:
 
     - stages: the K/V ring depth, as many as fit (at most 4) unless given;
     - ping_pong: with two or more consumer warpgroups;
@@ -136,8 +136,10 @@ def AttnPlanHopperPass : Pass<"attn-plan-hopper", "::mlir::func::FuncOp"> {
       (in flight until the next Q·Kᵀ, at Dv <= 128 with two or more stages)
       or "overlap" (FA3's intra-warpgroup overlap: issued with the next
       Q·Kᵀ, the next softmax runs while it does);
-    - persistent_ctas: min(N, tiles) when the tiles cost the same (no
-      causal/window mask), the grid is static and unguarded (not varlen);
+    - persistent_ctas: min(N, tiles) for a static, unguarded (not varlen)
+      grid with Dv <= 128, unmasked or causal with two consumers;
+    - paired_tiles: causal persistent kernels loop over pairs of q-blocks
+      (QB-1-p, p) of one head, whose costs sum to a constant;
     - setmaxnreg budgets: 24/240 (3 consumers: 32/160), 40/232 when
       persistent (the persistent producer spilled at 24).
 
@@ -145,9 +147,9 @@ def AttnPlanHopperPass : Pass<"attn-plan-hopper", "::mlir::func::FuncOp"> {
     can be edited in between (tuning) but never silently mis-built.
 
     ```mlir
-    scf.parallel ... { ... } {attn.hopper_plan = {consumer_registers = 240 : i64,
-        persistent_ctas = 0 : i64, ping_pong = true, producer_registers = 24 : i64,
-        pv_schedule = "deferred", stages = 4 : i64}, attn.program_grid = 128 : i64}
+    scf.parallel ... { ... } {attn.hopper_plan = {consumer_registers = 232 : i64,
+        paired_tiles = true, persistent_ctas = 32 : i64, ping_pong = true,
+        producer_registers = 40 : i64, pv_schedule = "overlap", stages = 4 : i64}, attn.program_grid = 128 : i64}
     ```
   }];
   let options = [
@@ -220,15 +222,17 @@ def AttnLowerToHopperPass : Pass<"attn-lower-to-hopper", "::mlir::func::FuncOp">
        issue S = Q·Kᵀ, in the order 0, 1, .., n-1, 0, .. (named barrier
        1 + c, synced by consumer c, arrived at by its predecessor), so one
        warpgroup's GEMM runs while another computes its softmax.
-    8. Persistent (the plan's `persistent_ctas` = N > 0; attn-plan-hopper
-       sets it only where the tiles cost the same): N CTAs, each looping
-       over the tiles
+    8. Persistent (the plan's `persistent_ctas` = N > 0): N CTAs, each
+       looping over the tiles
        t = blockIdx.x, + N, .. in the hardware's grid order (q-block
        fastest, descending; then head; then sequence: CTAs running at once
-       share a head's K/V in L2). The ring's block count carries across
-       tiles; a Q-empty barrier (arrived at by every consumer thread when
-       its last Q·Kᵀ has completed, before the epilogue) lets the producer
-       load the next tile's Q and K/V while the consumers store O.
+       share a head's K/V in L2), or with `paired_tiles` over pairs
+       u = blockIdx.x, + N, .. of one head's q-blocks (QB-1-p, then p when
+       p < QB-1-p; P = ceil(QB/2), p = u mod P, head = (u / P) mod H,
+       seq = u / (P·H)), whose causal costs sum to QB + 1 blocks. The ring's
+       block count carries across tiles; a Q-empty barrier (arrived at by
+       every consumer thread when the epilogue starts) lets the producer
+       load the next tile's Q and K/V while the consumers finish the tile.
   }];
   let options = [
     Option<"maxSharedMemory", "max-shared-memory", "int64_t",
