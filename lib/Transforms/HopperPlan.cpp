@@ -175,11 +175,20 @@ static LogicalResult finalize(scf::ParallelOp grid, KernelPlan &plan,
     if (r < 24 || r > 256 || r % 8)
       return fail("register budgets must be multiples of 8 in [24, 256], got ",
                   r);
-  if (128 * (plan.producerRegisters +
-             plan.consumers * plan.consumerRegisters) > kRegistersPerSm)
+  // setmaxnreg only moves registers between the warpgroups of the CTA: the
+  // budgets must fit what the CTA launched with, 64K / threads per thread
+  // rounded down to 8 (ptxas, nvvm.maxntid + minctasm = 1), or a consumer's
+  // setmaxnreg.inc waits forever.
+  int64_t launched = kRegistersPerSm / plan.threads() / 8 * 8;
+  int64_t warpgroups = 1 + plan.consumers;
+  int64_t wanted =
+      plan.producerRegisters + plan.consumers * plan.consumerRegisters;
+  if (wanted > launched * warpgroups)
     return fail("register budgets ", plan.producerRegisters, " + ",
-                plan.consumers, " x ", plan.consumerRegisters,
-                " exceed 64K registers per SM");
+                plan.consumers, " x ", plan.consumerRegisters, " = ", wanted,
+                " per thread exceed the ", launched * warpgroups,
+                " the CTA launches with (", launched, " per thread for ",
+                plan.threads(), " threads)");
   plan.qOffset = 0;
   plan.kOffset = plan.qBytes();
   plan.vOffset = plan.kOffset + plan.stages * plan.kStageBytes;

@@ -78,8 +78,8 @@ struct PlanOptions {
 };
 
 /// Decides the plan of `grid` (heuristics: the most stages that fit, ping-pong
-/// with two or more consumers, the P·V schedule, persistent for
-/// unmasked unguarded static grids, FA3's register budgets). Diagnoses what
+/// with two or more consumers, the P·V schedule, persistent for unguarded
+/// static grids (paired tiles under causal masks), FA3's register budgets). Diagnoses what
 /// the kernel cannot do (dtype, tile sizes, head dims, modifiers, fit).
 /// Diagnostics start with `pass`.
 mlir::FailureOr<KernelPlan> planKernel(mlir::scf::ParallelOp grid,
@@ -91,8 +91,9 @@ mlir::DictionaryAttr planToAttr(mlir::Builder &b, const KernelPlan &plan);
 
 /// The plan of `grid` from its attn.hopper_plan, checked again (a plan may
 /// have been edited): every key present and in range, the ring fits, the
-/// register budgets fit 64K registers, ping-pong needs two consumers, a late
-/// stage release two stages, persistence an unguarded static grid.
+/// register budgets fit what the CTA launches with, ping-pong needs two
+/// consumers, a late stage release two stages, persistence an unguarded
+/// static grid, paired tiles persistence.
 mlir::FailureOr<KernelPlan> planFromAttr(mlir::scf::ParallelOp grid,
                                          mlir::DictionaryAttr attr,
                                          int64_t maxSharedMemory,

@@ -9,6 +9,7 @@
 // RUN: attn-opt %s -attn-tile="block-m=128 block-n=64" -attn-plan-hopper="persistent-ctas=0" | sed 's/pv_schedule = "overlap", //' | not attn-opt -attn-lower-to-hopper 2>&1 | FileCheck %s --check-prefix=MISSING
 // RUN: attn-opt %s -attn-tile="block-m=128 block-n=64" -attn-plan-hopper="persistent-ctas=0" | sed 's/pv_schedule = "overlap"/pv_schedule = "eager"/' | not attn-opt -attn-lower-to-hopper 2>&1 | FileCheck %s --check-prefix=SCHEDULE
 // RUN: attn-opt %s -attn-tile="block-m=128 block-n=64" -attn-plan-hopper="persistent-ctas=0" | sed 's/persistent_ctas = 0/persistent_ctas = -3/' | not attn-opt -attn-lower-to-hopper 2>&1 | FileCheck %s --check-prefix=NEGATIVE
+// RUN: attn-opt %s -attn-tile="block-m=128 block-n=64" -attn-plan-hopper | sed 's/producer_registers = 40/producer_registers = 48/' | not attn-opt -attn-lower-to-hopper 2>&1 | FileCheck %s --check-prefix=LAUNCH
 // RUN: attn-opt %s -attn-tile="block-m=128 block-n=64" -attn-plan-hopper | sed 's/persistent_ctas = 32/persistent_ctas = 0/' | not attn-opt -attn-lower-to-hopper 2>&1 | FileCheck %s --check-prefix=PAIRED
 // RUN: not attn-opt %s -attn-tile -attn-plan-hopper="stages=9" 2>&1 | FileCheck %s --check-prefix=OPTION
 // RUN: not attn-opt %s -attn-tile -attn-plan-hopper="persistent-ctas=-1" 2>&1 | FileCheck %s --check-prefix=CTAS
@@ -18,7 +19,9 @@
 // FIT: attn-lower-to-hopper: Q (16384 bytes) and 99 K/V stage(s) of 16384 bytes do not fit in the shared memory (232448 bytes)
 // LATE: attn-lower-to-hopper: pv_schedule = "overlap" needs at least 2 stages, got 1
 // PINGPONG: attn-lower-to-hopper: ping_pong needs 2 or more consumer warpgroups, got 1
-// REGS: attn-lower-to-hopper: register budgets 64 + 2 x 240 exceed 64K registers per SM
+// REGS: attn-lower-to-hopper: register budgets 64 + 2 x 240 = 544 per thread exceed the 504 the CTA launches with (168 per thread for 384 threads)
+// Within 64K registers but not within the launch's 3 x 168 (setmaxnreg.inc would wait forever):
+// LAUNCH: attn-lower-to-hopper: register budgets 48 + 2 x 232 = 512 per thread exceed the 504 the CTA launches with
 // REG8: attn-lower-to-hopper: register budgets must be multiples of 8 in [24, 256], got 241
 // MISSING: attn-lower-to-hopper: attn.hopper_plan needs 'pv_schedule' ("serial", "deferred" or "overlap")
 // SCHEDULE: attn-lower-to-hopper: attn.hopper_plan has pv_schedule = "eager"; expected "serial", "deferred" or "overlap"
