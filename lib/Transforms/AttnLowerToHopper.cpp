@@ -104,6 +104,10 @@ private:
   LogicalResult emitRole(Role role, Block &program);
   LogicalResult emitTiles(Block &program, Role role, RoleState &state);
   LogicalResult emitPairedTiles(Block &program, Role role, RoleState &state);
+  /// The body of a persistent tile loop with iter_args (ring count, tile
+  /// number n): tile (seq, head, q-block), then yields (count, n + 1).
+  LogicalResult emitTileIteration(Block &program, Role role, RoleState &state,
+                                  ValueRange args, std::array<Value, 3> tile);
   LogicalResult emitOps(Block &src, Role role, RoleState &state);
   LogicalResult emitKvLoop(scf::ForOp loop, Role role, RoleState &state);
   /// Clones the index arithmetic of a KV loop's body (its induction variable
@@ -671,10 +675,10 @@ LogicalResult HopperKernelEmitter::emitTiles(Block &program, Role role,
   // so the CTAs running at once share a head and its K/V stays in L2 (an
   // order with the head fastest re-read K/V from HBM per tile and measured
   // 3-12% slower), and each head's longest causal tiles come first.
-  ValueRange ub = grid.getUpperBound();
-  LogicalResult result = success();
   if (plan.pairedTiles)
     return emitPairedTiles(program, role, state);
+  ValueRange ub = grid.getUpperBound();
+  LogicalResult result = success();
   scf::ForOp::create(
       b, loc, ctaId, idx(plan.tiles), idx(plan.ctas),
       ValueRange{state.count, idx(0)},
@@ -683,25 +687,30 @@ LogicalResult HopperKernelEmitter::emitTiles(Block &program, Role role,
         b.setInsertionPoint(nested.getInsertionBlock(),
                             nested.getInsertionPoint());
         Value headsAndQBlocks = arith::MulIOp::create(b, loc, ub[1], ub[2]);
-        mapping.map(grid.getInductionVars()[0],
-                    arith::DivUIOp::create(b, loc, tile, headsAndQBlocks));
-        mapping.map(grid.getInductionVars()[1],
-                    arith::RemUIOp::create(
-                        b, loc, arith::DivUIOp::create(b, loc, tile, ub[2]),
-                        ub[1]));
-        mapping.map(
-            grid.getInductionVars()[2],
-            arith::SubIOp::create(
-                b, loc, arith::SubIOp::create(b, loc, ub[2], idx(1)),
-                arith::RemUIOp::create(b, loc, tile, ub[2])));
-        state.count = args[0];
-        tileIter = args[1];
-        result = emitOps(program, role, state);
-        scf::YieldOp::create(
-            b, loc,
-            ValueRange{state.count,
-                       arith::AddIOp::create(b, loc, tileIter, idx(1))});
+        Value seq = arith::DivUIOp::create(b, loc, tile, headsAndQBlocks);
+        Value head = arith::RemUIOp::create(
+            b, loc, arith::DivUIOp::create(b, loc, tile, ub[2]), ub[1]);
+        Value qBlock = arith::SubIOp::create(
+            b, loc, arith::SubIOp::create(b, loc, ub[2], idx(1)),
+            arith::RemUIOp::create(b, loc, tile, ub[2]));
+        if (failed(emitTileIteration(program, role, state, args,
+                                     {seq, head, qBlock})))
+          result = failure();
       });
+  return result;
+}
+
+LogicalResult HopperKernelEmitter::emitTileIteration(
+    Block &program, Role role, RoleState &state, ValueRange args,
+    std::array<Value, 3> tile) {
+  for (auto [iv, value] : llvm::zip(grid.getInductionVars(), tile))
+    mapping.map(iv, value);
+  state.count = args[0];
+  tileIter = args[1];
+  LogicalResult result = emitOps(program, role, state);
+  scf::YieldOp::create(
+      b, loc,
+      ValueRange{state.count, arith::AddIOp::create(b, loc, tileIter, idx(1))});
   return result;
 }
 
@@ -742,18 +751,11 @@ LogicalResult HopperKernelEmitter::emitPairedTiles(Block &program, Role role,
                                   nested2.getInsertionPoint());
               Value first = arith::CmpIOp::create(
                   b, loc, arith::CmpIPredicate::eq, member, idx(0));
-              mapping.map(grid.getInductionVars()[0], seq);
-              mapping.map(grid.getInductionVars()[1], head);
-              mapping.map(grid.getInductionVars()[2],
-                          arith::SelectOp::create(b, loc, first, longer, pair));
-              state.count = args2[0];
-              tileIter = args2[1];
-              if (failed(emitOps(program, role, state)))
+              Value qBlock =
+                  arith::SelectOp::create(b, loc, first, longer, pair);
+              if (failed(emitTileIteration(program, role, state, args2,
+                                           {seq, head, qBlock})))
                 result = failure();
-              scf::YieldOp::create(
-                  b, loc,
-                  ValueRange{state.count,
-                             arith::AddIOp::create(b, loc, tileIter, idx(1))});
             });
         scf::YieldOp::create(b, loc, inner.getResults());
       });
