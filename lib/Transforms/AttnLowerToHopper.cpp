@@ -5,8 +5,12 @@
 //      read back and checked again;
 //   2. program grid -> gpu.launch; shared memory, mbarriers, tensor maps;
 //   3. the program body emitted twice, once per role, by one walk over L1:
-//      producer (TMA) and consumers (wgmma + online softmax in registers);
-//   4. the KV loops carry the running state (count, m, l, O) as iter_args.
+//      producer (TMA) and consumers (wgmma + online softmax in registers),
+//      inside a persistent tile loop when the plan says so (grid order, or
+//      pairs of causal q-blocks);
+//   4. the KV loops carry the running state (count, m, l, O, and under the
+//      overlapped P·V the previous block's P) as iter_args; that schedule
+//      peels each tile's first block into a prologue.
 //
 //===----------------------------------------------------------------------===//
 
