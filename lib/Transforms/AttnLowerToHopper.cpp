@@ -1175,6 +1175,8 @@ struct AttnLowerToHopperPass final
   using Base::Base;
 
   void runOnOperation() override {
+    if (failed(checkProgramGrids(getOperation(), getArgument())))
+      return signalPassFailure();
     SmallVector<scf::ParallelOp> grids;
     getOperation().walk([&](scf::ParallelOp op) {
       if (op->hasAttr(kProgramGridAttrName))

@@ -40,6 +40,8 @@ struct AttnPlanHopperPass final
                                  << static_cast<int64_t>(persistentCtas);
       return signalPassFailure();
     }
+    if (failed(checkProgramGrids(getOperation(), getArgument())))
+      return signalPassFailure();
     PlanOptions options;
     options.stages = stages;
     options.maxSharedMemory = maxSharedMemory;

@@ -249,6 +249,24 @@ FailureOr<KernelPlan> flashmlir::hopper::planKernel(scf::ParallelOp grid,
   return plan;
 }
 
+LogicalResult flashmlir::hopper::checkProgramGrids(Operation *root,
+                                                 StringRef pass) {
+  WalkResult walk = root->walk([&](attn::BlockUpdateOp update) {
+    auto grid = update->getParentOfType<scf::ParallelOp>();
+    while (grid && !grid->hasAttr(kProgramGridAttrName))
+      grid = grid->getParentOfType<scf::ParallelOp>();
+    if (grid)
+      return WalkResult::advance();
+    update.emitOpError()
+        << pass << ": not inside an scf.parallel marked "
+        << kProgramGridAttrName
+        << " (was the tiled level canonicalized before this pass? folding a "
+           "unit dimension rebuilds the grid without its attributes)";
+    return WalkResult::interrupt();
+  });
+  return failure(walk.wasInterrupted());
+}
+
 DictionaryAttr flashmlir::hopper::planToAttr(Builder &b, const KernelPlan &plan) {
   return b.getDictionaryAttr({
       b.getNamedAttr("stages", b.getI64IntegerAttr(plan.stages)),

@@ -86,6 +86,13 @@ mlir::FailureOr<KernelPlan> planKernel(mlir::scf::ParallelOp grid,
                                        const PlanOptions &options,
                                        llvm::StringRef pass);
 
+/// Diagnoses an attn.block_update outside every attn.program_grid: the grid
+/// attribute is discardable, and a canonicalization between attn-tile and
+/// these passes can rebuild the scf.parallel without it (a unit dimension
+/// folded away), which would otherwise leave the program silently unlowered.
+mlir::LogicalResult checkProgramGrids(mlir::Operation *root,
+                                      llvm::StringRef pass);
+
 /// The decisions of `plan` as an attn.hopper_plan dictionary.
 mlir::DictionaryAttr planToAttr(mlir::Builder &b, const KernelPlan &plan);
 
