@@ -19,14 +19,30 @@ import warnings
 from typing import Callable, Optional, Tuple
 
 from . import jit, mods
-from .spec import DTYPES, AttentionSpec
+from .spec import DTYPES, PV_SCHEDULES, AttentionSpec
 
 _SUPPORTED_CAPABILITY = (9, 0)
-# A tuning knob for benchmarks: FLASHMLIR_PERSISTENT_CTAS (AttentionSpec.
-# persistent_ctas; default 132, used for unmasked specs; 0 = off).
-_PERSISTENT_CTAS = int(os.environ.get("FLASHMLIR_PERSISTENT_CTAS", "132"))
-# And FLASHMLIR_PV_SCHEDULE (AttentionSpec.pv_schedule; default "auto").
-_PV_SCHEDULE = os.environ.get("FLASHMLIR_PV_SCHEDULE", "auto")
+
+
+def _tuning_knobs():
+    """Benchmark knobs from the environment: FLASHMLIR_PERSISTENT_CTAS
+    (AttentionSpec.persistent_ctas; default 132, 0 = one CTA per tile) and
+    FLASHMLIR_PV_SCHEDULE (AttentionSpec.pv_schedule; default "auto"). A bad
+    value is an error naming the variable when attention() is called, not at
+    import."""
+    ctas = os.environ.get("FLASHMLIR_PERSISTENT_CTAS", "132")
+    schedule = os.environ.get("FLASHMLIR_PV_SCHEDULE", "auto")
+    try:
+        ctas_value = int(ctas)
+    except ValueError:
+        ctas_value = -1
+    if ctas_value < 0:
+        raise ValueError(f"FLASHMLIR_PERSISTENT_CTAS must be a non-negative integer, "
+                         f"got {ctas!r}")
+    if schedule not in PV_SCHEDULES:
+        raise ValueError(f"FLASHMLIR_PV_SCHEDULE must be one of {PV_SCHEDULES}, "
+                         f"got {schedule!r}")
+    return ctas_value, schedule
 
 
 class PerformanceWarning(UserWarning):
@@ -119,6 +135,7 @@ def _mask(causal, causal_align, window):
 
 def _spec_for(q, k, v, *, mask, align, window, softcap, scale, varlen, lse, traced, kernel,
               tiles) -> AttentionSpec:
+    ctas, schedule = _tuning_knobs()
     if q.dim() == 3:  # varlen: (total, H, D) as batch 1
         b, sq, hq, d = 1, q.shape[0], q.shape[1], q.shape[2]
         sk, hk, dv = k.shape[0], k.shape[1], v.shape[2]
@@ -132,7 +149,7 @@ def _spec_for(q, k, v, *, mask, align, window, softcap, scale, varlen, lse, trac
         score_mod=traced.score_mod if traced else "",
         mask_mod=traced.mask_mod if traced else "",
         mod_tensors=traced.tensor_types if traced else (), kernel=kernel,
-        persistent_ctas=_PERSISTENT_CTAS, pv_schedule=_PV_SCHEDULE, **tiles)
+        persistent_ctas=ctas, pv_schedule=schedule, **tiles)
 
 
 # Eager calls seen before (see attention): key -> (launcher, out shape, lse shape).

@@ -72,6 +72,18 @@ def test_rejects_bad_options(kwargs, error, message):
         flashmlir.attention(*qkv(), **kwargs)
 
 
+@pytest.mark.parametrize("name, value", [
+    ("FLASHMLIR_PV_SCHEDULE", "eager"),
+    ("FLASHMLIR_PERSISTENT_CTAS", "many"),
+    ("FLASHMLIR_PERSISTENT_CTAS", "-4"),
+])
+def test_bad_tuning_knob_names_the_variable(monkeypatch, name, value):
+    # The knobs are read per call (not at import), and a bad value names its variable.
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValueError, match=name):
+        flashmlir.attention(*qkv())
+
+
 def varlen_inputs(lens_q=(5, 0, 17), lens_k=(9, 3, 17), hq=4, hk=2, d=64):
     g = torch.Generator().manual_seed(1)
     tq, tk = sum(lens_q), sum(lens_k)
