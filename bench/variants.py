@@ -3,8 +3,8 @@
     python3 bench/variants.py --variant pv_schedule=deferred --variant pv_schedule=overlap \
         --head-dims 128 --seqlens 1024,4096 --causal 0,1 --out bench/out/variants.json
 
-Each --variant is a comma-separated list of AttentionSpec fields (e.g.
-"block_n=112,stages=2"); the empty variant "" is the default spec. For every point
+Each --variant is a comma-separated list of scalar AttentionSpec fields (e.g.
+"block_n=112,stages=2", "pv_schedule=deferred"); the empty variant "" is the default spec. For every point
 (B·S = 16k tokens, hidden 2048, as in bench/sweep.py) every variant is compiled,
 checked against an fp32 reference with the accuracy rule of ../shared/ANCHORS.md
 (2x cuDNN's error + a floor) and timed with triton's do_bench beside cuDNN on the
@@ -28,15 +28,16 @@ FLOOR = {"bf16": 1e-2, "fp16": 2e-3}
 
 
 def parse_variant(text):
-    fields = {f.name: f.type for f in dataclasses.fields(AttentionSpec)}
+    """"block_n=112,ping_pong=0" -> {"block_n": 112, "ping_pong": False}."""
+    types = {f.name: str(f.type) for f in dataclasses.fields(AttentionSpec)}
     out = {}
     for item in filter(None, text.split(",")):
         key, _, value = item.partition("=")
-        if key not in fields:
-            raise SystemExit(f"unknown AttentionSpec field {key!r}")
-        out[key] = (int(value) if fields[key] in (int, "int")
-                    else value in ("1", "true", "True") if fields[key] in (bool, "bool")
-                    else value)
+        kind = types.get(key)
+        if kind not in ("int", "bool", "str", "float"):
+            raise SystemExit(f"--variant: {key!r} is not a scalar AttentionSpec field")
+        out[key] = {"int": int, "float": float, "str": str,
+                    "bool": lambda x: x in ("1", "true", "True")}[kind](value)
     return out
 
 
@@ -109,7 +110,7 @@ def main():
                           f"{row['cudnn_tflops']:>8.0f}{cells}", flush=True)
     with open(args.out, "w") as f:
         json.dump({"device": torch.cuda.get_device_name(), "torch": torch.__version__,
-                   "compiler": flashmlir.build_id() if hasattr(flashmlir, "build_id") else "",
+                   "compiler": flashmlir.build_id(),
                    "variants": names, "rows": rows}, f, indent=1)
 
 
