@@ -215,10 +215,10 @@ FailureOr<KernelPlan> flashmlir::hopper::planKernel(scf::ParallelOp grid,
              << options.pvSchedule << "'";
     plan->pv = *pv;
   } else if (plan->stages >= 2) {
-    // Overlap measured best or even everywhere on the H200 (bf16, 16k
-    // tokens, bench/variants.py; bench/RESULTS.md): vs deferred +2..5% at
-    // d=64, +0..2% at d=128, +4..12% at d=256 (which had no late schedule:
-    // deferred spilled there and lost to serial).
+    // Overlap measured best or even on the H200 (bf16, 16k tokens, S 512 to
+    // 16k, bench/variants.py; bench/RESULTS.md): vs deferred -1..+5% at
+    // d=64, within 1.5% at d=128, +4..13% at d=256 (where deferred spilled
+    // and had lost to serial).
     plan->pv = PvSchedule::Overlap;
   }
   // Persistent when both roles see every tile (no run-time guard) of a
