@@ -32,9 +32,9 @@ const char *flashmlirBuildId(void);
  *   "ping_pong":  bool (default true)
  *   "pv_schedule": "auto" (default) | "serial" | "deferred" | "overlap":
  *                 when each KV block's P·V is issued (see attn-plan-hopper)
- *   "persistent_ctas": integer, CTAs of the persistent kernel for unmasked
- *                 programs (default 132, the SM count of an H100/H200; 0 =
- *                 one CTA per tile)
+ *   "persistent_ctas": integer, CTAs of the persistent kernel where the
+ *                 plan uses one (default 132, the SM count of an H100/H200;
+ *                 0 = one CTA per tile)
  *   "opt_level":  0..3 (default 3)
  *   "stages_ir":  bool (default false): also return each stage's MLIR
  * On success returns 0 and sets *result to a JSON object

@@ -224,8 +224,8 @@ struct WarpSpecializeOptions
       llvm::cl::init("auto")};
   Option<int64_t> persistentCtas{
       *this, "persistent-ctas",
-      llvm::cl::desc("CTAs of the persistent kernel for unmasked programs "
-                     "(0 = one CTA per tile)"),
+      llvm::cl::desc("CTAs of the persistent kernel where the plan uses "
+                     "one (0 = one CTA per tile)"),
       llvm::cl::init(132)};
 };
 } // namespace

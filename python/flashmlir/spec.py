@@ -48,8 +48,9 @@ class AttentionSpec:
     pv_schedule  when the Hopper kernel issues each block's P·V: "auto" (the
                  heuristic), "serial", "deferred" or "overlap" (FA3's
                  intra-warpgroup overlap)
-    persistent_ctas  CTAs of the persistent Hopper kernel for unmasked
-                 specs (132 = the SMs of an H100/H200; 0 = one CTA per tile)
+    persistent_ctas  CTAs of the persistent Hopper kernel where the planner
+                 uses one (unmasked, or causal at d=128; 132 = the SMs of an
+                 H100/H200; 0 = one CTA per tile)
     chip         the target, "sm_90a"
     """
 

@@ -59,8 +59,8 @@ static cl::opt<std::string> pvSchedule(
     cl::init("auto"));
 static cl::opt<int64_t> persistentCtas(
     "persistent-ctas",
-    cl::desc("hopper: CTAs of the persistent kernel (the SM count) for "
-             "unmasked programs; 0 = one CTA per tile"),
+    cl::desc("hopper: CTAs of the persistent kernel (the SM count) where "
+             "the plan uses one; 0 = one CTA per tile"),
     cl::init(132));
 static cl::opt<bool> gpuModule(
     "gpu-module",

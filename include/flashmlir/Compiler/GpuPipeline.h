@@ -67,8 +67,8 @@ struct AttnToPtxOptions : mlir::PassPipelineOptions<AttnToPtxOptions> {
       llvm::cl::init("auto")};
   Option<int64_t> persistentCtas{
       *this, "persistent-ctas",
-      llvm::cl::desc("CTAs of the persistent kernel (the SM count) for "
-                     "unmasked programs; 0 = one CTA per tile"),
+      llvm::cl::desc("CTAs of the persistent kernel (the SM count) where "
+                     "the plan uses one; 0 = one CTA per tile"),
       llvm::cl::init(132)};
   Option<int> optLevel{*this, "opt-level",
                        llvm::cl::desc("LLVM optimization level of the kernel"),

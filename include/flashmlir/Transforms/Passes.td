@@ -167,7 +167,8 @@ def AttnPlanHopperPass : Pass<"attn-plan-hopper", "::mlir::func::FuncOp"> {
            "deferred or overlap">,
     Option<"persistentCtas", "persistent-ctas", "int64_t", /*default=*/"132",
            "CTAs of the persistent kernel (the SM count of an H100/H200) for "
-           "programs whose tiles cost the same; 0 = one CTA per tile">,
+           "static unguarded grids with Dv <= 128, unmasked or causal (paired "
+           "q-blocks); 0 = one CTA per tile">,
   ];
 }
 
