@@ -21,7 +21,13 @@
 
 #include "attn/Attn.h"
 
+#include "mlir/Analysis/DataFlow/ConstantPropagationAnalysis.h"
+#include "mlir/Analysis/DataFlow/DeadCodeAnalysis.h"
+#include "mlir/Analysis/DataFlow/IntegerRangeAnalysis.h"
+#include "mlir/Analysis/DataFlow/Utils.h"
+#include "mlir/Analysis/DataFlowFramework.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Transforms/Passes.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
@@ -30,12 +36,15 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/IRMapping.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 #include <array>
 #include <cmath>
 #include <limits>
+#include <optional>
 
 namespace flashmlir {
 #define GEN_PASS_DEF_ATTNLOWERTOHOPPERPASS
@@ -137,7 +146,41 @@ private:
   /// is issued by the next block), ahead of the KV loops of `loops`.
   LogicalResult emitOverlapPrologue(MutableArrayRef<scf::ForOp> loops,
                                     RoleState &state);
+  /// Where the thread's scores are, as the modifiers see them (per sequence):
+  /// q_idx of its two rows and kv_idx of its BlockN/4 columns, clamped into
+  /// the block's rows and cols so that a modifier never reads past its
+  /// tensors (the clamped scores are hidden or never written). The column
+  /// indices are made where first used (a modifier pass runs in register
+  /// order, so each lives for two scores, not for the whole block).
+  struct ScorePositions {
+    Value seq, head;
+    Value q[2];
+    Value kvBase, kvLast; // kv_pos + 2·(lane mod 4); the block's last key
+    SmallVector<Value> kv;
+    Value kvBaseF, kvLastF; // as f32 (exact; null when S >= 2^24)
+  };
+  ScorePositions scorePositions(attn::BlockUpdateOp op);
+  /// kv_idx of register r: column columnOf(r) = 8·(r/4) + r mod 2 is column
+  /// j = 2·(r/4) + r mod 2 of the thread's BlockN/4.
+  Value kvIndex(ScorePositions &p, int64_t r);
+  /// Clones a score_mod / mask_mod body with `args` as its block arguments;
+  /// returns the yielded value. A conversion of position arithmetic to f32
+  /// is rebuilt on the positions' f32 values (positionFloats): integer-to-
+  /// float conversions issue at a quarter of the FMA rate, like exp2, and one
+  /// per score (ALiBi's f32(kv_idx - q_idx)) cost as much as the softmax.
+  /// Float ops of the bodies may contract (fma).
+  Value inlineModifier(Region &region, ValueRange args);
+  /// The f32 value of integer/index `v` built from positionFloats, constants,
+  /// casts, additions and subtractions, when every intermediate is an
+  /// integer below 2^24 in magnitude (so each f32 step is exact); null if not.
+  Value exactFloatOf(Value v, DenseMap<Value, std::pair<Value, int64_t>> &memo);
+  /// Hides the scores outside the mask's window, past `cols`, or where
+  /// mask_mod yields false.
   SmallVector<Value> maskScores(attn::BlockUpdateOp op, ArrayRef<Value> s);
+  /// The modifier bodies' integer arithmetic on positions in i32 where its
+  /// range allows (integer range analysis from the clamped positions): the
+  /// index math of an ALiBi bias in i64 spilled every kernel.
+  void narrowModifierArithmetic();
   void emitEpilogue(attn::BlockFinalizeOp op, RoleState &state);
   void tmaLoad(int tensor, Value mbarriers, Value stage, int64_t offset,
                int64_t rows, int64_t chunks, Value row, Value head,
@@ -169,6 +212,12 @@ private:
   /// prologue took its first block (its lower bound moves up by one).
   DenseMap<Operation *, Value> prologueSkips;
   Value ctaId;     // blockIdx.x
+  /// Static extents the modifier positions are clamped to (Sq, Sk, Hq).
+  int64_t seqLengthQ = 0, seqLengthK = 0, headsQ = 0;
+  /// Ops cloned from score_mod / mask_mod bodies (narrowed at the end).
+  SmallVector<Operation *> modifierOps;
+  /// Score positions (index) -> (their exact f32 value, a bound on |value|).
+  DenseMap<Value, std::pair<Value, int64_t>> positionFloats;
   Type barrierType[2]; // groups of 1 and of `stages` barriers
   ConsumerLanes lanes;
 };
@@ -227,6 +276,10 @@ LogicalResult HopperKernelEmitter::addTensorMapArguments() {
       return failure();
     mapArgs[t] = func.getArgument(index);
   }
+  auto queryType = cast<MemRefType>(loads[0].getSource().getType());
+  seqLengthQ = queryType.getDimSize(1);
+  headsQ = queryType.getDimSize(2);
+  seqLengthK = cast<MemRefType>(loads[1].getSource().getType()).getDimSize(1);
   return success();
 }
 
@@ -833,15 +886,148 @@ void HopperKernelEmitter::emitProducerBlock(attn::BlockUpdateOp op,
 // Consumers
 //===----------------------------------------------------------------------===//
 
+HopperKernelEmitter::ScorePositions
+HopperKernelEmitter::scorePositions(attn::BlockUpdateOp op) {
+  // q_idx[h] = min(q_pos + row_h, q_last), q_last = min(q_pos + rows - 1,
+  // Sq - 1); kv_idx likewise. The outer clamps to the static extents change
+  // nothing at run time: they bound the ranges the narrowing relies on.
+  ScorePositions p;
+  auto clampTo = [&](Value v, int64_t extent) {
+    return arith::MinUIOp::create(b, loc, v, idx(extent - 1));
+  };
+  auto last = [&](Value pos, Value count, int64_t extent) {
+    return clampTo(arith::SubIOp::create(
+                       b, loc, arith::AddIOp::create(b, loc, pos, count), idx(1)),
+                   extent);
+  };
+  p.seq = mapped(op.getSeq());
+  p.head = clampTo(mapped(op.getHead()), headsQ);
+  Value qPos = mapped(op.getQPos()), kvPos = mapped(op.getKvPos());
+  Value qLast = last(qPos, mapped(op.getRows()), seqLengthQ);
+  for (int h = 0; h < 2; ++h) {
+    Value row = arith::AddIOp::create(b, loc, lanes.rowInTile, idx(8 * h));
+    p.q[h] = arith::MinUIOp::create(
+        b, loc, arith::AddIOp::create(b, loc, qPos, row), qLast);
+  }
+  p.kvBase = arith::AddIOp::create(
+      b, loc, kvPos,
+      arith::IndexCastOp::create(b, loc, b.getIndexType(), lanes.laneColumn));
+  p.kvLast = last(kvPos, mapped(op.getCols()), seqLengthK);
+  p.kv.assign(plan.blockN / 4, Value());
+  // f32 copies: one conversion per row and two per block; each column's is
+  // min(kv_base + c, kv_last) in f32 (exact below 2^24).
+  int64_t bound = std::max(seqLengthQ, seqLengthK) + plan.blockN;
+  if (bound < (int64_t(1) << 24)) {
+    auto toF32 = [&](Value v) {
+      return arith::SIToFPOp::create(b, loc, b.getF32Type(), toI32(v));
+    };
+    for (int h = 0; h < 2; ++h)
+      positionFloats[p.q[h]] = {toF32(p.q[h]), bound};
+    p.kvBaseF = wg.opaqueF32(toF32(p.kvBase));
+    p.kvLastF = toF32(p.kvLast);
+  }
+  return p;
+}
+
+Value HopperKernelEmitter::kvIndex(ScorePositions &p, int64_t r) {
+  Value &kv = p.kv[2 * (r / 4) + r % 2];
+  if (!kv) {
+    kv = arith::MinUIOp::create(
+        b, loc, arith::AddIOp::create(b, loc, p.kvBase, idx(columnOf(r))),
+        p.kvLast);
+    if (p.kvBaseF) {
+      Value f = arith::MinNumFOp::create(
+          b, loc,
+          arith::AddFOp::create(b, loc, p.kvBaseF,
+                                wg.f32(static_cast<double>(columnOf(r)))),
+          p.kvLastF);
+      positionFloats[kv] = {f, std::max(seqLengthQ, seqLengthK) + plan.blockN};
+    }
+  }
+  return kv;
+}
+
+Value HopperKernelEmitter::exactFloatOf(
+    Value v, DenseMap<Value, std::pair<Value, int64_t>> &memo) {
+  constexpr int64_t kExact = int64_t(1) << 24;
+  if (auto it = positionFloats.find(v); it != positionFloats.end())
+    return it->second.first;
+  if (auto it = memo.find(v); it != memo.end())
+    return it->second.first;
+  auto bound = [&](Value x) {
+    if (auto it = positionFloats.find(x); it != positionFloats.end())
+      return it->second.second;
+    return memo.lookup(x).second;
+  };
+  Operation *def = v.getDefiningOp();
+  Value f;
+  int64_t limit = 0;
+  APInt constant;
+  if (matchPattern(v, m_ConstantInt(&constant))) {
+    if (constant.getSignificantBits() > 25)
+      return Value();
+    f = wg.f32(static_cast<double>(constant.getSExtValue()));
+    limit = std::abs(constant.getSExtValue());
+  } else if (isa_and_nonnull<arith::IndexCastOp, arith::ExtSIOp>(def)) {
+    // Value-preserving between the integer widths of positions.
+    f = exactFloatOf(def->getOperand(0), memo);
+    limit = f ? bound(def->getOperand(0)) : 0;
+  } else if (isa_and_nonnull<arith::AddIOp, arith::SubIOp>(def)) {
+    Value lhs = exactFloatOf(def->getOperand(0), memo);
+    Value rhs = lhs ? exactFloatOf(def->getOperand(1), memo) : Value();
+    limit = bound(def->getOperand(0)) + bound(def->getOperand(1));
+    if (!rhs || limit >= kExact)
+      return Value();
+    auto contract = arith::FastMathFlags::contract;
+    f = isa<arith::AddIOp>(def)
+            ? Value(arith::AddFOp::create(b, loc, lhs, rhs, contract))
+            : Value(arith::SubFOp::create(b, loc, lhs, rhs, contract));
+  }
+  if (!f)
+    return Value();
+  memo[v] = {f, limit};
+  return f;
+}
+
+Value HopperKernelEmitter::inlineModifier(Region &region, ValueRange args) {
+  // Values from above (the modifier's tensors) are the function's; outlining
+  // passes them to the kernel.
+  Block &block = region.front();
+  for (auto [arg, value] : llvm::zip(block.getArguments(), args))
+    mapping.map(arg, value);
+  DenseMap<Value, std::pair<Value, int64_t>> exact;
+  for (Operation &op : block.without_terminator()) {
+    if (auto convert = dyn_cast<arith::SIToFPOp>(op);
+        convert && convert.getType().isF32()) {
+      if (Value f = exactFloatOf(mapped(convert.getIn()), exact)) {
+        mapping.map(convert.getResult(), f);
+        continue;
+      }
+    }
+    Operation *clone = b.clone(op, mapping);
+    if (auto math = dyn_cast<arith::ArithFastMathInterface>(clone)) {
+      arith::FastMathFlagsAttr flags = math.getFastMathFlagsAttr();
+      clone->setAttr(math.getFastMathAttrName(),
+                     arith::FastMathFlagsAttr::get(
+                         b.getContext(),
+                         (flags ? flags.getValue() : arith::FastMathFlags::none) |
+                             arith::FastMathFlags::contract));
+    }
+    modifierOps.push_back(clone);
+  }
+  return mapped(cast<attn::YieldOp>(block.getTerminator()).getValues().front());
+}
+
 /// s = visible ? s : -inf over the thread's fragment, where for row i and
 /// column j of the block (key kv_pos + j):
 ///   visible = j < cols
 ///         and (L < 0 or kv_pos + j >= i + diag - L)
 ///         and (R < 0 or kv_pos + j <= i + diag + R).
 /// Per row the bounds become a column interval [lo, hi], shifted by the
-/// lane's 2·(l mod 4) so that each register compares against a constant.
-SmallVector<Value> HopperKernelEmitter::maskScores(attn::BlockUpdateOp op,
-                                                   ArrayRef<Value> s) {
+/// lane's 2·(l mod 4) so that each register compares against a constant;
+/// mask_mod's keep bit joins per score.
+SmallVector<Value>
+HopperKernelEmitter::maskScores(attn::BlockUpdateOp op, ArrayRef<Value> s) {
   attn::MaskAttr mask = op.getMask();
   int64_t left = mask.getWindowLeft(), right = mask.getWindowRight();
   Value qPos = toI32(mapped(op.getQPos())), kvPos = toI32(mapped(op.getKvPos()));
@@ -865,6 +1051,9 @@ SmallVector<Value> HopperKernelEmitter::maskScores(attn::BlockUpdateOp op,
           b, loc, arith::SubIOp::create(b, loc, shift, wg.i32(left)),
           lanes.laneColumn);
   }
+  std::optional<ScorePositions> positions;
+  if (!op.getMaskMod().empty())
+    positions = scorePositions(op);
   SmallVector<Value> out;
   for (auto [r, score] : llvm::enumerate(s)) {
     int64_t h = rowHalfOf(r);
@@ -875,6 +1064,12 @@ SmallVector<Value> HopperKernelEmitter::maskScores(attn::BlockUpdateOp op,
       keep = arith::AndIOp::create(
           b, loc, keep,
           arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, col, lo[h]));
+    if (!op.getMaskMod().empty())
+      keep = arith::AndIOp::create(
+          b, loc, keep,
+          inlineModifier(op.getMaskMod(), {positions->seq, positions->head,
+                                           positions->q[h],
+                                           kvIndex(*positions, r)}));
     out.push_back(arith::SelectOp::create(b, loc, keep, score, negInf));
   }
   return out;
@@ -962,13 +1157,27 @@ void HopperKernelEmitter::emitConsumerBlock(attn::BlockUpdateOp op,
   // Score transform before the max: softcap · tanh(s·scale / softcap).
   double scale = op.getScale().convertToDouble();
   double c = scale * kLog2E; // s·c is the base-2 logit
+  bool scaled = false;       // s already holds s·scale (c = log2 e)
   if (FloatAttr softcap = op.getSoftcapAttr()) {
     double cap = softcap.getValueAsDouble();
     for (Value &x : s)
       x = arith::MulFOp::create(
           b, loc, wg.tanh(arith::MulFOp::create(b, loc, x, wg.f32(scale / cap))),
           wg.f32(cap));
-    c = kLog2E;
+    c = kLog2E, scaled = true;
+  }
+  // score_mod on the natural-domain score: s = score_mod(s·scale, seq, head,
+  // q_idx, kv_idx), then s·log2 e is the base-2 logit.
+  if (!op.getScoreMod().empty()) {
+    ScorePositions positions = scorePositions(op);
+    if (!scaled)
+      for (Value &x : s)
+        x = arith::MulFOp::create(b, loc, x, wg.f32(scale));
+    c = kLog2E, scaled = true;
+    for (auto [r, x] : llvm::enumerate(s))
+      x = inlineModifier(op.getScoreMod(),
+                         {x, positions.seq, positions.head,
+                          positions.q[rowHalfOf(r)], kvIndex(positions, r)});
   }
 
   // Masking: boundary blocks (and the overlap prologue's, which may be
@@ -984,7 +1193,8 @@ void HopperKernelEmitter::emitConsumerBlock(attn::BlockUpdateOp op,
     {
       OpBuilder::InsertionGuard g(b);
       b.setInsertionPointToStart(ifOp.thenBlock());
-      scf::YieldOp::create(b, loc, maskScores(op, s));
+      scf::YieldOp::create(b, loc,
+                           maskScores(op, s));
       b.setInsertionPointToStart(ifOp.elseBlock());
       scf::YieldOp::create(b, loc, s);
     }
@@ -1145,6 +1355,38 @@ void HopperKernelEmitter::emitEpilogue(attn::BlockFinalizeOp op,
 // Driver
 //===----------------------------------------------------------------------===//
 
+namespace {
+/// index_cast(index_cast(x : iN -> index) : index -> iM), M > N -> extsi x:
+/// what the narrowing leaves where a modifier casts a position to i64.
+struct WidenThroughIndex final : OpRewritePattern<arith::IndexCastOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(arith::IndexCastOp op,
+                                PatternRewriter &rewriter) const override {
+    auto inner = op.getIn().getDefiningOp<arith::IndexCastOp>();
+    auto from = inner ? dyn_cast<IntegerType>(inner.getIn().getType()) : nullptr;
+    auto to = dyn_cast<IntegerType>(op.getType());
+    if (!from || !to || from.getWidth() >= to.getWidth())
+      return failure();
+    rewriter.replaceOpWithNewOp<arith::ExtSIOp>(op, to, inner.getIn());
+    return success();
+  }
+};
+
+/// sitofp(extsi x) -> sitofp x (the extension keeps the value): an i32
+/// conversion instead of the multi-instruction i64 one.
+struct ConvertBeforeExtension final : OpRewritePattern<arith::SIToFPOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(arith::SIToFPOp op,
+                                PatternRewriter &rewriter) const override {
+    auto ext = op.getIn().getDefiningOp<arith::ExtSIOp>();
+    if (!ext)
+      return failure();
+    rewriter.replaceOpWithNewOp<arith::SIToFPOp>(op, op.getType(), ext.getIn());
+    return success();
+  }
+};
+} // namespace
+
 LogicalResult HopperKernelEmitter::run() {
   if (failed(addTensorMapArguments()))
     return failure();
@@ -1166,7 +1408,40 @@ LogicalResult HopperKernelEmitter::run() {
       return failure();
   }
   grid.erase();
+  narrowModifierArithmetic();
   return success();
+}
+
+void HopperKernelEmitter::narrowModifierArithmetic() {
+  if (modifierOps.empty())
+    return;
+  // As --arith-int-range-narrowing does, but only on the modifiers' ops: the
+  // rest of the kernel is left as emitted (and measured).
+  DataFlowSolver solver;
+  dataflow::loadBaselineAnalyses(solver);
+  solver.load<dataflow::IntegerRangeAnalysis>();
+  // On the function: the launch reads grid bounds defined above it.
+  if (failed(solver.initializeAndRun(func)))
+    return; // an optimization: without ranges the i64 arithmetic stays
+  RewritePatternSet patterns(func.getContext());
+  arith::populateIntRangeNarrowingPatterns(patterns, solver, {32});
+  patterns.add<WidenThroughIndex, ConvertBeforeExtension>(func.getContext());
+  // Erased ops leave the solver (their results' ranges no longer hold).
+  struct SolverListener final : RewriterBase::Listener {
+    explicit SolverListener(DataFlowSolver &solver) : solver(solver) {}
+    void notifyOperationErased(Operation *op) override {
+      solver.eraseState(solver.getProgramPointAfter(op));
+      for (Value result : op->getResults())
+        solver.eraseState(result);
+    }
+    DataFlowSolver &solver;
+  } listener(solver);
+  GreedyRewriteConfig config;
+  config.setStrictness(GreedyRewriteStrictness::ExistingAndNewOps)
+      .setUseTopDownTraversal(false)
+      .setListener(&listener);
+  (void)applyOpPatternsGreedily(modifierOps, std::move(patterns), config);
+  modifierOps.clear();
 }
 
 namespace {

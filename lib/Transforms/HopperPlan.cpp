@@ -3,6 +3,7 @@
 #include "HopperPlan.h"
 
 #include "flashmlir/Transforms/Passes.h"
+#include "flashmlir/Transforms/TileHeuristics.h"
 
 #include "attn/Attn.h"
 
@@ -60,11 +61,6 @@ static FailureOr<KernelPlan> deriveShape(scf::ParallelOp grid, StringRef pass) {
         queryLoad = load;
     } else if (auto u = dyn_cast<attn::BlockUpdateOp>(op)) {
       update = u;
-      if (!u.getScoreMod().empty() || !u.getMaskMod().empty()) {
-        u.emitOpError() << pass << ": score_mod and mask_mod "
-                           "are not supported by the Hopper kernel yet";
-        return WalkResult::interrupt();
-      }
       if (u.getScale().convertToDouble() <= 0) {
         u.emitOpError() << pass << ": the softmax scale must be "
                            "positive (the row max is taken before scaling)";
@@ -202,6 +198,13 @@ FailureOr<KernelPlan> flashmlir::hopper::planKernel(scf::ParallelOp grid,
   FailureOr<KernelPlan> plan = deriveShape(grid, pass);
   if (failed(plan))
     return failure();
+  // Softcap and modifier bodies: more live registers per score.
+  int64_t scoreOps = 0;
+  grid.walk([&](attn::BlockUpdateOp u) {
+    scoreOps = std::max(scoreOps, perScoreOps(u.getScoreMod(), u.getMaskMod(),
+                                              u.getSoftcapAttr() != nullptr));
+  });
+  bool modified = scoreOps > 0;
   int64_t budget = options.maxSharedMemory - 1024 - 256;
   int64_t fit = (budget - plan->qBytes()) / (plan->kStageBytes + plan->vStageBytes);
   plan->stages = options.stages > 0 ? options.stages : std::min<int64_t>(fit, 4);
@@ -218,8 +221,11 @@ FailureOr<KernelPlan> flashmlir::hopper::planKernel(scf::ParallelOp grid,
     // Overlap measured best or even on the H200 (bf16, 16k tokens, S 512 to
     // 16k, bench/variants.py; bench/RESULTS.md): vs deferred -1..+5% at
     // d=64, within 1.5% at d=128, +4..13% at d=256 (where deferred spilled
-    // and had lost to serial).
-    plan->pv = PvSchedule::Overlap;
+    // and had lost to serial). With work on the scores at Dv = 256 the
+    // overlapped schedule's second S in flight spilled (softcap, ALiBi,
+    // documents; ptxas -v) and deferred did not.
+    plan->pv = modified && plan->headDimV > 128 ? PvSchedule::Deferred
+                                                : PvSchedule::Overlap;
   }
   // Persistent when both roles see every tile (no run-time guard) of a
   // static grid, and Dv <= 128: at Dv = 256 the persistent kernel's
@@ -231,11 +237,15 @@ FailureOr<KernelPlan> flashmlir::hopper::planKernel(scf::ParallelOp grid,
   // blocks. Only with two consumers (the paired loop's index math spilled the
   // 32-register producer of three) and not under windows (its three KV loops
   // spilled the 232-register consumers): those stay one CTA per tile.
+  // With work on the scores (softcap, modifiers) the persistent consumers'
+  // 232 registers spilled where one CTA per tile (240) did not: unmasked
+  // with softcap or ALiBi (d=128, BlockN 128), paired with ALiBi at d=64 or
+  // ALiBi + documents at d=128 (ptxas -v).
   attn::MaskKind kind = attn::MaskKind::None;
   grid.walk([&](attn::BlockUpdateOp u) { kind = u.getMask().getKind(); });
   bool pairable = kind == attn::MaskKind::Causal && plan->consumers == 2;
   if (options.persistentCtas > 0 && !isGuarded(grid) &&
-      staticTiles(grid) > 0 && plan->headDimV <= 128 &&
+      staticTiles(grid) > 0 && plan->headDimV <= 128 && !modified &&
       (kind == attn::MaskKind::None || pairable)) {
     plan->ctas = options.persistentCtas;
     plan->pairedTiles = pairable;
@@ -289,6 +299,13 @@ FailureOr<KernelPlan> flashmlir::hopper::planFromAttr(scf::ParallelOp grid,
   FailureOr<KernelPlan> plan = deriveShape(grid, pass);
   if (failed(plan))
     return failure();
+  // Softcap and modifier bodies: more live registers per score.
+  int64_t scoreOps = 0;
+  grid.walk([&](attn::BlockUpdateOp u) {
+    scoreOps = std::max(scoreOps, perScoreOps(u.getScoreMod(), u.getMaskMod(),
+                                              u.getSoftcapAttr() != nullptr));
+  });
+  bool modified = scoreOps > 0;
   auto missing = [&](StringRef key, StringRef type) {
     return grid.emitOpError() << pass << ": " << kHopperPlanAttrName
                               << " needs '" << key << "' (" << type << ")";

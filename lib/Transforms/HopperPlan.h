@@ -80,7 +80,7 @@ struct PlanOptions {
 /// Decides the plan of `grid` (heuristics: the most stages that fit, ping-pong
 /// with two or more consumers, the P·V schedule, persistent for unguarded
 /// static grids (paired tiles under causal masks), FA3's register budgets). Diagnoses what
-/// the kernel cannot do (dtype, tile sizes, head dims, modifiers, fit).
+/// the kernel cannot do (dtype, tile sizes, head dims, fit).
 /// Diagnostics start with `pass`.
 mlir::FailureOr<KernelPlan> planKernel(mlir::scf::ParallelOp grid,
                                        const PlanOptions &options,

@@ -8,6 +8,12 @@
 // 128 under a causal or window mask, where smaller blocks waste less work on
 // the diagonal. At D = 256 a window mask takes 64: its three KV loops with
 // the overlapped P·V spilled at 80 (ptxas, 240 registers).
+// Work on every score (softcap, score_mod, mask_mod; perScoreOps) keeps
+// more registers live: at D <= 64 the third consumer's 160 registers spilled
+// with softcap, an ALiBi score_mod or a document mask_mod (two consumers, 240
+// registers, did not), at D = 128 BlockN 176 spilled with softcap or ALiBi
+// (128 did not), and at D = 256 BlockN 80 with ALiBi + documents (64 did
+// not; softcap alone fits 80); ptxas -v.
 //
 // CPU: the path exists to prove the transformations exact; small tiles keep
 // many blocks (and every boundary case) in play on small test shapes.
@@ -29,16 +35,29 @@ std::optional<TileTarget> flashmlir::parseTileTarget(llvm::StringRef name) {
   return std::nullopt;
 }
 
+int64_t flashmlir::perScoreOps(Region &scoreMod, Region &maskMod,
+                               bool softcap) {
+  int64_t ops = softcap ? 3 : 0;
+  for (Region *region : {&scoreMod, &maskMod})
+    region->walk([&](Operation *op) {
+      if (!op->hasTrait<OpTrait::IsTerminator>())
+        ++ops;
+    });
+  return ops;
+}
+
 TileSizes flashmlir::chooseTileSizes(attn::AttentionOp op, TileTarget target) {
   if (target == TileTarget::Cpu)
     return {32, 64};
 
   int64_t headDim = std::max(op.getHeadDim(), op.getValueHeadDim());
   bool banded = !op.getMaskOrDefault().isFullyVisible();
+  bool modified = perScoreOps(op.getScoreMod(), op.getMaskMod(),
+                              op.getEffectiveSoftcap() > 0) > 0;
   if (headDim <= 64)
-    return {192, 128};
+    return {modified ? 128 : 192, 128};
   if (headDim <= 128)
-    return {128, banded ? 128 : 176};
+    return {128, banded || modified ? 128 : 176};
   bool window = op.getMaskOrDefault().getKind() == attn::MaskKind::Window;
-  return {128, window ? 64 : 80};
+  return {128, window || op.hasScoreMod() || op.hasMaskMod() ? 64 : 80};
 }

@@ -160,9 +160,26 @@ Value WarpgroupBuilder::log2(Value x) {
 Value WarpgroupBuilder::fma(Value a, Value x, Value c) {
   return LLVM::FMAOp::create(b, loc, a, x, c);
 }
+Value WarpgroupBuilder::opaqueF32(Value x) {
+  MLIRContext *ctx = b.getContext();
+  return LLVM::InlineAsmOp::create(
+             b, loc, b.getF32Type(), ValueRange{x},
+             b.getStringAttr("mov.b32 $0, $1;"), b.getStringAttr("=f,f"),
+             /*has_side_effects=*/UnitAttr(), /*is_align_stack=*/UnitAttr(),
+             LLVM::TailCallKindAttr::get(
+                 ctx, LLVM::tailcallkind::TailCallKind::None),
+             LLVM::AsmDialectAttr::get(ctx, LLVM::AsmDialect::AD_ATT),
+             ArrayAttr())
+      .getResult(0);
+}
+
 Value WarpgroupBuilder::tanh(Value x) {
   Value t = exp2(arith::MulFOp::create(b, loc, x, f32(2 * 1.4426950408889634)));
+  // 2 / (t + 1) with arcp + afn: div.approx (2 ulp) instead of div.rn's
+  // IEEE sequence per score; P is rounded to 16 bits for P·V anyway.
   Value q = arith::DivFOp::create(b, loc, f32(2),
-                                  arith::AddFOp::create(b, loc, t, f32(1)));
+                                  arith::AddFOp::create(b, loc, t, f32(1)),
+                                  arith::FastMathFlags::arcp |
+                                      arith::FastMathFlags::afn);
   return arith::SubFOp::create(b, loc, f32(1), q);
 }

@@ -84,6 +84,10 @@ public:
   mlir::Value fma(mlir::Value a, mlir::Value b, mlir::Value c);
   /// tanh x = 1 − 2 / (2^(2·log2(e)·x) + 1): ~1e-7 absolute error.
   mlir::Value tanh(mlir::Value x);
+  /// x (f32) through an opaque register copy: LLVM cannot see that it came
+  /// from an integer conversion (it rewrites f32(i) + c as f32(i + c), one
+  /// quarter-rate conversion per use instead of one for all).
+  mlir::Value opaqueF32(mlir::Value x);
 
   mlir::OpBuilder &builder() { return b; }
   mlir::Location location() const { return loc; }

@@ -138,8 +138,6 @@ class AttentionSpec:
             d = getattr(self, name)
             if d % 64 or d > 256:
                 return f"{name} {d} (64, 128, 192 or 256)"
-        if self.score_mod or self.mask_mod:
-            return "score_mod / mask_mod (not in the Hopper kernel yet)"
         return ""
 
     @property

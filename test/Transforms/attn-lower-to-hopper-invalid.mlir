@@ -34,19 +34,6 @@ func.func @head_dim_96(%q: memref<1x64x1x96xbf16>, %o: memref<1x64x1x96xbf16>) {
 
 // -----
 
-func.func @score_mod(%q: memref<1x64x1x64xbf16>, %o: memref<1x64x1x64xbf16>) {
-  // expected-error @+1 {{score_mod and mask_mod are not supported by the Hopper kernel yet}}
-  attn.attention ins(%q, %q, %q : memref<1x64x1x64xbf16>, memref<1x64x1x64xbf16>, memref<1x64x1x64xbf16>)
-      outs(%o : memref<1x64x1x64xbf16>)
-      score_mod {
-      ^bb0(%s: f32, %b: index, %h: index, %qi: index, %kj: index):
-        attn.yield %s : f32
-      }
-  return
-}
-
-// -----
-
 func.func @dynamic(%q: memref<1x?x1x64xbf16>, %o: memref<1x?x1x64xbf16>) {
   // expected-error @+1 {{the kernel needs static, contiguous [B, S, H, D] operands for now}}
   attn.attention ins(%q, %q, %q : memref<1x?x1x64xbf16>, memref<1x?x1x64xbf16>, memref<1x?x1x64xbf16>)

@@ -1,6 +1,6 @@
 """The GPU numerics matrices (static shapes): CASES for the SIMT bring-up path,
 HOPPER_CASES for the warp-specialized Hopper kernel (bf16/f16, D and Dv in
-{64, 128, 256}, no score_mod/mask_mod yet). Cases with lse=False are timing
+{64, 128, 256}, score_mod and mask_mod included). Cases with lse=False are timing
 points (checked against SDPA in float32, then timed beside SDPA's backends)."""
 
 import sys
@@ -64,6 +64,26 @@ HOPPER_CASES = [
     Case("h_varlen_causal_bf16", 0, 0, varlen_q=[17, 0, 129, 1, 64],
          varlen_k=[17, 5, 200, 1, 0], mask="causal", dtype="bf16", heads_q=4, heads_kv=2),
     Case("h_dv_ne_d_f16", 65, 200, head_dim=64, head_dim_v=128, dtype="f16"),
+    # score_mod (ALiBi, reading a [Hq] tensor) and mask_mod (documents, reading a
+    # [S] tensor) in the kernel: every head dim, GQA, Sq != Sk, a ragged last KV
+    # block, with a causal/window mask and softcap on top, and packed sequences.
+    Case("h_alibi_causal_200x200_f16_gqa", 200, 200, mask="causal", alibi=True, dtype="f16",
+         heads_q=4, heads_kv=2),
+    Case("h_alibi_none_257x513_bf16_d128", 257, 513, alibi=True, dtype="bf16",
+         head_dim=128, batch=2),
+    Case("h_alibi_softcap_causal_129x300_bf16_d256", 129, 300, mask="causal", alibi=True,
+         softcap=20.0, dtype="bf16", head_dim=256),
+    Case("h_document_257x257_bf16", 257, 257, mask="causal", align="top_left",
+         document_mask=True, dtype="bf16"),
+    Case("h_document_300x700_f16_d128", 300, 700, document_mask=True, dtype="f16",
+         head_dim=128, heads_q=4, heads_kv=1),
+    Case("h_document_window_333x333_bf16_d256", 333, 333, mask="window", window=(100, 20),
+         document_mask=True, dtype="bf16", head_dim=256),
+    Case("h_alibi_document_1000x1000_bf16_d128", 1000, 1000, mask="causal", alibi=True,
+         document_mask=True, dtype="bf16", head_dim=128, heads_q=8, heads_kv=2),
+    Case("h_varlen_alibi_document_bf16", 0, 0, varlen_q=[17, 0, 129, 1, 64],
+         varlen_k=[17, 5, 200, 1, 0], mask="causal", alibi=True, document_mask=True,
+         dtype="bf16", heads_q=4, heads_kv=2),
     # Timing points of the FlashAttention-3 sweep (B·S = 16k tokens, hidden 2048).
     Case("h_time_4k_none_bf16_d128", 4096, 4096, dtype="bf16", heads_q=16, heads_kv=16,
          head_dim=128, batch=4, lse=False),

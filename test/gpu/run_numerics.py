@@ -59,10 +59,13 @@ def make_args(case, gen):
                                          for h in range(case.heads_q)], device=dev)
         args.append(extras["slopes"])
     if case.document_mask:
-        docs = torch.sort(torch.randint(0, max(1, sq // 40) + 1, (sq,), generator=gen,
+        # One sorted document id per position, shared by queries and keys (the
+        # longer of the two lengths; the query ids are its prefix).
+        n = max(sq, sk)
+        docs = torch.sort(torch.randint(0, max(1, n // 40) + 1, (n,), generator=gen,
                                         device=dev)).values.to(torch.int32)
-        extras["doc_q"] = extras["doc_k"] = docs
-        args += [docs, docs]
+        extras["doc_q"], extras["doc_k"] = docs[:sq], docs[:sk]
+        args += [docs[:sq].contiguous(), docs[:sk].contiguous()]
     return args, (q, k, v), out, lse, extras
 
 

@@ -71,6 +71,7 @@ def test_spec_is_a_plain_hashable_key():
 
 def test_kernel_choice():
     assert AttentionSpec(**BASE).resolved_kernel == "hopper"
+    assert AttentionSpec(**BASE, score_mod="x", mask_mod="y").resolved_kernel == "hopper"
     assert AttentionSpec(**{**BASE, "dtype": "f32"}).resolved_kernel == "simt"
     assert AttentionSpec(**{**BASE, "head_dim": 96, "head_dim_v": 96}).resolved_kernel == "simt"
 
@@ -122,6 +123,34 @@ def test_compile_hopper_metadata_and_asm(cache_dir):
     if "cubin" in asm:  # ptxas present (CI has it)
         assert asm["cubin"][:4] == b"\x7fELF"
         assert kernel.metadata["registers"] > 0
+        assert kernel.metadata["spill_bytes"] == 0
+
+
+@pytest.mark.parametrize("head_dim", [64, 128, 256])
+def test_compile_hopper_with_mods(cache_dir, head_dim):
+    """ALiBi (a [Hq] tensor) and documents (an [S] tensor) traced into the Hopper
+    kernel: the tensors are kernel parameters, kv_idx - q_idx is f32 arithmetic on
+    positions converted once per block, and ptxas assembles it without spills."""
+    torch = pytest.importorskip("torch")
+    slopes = torch.ones(4)
+    docs = torch.zeros(200, dtype=torch.int32)
+    traced = mods.trace(lambda s, b, h, q, kv: s + slopes[h] * (kv - q),
+                        lambda b, h, q, kv: docs[q] == docs[kv])
+    spec = AttentionSpec(**{**BASE, "mask": "causal", "head_dim": head_dim,
+                            "head_dim_v": head_dim, "score_mod": traced.score_mod,
+                            "mask_mod": traced.mask_mod, "mod_tensors": traced.tensor_types})
+    kernel = flashmlir.compile(spec, stages=True)
+    assert kernel.metadata["kernel"] == "hopper"
+    assert "wgmma.mma_async" in kernel.ptx and "cvt.rn.f32.s64" not in kernel.ptx
+    scores = 2 * spec.seqlen_k  # a loose floor: conversions per score would exceed it
+    assert len(re.findall(r"cvt\.rn\.f32\.[su]32", kernel.ptx)) < scores // 8
+    assert "sub.f32" in kernel.ptx
+    # Function arguments q, k, v, out, lse, slopes, docs: the modifiers' tensors
+    # (5, 6) are kernel parameters beside the tensor maps.
+    assert {5, 6} <= set(kernel.metadata["arguments"])
+    assert len(kernel.metadata["tensor_maps"]) == 3
+    assert "arith.subi" in kernel.asm["attn-lower-to-hopper"]
+    if "cubin" in kernel.asm:
         assert kernel.metadata["spill_bytes"] == 0
 
 

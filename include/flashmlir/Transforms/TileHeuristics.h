@@ -24,6 +24,13 @@ struct TileSizes {
   int64_t blockN; ///< keys per KV block
 };
 
+/// The ops applied to every score besides the softmax itself: softcap's
+/// three (scale, tanh, scale) plus the bodies of score_mod and mask_mod. What
+/// the Hopper heuristics read as register pressure: each such op runs on all
+/// of a consumer's BlockN/2 live scores.
+int64_t perScoreOps(mlir::Region &scoreMod, mlir::Region &maskMod,
+                    bool softcap);
+
 /// Tile sizes for one attention specialization on `target`.
 TileSizes chooseTileSizes(mlir::attn::AttentionOp op, TileTarget target);
 

@@ -1,10 +1,12 @@
 // Every Hopper kernel specialization of the CI matrix: f16/bf16 x D 64/128/256 x
 // none/causal/window, with GQA (8 query heads over 2 KV heads), odd lengths and
-// Sq != Sk, plus softcap, plus two benchmark shapes (16k tokens: the paired
-// persistent causal kernel at d=128, d=256 unmasked). Each kernel has both GEMMs on wgmma, the TMA loads, the
-// mbarrier ring and setmaxnreg, and ptxas -arch=sm_90a assembles all 21 with no
-// spills, honours setmaxnreg (no C7508/C7507 info) and keeps every wgmma
-// pipelined (no C7510-C7515 / C7519).
+// Sq != Sk, plus softcap, score_mod (ALiBi, reading a [Hq] tensor) and
+// mask_mod (documents, reading [Sq] and [Sk] tensors), plus three benchmark
+// shapes (16k tokens: the paired persistent causal kernel at d=128, d=256
+// unmasked, ALiBi at d=128). Each kernel has both GEMMs on wgmma, the TMA
+// loads, the mbarrier ring and setmaxnreg, and ptxas -arch=sm_90a assembles
+// all 26 with no spills, honours setmaxnreg (no C7508/C7507 info) and keeps
+// every wgmma pipelined (no C7510-C7515 / C7519).
 // RUN: attn-compile %s -o %t.ptx --json %t.json
 // RUN: FileCheck %s --check-prefix=PTX < %t.ptx
 // RUN: FileCheck %s --check-prefix=COUNT < %t.ptx
@@ -13,7 +15,7 @@
 // RUN: %if ptxas %{ FileCheck %s --check-prefix=PTXAS < %t.ptxas %}
 // RUN: %if ptxas %{ FileCheck %s --check-prefix=CLEAN < %t.ptxas %}
 
-// COUNT-COUNT-21: .maxntid {{384|512}}, 1, 1
+// COUNT-COUNT-26: .maxntid {{384|512}}, 1, 1
 // COUNT-NOT: __nv_
 // Each kernel, in order: register caps, TMA, mbarriers, both GEMMs.
 // PTX-LABEL: .entry f16_d64_none_kernel(
@@ -30,10 +32,24 @@
 // PTX-DAG: wgmma.mma_async.sync.aligned.m64n80k16.f32.bf16.bf16
 // PTX-DAG: wgmma.mma_async.sync.aligned.m64n256k16.f32.bf16.bf16 {{.*}}, p, 1, 1, 1;
 // PTX-LABEL: .entry bf16_d128_causal_softcap_kernel(
+// ALiBi's kv_idx - q_idx in f32 on positions converted once per block (no
+// conversion per score, none from 64 bits), documents compared per score.
+// PTX-LABEL: .entry bf16_d64_causal_alibi_kernel(
+// PTX: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16
+// PTX: sub.f32
+// PTX-LABEL: .entry f16_d128_none_document_kernel(
+// PTX: setp.eq.{{s32|b32}}
+// Softcap's tanh divides approximately (div.rn is a multi-instruction IEEE
+// sequence per score).
+// PTX-LABEL: .entry bf16_d64_none_softcap_kernel(
+// PTX: div.approx.f32
+// PTX-NOT: div.rn.f32
+// PTX-LABEL: .entry bf16_d128_none_alibi_4k_kernel(
+// COUNT-NOT: cvt.rn.f32.s64
 
-// JSON-COUNT-21: "tensor_maps": [
+// JSON-COUNT-26: "tensor_maps": [
 
-// PTXAS-COUNT-21: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
+// PTXAS-COUNT-26: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
 // Anywhere in the report: setmaxnreg honoured (C7508/C7507), and no wgmma
 // serialized (C7510-C7515: "Potential Performance Loss") or fenced apart
 // (C7519: "warpgroup.arrive is injected") — each was hit once while building
@@ -164,5 +180,81 @@ func.func @bf16_d128_causal_4k(%q: memref<4x4096x16x128xbf16>, %o: memref<4x4096
 func.func @bf16_d256_none_4k(%q: memref<4x4096x8x256xbf16>, %o: memref<4x4096x8x256xbf16>) {
   attn.attention ins(%q, %q, %q : memref<4x4096x8x256xbf16>, memref<4x4096x8x256xbf16>, memref<4x4096x8x256xbf16>)
       outs(%o : memref<4x4096x8x256xbf16>)
+  return
+}
+
+// Softcap and modifiers (every score: more live registers; TileHeuristics and
+// the plan pick two consumers, BlockN 128, deferred P·V at d=256).
+func.func @bf16_d64_causal_alibi(%q: memref<2x129x8x64xbf16>, %k: memref<2x200x2x64xbf16>, %v: memref<2x200x2x64xbf16>, %o: memref<2x129x8x64xbf16>, %slopes: memref<8xf32>) {
+  attn.attention ins(%q, %k, %v : memref<2x129x8x64xbf16>, memref<2x200x2x64xbf16>, memref<2x200x2x64xbf16>)
+      outs(%o : memref<2x129x8x64xbf16>) mask<causal, bottom_right>
+      score_mod {
+      ^bb0(%s: f32, %b: index, %h: index, %qi: index, %kj: index):
+        %slope = memref.load %slopes[%h] : memref<8xf32>
+        %d = arith.subi %kj, %qi : index
+        %di = arith.index_cast %d : index to i64
+        %df = arith.sitofp %di : i64 to f32
+        %bias = arith.mulf %slope, %df : f32
+        %r = arith.addf %s, %bias : f32
+        attn.yield %r : f32
+      }
+  return
+}
+
+func.func @f16_d128_none_document(%q: memref<2x129x8x128xf16>, %k: memref<2x200x2x128xf16>, %v: memref<2x200x2x128xf16>, %o: memref<2x129x8x128xf16>, %dq: memref<129xi32>, %dk: memref<200xi32>) {
+  attn.attention ins(%q, %k, %v : memref<2x129x8x128xf16>, memref<2x200x2x128xf16>, memref<2x200x2x128xf16>)
+      outs(%o : memref<2x129x8x128xf16>)
+      mask_mod {
+      ^bb0(%b: index, %h: index, %qi: index, %kj: index):
+        %a = memref.load %dq[%qi] : memref<129xi32>
+        %c = memref.load %dk[%kj] : memref<200xi32>
+        %same = arith.cmpi eq, %a, %c : i32
+        attn.yield %same : i1
+      }
+  return
+}
+
+func.func @bf16_d256_window_alibi_document(%q: memref<2x129x8x256xbf16>, %k: memref<2x200x2x256xbf16>, %v: memref<2x200x2x256xbf16>, %o: memref<2x129x8x256xbf16>, %slopes: memref<8xf32>, %dq: memref<129xi32>, %dk: memref<200xi32>) {
+  attn.attention ins(%q, %k, %v : memref<2x129x8x256xbf16>, memref<2x200x2x256xbf16>, memref<2x200x2x256xbf16>)
+      outs(%o : memref<2x129x8x256xbf16>) mask<window [64, 0], top_left>
+      score_mod {
+      ^bb0(%s: f32, %b: index, %h: index, %qi: index, %kj: index):
+        %slope = memref.load %slopes[%h] : memref<8xf32>
+        %d = arith.subi %kj, %qi : index
+        %di = arith.index_cast %d : index to i64
+        %df = arith.sitofp %di : i64 to f32
+        %bias = arith.mulf %slope, %df : f32
+        %r = arith.addf %s, %bias : f32
+        attn.yield %r : f32
+      }
+      mask_mod {
+      ^bb0(%b: index, %h: index, %qi: index, %kj: index):
+        %a = memref.load %dq[%qi] : memref<129xi32>
+        %c = memref.load %dk[%kj] : memref<200xi32>
+        %same = arith.cmpi eq, %a, %c : i32
+        attn.yield %same : i1
+      }
+  return
+}
+
+func.func @bf16_d64_none_softcap(%q: memref<2x129x8x64xbf16>, %k: memref<2x200x2x64xbf16>, %v: memref<2x200x2x64xbf16>, %o: memref<2x129x8x64xbf16>) {
+  attn.attention ins(%q, %k, %v : memref<2x129x8x64xbf16>, memref<2x200x2x64xbf16>, memref<2x200x2x64xbf16>)
+      outs(%o : memref<2x129x8x64xbf16>) softcap(30.0)
+  return
+}
+
+func.func @bf16_d128_none_alibi_4k(%q: memref<4x4096x16x128xbf16>, %o: memref<4x4096x16x128xbf16>, %slopes: memref<16xf32>) {
+  attn.attention ins(%q, %q, %q : memref<4x4096x16x128xbf16>, memref<4x4096x16x128xbf16>, memref<4x4096x16x128xbf16>)
+      outs(%o : memref<4x4096x16x128xbf16>)
+      score_mod {
+      ^bb0(%s: f32, %b: index, %h: index, %qi: index, %kj: index):
+        %slope = memref.load %slopes[%h] : memref<16xf32>
+        %d = arith.subi %kj, %qi : index
+        %di = arith.index_cast %d : index to i64
+        %df = arith.sitofp %di : i64 to f32
+        %bias = arith.mulf %slope, %df : f32
+        %r = arith.addf %s, %bias : f32
+        attn.yield %r : f32
+      }
   return
 }

@@ -1,0 +1,205 @@
+"""Score and mask modifiers on the Hopper kernel against FlexAttention, in one process.
+
+    python3 bench/mods.py [--mods alibi,alibi_causal,softcap,document] [--head-dims 64,128,256]
+        [--seqlens 1024,4096,16384] [--variant ""] [--variant block_n=128] \
+        [--out bench/out/mods.json]
+
+Modifiers (the same Python function goes to flashmlir and to FlexAttention):
+  alibi          score_mod  s + slope[h]·(kv_idx - q_idx)       (slopes: a [H] tensor)
+  alibi_causal   the same under a causal mask
+  softcap        softcap = 30: flashmlir's built-in, Flex's score_mod 30·tanh(s/30)
+  document       mask_mod   doc[q_idx] == doc[kv_idx]            (sorted random documents,
+                 mean length 1k; Flex skips the blocks its block mask rules out, flashmlir
+                 visits every block)
+For every point (B·S = 16k tokens, hidden 2048, bf16, as bench/sweep.py) each flashmlir
+variant (--variant: comma-separated AttentionSpec fields, "" = the default spec) and Flex
+are checked against a float32 reference computed head by head, with the accuracy rule of
+../shared/ANCHORS.md (2x the error of the same definition in bf16, plus a floor), then timed
+with triton's do_bench. cuDNN without the modifier (same mask) is timed beside them as the
+speed of light. TFLOP/s count the dense (or causal) work, 4·B·H·S²·D (/2), for every
+modifier, so a block-sparse document mask shows as a higher rate.
+"""
+
+import argparse
+import json
+import math
+import sys
+import time
+
+import torch
+from torch.nn.attention import SDPBackend, sdpa_kernel
+from triton.testing import do_bench
+
+import flashmlir
+from flashmlir import AttentionSpec, mods
+
+sys.path.insert(0, __file__.rsplit("/", 1)[0])
+from variants import parse_variant  # noqa: E402
+
+TOKENS, HIDDEN, SOFTCAP = 16384, 2048, 30.0
+FLOOR = 1e-2  # bf16 (ANCHORS.md)
+
+
+def modifier(name, b, s, h, device):
+    """(score_mod, mask_mod, causal, softcap, Flex's score_mod, slopes, doc ids); None
+    where a modifier does not use one."""
+    slopes = torch.tensor([2.0 ** (-8.0 * (i + 1) / h) for i in range(h)], device=device)
+    if name in ("alibi", "alibi_causal"):
+        def alibi(score, bi, hi, qi, kj):
+            return score + slopes[hi] * (kj - qi)
+        return alibi, None, name == "alibi_causal", 0.0, alibi, slopes, None
+    if name == "softcap":
+        def capped(score, bi, hi, qi, kj):
+            return SOFTCAP * torch.tanh(score / SOFTCAP)
+        return None, None, False, SOFTCAP, capped, None, None
+    if name == "document":
+        g = torch.Generator(device="cpu").manual_seed(s)
+        lengths = torch.randint(256, 1792, (s // 256 + 1,), generator=g)
+        docs = torch.repeat_interleave(torch.arange(lengths.numel()), lengths)[:s]
+        docs = docs.to(torch.int32).to(device)
+
+        def same_doc(bi, hi, qi, kj):
+            return docs[qi] == docs[kj]
+        return None, same_doc, False, 0.0, None, None, docs
+    raise SystemExit(f"--mods: unknown modifier {name!r}")
+
+
+def reference(q, k, v, causal, softcap, slopes, docs, dtype):
+    """The definition head by head in `dtype` (float32: the reference; bf16: the baseline
+    of the accuracy rule): [B, S, H, D]."""
+    b, s, h, d = q.shape
+    out = torch.empty(b, s, h, d, dtype=dtype, device=q.device)
+    i = torch.arange(s, device=q.device)[:, None]
+    j = torch.arange(s, device=q.device)[None, :]
+    hide = torch.zeros(s, s, dtype=torch.bool, device=q.device)
+    if causal:
+        hide |= j > i
+    if docs is not None:
+        hide |= docs[:, None] != docs[None, :]
+    for bi in range(b):
+        for hi in range(h):
+            qh, kh, vh = (x[bi, :, hi].to(dtype) for x in (q, k, v))
+            sc = (qh @ kh.T) * (1.0 / math.sqrt(d))
+            if softcap:
+                sc = softcap * torch.tanh(sc / softcap)
+            if slopes is not None:
+                sc = sc + slopes[hi].to(dtype) * (j - i).to(dtype)
+            sc = sc.masked_fill(hide, -math.inf)
+            out[bi, :, hi] = torch.softmax(sc.float(), dim=-1).to(dtype) @ vh
+    return out
+
+
+def flex_runner(q, k, v, causal, score_mod, docs):
+    from torch.nn.attention.flex_attention import create_block_mask, flex_attention
+
+    torch._dynamo.reset()
+    compiled = torch.compile(flex_attention, dynamic=False)
+    qt, kt, vt = (x.transpose(1, 2) for x in (q, k, v))
+    s = q.shape[1]
+    block_mask = None
+    if causal:
+        block_mask = create_block_mask(lambda b, h, qi, kj: qi >= kj, None, None, s, s,
+                                       device=q.device)
+    if docs is not None:
+        block_mask = create_block_mask(lambda b, h, qi, kj: docs[qi] == docs[kj], None,
+                                       None, s, s, device=q.device)
+    return lambda: compiled(qt, kt, vt, score_mod=score_mod,
+                            block_mask=block_mask).transpose(1, 2)
+
+
+def run_point(name, d, s, variants):
+    b, h = TOKENS // s, HIDDEN // d
+    g = torch.Generator(device="cuda").manual_seed(s * 1000 + d)
+    q, k, v = (torch.randn(b, s, h, d, generator=g, device="cuda").to(torch.bfloat16)
+               for _ in range(3))
+    score_mod, mask_mod, causal, softcap, flex_mod, slopes, docs = modifier(
+        name, b, s, h, q.device)
+    flops = 4 * b * h * s * s * d / (2 if causal else 1)
+    ref = reference(q, k, v, causal, softcap, slopes, docs, torch.float32)
+    same = reference(q, k, v, causal, softcap, slopes, docs, torch.bfloat16)
+    bound = 2 * (same.float() - ref).abs().max().item() + FLOOR
+    del same
+    row = {"mod": name, "d": d, "S": s, "bound": bound, "impls": {}}
+
+    def record(key, fn, out=None, extra=None):
+        got = fn() if out is None else (fn(), out)[1]
+        torch.cuda.synchronize()
+        err = (got.float() - ref).abs().max().item()
+        ms = do_bench(fn)
+        row["impls"][key] = {"ok": err <= bound, "err": err, "ms": ms,
+                             "tflops": flops / ms * 1e-9, **(extra or {})}
+
+    qt, kt, vt = (x.transpose(1, 2) for x in (q, k, v))
+    with sdpa_kernel(SDPBackend.CUDNN_ATTENTION):
+        cudnn_ms = do_bench(lambda: torch.nn.functional.scaled_dot_product_attention(
+            qt, kt, vt, is_causal=causal))
+    row["cudnn_plain"] = {"ms": cudnn_ms, "tflops": flops / cudnn_ms * 1e-9}
+
+    traced = mods.trace(score_mod, mask_mod) if (score_mod or mask_mod) else None
+    for text, fields in variants:
+        spec = AttentionSpec(dtype="bf16", batch=b, seqlen_q=s, seqlen_k=s, heads_q=h,
+                             heads_kv=h, head_dim=d, head_dim_v=d,
+                             mask="causal" if causal else "none", softcap=softcap, lse=False,
+                             score_mod=traced.score_mod if traced else "",
+                             mask_mod=traced.mask_mod if traced else "",
+                             mod_tensors=traced.tensor_types if traced else (), **fields)
+        t0 = time.perf_counter()
+        kern = flashmlir.compile(spec)
+        compile_s = time.perf_counter() - t0
+        run = kern.launcher(0)
+        out = torch.full_like(q, float("nan"))
+        tensors = traced.tensors if traced else []
+        record(text or "default", lambda: run(q, k, v, out, *tensors), out,
+               {"kernel": kern.metadata["kernel"], "registers": kern.metadata.get("registers"),
+                "spill_bytes": kern.metadata.get("spill_bytes"), "compile_s": compile_s,
+                "tiles": [kern.metadata.get(x) for x in ("block_m", "block_n", "stages")]})
+    try:
+        t0 = time.perf_counter()
+        flex = flex_runner(q, k, v, causal, flex_mod, docs)
+        flex()
+        torch.cuda.synchronize()
+        record("flex", flex, extra={"compile_s": time.perf_counter() - t0})
+    except Exception as e:  # noqa: BLE001 - Flex's failures are data here
+        row["flex_error"] = str(e)[:300]
+    return row
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--mods", default="alibi,alibi_causal,softcap,document")
+    ap.add_argument("--head-dims", default="64,128,256")
+    ap.add_argument("--seqlens", default="1024,4096,16384")
+    ap.add_argument("--variant", action="append", default=None,
+                    help="comma-separated AttentionSpec fields; repeat per variant")
+    ap.add_argument("--out", default="bench/out/mods.json")
+    args = ap.parse_args()
+    variants = [(t, parse_variant(t)) for t in (args.variant or [""])]
+    names = [t or "default" for t, _ in variants] + ["flex"]
+    print(f"{'point':<26}{'cudnn*':>8}" + "".join(f"{n[:20]:>22}" for n in names)
+          + "   (TFLOP/s, x flex; cudnn* = no modifier)")
+    rows = []
+    for name in args.mods.split(","):
+        for d in map(int, args.head_dims.split(",")):
+            for s in map(int, args.seqlens.split(",")):
+                row = run_point(name, d, s, variants)
+                rows.append(row)
+                flex = row["impls"].get("flex")
+                cells = ""
+                for n in names:
+                    r = row["impls"].get(n)
+                    if r is None:
+                        cells += f"{'-':>22}"
+                        continue
+                    ratio = f"{flex['ms'] / r['ms']:5.2f}x" if flex else "   - "
+                    cells += f"{r['tflops']:>10.0f} {ratio}{'' if r['ok'] else ' BAD':>5}"
+                print(f"{name} d{d} S{s}".ljust(26) + f"{row['cudnn_plain']['tflops']:>8.0f}"
+                      + cells, flush=True)
+    with open(args.out, "w") as f:
+        json.dump({"device": torch.cuda.get_device_name(), "torch": torch.__version__,
+                   "compiler": flashmlir.build_id(), "variants": names, "rows": rows}, f,
+                  indent=1)
+
+
+if __name__ == "__main__":
+    main()
