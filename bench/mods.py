@@ -10,7 +10,9 @@ Modifiers (the same Python function goes to flashmlir and to FlexAttention):
   softcap        softcap = 30: flashmlir's built-in, Flex's score_mod 30·tanh(s/30)
   document       mask_mod   doc[q_idx] == doc[kv_idx]            (sorted random documents,
                  mean length 1k; Flex skips the blocks its block mask rules out, flashmlir
-                 visits every block)
+                 visits every block), and the same attention as packed sequences
+                 (cu_seqlens at the document boundaries: "varlen", flashmlir's fast path
+                 for it)
 For every point (B·S = 16k tokens, hidden 2048, bf16, as bench/sweep.py) each flashmlir
 variant (--variant: comma-separated AttentionSpec fields, "" = the default spec) and Flex
 are checked against a float32 reference computed head by head, with the accuracy rule of
@@ -65,8 +67,9 @@ def modifier(name, b, s, h, device):
 
 
 def reference(q, k, v, causal, softcap, slopes, docs, dtype):
-    """The definition head by head in `dtype` (float32: the reference; bf16: the baseline
-    of the accuracy rule): [B, S, H, D]."""
+    """The definition head by head in `dtype` (float32: the reference; bf16: the plain
+    PyTorch baseline of the accuracy rule, where the float32 ALiBi bias promotes the
+    scores to float32 as in eager PyTorch): [B, S, H, D]."""
     b, s, h, d = q.shape
     out = torch.empty(b, s, h, d, dtype=dtype, device=q.device)
     i = torch.arange(s, device=q.device)[:, None]
@@ -83,7 +86,7 @@ def reference(q, k, v, causal, softcap, slopes, docs, dtype):
             if softcap:
                 sc = softcap * torch.tanh(sc / softcap)
             if slopes is not None:
-                sc = sc + slopes[hi].to(dtype) * (j - i).to(dtype)
+                sc = sc + slopes[hi].float() * (j - i).float()
             sc = sc.masked_fill(hide, -math.inf)
             out[bi, :, hi] = torch.softmax(sc.float(), dim=-1).to(dtype) @ vh
     return out
@@ -153,6 +156,24 @@ def run_point(name, d, s, variants):
                {"kernel": kern.metadata["kernel"], "registers": kern.metadata.get("registers"),
                 "spill_bytes": kern.metadata.get("spill_bytes"), "compile_s": compile_s,
                 "tiles": [kern.metadata.get(x) for x in ("block_m", "block_n", "stages")]})
+    if docs is not None:
+        # The document mask as packed sequences: one per (batch, document).
+        starts = torch.nonzero(torch.diff(docs.long(), prepend=docs[:1].long() - 1)).flatten()
+        cuts = torch.cat([starts, torch.tensor([s], device=q.device)])
+        cu = torch.cat([cuts[:-1] + i * s for i in range(b)]
+                       + [torch.tensor([b * s], device=q.device)]).to(torch.int32)
+        spec = AttentionSpec(dtype="bf16", batch=1, seqlen_q=b * s, seqlen_k=b * s, heads_q=h,
+                             heads_kv=h, head_dim=d, head_dim_v=d, varlen=cu.numel() - 1,
+                             lse=False)
+        t0 = time.perf_counter()
+        kern = flashmlir.compile(spec)
+        compile_s = time.perf_counter() - t0
+        run = kern.launcher(0)
+        packed = [x.reshape(1, b * s, h, d) for x in (q, k, v)]
+        out = torch.full_like(packed[0], float("nan"))
+        record("varlen", lambda: run(*packed, cu, cu, out), out.view(b, s, h, d),
+               {"kernel": kern.metadata["kernel"], "compile_s": compile_s,
+                "sequences": cu.numel() - 1})
     try:
         t0 = time.perf_counter()
         flex = flex_runner(q, k, v, causal, flex_mod, docs)
@@ -176,6 +197,8 @@ def main():
     args = ap.parse_args()
     variants = [(t, parse_variant(t)) for t in (args.variant or [""])]
     names = [t or "default" for t, _ in variants] + ["flex"]
+    if "document" in args.mods.split(","):
+        names.insert(-1, "varlen")
     print(f"{'point':<26}{'cudnn*':>8}" + "".join(f"{n[:20]:>22}" for n in names)
           + "   (TFLOP/s, x flex; cudnn* = no modifier)")
     rows = []
@@ -195,10 +218,10 @@ def main():
                     cells += f"{r['tflops']:>10.0f} {ratio}{'' if r['ok'] else ' BAD':>5}"
                 print(f"{name} d{d} S{s}".ljust(26) + f"{row['cudnn_plain']['tflops']:>8.0f}"
                       + cells, flush=True)
-    with open(args.out, "w") as f:
-        json.dump({"device": torch.cuda.get_device_name(), "torch": torch.__version__,
-                   "compiler": flashmlir.build_id(), "variants": names, "rows": rows}, f,
-                  indent=1)
+                with open(args.out, "w") as f:  # after every point: a cut-off run keeps its rows
+                    json.dump({"device": torch.cuda.get_device_name(),
+                               "torch": torch.__version__, "compiler": flashmlir.build_id(),
+                               "variants": names, "rows": rows}, f, indent=1)
 
 
 if __name__ == "__main__":

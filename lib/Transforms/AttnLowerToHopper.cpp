@@ -1323,6 +1323,20 @@ void HopperKernelEmitter::emitEpilogue(attn::BlockFinalizeOp op,
   Value out = op.getOut(), lseOut = op.getLse();
   Value colBase = arith::IndexCastOp::create(b, loc, b.getIndexType(),
                                              lanes.laneColumn);
+  // O in pairs where it can: registers r and r + 1 hold columns c and c + 1
+  // of one row, written as one 4-byte word (half the store instructions and
+  // address arithmetic of 2-byte stores; the launcher checks that 16-bit
+  // tensors are 4-byte aligned). Address = base + 2·(((b·S + row)·H + h)·Dv
+  // + c) in the static [B, S, H, Dv] layout.
+  auto outMemref = cast<MemRefType>(out.getType());
+  Type outType = outMemref.getElementType();
+  bool packed = outType == plan.element && outMemref.hasStaticShape() &&
+                outMemref.getLayout().isIdentity();
+  Value outAddress;
+  if (packed)
+    outAddress = arith::IndexCastOp::create(
+        b, loc, b.getI64Type(),
+        memref::ExtractAlignedPointerAsIndexOp::create(b, loc, out));
   for (int h = 0; h < 2; ++h) {
     Value local = arith::AddIOp::create(b, loc, lanes.rowInTile, idx(8 * h));
     Value inside =
@@ -1331,15 +1345,51 @@ void HopperKernelEmitter::emitEpilogue(attn::BlockFinalizeOp op,
     OpBuilder::InsertionGuard g(b);
     b.setInsertionPoint(guard.thenBlock()->getTerminator());
     Value row = arith::AddIOp::create(b, loc, rowBase, local);
-    Type outType = cast<MemRefType>(out.getType()).getElementType();
-    for (auto [r, x] : llvm::enumerate(state.acc)) {
-      if (rowHalfOf(r) != h)
-        continue;
-      Value v = arith::TruncFOp::create(
-          b, loc, outType, arith::MulFOp::create(b, loc, x, inv[h]));
-      Value col = arith::AddIOp::create(b, loc, colBase, idx(columnOf(r)));
-      memref::StoreOp::create(b, loc, v, out,
-                              ValueRange{batch, row, head, col});
+    if (packed) {
+      ArrayRef<int64_t> shape = outMemref.getShape();
+      Value rowElement = arith::MulIOp::create(
+          b, loc,
+          arith::AddIOp::create(
+              b, loc,
+              arith::MulIOp::create(
+                  b, loc,
+                  arith::AddIOp::create(
+                      b, loc, arith::MulIOp::create(b, loc, batch, idx(shape[1])),
+                      row),
+                  idx(shape[2])),
+              head),
+          idx(shape[3]));
+      Value rowAddress = arith::AddIOp::create(
+          b, loc, outAddress,
+          arith::IndexCastOp::create(
+              b, loc, b.getI64Type(),
+              arith::MulIOp::create(
+                  b, loc, arith::AddIOp::create(b, loc, rowElement, colBase),
+                  idx(2))));
+      // A global (address space 1) pointer: st.global, not a generic store.
+      auto ptrType = LLVM::LLVMPointerType::get(b.getContext(), 1);
+      for (int64_t r = 0; r + 1 < static_cast<int64_t>(state.acc.size()); r += 2) {
+        if (rowHalfOf(r) != h)
+          continue;
+        Value word = wg.packPair(
+            arith::MulFOp::create(b, loc, state.acc[r], inv[h]),
+            arith::MulFOp::create(b, loc, state.acc[r + 1], inv[h]));
+        Value address = arith::AddIOp::create(b, loc, rowAddress,
+                                              wg.i64(2 * columnOf(r)));
+        LLVM::StoreOp::create(
+            b, loc, word, LLVM::IntToPtrOp::create(b, loc, ptrType, address),
+            /*alignment=*/4);
+      }
+    } else {
+      for (auto [r, x] : llvm::enumerate(state.acc)) {
+        if (rowHalfOf(r) != h)
+          continue;
+        Value v = arith::TruncFOp::create(
+            b, loc, outType, arith::MulFOp::create(b, loc, x, inv[h]));
+        Value col = arith::AddIOp::create(b, loc, colBase, idx(columnOf(r)));
+        memref::StoreOp::create(b, loc, v, out,
+                                ValueRange{batch, row, head, col});
+      }
     }
     if (lseOut) {
       auto leader = scf::IfOp::create(b, loc, lanes.quadLeader, false);

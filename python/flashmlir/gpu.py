@@ -94,6 +94,11 @@ class HopperKernel:
             maps_address = maps.data_ptr()
         params = [maps_address + x if kind == "map" else args[x].data_ptr()
                   for kind, x in self._plan]
+        # The kernel writes O (and reads 16-bit tensors) in 4-byte words.
+        for (kind, x), p in zip(self._plan, params):
+            if kind == "arg" and p & 3 and args[x].element_size() == 2:
+                raise ValueError(f"argument {x}: a 16-bit tensor must be 4-byte aligned "
+                                 f"(data_ptr {p:#x}); pass a fresh or .clone()d tensor")
         if stream is None:
             stream = _current_stream(self.device)
         self._kernel.run(stream, params)

@@ -80,7 +80,8 @@
 // CHECK-NEXT: nvgpu.mbarrier.arrive %[[VEMPTY]][%[[PREV]]]
 // CHECK:   scf.yield
 // Epilogue: the tile's last P·V (if it had a block), completed in its
-// branch; O / l and LSE from registers, rows past the tile's end skipped.
+// branch; O / l and LSE from registers, rows past the tile's end skipped;
+// O as 4-byte words (two columns of a row), 8 per row half at Dv = 64.
 // CHECK: %[[ANY:.+]] = arith.cmpi ugt, %{{.*}}#0, %c0 : index
 // CHECK-NEXT: scf.if %[[ANY]]
 // CHECK:   nvvm.wgmma.fence.aligned
@@ -88,7 +89,8 @@
 // CHECK:   nvvm.wgmma.commit.group.sync.aligned
 // CHECK-NEXT: nvvm.wgmma.wait.group.sync.aligned 0
 // CHECK-NEXT: nvgpu.mbarrier.arrive %[[VEMPTY]]
-// CHECK: memref.store {{.*}}, %[[OUT]]
+// CHECK: %[[OPTR:.*]] = memref.extract_aligned_pointer_as_index %[[OUT]]
+// CHECK-COUNT-8: llvm.store %{{.*}}, %{{.*}} {alignment = 4 : i64} : i32, !llvm.ptr<1>
 // CHECK: memref.store {{.*}}, %[[LSE]]
 // The tiles travel to the launch metadata on the launch.
 // CHECK: gpu.terminator
@@ -200,7 +202,7 @@ func.func @causal(%q: memref<2x300x8x64xbf16>, %k: memref<2x300x2x64xbf16>,
 // PERSIST: scf.if
 // PERSIST: wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16
 // PERSIST: gpu.shuffle xor
-// PERSIST: memref.store
+// PERSIST: llvm.store {{.*}} {alignment = 4 : i64} : i32, !llvm.ptr<1>
 // PERSIST: persistent_ctas = 4
 // STAGES-LABEL: func.func @plain_f16
 // STAGES: nvgpu.mbarrier.create -> <memorySpace = #gpu.address_space<workgroup>, num_barriers = 2>

@@ -222,13 +222,16 @@ def torch_reference(case: Case, q, k, v, dtype, slopes=None, doc_q=None, doc_k=N
         if case.softcap:
             s = case.softcap * torch.tanh(s / case.softcap)
         if slopes is not None:
-            s = s + slopes.to(dtype)[:, None, None] * (kj - qi).to(dtype)
+            # A float32 bias, as plain PyTorch adds one: 16-bit scores promote to
+            # float32 (a bf16 bias of slope·|i - j| ~ 100 would be off by ~0.5).
+            wide = torch.promote_types(dtype, torch.float32)
+            s = s.to(wide) + slopes.to(wide)[:, None, None] * (kj - qi).to(wide)
         s = s.masked_fill(~vis, -math.inf)
         m = s.amax(dim=-1, keepdim=True)
         seen = torch.isfinite(m)
         p = torch.exp(s - torch.where(seen, m, torch.zeros_like(m)))
         denom = p.sum(-1, keepdim=True)
-        o = torch.where(seen, (p @ vs) / torch.where(seen, denom, torch.ones_like(denom)),
+        o = torch.where(seen, (p.to(dtype) @ vs) / torch.where(seen, denom, torch.ones_like(denom)).to(dtype),
                         torch.zeros((), dtype=dtype, device=q.device))
         out[b, q0:q0 + lq] = o.transpose(0, 1)
         lse[b, :, q0:q0 + lq] = torch.where(

@@ -156,6 +156,23 @@ def test_pv_schedules(schedule, d, s, mask):
     check_vs_sdpa(out, q, k, v, causal=mask == "causal")
 
 
+def test_misaligned_output_is_refused():
+    # O is written in 4-byte words: a 16-bit view at an odd element offset is an error
+    # naming the argument, never a misaligned store.
+    q, k, v = (rand(1, 130, 2, 64, seed=i) for i in range(3))
+    spec = flashmlir.AttentionSpec(dtype="bf16", batch=1, seqlen_q=130, seqlen_k=130,
+                                   heads_q=2, heads_kv=2, head_dim=64, head_dim_v=64,
+                                   lse=False, kernel="hopper")
+    kern = flashmlir.compile(spec)
+    out = torch.empty(q.numel() + 1, dtype=q.dtype, device="cuda")[1:].view(q.shape)
+    with pytest.raises(ValueError, match="argument 3: a 16-bit tensor must be 4-byte aligned"):
+        kern.launcher(0)(q, k, v, out)
+    out = torch.full_like(q, float("nan"))
+    kern.launcher(0)(q, k, v, out)
+    torch.cuda.synchronize()
+    check_vs_sdpa(out, q, k, v)
+
+
 def test_flash_attn_func_and_packed():
     q, k, v = rand(2, 333, 8, 128, seed=1), rand(2, 500, 2, 128, seed=2), rand(2, 500, 2, 128, seed=3)
     check_vs_sdpa(fa.flash_attn_func(q, k, v, causal=True), q, k, v, causal=True)
