@@ -29,7 +29,7 @@
 // PAIRED: attn-lower-to-hopper: paired_tiles needs a persistent kernel (persistent_ctas > 0)
 // OPTION: attn-plan-hopper: stages must be in [1, 8] (or 0 for as many as fit), got 9
 // CTAS: attn-plan-hopper: persistent-ctas must be >= 0, got -1
-// SMEM: attn-plan-hopper: Q (24576 bytes) and 8 K/V stage(s) of 32768 bytes do not fit
+// SMEM: attn-plan-hopper: Q (16384 bytes) and 8 K/V stage(s) of 32768 bytes do not fit
 // PVOPTION: attn-plan-hopper: pv-schedule must be auto, serial, deferred or overlap, got 'eager'
 
 func.func @causal(%q: memref<2x300x8x64xbf16>, %k: memref<2x300x2x64xbf16>,

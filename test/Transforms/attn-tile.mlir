@@ -39,10 +39,11 @@
 // OPTS: memref.alloca() : memref<128x64xf32>
 // OPTS: arith.muli %{{.+}}, %c128
 
-// The Hopper heuristic at D = 64: BlockM = 192, BlockN = 128.
+// The Hopper heuristic at D = 64: BlockN = 128; BlockM = 128 for a causal
+// Sq <= 2048 (192 beyond: long_causal_d64 below).
 // HOPPER-LABEL: func.func @causal_bottom_right
 // HOPPER: memref.alloca_scope
-// HOPPER: memref.alloca() : memref<192x64xf32>
+// HOPPER: memref.alloca() : memref<128x64xf32>
 // HOPPER: memref.alloca() : memref<128x64xf32>
 func.func @causal_bottom_right(%q: memref<2x100x8x64xbf16>, %k: memref<2x300x2x64xbf16>,
                                %v: memref<2x300x2x64xbf16>, %o: memref<2x100x8x64xbf16>,
@@ -148,5 +149,16 @@ func.func @varlen(%q: memref<1x1000x4x64xbf16>, %k: memref<1x1500x4x64xbf16>,
 func.func @dynamic(%q: memref<?x?x?x128xf16>, %k: memref<?x?x?x128xf16>, %o: memref<?x?x?x128xf16>) {
   attn.attention ins(%q, %k, %k : memref<?x?x?x128xf16>, memref<?x?x?x128xf16>, memref<?x?x?x128xf16>)
       outs(%o : memref<?x?x?x128xf16>) mask<causal, top_left>
+  return
+}
+
+// -----
+
+// HOPPER-LABEL: func.func @long_causal_d64
+// HOPPER: memref.alloca() : memref<192x64xf32>
+// HOPPER: memref.alloca() : memref<128x64xf32>
+func.func @long_causal_d64(%q: memref<1x4096x2x64xbf16>, %o: memref<1x4096x2x64xbf16>) {
+  attn.attention ins(%q, %q, %q : memref<1x4096x2x64xbf16>, memref<1x4096x2x64xbf16>, memref<1x4096x2x64xbf16>)
+      outs(%o : memref<1x4096x2x64xbf16>) mask<causal, bottom_right>
   return
 }
