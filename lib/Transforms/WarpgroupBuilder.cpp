@@ -174,12 +174,14 @@ Value WarpgroupBuilder::opaqueF32(Value x) {
 }
 
 Value WarpgroupBuilder::tanh(Value x) {
-  Value t = exp2(arith::MulFOp::create(b, loc, x, f32(2 * 1.4426950408889634)));
-  // 2 / (t + 1) with arcp + afn: div.approx (2 ulp) instead of div.rn's
-  // IEEE sequence per score; P is rounded to 16 bits for P·V anyway.
-  Value q = arith::DivFOp::create(b, loc, f32(2),
-                                  arith::AddFOp::create(b, loc, t, f32(1)),
-                                  arith::FastMathFlags::arcp |
-                                      arith::FastMathFlags::afn);
-  return arith::SubFOp::create(b, loc, f32(1), q);
+  MLIRContext *ctx = b.getContext();
+  return LLVM::InlineAsmOp::create(
+             b, loc, b.getF32Type(), ValueRange{x},
+             b.getStringAttr("tanh.approx.f32 $0, $1;"), b.getStringAttr("=f,f"),
+             UnitAttr(), UnitAttr(),
+             LLVM::TailCallKindAttr::get(
+                 ctx, LLVM::tailcallkind::TailCallKind::None),
+             LLVM::AsmDialectAttr::get(ctx, LLVM::AsmDialect::AD_ATT),
+             ArrayAttr())
+      .getResult(0);
 }

@@ -82,7 +82,12 @@ public:
   mlir::Value log2(mlir::Value x);
   /// a·b + c in one rounding.
   mlir::Value fma(mlir::Value a, mlir::Value b, mlir::Value c);
-  /// tanh x = 1 − 2 / (2^(2·log2(e)·x) + 1): ~1e-7 absolute error.
+  /// tanh.approx.f32 (one MUFU op; relative error ~2^-11, the PTX ISA's
+  /// bound). The exact form 1 − 2/(2^(2·log2(e)·x) + 1) costs an exp2 and a
+  /// reciprocal per score, two quarter-rate ops beside the softmax's exp2:
+  /// softcap ran 20–48% faster with this one (bench/RESULTS.md), and the
+  /// GPU matrix's softcap cases, up to |s/softcap| ~ 2.5, meet the accuracy
+  /// rule against float64.
   mlir::Value tanh(mlir::Value x);
   /// x (f32) through an opaque register copy: LLVM cannot see that it came
   /// from an integer conversion (it rewrites f32(i) + c as f32(i + c), one

@@ -61,6 +61,11 @@ HOPPER_CASES = [
          dtype="bf16", heads_q=8, heads_kv=1),
     Case("h_softcap_causal_129x129_bf16_d256", 129, 129, mask="causal", softcap=20.0,
          dtype="bf16", head_dim=256),
+    # Softcap where tanh bends: scale 1 at d = 128 gives |s| ~ 11 (max ~ 50), s/20 up to ~2.5.
+    Case("h_softcap_scale1_200x333_bf16_d128", 200, 333, softcap=20.0, scale=1.0,
+         dtype="bf16", head_dim=128),
+    Case("h_softcap_scale1_causal_257x257_f16_d64", 257, 257, mask="causal", softcap=20.0,
+         scale=1.0, dtype="f16"),
     Case("h_varlen_causal_bf16", 0, 0, varlen_q=[17, 0, 129, 1, 64],
          varlen_k=[17, 5, 200, 1, 0], mask="causal", dtype="bf16", heads_q=4, heads_kv=2),
     Case("h_dv_ne_d_f16", 65, 200, head_dim=64, head_dim_v=128, dtype="f16"),

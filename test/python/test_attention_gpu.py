@@ -80,7 +80,7 @@ def inputs(case, seed):
 def test_attention_matrix(case):
     q, k, v = inputs(case, seed=len(case.name))
     kwargs = dict(causal=case.mask == "causal", causal_align=case.align, softcap=case.softcap,
-                  return_lse=True)
+                  scale=case.scale, return_lse=True)
     if case.mask == "window":
         kwargs["window"] = case.window
     slopes = docs = None

@@ -39,10 +39,10 @@
 // PTX: sub.f32
 // PTX-LABEL: .entry f16_d128_none_document_kernel(
 // PTX: setp.eq.{{s32|b32}}
-// Softcap's tanh divides approximately (div.rn is a multi-instruction IEEE
-// sequence per score).
+// Softcap's tanh is the hardware's tanh.approx (one op per score), no
+// division.
 // PTX-LABEL: .entry bf16_d64_none_softcap_kernel(
-// PTX: div.approx.f32
+// PTX: tanh.approx.f32
 // PTX-NOT: div.rn.f32
 // PTX-LABEL: .entry bf16_d128_none_alibi_4k_kernel(
 // COUNT-NOT: cvt.rn.f32.s64
