@@ -353,3 +353,68 @@ def trace(score_mod: Optional[Callable], mask_mod: Optional[Callable]) -> Traced
                          [f"        attn.yield {result.name} : {want}"])
         regions.append(body)
     return TracedMods(regions[0], regions[1], builder.tensors, tuple(builder.tensor_types))
+
+
+# -- a cache of traces ----------------------------------------------------------
+# A call with modifiers traces them again (~25 us); most calls pass the same
+# functions over the same captures. The key is everything a trace reads: the
+# code, and the value of each closure cell, default and global the code names
+# — scalars by value, tensors by identity, dtype and shape (their contents are
+# read by the kernel, not the trace), modules and builtins by identity, nested
+# functions by their own key. Anything else (a list, an object whose attribute
+# the function reads) makes the function uncacheable: traced every call.
+_TRACES: dict = {}
+_TRACES_KEPT = 256
+_UNCACHEABLE = object()
+
+
+def _value_key(x, depth: int):
+    if x is None or isinstance(x, (bool, int, float, str)):
+        return (type(x), x)
+    if isinstance(x, (types.ModuleType, types.BuiltinFunctionType)):
+        return ("id", id(x))
+    if isinstance(x, types.FunctionType):
+        return _function_key(x, depth + 1)
+    try:
+        import torch
+    except ImportError:
+        return _UNCACHEABLE
+    if isinstance(x, torch.Tensor):
+        return ("tensor", id(x), x.dtype, tuple(x.shape), str(x.device))
+    return _UNCACHEABLE
+
+
+def _function_key(fn, depth: int = 0):
+    if not isinstance(fn, types.FunctionType) or depth > 3:
+        return _UNCACHEABLE
+    values = [c.cell_contents if _filled(c) else _UNCACHEABLE for c in fn.__closure__ or ()]
+    values += list(fn.__defaults__ or ())
+    named = sorted((fn.__kwdefaults__ or {}).items())
+    named += [(n, fn.__globals__[n]) for n in fn.__code__.co_names if n in fn.__globals__]
+    parts = [fn.__code__]
+    for v in values:
+        key = _UNCACHEABLE if v is _UNCACHEABLE else _value_key(v, depth)
+        if key is _UNCACHEABLE:
+            return _UNCACHEABLE
+        parts.append(key)
+    for name, v in named:
+        key = _value_key(v, depth)
+        if key is _UNCACHEABLE:
+            return _UNCACHEABLE
+        parts.append((name, key))
+    return tuple(parts)
+
+
+def cached_trace(score_mod: Optional[Callable], mask_mod: Optional[Callable]) -> TracedMods:
+    """trace(), reusing an earlier trace of the same functions over the same
+    captures (see the key above); uncacheable functions are traced anew."""
+    keys = tuple(None if fn is None else _function_key(fn) for fn in (score_mod, mask_mod))
+    if any(k is _UNCACHEABLE for k in keys):
+        return trace(score_mod, mask_mod)
+    hit = _TRACES.get(keys)
+    if hit is None:
+        hit = trace(score_mod, mask_mod)
+        if len(_TRACES) >= _TRACES_KEPT:
+            _TRACES.pop(next(iter(_TRACES)))
+        _TRACES[keys] = hit  # keeps the captured tensors alive: their ids stay theirs
+    return hit

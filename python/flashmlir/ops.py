@@ -250,7 +250,7 @@ def attention(q, k, v, *, causal: bool = False, causal_align: str = "bottom_righ
 
     traced = None
     if score_mod is not None or mask_mod is not None:
-        traced = mods.trace(score_mod, mask_mod)
+        traced = mods.cached_trace(score_mod, mask_mod)
         for t in traced.tensors:
             if t.device != q.device:
                 raise ValueError(f"a tensor read by score_mod/mask_mod is on {t.device}, q on "

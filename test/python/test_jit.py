@@ -367,6 +367,35 @@ def test_traced_mods_run_right_on_the_cpu_path():
     assert np.abs(lse - ref_lse).max() < 1e-4
 
 
+def test_cached_trace_keys_on_what_the_trace_reads():
+    torch = pytest.importorskip("torch")
+    slope = 0.25
+    table = torch.ones(4)
+
+    def alibi(s, b, h, q, kv):
+        return s + slope * table[h] * (kv - q)
+
+    first = mods.cached_trace(alibi, None)
+    assert mods.cached_trace(alibi, None) is first          # same code, same captures
+    slope = 0.5                                              # a captured scalar changed
+    second = mods.cached_trace(alibi, None)
+    assert second is not first and "0.5" in second.score_mod
+    table = torch.ones(4)                                    # a new tensor object
+    third = mods.cached_trace(alibi, None)
+    assert third is not second and third.tensors[0] is table
+    table[0] = 7.0                                           # contents: read by the kernel
+    assert mods.cached_trace(alibi, None) is third
+    glb = {"offset": 1.0}
+    shifted = eval("lambda s, b, h, q, kv: s + offset", glb)  # a global the code names
+    a = mods.cached_trace(shifted, None)
+    glb["offset"] = 2.0
+    b = mods.cached_trace(shifted, None)
+    assert b is not a and "2.0" in b.score_mod
+    weights = [0.5]                                          # a list: traced every call
+    listed = lambda s, b, h, q, kv: s * weights[0]           # noqa: E731
+    assert mods.cached_trace(listed, None) is not mods.cached_trace(listed, None)
+
+
 def test_where_minimum_maximum_trace():
     traced = mods.trace(
         lambda s, b, h, q, kv: mods.where(kv > q, mods.minimum(s, 1.0), mods.maximum(s, -1.0)),
