@@ -1193,8 +1193,7 @@ void HopperKernelEmitter::emitConsumerBlock(attn::BlockUpdateOp op,
     {
       OpBuilder::InsertionGuard g(b);
       b.setInsertionPointToStart(ifOp.thenBlock());
-      scf::YieldOp::create(b, loc,
-                           maskScores(op, s));
+      scf::YieldOp::create(b, loc, maskScores(op, s));
       b.setInsertionPointToStart(ifOp.elseBlock());
       scf::YieldOp::create(b, loc, s);
     }
