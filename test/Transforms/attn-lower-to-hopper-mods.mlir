@@ -109,3 +109,30 @@ func.func @relative_bias(%q: memref<1x200x2x64xbf16>, %k: memref<1x300x2x64xbf16
       }
   return
 }
+
+// -----
+
+// Past 2^24 keys f32 no longer holds every position exactly: the conversion
+// stays integer (narrowed to i32, one per score) instead of f32 positions.
+// CHECK-LABEL: func.func @alibi_past_2_24(
+// CHECK: gpu.launch
+// CHECK-NOT: llvm.inline_asm {{.*}}"mov.b32 $0, $1;"
+// CHECK: %[[D:.*]] = arith.subi %{{.*}}, %{{.*}} : i32
+// CHECK: arith.sitofp %[[D]] : i32 to f32
+func.func @alibi_past_2_24(%q: memref<1x64x1x64xbf16>, %k: memref<1x16777216x1x64xbf16>,
+                           %v: memref<1x16777216x1x64xbf16>, %o: memref<1x64x1x64xbf16>,
+                           %slopes: memref<1xf32>) {
+  attn.attention ins(%q, %k, %v : memref<1x64x1x64xbf16>, memref<1x16777216x1x64xbf16>, memref<1x16777216x1x64xbf16>)
+      outs(%o : memref<1x64x1x64xbf16>)
+      score_mod {
+      ^bb0(%s: f32, %b: index, %h: index, %qi: index, %kj: index):
+        %slope = memref.load %slopes[%h] : memref<1xf32>
+        %d = arith.subi %kj, %qi : index
+        %di = arith.index_cast %d : index to i64
+        %df = arith.sitofp %di : i64 to f32
+        %bias = arith.mulf %slope, %df : f32
+        %r = arith.addf %s, %bias : f32
+        attn.yield %r : f32
+      }
+  return
+}
