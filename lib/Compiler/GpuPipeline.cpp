@@ -476,7 +476,13 @@ compileToPtx(llvm::StringRef source,
     result.kernels = std::move(*kernels);
   }
 
+  // The back half is upstream's conversions, each verified by its own tests:
+  // verifying the kernel after each of them cost 9-13% of a JIT compile
+  // (build machine: d=256 causal 0.280 -> 0.254 s, d=128 causal 0.237 ->
+  // 0.209 s; the IR and PTX are the same). The front half (our passes) keeps
+  // the verifier after every pass. attn-opt's --verify-each still applies.
   PassManager back(&context);
+  back.enableVerifier(false);
   addBackHalf(back, chip, optLevel);
   captureInto(back);
   if (failed(back.run(*module)))

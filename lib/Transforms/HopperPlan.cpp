@@ -299,13 +299,6 @@ FailureOr<KernelPlan> flashmlir::hopper::planFromAttr(scf::ParallelOp grid,
   FailureOr<KernelPlan> plan = deriveShape(grid, pass);
   if (failed(plan))
     return failure();
-  // Softcap and modifier bodies: more live registers per score.
-  int64_t scoreOps = 0;
-  grid.walk([&](attn::BlockUpdateOp u) {
-    scoreOps = std::max(scoreOps, perScoreOps(u.getScoreMod(), u.getMaskMod(),
-                                              u.getSoftcapAttr() != nullptr));
-  });
-  bool modified = scoreOps > 0;
   auto missing = [&](StringRef key, StringRef type) {
     return grid.emitOpError() << pass << ": " << kHopperPlanAttrName
                               << " needs '" << key << "' (" << type << ")";
