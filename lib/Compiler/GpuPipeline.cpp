@@ -297,9 +297,21 @@ describeLaunches(ModuleOp module, ArrayRef<DictionaryAttr> tilesInOrder) {
     for (Value operand : launch.getKernelOperands()) {
       auto arg = dyn_cast<BlockArgument>(operand);
       if (!arg || !isa<func::FuncOp>(arg.getOwner()->getParentOp())) {
-        launch.emitOpError() << "kernel operand is not an argument of the "
-                                "enclosing function (dynamic shapes are not "
-                                "supported by the GPU kernels yet)";
+        // The launcher passes function arguments only: a memref the kernel
+        // reads (a modifier's table) must be one; an index is a dynamic size.
+        InFlightDiagnostic diag = launch.emitOpError();
+        if (isa<MemRefType>(operand.getType())) {
+          diag << "the kernel reads a " << operand.getType()
+               << " that is not an argument of the enclosing function";
+          if (Operation *def = operand.getDefiningOp())
+            diag << " (defined by '" << def->getName() << "')";
+          diag << ": tensors read by score_mod/mask_mod must be function "
+                  "arguments";
+        } else {
+          diag << "kernel operand is not an argument of the enclosing "
+                  "function (dynamic shapes are not supported by the GPU "
+                  "kernels yet)";
+        }
         return WalkResult::interrupt();
       }
       info.arguments.push_back(arg.getArgNumber());
