@@ -41,6 +41,7 @@ struct CompileOptions {
   std::string kernel = "hopper";
   std::string chip = "sm_90a";
   std::string pvSchedule = "auto";
+  std::string epilogue = "auto";
   int64_t blockM = 0, blockN = 0, stages = 0, persistentCtas = 132;
   bool pingPong = true;
   int64_t optLevel = 3;
@@ -66,13 +67,15 @@ Expected<CompileOptions> parseOptions(StringRef text) {
   };
   for (const auto &[key, value] : *obj) {
     StringRef k = key;
-    if (k == "kernel" || k == "chip" || k == "pv_schedule") {
+    if (k == "kernel" || k == "chip" || k == "pv_schedule" ||
+        k == "epilogue") {
       std::optional<StringRef> s = value.getAsString();
       if (!s)
         return bad(k, "a string");
-      (k == "kernel" ? opts.kernel
-       : k == "chip" ? opts.chip
-                     : opts.pvSchedule) = s->str();
+      (k == "kernel"        ? opts.kernel
+       : k == "chip"        ? opts.chip
+       : k == "pv_schedule" ? opts.pvSchedule
+                            : opts.epilogue) = s->str();
     } else if (k == "block_m" || k == "block_n" || k == "stages" ||
                k == "opt_level" || k == "persistent_ctas") {
       std::optional<int64_t> i = value.getAsInteger();
@@ -103,6 +106,12 @@ Expected<CompileOptions> parseOptions(StringRef text) {
                              "option 'pv_schedule' must be \"auto\", "
                              "\"serial\", \"deferred\" or \"overlap\", "
                              "got \"" + opts.pvSchedule + "\"");
+  if (!llvm::is_contained({"auto", "direct", "tma", "tma_in_q"},
+                          opts.epilogue))
+    return createStringError(inconvertibleErrorCode(),
+                             "option 'epilogue' must be \"auto\", "
+                             "\"direct\", \"tma\" or \"tma_in_q\", "
+                             "got \"" + opts.epilogue + "\"");
   if (opts.optLevel > 3)
     return bad("opt_level", "0, 1, 2 or 3");
   return opts;
@@ -131,6 +140,7 @@ Expected<std::string> compile(StringRef source, StringRef optionsText) {
     hopper.pingPong = opts->pingPong;
     hopper.pvSchedule = opts->pvSchedule;
     hopper.persistentCtas = opts->persistentCtas;
+    hopper.epilogue = opts->epilogue;
     hopper.optLevel = opts->optLevel;
     return flashmlir::compileAttentionToHopperPtx(source, hopper, control);
   }();

@@ -126,6 +126,7 @@ static void addWarpSpecialize(OpPassManager &funcPm, const Options &opts) {
   plan.pingPong = opts.pingPong;
   plan.pvSchedule = opts.pvSchedule;
   plan.persistentCtas = opts.persistentCtas;
+  plan.epilogue = opts.epilogue;
   funcPm.addPass(createAttnPlanHopperPass(plan));
   funcPm.addPass(createAttnLowerToHopperPass());
 }
@@ -227,6 +228,10 @@ struct WarpSpecializeOptions
       llvm::cl::desc("CTAs of the persistent kernel where the plan uses "
                      "one (0 = one CTA per tile)"),
       llvm::cl::init(132)};
+  Option<std::string> epilogue{
+      *this, "epilogue",
+      llvm::cl::desc("How O is written: auto, direct, tma or tma_in_q"),
+      llvm::cl::init("auto")};
 };
 } // namespace
 

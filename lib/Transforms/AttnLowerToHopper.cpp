@@ -182,6 +182,17 @@ private:
   /// index math of an ALiBi bias in i64 spilled every kernel.
   void narrowModifierArithmetic();
   void emitEpilogue(attn::BlockFinalizeOp op, RoleState &state);
+  /// O (normalized by `inv`) through shared memory and TMA stores.
+  void storeOThroughTma(attn::BlockFinalizeOp op, RoleState &state,
+                        Value inv[2]);
+  /// A fresh %tid.x (see freshThreadId), the thread's consumer warpgroup c
+  /// and whether it is the warpgroup's first thread.
+  std::array<Value, 3> threadConsumerLeader();
+  /// bar.sync over consumer c's warpgroup (named barrier 4 + c; 1..3 are
+  /// ping-pong's turns).
+  void syncConsumer(Value c);
+  /// Runs `body` where `leader` holds.
+  void onLeader(Value leader, function_ref<void()> body);
   void tmaLoad(int tensor, Value mbarriers, Value stage, int64_t offset,
                int64_t rows, int64_t chunks, Value row, Value head,
                Value batch);
@@ -200,10 +211,12 @@ private:
   WarpgroupBuilder wg;
   IRMapping mapping;
 
-  /// Function arguments: the tensor maps of Q, K, V (device addresses).
-  Value mapArgs[3];
+  /// Function arguments: the tensor maps of Q, K, V and (TMA epilogue) O
+  /// (device addresses).
+  Value mapArgs[4];
+  int numMaps() const { return plan.storesThroughTma() ? 4 : 3; }
   /// Inside the launch.
-  Value maps[3], smem, base, tid;
+  Value maps[4], smem, base, tid;
   Value qFull, kFull, vFull;
   Value kEmpty, vEmpty; // per stage: the consumers are done reading K / V
   Value qEmpty;    // persistent: the consumers are done reading Q
@@ -247,16 +260,27 @@ LogicalResult HopperKernelEmitter::addTensorMapArguments() {
   });
   MLIRContext *ctx = b.getContext();
   auto ptrType = LLVM::LLVMPointerType::get(ctx);
-  int64_t rows[3] = {plan.blockM, plan.blockN, plan.blockN};
-  for (int t = 0; t < 3; ++t) {
-    auto arg = dyn_cast<BlockArgument>(loads[t].getSource());
+  // O is stored 64 rows (one consumer's) at a time.
+  int64_t rows[4] = {plan.blockM, plan.blockN, plan.blockN, 64};
+  Value sources[4] = {loads[0].getSource(), loads[1].getSource(),
+                      loads[2].getSource(), Value()};
+  Operation *users[4] = {loads[0], loads[1], loads[2], nullptr};
+  if (plan.storesThroughTma())
+    grid.walk([&](attn::BlockFinalizeOp f) {
+      sources[3] = f.getOut();
+      users[3] = f;
+    });
+  for (int t = 0; t < numMaps(); ++t) {
+    auto arg = dyn_cast<BlockArgument>(sources[t]);
     if (!arg || arg.getOwner() != &func.getBody().front())
-      return loads[t].emitOpError()
-             << "attn-lower-to-hopper: the source must be an argument of the "
-                "function (the host encodes its tensor map)";
+      return users[t]->emitOpError()
+             << "attn-lower-to-hopper: the "
+             << (t == 3 ? "output" : "source")
+             << " must be an argument of the function (the host encodes its "
+                "tensor map)";
     auto type = cast<MemRefType>(arg.getType());
     if (!type.hasStaticShape() || !type.getLayout().isIdentity())
-      return loads[t].emitOpError()
+      return users[t]->emitOpError()
              << "attn-lower-to-hopper: the kernel needs static, contiguous "
                 "[B, S, H, D] operands for now, got "
              << type;
@@ -372,8 +396,8 @@ void HopperKernelEmitter::emitLaunch() {
   }
 
   // Tensor maps: !llvm.ptr arguments viewed as nvgpu descriptors.
-  int64_t rows[3] = {plan.blockM, plan.blockN, plan.blockN};
-  for (int t = 0; t < 3; ++t) {
+  int64_t rows[4] = {plan.blockM, plan.blockN, plan.blockN, 64};
+  for (int t = 0; t < numMaps(); ++t) {
     auto tile = MemRefType::get({1, rows[t], 1, kChunkElements}, plan.element,
                                 MemRefLayoutAttrInterface{},
                                 b.getI64IntegerAttr(3));
@@ -718,7 +742,15 @@ LogicalResult HopperKernelEmitter::emitRole(Role role, Block &program) {
   lanes.kDesc = wg.descriptor(addressOf(idx(plan.kOffset)), 16, 1024);
   lanes.vDesc = wg.descriptor(addressOf(idx(plan.vOffset)),
                               plan.blockN * kSwizzleBytes, 1024);
-  return emitTiles(program, role, state);
+  if (failed(emitTiles(program, role, state)))
+    return failure();
+  // The last TMA store must have read its shared memory before the CTA
+  // exits.
+  if (plan.storesThroughTma())
+    onLeader(threadConsumerLeader()[2], [&] {
+      NVVM::CpAsyncBulkWaitGroupOp::create(b, loc, 0, b.getUnitAttr());
+    });
+  return success();
 }
 
 LogicalResult HopperKernelEmitter::emitTiles(Block &program, Role role,
@@ -1268,8 +1300,9 @@ void HopperKernelEmitter::emitConsumerBlock(attn::BlockUpdateOp op,
 void HopperKernelEmitter::emitEpilogue(attn::BlockFinalizeOp op,
                                        RoleState &state) {
   // Q is no longer read (the last Q·Kᵀ completed in the last block): the
-  // producer may load the next tile's.
-  if (plan.ctas)
+  // producer may load the next tile's (after the O store has read it when O
+  // is staged there).
+  if (plan.ctas && plan.epilogue != Epilogue::TmaInQ)
     nvgpu::MBarrierArriveOp::create(b, loc, qEmpty, idx(0));
   if (plan.pv == PvSchedule::Overlap) {
     // The tile's last P·V (none when it had no KV block); its stage is
@@ -1331,6 +1364,10 @@ void HopperKernelEmitter::emitEpilogue(attn::BlockFinalizeOp op,
   Type outType = outMemref.getElementType();
   bool packed = outType == plan.element && outMemref.hasStaticShape() &&
                 outMemref.getLayout().isIdentity();
+  if (plan.storesThroughTma()) {
+    packed = false;
+    storeOThroughTma(op, state, inv);
+  }
   Value outAddress;
   if (packed)
     outAddress = arith::IndexCastOp::create(
@@ -1379,7 +1416,7 @@ void HopperKernelEmitter::emitEpilogue(attn::BlockFinalizeOp op,
             b, loc, word, LLVM::IntToPtrOp::create(b, loc, ptrType, address),
             /*alignment=*/4);
       }
-    } else {
+    } else if (!plan.storesThroughTma()) {
       for (auto [r, x] : llvm::enumerate(state.acc)) {
         if (rowHalfOf(r) != h)
           continue;
@@ -1397,6 +1434,133 @@ void HopperKernelEmitter::emitEpilogue(attn::BlockFinalizeOp op,
       memref::StoreOp::create(b, loc, lse[h], lseOut,
                               ValueRange{batch, head, row});
     }
+  }
+}
+
+std::array<Value, 3> HopperKernelEmitter::threadConsumerLeader() {
+  Value thread = wg.freshThreadId();
+  Value c = arith::SubIOp::create(
+      b, loc, arith::DivUIOp::create(b, loc, thread, idx(128)), idx(1));
+  Value leader = arith::CmpIOp::create(
+      b, loc, arith::CmpIPredicate::eq,
+      arith::RemUIOp::create(b, loc, thread, idx(128)), idx(0));
+  return {thread, c, leader};
+}
+
+void HopperKernelEmitter::syncConsumer(Value c) {
+  Value id = arith::AddIOp::create(b, loc, toI32(c), wg.i32(4));
+  NVVM::BarrierOp::create(b, loc, Type(), id, wg.i32(128),
+                          NVVM::BarrierReductionAttr(), Value());
+}
+
+void HopperKernelEmitter::onLeader(Value leader, function_ref<void()> body) {
+  auto ifOp = scf::IfOp::create(b, loc, leader, /*withElse=*/false);
+  OpBuilder::InsertionGuard g(b);
+  b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+  body();
+}
+
+void HopperKernelEmitter::storeOThroughTma(attn::BlockFinalizeOp op,
+                                           RoleState &state, Value inv[2]) {
+  MLIRContext *ctx = b.getContext();
+  auto [thread, consumer, leader] = threadConsumerLeader();
+  // An own buffer is rewritten every tile: the previous tile's store must
+  // have read it.
+  if (plan.epilogue == Epilogue::Tma && plan.ctas) {
+    onLeader(leader, [&] {
+      NVVM::CpAsyncBulkWaitGroupOp::create(b, loc, 0, b.getUnitAttr());
+    });
+    syncConsumer(consumer);
+  }
+  // The buffer has Q's layout: 64-column chunk k at k·BlockM·128 bytes, row
+  // r at r·128 within it, its 16-byte unit u at (u ⊕ r mod 8)·16 (the
+  // 128-byte swizzle TMA undoes). stmatrix.x4 writes four 8x8 matrices of a
+  // warp: (rows +0, cols 8j), (rows +8, 8j), (+0, 8j + 8), (+8, 8j + 8),
+  // i.e. the fragment pairs r = 4j + 2h (h = row half); lane l gives the
+  // address of row l mod 8 of matrix l/8, so its row is 16w + 8·((l/8) mod 2)
+  // + l mod 8 and its unit 2·(j mod 4) + l/16, i.e. (j mod 8) ⊕ l/16 for
+  // even j.
+  Value local = arith::RemUIOp::create(b, loc, thread, idx(128));
+  Value warp = arith::DivUIOp::create(b, loc, local, idx(32));
+  Value lane = arith::RemUIOp::create(b, loc, local, idx(32));
+  Value laneRow = arith::RemUIOp::create(b, loc, lane, idx(8));
+  Value row = arith::AddIOp::create(
+      b, loc,
+      arith::AddIOp::create(
+          b, loc, arith::MulIOp::create(b, loc, consumer, idx(64)),
+          arith::MulIOp::create(b, loc, warp, idx(16))),
+      arith::AddIOp::create(
+          b, loc,
+          arith::MulIOp::create(
+              b, loc,
+              arith::RemUIOp::create(
+                  b, loc, arith::DivUIOp::create(b, loc, lane, idx(8)), idx(2)),
+              idx(8)),
+          laneRow));
+  Value laneUnit = arith::XOrIOp::create(
+      b, loc, arith::DivUIOp::create(b, loc, lane, idx(16)), laneRow);
+  Value address = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, smem);
+  Value rowAddress = arith::AddIOp::create(
+      b, loc, arith::AddIOp::create(b, loc, address, base),
+      arith::AddIOp::create(b, loc, idx(plan.oOffset),
+                            arith::MulIOp::create(b, loc, row, idx(128))));
+  auto sharedPtr = LLVM::LLVMPointerType::get(ctx, 3);
+  auto word = [&](int64_t h, int64_t j) {
+    int64_t r = 4 * j + 2 * h;
+    return wg.packPair(arith::MulFOp::create(b, loc, state.acc[r], inv[h]),
+                       arith::MulFOp::create(b, loc, state.acc[r + 1], inv[h]));
+  };
+  for (int64_t j = 0; j < plan.headDimV / 8; j += 2) {
+    Value unit = arith::XOrIOp::create(b, loc, laneUnit, idx(j % 8));
+    Value at = arith::AddIOp::create(
+        b, loc, rowAddress,
+        arith::AddIOp::create(
+            b, loc, idx(j / 8 * plan.blockM * kSwizzleBytes),
+            arith::MulIOp::create(b, loc, unit, idx(16))));
+    Value ptr = LLVM::IntToPtrOp::create(
+        b, loc, sharedPtr,
+        Value(arith::IndexCastOp::create(b, loc, b.getI64Type(), at)));
+    NVVM::StMatrixOp::create(
+        b, loc, ptr, ValueRange{word(0, j), word(1, j), word(0, j + 1), word(1, j + 1)},
+        NVVM::MMALayout::row, NVVM::LdStMatrixShapeAttr::get(ctx, 8, 8),
+        NVVM::LdStMatrixEltType::B16);
+  }
+  // The generic-proxy writes made visible to the TMA unit (async proxy),
+  // then one thread stores the warpgroup's 64 rows, chunk by chunk (rows
+  // past the sequence are outside the tensor: TMA does not write them).
+  NVVM::FenceProxyOp::create(
+      b, loc, NVVM::ProxyKind::async_shared,
+      NVVM::SharedSpaceAttr::get(ctx, NVVM::SharedSpace::shared_cta));
+  syncConsumer(consumer);
+  auto workgroup =
+      gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
+  auto tileType = MemRefType::get({1, 64, 1, kChunkElements}, plan.element,
+                                  MemRefLayoutAttrInterface{}, workgroup);
+  Value rowsOfConsumer = arith::MulIOp::create(b, loc, consumer, idx(64));
+  Value firstRow = arith::AddIOp::create(b, loc, mapped(op.getRow()), rowsOfConsumer);
+  onLeader(leader, [&] {
+    for (int64_t k = 0; k < plan.headDimV / kChunkElements; ++k) {
+      Value byte = arith::AddIOp::create(
+          b, loc, base,
+          arith::AddIOp::create(
+              b, loc, idx(plan.oOffset + k * plan.blockM * kSwizzleBytes),
+              arith::MulIOp::create(b, loc, rowsOfConsumer, idx(kSwizzleBytes))));
+      Value view =
+          memref::ViewOp::create(b, loc, tileType, smem, byte, ValueRange{});
+      nvgpu::TmaAsyncStoreOp::create(
+          b, loc, view, maps[3],
+          ValueRange{idx(k * kChunkElements), mapped(op.getHead()), firstRow,
+                     mapped(op.getBatch())},
+          Value());
+    }
+    NVVM::CpAsyncBulkCommitGroupOp::create(b, loc);
+    // Q's buffer holds the next tile's Q only once the store has read it.
+    if (plan.epilogue == Epilogue::TmaInQ && plan.ctas)
+      NVVM::CpAsyncBulkWaitGroupOp::create(b, loc, 0, b.getUnitAttr());
+  });
+  if (plan.epilogue == Epilogue::TmaInQ && plan.ctas) {
+    syncConsumer(consumer);
+    nvgpu::MBarrierArriveOp::create(b, loc, qEmpty, idx(0));
   }
 }
 

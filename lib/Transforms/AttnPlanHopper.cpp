@@ -48,6 +48,7 @@ struct AttnPlanHopperPass final
     options.pingPong = pingPong;
     options.pvSchedule = pvSchedule;
     options.persistentCtas = persistentCtas;
+    options.epilogue = epilogue;
     Builder b(&getContext());
     WalkResult walk = getOperation().walk([&](scf::ParallelOp grid) {
       if (!grid->hasAttr(kProgramGridAttrName))

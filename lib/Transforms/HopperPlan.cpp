@@ -7,6 +7,7 @@
 
 #include "attn/Attn.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/StringSwitch.h"
@@ -42,6 +43,26 @@ StringRef flashmlir::hopper::stringifyPvSchedule(PvSchedule schedule) {
   llvm_unreachable("unknown PvSchedule");
 }
 
+StringRef flashmlir::hopper::stringifyEpilogue(Epilogue epilogue) {
+  switch (epilogue) {
+  case Epilogue::Direct:
+    return "direct";
+  case Epilogue::Tma:
+    return "tma";
+  case Epilogue::TmaInQ:
+    return "tma_in_q";
+  }
+  llvm_unreachable("unknown Epilogue");
+}
+
+std::optional<Epilogue> flashmlir::hopper::parseEpilogue(StringRef name) {
+  return llvm::StringSwitch<std::optional<Epilogue>>(name)
+      .Case("direct", Epilogue::Direct)
+      .Case("tma", Epilogue::Tma)
+      .Case("tma_in_q", Epilogue::TmaInQ)
+      .Default(std::nullopt);
+}
+
 std::optional<PvSchedule> flashmlir::hopper::parsePvSchedule(StringRef name) {
   return llvm::StringSwitch<std::optional<PvSchedule>>(name)
       .Case("serial", PvSchedule::Serial)
@@ -50,12 +71,30 @@ std::optional<PvSchedule> flashmlir::hopper::parsePvSchedule(StringRef name) {
       .Default(std::nullopt);
 }
 
+/// Tiles of a static grid (0 when a bound is dynamic), and whether the program
+/// has a run-time guard (varlen): both roles must then agree on every tile.
+static int64_t staticTiles(scf::ParallelOp grid) {
+  int64_t tiles = 1;
+  for (Value bound : grid.getUpperBound()) {
+    std::optional<int64_t> n = getConstantIntValue(bound);
+    tiles = n ? tiles * *n : 0;
+  }
+  return tiles;
+}
+static bool isGuarded(scf::ParallelOp grid) {
+  return grid.walk([](scf::IfOp) { return WalkResult::interrupt(); })
+      .wasInterrupted();
+}
+
 /// The shape of the kernel, read off the tiled IR, and what it cannot do.
 static FailureOr<KernelPlan> deriveShape(scf::ParallelOp grid, StringRef pass) {
   KernelPlan plan;
   attn::TileLoadOp queryLoad;
   attn::BlockUpdateOp update;
+  attn::BlockFinalizeOp finalize;
   WalkResult walk = grid.walk([&](Operation *op) {
+    if (auto f = dyn_cast<attn::BlockFinalizeOp>(op))
+      finalize = f;
     if (auto load = dyn_cast<attn::TileLoadOp>(op)) {
       if (!isa<scf::ForOp>(op->getParentOp()))
         queryLoad = load;
@@ -109,24 +148,17 @@ static FailureOr<KernelPlan> deriveShape(scf::ParallelOp grid, StringRef pass) {
                 " must be 64, 128, 192 or 256 (128-byte swizzled chunks of 64 "
                 "columns)");
   plan.consumers = plan.blockM / 64;
+  if (finalize) {
+    auto arg = dyn_cast<BlockArgument>(finalize.getOut());
+    auto type = cast<MemRefType>(finalize.getOut().getType());
+    plan.oStorable = arg && isa<func::FuncOp>(arg.getOwner()->getParentOp()) &&
+                     type.hasStaticShape() && type.getLayout().isIdentity() &&
+                     type.getRank() == 4 && type.getElementType() == plan.element &&
+                     !isGuarded(grid);
+  }
   plan.kStageBytes = plan.blockN * plan.headDim * 2;
   plan.vStageBytes = plan.blockN * plan.headDimV * 2;
   return plan;
-}
-
-/// Tiles of a static grid (0 when a bound is dynamic), and whether the program
-/// has a run-time guard (varlen): both roles must then agree on every tile.
-static int64_t staticTiles(scf::ParallelOp grid) {
-  int64_t tiles = 1;
-  for (Value bound : grid.getUpperBound()) {
-    std::optional<int64_t> n = getConstantIntValue(bound);
-    tiles = n ? tiles * *n : 0;
-  }
-  return tiles;
-}
-static bool isGuarded(scf::ParallelOp grid) {
-  return grid.walk([](scf::IfOp) { return WalkResult::interrupt(); })
-      .wasInterrupted();
 }
 
 /// Checks the decisions against the shape and lays out shared memory.
@@ -137,13 +169,27 @@ static LogicalResult finalize(scf::ParallelOp grid, KernelPlan &plan,
     (diag << ... << message);
     return diag;
   };
+  if (plan.storesThroughTma() && !plan.oStorable)
+    return fail("epilogue = \"", stringifyEpilogue(plan.epilogue),
+                "\" needs O to be a static, contiguous [B, S, H, Dv] argument "
+                "of Q's element type, not varlen; use \"direct\"");
+  if (plan.epilogue == Epilogue::TmaInQ && plan.headDimV > plan.headDim)
+    return fail("epilogue = \"tma_in_q\" needs Dv <= D (O's tile in Q's "
+                "buffer), got D = ",
+                plan.headDim, ", Dv = ", plan.headDimV);
   int64_t budget = maxSharedMemory - 1024 - 256; // alignment, mbarriers
   int64_t perStage = plan.kStageBytes + plan.vStageBytes;
-  int64_t fit = (budget - plan.qBytes()) / perStage;
+  int64_t fixed =
+      plan.qBytes() + (plan.epilogue == Epilogue::Tma ? plan.oBytes() : 0);
+  int64_t fit = (budget - fixed) / perStage;
   if (plan.stages < 1 || plan.stages > fit)
-    return fail("Q (", plan.qBytes(), " bytes) and ",
-                std::max<int64_t>(plan.stages, 1), " K/V stage(s) of ", perStage,
-                " bytes do not fit in the shared memory (", maxSharedMemory,
+    return fail("Q (", plan.qBytes(), " bytes)",
+                plan.epilogue == Epilogue::Tma
+                    ? ", O (" + std::to_string(plan.oBytes()) + " bytes)"
+                    : std::string(),
+                " and ", std::max<int64_t>(plan.stages, 1), " K/V stage(s) of ",
+                perStage, " bytes do not fit in the shared memory (",
+                maxSharedMemory,
                 " bytes); lower block-m, block-n or stages");
   // A deferred or overlapped P·V releases its stage one block late: with one
   // stage the producer would wait for it forever.
@@ -189,6 +235,9 @@ static LogicalResult finalize(scf::ParallelOp grid, KernelPlan &plan,
   plan.kOffset = plan.qBytes();
   plan.vOffset = plan.kOffset + plan.stages * plan.kStageBytes;
   plan.bytes = plan.vOffset + plan.stages * plan.vStageBytes;
+  plan.oOffset = plan.epilogue == Epilogue::Tma ? plan.bytes : plan.qOffset;
+  if (plan.epilogue == Epilogue::Tma)
+    plan.bytes += plan.oBytes();
   return success();
 }
 
@@ -250,6 +299,39 @@ FailureOr<KernelPlan> flashmlir::hopper::planKernel(scf::ParallelOp grid,
     plan->ctas = options.persistentCtas;
     plan->pairedTiles = pairable;
   }
+  // O through shared memory and TMA where it can be: a 128-byte-wide TMA
+  // write per row instead of the threads' 16-byte pieces, and in a
+  // persistent kernel the store overlaps the next tile. Its own buffer where
+  // that fits beside the ring; else Q's (one tile per CTA: free at the end;
+  // persistent: the next Q loads after the store has read it).
+  int64_t left = budget - plan->qBytes() -
+                 plan->stages * (plan->kStageBytes + plan->vStageBytes);
+  if (options.epilogue == "auto") {
+    if (!plan->oStorable)
+      plan->epilogue = Epilogue::Direct;
+    else if (plan->ctas && left >= plan->oBytes())
+      plan->epilogue = Epilogue::Tma;
+    else if (plan->headDimV <= plan->headDim)
+      plan->epilogue = Epilogue::TmaInQ;
+    else
+      plan->epilogue = left >= plan->oBytes() ? Epilogue::Tma : Epilogue::Direct;
+  } else {
+    std::optional<Epilogue> epilogue = parseEpilogue(options.epilogue);
+    if (!epilogue)
+      return grid.emitOpError()
+             << pass << ": epilogue must be auto, direct, tma or tma_in_q, got '"
+             << options.epilogue << "'";
+    plan->epilogue = *epilogue;
+    // A ring sized by the heuristic makes room for an O buffer asked for.
+    if (plan->epilogue == Epilogue::Tma && options.stages == 0 &&
+        left < plan->oBytes())
+      plan->stages = std::min<int64_t>(
+          (budget - plan->qBytes() - plan->oBytes()) /
+              (plan->kStageBytes + plan->vStageBytes),
+          4);
+    if (plan->stages < 2 && options.pvSchedule == "auto")
+      plan->pv = PvSchedule::Serial;
+  }
   plan->producerRegisters = (plan->ctas ? kPersistentProducerRegisters
                                         : kProducerRegisters)[plan->consumers];
   plan->consumerRegisters = (plan->ctas ? kPersistentConsumerRegisters
@@ -285,6 +367,7 @@ DictionaryAttr flashmlir::hopper::planToAttr(Builder &b, const KernelPlan &plan)
                      b.getStringAttr(stringifyPvSchedule(plan.pv))),
       b.getNamedAttr("persistent_ctas", b.getI64IntegerAttr(plan.ctas)),
       b.getNamedAttr("paired_tiles", b.getBoolAttr(plan.pairedTiles)),
+      b.getNamedAttr("epilogue", b.getStringAttr(stringifyEpilogue(plan.epilogue))),
       b.getNamedAttr("producer_registers",
                      b.getI64IntegerAttr(plan.producerRegisters)),
       b.getNamedAttr("consumer_registers",
@@ -330,11 +413,25 @@ FailureOr<KernelPlan> flashmlir::hopper::planFromAttr(scf::ParallelOp grid,
     out = *parsed;
     return success();
   };
+  auto epilogue = [&](StringRef key, Epilogue &out) -> LogicalResult {
+    auto value = attr.getAs<StringAttr>(key);
+    if (!value)
+      return missing(key, "\"direct\", \"tma\" or \"tma_in_q\"");
+    std::optional<Epilogue> parsed = parseEpilogue(value.getValue());
+    if (!parsed)
+      return grid.emitOpError()
+             << pass << ": " << kHopperPlanAttrName << " has epilogue = \""
+             << value.getValue()
+             << "\"; expected \"direct\", \"tma\" or \"tma_in_q\"";
+    out = *parsed;
+    return success();
+  };
   if (failed(integer("stages", plan->stages)) ||
       failed(boolean("ping_pong", plan->pingPong)) ||
       failed(schedule("pv_schedule", plan->pv)) ||
       failed(integer("persistent_ctas", plan->ctas)) ||
       failed(boolean("paired_tiles", plan->pairedTiles)) ||
+      failed(epilogue("epilogue", plan->epilogue)) ||
       failed(integer("producer_registers", plan->producerRegisters)) ||
       failed(integer("consumer_registers", plan->consumerRegisters)))
     return failure();

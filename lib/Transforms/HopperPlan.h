@@ -21,7 +21,7 @@
 namespace flashmlir::hopper {
 
 /// On an attn.program_grid: {stages, ping_pong, pv_schedule, persistent_ctas,
-/// paired_tiles, producer_registers, consumer_registers}.
+/// paired_tiles, epilogue, producer_registers, consumer_registers}.
 inline constexpr llvm::StringLiteral kHopperPlanAttrName = "attn.hopper_plan";
 
 /// When a consumer issues block i's P·V (O += P_i·V_i) relative to its other
@@ -38,6 +38,23 @@ enum class PvSchedule {
 };
 llvm::StringRef stringifyPvSchedule(PvSchedule schedule);
 std::optional<PvSchedule> parsePvSchedule(llvm::StringRef name);
+
+/// How the consumers write O, spelled as in attn.hopper_plan's epilogue:
+enum class Epilogue {
+  /// "direct": each thread stores its fragment to global memory (bf16x2
+  /// words where O has Q's type).
+  Direct,
+  /// "tma": the fragments go to an O buffer of their own in shared memory
+  /// (stmatrix, 128-byte swizzled like Q) and one TMA store per 64-column
+  /// chunk writes them; a persistent kernel's next tile runs meanwhile.
+  Tma,
+  /// "tma_in_q": the same through the consumer's rows of Q's buffer (free
+  /// once its last Q·Kᵀ completed; no extra shared memory). A persistent
+  /// producer loads the next Q only after the store has read them.
+  TmaInQ,
+};
+llvm::StringRef stringifyEpilogue(Epilogue epilogue);
+std::optional<Epilogue> parseEpilogue(llvm::StringRef name);
 
 /// The kernel's static shape and the decisions taken for it.
 struct KernelPlan {
@@ -57,13 +74,20 @@ struct KernelPlan {
   /// causal costs sum to a constant) instead of single tiles: `units` pairs.
   bool pairedTiles = false;
   int64_t units = 0;
+  Epilogue epilogue = Epilogue::Direct;
+  /// Whether O can be a TMA store's destination: a static, contiguous
+  /// [B, S, H, Dv] argument of Q's type whose tiles end where its rows do
+  /// (not varlen: a packed sequence's last tile would write the next one's).
+  bool oStorable = false;
   int64_t producerRegisters = 0, consumerRegisters = 0;
   // Shared-memory layout: byte offsets from the 1024-aligned base.
-  int64_t qOffset = 0, kOffset = 0, vOffset = 0;
+  int64_t qOffset = 0, kOffset = 0, vOffset = 0, oOffset = 0;
   int64_t kStageBytes = 0, vStageBytes = 0, bytes = 0;
 
   int64_t threads() const { return 128 * (1 + consumers); }
   int64_t qBytes() const { return blockM * headDim * 2; }
+  int64_t oBytes() const { return blockM * headDimV * 2; }
+  bool storesThroughTma() const { return epilogue != Epilogue::Direct; }
   /// Dynamic shared memory to request: the layout plus alignment slack.
   int64_t sharedMemory() const { return bytes + 1024; }
 };
@@ -75,6 +99,8 @@ struct PlanOptions {
   /// "auto" (the heuristic) or a pv_schedule name.
   std::string pvSchedule = "auto";
   int64_t persistentCtas = 132; // 0 = one CTA per tile
+  /// "auto" (the heuristic) or an epilogue name.
+  std::string epilogue = "auto";
 };
 
 /// Decides the plan of `grid` (heuristics: the most stages that fit, ping-pong
@@ -100,7 +126,7 @@ mlir::DictionaryAttr planToAttr(mlir::Builder &b, const KernelPlan &plan);
 /// have been edited): every key present and in range, the ring fits, the
 /// register budgets fit what the CTA launches with, ping-pong needs two
 /// consumers, a late stage release two stages, persistence an unguarded
-/// static grid, paired tiles persistence.
+/// static grid, paired tiles persistence, a TMA epilogue a storable O.
 mlir::FailureOr<KernelPlan> planFromAttr(mlir::scf::ParallelOp grid,
                                          mlir::DictionaryAttr attr,
                                          int64_t maxSharedMemory,

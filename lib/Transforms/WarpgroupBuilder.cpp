@@ -173,6 +173,20 @@ Value WarpgroupBuilder::opaqueF32(Value x) {
       .getResult(0);
 }
 
+Value WarpgroupBuilder::freshThreadId() {
+  MLIRContext *ctx = b.getContext();
+  Value tid =
+      LLVM::InlineAsmOp::create(
+          b, loc, b.getI32Type(), ValueRange{},
+          b.getStringAttr("mov.u32 $0, %tid.x;"), b.getStringAttr("=r"),
+          /*has_side_effects=*/b.getUnitAttr(), /*is_align_stack=*/UnitAttr(),
+          LLVM::TailCallKindAttr::get(
+              ctx, LLVM::tailcallkind::TailCallKind::None),
+          LLVM::AsmDialectAttr::get(ctx, LLVM::AsmDialect::AD_ATT), ArrayAttr())
+          .getResult(0);
+  return arith::IndexCastUIOp::create(b, loc, b.getIndexType(), tid);
+}
+
 Value WarpgroupBuilder::tanh(Value x) {
   MLIRContext *ctx = b.getContext();
   return LLVM::InlineAsmOp::create(

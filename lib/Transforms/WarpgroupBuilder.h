@@ -93,6 +93,11 @@ public:
   /// from an integer conversion (it rewrites f32(i) + c as f32(i + c), one
   /// quarter-rate conversion per use instead of one for all).
   mlir::Value opaqueF32(mlir::Value x);
+  /// %tid.x (index) read again where it is used: values derived from the
+  /// launch's thread id would otherwise be shared with the ones computed
+  /// before the KV loop and kept live across it (the TMA epilogue's lane
+  /// addresses spilled a document-mask kernel, 92 bytes, ptxas -v).
+  mlir::Value freshThreadId();
 
   mlir::OpBuilder &builder() { return b; }
   mlir::Location location() const { return loc; }

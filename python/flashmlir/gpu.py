@@ -66,6 +66,13 @@ class HopperKernel:
                     f"argument {m['operand']}: a tensor map needs a contiguous "
                     f"[B, S, H, D] tensor, got shape {tuple(t.shape)} "
                     f"strides {t.stride()}")
+            if t.data_ptr() % 16:
+                # TMA's global address must be 16-byte aligned (it reads Q, K, V
+                # and writes O where the kernel stores through shared memory).
+                raise ValueError(
+                    f"argument {m['operand']}: a tensor the kernel accesses with TMA must "
+                    f"be 16-byte aligned (data_ptr {t.data_ptr():#x}); pass a fresh or "
+                    f".clone()d tensor")
             es = _ELEMENT_BYTES[m["element"]]
             if t.element_size() != es:
                 raise TypeError(f"argument {m['operand']}: expected {m['element']}, "

@@ -19,7 +19,7 @@ import warnings
 from typing import Callable, Optional, Tuple
 
 from . import jit, mods
-from .spec import DTYPES, PV_SCHEDULES, AttentionSpec
+from .spec import DTYPES, EPILOGUES, PV_SCHEDULES, AttentionSpec
 
 _SUPPORTED_CAPABILITY = (9, 0)
 
@@ -27,11 +27,13 @@ _SUPPORTED_CAPABILITY = (9, 0)
 def _tuning_knobs():
     """Benchmark knobs from the environment: FLASHMLIR_PERSISTENT_CTAS
     (AttentionSpec.persistent_ctas; default 132, 0 = one CTA per tile) and
-    FLASHMLIR_PV_SCHEDULE (AttentionSpec.pv_schedule; default "auto"). A bad
+    FLASHMLIR_PV_SCHEDULE (AttentionSpec.pv_schedule; default "auto") and
+    FLASHMLIR_EPILOGUE (AttentionSpec.epilogue; default "auto"). A bad
     value is an error naming the variable when attention() is called, not at
     import."""
     ctas = os.environ.get("FLASHMLIR_PERSISTENT_CTAS", "132")
     schedule = os.environ.get("FLASHMLIR_PV_SCHEDULE", "auto")
+    epilogue = os.environ.get("FLASHMLIR_EPILOGUE", "auto")
     try:
         ctas_value = int(ctas)
     except ValueError:
@@ -42,7 +44,10 @@ def _tuning_knobs():
     if schedule not in PV_SCHEDULES:
         raise ValueError(f"FLASHMLIR_PV_SCHEDULE must be one of {PV_SCHEDULES}, "
                          f"got {schedule!r}")
-    return ctas_value, schedule
+    if epilogue not in EPILOGUES:
+        raise ValueError(f"FLASHMLIR_EPILOGUE must be one of {EPILOGUES}, "
+                         f"got {epilogue!r}")
+    return {"persistent_ctas": ctas_value, "pv_schedule": schedule, "epilogue": epilogue}
 
 
 class PerformanceWarning(UserWarning):
@@ -135,7 +140,7 @@ def _mask(causal, causal_align, window):
 
 def _spec_for(q, k, v, *, mask, align, window, softcap, scale, varlen, lse, traced, kernel,
               tiles) -> AttentionSpec:
-    ctas, schedule = _tuning_knobs()
+    knobs = _tuning_knobs()
     if q.dim() == 3:  # varlen: (total, H, D) as batch 1
         b, sq, hq, d = 1, q.shape[0], q.shape[1], q.shape[2]
         sk, hk, dv = k.shape[0], k.shape[1], v.shape[2]
@@ -149,7 +154,7 @@ def _spec_for(q, k, v, *, mask, align, window, softcap, scale, varlen, lse, trac
         score_mod=traced.score_mod if traced else "",
         mask_mod=traced.mask_mod if traced else "",
         mod_tensors=traced.tensor_types if traced else (), kernel=kernel,
-        persistent_ctas=ctas, pv_schedule=schedule, **tiles)
+        **knobs, **tiles)
 
 
 # Eager calls seen before (see attention): key -> (launcher, out shape, lse shape).

@@ -25,6 +25,7 @@ MASKS = ("none", "causal", "window")
 ALIGNS = ("top_left", "bottom_right")
 KERNELS = ("auto", "hopper", "simt")
 PV_SCHEDULES = ("auto", "serial", "deferred", "overlap")
+EPILOGUES = ("auto", "direct", "tma", "tma_in_q")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,6 +52,10 @@ class AttentionSpec:
     persistent_ctas  CTAs of the persistent Hopper kernel where the planner
                  uses one (unmasked, or causal at d=128; 132 = the SMs of an
                  H100/H200; 0 = one CTA per tile)
+    epilogue     how the Hopper kernel writes O: "auto" (the heuristic),
+                 "direct" (stores from the registers), "tma" (an O buffer in
+                 shared memory and a TMA store) or "tma_in_q" (staged in Q's
+                 buffer)
     chip         the target, "sm_90a"
     """
 
@@ -79,6 +84,7 @@ class AttentionSpec:
     ping_pong: bool = True
     pv_schedule: str = "auto"
     persistent_ctas: int = 132
+    epilogue: str = "auto"
     chip: str = "sm_90a"
 
     def __post_init__(self):
@@ -123,6 +129,9 @@ class AttentionSpec:
         if self.pv_schedule not in PV_SCHEDULES:
             raise ValueError(f"pv_schedule must be one of {PV_SCHEDULES}, "
                              f"got {self.pv_schedule!r}")
+        if self.epilogue not in EPILOGUES:
+            raise ValueError(f"epilogue must be one of {EPILOGUES}, "
+                             f"got {self.epilogue!r}")
         if self.kernel not in KERNELS:
             raise ValueError(f"kernel must be one of {KERNELS}, got {self.kernel!r}")
         if self.kernel == "hopper":
@@ -179,7 +188,8 @@ class AttentionSpec:
                 "block_m": self.block_m, "block_n": self.block_n,
                 "stages": self.stages, "ping_pong": self.ping_pong,
                 "pv_schedule": self.pv_schedule,
-                "persistent_ctas": self.persistent_ctas}
+                "persistent_ctas": self.persistent_ctas,
+                "epilogue": self.epilogue}
 
     # -- the level-0 IR -------------------------------------------------------
     def to_mlir(self, entry: str = "attention") -> str:

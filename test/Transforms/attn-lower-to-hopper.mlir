@@ -3,16 +3,20 @@
 // RUN: attn-opt %s -split-input-file -attn-tile -attn-plan-hopper="stages=2" -attn-lower-to-hopper -canonicalize -cse | FileCheck %s --check-prefix=STAGES
 // RUN: attn-opt %s -split-input-file -attn-tile="block-m=128 block-n=64" -attn-plan-hopper="stages=1 persistent-ctas=0" -attn-lower-to-hopper -canonicalize -cse | FileCheck %s --check-prefix=ONE
 // RUN: attn-opt %s -split-input-file -attn-tile="block-m=128 block-n=64" -attn-plan-hopper="persistent-ctas=0 pv-schedule=deferred" -attn-lower-to-hopper -canonicalize -cse | FileCheck %s --check-prefix=DEFER
+// RUN: attn-opt %s -split-input-file -attn-tile="block-m=128 block-n=64" -attn-plan-hopper="persistent-ctas=0 epilogue=direct" -attn-lower-to-hopper -canonicalize -cse | FileCheck %s --check-prefix=DIRECT
+// RUN: attn-opt %s -split-input-file -attn-tile="block-m=128 block-n=64" -attn-plan-hopper="persistent-ctas=4 epilogue=tma_in_q" -attn-lower-to-hopper -canonicalize -cse | FileCheck %s --check-prefix=INQ
 
 // Causal GQA (8 query heads over 2 KV heads), D = 64, BlockM 128 (two
 // consumer warpgroups), BlockN 64: the ring gets 4 stages.
 // The function gains the tensor maps of Q, K, V (box: 64 columns, 1 head,
-// BlockM or BlockN rows, 1 batch).
+// BlockM or BlockN rows, 1 batch) and, for the TMA epilogue, of O (64 rows:
+// one consumer's).
 // CHECK-LABEL: func.func @causal
 // CHECK-SAME: %[[OUT:[^:]+]]: memref<2x300x8x64xbf16>, %[[LSE:[^:]+]]: memref<2x8x300xf32>
 // CHECK-SAME: !llvm.ptr {attn.tensor_map = {box = array<i64: 64, 1, 128, 1>, element = "bf16", operand = 0 : i64, swizzle = 128 : i64}}
 // CHECK-SAME: !llvm.ptr {attn.tensor_map = {box = array<i64: 64, 1, 64, 1>, element = "bf16", operand = 1 : i64, swizzle = 128 : i64}}
 // CHECK-SAME: !llvm.ptr {attn.tensor_map = {box = array<i64: 64, 1, 64, 1>, element = "bf16", operand = 2 : i64, swizzle = 128 : i64}}
+// CHECK-SAME: !llvm.ptr {attn.tensor_map = {box = array<i64: 64, 1, 64, 1>, element = "bf16", operand = 3 : i64, swizzle = 128 : i64}}
 // Grid (q-block, head, batch); 3 warpgroups: 1 producer + 2 consumers.
 // CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %c3, {{.*}} = %c8, {{.*}} = %c2) threads({{.*}}) in ({{.*}} = %c384,
 // K-empty and V-empty barriers wait for every consumer thread (2 x 128).
@@ -80,8 +84,11 @@
 // CHECK-NEXT: nvgpu.mbarrier.arrive %[[VEMPTY]][%[[PREV]]]
 // CHECK:   scf.yield
 // Epilogue: the tile's last P·V (if it had a block), completed in its
-// branch; O / l and LSE from registers, rows past the tile's end skipped;
-// O as 4-byte words (two columns of a row), 8 per row half at Dv = 64.
+// branch; O / l through Q's buffer (one tile per CTA: its rows are free):
+// Dv/16 = 4 stmatrix.x4 per thread, the async-proxy fence, the warpgroup's
+// barrier (4 + c), then its first thread stores the 64 rows (one 64-column
+// chunk) with TMA; LSE from registers, rows past the tile's end skipped. The
+// CTA exits once the store has read shared memory.
 // CHECK: %[[ANY:.+]] = arith.cmpi ugt, %{{.*}}#0, %c0 : index
 // CHECK-NEXT: scf.if %[[ANY]]
 // CHECK:   nvvm.wgmma.fence.aligned
@@ -89,9 +96,17 @@
 // CHECK:   nvvm.wgmma.commit.group.sync.aligned
 // CHECK-NEXT: nvvm.wgmma.wait.group.sync.aligned 0
 // CHECK-NEXT: nvgpu.mbarrier.arrive %[[VEMPTY]]
-// CHECK: %[[OPTR:.*]] = memref.extract_aligned_pointer_as_index %[[OUT]]
-// CHECK-COUNT-8: llvm.store %{{.*}}, %{{.*}} {alignment = 4 : i64} : i32, !llvm.ptr<1>
+// CHECK: llvm.inline_asm has_side_effects {{.*}}"mov.u32 $0, %tid.x;"
+// CHECK-COUNT-4: nvvm.stmatrix {{.*}} {eltType = #nvvm.ld_st_matrix_elt_type<b16>, layout = #nvvm.mma_layout<row>, shape = #nvvm.ld_st_matrix_shape<m = 8, n = 8>} : !llvm.ptr<3>, i32, i32, i32, i32
+// CHECK-NOT: nvvm.stmatrix
+// CHECK: nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
+// CHECK: nvvm.barrier id = %{{.*}} number_of_threads = %c128_i32
+// CHECK: memref.view
+// CHECK-NEXT: nvgpu.tma.async.store {{.*}} : memref<1x64x1x64xbf16, #gpu.address_space<workgroup>>
+// CHECK-NEXT: nvvm.cp.async.bulk.commit.group
+// CHECK-NOT: llvm.store
 // CHECK: memref.store {{.*}}, %[[LSE]]
+// CHECK: nvvm.cp.async.bulk.wait_group 0 {read}
 // The tiles travel to the launch metadata on the launch.
 // CHECK: gpu.terminator
 // CHECK-NEXT: } {attn.tiles = {block_m = 128 : i64, block_n = 64 : i64, consumer_warpgroups = 2 : i64, persistent_ctas = 0 : i64, stages = 4 : i64}}
@@ -117,6 +132,18 @@
 // DEFER-NEXT: scf.yield
 // DEFER: nvvm.wgmma.wait.group.sync.aligned 0
 // DEFER: memref.store
+
+// epilogue=direct: O stored from the registers as 4-byte words (two columns
+// of a row), 8 per row half at Dv = 64; no O tensor map.
+// DIRECT-LABEL: func.func @causal
+// DIRECT-SAME: %[[OUT:[^:]+]]: memref<2x300x8x64xbf16>, %[[LSE:[^:]+]]: memref<2x8x300xf32>
+// DIRECT-NOT: operand = 3
+// DIRECT: %[[OPTR:.*]] = memref.extract_aligned_pointer_as_index %[[OUT]]
+// DIRECT-COUNT-8: llvm.store %{{.*}}, %{{.*}} {alignment = 4 : i64} : i32, !llvm.ptr<1>
+// DIRECT: memref.store {{.*}}, %[[LSE]]
+// DIRECT-NOT: nvvm.stmatrix
+// DIRECT-NOT: nvvm.cp.async.bulk
+// DIRECT: gpu.terminator
 
 // One stage: a late release would free the only stage a block late (the
 // producer would wait forever), so the plan is "serial": each block
@@ -202,8 +229,30 @@ func.func @causal(%q: memref<2x300x8x64xbf16>, %k: memref<2x300x2x64xbf16>,
 // PERSIST: scf.if
 // PERSIST: wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16
 // PERSIST: gpu.shuffle xor
-// PERSIST: llvm.store {{.*}} {alignment = 4 : i64} : i32, !llvm.ptr<1>
+// O's own buffer fits beside the ring here (Q 32 KB + 4 stages of 32 KB +
+// O 32 KB): its first thread waits for the previous tile's store to have
+// read the buffer, the warpgroup syncs, writes it (8 stmatrix at Dv = 128)
+// and stores two chunks; the store overlaps the next tile.
+// PERSIST: nvvm.cp.async.bulk.wait_group 0 {read}
+// PERSIST: nvvm.barrier id = %{{.*}} number_of_threads = %c128_i32
+// PERSIST-COUNT-8: nvvm.stmatrix
+// PERSIST: nvvm.fence.proxy
+// PERSIST: nvvm.barrier id = %{{.*}} number_of_threads = %c128_i32
+// PERSIST-COUNT-2: nvgpu.tma.async.store
+// PERSIST-NEXT: nvvm.cp.async.bulk.commit.group
 // PERSIST: persistent_ctas = 4
+// epilogue=tma_in_q, persistent: O goes through Q's buffer, so the consumers
+// release Q (qEmpty) only after the store has read it.
+// INQ-LABEL: func.func @plain_f16
+// INQ: nvgpu.mbarrier.init %[[QEMPTY:.+]][%c0], %c256
+// INQ: nvvm.setmaxregister increase 232
+// INQ-NOT: nvgpu.mbarrier.arrive %[[QEMPTY]]
+// INQ: nvvm.stmatrix
+// INQ: nvgpu.tma.async.store
+// INQ: nvvm.cp.async.bulk.commit.group
+// INQ-NEXT: nvvm.cp.async.bulk.wait_group 0 {read}
+// INQ: nvvm.barrier id = %{{.*}} number_of_threads = %c128_i32
+// INQ-NEXT: nvgpu.mbarrier.arrive %[[QEMPTY]][%c0]
 // STAGES-LABEL: func.func @plain_f16
 // STAGES: nvgpu.mbarrier.create -> <memorySpace = #gpu.address_space<workgroup>, num_barriers = 2>
 // STAGES: scf.for {{.*}} -> (index, f32

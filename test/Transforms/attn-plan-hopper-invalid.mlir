@@ -15,6 +15,12 @@
 // RUN: not attn-opt %s -attn-tile -attn-plan-hopper="persistent-ctas=-1" 2>&1 | FileCheck %s --check-prefix=CTAS
 // RUN: not attn-opt %s -attn-tile -attn-plan-hopper="stages=8" 2>&1 | FileCheck %s --check-prefix=SMEM
 // RUN: not attn-opt %s -attn-tile -attn-plan-hopper="pv-schedule=eager" 2>&1 | FileCheck %s --check-prefix=PVOPTION
+// RUN: not attn-opt %s -attn-tile -attn-plan-hopper="epilogue=stmatrix" 2>&1 | FileCheck %s --check-prefix=EPIOPTION
+// RUN: attn-opt %s -attn-tile="block-m=128 block-n=64" -attn-plan-hopper="persistent-ctas=0" | sed 's/epilogue = "tma_in_q", //' | not attn-opt -attn-lower-to-hopper 2>&1 | FileCheck %s --check-prefix=EPIMISSING
+// RUN: attn-opt %s -attn-tile="block-m=128 block-n=64" -attn-plan-hopper="persistent-ctas=0" | sed 's/epilogue = "tma_in_q"/epilogue = "smem"/' | not attn-opt -attn-lower-to-hopper 2>&1 | FileCheck %s --check-prefix=EPIVALUE
+// RUN: attn-opt %s -attn-tile="block-m=128 block-n=64" -attn-plan-hopper="persistent-ctas=0" | sed 's/epilogue = "tma_in_q"/epilogue = "tma"/; s/stages = 4/stages = 13/' | not attn-opt -attn-lower-to-hopper 2>&1 | FileCheck %s --check-prefix=EPIFIT
+// RUN: not attn-opt %s -split-input-file -attn-tile="block-m=128 block-n=64" -attn-plan-hopper="epilogue=tma" 2>&1 | FileCheck %s --check-prefix=EPIVARLEN
+// RUN: not attn-opt %s -split-input-file -attn-tile="block-m=128 block-n=64" -attn-plan-hopper="epilogue=tma_in_q" 2>&1 | FileCheck %s --check-prefix=EPIDV
 
 // FIT: attn-lower-to-hopper: Q (16384 bytes) and 99 K/V stage(s) of 16384 bytes do not fit in the shared memory (232448 bytes)
 // LATE: attn-lower-to-hopper: pv_schedule = "overlap" needs at least 2 stages, got 1
@@ -31,11 +37,43 @@
 // CTAS: attn-plan-hopper: persistent-ctas must be >= 0, got -1
 // SMEM: attn-plan-hopper: Q (16384 bytes) and 8 K/V stage(s) of 32768 bytes do not fit
 // PVOPTION: attn-plan-hopper: pv-schedule must be auto, serial, deferred or overlap, got 'eager'
+// EPIOPTION: attn-plan-hopper: epilogue must be auto, direct, tma or tma_in_q, got 'stmatrix'
+// EPIMISSING: attn-lower-to-hopper: attn.hopper_plan needs 'epilogue' ("direct", "tma" or "tma_in_q")
+// EPIVALUE: attn-lower-to-hopper: attn.hopper_plan has epilogue = "smem"; expected "direct", "tma" or "tma_in_q"
+// The own O buffer counts against the ring:
+// EPIFIT: attn-lower-to-hopper: Q (16384 bytes), O (16384 bytes) and 13 K/V stage(s) of 16384 bytes do not fit in the shared memory (232448 bytes)
+// EPIVARLEN: attn-plan-hopper: epilogue = "tma" needs O to be a static, contiguous [B, S, H, Dv] argument of Q's element type, not varlen; use "direct"
+// EPIDV: attn-plan-hopper: epilogue = "tma_in_q" needs Dv <= D (O's tile in Q's buffer), got D = 64, Dv = 128
 
 func.func @causal(%q: memref<2x300x8x64xbf16>, %k: memref<2x300x2x64xbf16>,
                   %v: memref<2x300x2x64xbf16>, %o: memref<2x300x8x64xbf16>) {
   attn.attention ins(%q, %k, %v : memref<2x300x8x64xbf16>, memref<2x300x2x64xbf16>,
                                   memref<2x300x2x64xbf16>)
       outs(%o : memref<2x300x8x64xbf16>) mask<causal, bottom_right>
+  return
+}
+
+// -----
+
+// Varlen (packed sequences): a TMA store of a sequence's last tile would
+// write the next sequence's rows.
+func.func @varlen(%q: memref<1x300x2x64xbf16>, %k: memref<1x300x2x64xbf16>,
+                  %v: memref<1x300x2x64xbf16>, %o: memref<1x300x2x64xbf16>,
+                  %cq: memref<3xi32>, %ck: memref<3xi32>) {
+  attn.attention ins(%q, %k, %v : memref<1x300x2x64xbf16>, memref<1x300x2x64xbf16>,
+                                  memref<1x300x2x64xbf16>)
+      cu_seqlens(%cq, %ck : memref<3xi32>, memref<3xi32>)
+      outs(%o : memref<1x300x2x64xbf16>)
+  return
+}
+
+// -----
+
+// Dv > D: O's tile does not fit in Q's.
+func.func @wide_v(%q: memref<1x300x2x64xbf16>, %k: memref<1x300x2x64xbf16>,
+                  %v: memref<1x300x2x128xbf16>, %o: memref<1x300x2x128xbf16>) {
+  attn.attention ins(%q, %k, %v : memref<1x300x2x64xbf16>, memref<1x300x2x64xbf16>,
+                                  memref<1x300x2x128xbf16>)
+      outs(%o : memref<1x300x2x128xbf16>)
   return
 }

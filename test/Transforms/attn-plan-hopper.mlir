@@ -10,9 +10,9 @@
 // budgets 40/232; two or more stages: the P·V overlaps the next softmax; two
 // consumers: ping-pong; the ring: as many stages as fit, at most 4.
 // CHECK-LABEL: func.func @causal
-// CHECK: attn.hopper_plan = {consumer_registers = 232 : i64, paired_tiles = true, persistent_ctas = 32 : i64, ping_pong = true, producer_registers = 40 : i64, pv_schedule = "overlap", stages = 4 : i64}
+// CHECK: attn.hopper_plan = {consumer_registers = 232 : i64, epilogue = "tma", paired_tiles = true, persistent_ctas = 32 : i64, ping_pong = true, producer_registers = 40 : i64, pv_schedule = "overlap", stages = 4 : i64}
 // OPTS-LABEL: func.func @causal
-// OPTS: attn.hopper_plan = {consumer_registers = 240 : i64, paired_tiles = false, persistent_ctas = 0 : i64, ping_pong = false, producer_registers = 24 : i64, pv_schedule = "deferred", stages = 2 : i64}
+// OPTS: attn.hopper_plan = {consumer_registers = 240 : i64, epilogue = "tma_in_q", paired_tiles = false, persistent_ctas = 0 : i64, ping_pong = false, producer_registers = 24 : i64, pv_schedule = "deferred", stages = 2 : i64}
 // The emitter follows the plan: 32 CTAs, 4 stages, registers 40/232.
 // LOWER-LABEL: func.func @causal
 // LOWER: gpu.launch blocks({{.*}}) in ({{.*}} = %c32{{.*}}, {{.*}} = %c1{{.*}}, {{.*}} = %c1{{.*}})
@@ -32,7 +32,7 @@ func.func @causal(%q: memref<2x300x8x64xbf16>, %k: memref<2x300x2x64xbf16>,
 // No mask, static grid, Dv = 128: persistent over min(132, 3 q-blocks x 8
 // heads x 2) = 48 CTAs; the persistent producer needs 40 registers.
 // CHECK-LABEL: func.func @plain_d128
-// CHECK: attn.hopper_plan = {consumer_registers = 232 : i64, paired_tiles = false, persistent_ctas = 48 : i64, ping_pong = true, producer_registers = 40 : i64, pv_schedule = "overlap", stages = 4 : i64}
+// CHECK: attn.hopper_plan = {consumer_registers = 232 : i64, epilogue = "tma", paired_tiles = false, persistent_ctas = 48 : i64, ping_pong = true, producer_registers = 40 : i64, pv_schedule = "overlap", stages = 4 : i64}
 // OPTS-LABEL: func.func @plain_d128
 // OPTS: persistent_ctas = 0 : i64
 // LOWER-LABEL: func.func @plain_d128
@@ -52,9 +52,9 @@ func.func @plain_d128(%q: memref<2x300x8x128xf16>, %k: memref<2x300x8x128xf16>,
 // kernel spilled: O alone is 128 registers). Q is 128 x 256 x 2 = 64 KB and a
 // stage of K and V 2 x 64 x 256 x 2 = 64 KB: 2 stages fit in 227 KB.
 // CHECK-LABEL: func.func @plain_d256
-// CHECK: attn.hopper_plan = {consumer_registers = 240 : i64, paired_tiles = false, persistent_ctas = 0 : i64, ping_pong = true, producer_registers = 24 : i64, pv_schedule = "overlap", stages = 2 : i64}
+// CHECK: attn.hopper_plan = {consumer_registers = 240 : i64, epilogue = "tma_in_q", paired_tiles = false, persistent_ctas = 0 : i64, ping_pong = true, producer_registers = 24 : i64, pv_schedule = "overlap", stages = 2 : i64}
 // OPTS-LABEL: func.func @plain_d256
-// OPTS: attn.hopper_plan = {consumer_registers = 240 : i64, paired_tiles = false, persistent_ctas = 0 : i64, ping_pong = false, producer_registers = 24 : i64, pv_schedule = "deferred", stages = 2 : i64}
+// OPTS: attn.hopper_plan = {consumer_registers = 240 : i64, epilogue = "tma_in_q", paired_tiles = false, persistent_ctas = 0 : i64, ping_pong = false, producer_registers = 24 : i64, pv_schedule = "deferred", stages = 2 : i64}
 // LOWER-LABEL: func.func @plain_d256
 // LOWER: gpu.launch blocks({{.*}}) in ({{.*}} = %c3, {{.*}} = %c8, {{.*}} = %c2)
 func.func @plain_d256(%q: memref<2x300x8x256xf16>, %k: memref<2x300x8x256xf16>,
@@ -67,9 +67,12 @@ func.func @plain_d256(%q: memref<2x300x8x256xf16>, %k: memref<2x300x8x256xf16>,
 
 // -----
 
-// Varlen: the program has a run-time guard, so one CTA per tile.
+// Varlen: the program has a run-time guard, so one CTA per tile, and O is
+// written from the registers (a TMA store of a packed sequence's last tile
+// would write the next sequence's rows).
 // CHECK-LABEL: func.func @varlen
-// CHECK: persistent_ctas = 0 : i64
+// CHECK: epilogue = "direct"
+// CHECK-SAME: persistent_ctas = 0 : i64
 func.func @varlen(%q: memref<1x300x2x64xbf16>, %k: memref<1x300x2x64xbf16>,
                   %v: memref<1x300x2x64xbf16>, %cq: memref<4xi32>, %ck: memref<4xi32>,
                   %o: memref<1x300x2x64xbf16>) {

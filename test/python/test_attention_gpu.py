@@ -156,16 +156,20 @@ def test_pv_schedules(schedule, d, s, mask):
     check_vs_sdpa(out, q, k, v, causal=mask == "causal")
 
 
-def test_misaligned_output_is_refused():
-    # O is written in 4-byte words: a 16-bit view at an odd element offset is an error
-    # naming the argument, never a misaligned store.
+@pytest.mark.parametrize("epilogue, message", [
+    ("direct", "argument 3: a 16-bit tensor must be 4-byte aligned"),
+    ("tma", "argument 3: a tensor the kernel accesses with TMA must be 16-byte aligned")])
+def test_misaligned_output_is_refused(epilogue, message):
+    # O is written in 4-byte words (direct) or by TMA (16-byte aligned base): a view
+    # at an odd element offset is an error naming the argument, never a misaligned
+    # store.
     q, k, v = (rand(1, 130, 2, 64, seed=i) for i in range(3))
     spec = flashmlir.AttentionSpec(dtype="bf16", batch=1, seqlen_q=130, seqlen_k=130,
                                    heads_q=2, heads_kv=2, head_dim=64, head_dim_v=64,
-                                   lse=False, kernel="hopper")
+                                   lse=False, kernel="hopper", epilogue=epilogue)
     kern = flashmlir.compile(spec)
     out = torch.empty(q.numel() + 1, dtype=q.dtype, device="cuda")[1:].view(q.shape)
-    with pytest.raises(ValueError, match="argument 3: a 16-bit tensor must be 4-byte aligned"):
+    with pytest.raises(ValueError, match=message):
         kern.launcher(0)(q, k, v, out)
     out = torch.full_like(q, float("nan"))
     kern.launcher(0)(q, k, v, out)

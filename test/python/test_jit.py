@@ -111,7 +111,8 @@ def test_compile_hopper_metadata_and_asm(cache_dir):
                                               "persistent_ctas": 0}))
     assert flat.metadata["grid"] == [2, 4, 1] and flat.metadata["persistent_ctas"] == 0
     assert 0 < m["dynamic_shared_memory"] <= 227 * 1024
-    assert [t["operand"] for t in m["tensor_maps"]] == [0, 1, 2]
+    # Q, K, V and O (the TMA epilogue writes O through its own map).
+    assert [t["operand"] for t in m["tensor_maps"]] == [0, 1, 2, 3]
     assert m["compile_seconds"] > 0 and m["build_id"] == flashmlir.build_id()
     asm = kernel.asm
     for stage in ("input", "attn-tile", "attn-plan-hopper", "attn-lower-to-hopper",
@@ -146,9 +147,9 @@ def test_compile_hopper_with_mods(cache_dir, head_dim):
     assert len(re.findall(r"cvt\.rn\.f32\.[su]32", kernel.ptx)) < scores // 8
     assert "sub.f32" in kernel.ptx
     # Function arguments q, k, v, out, lse, slopes, docs: the modifiers' tensors
-    # (5, 6) are kernel parameters beside the tensor maps.
+    # (5, 6) are kernel parameters beside the tensor maps of Q, K, V and O.
     assert {5, 6} <= set(kernel.metadata["arguments"])
-    assert len(kernel.metadata["tensor_maps"]) == 3
+    assert [m["operand"] for m in kernel.metadata["tensor_maps"]] == [0, 1, 2, 3]
     assert "arith.subi" in kernel.asm["attn-lower-to-hopper"]
     if "cubin" in kernel.asm:
         assert kernel.metadata["spill_bytes"] == 0
@@ -167,6 +168,40 @@ def test_compile_pv_schedules(cache_dir, schedule):
     assert bool(waits_for_newest) == (planned == "overlap")
     if "cubin" in kernel.asm:
         assert kernel.metadata["spill_bytes"] == 0
+
+
+@pytest.mark.parametrize("epilogue, planned", [
+    ("auto", "tma_in_q"), ("direct", "direct"), ("tma", "tma"), ("tma_in_q", "tma_in_q")])
+def test_compile_epilogues(cache_dir, epilogue, planned):
+    # d=128 causal, one CTA per tile: "auto" stages O in Q's buffer. The TMA
+    # epilogues write O with stmatrix + one TMA store per 64 columns through O's own
+    # tensor map (operand 3); "direct" stores bf16x2 words from the registers.
+    spec = AttentionSpec(**{**BASE, "mask": "causal", "head_dim": 128, "head_dim_v": 128,
+                            "persistent_ctas": 0, "epilogue": epilogue})
+    kernel = flashmlir.compile(spec, stages=True)
+    assert f'epilogue = "{planned}"' in kernel.asm["attn-plan-hopper"]
+    tma = planned != "direct"
+    assert ("stmatrix.sync.aligned" in kernel.ptx) == tma
+    stores = re.findall(r"cp\.async\.bulk\.tensor\.4d\.global\.shared::cta", kernel.ptx)
+    assert len(stores) == (2 if tma else 0)
+    assert bool(re.search(r"cp\.async\.bulk\.wait_group\.read\s+0;", kernel.ptx)) == tma
+    assert len(kernel.metadata["tensor_maps"]) == (4 if tma else 3)
+    if "cubin" in kernel.asm:
+        assert kernel.metadata["spill_bytes"] == 0
+
+
+def test_varlen_keeps_direct_epilogue(cache_dir):
+    spec = AttentionSpec(**{**BASE, "seqlen_q": 300, "seqlen_k": 300, "varlen": 3})
+    kernel = flashmlir.compile(spec, stages=True)
+    assert 'epilogue = "direct"' in kernel.asm["attn-plan-hopper"]
+    with pytest.raises(flashmlir.CompileError, match='epilogue = "tma" needs O to be'):
+        flashmlir.compile(AttentionSpec(**{**BASE, "seqlen_q": 300, "seqlen_k": 300,
+                                           "varlen": 3, "epilogue": "tma"}))
+
+
+def test_spec_rejects_unknown_epilogue():
+    with pytest.raises(ValueError, match="epilogue"):
+        AttentionSpec(**{**BASE, "epilogue": "smem"})
 
 
 def test_spec_rejects_unknown_pv_schedule():

@@ -74,6 +74,7 @@ def test_rejects_bad_options(kwargs, error, message):
 
 @pytest.mark.parametrize("name, value", [
     ("FLASHMLIR_PV_SCHEDULE", "eager"),
+    ("FLASHMLIR_EPILOGUE", "smem"),
     ("FLASHMLIR_PERSISTENT_CTAS", "many"),
     ("FLASHMLIR_PERSISTENT_CTAS", "-4"),
 ])

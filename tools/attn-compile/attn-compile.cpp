@@ -62,6 +62,12 @@ static cl::opt<int64_t> persistentCtas(
     cl::desc("hopper: CTAs of the persistent kernel (the SM count) where "
              "the plan uses one; 0 = one CTA per tile"),
     cl::init(132));
+static cl::opt<std::string> epilogue(
+    "epilogue",
+    cl::desc("hopper: how O is written: auto, direct (stores from the "
+             "registers), tma (an O buffer and a TMA store) or tma_in_q "
+             "(staged in Q's buffer)"),
+    cl::init("auto"));
 static cl::opt<bool> gpuModule(
     "gpu-module",
     cl::desc("The input already holds gpu.module kernels (hand-written "
@@ -104,6 +110,7 @@ int main(int argc, char **argv) {
   hopper.pingPong = pingPong;
   hopper.pvSchedule = pvSchedule;
   hopper.persistentCtas = persistentCtas;
+  hopper.epilogue = epilogue;
   hopper.optLevel = optLevel;
   Expected<flashmlir::GpuCompileResult> result =
       gpuModule ? flashmlir::compileGpuModulesToPtx(source, simt)

@@ -70,6 +70,10 @@ struct AttnToPtxOptions : mlir::PassPipelineOptions<AttnToPtxOptions> {
       llvm::cl::desc("CTAs of the persistent kernel (the SM count) where "
                      "the plan uses one; 0 = one CTA per tile"),
       llvm::cl::init(132)};
+  Option<std::string> epilogue{
+      *this, "epilogue",
+      llvm::cl::desc("How O is written: auto, direct, tma or tma_in_q"),
+      llvm::cl::init("auto")};
   Option<int> optLevel{*this, "opt-level",
                        llvm::cl::desc("LLVM optimization level of the kernel"),
                        llvm::cl::init(3)};

@@ -4,7 +4,8 @@
 // mask_mod (documents, reading [Sq] and [Sk] tensors), plus three benchmark
 // shapes (16k tokens: the paired persistent causal kernel at d=128, d=256
 // unmasked, ALiBi at d=128). Each kernel has both GEMMs on wgmma, the TMA
-// loads, the mbarrier ring and setmaxnreg, and ptxas -arch=sm_90a assembles
+// loads, the mbarrier ring and setmaxnreg, O written through shared memory
+// (stmatrix) and TMA stores, and ptxas -arch=sm_90a assembles
 // all 26 with no spills, honours setmaxnreg (no C7508/C7507 info) and keeps
 // every wgmma pipelined (no C7510-C7515 / C7519).
 // RUN: attn-compile %s -o %t.ptx --json %t.json
@@ -26,11 +27,17 @@
 // PTX-DAG: mbarrier.arrive.expect_tx
 // PTX-DAG: wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16
 // PTX-DAG: wgmma.mma_async.sync.aligned.m64n64k16.f32.f16.f16 {{.*}}, p, 1, 1, 1;
+// PTX-DAG: stmatrix.sync.aligned.m8n8.x4.shared.b16
+// PTX-DAG: fence.proxy.async.shared::cta
+// PTX-DAG: cp.async.bulk.tensor.4d.global.shared::cta.tile.bulk_group
+// PTX-DAG: cp.async.bulk.wait_group.read {{[[:space:]]*}}0;
 // PTX-LABEL: .entry bf16_d256_causal_kernel(
 // PTX-DAG: setmaxnreg.dec.sync.aligned.u32
 // PTX-DAG: cp.async.bulk.tensor.4d
 // PTX-DAG: wgmma.mma_async.sync.aligned.m64n80k16.f32.bf16.bf16
 // PTX-DAG: wgmma.mma_async.sync.aligned.m64n256k16.f32.bf16.bf16 {{.*}}, p, 1, 1, 1;
+// PTX-DAG: stmatrix.sync.aligned.m8n8.x4.shared.b16
+// PTX-DAG: cp.async.bulk.tensor.4d.global.shared::cta.tile.bulk_group
 // PTX-LABEL: .entry bf16_d128_causal_softcap_kernel(
 // ALiBi's kv_idx - q_idx in f32 on positions converted once per block (no
 // conversion per score, none from 64 bits), documents compared per score.
