@@ -1,5 +1,5 @@
 # Run at every build (lib/CAPI): writes BUILD_ID_HEADER with the commit the
-# sources are at, "-dirty" with local changes. configure_file rewrites the
+# sources are at, "-dirty-<hash of the diff>" with local changes. configure_file rewrites the
 # header only when the text changes, so an unchanged tree recompiles nothing.
 execute_process(
   COMMAND git describe --always --dirty --abbrev=12
@@ -8,6 +8,17 @@ execute_process(
   OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
 if(NOT FLASHMLIR_GIT_COMMIT)
   set(FLASHMLIR_GIT_COMMIT "unknown")
+endif()
+# Two different sets of local changes must not share an id (the JIT cache is
+# keyed by it): "-dirty" gains a hash of the diff.
+if(FLASHMLIR_GIT_COMMIT MATCHES "-dirty$")
+  execute_process(
+    COMMAND git diff HEAD
+    WORKING_DIRECTORY "${SOURCE_DIR}"
+    OUTPUT_VARIABLE FLASHMLIR_GIT_DIFF ERROR_QUIET)
+  string(SHA1 FLASHMLIR_DIFF_HASH "${FLASHMLIR_GIT_DIFF}")
+  string(SUBSTRING "${FLASHMLIR_DIFF_HASH}" 0 8 FLASHMLIR_DIFF_HASH)
+  string(APPEND FLASHMLIR_GIT_COMMIT "-${FLASHMLIR_DIFF_HASH}")
 endif()
 file(WRITE "${BUILD_ID_HEADER}.tmp"
   "#define FLASHMLIR_GIT_COMMIT \"${FLASHMLIR_GIT_COMMIT}\"\n")

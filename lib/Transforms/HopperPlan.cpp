@@ -301,16 +301,25 @@ FailureOr<KernelPlan> flashmlir::hopper::planKernel(scf::ParallelOp grid,
   }
   // O through shared memory and TMA where it can be: a 128-byte-wide TMA
   // write per row instead of the threads' 16-byte pieces, and in a
-  // persistent kernel the store overlaps the next tile. Its own buffer where
-  // that fits beside the ring; else Q's (one tile per CTA: free at the end;
-  // persistent: the next Q loads after the store has read it).
-  int64_t left = budget - plan->qBytes() -
-                 plan->stages * (plan->kStageBytes + plan->vStageBytes);
+  // persistent kernel the store overlaps the next tile. A persistent kernel
+  // gets a buffer of its own, giving up a stage for it down to two (staged
+  // in Q's, the next tile's Q waits for the store: d=128 causal, 3 stages
+  // and Q's buffer vs 2 stages and its own, bench/variants.py: +17% at
+  // S = 512, +13% at 1k, +4..8% at 2k-16k); one CTA per tile uses Q's
+  // (free at its end).
+  int64_t perStage = plan->kStageBytes + plan->vStageBytes;
+  int64_t left = budget - plan->qBytes() - plan->stages * perStage;
+  bool autoStages = options.stages == 0;
   if (options.epilogue == "auto") {
+    int64_t stagesWithO = (budget - plan->qBytes() - plan->oBytes()) / perStage;
     if (!plan->oStorable)
       plan->epilogue = Epilogue::Direct;
     else if (plan->ctas && left >= plan->oBytes())
       plan->epilogue = Epilogue::Tma;
+    else if (plan->ctas && autoStages && stagesWithO >= 2) {
+      plan->epilogue = Epilogue::Tma;
+      plan->stages = std::min<int64_t>(stagesWithO, 4);
+    }
     else if (plan->headDimV <= plan->headDim)
       plan->epilogue = Epilogue::TmaInQ;
     else
@@ -323,12 +332,9 @@ FailureOr<KernelPlan> flashmlir::hopper::planKernel(scf::ParallelOp grid,
              << options.epilogue << "'";
     plan->epilogue = *epilogue;
     // A ring sized by the heuristic makes room for an O buffer asked for.
-    if (plan->epilogue == Epilogue::Tma && options.stages == 0 &&
-        left < plan->oBytes())
+    if (plan->epilogue == Epilogue::Tma && autoStages && left < plan->oBytes())
       plan->stages = std::min<int64_t>(
-          (budget - plan->qBytes() - plan->oBytes()) /
-              (plan->kStageBytes + plan->vStageBytes),
-          4);
+          (budget - plan->qBytes() - plan->oBytes()) / perStage, 4);
     if (plan->stages < 2 && options.pvSchedule == "auto")
       plan->pv = PvSchedule::Serial;
   }

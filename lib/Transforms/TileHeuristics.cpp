@@ -15,6 +15,11 @@
 // registers, did not), at D = 128 BlockN 176 spilled with softcap or ALiBi
 // (128 did not), and at D = 256 BlockN 80 with ALiBi + documents (64 did
 // not; softcap alone fits 80); ptxas -v.
+// With the TMA-store epilogue, unmasked D = 128 takes 128 too unless varlen:
+// its persistent kernel then keeps O in a shared-memory buffer of its own
+// (Q 32 KB + 2 stages of 64 KB + O 32 KB; at 176 only Q's buffer was free
+// for O, which delays the next tile's Q): bench/variants.py, bf16, 16k
+// tokens: +11% at S = 512, +6..8% at 1k-16k.
 //
 // CPU: the path exists to prove the transformations exact; small tiles keep
 // many blocks (and every boundary case) in play on small test shapes.
@@ -67,7 +72,7 @@ TileSizes flashmlir::chooseTileSizes(attn::AttentionOp op, TileTarget target) {
   if (headDim <= 64)
     return {modified || shortSeq ? 128 : 192, 128};
   if (headDim <= 128)
-    return {128, banded || modified ? 128 : 176};
+    return {128, banded || modified || !op.isVarlen() ? 128 : 176};
   bool window = op.getMaskOrDefault().getKind() == attn::MaskKind::Window;
   return {128, window || op.hasScoreMod() || op.hasMaskMod() ? 64 : 80};
 }

@@ -191,7 +191,7 @@ func.func @causal(%q: memref<2x300x8x64xbf16>, %k: memref<2x300x2x64xbf16>,
 
 // No mask, f16, D = Dv = 128: an interior loop whose ragged last block is
 // masked at run time (cols < BlockN). With block-n=64: 8 k-steps of QKᵀ, 4
-// of P·V; with the heuristic's tiles (128 x 176) and stages=2: n = 176 and 11
+// of P·V; with the heuristic's tiles (128 x 128) and stages=2: n = 128 and 8
 // k-steps of P·V.
 // In the consumers' loop (after the prologue): Q·Kᵀ, the previous block's
 // P·V, then the ragged-block test.
@@ -256,9 +256,9 @@ func.func @causal(%q: memref<2x300x8x64xbf16>, %k: memref<2x300x2x64xbf16>,
 // STAGES-LABEL: func.func @plain_f16
 // STAGES: nvgpu.mbarrier.create -> <memorySpace = #gpu.address_space<workgroup>, num_barriers = 2>
 // STAGES: scf.for {{.*}} -> (index, f32
-// STAGES-COUNT-8: nvvm.wgmma.mma_async {{.*}} <m = 64, n = 176, k = 16>
-// STAGES-COUNT-11: wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16
-// STAGES: arith.cmpi slt, {{.*}}, %c176
+// STAGES-COUNT-8: nvvm.wgmma.mma_async {{.*}} <m = 64, n = 128, k = 16>
+// STAGES-COUNT-8: wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16
+// STAGES: arith.cmpi slt, {{.*}}, %c128
 func.func @plain_f16(%q: memref<1x1000x2x128xf16>, %k: memref<1x1000x2x128xf16>,
                      %v: memref<1x1000x2x128xf16>, %o: memref<1x1000x2x128xf16>) {
   attn.attention ins(%q, %k, %v : memref<1x1000x2x128xf16>, memref<1x1000x2x128xf16>,
