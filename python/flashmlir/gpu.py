@@ -54,7 +54,7 @@ class HopperKernel:
     def attributes(self):
         return self._kernel.attributes()
 
-    def _encode_maps(self, args):
+    def _encode_maps(self, args, stream):
         import torch
 
         blobs = []
@@ -81,10 +81,18 @@ class HopperKernel:
             blobs.append(_cuda.encode_tensor_map(
                 m["element"], t.data_ptr(), [d, h, s, b],
                 [d * es, h * d * es, s * h * d * es], m["box"], m["swizzle"]))
-        raw = torch.frombuffer(bytearray(b"".join(blobs)), dtype=torch.uint8)
-        return raw.to(f"cuda:{self.device}")
+        # Copied in stream order from pinned memory: a pageable copy would wait for
+        # the GPU to drain (measured 2.6 ms per call with new tensors every call).
+        # The caching host allocator keeps the pinned block until the copy is done.
+        host = torch.frombuffer(bytearray(b"".join(blobs)), dtype=torch.uint8).pin_memory()
+        maps = torch.empty(host.numel(), dtype=torch.uint8, device=f"cuda:{self.device}")
+        with torch.cuda.stream(torch.cuda.ExternalStream(stream, device=maps.device)):
+            maps.copy_(host, non_blocking=True)
+        return maps
 
     def __call__(self, *args, stream=None):
+        if stream is None:
+            stream = _current_stream(self.device)
         maps_address = 0
         if self._mapped_operands:
             key = [None] * (2 * len(self._mapped_operands))
@@ -94,7 +102,7 @@ class HopperKernel:
             key = tuple(key)
             maps = self._map_sets.get(key)
             if maps is None:
-                maps = self._encode_maps(args)
+                maps = self._encode_maps(args, stream)
                 if len(self._map_sets) >= _MAP_SETS_KEPT:
                     self._map_sets.pop(next(iter(self._map_sets)))
                 self._map_sets[key] = maps
@@ -106,6 +114,4 @@ class HopperKernel:
             if kind == "arg" and p & 3 and args[x].element_size() == 2:
                 raise ValueError(f"argument {x}: a 16-bit tensor must be 4-byte aligned "
                                  f"(data_ptr {p:#x}); pass a fresh or .clone()d tensor")
-        if stream is None:
-            stream = _current_stream(self.device)
         self._kernel.run(stream, params)
