@@ -8,7 +8,7 @@ process (the compiler library is loaded once, first). Host time per call:
 the GPU is kept busy by a long torch.cuda._sleep, then N calls are queued
 and timed on the host only (no kernel finishes in between), for
   raw      the launch alone: flashmlir._cuda Kernel.launch with prebuilt params
-  launcher HopperKernel.__call__ (tensor maps cached, param list, stream)
+  launcher HopperKernel.__call__ (tensor maps cached by value, param list, stream)
   attention flashmlir.attention (checks, spec, cache lookup, outputs, custom op)
   attention_new_output  the same with every output kept alive: each call's tensor
            maps are encoded again (a model's calls see new tensors)
@@ -89,8 +89,7 @@ def call_overheads():
     lse = torch.empty(1, 4, 128, device="cuda")
     args = (q, k, v, out, lse)
     launcher(*args)
-    maps = next(iter(launcher._map_sets.values())).data_ptr()
-    params = [maps + x if kind == "map" else args[x].data_ptr() for kind, x in launcher._plan]
+    params = launcher.params(args)
     stream = torch.cuda.current_stream().cuda_stream
     raw = launcher._kernel
 

@@ -5,6 +5,7 @@
 
 #include "attn/Attn.h"
 
+#include "mlir/Conversion/Passes.h"
 #include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
 #include "mlir/Conversion/ControlFlowToLLVM/ControlFlowToLLVM.h"
 #include "mlir/Conversion/FuncToLLVM/ConvertFuncToLLVM.h"
@@ -22,6 +23,8 @@
 #include "mlir/Dialect/Index/IR/IndexDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/LLVMIR/Transforms/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
@@ -57,6 +60,9 @@ namespace {
 /// iteration (right at -O0..-O2). The lowering reuses an existing zero-length
 /// global of the right address space and alignment, so declaring it first is
 /// enough.
+/// On an outlined kernel: its parameters that carry tensor maps by value.
+constexpr llvm::StringLiteral kGridConstantsAttrName = "attn.grid_constants";
+
 struct DeclareDynamicSharedMemoryPass final
     : PassWrapper<DeclareDynamicSharedMemoryPass,
                   OperationPass<gpu::GPUModuleOp>> {
@@ -112,6 +118,87 @@ struct SetRegisterCapPass final
                     b.getI32IntegerAttr(1));
       // .reqntid and .maxntid may not both be given.
       func.removeKnownBlockSizeAttr();
+    }
+  }
+};
+
+/// Passes the tensor maps (CUtensorMap, 128 bytes) to the kernels by value,
+/// as `.param .align 64 .b8 [128]` grid constants that TMA reads in place,
+/// instead of as pointers to a copy in device memory: a launch then carries
+/// them (the host encodes them; nothing is copied to the GPU or kept per
+/// tensor address: with new tensors every call, the pinned copy cost ~100 µs
+/// of host time per call, bench/jit_timing.py). Lists on each outlined kernel
+/// (attn.grid_constants) the parameters a launch feeds from an
+/// attn.tensor_map function argument; MarkGridConstantsPass makes them
+/// byval grid constants once the kernel is an llvm.func (the NVVM verifier
+/// accepts nvvm.grid_constant on nvvm.kernel functions only).
+struct PassTensorMapsByValuePass final
+    : PassWrapper<PassTensorMapsByValuePass, OperationPass<ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(PassTensorMapsByValuePass)
+  StringRef getArgument() const override {
+    return "attn-tensor-maps-by-value";
+  }
+  StringRef getDescription() const override {
+    return "Pass the kernels' tensor maps as 128-byte grid-constant "
+           "parameters";
+  }
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    Builder b(module);
+    module.walk([&](gpu::LaunchFuncOp launch) {
+      auto kernel = SymbolTable::lookupNearestSymbolFrom<gpu::GPUFuncOp>(
+          launch, launch.getKernel());
+      if (!kernel)
+        return;
+      SmallVector<int64_t> params;
+      for (auto [i, operand] : llvm::enumerate(launch.getKernelOperands())) {
+        auto arg = dyn_cast<BlockArgument>(operand);
+        auto func =
+            arg ? dyn_cast<func::FuncOp>(arg.getOwner()->getParentOp()) : nullptr;
+        if (func && func.getArgAttr(arg.getArgNumber(), kTensorMapAttrName))
+          params.push_back(i);
+      }
+      if (!params.empty())
+        kernel->setAttr(kGridConstantsAttrName, b.getDenseI64ArrayAttr(params));
+    });
+  }
+};
+
+/// On the kernels lowered to llvm.func: the parameters attn.grid_constants
+/// lists become `ptr byval([128 x i8]) align 64` with nvvm.grid_constant, so
+/// the kernel reads the tensor map in parameter space (TMA takes its
+/// address) instead of a copy. Kernel parameters map one to one to the
+/// gpu.func's under the bare-pointer calling convention.
+struct MarkGridConstantsPass final
+    : PassWrapper<MarkGridConstantsPass, OperationPass<gpu::GPUModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(MarkGridConstantsPass)
+  StringRef getArgument() const override { return "attn-mark-grid-constants"; }
+  StringRef getDescription() const override {
+    return "Make the kernel parameters listed in attn.grid_constants byval "
+           "nvvm.grid_constant tensor maps";
+  }
+  void runOnOperation() override {
+    for (auto func : getOperation().getOps<LLVM::LLVMFuncOp>()) {
+      auto params = func->getAttrOfType<DenseI64ArrayAttr>(kGridConstantsAttrName);
+      if (!params)
+        continue;
+      Builder b(func);
+      auto byval = LLVM::LLVMArrayType::get(b.getI8Type(), 128);
+      for (int64_t i : params.asArrayRef()) {
+        if (i >= func.getNumArguments() ||
+            !isa<LLVM::LLVMPointerType>(func.getArgument(i).getType())) {
+          func.emitOpError() << "attn.grid_constants: parameter " << i
+                             << " is not a pointer of the lowered kernel";
+          return signalPassFailure();
+        }
+        func.setArgAttr(i, LLVM::LLVMDialect::getByValAttrName(),
+                        TypeAttr::get(byval));
+        func.setArgAttr(i, LLVM::LLVMDialect::getAlignAttrName(),
+                        b.getI64IntegerAttr(64));
+        func.setArgAttr(i, NVVM::NVVMDialect::getGridConstantAttrName(),
+                        b.getUnitAttr());
+      }
+      func->removeAttr(kGridConstantsAttrName);
     }
   }
 };
@@ -179,20 +266,56 @@ static void addFrontHalf(OpPassManager &pm, const AttnToPtxSimtOptions &opts) {
 /// which end at gpu.launch, and the back half).
 static void addOutlining(OpPassManager &pm) {
   pm.addPass(createGpuKernelOutliningPass());
+  pm.addPass(std::make_unique<PassTensorMapsByValuePass>());
 }
 
-/// Outlined kernels to a gpu.binary holding PTX (MLIR's NVVM pipeline).
+/// Outlined kernels to a gpu.binary holding PTX: upstream's conversions in
+/// the order of its gpu-lower-to-nvvm-pipeline (bare-pointer kernels, PTX
+/// output), with our kernel fixes around them; the grid constants need a
+/// step between the kernels' lowering to llvm.func and serialization.
 static void addBackHalf(OpPassManager &pm, StringRef chip, int optLevel) {
   pm.addNestedPass<gpu::GPUModuleOp>(
       std::make_unique<DeclareDynamicSharedMemoryPass>());
   pm.addNestedPass<gpu::GPUModuleOp>(std::make_unique<SetRegisterCapPass>());
-  gpu::GPUToNVVMPipelineOptions nvvm;
-  nvvm.cubinChip = chip.str();
-  nvvm.cubinFeatures = "+ptx80";
-  nvvm.cubinFormat = "isa";
-  nvvm.optLevel = optLevel;
-  nvvm.kernelUseBarePtrCallConv = true;
-  gpu::buildLowerToNVVMPassPipeline(pm, nvvm);
+  // Host and device: to the LLVM dialect, the NVVM target attached.
+  pm.addPass(createConvertNVGPUToNVVMPass());
+  pm.addPass(createConvertVectorToSCFPass());
+  pm.addPass(createSCFToControlFlowPass());
+  pm.addPass(createConvertNVVMToLLVMPass());
+  pm.addPass(createConvertFuncToLLVMPass());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  GpuNVVMAttachTargetOptions target;
+  target.chip = chip.str();
+  target.features = "+ptx80";
+  target.optLevel = optLevel;
+  pm.addPass(createGpuNVVMAttachTarget(target));
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createArithToLLVMConversionPass());
+  pm.addPass(createConvertIndexToLLVMPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  // The kernels.
+  OpPassManager &kernels = pm.nest<gpu::GPUModuleOp>();
+  kernels.addPass(createStripDebugInfoPass());
+  ConvertGpuOpsToNVVMOpsOptions toNvvm;
+  toNvvm.useBarePtrCallConv = true;
+  kernels.addPass(createConvertGpuOpsToNVVMOps(toNvvm));
+  kernels.addPass(LLVM::createNVVMOptimizeForTargetPass());
+  kernels.addPass(createCanonicalizerPass());
+  kernels.addPass(createCSEPass());
+  kernels.addPass(createReconcileUnrealizedCastsPass());
+  kernels.addPass(std::make_unique<MarkGridConstantsPass>());
+  // The host, and PTX.
+  GpuToLLVMConversionPassOptions host;
+  host.kernelBarePtrCallConv = true;
+  pm.addPass(createGpuToLLVMConversionPass(host));
+  GpuModuleToBinaryPassOptions binary;
+  binary.compilationTarget = "isa";
+  pm.addPass(createGpuModuleToBinaryPass(binary));
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
 }
 
 void flashmlir::buildAttnToPtxSimtPipeline(OpPassManager &pm,
@@ -557,7 +680,10 @@ std::string flashmlir::formatLaunchMetadata(const GpuCompileResult &result,
                                         {"operand", m.operand},
                                         {"box", std::move(box)},
                                         {"element", m.element},
-                                        {"swizzle", m.swizzle}});
+                                        {"swizzle", m.swizzle},
+                                        // The 128 bytes are the parameter
+                                        // (a grid constant), not a pointer.
+                                        {"by_value", true}});
     }
     llvm::json::Object tiles;
     for (const auto &[name, value] : k.tiles)

@@ -18,8 +18,8 @@ _ELEMENT_BYTES = {"bf16": 2, "f16": 2, "f32": 4, "f8E4M3FN": 1}
 
 
 # Tensor-map sets kept per kernel (keyed by the mapped tensors' addresses and
-# shapes): enough for the few buffers a training or serving loop cycles through.
-_MAP_SETS_KEPT = 32
+# shapes; host bytes only, 128 per map): a hit skips re-encoding them.
+_MAP_SETS_KEPT = 256
 
 
 def _current_stream(device):
@@ -45,8 +45,8 @@ class HopperKernel:
         self._kernel = self._module.function(self.name)
         order = sorted(self.tensor_maps)
         self._mapped_operands = tuple(sorted({m["operand"] for m in self.tensor_maps.values()}))
-        # Per kernel parameter: ("map", byte offset in the map set) or ("arg", index).
-        self._plan = [("map", 128 * order.index(i)) if i in self.tensor_maps else ("arg", a)
+        # Per kernel parameter: ("map", index in the map set) or ("arg", index).
+        self._plan = [("map", order.index(i)) if i in self.tensor_maps else ("arg", a)
                       for i, a in enumerate(self.arguments)]
         self._map_sets = {}
         self._kernel.configure(self.grid, self.block, self.shared_bytes)
@@ -54,9 +54,9 @@ class HopperKernel:
     def attributes(self):
         return self._kernel.attributes()
 
-    def _encode_maps(self, args, stream):
-        import torch
-
+    def _encode_maps(self, args):
+        """The 128-byte CUtensorMaps of the mapped operands, passed by value (the
+        kernel's grid-constant parameters): no device memory, no copy."""
         blobs = []
         for param in sorted(self.tensor_maps):
             m = self.tensor_maps[param]
@@ -81,19 +81,11 @@ class HopperKernel:
             blobs.append(_cuda.encode_tensor_map(
                 m["element"], t.data_ptr(), [d, h, s, b],
                 [d * es, h * d * es, s * h * d * es], m["box"], m["swizzle"]))
-        # Copied in stream order from pinned memory: a pageable copy would wait for
-        # the GPU to drain (measured 2.6 ms per call with new tensors every call).
-        # The caching host allocator keeps the pinned block until the copy is done.
-        host = torch.frombuffer(bytearray(b"".join(blobs)), dtype=torch.uint8).pin_memory()
-        maps = torch.empty(host.numel(), dtype=torch.uint8, device=f"cuda:{self.device}")
-        with torch.cuda.stream(torch.cuda.ExternalStream(stream, device=maps.device)):
-            maps.copy_(host, non_blocking=True)
-        return maps
+        return tuple(blobs)
 
-    def __call__(self, *args, stream=None):
-        if stream is None:
-            stream = _current_stream(self.device)
-        maps_address = 0
+    def params(self, args):
+        """The kernel's parameters for `args`: device addresses and tensor maps."""
+        maps = ()
         if self._mapped_operands:
             key = [None] * (2 * len(self._mapped_operands))
             for n, i in enumerate(self._mapped_operands):
@@ -102,16 +94,20 @@ class HopperKernel:
             key = tuple(key)
             maps = self._map_sets.get(key)
             if maps is None:
-                maps = self._encode_maps(args, stream)
+                maps = self._encode_maps(args)
                 if len(self._map_sets) >= _MAP_SETS_KEPT:
                     self._map_sets.pop(next(iter(self._map_sets)))
                 self._map_sets[key] = maps
-            maps_address = maps.data_ptr()
-        params = [maps_address + x if kind == "map" else args[x].data_ptr()
-                  for kind, x in self._plan]
+        params = [maps[x] if kind == "map" else args[x].data_ptr() for kind, x in self._plan]
         # The kernel writes O (and reads 16-bit tensors) in 4-byte words.
         for (kind, x), p in zip(self._plan, params):
             if kind == "arg" and p & 3 and args[x].element_size() == 2:
                 raise ValueError(f"argument {x}: a 16-bit tensor must be 4-byte aligned "
                                  f"(data_ptr {p:#x}); pass a fresh or .clone()d tensor")
+        return params
+
+    def __call__(self, *args, stream=None):
+        params = self.params(args)
+        if stream is None:
+            stream = _current_stream(self.device)
         self._kernel.run(stream, params)

@@ -41,6 +41,33 @@ Context context(int device) {
   return unwrap(driver->primaryContext(device));
 }
 
+/// A launch's kernelParams: each entry points at an int's 64-bit value or at
+/// the bytes of a by-value parameter (a 128-byte tensor map), which the
+/// driver copies at the launch (the Python sequence keeps them alive).
+class LaunchParams {
+public:
+  explicit LaunchParams(const py::sequence &params) : n(params.size()) {
+    if (n > kMax)
+      throw py::value_error("at most 32 kernel parameters");
+    for (size_t i = 0; i < n; ++i) {
+      py::handle p = params[i];
+      if (PyBytes_Check(p.ptr())) {
+        pointers[i] = PyBytes_AsString(p.ptr());
+      } else {
+        values[i] = p.cast<std::uint64_t>();
+        pointers[i] = &values[i];
+      }
+    }
+  }
+  void **args() { return n ? pointers : nullptr; }
+
+private:
+  static constexpr size_t kMax = 32;
+  size_t n;
+  std::uint64_t values[kMax];
+  void *pointers[kMax];
+};
+
 TensorMapDataType parseElement(const std::string &name) {
   if (name == "bf16")
     return TensorMapDataType::BF16;
@@ -166,20 +193,18 @@ PYBIND11_MODULE(_cuda, m) {
           "launch",
           [](const PyKernel &k, const std::vector<unsigned> &grid,
              const std::vector<unsigned> &block, unsigned sharedBytes,
-             std::uint64_t stream, std::vector<std::uint64_t> params) {
-            std::vector<void *> args;
-            for (std::uint64_t &p : params)
-              args.push_back(&p);
+             std::uint64_t stream, py::sequence params) {
+            LaunchParams packed(params);
             check(k.kernel.setMaxDynamicSharedMemory(sharedBytes));
             check(k.kernel.launch(toDim3(grid, "grid"), toDim3(block, "block"),
                                   sharedBytes,
                                   reinterpret_cast<StreamHandle>(stream),
-                                  Dim3{}, args.empty() ? nullptr : args.data()));
+                                  Dim3{}, packed.args()));
           },
           py::arg("grid"), py::arg("block"), py::arg("shared_bytes"),
           py::arg("stream"), py::arg("params"),
-          "Launches asynchronously; every parameter is a 64-bit value "
-          "(device addresses).")
+          "Launches asynchronously; parameters are 64-bit values (ints: "
+          "device addresses) or by-value bytes (tensor maps).")
       .def(
           "configure",
           [](PyKernel &k, const std::vector<unsigned> &grid,
@@ -198,22 +223,14 @@ PYBIND11_MODULE(_cuda, m) {
           [](const PyKernel &k, std::uint64_t stream, py::sequence params) {
             if (!k.configured)
               throw std::runtime_error("Kernel.run before Kernel.configure");
-            constexpr size_t kMaxParams = 32;
-            size_t n = params.size();
-            if (n > kMaxParams)
-              throw py::value_error("at most 32 kernel parameters");
-            std::uint64_t values[kMaxParams];
-            void *args[kMaxParams];
-            for (size_t i = 0; i < n; ++i) {
-              values[i] = params[i].cast<std::uint64_t>();
-              args[i] = &values[i];
-            }
+            LaunchParams packed(params);
             check(k.kernel.launch(k.grid, k.block, k.sharedBytes,
                                   reinterpret_cast<StreamHandle>(stream),
-                                  Dim3{}, n ? args : nullptr));
+                                  Dim3{}, packed.args()));
           },
           py::arg("stream"), py::arg("params"),
-          "Launches with the configured shape; parameters are 64-bit values.");
+          "Launches with the configured shape; parameters are 64-bit values "
+          "(ints) or by-value bytes (tensor maps).");
 
   py::class_<PyModule>(m, "Module")
       .def(py::init([](const std::string &ptx, int device) {

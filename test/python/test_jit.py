@@ -111,8 +111,12 @@ def test_compile_hopper_metadata_and_asm(cache_dir):
                                               "persistent_ctas": 0}))
     assert flat.metadata["grid"] == [2, 4, 1] and flat.metadata["persistent_ctas"] == 0
     assert 0 < m["dynamic_shared_memory"] <= 227 * 1024
-    # Q, K, V and O (the TMA epilogue writes O through its own map).
+    # Q, K, V and O (the TMA epilogue writes O through its own map), each a 128-byte
+    # grid-constant parameter (the launch carries it; no device copy).
     assert [t["operand"] for t in m["tensor_maps"]] == [0, 1, 2, 3]
+    assert all(t["by_value"] for t in m["tensor_maps"])
+    params = re.findall(r"\.param \.align 64 \.b8 \w+_param_(\d+)\[128\]", kernel.ptx)
+    assert sorted(map(int, params)) == sorted(t["parameter"] for t in m["tensor_maps"])
     assert m["compile_seconds"] > 0 and m["build_id"] == flashmlir.build_id()
     asm = kernel.asm
     for stage in ("input", "attn-tile", "attn-plan-hopper", "attn-lower-to-hopper",

@@ -27,6 +27,9 @@
 // PTX-DAG: mbarrier.arrive.expect_tx
 // PTX-DAG: wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16
 // PTX-DAG: wgmma.mma_async.sync.aligned.m64n64k16.f32.f16.f16 {{.*}}, p, 1, 1, 1;
+// Tensor maps are grid-constant parameters, their generic address taken for TMA.
+// PTX-DAG: .param .align 64 .b8 f16_d64_none_kernel_param_{{[0-9]+}}[128]
+// PTX-DAG: cvta.param.u64
 // PTX-DAG: stmatrix.sync.aligned.m8n8.x4.shared.b16
 // PTX-DAG: fence.proxy.async.shared::cta
 // PTX-DAG: cp.async.bulk.tensor.4d.global.shared::cta.tile.bulk_group
@@ -55,6 +58,7 @@
 // COUNT-NOT: cvt.rn.f32.s64
 
 // JSON-COUNT-26: "tensor_maps": [
+// JSON-NOT: "by_value": false
 
 // PTXAS-COUNT-26: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
 // Anywhere in the report: setmaxnreg honoured (C7508/C7507), and no wgmma
