@@ -10,6 +10,7 @@ and timed on the host only (no kernel finishes in between), for
   raw      the launch alone: flashmlir._cuda Kernel.launch with prebuilt params
   launcher HopperKernel.__call__ (tensor maps cached by value, param list, stream)
   attention flashmlir.attention (checks, spec, cache lookup, outputs, custom op)
+  attention_alibi  the same with an ALiBi score_mod (same code and captures: fast path)
   attention_new_output  the same with every output kept alive: each call's tensor
            maps are encoded again (a model's calls see new tensors)
   flash    flashmlir.flash_attn.flash_attn_func
@@ -97,6 +98,12 @@ def call_overheads():
         raw.launch(launcher.grid, launcher.block, launcher.shared_bytes, stream, params)
 
     kept = []
+    slopes = torch.rand(4, device="cuda")
+
+    def alibi(score, b, h, q_idx, kv_idx):
+        return score + slopes[h] * (kv_idx - q_idx)
+
+    flashmlir.attention(q, k, v, score_mod=alibi)  # compile
     qt, kt, vt = (t.transpose(1, 2) for t in (q, k, v))
     with sdpa_kernel([SDPBackend.CUDNN_ATTENTION]):
         sdpa_t = host_time(lambda: torch.nn.functional.scaled_dot_product_attention(qt, kt, vt))
@@ -107,6 +114,7 @@ def call_overheads():
         # Every output kept alive, so each call's O is at a new address and its tensor
         # maps are encoded again (as in a model, where Q, K, V and O are new tensors).
         "attention_new_output": host_time(lambda: kept.append(flashmlir.attention(q, k, v))),
+        "attention_alibi": host_time(lambda: flashmlir.attention(q, k, v, score_mod=alibi)),
         "flash_attn_func": host_time(lambda: flash_attn_func(q, k, v)),
         "sdpa_cudnn": sdpa_t,
     }

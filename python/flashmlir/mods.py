@@ -405,11 +405,18 @@ def _function_key(fn, depth: int = 0):
     return tuple(parts)
 
 
+def trace_keys(score_mod: Optional[Callable], mask_mod: Optional[Callable]):
+    """The key cached_trace files a trace of these functions under (code and
+    captures, see above), or None when a capture makes them uncacheable."""
+    keys = tuple(None if fn is None else _function_key(fn) for fn in (score_mod, mask_mod))
+    return None if any(k is _UNCACHEABLE for k in keys) else keys
+
+
 def cached_trace(score_mod: Optional[Callable], mask_mod: Optional[Callable]) -> TracedMods:
     """trace(), reusing an earlier trace of the same functions over the same
     captures (see the key above); uncacheable functions are traced anew."""
-    keys = tuple(None if fn is None else _function_key(fn) for fn in (score_mod, mask_mod))
-    if any(k is _UNCACHEABLE for k in keys):
+    keys = trace_keys(score_mod, mask_mod)
+    if keys is None:
         return trace(score_mod, mask_mod)
     hit = _TRACES.get(keys)
     if hit is None:

@@ -157,7 +157,8 @@ def _spec_for(q, k, v, *, mask, align, window, softcap, scale, varlen, lse, trac
         **knobs, **tiles)
 
 
-# Eager calls seen before (see attention): key -> (launcher, out shape, lse shape).
+# Eager calls seen before (see attention): key -> (launcher, out shape, lse shape,
+# the tensors the modifiers read).
 _fast_calls = {}
 _FAST_CALLS_KEPT = 1024
 
@@ -184,25 +185,28 @@ def attention(q, k, v, *, causal: bool = False, causal_align: str = "bottom_righ
     """
     torch = _torch()
     # The eager fast path: a call shaped like an earlier successful one (same
-    # shapes, strides, dtypes, devices and options) skips the checks, the spec
+    # shapes, strides, dtypes, devices and options, and modifiers with the same
+    # code and captures, mods.trace_keys) skips the checks, the trace, the spec
     # and the cache lookup — they would all come out the same.
     fast_key = None
-    if (score_mod is None and mask_mod is None and cu_seqlens_q is None
+    modified = score_mod is not None or mask_mod is not None
+    mods_key = mods.trace_keys(score_mod, mask_mod) if modified else None
+    if ((not modified or mods_key is not None) and cu_seqlens_q is None
             and cu_seqlens_k is None and not _POISON and not torch.compiler.is_compiling()):
         try:
             fast_key = (q.shape, k.shape, v.shape, q.stride(), k.stride(), v.stride(), q.dtype,
                         k.dtype, v.dtype, q.get_device(), k.get_device(), v.get_device(),
                         causal, causal_align, tuple(window), softcap, scale, kernel, block_m,
-                        block_n, stages)
+                        block_n, stages, mods_key)
+            hit = _fast_calls.get(fast_key)
         except (AttributeError, TypeError):
-            fast_key = None
-        hit = _fast_calls.get(fast_key) if fast_key is not None else None
+            fast_key = hit = None
         if hit is not None and not (torch.is_grad_enabled() and (
                 q.requires_grad or k.requires_grad or v.requires_grad)):
-            launcher, out_shape, lse_shape = hit
+            launcher, out_shape, lse_shape, mod_tensors = hit
             out = q.new_empty(out_shape)
             lse = q.new_empty(lse_shape, dtype=torch.float32)
-            launcher(q, k, v, out, lse)
+            launcher(q, k, v, out, lse, *mod_tensors)
             return (out, lse) if return_lse else out
 
     varlen = cu_seqlens_q is not None or cu_seqlens_k is not None
@@ -273,13 +277,21 @@ def attention(q, k, v, *, causal: bool = False, causal_align: str = "bottom_righ
             q, k, v, cu_seqlens_q, cu_seqlens_k, mask, causal_align, window_[0], window_[1],
             float(softcap), -1.0 if scale is None else float(scale), kernel,
             block_m, block_n, stages)
-        if fast_key is not None and contiguous and q.device.type == "cuda" and (
-                len(_fast_calls) < _FAST_CALLS_KEPT):
-            _fast_calls[fast_key] = (jit.compile(spec).launcher(q.device.index or 0),
-                                     tuple(out.shape), tuple(lse.shape))
+        _remember_fast_call(fast_key, contiguous, spec, q, out, lse, ())
     else:
         out, lse = _run(spec, q, k, v, cu_seqlens_q, cu_seqlens_k, list(traced.tensors))
+        # The modifiers' tensors as they are (contiguous: the kernel reads them in
+        # place, so later in-place updates are seen; the trace keys hold them alive).
+        if all(t.is_contiguous() for t in traced.tensors):
+            _remember_fast_call(fast_key, contiguous, spec, q, out, lse, tuple(traced.tensors))
     return (out, lse) if return_lse else out
+
+
+def _remember_fast_call(fast_key, contiguous, spec, q, out, lse, mod_tensors):
+    if (fast_key is not None and contiguous and q.device.type == "cuda"
+            and len(_fast_calls) < _FAST_CALLS_KEPT):
+        _fast_calls[fast_key] = (jit.compile(spec).launcher(q.device.index or 0),
+                                 tuple(out.shape), tuple(lse.shape), mod_tensors)
 
 
 # FLASHMLIR_POISON_OUTPUTS=1 fills outputs with NaN before each launch, so

@@ -208,6 +208,39 @@ def test_flash_attn_window_and_alibi():
     assert_accurate(case, out, None, ref, None, same)
 
 
+def test_modifier_calls_take_the_fast_path(monkeypatch):
+    # A call with the same modifier code and captures as an earlier one skips the
+    # trace, checks and spec; the kernel reads the captured tensor in place, so an
+    # in-place update is seen, and a new tensor is a new key. (Poisoned outputs
+    # turn the fast path off: not here.)
+    monkeypatch.setattr(flashmlir.ops, "_POISON", False)
+    q, k, v = rand(1, 300, 4, 64, seed=11), rand(1, 300, 4, 64, seed=12), rand(1, 300, 4, 64, seed=13)
+    slopes = torch.tensor([0.5, 0.25, 0.125, 0.0625], device="cuda")
+
+    def alibi(score, b, h, q_idx, kv_idx):
+        return score + slopes[h] * (kv_idx - q_idx)
+
+    case = Case("a", 300, 300, heads_q=4, heads_kv=4, dtype="bf16", mask="causal")
+
+    def check(out, s):
+        ref, _ = definition(case, q, k, v, torch.float64, s)
+        same, _ = definition(case, q, k, v, torch.bfloat16, s)
+        assert_accurate(case, out, None, ref, None, same)
+
+    before = len(flashmlir.ops._fast_calls)
+    first = flashmlir.attention(q, k, v, causal=True, score_mod=alibi)
+    assert len(flashmlir.ops._fast_calls) == before + 1
+    again = flashmlir.attention(q, k, v, causal=True, score_mod=alibi)
+    assert len(flashmlir.ops._fast_calls) == before + 1
+    assert torch.equal(first, again)
+    check(again, slopes)
+    slopes.mul_(4)
+    check(flashmlir.attention(q, k, v, causal=True, score_mod=alibi), slopes)
+    slopes = slopes / 8  # a new tensor: traced again (new key)
+    check(flashmlir.attention(q, k, v, causal=True, score_mod=alibi), slopes)
+    assert len(flashmlir.ops._fast_calls) == before + 2
+
+
 def test_flash_attn_varlen_func():
     lens_q, lens_k = [100, 1, 37, 250], [120, 64, 37, 250]
     cu = lambda lens: torch.tensor(np.concatenate([[0], np.cumsum(lens)]), dtype=torch.int32,  # noqa: E731
