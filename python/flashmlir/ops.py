@@ -259,6 +259,12 @@ def attention(q, k, v, *, causal: bool = False, causal_align: str = "bottom_righ
 
     traced = None
     if score_mod is not None or mask_mod is not None:
+        if torch.is_grad_enabled() and (q.requires_grad or k.requires_grad or v.requires_grad):
+            # Never a silently detached output: the traced path has no autograd.
+            raise NotImplementedError(
+                "flashmlir.attention: score_mod/mask_mod (and flash_attn's alibi_slopes) "
+                "have no backward yet; call under torch.no_grad() or on tensors that do not "
+                "require grad")
         traced = mods.cached_trace(score_mod, mask_mod)
         for t in traced.tensors:
             if t.device != q.device:
@@ -406,6 +412,22 @@ def _register_custom_op():
           softcap, scale, kernel, block_m, block_n, stages):
         return _outputs(q, v, cu_seqlens_q is not None)
 
+    # Gradients by recompute in float32 PyTorch math (flashmlir.backward): the
+    # kernels are forward-only; this keeps the drop-ins differentiable.
+    def setup_context(ctx, inputs, output):
+        (q, k, v, cu_q, cu_k, _mask, align, left, right, softcap, scale, *_rest) = inputs
+        ctx.save_for_backward(q, k, v, cu_q, cu_k)
+        ctx.options = dict(window=(left, right), align=align, softcap=softcap,
+                           scale=None if scale < 0 else scale)
+
+    def backward(ctx, grad_out, grad_lse):
+        from .backward import attention_grads
+
+        q, k, v, cu_q, cu_k = ctx.saved_tensors
+        dq, dk, dv = attention_grads(q, k, v, grad_out, grad_lse, cu_q, cu_k, **ctx.options)
+        return (dq, dk, dv) + (None,) * 12
+
+    attention_op.register_autograd(backward, setup_context=setup_context)
     return attention_op
 
 

@@ -274,3 +274,77 @@ def test_varlen_max_seqlen_must_be_an_int():
     m = lambda t: t.to("meta")  # noqa: E731
     with pytest.raises(TypeError, match="max_seqlen_q must be a non-negative int"):
         fa.flash_attn_varlen_func(m(qv), m(kv_), m(vv), cq, ck, 17.5, 17)
+
+
+# -- backward (recompute in float32 math, flashmlir.backward) ----------------------
+from attention_cases import torch_reference  # noqa: E402
+
+GRAD_CASES = [
+    dict(name="none_gqa", sq=33, sk=40, kwargs={}),
+    dict(name="causal_br", sq=33, sk=40, kwargs=dict(causal=True)),
+    dict(name="causal_tl", sq=40, sk=33, kwargs=dict(causal=True, causal_align="top_left")),
+    dict(name="window", sq=37, sk=37, kwargs=dict(window=(5, 3))),
+    dict(name="softcap_scale", sq=20, sk=29, kwargs=dict(softcap=2.0, scale=0.3)),
+]
+
+
+def _case_for(name, sq, sk, kwargs, **extra):
+    if kwargs.get("causal"):
+        mask, window = "causal", (-1, 0)
+    elif "window" in kwargs:
+        mask, window = "window", kwargs["window"]
+    else:
+        mask, window = "none", (-1, -1)
+    return Case(name, sq, sk, heads_q=4, heads_kv=2, batch=2, mask=mask, window=window,
+                align=kwargs.get("causal_align", "bottom_right"),
+                softcap=kwargs.get("softcap", 0.0), scale=kwargs.get("scale"), **extra)
+
+
+@needs_cpu_path
+@pytest.mark.parametrize("c", GRAD_CASES, ids=[c["name"] for c in GRAD_CASES])
+def test_backward_matches_float64_autograd(c):
+    # dQ, dK, dV of out and lse against torch autograd through the float64 reference
+    # (its own implementation of the masks): GQA, Sq != Sk both ways, both causal
+    # alignments, a window, softcap and a custom scale.
+    q, k, v = qkv(sq=c["sq"], sk=c["sk"], dtype=torch.float32)
+    for t in (q, k, v):
+        t.requires_grad_()
+    out, lse = flashmlir.attention(q, k, v, return_lse=True, **c["kwargs"])
+    g_out, g_lse = torch.randn_like(out), torch.randn_like(lse)
+    hidden = torch.isinf(lse.detach())
+    g_lse = g_lse.masked_fill(hidden, 0)
+    grads = torch.autograd.grad((out, lse), (q, k, v), (g_out, g_lse))
+    case = _case_for(c["name"], c["sq"], c["sk"], c["kwargs"])
+    q64, k64, v64 = (t.detach().double().requires_grad_() for t in (q, k, v))
+    ref, ref_lse = torch_reference(case, q64, k64, v64, torch.float64)
+    ref_lse = torch.where(torch.isinf(ref_lse), torch.zeros_like(ref_lse), ref_lse)
+    expected = torch.autograd.grad((ref, ref_lse), (q64, k64, v64),
+                                   (g_out.double(), g_lse.double()))
+    for name, got, want in zip("qkv", grads, expected):
+        err = (got.double() - want).abs().max().item()
+        assert err <= 1e-4 * (1 + want.abs().max().item()), (name, err)
+
+
+@needs_cpu_path
+def test_backward_varlen_and_bf16():
+    q, k, v, cq, ck = varlen_inputs()
+    q, k, v = (t.to(torch.bfloat16).requires_grad_() for t in (q, k, v))
+    out = flashmlir.attention(q, k, v, causal=True, cu_seqlens_q=cq, cu_seqlens_k=ck)
+    g = torch.randn_like(out)
+    grads = torch.autograd.grad(out, (q, k, v), g)
+    assert all(x.dtype == torch.bfloat16 for x in grads)
+    case = Case("vl", 0, 0, varlen_q=[5, 0, 17], varlen_k=[9, 3, 17], heads_q=4, heads_kv=2,
+                mask="causal")
+    q64, k64, v64 = (t.detach().double()[None].requires_grad_() for t in (q, k, v))
+    ref, _ = torch_reference(case, q64, k64, v64, torch.float64)
+    expected = torch.autograd.grad(ref, (q64, k64, v64), g.double()[None])
+    for got, want in zip(grads, expected):
+        # bf16 gradients of float32 math: the rounding of the result only.
+        assert (got.double() - want[0]).abs().max().item() <= 2 ** -7 * (1 + want.abs().max().item())
+
+
+def test_modifiers_refuse_autograd():
+    q, k, v = (t.requires_grad_() for t in qkv(dtype=torch.float32))
+    slopes = torch.ones(4)
+    with pytest.raises(NotImplementedError, match="score_mod/mask_mod .* no backward"):
+        flashmlir.attention(q, k, v, score_mod=lambda s, b, h, i, j: s + slopes[h] * (j - i))

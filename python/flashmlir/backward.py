@@ -1,0 +1,95 @@
+"""The backward of flashmlir.attention: a recompute in float32 PyTorch math.
+
+The kernels are forward-only (the fused backward kernel is future work). So
+that the drop-in functions keep flash_attn's semantics under autograd, the
+custom op's backward recomputes softmax(scale·Q·Kᵀ + masks)·V per sequence
+from the saved inputs and differentiates that with torch.autograd:
+
+    S = scale·Q·Kᵀ (softcap: c·tanh(S/c)), hidden keys -> -inf
+    P = exp(S - m) / l per row (m = row max, l = Σ exp(S - m)); O = P·V;
+    LSE = m + log l;  rows that see no key: O = 0, LSE = -inf, no gradient.
+
+It is exact to float32 but not memory-lean: one sequence's S and P for all
+heads (Hq·Sq·Sk floats, twice) live at once. score_mod/mask_mod calls have no
+backward yet (flashmlir.attention refuses them under autograd).
+"""
+
+import math
+from typing import Optional, Tuple
+
+
+def _sequence_forward(q, k, v, *, left: int, right: int, align: str, softcap: float,
+                      scale: float):
+    """One sequence: q [Sq, Hq, D], k/v [Sk, Hkv, D]; returns out [Sq, Hq, Dv],
+    lse [Hq, Sq], differentiable (float32 inputs)."""
+    import torch
+
+    lq, lk = q.shape[0], k.shape[0]
+    group = q.shape[1] // k.shape[1]
+    qs = q.transpose(0, 1)                                      # [Hq, Sq, D]
+    ks = k.repeat_interleave(group, dim=1).transpose(0, 1)      # [Hq, Sk, D]
+    vs = v.repeat_interleave(group, dim=1).transpose(0, 1)
+    s = (qs @ ks.transpose(1, 2)) * scale
+    if softcap > 0:
+        s = softcap * torch.tanh(s / softcap)
+    qi = torch.arange(lq, device=q.device)[:, None]
+    kj = torch.arange(lk, device=q.device)[None, :]
+    diag = lk - lq if align == "bottom_right" else 0
+    visible = torch.ones(lq, lk, dtype=torch.bool, device=q.device)
+    if left >= 0:
+        visible &= kj >= qi + diag - left
+    if right >= 0:
+        visible &= kj <= qi + diag + right
+    s = s.masked_fill(~visible, -math.inf)
+    m = s.amax(dim=-1, keepdim=True)
+    seen = torch.isfinite(m)
+    m = torch.where(seen, m, torch.zeros_like(m)).detach()
+    p = torch.exp(s - m)
+    l = p.sum(-1, keepdim=True)
+    l_safe = torch.where(seen, l, torch.ones_like(l))
+    out = torch.where(seen, (p @ vs) / l_safe, torch.zeros((), device=q.device))
+    lse = torch.where(seen, m + torch.log(l_safe), torch.full_like(m, -math.inf))[..., 0]
+    return out.transpose(0, 1), lse
+
+
+def attention_grads(q, k, v, grad_out, grad_lse, cu_seqlens_q, cu_seqlens_k, *,
+                    window: Tuple[int, int], align: str, softcap: float,
+                    scale: Optional[float]) -> Tuple:
+    """dQ, dK, dV (in the inputs' dtypes) for the upstream gradients of out
+    and lse (either may be None). q/k/v as flashmlir.attention takes them:
+    [B, S, H, D], or packed [total, H, D] with cu_seqlens."""
+    import torch
+
+    scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else scale
+    left, right = window
+    with torch.enable_grad():
+        qf, kf, vf = (t.detach().float().requires_grad_() for t in (q, k, v))
+        if cu_seqlens_q is not None:
+            bq = cu_seqlens_q.tolist()
+            bk = cu_seqlens_k.tolist()
+            pieces = [(slice(bq[n], bq[n + 1]), slice(bk[n], bk[n + 1]))
+                      for n in range(len(bq) - 1)]
+        else:
+            pieces = [((b, slice(None)), (b, slice(None))) for b in range(q.shape[0])]
+        outs, lses, grads_out, grads_lse = [], [], [], []
+        for rows_q, rows_k in pieces:
+            sq, sk, sv = qf[rows_q], kf[rows_k], vf[rows_k]
+            if sq.shape[0] == 0 or sk.shape[0] == 0:
+                continue  # nothing visible: out 0, lse -inf, no gradient
+            o, l = _sequence_forward(sq, sk, sv, left=left, right=right, align=align,
+                                     softcap=softcap, scale=scale)
+            if grad_out is not None:
+                outs.append(o)
+                grads_out.append(grad_out[rows_q].float())
+            if grad_lse is not None:
+                g = (grad_lse[:, rows_q] if cu_seqlens_q is not None
+                     else grad_lse[rows_q[0]]).float()
+                # Rows that see no key have lse = -inf and no gradient.
+                lses.append(torch.where(torch.isfinite(l), l, torch.zeros_like(l)))
+                grads_lse.append(torch.where(torch.isfinite(l), g, torch.zeros_like(g)))
+        outputs, upstream = outs + lses, grads_out + grads_lse
+        if not outputs:
+            return tuple(torch.zeros_like(t) for t in (q, k, v))
+        grads = torch.autograd.grad(outputs, (qf, kf, vf), upstream, allow_unused=True)
+    return tuple(torch.zeros_like(t) if g is None else g.to(t.dtype)
+                 for g, t in zip(grads, (q, k, v)))
