@@ -28,3 +28,4 @@ config.substitutions.append(("%python", config.python_executable))
 if config.cuda_bin_dir and os.path.exists(os.path.join(config.cuda_bin_dir, "ptxas")):
     config.available_features.add("ptxas")
     config.substitutions.append(("%ptxas", os.path.join(config.cuda_bin_dir, "ptxas")))
+    config.substitutions.append(("%cuda_root", os.path.dirname(config.cuda_bin_dir)))

@@ -60,6 +60,19 @@ namespace {
 /// iteration (right at -O0..-O2). The lowering reuses an existing zero-length
 /// global of the right address space and alignment, so declaring it first is
 /// enough.
+/// Fails with `message`: a pipeline option that a pipeline builder (which
+/// cannot fail) found invalid.
+struct RejectOptionPass final : PassWrapper<RejectOptionPass, OperationPass<>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(RejectOptionPass)
+  explicit RejectOptionPass(std::string message) : message(std::move(message)) {}
+  StringRef getArgument() const override { return "attn-reject-option"; }
+  void runOnOperation() override {
+    getOperation()->emitError() << message;
+    signalPassFailure();
+  }
+  std::string message;
+};
+
 /// On an outlined kernel: its parameters that carry tensor maps by value.
 constexpr llvm::StringLiteral kGridConstantsAttrName = "attn.grid_constants";
 
@@ -273,7 +286,8 @@ static void addOutlining(OpPassManager &pm) {
 /// the order of its gpu-lower-to-nvvm-pipeline (bare-pointer kernels, PTX
 /// output), with our kernel fixes around them; the grid constants need a
 /// step between the kernels' lowering to llvm.func and serialization.
-static void addBackHalf(OpPassManager &pm, StringRef chip, int optLevel) {
+static void addBackHalf(OpPassManager &pm, StringRef chip, int optLevel,
+                        StringRef format = "isa") {
   pm.addNestedPass<gpu::GPUModuleOp>(
       std::make_unique<DeclareDynamicSharedMemoryPass>());
   pm.addNestedPass<gpu::GPUModuleOp>(std::make_unique<SetRegisterCapPass>());
@@ -310,7 +324,7 @@ static void addBackHalf(OpPassManager &pm, StringRef chip, int optLevel) {
   host.kernelBarePtrCallConv = true;
   pm.addPass(createGpuToLLVMConversionPass(host));
   GpuModuleToBinaryPassOptions binary;
-  binary.compilationTarget = "isa";
+  binary.compilationTarget = format.str();
   pm.addPass(createGpuModuleToBinaryPass(binary));
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createCanonicalizerPass());
@@ -327,9 +341,15 @@ void flashmlir::buildAttnToPtxSimtPipeline(OpPassManager &pm,
 
 void flashmlir::buildAttnToPtxPipeline(OpPassManager &pm,
                                        const AttnToPtxOptions &opts) {
+  if (!llvm::is_contained({"isa", "bin", "fatbin"}, opts.format)) {
+    pm.addPass(std::make_unique<RejectOptionPass>(
+        "attn-to-ptx: format must be isa (PTX), bin (cubin) or fatbin, got '" +
+        opts.format + "'"));
+    return;
+  }
   addHopperFrontHalf(pm, opts);
   addOutlining(pm);
-  addBackHalf(pm, opts.chip, opts.optLevel);
+  addBackHalf(pm, opts.chip, opts.optLevel, opts.format);
 }
 
 namespace {

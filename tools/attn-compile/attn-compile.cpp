@@ -1,14 +1,16 @@
 //===- attn-compile.cpp - attn.attention to a PTX kernel + launch metadata -===//
 //
 //   attn-compile input.mlir -o kernel.ptx [--json kernel.json]
-//                [--kernel hopper|simt] [--chip sm_90a] [--block-m M]
-//                [--block-n N] [--stages S] [--persistent-ctas N]
+//                [--cubin kernel.cubin] [--kernel hopper|simt] [--chip sm_90a]
+//                [--block-m M] [--block-n N] [--stages S] [--persistent-ctas N]
 //
 // Compiles every function of `input.mlir` (attn.attention on static memrefs)
 // through the Hopper pipeline (attn-to-ptx; default) or the SIMT bring-up
 // path (attn-to-ptx-simt) and writes the PTX and, as JSON, how to launch each
 // kernel: parameters as function-argument indices, grid, block, dynamic
-// shared memory, and the tensor maps the host must encode.
+// shared memory, and the tensor maps the host must encode. --cubin also
+// assembles the PTX with ptxas (from $PATH, else $CUDA_ROOT/bin or
+// /usr/local/cuda/bin) and prints its register/spill report.
 //
 //===----------------------------------------------------------------------===//
 
@@ -18,6 +20,9 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Process.h"
+#include "llvm/Support/Program.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/WithColor.h"
 
@@ -30,6 +35,10 @@ static cl::opt<std::string> outputFile("o", cl::desc("PTX output file"),
 static cl::opt<std::string> jsonFile("json",
                                      cl::desc("Launch metadata (JSON) file"),
                                      cl::value_desc("file"));
+static cl::opt<std::string>
+    cubinFile("cubin",
+              cl::desc("Also assemble the PTX with ptxas into this cubin"),
+              cl::value_desc("file"));
 static cl::opt<std::string> chip("chip", cl::desc("Target chip"),
                                  cl::init("sm_90a"));
 static cl::opt<std::string>
@@ -126,6 +135,37 @@ int main(int argc, char **argv) {
     return fail("cannot write '" + outputFile + "': " + ec.message());
   ptx.os() << result->ptx;
   ptx.keep();
+  ptx.os().close(); // complete on disk before ptxas reads it
+
+  if (!cubinFile.empty()) {
+    // ptxas from $PATH, else the CUDA toolkit's.
+    ErrorOr<std::string> ptxas = sys::findProgramByName("ptxas");
+    if (!ptxas) {
+      SmallVector<StringRef, 2> dirs;
+      std::optional<std::string> root = sys::Process::GetEnv("CUDA_ROOT");
+      if (root)
+        dirs.push_back(*root);
+      dirs.push_back("/usr/local/cuda");
+      for (StringRef dir : dirs) {
+        SmallString<128> bin(dir);
+        sys::path::append(bin, "bin");
+        if ((ptxas = sys::findProgramByName("ptxas", {bin})))
+          break;
+      }
+    }
+    if (!ptxas)
+      return fail("--cubin needs ptxas (the CUDA toolkit): not in $PATH, "
+                  "$CUDA_ROOT/bin or /usr/local/cuda/bin");
+    std::string arch = "-arch=" + chip;
+    StringRef args[] = {*ptxas, arch, "-v", outputFile, "-o", cubinFile};
+    std::string message;
+    int rc = sys::ExecuteAndWait(*ptxas, args, std::nullopt, {}, 0, 0,
+                                 &message);
+    if (rc != 0)
+      return fail("ptxas failed (exit " + std::to_string(rc) + ")" +
+                  (message.empty() ? "" : ": " + message) + " on '" +
+                  outputFile + "'");
+  }
 
   if (!jsonFile.empty()) {
     ToolOutputFile out(jsonFile, ec, sys::fs::OF_Text);

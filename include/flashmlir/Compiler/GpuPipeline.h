@@ -74,6 +74,12 @@ struct AttnToPtxOptions : mlir::PassPipelineOptions<AttnToPtxOptions> {
       *this, "epilogue",
       llvm::cl::desc("How O is written: auto, direct, tma or tma_in_q"),
       llvm::cl::init("auto")};
+  Option<std::string> format{
+      *this, "format",
+      llvm::cl::desc("What the gpu.binary holds: isa (PTX), bin (a cubin: "
+                     "ptxas from the CUDA toolkit, CUDA_ROOT or "
+                     "/usr/local/cuda) or fatbin"),
+      llvm::cl::init("isa")};
   Option<int> optLevel{*this, "opt-level",
                        llvm::cl::desc("LLVM optimization level of the kernel"),
                        llvm::cl::init(3)};
