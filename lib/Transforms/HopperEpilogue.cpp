@@ -1,0 +1,279 @@
+//===- HopperEpilogue.cpp - O, l and LSE out of the consumers ---------------===//
+//
+// Part of the --attn-lower-to-hopper emitter (HopperKernelEmitter.h).
+//
+//===----------------------------------------------------------------------===//
+
+#include "HopperKernelEmitter.h"
+#include <limits>
+
+using namespace mlir;
+using namespace flashmlir;
+using namespace flashmlir::hopper;
+
+void HopperKernelEmitter::emitEpilogue(attn::BlockFinalizeOp op,
+                                       RoleState &state) {
+  // Q is no longer read (the last Q·Kᵀ completed in the last block): the
+  // producer may load the next tile's (after the O store has read it when O
+  // is staged there).
+  if (plan.ctas && plan.epilogue != Epilogue::TmaInQ)
+    nvgpu::MBarrierArriveOp::create(b, loc, qEmpty, idx(0));
+  if (plan.pv == PvSchedule::Overlap) {
+    // The tile's last P·V (none when it had no KV block); its stage is
+    // released here, not by the next tile. Completed inside the branch, so
+    // no accumulator leaves it in flight.
+    Value hasLast = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ugt,
+                                          state.count, state.tileStart);
+    SmallVector<Type> types(state.acc.size(), b.getF32Type());
+    auto ifOp = scf::IfOp::create(b, loc, types, hasLast, /*withElse=*/true);
+    {
+      OpBuilder::InsertionGuard g(b);
+      b.setInsertionPointToStart(ifOp.thenBlock());
+      Value last = arith::RemUIOp::create(
+          b, loc,
+          arith::AddIOp::create(b, loc, state.count, idx(plan.stages - 1)),
+          idx(plan.stages));
+      SmallVector<Value> acc = state.acc;
+      wg.fence();
+      issuePv(acc, state.pendingP, last);
+      wg.waitGroup(0);
+      nvgpu::MBarrierArriveOp::create(b, loc, vEmpty, last);
+      scf::YieldOp::create(b, loc, acc);
+      b.setInsertionPointToStart(ifOp.elseBlock());
+      scf::YieldOp::create(b, loc, state.acc);
+    }
+    state.acc.assign(ifOp.getResults().begin(), ifOp.getResults().end());
+  } else {
+    // The last block's deferred P·V.
+    wg.waitGroup(0);
+  }
+  // O = l > 0 ? acc / l : 0;  LSE = l > 0 ? (m + log2 l)·ln 2 : -inf,
+  // with l summed over the quad first.
+  Value zero = wg.f32(0);
+  Value inv[2], lse[2];
+  for (int h = 0; h < 2; ++h) {
+    Value l = wg.quadSum(state.sum[h]);
+    Value positive =
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, l, zero);
+    inv[h] = arith::SelectOp::create(
+        b, loc, positive, arith::DivFOp::create(b, loc, wg.f32(1), l), zero);
+    Value value = arith::MulFOp::create(
+        b, loc, arith::AddFOp::create(b, loc, state.max[h], wg.log2(l)),
+        wg.f32(kLn2));
+    lse[h] = arith::SelectOp::create(
+        b, loc, positive, value,
+        wg.f32(-std::numeric_limits<double>::infinity()));
+  }
+  Value rows = mapped(op.getRows()), rowBase = mapped(op.getRow());
+  Value batch = mapped(op.getBatch()), head = mapped(op.getHead());
+  Value out = op.getOut(), lseOut = op.getLse();
+  Value colBase = arith::IndexCastOp::create(b, loc, b.getIndexType(),
+                                             lanes.laneColumn);
+  // O in pairs where it can: registers r and r + 1 hold columns c and c + 1
+  // of one row, written as one 4-byte word (half the store instructions and
+  // address arithmetic of 2-byte stores; the launcher checks that 16-bit
+  // tensors are 4-byte aligned). Address = base + 2·(((b·S + row)·H + h)·Dv
+  // + c) in the static [B, S, H, Dv] layout.
+  auto outMemref = cast<MemRefType>(out.getType());
+  Type outType = outMemref.getElementType();
+  bool packed = outType == plan.element && outMemref.hasStaticShape() &&
+                outMemref.getLayout().isIdentity();
+  if (plan.storesThroughTma()) {
+    packed = false;
+    storeOThroughTma(op, state, inv);
+  }
+  Value outAddress;
+  if (packed)
+    outAddress = arith::IndexCastOp::create(
+        b, loc, b.getI64Type(),
+        memref::ExtractAlignedPointerAsIndexOp::create(b, loc, out));
+  for (int h = 0; h < 2; ++h) {
+    Value local = arith::AddIOp::create(b, loc, lanes.rowInTile, idx(8 * h));
+    Value inside =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, local, rows);
+    auto guard = scf::IfOp::create(b, loc, inside, /*withElse=*/false);
+    OpBuilder::InsertionGuard g(b);
+    b.setInsertionPoint(guard.thenBlock()->getTerminator());
+    Value row = arith::AddIOp::create(b, loc, rowBase, local);
+    if (packed) {
+      ArrayRef<int64_t> shape = outMemref.getShape();
+      Value rowElement = arith::MulIOp::create(
+          b, loc,
+          arith::AddIOp::create(
+              b, loc,
+              arith::MulIOp::create(
+                  b, loc,
+                  arith::AddIOp::create(
+                      b, loc, arith::MulIOp::create(b, loc, batch, idx(shape[1])),
+                      row),
+                  idx(shape[2])),
+              head),
+          idx(shape[3]));
+      Value rowAddress = arith::AddIOp::create(
+          b, loc, outAddress,
+          arith::IndexCastOp::create(
+              b, loc, b.getI64Type(),
+              arith::MulIOp::create(
+                  b, loc, arith::AddIOp::create(b, loc, rowElement, colBase),
+                  idx(2))));
+      // A global (address space 1) pointer: st.global, not a generic store.
+      auto ptrType = LLVM::LLVMPointerType::get(b.getContext(), 1);
+      for (int64_t r = 0; r + 1 < static_cast<int64_t>(state.acc.size()); r += 2) {
+        if (rowHalfOf(r) != h)
+          continue;
+        Value word = wg.packPair(
+            arith::MulFOp::create(b, loc, state.acc[r], inv[h]),
+            arith::MulFOp::create(b, loc, state.acc[r + 1], inv[h]));
+        Value address = arith::AddIOp::create(b, loc, rowAddress,
+                                              wg.i64(2 * columnOf(r)));
+        LLVM::StoreOp::create(
+            b, loc, word, LLVM::IntToPtrOp::create(b, loc, ptrType, address),
+            /*alignment=*/4);
+      }
+    } else if (!plan.storesThroughTma()) {
+      for (auto [r, x] : llvm::enumerate(state.acc)) {
+        if (rowHalfOf(r) != h)
+          continue;
+        Value v = arith::TruncFOp::create(
+            b, loc, outType, arith::MulFOp::create(b, loc, x, inv[h]));
+        Value col = arith::AddIOp::create(b, loc, colBase, idx(columnOf(r)));
+        memref::StoreOp::create(b, loc, v, out,
+                                ValueRange{batch, row, head, col});
+      }
+    }
+    if (lseOut) {
+      auto leader = scf::IfOp::create(b, loc, lanes.quadLeader, false);
+      OpBuilder::InsertionGuard g2(b);
+      b.setInsertionPoint(leader.thenBlock()->getTerminator());
+      memref::StoreOp::create(b, loc, lse[h], lseOut,
+                              ValueRange{batch, head, row});
+    }
+  }
+}
+
+std::array<Value, 3> HopperKernelEmitter::threadConsumerLeader() {
+  Value thread = wg.freshThreadId();
+  Value c = arith::SubIOp::create(
+      b, loc, arith::DivUIOp::create(b, loc, thread, idx(128)), idx(1));
+  Value leader = arith::CmpIOp::create(
+      b, loc, arith::CmpIPredicate::eq,
+      arith::RemUIOp::create(b, loc, thread, idx(128)), idx(0));
+  return {thread, c, leader};
+}
+
+void HopperKernelEmitter::syncConsumer(Value c) {
+  Value id = arith::AddIOp::create(b, loc, toI32(c), wg.i32(4));
+  NVVM::BarrierOp::create(b, loc, Type(), id, wg.i32(128),
+                          NVVM::BarrierReductionAttr(), Value());
+}
+
+void HopperKernelEmitter::onLeader(Value leader, function_ref<void()> body) {
+  auto ifOp = scf::IfOp::create(b, loc, leader, /*withElse=*/false);
+  OpBuilder::InsertionGuard g(b);
+  b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+  body();
+}
+
+void HopperKernelEmitter::storeOThroughTma(attn::BlockFinalizeOp op,
+                                           RoleState &state, Value inv[2]) {
+  MLIRContext *ctx = b.getContext();
+  auto [thread, consumer, leader] = threadConsumerLeader();
+  // An own buffer is rewritten every tile: the previous tile's store must
+  // have read it.
+  if (plan.epilogue == Epilogue::Tma && plan.ctas) {
+    onLeader(leader, [&] {
+      NVVM::CpAsyncBulkWaitGroupOp::create(b, loc, 0, b.getUnitAttr());
+    });
+    syncConsumer(consumer);
+  }
+  // The buffer has Q's layout: 64-column chunk k at k·BlockM·128 bytes, row
+  // r at r·128 within it, its 16-byte unit u at (u ⊕ r mod 8)·16 (the
+  // 128-byte swizzle TMA undoes). stmatrix.x4 writes four 8x8 matrices of a
+  // warp: (rows +0, cols 8j), (rows +8, 8j), (+0, 8j + 8), (+8, 8j + 8),
+  // i.e. the fragment pairs r = 4j + 2h (h = row half); lane l gives the
+  // address of row l mod 8 of matrix l/8, so its row is 16w + 8·((l/8) mod 2)
+  // + l mod 8 and its unit 2·(j mod 4) + l/16, i.e. (j mod 8) ⊕ l/16 for
+  // even j.
+  Value local = arith::RemUIOp::create(b, loc, thread, idx(128));
+  Value warp = arith::DivUIOp::create(b, loc, local, idx(32));
+  Value lane = arith::RemUIOp::create(b, loc, local, idx(32));
+  Value laneRow = arith::RemUIOp::create(b, loc, lane, idx(8));
+  Value row = arith::AddIOp::create(
+      b, loc,
+      arith::AddIOp::create(
+          b, loc, arith::MulIOp::create(b, loc, consumer, idx(64)),
+          arith::MulIOp::create(b, loc, warp, idx(16))),
+      arith::AddIOp::create(
+          b, loc,
+          arith::MulIOp::create(
+              b, loc,
+              arith::RemUIOp::create(
+                  b, loc, arith::DivUIOp::create(b, loc, lane, idx(8)), idx(2)),
+              idx(8)),
+          laneRow));
+  Value laneUnit = arith::XOrIOp::create(
+      b, loc, arith::DivUIOp::create(b, loc, lane, idx(16)), laneRow);
+  Value address = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, smem);
+  Value rowAddress = arith::AddIOp::create(
+      b, loc, arith::AddIOp::create(b, loc, address, base),
+      arith::AddIOp::create(b, loc, idx(plan.oOffset),
+                            arith::MulIOp::create(b, loc, row, idx(128))));
+  auto sharedPtr = LLVM::LLVMPointerType::get(ctx, 3);
+  auto word = [&](int64_t h, int64_t j) {
+    int64_t r = 4 * j + 2 * h;
+    return wg.packPair(arith::MulFOp::create(b, loc, state.acc[r], inv[h]),
+                       arith::MulFOp::create(b, loc, state.acc[r + 1], inv[h]));
+  };
+  for (int64_t j = 0; j < plan.headDimV / 8; j += 2) {
+    Value unit = arith::XOrIOp::create(b, loc, laneUnit, idx(j % 8));
+    Value at = arith::AddIOp::create(
+        b, loc, rowAddress,
+        arith::AddIOp::create(
+            b, loc, idx(j / 8 * plan.blockM * kSwizzleBytes),
+            arith::MulIOp::create(b, loc, unit, idx(16))));
+    Value ptr = LLVM::IntToPtrOp::create(
+        b, loc, sharedPtr,
+        Value(arith::IndexCastOp::create(b, loc, b.getI64Type(), at)));
+    NVVM::StMatrixOp::create(
+        b, loc, ptr, ValueRange{word(0, j), word(1, j), word(0, j + 1), word(1, j + 1)},
+        NVVM::MMALayout::row, NVVM::LdStMatrixShapeAttr::get(ctx, 8, 8),
+        NVVM::LdStMatrixEltType::B16);
+  }
+  // The generic-proxy writes made visible to the TMA unit (async proxy),
+  // then one thread stores the warpgroup's 64 rows, chunk by chunk (rows
+  // past the sequence are outside the tensor: TMA does not write them).
+  NVVM::FenceProxyOp::create(
+      b, loc, NVVM::ProxyKind::async_shared,
+      NVVM::SharedSpaceAttr::get(ctx, NVVM::SharedSpace::shared_cta));
+  syncConsumer(consumer);
+  auto workgroup =
+      gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
+  auto tileType = MemRefType::get({1, 64, 1, kChunkElements}, plan.element,
+                                  MemRefLayoutAttrInterface{}, workgroup);
+  Value rowsOfConsumer = arith::MulIOp::create(b, loc, consumer, idx(64));
+  Value firstRow = arith::AddIOp::create(b, loc, mapped(op.getRow()), rowsOfConsumer);
+  onLeader(leader, [&] {
+    for (int64_t k = 0; k < plan.headDimV / kChunkElements; ++k) {
+      Value byte = arith::AddIOp::create(
+          b, loc, base,
+          arith::AddIOp::create(
+              b, loc, idx(plan.oOffset + k * plan.blockM * kSwizzleBytes),
+              arith::MulIOp::create(b, loc, rowsOfConsumer, idx(kSwizzleBytes))));
+      Value view =
+          memref::ViewOp::create(b, loc, tileType, smem, byte, ValueRange{});
+      nvgpu::TmaAsyncStoreOp::create(
+          b, loc, view, maps[3],
+          ValueRange{idx(k * kChunkElements), mapped(op.getHead()), firstRow,
+                     mapped(op.getBatch())},
+          Value());
+    }
+    NVVM::CpAsyncBulkCommitGroupOp::create(b, loc);
+    // Q's buffer holds the next tile's Q only once the store has read it.
+    if (plan.epilogue == Epilogue::TmaInQ && plan.ctas)
+      NVVM::CpAsyncBulkWaitGroupOp::create(b, loc, 0, b.getUnitAttr());
+  });
+  if (plan.epilogue == Epilogue::TmaInQ && plan.ctas) {
+    syncConsumer(consumer);
+    nvgpu::MBarrierArriveOp::create(b, loc, qEmpty, idx(0));
+  }
+}
