@@ -406,38 +406,28 @@ FailureOr<KernelPlan> flashmlir::hopper::planFromAttr(scf::ParallelOp grid,
     out = value.getValue();
     return success();
   };
-  auto schedule = [&](StringRef key, PvSchedule &out) -> LogicalResult {
+  // A key naming one of an enum's spellings (`parse` reads them).
+  auto named = [&](StringRef key, auto parse, StringRef spellings,
+                   auto &out) -> LogicalResult {
     auto value = attr.getAs<StringAttr>(key);
     if (!value)
-      return missing(key, "\"serial\", \"deferred\" or \"overlap\"");
-    std::optional<PvSchedule> parsed = parsePvSchedule(value.getValue());
+      return missing(key, spellings);
+    auto parsed = parse(value.getValue());
     if (!parsed)
       return grid.emitOpError()
-             << pass << ": " << kHopperPlanAttrName << " has pv_schedule = \""
-             << value.getValue()
-             << "\"; expected \"serial\", \"deferred\" or \"overlap\"";
-    out = *parsed;
-    return success();
-  };
-  auto epilogue = [&](StringRef key, Epilogue &out) -> LogicalResult {
-    auto value = attr.getAs<StringAttr>(key);
-    if (!value)
-      return missing(key, "\"direct\", \"tma\" or \"tma_in_q\"");
-    std::optional<Epilogue> parsed = parseEpilogue(value.getValue());
-    if (!parsed)
-      return grid.emitOpError()
-             << pass << ": " << kHopperPlanAttrName << " has epilogue = \""
-             << value.getValue()
-             << "\"; expected \"direct\", \"tma\" or \"tma_in_q\"";
+             << pass << ": " << kHopperPlanAttrName << " has " << key
+             << " = \"" << value.getValue() << "\"; expected " << spellings;
     out = *parsed;
     return success();
   };
   if (failed(integer("stages", plan->stages)) ||
       failed(boolean("ping_pong", plan->pingPong)) ||
-      failed(schedule("pv_schedule", plan->pv)) ||
+      failed(named("pv_schedule", parsePvSchedule,
+                   "\"serial\", \"deferred\" or \"overlap\"", plan->pv)) ||
       failed(integer("persistent_ctas", plan->ctas)) ||
       failed(boolean("paired_tiles", plan->pairedTiles)) ||
-      failed(epilogue("epilogue", plan->epilogue)) ||
+      failed(named("epilogue", parseEpilogue,
+                   "\"direct\", \"tma\" or \"tma_in_q\"", plan->epilogue)) ||
       failed(integer("producer_registers", plan->producerRegisters)) ||
       failed(integer("consumer_registers", plan->consumerRegisters)))
     return failure();
