@@ -386,6 +386,11 @@ static void buildWarpSpecializePipeline(OpPassManager &pm,
 
 void flashmlir::registerGpuPipelines() {
   static const bool registered = [] {
+    // The GPU pipelines' own steps, runnable alone for their lit tests.
+    PassRegistration<DeclareDynamicSharedMemoryPass>();
+    PassRegistration<SetRegisterCapPass>();
+    PassRegistration<PassTensorMapsByValuePass>();
+    PassRegistration<MarkGridConstantsPass>();
     PassPipelineRegistration<AttnToPtxOptions>(
         "attn-to-ptx",
         "attn.attention on static memrefs to PTX through the warp-specialized "
