@@ -343,6 +343,33 @@ def test_backward_varlen_and_bf16():
         assert (got.double() - want[0]).abs().max().item() <= 2 ** -7 * (1 + want.abs().max().item())
 
 
+@needs_cpu_path
+def test_backward_under_torch_compile():
+    # A training step of a small block through torch.compile (AOTAutograd traces the
+    # op's backward too) gives eager's gradients.
+    class Block(torch.nn.Module):
+        def __init__(self, dim=256, heads=4):
+            super().__init__()
+            self.heads = heads
+            self.qkv = torch.nn.Linear(dim, 3 * dim)
+            self.proj = torch.nn.Linear(dim, dim)
+
+        def forward(self, x):
+            b, s, _ = x.shape
+            q, k, v = self.qkv(x).view(b, s, 3, self.heads, -1).unbind(2)
+            o = flashmlir.attention(q, k, v, causal=True)
+            return x + self.proj(o.reshape(b, s, -1))
+
+    torch.manual_seed(0)
+    block, x = Block(), torch.randn(2, 48, 256)
+    block(x).square().mean().backward()
+    eager = [p.grad.clone() for p in block.parameters()]
+    block.zero_grad()
+    torch.compile(block, fullgraph=True, backend="aot_eager")(x).square().mean().backward()
+    for want, p in zip(eager, block.parameters()):
+        assert torch.allclose(p.grad, want, atol=1e-6)
+
+
 def test_modifiers_refuse_autograd():
     q, k, v = (t.requires_grad_() for t in qkv(dtype=torch.float32))
     slopes = torch.ones(4)
