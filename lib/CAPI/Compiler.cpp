@@ -43,6 +43,7 @@ struct CompileOptions {
   std::string pvSchedule = "auto";
   std::string epilogue = "auto";
   int64_t blockM = 0, blockN = 0, stages = 0, persistentCtas = 132;
+  int64_t ctasPerSm = 1;
   bool pingPong = true;
   int64_t optLevel = 3;
   bool stagesIr = false;
@@ -77,7 +78,8 @@ Expected<CompileOptions> parseOptions(StringRef text) {
        : k == "pv_schedule" ? opts.pvSchedule
                             : opts.epilogue) = s->str();
     } else if (k == "block_m" || k == "block_n" || k == "stages" ||
-               k == "opt_level" || k == "persistent_ctas") {
+               k == "opt_level" || k == "persistent_ctas" ||
+               k == "ctas_per_sm") {
       std::optional<int64_t> i = value.getAsInteger();
       if (!i || *i < 0)
         return bad(k, "a non-negative integer");
@@ -85,6 +87,7 @@ Expected<CompileOptions> parseOptions(StringRef text) {
        : k == "block_n" ? opts.blockN
        : k == "stages"  ? opts.stages
        : k == "opt_level" ? opts.optLevel
+       : k == "ctas_per_sm" ? opts.ctasPerSm
                           : opts.persistentCtas) = *i;
     } else if (k == "ping_pong" || k == "stages_ir") {
       std::optional<bool> b = value.getAsBoolean();
@@ -112,6 +115,8 @@ Expected<CompileOptions> parseOptions(StringRef text) {
                              "option 'epilogue' must be \"auto\", "
                              "\"direct\", \"tma\" or \"tma_in_q\", "
                              "got \"" + opts.epilogue + "\"");
+  if (opts.ctasPerSm < 1 || opts.ctasPerSm > 4)
+    return bad("ctas_per_sm", "1, 2, 3 or 4");
   if (opts.optLevel > 3)
     return bad("opt_level", "0, 1, 2 or 3");
   return opts;
@@ -141,6 +146,7 @@ Expected<std::string> compile(StringRef source, StringRef optionsText) {
     hopper.pvSchedule = opts->pvSchedule;
     hopper.persistentCtas = opts->persistentCtas;
     hopper.epilogue = opts->epilogue;
+    hopper.ctasPerSm = opts->ctasPerSm;
     hopper.optLevel = opts->optLevel;
     return flashmlir::compileAttentionToHopperPtx(source, hopper, control);
   }();

@@ -108,8 +108,11 @@ struct DeclareDynamicSharedMemoryPass final
 
 /// Gives kernels that reallocate registers (nvvm.setmaxregister) the register
 /// cap at entry that ptxas needs to honour setmaxnreg: nvvm.maxntid (the
-/// block size) and nvvm.minctasm = 1. Without both, ptxas ignores the
+/// block size) and nvvm.minctasm. Without both, ptxas ignores the
 /// reallocation (info C7508) and the consumers keep the entry budget.
+/// minctasm is the CTAs per SM the budgets were planned for: 64K registers
+/// over threads x (their mean budget, rounded up to 8) — 1 for FA3's
+/// 24 + 2 x 240 at 384 threads, 2 for 24 + 232 at 256.
 struct SetRegisterCapPass final
     : PassWrapper<SetRegisterCapPass, OperationPass<gpu::GPUModuleOp>> {
   MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(SetRegisterCapPass)
@@ -120,15 +123,27 @@ struct SetRegisterCapPass final
   }
   void runOnOperation() override {
     for (auto func : getOperation().getOps<gpu::GPUFuncOp>()) {
-      bool reallocates = false;
-      func.walk([&](NVVM::SetMaxRegisterOp) { reallocates = true; });
+      int64_t decrease = 0, increase = 0;
+      func.walk([&](NVVM::SetMaxRegisterOp op) {
+        bool up = op.getAction() == NVVM::SetMaxRegisterAction::increase;
+        (up ? increase : decrease) = op.getRegCount();
+      });
       DenseI32ArrayAttr block = func.getKnownBlockSizeAttr();
-      if (!reallocates || !block)
+      if (!(increase || decrease) || !block)
         continue;
+      int64_t threads = 1;
+      for (int32_t d : block.asArrayRef())
+        threads *= d;
+      // One warpgroup decreases (the producer), the others increase.
+      int64_t warpgroups = std::max<int64_t>(1, threads / 128);
+      int64_t mean = (decrease + (warpgroups - 1) * increase + warpgroups - 1) /
+                     warpgroups;
+      mean = (mean + 7) / 8 * 8;
+      int64_t ctas = std::max<int64_t>(1, 65536 / (threads * std::max<int64_t>(mean, 1)));
       Builder b(func);
       func->setAttr(NVVM::NVVMDialect::getMaxntidAttrName(), block);
       func->setAttr(NVVM::NVVMDialect::getMinctasmAttrName(),
-                    b.getI32IntegerAttr(1));
+                    b.getI32IntegerAttr(ctas));
       // .reqntid and .maxntid may not both be given.
       func.removeKnownBlockSizeAttr();
     }
@@ -227,6 +242,7 @@ static void addWarpSpecialize(OpPassManager &funcPm, const Options &opts) {
   plan.pvSchedule = opts.pvSchedule;
   plan.persistentCtas = opts.persistentCtas;
   plan.epilogue = opts.epilogue;
+  plan.ctasPerSm = opts.ctasPerSm;
   funcPm.addPass(createAttnPlanHopperPass(plan));
   funcPm.addPass(createAttnLowerToHopperPass());
 }
@@ -375,6 +391,10 @@ struct WarpSpecializeOptions
       *this, "epilogue",
       llvm::cl::desc("How O is written: auto, direct, tma or tma_in_q"),
       llvm::cl::init("auto")};
+  Option<int64_t> ctasPerSm{
+      *this, "ctas-per-sm",
+      llvm::cl::desc("CTAs resident per SM to build for (1 to 4)"),
+      llvm::cl::init(1)};
 };
 } // namespace
 

@@ -49,6 +49,7 @@ struct AttnPlanHopperPass final
     options.pvSchedule = pvSchedule;
     options.persistentCtas = persistentCtas;
     options.epilogue = epilogue;
+    options.ctasPerSm = ctasPerSm;
     Builder b(&getContext());
     WalkResult walk = getOperation().walk([&](scf::ParallelOp grid) {
       if (!grid->hasAttr(kProgramGridAttrName))

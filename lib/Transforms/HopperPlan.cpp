@@ -29,6 +29,14 @@ constexpr int64_t kConsumerRegisters[] = {0, 240, 240, 160};
 constexpr int64_t kPersistentProducerRegisters[] = {0, 40, 40, 32};
 constexpr int64_t kPersistentConsumerRegisters[] = {0, 232, 232, 160};
 constexpr int64_t kRegistersPerSm = 65536;
+/// Shared memory per SM on sm_90 (228 KB), of which the hardware reserves
+/// 1 KB per resident CTA.
+constexpr int64_t kSharedMemoryPerSm = 233472;
+
+/// The dynamic shared memory one of `ctasPerSm` resident CTAs may take.
+int64_t sharedMemoryPerCta(int64_t maxSharedMemory, int64_t ctasPerSm) {
+  return std::min(maxSharedMemory, kSharedMemoryPerSm / ctasPerSm - 1024);
+}
 } // namespace
 
 StringRef flashmlir::hopper::stringifyPvSchedule(PvSchedule schedule) {
@@ -177,6 +185,9 @@ static LogicalResult finalize(scf::ParallelOp grid, KernelPlan &plan,
     return fail("epilogue = \"tma_in_q\" needs Dv <= D (O's tile in Q's "
                 "buffer), got D = ",
                 plan.headDim, ", Dv = ", plan.headDimV);
+  if (plan.ctasPerSm < 1 || plan.ctasPerSm > 4)
+    return fail("ctas_per_sm must be in [1, 4], got ", plan.ctasPerSm);
+  maxSharedMemory = sharedMemoryPerCta(maxSharedMemory, plan.ctasPerSm);
   int64_t budget = maxSharedMemory - 1024 - 256; // alignment, mbarriers
   int64_t perStage = plan.kStageBytes + plan.vStageBytes;
   int64_t fixed =
@@ -218,10 +229,11 @@ static LogicalResult finalize(scf::ParallelOp grid, KernelPlan &plan,
       return fail("register budgets must be multiples of 8 in [24, 256], got ",
                   r);
   // setmaxnreg only moves registers between the warpgroups of the CTA: the
-  // budgets must fit what the CTA launched with, 64K / threads per thread
-  // rounded down to 8 (ptxas, nvvm.maxntid + minctasm = 1), or a consumer's
-  // setmaxnreg.inc waits forever.
-  int64_t launched = kRegistersPerSm / plan.threads() / 8 * 8;
+  // budgets must fit what the CTA launched with, 64K / (threads · CTAs per
+  // SM) per thread rounded down to 8 (ptxas, nvvm.maxntid + minctasm), or a
+  // consumer's setmaxnreg.inc waits forever.
+  int64_t launched =
+      kRegistersPerSm / (plan.threads() * plan.ctasPerSm) / 8 * 8;
   int64_t warpgroups = 1 + plan.consumers;
   int64_t wanted =
       plan.producerRegisters + plan.consumers * plan.consumerRegisters;
@@ -230,7 +242,11 @@ static LogicalResult finalize(scf::ParallelOp grid, KernelPlan &plan,
                 plan.consumers, " x ", plan.consumerRegisters, " = ", wanted,
                 " per thread exceed the ", launched * warpgroups,
                 " the CTA launches with (", launched, " per thread for ",
-                plan.threads(), " threads)");
+                plan.threads(), " threads",
+                plan.ctasPerSm > 1
+                    ? ", " + std::to_string(plan.ctasPerSm) + " CTAs per SM"
+                    : std::string(),
+                ")");
   plan.qOffset = 0;
   plan.kOffset = plan.qBytes();
   plan.vOffset = plan.kOffset + plan.stages * plan.kStageBytes;
@@ -244,6 +260,9 @@ static LogicalResult finalize(scf::ParallelOp grid, KernelPlan &plan,
 FailureOr<KernelPlan> flashmlir::hopper::planKernel(scf::ParallelOp grid,
                                                     const PlanOptions &options,
                                                     StringRef pass) {
+  if (options.ctasPerSm < 1 || options.ctasPerSm > 4)
+    return grid.emitOpError() << pass << ": ctas-per-sm must be in [1, 4], got "
+                              << options.ctasPerSm;
   FailureOr<KernelPlan> plan = deriveShape(grid, pass);
   if (failed(plan))
     return failure();
@@ -254,7 +273,9 @@ FailureOr<KernelPlan> flashmlir::hopper::planKernel(scf::ParallelOp grid,
                                               u.getSoftcapAttr() != nullptr));
   });
   bool modified = scoreOps > 0;
-  int64_t budget = options.maxSharedMemory - 1024 - 256;
+  plan->ctasPerSm = options.ctasPerSm;
+  int64_t budget =
+      sharedMemoryPerCta(options.maxSharedMemory, options.ctasPerSm) - 1024 - 256;
   int64_t fit = (budget - plan->qBytes()) / (plan->kStageBytes + plan->vStageBytes);
   plan->stages = options.stages > 0 ? options.stages : std::min<int64_t>(fit, 4);
   plan->pingPong = options.pingPong && plan->consumers > 1;
@@ -296,7 +317,7 @@ FailureOr<KernelPlan> flashmlir::hopper::planKernel(scf::ParallelOp grid,
   if (options.persistentCtas > 0 && !isGuarded(grid) &&
       staticTiles(grid) > 0 && plan->headDimV <= 128 && !modified &&
       (kind == attn::MaskKind::None || pairable)) {
-    plan->ctas = options.persistentCtas;
+    plan->ctas = options.persistentCtas * options.ctasPerSm;
     plan->pairedTiles = pairable;
   }
   // O through shared memory and TMA where it can be: a 128-byte-wide TMA
@@ -342,6 +363,15 @@ FailureOr<KernelPlan> flashmlir::hopper::planKernel(scf::ParallelOp grid,
                                         : kProducerRegisters)[plan->consumers];
   plan->consumerRegisters = (plan->ctas ? kPersistentConsumerRegisters
                                         : kConsumerRegisters)[plan->consumers];
+  if (plan->ctasPerSm > 1) {
+    // The producer at 24, the consumers share the rest of what a CTA
+    // launches with (one consumer at 2 CTAs per SM: 24 + 232 = 2 x 128).
+    int64_t launched =
+        kRegistersPerSm / (plan->threads() * plan->ctasPerSm) / 8 * 8;
+    plan->producerRegisters = 24;
+    plan->consumerRegisters = std::min<int64_t>(
+        240, (launched * (1 + plan->consumers) - 24) / plan->consumers / 8 * 8);
+  }
   if (failed(finalize(grid, *plan, options.maxSharedMemory, pass)))
     return failure();
   return plan;
@@ -374,6 +404,7 @@ DictionaryAttr flashmlir::hopper::planToAttr(Builder &b, const KernelPlan &plan)
       b.getNamedAttr("persistent_ctas", b.getI64IntegerAttr(plan.ctas)),
       b.getNamedAttr("paired_tiles", b.getBoolAttr(plan.pairedTiles)),
       b.getNamedAttr("epilogue", b.getStringAttr(stringifyEpilogue(plan.epilogue))),
+      b.getNamedAttr("ctas_per_sm", b.getI64IntegerAttr(plan.ctasPerSm)),
       b.getNamedAttr("producer_registers",
                      b.getI64IntegerAttr(plan.producerRegisters)),
       b.getNamedAttr("consumer_registers",
@@ -425,6 +456,7 @@ FailureOr<KernelPlan> flashmlir::hopper::planFromAttr(scf::ParallelOp grid,
       failed(named("pv_schedule", parsePvSchedule,
                    "\"serial\", \"deferred\" or \"overlap\"", plan->pv)) ||
       failed(integer("persistent_ctas", plan->ctas)) ||
+      failed(integer("ctas_per_sm", plan->ctasPerSm)) ||
       failed(boolean("paired_tiles", plan->pairedTiles)) ||
       failed(named("epilogue", parseEpilogue,
                    "\"direct\", \"tma\" or \"tma_in_q\"", plan->epilogue)) ||

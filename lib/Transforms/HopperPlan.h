@@ -21,7 +21,8 @@
 namespace flashmlir::hopper {
 
 /// On an attn.program_grid: {stages, ping_pong, pv_schedule, persistent_ctas,
-/// paired_tiles, epilogue, producer_registers, consumer_registers}.
+/// paired_tiles, epilogue, ctas_per_sm, producer_registers,
+/// consumer_registers}.
 inline constexpr llvm::StringLiteral kHopperPlanAttrName = "attn.hopper_plan";
 
 /// When a consumer issues block i's P·V (O += P_i·V_i) relative to its other
@@ -79,6 +80,10 @@ struct KernelPlan {
   /// [B, S, H, Dv] argument of Q's type whose tiles end where its rows do
   /// (not varlen: a packed sequence's last tile would write the next one's).
   bool oStorable = false;
+  /// CTAs resident per SM the kernel is built for: the launch's register
+  /// budget is 64K / (threads · ctasPerSm) per thread, its shared memory
+  /// (228 KB per SM) split as many ways.
+  int64_t ctasPerSm = 1;
   int64_t producerRegisters = 0, consumerRegisters = 0;
   // Shared-memory layout: byte offsets from the 1024-aligned base.
   int64_t qOffset = 0, kOffset = 0, vOffset = 0, oOffset = 0;
@@ -101,6 +106,8 @@ struct PlanOptions {
   int64_t persistentCtas = 132; // 0 = one CTA per tile
   /// "auto" (the heuristic) or an epilogue name.
   std::string epilogue = "auto";
+  /// CTAs per SM to build for (1 = one CTA per SM, FA3's layout).
+  int64_t ctasPerSm = 1;
 };
 
 /// Decides the plan of `grid` (heuristics: the most stages that fit, ping-pong

@@ -56,6 +56,8 @@ class AttentionSpec:
                  "direct" (stores from the registers), "tma" (an O buffer in
                  shared memory and a TMA store) or "tma_in_q" (staged in Q's
                  buffer)
+    ctas_per_sm  CTAs resident per SM the Hopper kernel is built for (1 to 4;
+                 splits registers and shared memory as many ways)
     chip         the target, "sm_90a"
     """
 
@@ -85,6 +87,7 @@ class AttentionSpec:
     pv_schedule: str = "auto"
     persistent_ctas: int = 132
     epilogue: str = "auto"
+    ctas_per_sm: int = 1
     chip: str = "sm_90a"
 
     def __post_init__(self):
@@ -132,6 +135,8 @@ class AttentionSpec:
         if self.epilogue not in EPILOGUES:
             raise ValueError(f"epilogue must be one of {EPILOGUES}, "
                              f"got {self.epilogue!r}")
+        if not 1 <= self.ctas_per_sm <= 4:
+            raise ValueError(f"ctas_per_sm must be in [1, 4], got {self.ctas_per_sm}")
         if self.kernel not in KERNELS:
             raise ValueError(f"kernel must be one of {KERNELS}, got {self.kernel!r}")
         if self.kernel == "hopper":
@@ -189,7 +194,7 @@ class AttentionSpec:
                 "stages": self.stages, "ping_pong": self.ping_pong,
                 "pv_schedule": self.pv_schedule,
                 "persistent_ctas": self.persistent_ctas,
-                "epilogue": self.epilogue}
+                "epilogue": self.epilogue, "ctas_per_sm": self.ctas_per_sm}
 
     # -- the level-0 IR -------------------------------------------------------
     def to_mlir(self, entry: str = "attention") -> str:

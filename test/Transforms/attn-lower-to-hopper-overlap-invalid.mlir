@@ -107,7 +107,7 @@ module {
         attn.block_finalize state(%alloca_16, %alloca_17, %alloca_18) rows(%2) into %arg3[%arg4, %0, %arg5] : memref<128x64xf32>, memref<128xf32>, memref<128xf32>, memref<1x200x2x64xbf16>
       }
       scf.reduce 
-    } {attn.hopper_plan = {consumer_registers = 240 : i64, epilogue = "direct", paired_tiles = false, persistent_ctas = 0 : i64, ping_pong = true, producer_registers = 24 : i64, pv_schedule = "overlap", stages = 4 : i64}, attn.program_grid = 128 : i64}
+    } {attn.hopper_plan = {consumer_registers = 240 : i64, ctas_per_sm = 1 : i64, epilogue = "direct", paired_tiles = false, persistent_ctas = 0 : i64, ping_pong = true, producer_registers = 24 : i64, pv_schedule = "overlap", stages = 4 : i64}, attn.program_grid = 128 : i64}
     return
   }
 }

@@ -2,6 +2,7 @@
 // RUN: attn-opt %s -split-input-file -attn-tile="block-m=128 block-n=64" -attn-plan-hopper="stages=2 ping-pong=false persistent-ctas=0 pv-schedule=deferred" | FileCheck %s --check-prefix=OPTS
 // RUN: attn-opt %s -split-input-file -attn-tile="block-m=128 block-n=64" -attn-plan-hopper -attn-lower-to-hopper | FileCheck %s --check-prefix=LOWER
 // RUN: attn-opt %s -split-input-file -attn-tile="block-m=128 block-n=64" --attn-warp-specialize | FileCheck %s --check-prefix=LOWER
+// RUN: not attn-opt %s -split-input-file -attn-tile="block-m=64 block-n=128" -attn-plan-hopper="ctas-per-sm=2 persistent-ctas=0" 2>&1 | FileCheck %s --check-prefix=TWO
 
 // The decisions of the Hopper kernel on each program grid (the first stage of
 // --attn-warp-specialize). Causal: the tiles' KV-block counts differ, so the
@@ -9,10 +10,16 @@
 // 2 sequences x 8 heads x ceil(3/2) pairs = 32 CTAs, with the persistent
 // budgets 40/232; two or more stages: the P·V overlaps the next softmax; two
 // consumers: ping-pong; the ring: as many stages as fit, at most 4.
+// Two CTAs per SM (one consumer, BlockM 64): the launch budget is 64K / (256
+// threads x 2) = 128 registers per thread, so the producer gets 24 and the
+// consumer 256 - 24 = 232; shared memory is 228 KB / 2 - 1 KB per CTA: Q (8 KB)
+// and 3 stages of 32 KB.
+// TWO-LABEL: func.func @causal
+// TWO: attn.hopper_plan = {consumer_registers = 232 : i64, ctas_per_sm = 2 : i64, epilogue = "tma_in_q", paired_tiles = false, persistent_ctas = 0 : i64, ping_pong = false, producer_registers = 24 : i64, pv_schedule = "overlap", stages = 3 : i64}
 // CHECK-LABEL: func.func @causal
-// CHECK: attn.hopper_plan = {consumer_registers = 232 : i64, epilogue = "tma", paired_tiles = true, persistent_ctas = 32 : i64, ping_pong = true, producer_registers = 40 : i64, pv_schedule = "overlap", stages = 4 : i64}
+// CHECK: attn.hopper_plan = {consumer_registers = 232 : i64, ctas_per_sm = 1 : i64, epilogue = "tma", paired_tiles = true, persistent_ctas = 32 : i64, ping_pong = true, producer_registers = 40 : i64, pv_schedule = "overlap", stages = 4 : i64}
 // OPTS-LABEL: func.func @causal
-// OPTS: attn.hopper_plan = {consumer_registers = 240 : i64, epilogue = "tma_in_q", paired_tiles = false, persistent_ctas = 0 : i64, ping_pong = false, producer_registers = 24 : i64, pv_schedule = "deferred", stages = 2 : i64}
+// OPTS: attn.hopper_plan = {consumer_registers = 240 : i64, ctas_per_sm = 1 : i64, epilogue = "tma_in_q", paired_tiles = false, persistent_ctas = 0 : i64, ping_pong = false, producer_registers = 24 : i64, pv_schedule = "deferred", stages = 2 : i64}
 // The emitter follows the plan: 32 CTAs, 4 stages, registers 40/232.
 // LOWER-LABEL: func.func @causal
 // LOWER: gpu.launch blocks({{.*}}) in ({{.*}} = %c32{{.*}}, {{.*}} = %c1{{.*}}, {{.*}} = %c1{{.*}})
@@ -32,7 +39,7 @@ func.func @causal(%q: memref<2x300x8x64xbf16>, %k: memref<2x300x2x64xbf16>,
 // No mask, static grid, Dv = 128: persistent over min(132, 3 q-blocks x 8
 // heads x 2) = 48 CTAs; the persistent producer needs 40 registers.
 // CHECK-LABEL: func.func @plain_d128
-// CHECK: attn.hopper_plan = {consumer_registers = 232 : i64, epilogue = "tma", paired_tiles = false, persistent_ctas = 48 : i64, ping_pong = true, producer_registers = 40 : i64, pv_schedule = "overlap", stages = 4 : i64}
+// CHECK: attn.hopper_plan = {consumer_registers = 232 : i64, ctas_per_sm = 1 : i64, epilogue = "tma", paired_tiles = false, persistent_ctas = 48 : i64, ping_pong = true, producer_registers = 40 : i64, pv_schedule = "overlap", stages = 4 : i64}
 // OPTS-LABEL: func.func @plain_d128
 // OPTS: persistent_ctas = 0 : i64
 // LOWER-LABEL: func.func @plain_d128
@@ -51,10 +58,12 @@ func.func @plain_d128(%q: memref<2x300x8x128xf16>, %k: memref<2x300x8x128xf16>,
 // Dv = 256: not persistent (the 232-register consumers of the persistent
 // kernel spilled: O alone is 128 registers). Q is 128 x 256 x 2 = 64 KB and a
 // stage of K and V 2 x 64 x 256 x 2 = 64 KB: 2 stages fit in 227 KB.
+// At two CTAs per SM, d = 256 does not fit half an SM's shared memory:
+// TWO: error: 'scf.parallel' op attn-plan-hopper: Q (32768 bytes) and 1 K/V stage(s) of 131072 bytes do not fit in the shared memory (115712 bytes)
 // CHECK-LABEL: func.func @plain_d256
-// CHECK: attn.hopper_plan = {consumer_registers = 240 : i64, epilogue = "tma_in_q", paired_tiles = false, persistent_ctas = 0 : i64, ping_pong = true, producer_registers = 24 : i64, pv_schedule = "overlap", stages = 2 : i64}
+// CHECK: attn.hopper_plan = {consumer_registers = 240 : i64, ctas_per_sm = 1 : i64, epilogue = "tma_in_q", paired_tiles = false, persistent_ctas = 0 : i64, ping_pong = true, producer_registers = 24 : i64, pv_schedule = "overlap", stages = 2 : i64}
 // OPTS-LABEL: func.func @plain_d256
-// OPTS: attn.hopper_plan = {consumer_registers = 240 : i64, epilogue = "tma_in_q", paired_tiles = false, persistent_ctas = 0 : i64, ping_pong = false, producer_registers = 24 : i64, pv_schedule = "deferred", stages = 2 : i64}
+// OPTS: attn.hopper_plan = {consumer_registers = 240 : i64, ctas_per_sm = 1 : i64, epilogue = "tma_in_q", paired_tiles = false, persistent_ctas = 0 : i64, ping_pong = false, producer_registers = 24 : i64, pv_schedule = "deferred", stages = 2 : i64}
 // LOWER-LABEL: func.func @plain_d256
 // LOWER: gpu.launch blocks({{.*}}) in ({{.*}} = %c3, {{.*}} = %c8, {{.*}} = %c2)
 func.func @plain_d256(%q: memref<2x300x8x256xf16>, %k: memref<2x300x8x256xf16>,

@@ -203,6 +203,21 @@ def test_varlen_keeps_direct_epilogue(cache_dir):
                                            "varlen": 3, "epilogue": "tma"}))
 
 
+def test_compile_two_ctas_per_sm(cache_dir):
+    # One consumer of 64 rows built for two resident CTAs per SM: budgets 24/232 out of
+    # a 128-register launch (.minnctapersm 2), shared memory within half an SM.
+    spec = AttentionSpec(**{**BASE, "mask": "causal", "block_m": 64, "ctas_per_sm": 2})
+    kernel = flashmlir.compile(spec, stages=True)
+    assert "ctas_per_sm = 2" in kernel.asm["attn-plan-hopper"]
+    assert ".minnctapersm 2" in kernel.ptx
+    assert re.search(r"setmaxnreg\.inc\.sync\.aligned\.u32\s+232;", kernel.ptx)
+    assert 2 * (kernel.metadata["dynamic_shared_memory"] + 1024) <= 228 * 1024
+    if "cubin" in kernel.asm:
+        assert kernel.metadata["registers"] <= 128 and kernel.metadata["spill_bytes"] == 0
+    with pytest.raises(ValueError, match="ctas_per_sm"):
+        AttentionSpec(**{**BASE, "ctas_per_sm": 5})
+
+
 def test_spec_rejects_unknown_epilogue():
     with pytest.raises(ValueError, match="epilogue"):
         AttentionSpec(**{**BASE, "epilogue": "smem"})
@@ -235,6 +250,8 @@ def test_compile_errors_carry_diagnostics(cache_dir):
     ('{"ping_pong": 1}', "a boolean"),
     ('{"pv_schedule": "eager"}', "option 'pv_schedule' must be"),
     ('{"pv_schedule": 1}', "option 'pv_schedule' must be a string"),
+    ('{"epilogue": "smem"}', "option 'epilogue' must be"),
+    ('{"ctas_per_sm": 0}', "option 'ctas_per_sm' must be 1, 2, 3 or 4"),
     ('{"tile": 64}', "unknown option 'tile'"),
     ('[1, 2]', "must be a JSON object"),
     ('{', "not valid JSON"),

@@ -77,6 +77,10 @@ static cl::opt<std::string> epilogue(
              "registers), tma (an O buffer and a TMA store) or tma_in_q "
              "(staged in Q's buffer)"),
     cl::init("auto"));
+static cl::opt<int64_t> ctasPerSm(
+    "ctas-per-sm",
+    cl::desc("hopper: CTAs resident per SM to build for (1 to 4)"),
+    cl::init(1));
 static cl::opt<bool> gpuModule(
     "gpu-module",
     cl::desc("The input already holds gpu.module kernels (hand-written "
@@ -120,6 +124,7 @@ int main(int argc, char **argv) {
   hopper.pvSchedule = pvSchedule;
   hopper.persistentCtas = persistentCtas;
   hopper.epilogue = epilogue;
+  hopper.ctasPerSm = ctasPerSm;
   hopper.optLevel = optLevel;
   Expected<flashmlir::GpuCompileResult> result =
       gpuModule ? flashmlir::compileGpuModulesToPtx(source, simt)

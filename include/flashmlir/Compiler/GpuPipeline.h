@@ -74,6 +74,10 @@ struct AttnToPtxOptions : mlir::PassPipelineOptions<AttnToPtxOptions> {
       *this, "epilogue",
       llvm::cl::desc("How O is written: auto, direct, tma or tma_in_q"),
       llvm::cl::init("auto")};
+  Option<int64_t> ctasPerSm{
+      *this, "ctas-per-sm",
+      llvm::cl::desc("CTAs resident per SM to build for (1 to 4)"),
+      llvm::cl::init(1)};
   Option<std::string> format{
       *this, "format",
       llvm::cl::desc("What the gpu.binary holds: isa (PTX), bin (a cubin: "

@@ -173,6 +173,10 @@ def AttnPlanHopperPass : Pass<"attn-plan-hopper", "::mlir::func::FuncOp"> {
            "How O is written: auto (the heuristic), direct (stores from the "
            "registers), tma (staged in an O buffer, TMA store) or tma_in_q "
            "(staged in Q's buffer)">,
+    Option<"ctasPerSm", "ctas-per-sm", "int64_t", /*default=*/"1",
+           "CTAs resident per SM to build for (1 to 4): splits the SM's "
+           "registers and shared memory as many ways (register budgets "
+           "24 + the rest to the consumers)">,
   ];
 }
 
