@@ -3,6 +3,8 @@
 #include "flashmlir/Compiler/GpuPipeline.h"
 #include "flashmlir/Transforms/Passes.h"
 
+#include "GpuKernelPasses.h"
+
 #include "attn/Attn.h"
 
 #include "mlir/Conversion/Passes.h"
@@ -48,189 +50,6 @@
 
 using namespace mlir;
 using namespace flashmlir;
-
-namespace {
-/// Declares the dynamic shared memory of each GPU module as an *external*
-/// zero-length array, the CUDA idiom `extern __shared__ char smem[]`.
-///
-/// Why: MLIR's gpu.dynamic_shared_memory lowering otherwise creates an
-/// internal global of type [0 x i8]; every access past it is out of bounds of
-/// a defined object, which LLVM may exploit. We saw exactly that: at -O3 the
-/// SIMT kernel computed wrong outputs for shapes whose KV loops fold to one
-/// iteration (right at -O0..-O2). The lowering reuses an existing zero-length
-/// global of the right address space and alignment, so declaring it first is
-/// enough.
-/// Fails with `message`: a pipeline option that a pipeline builder (which
-/// cannot fail) found invalid.
-struct RejectOptionPass final : PassWrapper<RejectOptionPass, OperationPass<>> {
-  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(RejectOptionPass)
-  explicit RejectOptionPass(std::string message) : message(std::move(message)) {}
-  StringRef getArgument() const override { return "attn-reject-option"; }
-  void runOnOperation() override {
-    getOperation()->emitError() << message;
-    signalPassFailure();
-  }
-  std::string message;
-};
-
-/// On an outlined kernel: its parameters that carry tensor maps by value.
-constexpr llvm::StringLiteral kGridConstantsAttrName = "attn.grid_constants";
-
-struct DeclareDynamicSharedMemoryPass final
-    : PassWrapper<DeclareDynamicSharedMemoryPass,
-                  OperationPass<gpu::GPUModuleOp>> {
-  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(DeclareDynamicSharedMemoryPass)
-  StringRef getArgument() const override {
-    return "attn-declare-dynamic-shared-memory";
-  }
-  StringRef getDescription() const override {
-    return "Declare gpu.dynamic_shared_memory as an external zero-length "
-           "array (extern __shared__)";
-  }
-  void getDependentDialects(DialectRegistry &registry) const override {
-    registry.insert<LLVM::LLVMDialect>();
-  }
-  void runOnOperation() override {
-    gpu::GPUModuleOp module = getOperation();
-    bool used = false;
-    module.walk([&](gpu::DynamicSharedMemoryOp) { used = true; });
-    if (!used)
-      return;
-    OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
-    auto type = LLVM::LLVMArrayType::get(b.getI8Type(), 0);
-    LLVM::GlobalOp::create(b, module.getLoc(), type, /*isConstant=*/false,
-                           LLVM::Linkage::External,
-                           "__flashmlir_dynamic_smem", Attribute(),
-                           /*alignment=*/NVVM::kSharedMemoryAlignmentBit / 8,
-                           static_cast<unsigned>(NVVM::NVVMMemorySpace::Shared));
-  }
-};
-
-/// Gives kernels that reallocate registers (nvvm.setmaxregister) the register
-/// cap at entry that ptxas needs to honour setmaxnreg: nvvm.maxntid (the
-/// block size) and nvvm.minctasm. Without both, ptxas ignores the
-/// reallocation (info C7508) and the consumers keep the entry budget.
-/// minctasm is the CTAs per SM the budgets were planned for: 64K registers
-/// over threads x (their mean budget, rounded up to 8) — 1 for FA3's
-/// 24 + 2 x 240 at 384 threads, 2 for 24 + 232 at 256.
-struct SetRegisterCapPass final
-    : PassWrapper<SetRegisterCapPass, OperationPass<gpu::GPUModuleOp>> {
-  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(SetRegisterCapPass)
-  StringRef getArgument() const override { return "attn-set-register-cap"; }
-  StringRef getDescription() const override {
-    return "Give kernels that use setmaxnreg nvvm.maxntid and "
-           "nvvm.minctasm = 1";
-  }
-  void runOnOperation() override {
-    for (auto func : getOperation().getOps<gpu::GPUFuncOp>()) {
-      int64_t decrease = 0, increase = 0;
-      func.walk([&](NVVM::SetMaxRegisterOp op) {
-        bool up = op.getAction() == NVVM::SetMaxRegisterAction::increase;
-        (up ? increase : decrease) = op.getRegCount();
-      });
-      DenseI32ArrayAttr block = func.getKnownBlockSizeAttr();
-      if (!(increase || decrease) || !block)
-        continue;
-      int64_t threads = 1;
-      for (int32_t d : block.asArrayRef())
-        threads *= d;
-      // One warpgroup decreases (the producer), the others increase.
-      int64_t warpgroups = std::max<int64_t>(1, threads / 128);
-      int64_t mean = (decrease + (warpgroups - 1) * increase + warpgroups - 1) /
-                     warpgroups;
-      mean = (mean + 7) / 8 * 8;
-      int64_t ctas = std::max<int64_t>(1, 65536 / (threads * std::max<int64_t>(mean, 1)));
-      Builder b(func);
-      func->setAttr(NVVM::NVVMDialect::getMaxntidAttrName(), block);
-      func->setAttr(NVVM::NVVMDialect::getMinctasmAttrName(),
-                    b.getI32IntegerAttr(ctas));
-      // .reqntid and .maxntid may not both be given.
-      func.removeKnownBlockSizeAttr();
-    }
-  }
-};
-
-/// Passes the tensor maps (CUtensorMap, 128 bytes) to the kernels by value,
-/// as `.param .align 64 .b8 [128]` grid constants that TMA reads in place,
-/// instead of as pointers to a copy in device memory: a launch then carries
-/// them (the host encodes them; nothing is copied to the GPU or kept per
-/// tensor address: with new tensors every call, the pinned copy cost ~100 µs
-/// of host time per call, bench/jit_timing.py). Lists on each outlined kernel
-/// (attn.grid_constants) the parameters a launch feeds from an
-/// attn.tensor_map function argument; MarkGridConstantsPass makes them
-/// byval grid constants once the kernel is an llvm.func (the NVVM verifier
-/// accepts nvvm.grid_constant on nvvm.kernel functions only).
-struct PassTensorMapsByValuePass final
-    : PassWrapper<PassTensorMapsByValuePass, OperationPass<ModuleOp>> {
-  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(PassTensorMapsByValuePass)
-  StringRef getArgument() const override {
-    return "attn-tensor-maps-by-value";
-  }
-  StringRef getDescription() const override {
-    return "Pass the kernels' tensor maps as 128-byte grid-constant "
-           "parameters";
-  }
-  void runOnOperation() override {
-    ModuleOp module = getOperation();
-    Builder b(module);
-    module.walk([&](gpu::LaunchFuncOp launch) {
-      auto kernel = SymbolTable::lookupNearestSymbolFrom<gpu::GPUFuncOp>(
-          launch, launch.getKernel());
-      if (!kernel)
-        return;
-      SmallVector<int64_t> params;
-      for (auto [i, operand] : llvm::enumerate(launch.getKernelOperands())) {
-        auto arg = dyn_cast<BlockArgument>(operand);
-        auto func =
-            arg ? dyn_cast<func::FuncOp>(arg.getOwner()->getParentOp()) : nullptr;
-        if (func && func.getArgAttr(arg.getArgNumber(), kTensorMapAttrName))
-          params.push_back(i);
-      }
-      if (!params.empty())
-        kernel->setAttr(kGridConstantsAttrName, b.getDenseI64ArrayAttr(params));
-    });
-  }
-};
-
-/// On the kernels lowered to llvm.func: the parameters attn.grid_constants
-/// lists become `ptr byval([128 x i8]) align 64` with nvvm.grid_constant, so
-/// the kernel reads the tensor map in parameter space (TMA takes its
-/// address) instead of a copy. Kernel parameters map one to one to the
-/// gpu.func's under the bare-pointer calling convention.
-struct MarkGridConstantsPass final
-    : PassWrapper<MarkGridConstantsPass, OperationPass<gpu::GPUModuleOp>> {
-  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(MarkGridConstantsPass)
-  StringRef getArgument() const override { return "attn-mark-grid-constants"; }
-  StringRef getDescription() const override {
-    return "Make the kernel parameters listed in attn.grid_constants byval "
-           "nvvm.grid_constant tensor maps";
-  }
-  void runOnOperation() override {
-    for (auto func : getOperation().getOps<LLVM::LLVMFuncOp>()) {
-      auto params = func->getAttrOfType<DenseI64ArrayAttr>(kGridConstantsAttrName);
-      if (!params)
-        continue;
-      Builder b(func);
-      auto byval = LLVM::LLVMArrayType::get(b.getI8Type(), 128);
-      for (int64_t i : params.asArrayRef()) {
-        if (i >= func.getNumArguments() ||
-            !isa<LLVM::LLVMPointerType>(func.getArgument(i).getType())) {
-          func.emitOpError() << "attn.grid_constants: parameter " << i
-                             << " is not a pointer of the lowered kernel";
-          return signalPassFailure();
-        }
-        func.setArgAttr(i, LLVM::LLVMDialect::getByValAttrName(),
-                        TypeAttr::get(byval));
-        func.setArgAttr(i, LLVM::LLVMDialect::getAlignAttrName(),
-                        b.getI64IntegerAttr(64));
-        func.setArgAttr(i, NVVM::NVVMDialect::getGridConstantAttrName(),
-                        b.getUnitAttr());
-      }
-      func->removeAttr(kGridConstantsAttrName);
-    }
-  }
-};
-} // namespace
 
 /// --attn-warp-specialize on one function: attn-plan-hopper (decide,
 /// attn.hopper_plan), then attn-lower-to-hopper (emit).
@@ -295,7 +114,7 @@ static void addFrontHalf(OpPassManager &pm, const AttnToPtxSimtOptions &opts) {
 /// which end at gpu.launch, and the back half).
 static void addOutlining(OpPassManager &pm) {
   pm.addPass(createGpuKernelOutliningPass());
-  pm.addPass(std::make_unique<PassTensorMapsByValuePass>());
+  pm.addPass(createTensorMapsByValuePass());
 }
 
 /// Outlined kernels to a gpu.binary holding PTX: upstream's conversions in
@@ -305,8 +124,8 @@ static void addOutlining(OpPassManager &pm) {
 static void addBackHalf(OpPassManager &pm, StringRef chip, int optLevel,
                         StringRef format = "isa") {
   pm.addNestedPass<gpu::GPUModuleOp>(
-      std::make_unique<DeclareDynamicSharedMemoryPass>());
-  pm.addNestedPass<gpu::GPUModuleOp>(std::make_unique<SetRegisterCapPass>());
+      createDeclareDynamicSharedMemoryPass());
+  pm.addNestedPass<gpu::GPUModuleOp>(createSetRegisterCapPass());
   // Host and device: to the LLVM dialect, the NVVM target attached.
   pm.addPass(createConvertNVGPUToNVVMPass());
   pm.addPass(createConvertVectorToSCFPass());
@@ -334,7 +153,7 @@ static void addBackHalf(OpPassManager &pm, StringRef chip, int optLevel,
   kernels.addPass(createCanonicalizerPass());
   kernels.addPass(createCSEPass());
   kernels.addPass(createReconcileUnrealizedCastsPass());
-  kernels.addPass(std::make_unique<MarkGridConstantsPass>());
+  kernels.addPass(createMarkGridConstantsPass());
   // The host, and PTX.
   GpuToLLVMConversionPassOptions host;
   host.kernelBarePtrCallConv = true;
@@ -358,7 +177,7 @@ void flashmlir::buildAttnToPtxSimtPipeline(OpPassManager &pm,
 void flashmlir::buildAttnToPtxPipeline(OpPassManager &pm,
                                        const AttnToPtxOptions &opts) {
   if (!llvm::is_contained({"isa", "bin", "fatbin"}, opts.format)) {
-    pm.addPass(std::make_unique<RejectOptionPass>(
+    pm.addPass(createRejectOptionPass(
         "attn-to-ptx: format must be isa (PTX), bin (cubin) or fatbin, got '" +
         opts.format + "'"));
     return;
@@ -407,10 +226,7 @@ static void buildWarpSpecializePipeline(OpPassManager &pm,
 void flashmlir::registerGpuPipelines() {
   static const bool registered = [] {
     // The GPU pipelines' own steps, runnable alone for their lit tests.
-    PassRegistration<DeclareDynamicSharedMemoryPass>();
-    PassRegistration<SetRegisterCapPass>();
-    PassRegistration<PassTensorMapsByValuePass>();
-    PassRegistration<MarkGridConstantsPass>();
+    registerGpuKernelPasses();
     PassPipelineRegistration<AttnToPtxOptions>(
         "attn-to-ptx",
         "attn.attention on static memrefs to PTX through the warp-specialized "
