@@ -76,12 +76,11 @@ void HopperKernelEmitter::emitEpilogue(attn::BlockFinalizeOp op,
   // + c) in the static [B, S, H, Dv] layout.
   auto outMemref = cast<MemRefType>(out.getType());
   Type outType = outMemref.getElementType();
-  bool packed = outType == plan.element && outMemref.hasStaticShape() &&
-                outMemref.getLayout().isIdentity();
-  if (plan.storesThroughTma()) {
-    packed = false;
+  bool tma = plan.storesThroughTma();
+  bool packed = !tma && outType == plan.element &&
+                outMemref.hasStaticShape() && outMemref.getLayout().isIdentity();
+  if (tma)
     storeOThroughTma(op, state, inv);
-  }
   Value outAddress;
   if (packed)
     outAddress = arith::IndexCastOp::create(
@@ -130,7 +129,7 @@ void HopperKernelEmitter::emitEpilogue(attn::BlockFinalizeOp op,
             b, loc, word, LLVM::IntToPtrOp::create(b, loc, ptrType, address),
             /*alignment=*/4);
       }
-    } else if (!plan.storesThroughTma()) {
+    } else if (!tma) {
       for (auto [r, x] : llvm::enumerate(state.acc)) {
         if (rowHalfOf(r) != h)
           continue;

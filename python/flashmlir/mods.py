@@ -412,10 +412,13 @@ def trace_keys(score_mod: Optional[Callable], mask_mod: Optional[Callable]):
     return None if any(k is _UNCACHEABLE for k in keys) else keys
 
 
-def cached_trace(score_mod: Optional[Callable], mask_mod: Optional[Callable]) -> TracedMods:
+def cached_trace(score_mod: Optional[Callable], mask_mod: Optional[Callable],
+                 keys=()) -> TracedMods:
     """trace(), reusing an earlier trace of the same functions over the same
-    captures (see the key above); uncacheable functions are traced anew."""
-    keys = trace_keys(score_mod, mask_mod)
+    captures (see the key above); uncacheable functions are traced anew.
+    `keys`: their trace_keys when the caller has them already."""
+    if keys == ():
+        keys = trace_keys(score_mod, mask_mod)
     if keys is None:
         return trace(score_mod, mask_mod)
     hit = _TRACES.get(keys)

@@ -190,9 +190,10 @@ def attention(q, k, v, *, causal: bool = False, causal_align: str = "bottom_righ
     # and the cache lookup — they would all come out the same.
     fast_key = None
     modified = score_mod is not None or mask_mod is not None
-    mods_key = mods.trace_keys(score_mod, mask_mod) if modified else None
-    if ((not modified or mods_key is not None) and cu_seqlens_q is None
-            and cu_seqlens_k is None and not _POISON and not torch.compiler.is_compiling()):
+    eligible = (cu_seqlens_q is None and cu_seqlens_k is None and not _POISON
+                and not torch.compiler.is_compiling())
+    mods_key = mods.trace_keys(score_mod, mask_mod) if modified and eligible else ()
+    if eligible and (not modified or mods_key is not None):
         try:
             fast_key = (q.shape, k.shape, v.shape, q.stride(), k.stride(), v.stride(), q.dtype,
                         k.dtype, v.dtype, q.get_device(), k.get_device(), v.get_device(),
@@ -265,7 +266,7 @@ def attention(q, k, v, *, causal: bool = False, causal_align: str = "bottom_righ
                 "flashmlir.attention: score_mod/mask_mod (and flash_attn's alibi_slopes) "
                 "have no backward yet; call under torch.no_grad() or on tensors that do not "
                 "require grad")
-        traced = mods.cached_trace(score_mod, mask_mod)
+        traced = mods.cached_trace(score_mod, mask_mod, keys=mods_key)
         for t in traced.tensors:
             if t.device != q.device:
                 raise ValueError(f"a tensor read by score_mod/mask_mod is on {t.device}, q on "
