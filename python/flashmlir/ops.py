@@ -13,6 +13,7 @@ has no autograd formula, and backward through it raises.
 """
 
 
+import dataclasses
 import math
 import os
 import warnings
@@ -306,11 +307,14 @@ def _remember_fast_call(fast_key, contiguous, spec, q, out, lse, mod_tensors):
 _POISON = os.environ.get("FLASHMLIR_POISON_OUTPUTS") == "1"
 
 
-def _outputs(q, v, varlen):
+def _outputs(q, v, varlen, lse_total=None):
+    """out and lse for q, v; packed, lse has `lse_total` columns (the
+    kernel's total, default q's)."""
     torch = _torch()
     if varlen:
         out = q.new_empty((q.shape[0], q.shape[1], v.shape[-1]))
-        lse = torch.empty((q.shape[1], q.shape[0]), dtype=torch.float32, device=q.device)
+        lse = torch.empty((q.shape[1], lse_total or q.shape[0]), dtype=torch.float32,
+                          device=q.device)
     else:
         out = q.new_empty((*q.shape[:3], v.shape[-1]))
         lse = torch.empty((q.shape[0], q.shape[2], q.shape[1]), dtype=torch.float32,
@@ -324,22 +328,52 @@ def _outputs(q, v, varlen):
 _warned = set()
 
 
+def _bucket(n: int, floor: int) -> int:
+    """n rounded up to a power of two, at least `floor`."""
+    return max(floor, 1 << max(0, n - 1).bit_length())
+
+
+def _bucketed_varlen(spec: AttentionSpec, cu_q, cu_k):
+    """A packed call's spec with its totals and sequence count rounded up, and
+    cu_seqlens padded with empty sequences to match.
+
+    Why: every batch of a serving loop has new totals, and each would compile a
+    kernel (0.2-0.4 s plus the driver's PTX JIT). A kernel for larger totals is
+    exact on the actual tensors: it reads Q, K, V only inside the sequences of
+    cu_seqlens (the GPU's tensor maps are encoded from the actual tensors, so a
+    ragged last block reads zeros, masked anyway; the CPU path gets padded
+    copies), writes O only inside them, and an empty sequence does no work.
+    LSE, laid out (Hq, total), goes to a bucket-sized buffer and is cut. Not
+    with modifiers: the shapes of their tensors are part of the spec."""
+    torch = _torch()
+    tq, tk = _bucket(spec.seqlen_q, 256), _bucket(spec.seqlen_k, 256)
+    n = _bucket(spec.varlen, 1)
+    if n > spec.varlen:
+        pad = n - spec.varlen
+        cu_q = torch.cat([cu_q, cu_q[-1:].expand(pad)])
+        cu_k = torch.cat([cu_k, cu_k[-1:].expand(pad)])
+    return dataclasses.replace(spec, seqlen_q=tq, seqlen_k=tk, varlen=n), cu_q, cu_k
+
+
 def _run(spec: AttentionSpec, q, k, v, cu_q, cu_k, mod_tensors):
     """Compiles (or finds) the kernel and launches it: (out, lse)."""
-    if q.device.type == "cpu":
-        return _run_cpu(spec, q, k, v, cu_q, cu_k, mod_tensors)
     if q.device.type == "meta":   # shapes only (tracing): compiles nothing
         return _outputs(q, v, spec.varlen)
-    _check_device(q)
     if spec.varlen:
         _check_cu_values(cu_q, cu_k, spec.seqlen_q, spec.seqlen_k)
+    total_q = spec.seqlen_q
+    if spec.varlen and not mod_tensors:
+        spec, cu_q, cu_k = _bucketed_varlen(spec, cu_q, cu_k)
+    if q.device.type == "cpu":
+        return _run_cpu(spec, q, k, v, cu_q, cu_k, mod_tensors, total_q)
+    _check_device(q)
     kernel = jit.compile(spec)
     if spec.resolved_kernel == "simt" and spec not in _warned:
         _warned.add(spec)
         warnings.warn(f"flashmlir: this call runs on the SIMT bring-up kernel "
                       f"({spec.hopper_unsupported()}); it is correct but slow",
                       PerformanceWarning, stacklevel=3)
-    out, lse = _outputs(q, v, spec.varlen)
+    out, lse = _outputs(q, v, spec.varlen, lse_total=spec.seqlen_q)
     varlen = spec.varlen > 0
     # The kernel's memrefs are (1, total, H, D) and (1, H, total) when packed.
     view = (lambda t: t.unsqueeze(0)) if varlen else (lambda t: t)
@@ -349,13 +383,15 @@ def _run(spec: AttentionSpec, q, k, v, cu_q, cu_k, mod_tensors):
     args += [view(out), view(lse)]
     args += [t.contiguous() for t in mod_tensors]
     kernel.launcher(q.device.index or 0)(*args)
+    if varlen and lse.shape[1] != total_q:
+        lse = lse[:, :total_q].contiguous()
     return out, lse
 
 
 _cpu_kernels = {}
 
 
-def _run_cpu(spec: AttentionSpec, q, k, v, cu_q, cu_k, mod_tensors):
+def _run_cpu(spec: AttentionSpec, q, k, v, cu_q, cu_k, mod_tensors, total_q):
     """The same spec on the CPU path (attn-tile{target=cpu} and the CPU JIT of
     flashmlir._flashmlir): slow, exact to the accuracy rule; for tests and
     machines without a GPU."""
@@ -363,8 +399,6 @@ def _run_cpu(spec: AttentionSpec, q, k, v, cu_q, cu_k, mod_tensors):
     import flashmlir
 
     torch = _torch()
-    if spec.varlen:
-        _check_cu_values(cu_q, cu_k, spec.seqlen_q, spec.seqlen_k)
     kernel = _cpu_kernels.get(spec)
     if kernel is None:
         kernel = flashmlir.cpu_compile(
@@ -379,6 +413,15 @@ def _run_cpu(spec: AttentionSpec, q, k, v, cu_q, cu_k, mod_tensors):
             return flashmlir.bf16(t.view(torch.int16).numpy().view(np.uint16))
         return t.numpy()
 
+    def padded(t, rows):
+        # A packed tensor to the kernel's total (memrefs are static here);
+        # the rows past the sequences are never read.
+        if t.shape[0] == rows:
+            return t
+        return torch.cat([t, t.new_zeros((rows - t.shape[0], *t.shape[1:]))])
+
+    if spec.varlen:
+        q, k, v = padded(q, spec.seqlen_q), padded(k, spec.seqlen_k), padded(v, spec.seqlen_k)
     out, lse = _outputs(q, v, spec.varlen)
     shape = (lambda t: t.unsqueeze(0)) if spec.varlen else (lambda t: t)
     args = [array(shape(q)), array(shape(k)), array(shape(v))]
@@ -387,6 +430,8 @@ def _run_cpu(spec: AttentionSpec, q, k, v, cu_q, cu_k, mod_tensors):
     args += [array(shape(out)), shape(lse).numpy()]
     args += [array(t) for t in mod_tensors]
     kernel.run(*args)
+    if spec.varlen and out.shape[0] != total_q:
+        out, lse = out[:total_q], lse[:, :total_q].contiguous()
     return out, lse
 
 

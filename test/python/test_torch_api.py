@@ -375,3 +375,30 @@ def test_modifiers_refuse_autograd():
     slopes = torch.ones(4)
     with pytest.raises(NotImplementedError, match="score_mod/mask_mod .* no backward"):
         flashmlir.attention(q, k, v, score_mod=lambda s, b, h, i, j: s + slopes[h] * (j - i))
+
+
+@needs_cpu_path
+def test_varlen_totals_share_a_kernel():
+    # Packed calls compile for their totals and sequence count rounded up to powers of
+    # two (totals at least 256), with cu_seqlens padded by empty sequences: two batches
+    # of new totals (22 and 30 queries, 3 and 2 sequences) run one kernel, each exact,
+    # and LSE keeps the call's own (Hq, total) shape.
+    import flashmlir.ops as ops
+
+    cases = [((5, 0, 17), (9, 3, 17)), ((13, 17), (20, 11))]
+    before = len(ops._cpu_kernels)
+    for lens_q, lens_k in cases:
+        q, k, v, cq, ck = varlen_inputs(lens_q, lens_k)
+        out, lse = flashmlir.attention(q, k, v, causal=True, cu_seqlens_q=cq,
+                                       cu_seqlens_k=ck, return_lse=True)
+        assert out.shape == (sum(lens_q), 4, 64) and lse.shape == (4, sum(lens_q))
+        assert lse.is_contiguous()
+        case = Case("vl", 0, 0, varlen_q=list(lens_q), varlen_k=list(lens_k), heads_q=4,
+                    heads_kv=2, mask="causal")
+        ref, ref_lse = reference(case, q.float().numpy()[None], k.float().numpy()[None],
+                                 v.float().numpy()[None])
+        assert np.abs(out.float().numpy() - ref[0]).max() <= 2 ** -7 + 1e-5
+        hidden = np.isinf(ref_lse[0])
+        assert (np.isinf(lse.numpy()) == hidden).all()
+        assert np.abs(lse.numpy()[~hidden] - ref_lse[0][~hidden]).max() < 1e-4
+    assert len(ops._cpu_kernels) == before + 1
