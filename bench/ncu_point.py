@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from torch.nn.attention import SDPBackend, sdpa_kernel
 
 import flashmlir
+from variants import parse_variant
 
 
 def main():
@@ -25,6 +26,9 @@ def main():
     ap.add_argument("--causal", action="store_true")
     ap.add_argument("--dtype", choices=("bf16", "fp16"), default="bf16")
     ap.add_argument("--impls", default="flashmlir,cudnn")
+    ap.add_argument("--variant", default="",
+                    help='AttentionSpec fields for flashmlir, as bench/variants.py '
+                         '(e.g. "block_m=64,ctas_per_sm=2"); "" = the default spec')
     args = ap.parse_args()
 
     d, s = args.head_dim, args.seqlen
@@ -37,7 +41,13 @@ def main():
         with sdpa_kernel(SDPBackend.CUDNN_ATTENTION):
             return F.scaled_dot_product_attention(qt, kt, vt, is_causal=args.causal)
 
-    impls = {"flashmlir": lambda: flashmlir.attention(q, k, v, causal=args.causal),
+    spec = flashmlir.AttentionSpec(
+        dtype="bf16" if args.dtype == "bf16" else "f16", batch=b, seqlen_q=s, seqlen_k=s,
+        heads_q=h, heads_kv=h, head_dim=d, head_dim_v=d,
+        mask="causal" if args.causal else "none", lse=False, **parse_variant(args.variant))
+    run = flashmlir.compile(spec).launcher(0)
+    out = torch.empty_like(q)
+    impls = {"flashmlir": lambda: run(q, k, v, out),
              "cudnn": cudnn}
     for name in args.impls.split(","):
         fn = impls[name]

@@ -247,6 +247,16 @@ static LogicalResult finalize(scf::ParallelOp grid, KernelPlan &plan,
                     ? ", " + std::to_string(plan.ctasPerSm) + " CTAs per SM"
                     : std::string(),
                 ")");
+  // ptxas allocates every instruction within the launch budget, whatever
+  // setmaxnreg grants later: the Q·Kᵀ wgmma's BlockN/2 accumulators plus its
+  // descriptors and addresses must fit it (block_m=128, ctas_per_sm=2 at
+  // d=64: 80 per thread, "C7602 Insufficient registers (80)" at load time).
+  if (int64_t needed = plan.blockN / 2 + 32; launched < needed)
+    return fail(plan.ctasPerSm, " CTAs per SM of ", plan.threads(),
+                " threads launch with ", launched,
+                " registers per thread, fewer than the ", needed,
+                " the Q·Kᵀ wgmma of BlockN = ", plan.blockN,
+                " needs; lower ctas_per_sm, block-m or block-n");
   plan.qOffset = 0;
   plan.kOffset = plan.qBytes();
   plan.vOffset = plan.kOffset + plan.stages * plan.kStageBytes;

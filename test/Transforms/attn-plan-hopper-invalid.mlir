@@ -18,6 +18,7 @@
 // RUN: not attn-opt %s -attn-tile -attn-plan-hopper="epilogue=stmatrix" 2>&1 | FileCheck %s --check-prefix=EPIOPTION
 // RUN: not attn-opt %s -attn-tile -attn-plan-hopper="ctas-per-sm=5" 2>&1 | FileCheck %s --check-prefix=CTASPERSM
 // RUN: attn-opt %s -attn-tile="block-m=128 block-n=64" -attn-plan-hopper="persistent-ctas=0" | sed 's/ctas_per_sm = 1/ctas_per_sm = 2/' | not attn-opt -attn-lower-to-hopper 2>&1 | FileCheck %s --check-prefix=TWOCTAS
+// RUN: not attn-opt %s -attn-tile="block-m=128 block-n=128" -attn-plan-hopper="ctas-per-sm=2" 2>&1 | FileCheck %s --check-prefix=LAUNCHWGMMA
 // RUN: attn-opt %s -attn-tile="block-m=128 block-n=64" -attn-plan-hopper="persistent-ctas=0" | sed 's/epilogue = "tma_in_q", //' | not attn-opt -attn-lower-to-hopper 2>&1 | FileCheck %s --check-prefix=EPIMISSING
 // RUN: attn-opt %s -attn-tile="block-m=128 block-n=64" -attn-plan-hopper="persistent-ctas=0" | sed 's/epilogue = "tma_in_q"/epilogue = "smem"/' | not attn-opt -attn-lower-to-hopper 2>&1 | FileCheck %s --check-prefix=EPIVALUE
 // RUN: attn-opt %s -attn-tile="block-m=128 block-n=64" -attn-plan-hopper="persistent-ctas=0" | sed 's/epilogue = "tma_in_q"/epilogue = "tma"/; s/stages = 4/stages = 13/' | not attn-opt -attn-lower-to-hopper 2>&1 | FileCheck %s --check-prefix=EPIFIT
@@ -43,6 +44,8 @@
 // CTASPERSM: attn-plan-hopper: ctas-per-sm must be in [1, 4], got 5
 // A plan edited to two CTAs per SM keeps one CTA's budgets, which no longer fit:
 // TWOCTAS: attn-lower-to-hopper: register budgets 24 + 2 x 240 = 504 per thread exceed the 240 the CTA launches with (80 per thread for 384 threads, 2 CTAs per SM)
+// Budgets that fit, but a launch budget below what one wgmma holds (ptxas: C7602):
+// LAUNCHWGMMA: attn-plan-hopper: 2 CTAs per SM of 384 threads launch with 80 registers per thread, fewer than the 96 the Q·Kᵀ wgmma of BlockN = 128 needs; lower ctas_per_sm, block-m or block-n
 // EPIMISSING: attn-lower-to-hopper: attn.hopper_plan needs 'epilogue' ("direct", "tma" or "tma_in_q")
 // EPIVALUE: attn-lower-to-hopper: attn.hopper_plan has epilogue = "smem"; expected "direct", "tma" or "tma_in_q"
 // The own O buffer counts against the ring:
