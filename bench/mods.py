@@ -10,9 +10,9 @@ Modifiers (the same Python function goes to flashmlir and to FlexAttention):
   softcap        softcap = 30: flashmlir's built-in, Flex's score_mod 30·tanh(s/30)
   document       mask_mod   doc[q_idx] == doc[kv_idx]            (sorted random documents,
                  mean length 1k; Flex skips the blocks its block mask rules out, flashmlir
-                 visits every block), and the same attention as packed sequences
-                 (cu_seqlens at the document boundaries: "varlen", flashmlir's fast path
-                 for it)
+                 "default" visits every block, "sparse" takes flashmlir.create_block_mask's
+                 lists), and the same attention as packed sequences (cu_seqlens at the
+                 document boundaries: "varlen", flashmlir's fast path for it)
 For every point (B·S = 16k tokens, hidden 2048, bf16, as bench/sweep.py) each flashmlir
 variant (--variant: comma-separated AttentionSpec fields, "" = the default spec) and Flex
 are checked against a float32 reference computed head by head, with the accuracy rule of
@@ -157,6 +157,28 @@ def run_point(name, d, s, variants):
                 "spill_bytes": kern.metadata.get("spill_bytes"), "compile_s": compile_s,
                 "tiles": [kern.metadata.get(x) for x in ("block_m", "block_n", "stages")]})
     if docs is not None:
+        # The document mask with a block mask (flashmlir.create_block_mask, 128 x 128
+        # blocks as Flex's): only the blocks that hold a visible key are visited.
+        t0 = time.perf_counter()
+        bm = flashmlir.create_block_mask(mask_mod, None, None, s, s, device=q.device)
+        torch.cuda.synchronize()
+        mask_s = time.perf_counter() - t0
+        lists = [bm.kv_num_blocks, bm.kv_indices, bm.full_kv_num_blocks, bm.full_kv_indices]
+        spec = AttentionSpec(dtype="bf16", batch=b, seqlen_q=s, seqlen_k=s, heads_q=h,
+                             heads_kv=h, head_dim=d, head_dim_v=d, lse=False,
+                             mask_mod=traced.mask_mod, mod_tensors=traced.tensor_types,
+                             block_mask=tuple(f"memref<{'x'.join(map(str, t.shape))}xi32>"
+                                              for t in lists),
+                             block_size=bm.BLOCK_SIZE)
+        t0 = time.perf_counter()
+        kern = flashmlir.compile(spec)
+        compile_s = time.perf_counter() - t0
+        run = kern.launcher(0)
+        out = torch.full_like(q, float("nan"))
+        record("sparse", lambda: run(q, k, v, out, *traced.tensors, *lists), out,
+               {"kernel": kern.metadata["kernel"], "compile_s": compile_s,
+                "block_mask_s": mask_s, "blocks": repr(bm),
+                "tiles": [kern.metadata.get(x) for x in ("block_m", "block_n", "stages")]})
         # The document mask as packed sequences: one per (batch, document).
         starts = torch.nonzero(torch.diff(docs.long(), prepend=docs[:1].long() - 1)).flatten()
         cuts = torch.cat([starts, torch.tensor([s], device=q.device)])
@@ -198,7 +220,7 @@ def main():
     variants = [(t, parse_variant(t)) for t in (args.variant or [""])]
     names = [t or "default" for t, _ in variants] + ["flex"]
     if "document" in args.mods.split(","):
-        names.insert(-1, "varlen")
+        names[-1:-1] = ["sparse", "varlen"]
     print(f"{'point':<26}{'cudnn*':>8}" + "".join(f"{n[:20]:>22}" for n in names)
           + "   (TFLOP/s, x flex; cudnn* = no modifier)")
     rows = []

@@ -12,6 +12,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/Support/MathExtras.h"
 
 #include <cmath>
 
@@ -125,6 +126,76 @@ static LogicalResult verifyHeadDim(AttentionOp op, ShapedType type,
 //===----------------------------------------------------------------------===//
 // AttentionOp: verifier
 //===----------------------------------------------------------------------===//
+
+/// block_mask(%num, %idx[, %full_num, %full_idx]) block_size [BM, BN]:
+/// counts i32 [B', H', QB], indices i32 [B', H', QB, KB], B' in {1, B},
+/// H' in {1, Hq}, QB = ceil(Sq / BM); the full pair shaped as the partial.
+static LogicalResult verifyBlockMask(AttentionOp op, int64_t batch,
+                                     int64_t seqQ, int64_t headsQ,
+                                     OperandChecker &check) {
+  if (!op.hasBlockMask()) {
+    if (op.getBlockSizeAttr())
+      return op.emitOpError() << "'block_size' needs a 'block_mask'";
+    return success();
+  }
+  size_t operands = op.getBlockMask().size();
+  if (operands != 2 && operands != 4)
+    return op.emitOpError() << "'block_mask' takes 2 operands (kv_num_blocks, "
+                            "kv_indices) or 4 (and full_kv_num_blocks, "
+                            "full_kv_indices), got "
+                         << operands;
+  ArrayRef<int64_t> size = *op.getBlockSize();
+  if (size.size() != 2 || size[0] < 1 || size[1] < 1)
+    return op.emitOpError() << "'block_size' must be two positive sizes [BM, "
+                            "BN], got [" << size << "]";
+  if (op.isVarlen())
+    return op.emitOpError() << "'block_mask' does not apply to variable-length "
+                            "batches (cu_seqlens)";
+  int64_t qBlocks = ShapedType::isDynamic(seqQ)
+                        ? ShapedType::kDynamic
+                        : llvm::divideCeil(seqQ, size[0]);
+  for (size_t pair = 0; pair < operands; pair += 2) {
+    bool full = pair == 2;
+    StringRef numName = full ? "full_kv_num_blocks" : "kv_num_blocks";
+    StringRef idxName = full ? "full_kv_indices" : "kv_indices";
+    FailureOr<ShapedType> num =
+        check.ranked(op.getBlockMask()[pair], numName, 3, "[B', H', QB]");
+    if (failed(num))
+      return failure();
+    FailureOr<ShapedType> idx =
+        check.ranked(op.getBlockMask()[pair + 1], idxName, 4, "[B', H', QB, KB]");
+    if (failed(idx))
+      return failure();
+    for (auto [type, name] : {std::pair(*num, numName), std::pair(*idx, idxName)})
+      if (!type.getElementType().isSignlessInteger(32))
+        return op.emitOpError() << "'" << name << "' element type must be i32, got "
+                             << type.getElementType();
+    for (auto [dim, dimName, expected] :
+         {std::tuple(0, "batch size", batch), std::tuple(1, "head count", headsQ)}) {
+      int64_t n = num->getDimSize(dim);
+      if (!ShapedType::isDynamic(n) && n != 1 && !dimsCompatible(n, expected))
+        return op.emitOpError() << "'" << numName << "' " << dimName << " (dim "
+                             << dim << " = " << n << ") must be 1 or "
+                             << expected;
+    }
+    if (failed(check.dim(*num, numName, 2, "query-block count", qBlocks,
+                         "ceil(Sq / BM) of", "'query' and 'block_size'")))
+      return failure();
+    for (int64_t d = 0; d < 3; ++d)
+      if (failed(check.dim(*idx, idxName, d, "dim", num->getDimSize(d),
+                           "'" + numName.str() + "'", "dim " + std::to_string(d))))
+        return failure();
+    if (idx->getDimSize(3) == 0)
+      return op.emitOpError() << "'" << idxName << "' must list at least one "
+                              "block per query block (KB >= 1)";
+    if (full && (op.getBlockMask()[0].getType() != Type(*num) ||
+                 op.getBlockMask()[1].getType() != Type(*idx)))
+      return op.emitOpError() << "'full_kv_num_blocks' and 'full_kv_indices' "
+                              "must have the types of 'kv_num_blocks' and "
+                              "'kv_indices'";
+  }
+  return success();
+}
 
 LogicalResult AttentionOp::verify() {
   bool tensors = isa<RankedTensorType>(getQuery().getType());
@@ -303,6 +374,9 @@ LogicalResult AttentionOp::verify() {
         return failure();
     }
   }
+
+  if (failed(verifyBlockMask(*this, batch, seqQ, headsQ, check)))
+    return failure();
 
   // Scalars.
   if (FloatAttr scale = getScaleAttr()) {

@@ -64,6 +64,22 @@ def Attn_AttentionOp : Attn_Op<"attention", [
     keeps a key when it yields true (on top of `mask`). Region bodies may read
     values from above but must not write memory.
 
+    Block sparsity (`block_mask(%num, %idx[, %full_num, %full_idx] : ...)
+    block_size [BM, BN]`, FlexAttention's BlockMask): the keys split into
+    blocks of BN, the queries into blocks of BM; for query block `qb` of
+    batch `b` and head `h`, `num[b, h, qb]` blocks `idx[b, h, qb, 0 ..]` are
+    partial (masked as usual: `mask`, `mask_mod`, the sequence's end) and
+    `full_num[b, h, qb]` blocks `full_idx[b, h, qb, 0 ..]` are full: the
+    masks keep every key of such a block for every row, so a kernel may skip
+    masking it (a full block the masks do not keep whole gives undefined
+    results). Query i sees key j iff j's block is listed for i's block and
+    the masks keep j: keys of blocks not listed are hidden. `num`
+    and `full_num` are i32 [B', H', QB], `idx` and `full_idx` i32
+    [B', H', QB, KB], B' in {1, B} and H' in {1, Hq} (1 broadcasts), QB =
+    ceil(Sq / BM). Counts are clamped to [0, KB] and block indices to the
+    key blocks that exist, so a malformed mask never reads out of bounds.
+    Not with cu_seqlens.
+
     ```mlir
     // Causal GQA (16 query heads over 4 KV heads) with ALiBi as a score_mod.
     %o, %lse = attn.attention
@@ -93,11 +109,13 @@ def Attn_AttentionOp : Attn_Op<"attention", [
     Optional<AnyType>:$q_descale,
     Optional<AnyType>:$k_descale,
     Optional<AnyType>:$v_descale,
+    Variadic<AnyType>:$block_mask,
     AnyType:$out,
     Optional<AnyType>:$lse,
     OptionalAttr<Attn_MaskAttr>:$mask,
     OptionalAttr<F32Attr>:$scale,
-    OptionalAttr<F32Attr>:$softcap
+    OptionalAttr<F32Attr>:$softcap,
+    OptionalAttr<DenseI64ArrayAttr>:$block_size
   );
   let results = (outs Variadic<AnyRankedTensor>:$results);
   let regions = (region MaxSizedRegion<1>:$score_mod,
@@ -110,6 +128,8 @@ def Attn_AttentionOp : Attn_Op<"attention", [
         type($cu_seqlens_q) `,` type($cu_seqlens_k) `)`)?
     (`descale` `(` $q_descale^ `,` $k_descale `,` $v_descale `:`
         type($q_descale) `,` type($k_descale) `,` type($v_descale) `)`)?
+    (`block_mask` `(` $block_mask^ `:` type($block_mask) `)`
+        `block_size` $block_size)?
     `outs` `(` $out (`,` $lse^)? `:` type($out) (`,` type($lse)^)? `)`
     (`mask` `` $mask^)?
     (`scale` `(` $scale^ `)`)?
@@ -138,6 +158,19 @@ def Attn_AttentionOp : Attn_Op<"attention", [
     bool isFp8() { return getQDescale() != nullptr; }
     bool hasScoreMod() { return !getScoreMod().empty(); }
     bool hasMaskMod() { return !getMaskMod().empty(); }
+    /// Block sparsity (valid after verify()): the partial blocks' counts and
+    /// indices, the full blocks' (null when absent), the block size.
+    bool hasBlockMask() { return !getBlockMask().empty(); }
+    Value getKvNumBlocks() { return getBlockMask()[0]; }
+    Value getKvIndices() { return getBlockMask()[1]; }
+    Value getFullKvNumBlocks() {
+      return getBlockMask().size() == 4 ? getBlockMask()[2] : Value();
+    }
+    Value getFullKvIndices() {
+      return getBlockMask().size() == 4 ? getBlockMask()[3] : Value();
+    }
+    int64_t getBlockMaskRows() { return (*getBlockSize())[0]; }
+    int64_t getBlockMaskCols() { return (*getBlockSize())[1]; }
 
     /// Static sizes; ShapedType::kDynamic when dynamic. Valid after verify().
     int64_t getHeadDim();

@@ -5,7 +5,8 @@
 //   2. scf.parallel over (sequence, q-head, q-block), each program in an
 //      alloca scope holding its tiles;
 //   3. per program: sequence offsets/lengths, GQA kv-head, diagonal shift;
-//   4. KV-block ranges from MaskBounds: skipped / boundary / interior;
+//   4. KV-block ranges from MaskBounds: skipped / boundary / interior (or,
+//      with a block mask, the mask's lists of partial and full blocks);
 //   5. tile_load Q once, block_init, stream K/V through block_update loops,
 //      block_finalize into out and lse.
 //
@@ -61,8 +62,14 @@ private:
   Value loadOffset(Value cuSeqlens, Value index);
   void emitProgram(Value seq, Value head, Value qBlock);
   void emitProgramBody(ProgramCoords &c);
+  /// A KV loop over blocks [lo, hi): kb = the induction variable, or
+  /// `blockOf(iv)` (block-mask lists).
   void emitKvLoop(const ProgramCoords &c, const ProgramTiles &t, Value lo,
-                  Value hi, bool masked);
+                  Value hi, bool masked,
+                  function_ref<Value(Value)> blockOf = nullptr);
+  void emitBlockListLoops(const ProgramCoords &c, const ProgramTiles &t);
+  /// `v`, or 0 where dim `d` of `list` is 1 (a broadcast block mask).
+  Value broadcastIndex(Value v, Value list, int64_t d);
 
   attn::AttentionOp op;
   TileSizes tiles;
@@ -106,6 +113,8 @@ void AttentionTiler::run() {
       });
   // Code generators recognize the grid (and its rows per program) by this.
   grid->setAttr(kProgramGridAttrName, b.getI64IntegerAttr(tiles.blockM));
+  if (op.hasBlockMask())
+    grid->setAttr(kBlockSparseGridAttrName, b.getUnitAttr());
   op.erase();
 }
 
@@ -170,7 +179,9 @@ void AttentionTiler::emitProgramBody(ProgramCoords &c) {
   attn::BlockInitOp::create(b, loc, t.acc, t.max, t.sum);
 
   Value blockN = ia.constant(tiles.blockN);
-  if (mask.isFullyVisible() && !op.hasMaskMod()) {
+  if (op.hasBlockMask()) {
+    emitBlockListLoops(c, t);
+  } else if (mask.isFullyVisible() && !op.hasMaskMod()) {
     // No structural mask: every block is interior, the ragged last block
     // included (its column count bounds the loops; nothing is hidden).
     emitKvLoop(c, t, ia.constant(0), ia.ceilDiv(c.kLen, blockN),
@@ -200,15 +211,90 @@ void AttentionTiler::emitProgramBody(ProgramCoords &c) {
                                 c.head, op.getLse());
 }
 
+Value AttentionTiler::broadcastIndex(Value v, Value list, int64_t d) {
+  Value isOne = b.createOrFold<arith::CmpIOp>(loc, arith::CmpIPredicate::eq,
+                                              dim(list, d), ia.constant(1));
+  return b.createOrFold<arith::SelectOp>(loc, isOne, ia.constant(0), v);
+}
+
+/// Kernel block i of a list (r = BN_mask / BlockN kernel blocks per mask
+/// block) is  kb = list[i / r] · r + i mod r.  With full blocks too, the
+/// masked loop takes i in [0, n·r) and the unmasked one i in [n·r, (n+f)·r);
+/// both bodies read  list = (i / r < n) ? partial : full  at that position
+/// minus n, so the two loops differ only in their bounds and `masked`, like
+/// attn-tile's range loops (the Hopper overlap prologue relies on it).
+/// Counts clamp to [0, KB], block numbers to the key blocks that exist.
+void AttentionTiler::emitBlockListLoops(const ProgramCoords &c,
+                                        const ProgramTiles &t) {
+  int64_t r = op.getBlockMaskCols() / tiles.blockN;
+  Value counts = op.getKvNumBlocks(), indices = op.getKvIndices();
+  Value fullCounts = op.getFullKvNumBlocks();
+  Value fullIndices = op.getFullKvIndices();
+  Value zero = ia.constant(0);
+  Value listLen = dim(indices, 3);
+  Value maskRow = b.createOrFold<arith::DivUIOp>(
+      loc, c.q0, ia.constant(op.getBlockMaskRows()));
+  Value lastMaskBlock = ia.sub(
+      ia.ceilDiv(c.kLen, ia.constant(op.getBlockMaskCols())), ia.constant(1));
+  SmallVector<Value> at{broadcastIndex(c.batch, counts, 0),
+                        broadcastIndex(c.head, counts, 1), maskRow};
+  auto loadIndex = [&](Value list, ValueRange position) -> Value {
+    Value raw = memref::LoadOp::create(b, loc, list, position);
+    return arith::IndexCastOp::create(b, loc, b.getIndexType(), raw);
+  };
+  auto count = [&](Value list) {
+    return ia.min(ia.max(loadIndex(list, at), zero), listLen);
+  };
+  Value partial = count(counts);
+  Value lastInList = ia.sub(listLen, ia.constant(1));
+  auto blockOf = [&](Value i) -> Value {
+    Value j = i, sub = zero;
+    if (r > 1) {
+      j = arith::DivUIOp::create(b, loc, i, ia.constant(r));
+      sub = arith::RemUIOp::create(b, loc, i, ia.constant(r));
+    }
+    auto entry = [&](Value list, Value position) {
+      SmallVector<Value> p(at);
+      p.push_back(arith::MinUIOp::create(b, loc, position, lastInList));
+      return loadIndex(list, p);
+    };
+    Value block = entry(indices, j);
+    if (fullIndices) {
+      // j - n wraps below 0 (unsigned): min clamps it; not selected then.
+      Value isPartial = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
+                                              j, partial);
+      block = arith::SelectOp::create(
+          b, loc, isPartial, block,
+          entry(fullIndices, arith::SubIOp::create(b, loc, j, partial)));
+    }
+    block = ia.min(ia.max(block, zero), lastMaskBlock);
+    return r > 1 ? ia.add(ia.mulConstant(block, r), sub) : block;
+  };
+  // Both loops' bounds before either loop (the overlap prologue reads them
+  // all where the first loop starts).
+  Value partialEnd = ia.mulConstant(partial, r);
+  Value fullEnd =
+      fullIndices ? ia.mulConstant(ia.add(partial, count(fullCounts)), r)
+                  : Value();
+  emitKvLoop(c, t, zero, partialEnd, /*masked=*/true, blockOf);
+  if (fullIndices)
+    emitKvLoop(c, t, partialEnd, fullEnd, /*masked=*/false, blockOf);
+}
+
 void AttentionTiler::emitKvLoop(const ProgramCoords &c, const ProgramTiles &t,
-                                Value lo, Value hi, bool masked) {
+                                Value lo, Value hi, bool masked,
+                                function_ref<Value(Value)> blockOf) {
   auto loop = scf::ForOp::create(b, loc, lo, hi, ia.constant(1));
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPoint(loop.getBody()->getTerminator());
-  Value kb = loop.getInductionVar();
+  Value kb = blockOf ? blockOf(loop.getInductionVar()) : loop.getInductionVar();
 
   Value k0 = ia.mulConstant(kb, tiles.blockN);
   Value cols = ia.min(ia.constant(tiles.blockN), ia.sub(c.kLen, k0));
+  // A listed mask block wider than BlockN may end before its last kernel
+  // block: that one holds no key (cols = 0, every score hidden).
+  if (blockOf)
+    cols = ia.max(cols, ia.constant(0));
   Value kRow = ia.add(c.kBegin, k0);
   attn::TileLoadOp::create(b, loc, op.getKey(), c.batch, kRow, c.kvHead, cols,
                            t.key);
@@ -268,6 +354,16 @@ struct AttnTilePass final : flashmlir::impl::AttnTilePassBase<AttnTilePass> {
         tiles.blockM = blockM;
       if (blockN > 0)
         tiles.blockN = blockN;
+      if (op.hasBlockMask() &&
+          (op.getBlockMaskRows() % tiles.blockM ||
+           op.getBlockMaskCols() % tiles.blockN)) {
+        op.emitOpError() << "attn-tile: tiles of " << tiles.blockM << " x "
+                         << tiles.blockN
+                         << " must divide the block mask's block_size ["
+                         << op.getBlockMaskRows() << ", "
+                         << op.getBlockMaskCols() << "]";
+        return signalPassFailure();
+      }
       AttentionTiler(op, tiles).run();
     }
   }

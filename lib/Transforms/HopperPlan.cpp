@@ -324,7 +324,9 @@ FailureOr<KernelPlan> flashmlir::hopper::planKernel(scf::ParallelOp grid,
   attn::MaskKind kind = attn::MaskKind::None;
   grid.walk([&](attn::BlockUpdateOp u) { kind = u.getMask().getKind(); });
   bool pairable = kind == attn::MaskKind::Causal && plan->consumers == 2;
-  if (options.persistentCtas > 0 && !isGuarded(grid) &&
+  // A block mask makes the tiles' costs data-dependent: one CTA per tile.
+  bool blockSparse = grid->hasAttr(kBlockSparseGridAttrName);
+  if (options.persistentCtas > 0 && !isGuarded(grid) && !blockSparse &&
       staticTiles(grid) > 0 && plan->headDimV <= 128 && !modified &&
       (kind == attn::MaskKind::None || pairable)) {
     plan->ctas = options.persistentCtas * options.ctasPerSm;

@@ -110,7 +110,9 @@ LogicalResult HopperKernelEmitter::emitKvBody(
       onUpdate(update);
       continue;
     }
-    if (op.getNumRegions() || !isMemoryEffectFree(&op)) {
+    // Index arithmetic, and reads of a block mask's lists.
+    if (op.getNumRegions() ||
+        (!isMemoryEffectFree(&op) && !isa<memref::LoadOp>(op))) {
       result = op.emitOpError()
                << "attn-lower-to-hopper: unexpected op in a KV loop";
       continue;

@@ -52,7 +52,7 @@ int64_t flashmlir::perScoreOps(Region &scoreMod, Region &maskMod,
   return ops;
 }
 
-TileSizes flashmlir::chooseTileSizes(attn::AttentionOp op, TileTarget target) {
+static TileSizes heuristicTileSizes(attn::AttentionOp op, TileTarget target) {
   if (target == TileTarget::Cpu)
     return {32, 64};
 
@@ -75,4 +75,29 @@ TileSizes flashmlir::chooseTileSizes(attn::AttentionOp op, TileTarget target) {
     return {128, banded || modified || !op.isVarlen() ? 128 : 176};
   bool window = op.getMaskOrDefault().getKind() == attn::MaskKind::Window;
   return {128, window || op.hasScoreMod() || op.hasMaskMod() ? 64 : 80};
+}
+
+/// The largest multiple of `granule` that divides `maskBlock` and is at most
+/// `tile`; `tile` itself when there is none (attn-tile then reports it).
+static int64_t fitToMaskBlock(int64_t tile, int64_t maskBlock,
+                              int64_t granule) {
+  for (int64_t t = std::min(tile, maskBlock) / granule * granule; t >= granule;
+       t -= granule)
+    if (maskBlock % t == 0)
+      return t;
+  return tile;
+}
+
+TileSizes flashmlir::chooseTileSizes(attn::AttentionOp op, TileTarget target) {
+  TileSizes tiles = heuristicTileSizes(op, target);
+  if (!op.hasBlockMask())
+    return tiles;
+  // A kernel block never straddles two mask blocks: the tiles divide the
+  // mask's (wgmma granules on Hopper: 64 rows per consumer, N in 16s).
+  bool hopper = target == TileTarget::Hopper;
+  tiles.blockM =
+      fitToMaskBlock(tiles.blockM, op.getBlockMaskRows(), hopper ? 64 : 1);
+  tiles.blockN =
+      fitToMaskBlock(tiles.blockN, op.getBlockMaskCols(), hopper ? 16 : 1);
+  return tiles;
 }

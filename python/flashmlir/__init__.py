@@ -62,10 +62,12 @@ from .jit import CompiledKernel, build_id, cache, compile  # noqa: E402,A004
 from .jit import CompileError as JitCompileError  # noqa: E402  (a CompileError)
 from .mods import TraceError, maximum, minimum, where  # noqa: E402
 from .ops import PerformanceWarning, attention  # noqa: E402
+from .block_mask import BlockMask, create_block_mask  # noqa: E402
 
 __all__ = [
     "AttentionSpec",
     "BF16Bits",
+    "BlockMask",
     "CompileError",
     "CompiledKernel",
     "CpuKernel",
@@ -77,6 +79,7 @@ __all__ = [
     "attention",
     "build_id",
     "cache",
+    "create_block_mask",
     "compile",
     "maximum",
     "minimum",

@@ -20,6 +20,7 @@ import warnings
 from typing import Callable, Optional, Tuple
 
 from . import jit, mods
+from .block_mask import block_mask_tensors
 from .spec import DTYPES, EPILOGUES, PV_SCHEDULES, AttentionSpec
 
 _SUPPORTED_CAPABILITY = (9, 0)
@@ -140,7 +141,7 @@ def _mask(causal, causal_align, window):
 
 
 def _spec_for(q, k, v, *, mask, align, window, softcap, scale, varlen, lse, traced, kernel,
-              tiles) -> AttentionSpec:
+              tiles, sparse=None) -> AttentionSpec:
     knobs = _tuning_knobs()
     if q.dim() == 3:  # varlen: (total, H, D) as batch 1
         b, sq, hq, d = 1, q.shape[0], q.shape[1], q.shape[2]
@@ -155,6 +156,7 @@ def _spec_for(q, k, v, *, mask, align, window, softcap, scale, varlen, lse, trac
         score_mod=traced.score_mod if traced else "",
         mask_mod=traced.mask_mod if traced else "",
         mod_tensors=traced.tensor_types if traced else (), kernel=kernel,
+        block_mask=sparse[2] if sparse else (), block_size=sparse[1] if sparse else (0, 0),
         **knobs, **tiles)
 
 
@@ -169,7 +171,7 @@ def attention(q, k, v, *, causal: bool = False, causal_align: str = "bottom_righ
               scale: Optional[float] = None, score_mod: Optional[Callable] = None,
               mask_mod: Optional[Callable] = None, cu_seqlens_q=None, cu_seqlens_k=None,
               return_lse: bool = False, kernel: str = "auto", block_m: int = 0,
-              block_n: int = 0, stages: int = 0):
+              block_n: int = 0, stages: int = 0, block_mask=None):
     """Scaled dot-product attention, softmax(scale·Q·Kᵀ + masks)·V, on CUDA tensors.
 
     q (B, Sq, Hq, D), k (B, Sk, Hkv, D), v (B, Sk, Hkv, Dv); Hq a multiple of
@@ -181,6 +183,9 @@ def attention(q, k, v, *, causal: bool = False, causal_align: str = "bottom_righ
     unbounded); softcap > 0 caps scores at softcap·tanh(s/softcap); scale
     defaults to 1/sqrt(D). score_mod(score, b, h, q_idx, kv_idx) -> score and
     mask_mod(b, h, q_idx, kv_idx) -> bool are traced (flashmlir.mods).
+    block_mask (flashmlir.create_block_mask, or FlexAttention's BlockMask):
+    only the KV blocks it lists are visited, mask_mod applied in its partial
+    blocks (flashmlir.block_mask); not with cu_seqlens.
     Returns out (like q, last dim Dv) and, with return_lse, the log-sum-exp
     (B, Hq, Sq) in float32 ((Hq, total) when packed).
     """
@@ -190,16 +195,18 @@ def attention(q, k, v, *, causal: bool = False, causal_align: str = "bottom_righ
     # code and captures, mods.trace_keys) skips the checks, the trace, the spec
     # and the cache lookup — they would all come out the same.
     fast_key = None
-    modified = score_mod is not None or mask_mod is not None
+    modified = score_mod is not None or mask_mod is not None or block_mask is not None
     eligible = (cu_seqlens_q is None and cu_seqlens_k is None and not _POISON
                 and not torch.compiler.is_compiling())
-    mods_key = mods.trace_keys(score_mod, mask_mod) if modified and eligible else ()
-    if eligible and (not modified or mods_key is not None):
+    sparse_key, sparse_now = _block_mask_fast_key(block_mask) if eligible else (None, ())
+    traces = score_mod is not None or mask_mod is not None
+    mods_key = mods.trace_keys(score_mod, mask_mod) if traces and eligible else ()
+    if eligible and (not traces or mods_key is not None) and sparse_key is not False:
         try:
             fast_key = (q.shape, k.shape, v.shape, q.stride(), k.stride(), v.stride(), q.dtype,
                         k.dtype, v.dtype, q.get_device(), k.get_device(), v.get_device(),
                         causal, causal_align, tuple(window), softcap, scale, kernel, block_m,
-                        block_n, stages, mods_key)
+                        block_n, stages, mods_key, sparse_key)
             hit = _fast_calls.get(fast_key)
         except (AttributeError, TypeError):
             fast_key = hit = None
@@ -208,7 +215,7 @@ def attention(q, k, v, *, causal: bool = False, causal_align: str = "bottom_righ
             launcher, out_shape, lse_shape, mod_tensors = hit
             out = q.new_empty(out_shape)
             lse = q.new_empty(lse_shape, dtype=torch.float32)
-            launcher(q, k, v, out, lse, *mod_tensors)
+            launcher(q, k, v, out, lse, *mod_tensors, *sparse_now)
             return (out, lse) if return_lse else out
 
     varlen = cu_seqlens_q is not None or cu_seqlens_k is not None
@@ -259,14 +266,20 @@ def attention(q, k, v, *, causal: bool = False, causal_align: str = "bottom_righ
         raise ValueError(f"scale must be a finite number > 0, got {scale!r}")
     mask, window_ = _mask(causal, causal_align, window)
 
+    sparse = None
+    if block_mask is not None:
+        if varlen:
+            raise ValueError("block_mask does not apply to packed sequences (cu_seqlens)")
+        sparse = block_mask_tensors(block_mask, q, q.shape[1], q.shape[0], q.shape[2])
     traced = None
+    if modified and torch.is_grad_enabled() and (
+            q.requires_grad or k.requires_grad or v.requires_grad):
+        # Never a silently detached output: the traced path has no autograd.
+        raise NotImplementedError(
+            "flashmlir.attention: score_mod/mask_mod and block_mask (and flash_attn's "
+            "alibi_slopes) have no backward yet; call under torch.no_grad() or on tensors "
+            "that do not require grad")
     if score_mod is not None or mask_mod is not None:
-        if torch.is_grad_enabled() and (q.requires_grad or k.requires_grad or v.requires_grad):
-            # Never a silently detached output: the traced path has no autograd.
-            raise NotImplementedError(
-                "flashmlir.attention: score_mod/mask_mod (and flash_attn's alibi_slopes) "
-                "have no backward yet; call under torch.no_grad() or on tensors that do not "
-                "require grad")
         traced = mods.cached_trace(score_mod, mask_mod, keys=mods_key)
         for t in traced.tensors:
             if t.device != q.device:
@@ -279,19 +292,23 @@ def attention(q, k, v, *, causal: bool = False, causal_align: str = "bottom_righ
                      scale=None if scale is None else float(scale),
                      varlen=cu_seqlens_q.numel() - 1 if varlen else 0, lse=True,
                      traced=traced, kernel=kernel,
-                     tiles={"block_m": block_m, "block_n": block_n, "stages": stages})
-    if traced is None:
+                     tiles={"block_m": block_m, "block_n": block_n, "stages": stages},
+                     sparse=sparse)
+    if traced is None and sparse is None:
         out, lse = torch.ops.flashmlir.attention(
             q, k, v, cu_seqlens_q, cu_seqlens_k, mask, causal_align, window_[0], window_[1],
             float(softcap), -1.0 if scale is None else float(scale), kernel,
             block_m, block_n, stages)
         _remember_fast_call(fast_key, contiguous, spec, q, out, lse, ())
     else:
-        out, lse = _run(spec, q, k, v, cu_seqlens_q, cu_seqlens_k, list(traced.tensors))
+        read = list(traced.tensors) if traced else []
+        out, lse = _run(spec, q, k, v, cu_seqlens_q, cu_seqlens_k, read,
+                        sparse[0] if sparse else ())
         # The modifiers' tensors as they are (contiguous: the kernel reads them in
         # place, so later in-place updates are seen; the trace keys hold them alive).
-        if all(t.is_contiguous() for t in traced.tensors):
-            _remember_fast_call(fast_key, contiguous, spec, q, out, lse, tuple(traced.tensors))
+        # The block mask's come with each call (sparse_now).
+        if all(t.is_contiguous() for t in read):
+            _remember_fast_call(fast_key, contiguous, spec, q, out, lse, tuple(read))
     return (out, lse) if return_lse else out
 
 
@@ -355,7 +372,28 @@ def _bucketed_varlen(spec: AttentionSpec, cu_q, cu_k):
     return dataclasses.replace(spec, seqlen_q=tq, seqlen_k=tk, varlen=n), cu_q, cu_k
 
 
-def _run(spec: AttentionSpec, q, k, v, cu_q, cu_k, mod_tensors):
+def _block_mask_fast_key(block_mask):
+    """(key, tensors) of a block mask for the eager fast path: its structure
+    (shapes, block size) keys the kernel, its tensors go to each launch. (None,
+    ()) without one; (False, ()) when the fast path cannot take it (tensors not
+    contiguous int32, or not a block mask: the slow path reports it)."""
+    if block_mask is None:
+        return None, ()
+    try:
+        tensors = [block_mask.kv_num_blocks, block_mask.kv_indices]
+        if block_mask.full_kv_num_blocks is not None:
+            tensors += [block_mask.full_kv_num_blocks, block_mask.full_kv_indices]
+        size = block_mask.BLOCK_SIZE
+        key = (tuple(size) if not isinstance(size, int) else (size, size),
+               tuple((tuple(t.shape), t.dtype, t.device) for t in tensors))
+        if not all(t.is_contiguous() for t in tensors):
+            return False, ()
+    except (AttributeError, TypeError):
+        return False, ()
+    return key, tuple(tensors)
+
+
+def _run(spec: AttentionSpec, q, k, v, cu_q, cu_k, mod_tensors, sparse_tensors=()):
     """Compiles (or finds) the kernel and launches it: (out, lse)."""
     if q.device.type == "meta":   # shapes only (tracing): compiles nothing
         return _outputs(q, v, spec.varlen)
@@ -365,7 +403,7 @@ def _run(spec: AttentionSpec, q, k, v, cu_q, cu_k, mod_tensors):
     if spec.varlen and not mod_tensors:
         spec, cu_q, cu_k = _bucketed_varlen(spec, cu_q, cu_k)
     if q.device.type == "cpu":
-        return _run_cpu(spec, q, k, v, cu_q, cu_k, mod_tensors, total_q)
+        return _run_cpu(spec, q, k, v, cu_q, cu_k, mod_tensors, total_q, sparse_tensors)
     _check_device(q)
     kernel = jit.compile(spec)
     if spec.resolved_kernel == "simt" and spec not in _warned:
@@ -382,6 +420,7 @@ def _run(spec: AttentionSpec, q, k, v, cu_q, cu_k, mod_tensors):
         args += [cu_q, cu_k]
     args += [view(out), view(lse)]
     args += [t.contiguous() for t in mod_tensors]
+    args += list(sparse_tensors)
     kernel.launcher(q.device.index or 0)(*args)
     if varlen and lse.shape[1] != total_q:
         lse = lse[:, :total_q].contiguous()
@@ -391,7 +430,8 @@ def _run(spec: AttentionSpec, q, k, v, cu_q, cu_k, mod_tensors):
 _cpu_kernels = {}
 
 
-def _run_cpu(spec: AttentionSpec, q, k, v, cu_q, cu_k, mod_tensors, total_q):
+def _run_cpu(spec: AttentionSpec, q, k, v, cu_q, cu_k, mod_tensors, total_q,
+             sparse_tensors=()):
     """The same spec on the CPU path (attn-tile{target=cpu} and the CPU JIT of
     flashmlir._flashmlir): slow, exact to the accuracy rule; for tests and
     machines without a GPU."""
@@ -429,6 +469,7 @@ def _run_cpu(spec: AttentionSpec, q, k, v, cu_q, cu_k, mod_tensors, total_q):
         args += [cu_q.numpy(), cu_k.numpy()]
     args += [array(shape(out)), shape(lse).numpy()]
     args += [array(t) for t in mod_tensors]
+    args += [t.numpy() for t in sparse_tensors]
     kernel.run(*args)
     if spec.varlen and out.shape[0] != total_q:
         out, lse = out[:total_q], lse[:, :total_q].contiguous()

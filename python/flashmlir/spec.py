@@ -43,6 +43,10 @@ class AttentionSpec:
     lse          whether the kernel writes the log-sum-exp (B, Hq, Sq) in f32
     score_mod, mask_mod   region bodies traced by flashmlir.mods ("" = none)
     mod_tensors  MLIR memref types of the tensors the modifiers read
+    block_mask   MLIR memref types of a block mask's lists (2: partial blocks'
+                 counts and indices, or 4: and the full blocks'; see
+                 flashmlir.block_mask); () = every block in the mask's range
+    block_size   (BM, BN) of the block mask
     kernel       "auto" (Hopper when it supports the spec, else SIMT),
                  "hopper" or "simt"
     block_m, block_n, stages, ping_pong   tile options (0 = heuristic)
@@ -79,6 +83,8 @@ class AttentionSpec:
     score_mod: str = ""
     mask_mod: str = ""
     mod_tensors: Tuple[str, ...] = ()
+    block_mask: Tuple[str, ...] = ()
+    block_size: Tuple[int, int] = (0, 0)
     kernel: str = "auto"
     block_m: int = 0
     block_n: int = 0
@@ -95,6 +101,8 @@ class AttentionSpec:
         if self.mask == "causal" and tuple(self.window) == (-1, -1):
             object.__setattr__(self, "window", (-1, 0))
         object.__setattr__(self, "window", tuple(self.window))
+        object.__setattr__(self, "block_mask", tuple(self.block_mask))
+        object.__setattr__(self, "block_size", tuple(self.block_size))
         self.validate()
 
     # -- checks ---------------------------------------------------------------
@@ -129,6 +137,12 @@ class AttentionSpec:
             raise ValueError(f"scale must be finite and > 0, got {self.scale}")
         if self.varlen < 0 or (self.varlen and self.batch != 1):
             raise ValueError("varlen packs sequences into batch 1")
+        if len(self.block_mask) not in (0, 2, 4):
+            raise ValueError(f"block_mask takes 2 or 4 memref types, got {len(self.block_mask)}")
+        if self.block_mask and not (len(self.block_size) == 2 and min(self.block_size) >= 1):
+            raise ValueError(f"block_size must be two positive sizes, got {self.block_size}")
+        if self.block_mask and self.varlen:
+            raise ValueError("block_mask does not apply to varlen (packed) sequences")
         if self.pv_schedule not in PV_SCHEDULES:
             raise ValueError(f"pv_schedule must be one of {PV_SCHEDULES}, "
                              f"got {self.pv_schedule!r}")
@@ -170,6 +184,8 @@ class AttentionSpec:
         d = dataclasses.asdict(self)
         d["window"] = list(self.window)
         d["mod_tensors"] = list(self.mod_tensors)
+        d["block_mask"] = list(self.block_mask)
+        d["block_size"] = list(self.block_size)
         return d
 
     @classmethod
@@ -177,8 +193,9 @@ class AttentionSpec:
         d = dict(d)
         if "window" in d:
             d["window"] = tuple(d["window"])
-        if "mod_tensors" in d:
-            d["mod_tensors"] = tuple(d["mod_tensors"])
+        for name in ("mod_tensors", "block_mask", "block_size"):
+            if name in d:
+                d[name] = tuple(d[name])
         fields = {f.name for f in dataclasses.fields(cls)}
         unknown = set(d) - fields
         if unknown:
@@ -217,6 +234,12 @@ class AttentionSpec:
             args.append(f"%lse: {l_t}")
             outs = f"outs(%o, %lse : {o_t}, {l_t})"
         args += [f"%mod{i}: {ty}" for i, ty in enumerate(self.mod_tensors)]
+        sparse = ""
+        if self.block_mask:
+            names = [f"%bm{i}" for i in range(len(self.block_mask))]
+            args += [f"{n}: {ty}" for n, ty in zip(names, self.block_mask)]
+            sparse = (f" block_mask({', '.join(names)} : {', '.join(self.block_mask)})"
+                      f" block_size [{self.block_size[0]}, {self.block_size[1]}]")
 
         attrs = ""
         if self.mask == "causal":
@@ -233,7 +256,7 @@ class AttentionSpec:
         if self.mask_mod:
             regions += f" mask_mod {{\n{self.mask_mod}\n      }}"
         return (f"func.func @{entry}({', '.join(args)}) {{\n"
-                f"  attn.attention ins(%q, %k, %v : {q_t}, {k_t}, {v_t}){cu}\n"
+                f"  attn.attention ins(%q, %k, %v : {q_t}, {k_t}, {v_t}){cu}{sparse}\n"
                 f"      {outs}{attrs}{regions}\n"
                 f"  return\n}}\n")
 

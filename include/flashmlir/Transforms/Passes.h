@@ -18,6 +18,10 @@ namespace flashmlir {
 /// On the scf.parallel that --attn-tile emits: the grid of programs over
 /// (sequence, q-head, q-block); the value is BlockM (query rows per program).
 inline constexpr llvm::StringLiteral kProgramGridAttrName = "attn.program_grid";
+/// Marks a program grid whose KV loops walk a block mask's lists (attn-tile):
+/// the tiles' costs differ with the mask, so no static persistent schedule.
+inline constexpr llvm::StringLiteral kBlockSparseGridAttrName =
+    "attn.block_sparse";
 /// On the loops --attn-online-softmax emits over the rows of a program's
 /// tiles: each iteration is independent (one query row), so a GPU mapping
 /// gives each row its own thread.

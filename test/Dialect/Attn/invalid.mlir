@@ -613,7 +613,7 @@ func.func @lse_seq_len(%q: tensor<1x16x4x64xf16>, %k: tensor<1x16x4x64xf16>, %v:
 // format: generic form).
 func.func @cu_seqlens_q_only(%q: tensor<1x16x4x64xf16>, %k: tensor<1x16x4x64xf16>, %v: tensor<1x16x4x64xf16>, %cq: tensor<2xi32>, %o: tensor<1x16x4x64xf16>) {
   // expected-error @+1 {{'cu_seqlens_q' and 'cu_seqlens_k' must be given together}}
-  %r = "attn.attention"(%q, %k, %v, %cq, %o) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 0, 0, 0, 0, 1, 0>}> ({
+  %r = "attn.attention"(%q, %k, %v, %cq, %o) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 0, 0, 0, 0, 0, 1, 0>}> ({
   }, {
   }) : (tensor<1x16x4x64xf16>, tensor<1x16x4x64xf16>, tensor<1x16x4x64xf16>, tensor<2xi32>, tensor<1x16x4x64xf16>) -> tensor<1x16x4x64xf16>
   return
@@ -624,7 +624,7 @@ func.func @cu_seqlens_q_only(%q: tensor<1x16x4x64xf16>, %k: tensor<1x16x4x64xf16
 // 'cu_seqlens_k' without 'cu_seqlens_q' (generic form).
 func.func @cu_seqlens_k_only(%q: tensor<1x16x4x64xf16>, %k: tensor<1x16x4x64xf16>, %v: tensor<1x16x4x64xf16>, %ck: tensor<2xi32>, %o: tensor<1x16x4x64xf16>) {
   // expected-error @+1 {{'cu_seqlens_q' and 'cu_seqlens_k' must be given together}}
-  %r = "attn.attention"(%q, %k, %v, %ck, %o) <{operandSegmentSizes = array<i32: 1, 1, 1, 0, 1, 0, 0, 0, 1, 0>}> ({
+  %r = "attn.attention"(%q, %k, %v, %ck, %o) <{operandSegmentSizes = array<i32: 1, 1, 1, 0, 1, 0, 0, 0, 0, 1, 0>}> ({
   }, {
   }) : (tensor<1x16x4x64xf16>, tensor<1x16x4x64xf16>, tensor<1x16x4x64xf16>, tensor<2xi32>, tensor<1x16x4x64xf16>) -> tensor<1x16x4x64xf16>
   return
@@ -708,7 +708,7 @@ func.func @varlen_batch(%q: tensor<2x16x4x64xf16>, %k: tensor<2x16x4x64xf16>, %v
 // form: the custom format cannot express a partial set).
 func.func @descale_partial(%q: tensor<1x16x4x64xf8E4M3FN>, %k: tensor<1x16x4x64xf8E4M3FN>, %v: tensor<1x16x4x64xf8E4M3FN>, %dq: tensor<1x4xf32>, %o: tensor<1x16x4x64xf16>) {
   // expected-error @+1 {{'q_descale', 'k_descale' and 'v_descale' must be given together}}
-  %r = "attn.attention"(%q, %k, %v, %dq, %o) <{operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 1, 0, 0, 1, 0>}> ({
+  %r = "attn.attention"(%q, %k, %v, %dq, %o) <{operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 1, 0, 0, 0, 1, 0>}> ({
   }, {
   }) : (tensor<1x16x4x64xf8E4M3FN>, tensor<1x16x4x64xf8E4M3FN>, tensor<1x16x4x64xf8E4M3FN>, tensor<1x4xf32>, tensor<1x16x4x64xf16>) -> tensor<1x16x4x64xf16>
   return
@@ -720,7 +720,7 @@ func.func @descale_partial(%q: tensor<1x16x4x64xf8E4M3FN>, %k: tensor<1x16x4x64x
 // same diagnostic (checked before the fp8 rule). Generic form.
 func.func @descale_partial_f16(%q: tensor<1x16x4x64xf16>, %k: tensor<1x16x4x64xf16>, %v: tensor<1x16x4x64xf16>, %dk: tensor<1x4xf32>, %dv: tensor<1x4xf32>, %o: tensor<1x16x4x64xf16>) {
   // expected-error @+1 {{'q_descale', 'k_descale' and 'v_descale' must be given together}}
-  %r = "attn.attention"(%q, %k, %v, %dk, %dv, %o) <{operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0, 1, 1, 1, 0>}> ({
+  %r = "attn.attention"(%q, %k, %v, %dk, %dv, %o) <{operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0, 1, 1, 0, 1, 0>}> ({
   }, {
   }) : (tensor<1x16x4x64xf16>, tensor<1x16x4x64xf16>, tensor<1x16x4x64xf16>, tensor<1x4xf32>, tensor<1x4xf32>, tensor<1x16x4x64xf16>) -> tensor<1x16x4x64xf16>
   return
@@ -1188,5 +1188,170 @@ func.func @mask_window_right(%q: tensor<1x16x4x64xf16>, %k: tensor<1x16x4x64xf16
   %r = attn.attention ins(%q, %k, %v : tensor<1x16x4x64xf16>, tensor<1x16x4x64xf16>, tensor<1x16x4x64xf16>)
       outs(%o : tensor<1x16x4x64xf16>) mask<window [128, -5], top_left>
       -> tensor<1x16x4x64xf16>
+  return
+}
+
+// -----
+
+// 'block_size' without 'block_mask'.
+func.func @block_size_alone(%q: memref<1x16x4x64xf16>, %k: memref<1x16x4x64xf16>, %v: memref<1x16x4x64xf16>, %o: memref<1x16x4x64xf16>) {
+  // expected-error @+1 {{'block_size' needs a 'block_mask'}}
+  attn.attention ins(%q, %k, %v : memref<1x16x4x64xf16>, memref<1x16x4x64xf16>, memref<1x16x4x64xf16>)
+      outs(%o : memref<1x16x4x64xf16>) attributes {block_size = array<i64: 16, 16>}
+  return
+}
+
+// -----
+
+// Three block-mask operands: counts and indices come in pairs.
+func.func @block_mask_three(%q: memref<1x16x4x64xf16>, %k: memref<1x16x4x64xf16>, %v: memref<1x16x4x64xf16>, %o: memref<1x16x4x64xf16>, %b0: memref<1x4x1xi32>, %b1: memref<1x4x1x1xi32>, %b2: memref<1x4x1xi32>) {
+  // expected-error @+1 {{'block_mask' takes 2 operands (kv_num_blocks, kv_indices) or 4 (and full_kv_num_blocks, full_kv_indices), got 3}}
+  attn.attention ins(%q, %k, %v : memref<1x16x4x64xf16>, memref<1x16x4x64xf16>, memref<1x16x4x64xf16>)
+      block_mask(%b0, %b1, %b2 : memref<1x4x1xi32>, memref<1x4x1x1xi32>, memref<1x4x1xi32>) block_size [16, 16]
+      outs(%o : memref<1x16x4x64xf16>)
+  return
+}
+
+// -----
+
+// A block size must be positive.
+func.func @block_size_zero(%q: memref<1x16x4x64xf16>, %k: memref<1x16x4x64xf16>, %v: memref<1x16x4x64xf16>, %o: memref<1x16x4x64xf16>, %b0: memref<1x4x1xi32>, %b1: memref<1x4x1x1xi32>) {
+  // expected-error @+1 {{'block_size' must be two positive sizes [BM, BN], got [0, 16]}}
+  attn.attention ins(%q, %k, %v : memref<1x16x4x64xf16>, memref<1x16x4x64xf16>, memref<1x16x4x64xf16>)
+      block_mask(%b0, %b1 : memref<1x4x1xi32>, memref<1x4x1x1xi32>) block_size [0, 16]
+      outs(%o : memref<1x16x4x64xf16>)
+  return
+}
+
+// -----
+
+// Two sizes, rows and columns.
+func.func @block_size_one(%q: memref<1x16x4x64xf16>, %k: memref<1x16x4x64xf16>, %v: memref<1x16x4x64xf16>, %o: memref<1x16x4x64xf16>, %b0: memref<1x4x1xi32>, %b1: memref<1x4x1x1xi32>) {
+  // expected-error @+1 {{'block_size' must be two positive sizes [BM, BN], got [16]}}
+  attn.attention ins(%q, %k, %v : memref<1x16x4x64xf16>, memref<1x16x4x64xf16>, memref<1x16x4x64xf16>)
+      block_mask(%b0, %b1 : memref<1x4x1xi32>, memref<1x4x1x1xi32>) block_size [16]
+      outs(%o : memref<1x16x4x64xf16>)
+  return
+}
+
+// -----
+
+// Counts are [B', H', QB].
+func.func @block_mask_counts_rank(%q: memref<1x16x4x64xf16>, %k: memref<1x16x4x64xf16>, %v: memref<1x16x4x64xf16>, %o: memref<1x16x4x64xf16>, %b0: memref<4x1xi32>, %b1: memref<1x4x1x1xi32>) {
+  // expected-error @+1 {{'kv_num_blocks' must have rank 3 [B', H', QB], got rank 2}}
+  attn.attention ins(%q, %k, %v : memref<1x16x4x64xf16>, memref<1x16x4x64xf16>, memref<1x16x4x64xf16>)
+      block_mask(%b0, %b1 : memref<4x1xi32>, memref<1x4x1x1xi32>) block_size [16, 16]
+      outs(%o : memref<1x16x4x64xf16>)
+  return
+}
+
+// -----
+
+// Counts are i32 (FlexAttention's).
+func.func @block_mask_counts_i64(%q: memref<1x16x4x64xf16>, %k: memref<1x16x4x64xf16>, %v: memref<1x16x4x64xf16>, %o: memref<1x16x4x64xf16>, %b0: memref<1x4x1xi64>, %b1: memref<1x4x1x1xi32>) {
+  // expected-error @+1 {{'kv_num_blocks' element type must be i32, got 'i64'}}
+  attn.attention ins(%q, %k, %v : memref<1x16x4x64xf16>, memref<1x16x4x64xf16>, memref<1x16x4x64xf16>)
+      block_mask(%b0, %b1 : memref<1x4x1xi64>, memref<1x4x1x1xi32>) block_size [16, 16]
+      outs(%o : memref<1x16x4x64xf16>)
+  return
+}
+
+// -----
+
+// Indices are i32.
+func.func @block_mask_indices_f32(%q: memref<1x16x4x64xf16>, %k: memref<1x16x4x64xf16>, %v: memref<1x16x4x64xf16>, %o: memref<1x16x4x64xf16>, %b0: memref<1x4x1xi32>, %b1: memref<1x4x1x1xf32>) {
+  // expected-error @+1 {{'kv_indices' element type must be i32, got 'f32'}}
+  attn.attention ins(%q, %k, %v : memref<1x16x4x64xf16>, memref<1x16x4x64xf16>, memref<1x16x4x64xf16>)
+      block_mask(%b0, %b1 : memref<1x4x1xi32>, memref<1x4x1x1xf32>) block_size [16, 16]
+      outs(%o : memref<1x16x4x64xf16>)
+  return
+}
+
+// -----
+
+// B' is 1 (broadcast) or B.
+func.func @block_mask_batch(%q: memref<1x16x4x64xf16>, %k: memref<1x16x4x64xf16>, %v: memref<1x16x4x64xf16>, %o: memref<1x16x4x64xf16>, %b0: memref<3x4x1xi32>, %b1: memref<3x4x1x1xi32>) {
+  // expected-error @+1 {{'kv_num_blocks' batch size (dim 0 = 3) must be 1 or 1}}
+  attn.attention ins(%q, %k, %v : memref<1x16x4x64xf16>, memref<1x16x4x64xf16>, memref<1x16x4x64xf16>)
+      block_mask(%b0, %b1 : memref<3x4x1xi32>, memref<3x4x1x1xi32>) block_size [16, 16]
+      outs(%o : memref<1x16x4x64xf16>)
+  return
+}
+
+// -----
+
+// H' is 1 (broadcast) or Hq.
+func.func @block_mask_heads(%q: memref<1x16x4x64xf16>, %k: memref<1x16x4x64xf16>, %v: memref<1x16x4x64xf16>, %o: memref<1x16x4x64xf16>, %b0: memref<1x2x1xi32>, %b1: memref<1x2x1x1xi32>) {
+  // expected-error @+1 {{'kv_num_blocks' head count (dim 1 = 2) must be 1 or 4}}
+  attn.attention ins(%q, %k, %v : memref<1x16x4x64xf16>, memref<1x16x4x64xf16>, memref<1x16x4x64xf16>)
+      block_mask(%b0, %b1 : memref<1x2x1xi32>, memref<1x2x1x1xi32>) block_size [16, 16]
+      outs(%o : memref<1x16x4x64xf16>)
+  return
+}
+
+// -----
+
+// QB = ceil(Sq / BM): 16 rows in blocks of 8 are 2.
+func.func @block_mask_query_blocks(%q: memref<1x16x4x64xf16>, %k: memref<1x16x4x64xf16>, %v: memref<1x16x4x64xf16>, %o: memref<1x16x4x64xf16>, %b0: memref<1x4x1xi32>, %b1: memref<1x4x1x1xi32>) {
+  // expected-error @+1 {{'kv_num_blocks' query-block count (dim 2 = 1) must match ceil(Sq / BM) of 'query' and 'block_size' (2)}}
+  attn.attention ins(%q, %k, %v : memref<1x16x4x64xf16>, memref<1x16x4x64xf16>, memref<1x16x4x64xf16>)
+      block_mask(%b0, %b1 : memref<1x4x1xi32>, memref<1x4x1x1xi32>) block_size [8, 16]
+      outs(%o : memref<1x16x4x64xf16>)
+  return
+}
+
+// -----
+
+// The indices share the counts' leading dims.
+func.func @block_mask_indices_shape(%q: memref<1x16x4x64xf16>, %k: memref<1x16x4x64xf16>, %v: memref<1x16x4x64xf16>, %o: memref<1x16x4x64xf16>, %b0: memref<1x4x1xi32>, %b1: memref<1x1x1x1xi32>) {
+  // expected-error @+1 {{'kv_indices' dim (dim 1 = 1) must match 'kv_num_blocks' dim 1 (4)}}
+  attn.attention ins(%q, %k, %v : memref<1x16x4x64xf16>, memref<1x16x4x64xf16>, memref<1x16x4x64xf16>)
+      block_mask(%b0, %b1 : memref<1x4x1xi32>, memref<1x1x1x1xi32>) block_size [16, 16]
+      outs(%o : memref<1x16x4x64xf16>)
+  return
+}
+
+// -----
+
+// At least one block per list (KB >= 1).
+func.func @block_mask_no_blocks(%q: memref<1x16x4x64xf16>, %k: memref<1x16x4x64xf16>, %v: memref<1x16x4x64xf16>, %o: memref<1x16x4x64xf16>, %b0: memref<1x4x1xi32>, %b1: memref<1x4x1x0xi32>) {
+  // expected-error @+1 {{'kv_indices' must list at least one block per query block (KB >= 1)}}
+  attn.attention ins(%q, %k, %v : memref<1x16x4x64xf16>, memref<1x16x4x64xf16>, memref<1x16x4x64xf16>)
+      block_mask(%b0, %b1 : memref<1x4x1xi32>, memref<1x4x1x0xi32>) block_size [16, 16]
+      outs(%o : memref<1x16x4x64xf16>)
+  return
+}
+
+// -----
+
+// The full blocks' lists are shaped as the partial ones.
+func.func @block_mask_full_types(%q: memref<1x16x4x64xf16>, %k: memref<1x16x4x64xf16>, %v: memref<1x16x4x64xf16>, %o: memref<1x16x4x64xf16>, %b0: memref<1x4x1xi32>, %b1: memref<1x4x1x1xi32>, %b2: memref<1x4x1xi32>, %b3: memref<1x4x1x2xi32>) {
+  // expected-error @+1 {{'full_kv_num_blocks' and 'full_kv_indices' must have the types of 'kv_num_blocks' and 'kv_indices'}}
+  attn.attention ins(%q, %k, %v : memref<1x16x4x64xf16>, memref<1x16x4x64xf16>, memref<1x16x4x64xf16>)
+      block_mask(%b0, %b1, %b2, %b3 : memref<1x4x1xi32>, memref<1x4x1x1xi32>, memref<1x4x1xi32>, memref<1x4x1x2xi32>) block_size [16, 16]
+      outs(%o : memref<1x16x4x64xf16>)
+  return
+}
+
+// -----
+
+// All tensors or all memrefs.
+func.func @block_mask_tensor(%q: memref<1x16x4x64xf16>, %k: memref<1x16x4x64xf16>, %v: memref<1x16x4x64xf16>, %o: memref<1x16x4x64xf16>, %b0: tensor<1x4x1xi32>, %b1: memref<1x4x1x1xi32>) {
+  // expected-error @+1 {{'kv_num_blocks' is a tensor but 'query' is a memref; operands must be all tensors or all memrefs}}
+  attn.attention ins(%q, %k, %v : memref<1x16x4x64xf16>, memref<1x16x4x64xf16>, memref<1x16x4x64xf16>)
+      block_mask(%b0, %b1 : tensor<1x4x1xi32>, memref<1x4x1x1xi32>) block_size [16, 16]
+      outs(%o : memref<1x16x4x64xf16>)
+  return
+}
+
+// -----
+
+// Block masks index (batch, head, q-block): not for packed sequences.
+func.func @block_mask_varlen(%q: memref<1x16x4x64xf16>, %k: memref<1x16x4x64xf16>, %v: memref<1x16x4x64xf16>, %o: memref<1x16x4x64xf16>, %cq: memref<2xi32>, %ck: memref<2xi32>, %n: memref<1x4x1xi32>, %i: memref<1x4x1x1xi32>) {
+  // expected-error @+1 {{'block_mask' does not apply to variable-length batches (cu_seqlens)}}
+  attn.attention ins(%q, %k, %v : memref<1x16x4x64xf16>, memref<1x16x4x64xf16>, memref<1x16x4x64xf16>)
+      cu_seqlens(%cq, %ck : memref<2xi32>, memref<2xi32>)
+      block_mask(%n, %i : memref<1x4x1xi32>, memref<1x4x1x1xi32>) block_size [16, 16]
+      outs(%o : memref<1x16x4x64xf16>)
   return
 }

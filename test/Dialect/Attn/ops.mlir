@@ -216,3 +216,40 @@ func.func @memref_everything(%q: memref<1x?x8x64xf16>, %k: memref<1x?x2x64xf16>,
       }
   return
 }
+
+// -----
+
+// Block sparsity: partial and full block lists (FlexAttention's BlockMask),
+// broadcast over the batch (B' = 1).
+// CHECK-LABEL: func.func @block_mask
+// CHECK: attn.attention ins(%{{.*}}, %{{.*}}, %{{.*}} : memref<2x300x4x64xbf16>, memref<2x300x4x64xbf16>, memref<2x300x4x64xbf16>)
+// CHECK-SAME: block_mask(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : memref<1x4x3xi32>, memref<1x4x3x3xi32>, memref<1x4x3xi32>, memref<1x4x3x3xi32>) block_size [128, 128]
+// CHECK-SAME: outs(
+// CHECK: mask_mod
+func.func @block_mask(%q: memref<2x300x4x64xbf16>, %k: memref<2x300x4x64xbf16>, %v: memref<2x300x4x64xbf16>,
+                      %o: memref<2x300x4x64xbf16>, %n: memref<1x4x3xi32>, %i: memref<1x4x3x3xi32>,
+                      %fn: memref<1x4x3xi32>, %fi: memref<1x4x3x3xi32>, %doc: memref<300xi32>) {
+  attn.attention ins(%q, %k, %v : memref<2x300x4x64xbf16>, memref<2x300x4x64xbf16>, memref<2x300x4x64xbf16>)
+      block_mask(%n, %i, %fn, %fi : memref<1x4x3xi32>, memref<1x4x3x3xi32>, memref<1x4x3xi32>, memref<1x4x3x3xi32>)
+      block_size [128, 128]
+      outs(%o : memref<2x300x4x64xbf16>)
+      mask_mod {
+      ^bb0(%b: index, %h: index, %qi: index, %kj: index):
+        %dq = memref.load %doc[%qi] : memref<300xi32>
+        %dk = memref.load %doc[%kj] : memref<300xi32>
+        %same = arith.cmpi eq, %dq, %dk : i32
+        attn.yield %same : i1
+      }
+  return
+}
+
+// CHECK-LABEL: func.func @block_mask_partial_only
+// CHECK: block_mask(%{{.*}}, %{{.*}} : tensor<2x4x2xi32>, tensor<2x4x2x4xi32>) block_size [64, 32]
+func.func @block_mask_partial_only(%q: tensor<2x100x4x64xf16>, %k: tensor<2x100x4x64xf16>,
+                                   %v: tensor<2x100x4x64xf16>, %o: tensor<2x100x4x64xf16>,
+                                   %n: tensor<2x4x2xi32>, %i: tensor<2x4x2x4xi32>) -> tensor<2x100x4x64xf16> {
+  %r = attn.attention ins(%q, %k, %v : tensor<2x100x4x64xf16>, tensor<2x100x4x64xf16>, tensor<2x100x4x64xf16>)
+      block_mask(%n, %i : tensor<2x4x2xi32>, tensor<2x4x2x4xi32>) block_size [64, 32]
+      outs(%o : tensor<2x100x4x64xf16>) -> tensor<2x100x4x64xf16>
+  return %r : tensor<2x100x4x64xf16>
+}
