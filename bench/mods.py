@@ -13,6 +13,7 @@ Modifiers (the same Python function goes to flashmlir and to FlexAttention):
                  "default" visits every block, "sparse" takes flashmlir.create_block_mask's
                  lists), and the same attention as packed sequences (cu_seqlens at the
                  document boundaries: "varlen", flashmlir's fast path for it)
+  document_causal  the same under a causal mask (packed causal LM training)
 For every point (B·S = 16k tokens, hidden 2048, bf16, as bench/sweep.py) each flashmlir
 variant (--variant: comma-separated AttentionSpec fields, "" = the default spec) and Flex
 are checked against a float32 reference computed head by head, with the accuracy rule of
@@ -54,7 +55,7 @@ def modifier(name, b, s, h, device):
         def capped(score, bi, hi, qi, kj):
             return SOFTCAP * torch.tanh(score / SOFTCAP)
         return None, None, False, SOFTCAP, capped, None, None
-    if name == "document":
+    if name in ("document", "document_causal"):
         g = torch.Generator(device="cpu").manual_seed(s)
         lengths = torch.randint(256, 1792, (s // 256 + 1,), generator=g)
         docs = torch.repeat_interleave(torch.arange(lengths.numel()), lengths)[:s]
@@ -62,7 +63,7 @@ def modifier(name, b, s, h, device):
 
         def same_doc(bi, hi, qi, kj):
             return docs[qi] == docs[kj]
-        return None, same_doc, False, 0.0, None, None, docs
+        return None, same_doc, name == "document_causal", 0.0, None, None, docs
     raise SystemExit(f"--mods: unknown modifier {name!r}")
 
 
@@ -104,8 +105,9 @@ def flex_runner(q, k, v, causal, score_mod, docs):
         block_mask = create_block_mask(lambda b, h, qi, kj: qi >= kj, None, None, s, s,
                                        device=q.device)
     if docs is not None:
-        block_mask = create_block_mask(lambda b, h, qi, kj: docs[qi] == docs[kj], None,
-                                       None, s, s, device=q.device)
+        block_mask = create_block_mask(
+            lambda b, h, qi, kj: (docs[qi] == docs[kj]) & ((qi >= kj) | (not causal)),
+            None, None, s, s, device=q.device)
     return lambda: compiled(qt, kt, vt, score_mod=score_mod,
                             block_mask=block_mask).transpose(1, 2)
 
@@ -160,12 +162,15 @@ def run_point(name, d, s, variants):
         # The document mask with a block mask (flashmlir.create_block_mask, 128 x 128
         # blocks as Flex's): only the blocks that hold a visible key are visited.
         t0 = time.perf_counter()
-        bm = flashmlir.create_block_mask(mask_mod, None, None, s, s, device=q.device)
+        bm = flashmlir.create_block_mask(
+            (lambda bi, hi, qi, kj: mask_mod(bi, hi, qi, kj) & (qi >= kj)) if causal
+            else mask_mod, None, None, s, s, device=q.device)
         torch.cuda.synchronize()
         mask_s = time.perf_counter() - t0
         lists = [bm.kv_num_blocks, bm.kv_indices, bm.full_kv_num_blocks, bm.full_kv_indices]
         spec = AttentionSpec(dtype="bf16", batch=b, seqlen_q=s, seqlen_k=s, heads_q=h,
                              heads_kv=h, head_dim=d, head_dim_v=d, lse=False,
+                             mask="causal" if causal else "none",
                              mask_mod=traced.mask_mod, mod_tensors=traced.tensor_types,
                              block_mask=tuple(f"memref<{'x'.join(map(str, t.shape))}xi32>"
                                               for t in lists),
@@ -186,7 +191,7 @@ def run_point(name, d, s, variants):
                        + [torch.tensor([b * s], device=q.device)]).to(torch.int32)
         spec = AttentionSpec(dtype="bf16", batch=1, seqlen_q=b * s, seqlen_k=b * s, heads_q=h,
                              heads_kv=h, head_dim=d, head_dim_v=d, varlen=cu.numel() - 1,
-                             lse=False)
+                             mask="causal" if causal else "none", lse=False)
         t0 = time.perf_counter()
         kern = flashmlir.compile(spec)
         compile_s = time.perf_counter() - t0
@@ -219,7 +224,7 @@ def main():
     args = ap.parse_args()
     variants = [(t, parse_variant(t)) for t in (args.variant or [""])]
     names = [t or "default" for t, _ in variants] + ["flex"]
-    if "document" in args.mods.split(","):
+    if {"document", "document_causal"} & set(args.mods.split(",")):
         names[-1:-1] = ["sparse", "varlen"]
     print(f"{'point':<26}{'cudnn*':>8}" + "".join(f"{n[:20]:>22}" for n in names)
           + "   (TFLOP/s, x flex; cudnn* = no modifier)")

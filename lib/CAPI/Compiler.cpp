@@ -42,6 +42,7 @@ struct CompileOptions {
   std::string chip = "sm_90a";
   std::string pvSchedule = "auto";
   std::string epilogue = "auto";
+  std::string schedule = "auto";
   int64_t blockM = 0, blockN = 0, stages = 0, persistentCtas = 132;
   int64_t ctasPerSm = 1;
   bool pingPong = true;
@@ -69,13 +70,14 @@ Expected<CompileOptions> parseOptions(StringRef text) {
   for (const auto &[key, value] : *obj) {
     StringRef k = key;
     if (k == "kernel" || k == "chip" || k == "pv_schedule" ||
-        k == "epilogue") {
+        k == "epilogue" || k == "schedule") {
       std::optional<StringRef> s = value.getAsString();
       if (!s)
         return bad(k, "a string");
       (k == "kernel"        ? opts.kernel
        : k == "chip"        ? opts.chip
        : k == "pv_schedule" ? opts.pvSchedule
+       : k == "schedule"    ? opts.schedule
                             : opts.epilogue) = s->str();
     } else if (k == "block_m" || k == "block_n" || k == "stages" ||
                k == "opt_level" || k == "persistent_ctas" ||
@@ -115,6 +117,11 @@ Expected<CompileOptions> parseOptions(StringRef text) {
                              "option 'epilogue' must be \"auto\", "
                              "\"direct\", \"tma\" or \"tma_in_q\", "
                              "got \"" + opts.epilogue + "\"");
+  if (!llvm::is_contained({"auto", "tiles", "persistent"}, opts.schedule))
+    return createStringError(inconvertibleErrorCode(),
+                             "option 'schedule' must be \"auto\", "
+                             "\"tiles\" or \"persistent\", got \"" +
+                                 opts.schedule + "\"");
   if (opts.ctasPerSm < 1 || opts.ctasPerSm > 4)
     return bad("ctas_per_sm", "1, 2, 3 or 4");
   if (opts.optLevel > 3)
@@ -146,6 +153,7 @@ Expected<std::string> compile(StringRef source, StringRef optionsText) {
     hopper.pvSchedule = opts->pvSchedule;
     hopper.persistentCtas = opts->persistentCtas;
     hopper.epilogue = opts->epilogue;
+    hopper.schedule = opts->schedule;
     hopper.ctasPerSm = opts->ctasPerSm;
     hopper.optLevel = opts->optLevel;
     return flashmlir::compileAttentionToHopperPtx(source, hopper, control);

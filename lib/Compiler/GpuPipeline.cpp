@@ -60,6 +60,7 @@ static void addWarpSpecialize(OpPassManager &funcPm, const Options &opts) {
   plan.pingPong = opts.pingPong;
   plan.pvSchedule = opts.pvSchedule;
   plan.persistentCtas = opts.persistentCtas;
+  plan.schedule = opts.schedule;
   plan.epilogue = opts.epilogue;
   plan.ctasPerSm = opts.ctasPerSm;
   funcPm.addPass(createAttnPlanHopperPass(plan));
@@ -189,31 +190,7 @@ void flashmlir::buildAttnToPtxPipeline(OpPassManager &pm,
 
 namespace {
 struct WarpSpecializeOptions
-    : mlir::PassPipelineOptions<WarpSpecializeOptions> {
-  Option<int64_t> stages{*this, "stages",
-                         llvm::cl::desc("K/V stages (0 = as many as fit)"),
-                         llvm::cl::init(0)};
-  Option<bool> pingPong{*this, "ping-pong",
-                        llvm::cl::desc("Consumers take turns to issue Q·Kᵀ"),
-                        llvm::cl::init(true)};
-  Option<std::string> pvSchedule{
-      *this, "pv-schedule",
-      llvm::cl::desc("When each block's P·V is issued: auto, serial, "
-                     "deferred or overlap"),
-      llvm::cl::init("auto")};
-  Option<int64_t> persistentCtas{
-      *this, "persistent-ctas",
-      llvm::cl::desc("CTAs of the persistent kernel where the plan uses "
-                     "one (0 = one CTA per tile)"),
-      llvm::cl::init(132)};
-  Option<std::string> epilogue{
-      *this, "epilogue",
-      llvm::cl::desc("How O is written: auto, direct, tma or tma_in_q"),
-      llvm::cl::init("auto")};
-  Option<int64_t> ctasPerSm{
-      *this, "ctas-per-sm",
-      llvm::cl::desc("CTAs resident per SM to build for (1 to 4)"),
-      llvm::cl::init(1)};
+    : HopperPlanPipelineOptions<WarpSpecializeOptions> {
 };
 } // namespace
 

@@ -48,6 +48,7 @@ struct AttnPlanHopperPass final
     options.pingPong = pingPong;
     options.pvSchedule = pvSchedule;
     options.persistentCtas = persistentCtas;
+    options.schedule = schedule;
     options.epilogue = epilogue;
     options.ctasPerSm = ctasPerSm;
     Builder b(&getContext());

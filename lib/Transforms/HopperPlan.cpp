@@ -308,27 +308,54 @@ FailureOr<KernelPlan> flashmlir::hopper::planKernel(scf::ParallelOp grid,
                                                 : PvSchedule::Overlap;
   }
   // Persistent when both roles see every tile (no run-time guard) of a
-  // static grid, and Dv <= 128: at Dv = 256 the persistent kernel's
-  // 232-register consumers spilled with the overlapped P·V (O alone is 128
-  // registers). Under a causal or window mask the tiles' costs differ (a
+  // static grid. Under a causal or window mask the tiles' costs differ (a
   // static stride over single tiles left CTAs 3x apart in work, measured 30%
   // slower at d=128 16k causal): under a causal mask CTAs take pairs of
   // tiles, q-blocks j and QB-1-j of one head, whose costs sum to QB + 1
   // blocks. Only with two consumers (the paired loop's index math spilled the
   // 32-register producer of three) and not under windows (its three KV loops
   // spilled the 232-register consumers): those stay one CTA per tile.
-  // With work on the scores (softcap, modifiers) the persistent consumers'
-  // 232 registers spilled where one CTA per tile (240) did not: unmasked
-  // with softcap or ALiBi (d=128, BlockN 128), paired with ALiBi at d=64 or
-  // ALiBi + documents at d=128 (ptxas -v).
+  // Measured with schedule = persistent against one CTA per tile (H200, bf16,
+  // 16k tokens; bench/RESULTS.md), the heuristic takes persistence where it
+  // won: Dv <= 128 with softcap or a score_mod (softcap +8..9% at S = 1k,
+  // ALiBi +7..11%, ALiBi causal +14% at 1k and +5..6% at 4k, within 2% at
+  // 16k). Dv = 256 stays one CTA per tile: paired under a causal mask it
+  // measured +4% at 1k and +9% at 4k, but its 232-register consumers spill
+  // (32-56 bytes, ptxas -v) and every kernel we emit must assemble without
+  // spills (schedule = persistent builds it); unmasked it measured -1..-2%.
+  // Likewise a score_mod at Dv = 128 (ALiBi: 24-36 bytes spilled; +11% at
+  // 1k, even from 4k). A mask_mod keeps one CTA per tile (not measured
+  // persistent).
   attn::MaskKind kind = attn::MaskKind::None;
   grid.walk([&](attn::BlockUpdateOp u) { kind = u.getMask().getKind(); });
   bool pairable = kind == attn::MaskKind::Causal && plan->consumers == 2;
   // A block mask makes the tiles' costs data-dependent: one CTA per tile.
+  // schedule = "persistent" drops the heuristic's conditions (Dv, per-score
+  // work), keeping what the persistent loops need.
+  if (!llvm::is_contained({"auto", "tiles", "persistent"}, options.schedule))
+    return grid.emitOpError() << pass
+                              << ": schedule must be auto, tiles or "
+                                 "persistent, got '"
+                              << options.schedule << "'";
   bool blockSparse = grid->hasAttr(kBlockSparseGridAttrName);
-  if (options.persistentCtas > 0 && !isGuarded(grid) && !blockSparse &&
-      staticTiles(grid) > 0 && plan->headDimV <= 128 && !modified &&
-      (kind == attn::MaskKind::None || pairable)) {
+  bool canPersist = options.persistentCtas > 0 && !isGuarded(grid) &&
+                    !blockSparse && staticTiles(grid) > 0 &&
+                    (kind == attn::MaskKind::None || pairable);
+  bool maskMod = false, scoreMod = false;
+  grid.walk([&](attn::BlockUpdateOp u) {
+    maskMod |= !u.getMaskMod().empty();
+    scoreMod |= !u.getScoreMod().empty();
+  });
+  bool heuristic =
+      !maskMod && plan->headDimV <= 128 && (plan->headDimV <= 64 || !scoreMod);
+  if (options.schedule == "persistent" && !canPersist)
+    return grid.emitOpError()
+           << pass
+           << ": schedule = persistent needs persistent-ctas > 0 and a "
+              "static grid without run-time guards or a block mask, "
+              "unmasked or causal with two consumer warpgroups";
+  if (canPersist && (options.schedule == "persistent" ||
+                     (options.schedule == "auto" && heuristic))) {
     plan->ctas = options.persistentCtas * options.ctasPerSm;
     plan->pairedTiles = pairable;
   }

@@ -104,6 +104,8 @@ struct PlanOptions {
   /// "auto" (the heuristic) or a pv_schedule name.
   std::string pvSchedule = "auto";
   int64_t persistentCtas = 132; // 0 = one CTA per tile
+  /// "auto" (the heuristic), "tiles" or "persistent" (wherever possible).
+  std::string schedule = "auto";
   /// "auto" (the heuristic) or an epilogue name.
   std::string epilogue = "auto";
   /// CTAs per SM to build for (1 = one CTA per SM, FA3's layout).

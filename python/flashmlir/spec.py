@@ -26,6 +26,7 @@ ALIGNS = ("top_left", "bottom_right")
 KERNELS = ("auto", "hopper", "simt")
 PV_SCHEDULES = ("auto", "serial", "deferred", "overlap")
 EPILOGUES = ("auto", "direct", "tma", "tma_in_q")
+SCHEDULES = ("auto", "tiles", "persistent")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,6 +57,10 @@ class AttentionSpec:
     persistent_ctas  CTAs of the persistent Hopper kernel where the planner
                  uses one (unmasked, or causal at d=128; 132 = the SMs of an
                  H100/H200; 0 = one CTA per tile)
+    schedule     how the Hopper kernel's tiles map to CTAs: "auto" (the
+                 heuristic), "tiles" (one CTA per tile) or "persistent"
+                 (persistent_ctas CTAs loop over the tiles wherever the kernel
+                 can: not varlen, no block mask, unmasked or causal)
     epilogue     how the Hopper kernel writes O: "auto" (the heuristic),
                  "direct" (stores from the registers), "tma" (an O buffer in
                  shared memory and a TMA store) or "tma_in_q" (staged in Q's
@@ -92,6 +97,7 @@ class AttentionSpec:
     ping_pong: bool = True
     pv_schedule: str = "auto"
     persistent_ctas: int = 132
+    schedule: str = "auto"
     epilogue: str = "auto"
     ctas_per_sm: int = 1
     chip: str = "sm_90a"
@@ -146,6 +152,8 @@ class AttentionSpec:
         if self.pv_schedule not in PV_SCHEDULES:
             raise ValueError(f"pv_schedule must be one of {PV_SCHEDULES}, "
                              f"got {self.pv_schedule!r}")
+        if self.schedule not in SCHEDULES:
+            raise ValueError(f"schedule must be one of {SCHEDULES}, got {self.schedule!r}")
         if self.epilogue not in EPILOGUES:
             raise ValueError(f"epilogue must be one of {EPILOGUES}, "
                              f"got {self.epilogue!r}")
@@ -210,7 +218,7 @@ class AttentionSpec:
                 "block_m": self.block_m, "block_n": self.block_n,
                 "stages": self.stages, "ping_pong": self.ping_pong,
                 "pv_schedule": self.pv_schedule,
-                "persistent_ctas": self.persistent_ctas,
+                "persistent_ctas": self.persistent_ctas, "schedule": self.schedule,
                 "epilogue": self.epilogue, "ctas_per_sm": self.ctas_per_sm}
 
     # -- the level-0 IR -------------------------------------------------------

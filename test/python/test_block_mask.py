@@ -215,3 +215,27 @@ def test_create_block_mask_classifies_blocks():
     assert bm.full_kv_num_blocks.flatten().tolist() == [0, 1, 2]
     assert bm.full_kv_indices[0, 0, 2, :2].tolist() == [0, 1]
     assert "visits 6 of 9 blocks" in repr(bm)
+
+
+@pytest.mark.skipif(not ON_HOPPER, reason="needs an sm_90 (Hopper) GPU")
+def test_accepts_flex_attention_block_mask():
+    # torch's own BlockMask (FlexAttention) goes straight in, and gives the
+    # lists flashmlir.create_block_mask gives (so the same kernel result).
+    flex = pytest.importorskip("torch.nn.attention.flex_attention")
+    b, s, h, d = 2, 700, 4, 128
+    q, k, v = inputs(b, s, s, h, h, d, "cuda", seed=5)
+    docs = torch.sort(torch.randint(0, 4, (s,), device="cuda"))[0]
+
+    def doc_causal(b, h, q_idx, kv_idx):
+        return (docs[q_idx] == docs[kv_idx]) & (q_idx >= kv_idx)
+
+    theirs = flex.create_block_mask(doc_causal, None, None, s, s, device="cuda")
+    ours = flashmlir.create_block_mask(doc_causal, None, None, s, s, device="cuda")
+    for name in ("kv_num_blocks", "full_kv_num_blocks"):
+        assert torch.equal(getattr(theirs, name).cpu(), getattr(ours, name).cpu()), name
+    with torch.no_grad():
+        out = flashmlir.attention(q, k, v, mask_mod=doc_causal, block_mask=theirs)
+    i = torch.arange(s)[:, None]
+    j = torch.arange(s)[None, :]
+    keep = ((docs.cpu()[:, None] == docs.cpu()[None, :]) & (j <= i))[None, None]
+    check(out, q, k, v, keep.expand(b, h, s, s))

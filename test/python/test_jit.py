@@ -218,6 +218,25 @@ def test_compile_two_ctas_per_sm(cache_dir):
         AttentionSpec(**{**BASE, "ctas_per_sm": 5})
 
 
+def test_compile_schedule_option(cache_dir):
+    # Dv = 256 unmasked: one CTA per tile by the heuristic, persistent on request
+    # (its loops apply; the heuristic avoids it for the spills at Dv = 256);
+    # "tiles" turns off the unmasked d=64 kernel's persistence.
+    d256 = {**BASE, "head_dim": 256, "head_dim_v": 256}
+    auto = flashmlir.compile(AttentionSpec(**d256), stages=True)
+    forced = flashmlir.compile(AttentionSpec(**d256, schedule="persistent"), stages=True)
+    assert "persistent_ctas = 0" in auto.asm["attn-plan-hopper"]
+    assert "persistent_ctas = 0" not in forced.asm["attn-plan-hopper"]
+    tiles = flashmlir.compile(AttentionSpec(**BASE, schedule="tiles"), stages=True)
+    assert "persistent_ctas = 0" in tiles.asm["attn-plan-hopper"]
+    with pytest.raises(ValueError, match="schedule"):
+        AttentionSpec(**{**BASE, "schedule": "dynamic"})
+    # Not with a run-time guard (varlen): a diagnostic, not a silent fallback.
+    with pytest.raises(flashmlir.JitCompileError, match="schedule = persistent needs"):
+        flashmlir.compile(AttentionSpec(**{**BASE, "batch": 1, "varlen": 3,
+                                           "schedule": "persistent"}))
+
+
 def test_spec_rejects_unknown_epilogue():
     with pytest.raises(ValueError, match="epilogue"):
         AttentionSpec(**{**BASE, "epilogue": "smem"})
@@ -252,6 +271,7 @@ def test_compile_errors_carry_diagnostics(cache_dir):
     ('{"pv_schedule": 1}', "option 'pv_schedule' must be a string"),
     ('{"epilogue": "smem"}', "option 'epilogue' must be"),
     ('{"ctas_per_sm": 0}', "option 'ctas_per_sm' must be 1, 2, 3 or 4"),
+    ('{"schedule": "dynamic"}', "option 'schedule' must be"),
     ('{"tile": 64}', "unknown option 'tile'"),
     ('[1, 2]', "must be a JSON object"),
     ('{', "not valid JSON"),

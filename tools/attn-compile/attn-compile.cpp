@@ -71,6 +71,11 @@ static cl::opt<int64_t> persistentCtas(
     cl::desc("hopper: CTAs of the persistent kernel (the SM count) where "
              "the plan uses one; 0 = one CTA per tile"),
     cl::init(132));
+static cl::opt<std::string> schedule(
+    "schedule",
+    cl::desc("hopper: tiles over CTAs: auto (the heuristic), tiles (one CTA "
+             "per tile) or persistent (wherever the kernel can be)"),
+    cl::init("auto"));
 static cl::opt<std::string> epilogue(
     "epilogue",
     cl::desc("hopper: how O is written: auto, direct (stores from the "
@@ -124,6 +129,7 @@ int main(int argc, char **argv) {
   hopper.pvSchedule = pvSchedule;
   hopper.persistentCtas = persistentCtas;
   hopper.epilogue = epilogue;
+  hopper.schedule = schedule;
   hopper.ctasPerSm = ctasPerSm;
   hopper.optLevel = optLevel;
   Expected<flashmlir::GpuCompileResult> result =

@@ -42,17 +42,13 @@ struct AttnToPtxSimtOptions
                        llvm::cl::init(3)};
 };
 
-/// Options of the Hopper pipeline (`attn-to-ptx`).
-struct AttnToPtxOptions : mlir::PassPipelineOptions<AttnToPtxOptions> {
-  Option<std::string> chip{*this, "chip", llvm::cl::desc("Target chip"),
-                           llvm::cl::init("sm_90a")};
-  Option<int64_t> blockM{*this, "block-m",
-                         llvm::cl::desc("Query rows per CTA, 64 per consumer "
-                                        "warpgroup (0 = heuristic)"),
-                         llvm::cl::init(0)};
-  Option<int64_t> blockN{*this, "block-n",
-                         llvm::cl::desc("Keys per KV block (0 = heuristic)"),
-                         llvm::cl::init(0)};
+/// The Hopper plan's options (attn-plan-hopper), shared by `attn-to-ptx` and
+/// `attn-warp-specialize`.
+template <typename Derived>
+struct HopperPlanPipelineOptions : mlir::PassPipelineOptions<Derived> {
+  template <typename T>
+  using Option = mlir::detail::PassOptions::Option<T>;
+
   Option<int64_t> stages{*this, "stages",
                          llvm::cl::desc("K/V shared-memory stages (0 = as "
                                         "many as fit, at most 4)"),
@@ -70,6 +66,11 @@ struct AttnToPtxOptions : mlir::PassPipelineOptions<AttnToPtxOptions> {
       llvm::cl::desc("CTAs of the persistent kernel (the SM count) where "
                      "the plan uses one; 0 = one CTA per tile"),
       llvm::cl::init(132)};
+  Option<std::string> schedule{
+      *this, "schedule",
+      llvm::cl::desc("Tiles over CTAs: auto (the heuristic), tiles (one CTA "
+                     "per tile) or persistent (wherever the kernel can be)"),
+      llvm::cl::init("auto")};
   Option<std::string> epilogue{
       *this, "epilogue",
       llvm::cl::desc("How O is written: auto, direct, tma or tma_in_q"),
@@ -78,6 +79,19 @@ struct AttnToPtxOptions : mlir::PassPipelineOptions<AttnToPtxOptions> {
       *this, "ctas-per-sm",
       llvm::cl::desc("CTAs resident per SM to build for (1 to 4)"),
       llvm::cl::init(1)};
+};
+
+/// Options of the Hopper pipeline (`attn-to-ptx`).
+struct AttnToPtxOptions : HopperPlanPipelineOptions<AttnToPtxOptions> {
+  Option<std::string> chip{*this, "chip", llvm::cl::desc("Target chip"),
+                           llvm::cl::init("sm_90a")};
+  Option<int64_t> blockM{*this, "block-m",
+                         llvm::cl::desc("Query rows per CTA, 64 per consumer "
+                                        "warpgroup (0 = heuristic)"),
+                         llvm::cl::init(0)};
+  Option<int64_t> blockN{*this, "block-n",
+                         llvm::cl::desc("Keys per KV block (0 = heuristic)"),
+                         llvm::cl::init(0)};
   Option<std::string> format{
       *this, "format",
       llvm::cl::desc("What the gpu.binary holds: isa (PTX), bin (a cubin: "

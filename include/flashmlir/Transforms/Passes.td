@@ -169,6 +169,11 @@ def AttnPlanHopperPass : Pass<"attn-plan-hopper", "::mlir::func::FuncOp"> {
            "CTAs of the persistent kernel (the SM count of an H100/H200) for "
            "static unguarded grids with Dv <= 128, unmasked or causal (paired "
            "q-blocks); 0 = one CTA per tile">,
+    Option<"schedule", "schedule", "std::string", /*default=*/"\"auto\"",
+           "Tiles over CTAs: auto (persistent where the heuristic expects a "
+           "gain), tiles (one CTA per tile) or persistent (wherever the "
+           "kernel can be: a static, unguarded grid without a block mask, "
+           "unmasked or causal with two consumers)">,
     Option<"epilogue", "epilogue", "std::string", /*default=*/"\"auto\"",
            "How O is written: auto (the heuristic), direct (stores from the "
            "registers), tma (staged in an O buffer, TMA store) or tma_in_q "
