@@ -320,9 +320,11 @@ FailureOr<KernelPlan> flashmlir::hopper::planKernel(scf::ParallelOp grid,
   // won: Dv <= 128 with softcap or a score_mod (softcap +8..9% at S = 1k,
   // ALiBi +7..11%, ALiBi causal +14% at 1k and +5..6% at 4k, within 2% at
   // 16k). Dv = 256 stays one CTA per tile: paired under a causal mask it
-  // measured +4% at 1k and +9% at 4k, but its 232-register consumers spill
-  // (32-56 bytes, ptxas -v) and every kernel we emit must assemble without
-  // spills (schedule = persistent builds it); unmasked it measured -1..-2%.
+  // measured +4..9% at 1k-4k (BlockN 80) and +5..8% at 512-8k (BlockN 64),
+  // but the 232-register consumers spill at 80 (32-56 bytes, ptxas -v) and
+  // at 64 for some shapes (8-12 bytes with Sq != Sk or GQA; 0 for square
+  // ones), and every kernel we emit must assemble without spills;
+  // schedule = persistent builds it on request. Unmasked: -1..-2%.
   // Likewise a score_mod at Dv = 128 (ALiBi: 24-36 bytes spilled; +11% at
   // 1k, even from 4k). A mask_mod keeps one CTA per tile (not measured
   // persistent).

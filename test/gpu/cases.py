@@ -56,6 +56,11 @@ HOPPER_CASES = [
     Case("h_causal_br_129x17_bf16", 129, 17, mask="causal", dtype="bf16"),
     Case("h_causal_br_1000x1000_bf16_gqa4_d128", 1000, 1000, mask="causal", dtype="bf16",
          heads_q=4, heads_kv=1, head_dim=128),
+    # d = 256 causal: the paired persistent kernel at BlockN 64 (Sq != Sk, odd, GQA).
+    Case("h_causal_br_333x517_f16_gqa2_d256", 333, 517, mask="causal", dtype="f16",
+         heads_q=4, heads_kv=2, head_dim=256, batch=2),
+    Case("h_causal_tl_700x700_bf16_d256", 700, 700, mask="causal", align="top_left",
+         dtype="bf16", head_dim=256),
     Case("h_window_64_0_br_300x300_f16", 300, 300, mask="window", window=(64, 0), dtype="f16"),
     Case("h_window_32_32_200x129_bf16_gqa8", 200, 129, mask="window", window=(32, 32),
          dtype="bf16", heads_q=8, heads_kv=1),
