@@ -10,8 +10,11 @@ from the saved inputs and differentiates that with torch.autograd:
     LSE = m + log l;  rows that see no key: O = 0, LSE = -inf, no gradient.
 
 It is exact to float32 but not memory-lean: one sequence's S and P for all
-heads (Hq·Sq·Sk floats, twice) live at once. score_mod/mask_mod calls have no
-backward yet (flashmlir.attention refuses them under autograd).
+heads (Hq·Sq·Sk floats, twice) live at once. Calls with score_mod/mask_mod
+run the same Python functions on tensors (b a scalar, h [Hq, 1, 1], q_idx
+[1, Sq, 1], kv_idx [1, 1, Sk]), as FlexAttention's modifiers are written, so
+gradients reach tensors they capture too (e.g. learnable biases); a block
+mask hides the keys of the blocks it does not list.
 """
 
 import math
@@ -19,9 +22,11 @@ from typing import Optional, Tuple
 
 
 def _sequence_forward(q, k, v, *, left: int, right: int, align: str, softcap: float,
-                      scale: float):
-    """One sequence: q [Sq, Hq, D], k/v [Sk, Hkv, D]; returns out [Sq, Hq, Dv],
-    lse [Hq, Sq], differentiable (float32 inputs)."""
+                      scale: float, seq: int = 0, score_mod=None, mask_mod=None,
+                      blocks=None):
+    """One sequence (number `seq`): q [Sq, Hq, D], k/v [Sk, Hkv, D]; returns out
+    [Sq, Hq, Dv], lse [Hq, Sq], differentiable (float32 inputs). `blocks`: the
+    keys a block mask lists, bool [Hq or 1, Sq, Sk]."""
     import torch
 
     lq, lk = q.shape[0], k.shape[0]
@@ -32,6 +37,13 @@ def _sequence_forward(q, k, v, *, left: int, right: int, align: str, softcap: fl
     s = (qs @ ks.transpose(1, 2)) * scale
     if softcap > 0:
         s = softcap * torch.tanh(s / softcap)
+    if score_mod is not None or mask_mod is not None:
+        dev = q.device
+        pos = (torch.tensor(seq, device=dev), torch.arange(q.shape[1], device=dev)[:, None, None],
+               torch.arange(lq, device=dev)[None, :, None],
+               torch.arange(lk, device=dev)[None, None, :])
+    if score_mod is not None:
+        s = torch.broadcast_to(score_mod(s, *pos), s.shape).float()
     qi = torch.arange(lq, device=q.device)[:, None]
     kj = torch.arange(lk, device=q.device)[None, :]
     diag = lk - lq if align == "bottom_right" else 0
@@ -40,6 +52,10 @@ def _sequence_forward(q, k, v, *, left: int, right: int, align: str, softcap: fl
         visible &= kj >= qi + diag - left
     if right >= 0:
         visible &= kj <= qi + diag + right
+    if mask_mod is not None:
+        visible = visible & torch.as_tensor(mask_mod(*pos), device=q.device)
+    if blocks is not None:
+        visible = visible & blocks
     s = s.masked_fill(~visible, -math.inf)
     m = s.amax(dim=-1, keepdim=True)
     seen = torch.isfinite(m)
@@ -54,10 +70,13 @@ def _sequence_forward(q, k, v, *, left: int, right: int, align: str, softcap: fl
 
 def attention_grads(q, k, v, grad_out, grad_lse, cu_seqlens_q, cu_seqlens_k, *,
                     window: Tuple[int, int], align: str, softcap: float,
-                    scale: Optional[float]) -> Tuple:
+                    scale: Optional[float], score_mod=None, mask_mod=None,
+                    block_mask=None, captured: Tuple = ()) -> Tuple:
     """dQ, dK, dV (in the inputs' dtypes) for the upstream gradients of out
-    and lse (either may be None). q/k/v as flashmlir.attention takes them:
-    [B, S, H, D], or packed [total, H, D] with cu_seqlens."""
+    and lse (either may be None), then one gradient per tensor of `captured`
+    (tensors the modifiers read that require grad). q/k/v as
+    flashmlir.attention takes them: [B, S, H, D], or packed [total, H, D]
+    with cu_seqlens."""
     import torch
 
     scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else scale
@@ -72,12 +91,17 @@ def attention_grads(q, k, v, grad_out, grad_lse, cu_seqlens_q, cu_seqlens_k, *,
         else:
             pieces = [((b, slice(None)), (b, slice(None))) for b in range(q.shape[0])]
         outs, lses, grads_out, grads_lse = [], [], [], []
-        for rows_q, rows_k in pieces:
+        for n, (rows_q, rows_k) in enumerate(pieces):
             sq, sk, sv = qf[rows_q], kf[rows_k], vf[rows_k]
             if sq.shape[0] == 0 or sk.shape[0] == 0:
                 continue  # nothing visible: out 0, lse -inf, no gradient
+            blocks = None
+            if block_mask is not None:
+                from .block_mask import listed_keys
+                blocks = listed_keys(block_mask, n, sq.shape[0], sk.shape[0])
             o, l = _sequence_forward(sq, sk, sv, left=left, right=right, align=align,
-                                     softcap=softcap, scale=scale)
+                                     softcap=softcap, scale=scale, seq=n,
+                                     score_mod=score_mod, mask_mod=mask_mod, blocks=blocks)
             if grad_out is not None:
                 outs.append(o)
                 grads_out.append(grad_out[rows_q].float())
@@ -88,8 +112,10 @@ def attention_grads(q, k, v, grad_out, grad_lse, cu_seqlens_q, cu_seqlens_k, *,
                 lses.append(torch.where(torch.isfinite(l), l, torch.zeros_like(l)))
                 grads_lse.append(torch.where(torch.isfinite(l), g, torch.zeros_like(g)))
         outputs, upstream = outs + lses, grads_out + grads_lse
+        inputs = (q, k, v, *captured)
         if not outputs:
-            return tuple(torch.zeros_like(t) for t in (q, k, v))
-        grads = torch.autograd.grad(outputs, (qf, kf, vf), upstream, allow_unused=True)
+            return tuple(torch.zeros_like(t) for t in inputs)
+        grads = torch.autograd.grad(outputs, (qf, kf, vf, *captured), upstream,
+                                    allow_unused=True)
     return tuple(torch.zeros_like(t) if g is None else g.to(t.dtype)
-                 for g, t in zip(grads, (q, k, v)))
+                 for g, t in zip(grads, inputs))

@@ -146,3 +146,29 @@ def block_mask_tensors(block_mask, q, seqlen_q: int, batch: int, heads_q: int):
         out.append(t.contiguous())
         types.append(f"memref<{'x'.join(str(s) for s in t.shape)}xi32>")
     return out, (bm, bn), tuple(types)
+
+
+def listed_keys(block_mask, b: int, seqlen_q: int, seqlen_k: int):
+    """bool [Hq or 1, Sq, Sk]: the keys of the blocks the mask lists (partial or
+    full) for batch b, with the kernel's clamping (counts to [0, KB], block
+    numbers to the key blocks that exist)."""
+    import torch
+
+    size = block_mask.BLOCK_SIZE
+    bm, bn = (size, size) if isinstance(size, int) else (int(size[0]), int(size[1]))
+    nb = -(-seqlen_k // bn)
+    lists = [(block_mask.kv_num_blocks, block_mask.kv_indices)]
+    if block_mask.full_kv_num_blocks is not None:
+        lists.append((block_mask.full_kv_num_blocks, block_mask.full_kv_indices))
+    on = None
+    for count, indices in lists:
+        count = count[b if count.shape[0] > 1 else 0].long()          # [H', QB]
+        indices = indices[b if indices.shape[0] > 1 else 0].long()    # [H', QB, KB]
+        kb = indices.shape[-1]
+        listed = torch.arange(kb, device=indices.device) < count.clamp(0, kb)[..., None]
+        where = torch.where(listed, indices.clamp(0, nb - 1), nb)
+        hit = torch.zeros((*indices.shape[:2], nb + 1), dtype=torch.bool, device=indices.device)
+        hit.scatter_(2, where, True)
+        on = hit[..., :nb] if on is None else on | hit[..., :nb]
+    dense = on.repeat_interleave(bm, 1).repeat_interleave(bn, 2)[:, :seqlen_q, :seqlen_k]
+    return dense

@@ -244,6 +244,9 @@ class _TracedTensor:
 def where(condition, a, b):
     """`a` where `condition` holds, else `b` (arith.select)."""
     if not isinstance(condition, Value):
+        if hasattr(condition, "dtype"):  # a tensor: the function evaluated on tensors
+            import torch
+            return torch.where(condition, a, b)
         return a if condition else b
     builder = condition.builder
     if condition.type != _BOOL:
@@ -262,6 +265,12 @@ def maximum(a, b):
 
 
 def _minmax(a, b, fop, iop):
+    if not isinstance(a, Value) and not isinstance(b, Value):
+        if hasattr(a, "dtype") or hasattr(b, "dtype"):  # evaluated on tensors
+            import torch
+            fn = torch.minimum if fop == "minimumf" else torch.maximum
+            return fn(torch.as_tensor(a), torch.as_tensor(b))
+        return min(a, b) if fop == "minimumf" else max(a, b)
     builder = (a if isinstance(a, Value) else b).builder
     like = a.type if isinstance(a, Value) else b.type
     x, y = _unify(_lift(builder, a, like), _lift(builder, b, like))

@@ -272,13 +272,6 @@ def attention(q, k, v, *, causal: bool = False, causal_align: str = "bottom_righ
             raise ValueError("block_mask does not apply to packed sequences (cu_seqlens)")
         sparse = block_mask_tensors(block_mask, q, q.shape[1], q.shape[0], q.shape[2])
     traced = None
-    if modified and torch.is_grad_enabled() and (
-            q.requires_grad or k.requires_grad or v.requires_grad):
-        # Never a silently detached output: the traced path has no autograd.
-        raise NotImplementedError(
-            "flashmlir.attention: score_mod/mask_mod and block_mask (and flash_attn's "
-            "alibi_slopes) have no backward yet; call under torch.no_grad() or on tensors "
-            "that do not require grad")
     if score_mod is not None or mask_mod is not None:
         traced = mods.cached_trace(score_mod, mask_mod, keys=mods_key)
         for t in traced.tensors:
@@ -302,6 +295,19 @@ def attention(q, k, v, *, causal: bool = False, causal_align: str = "bottom_righ
         _remember_fast_call(fast_key, contiguous, spec, q, out, lse, ())
     else:
         read = list(traced.tensors) if traced else []
+        captured = tuple(t for t in read if t.is_floating_point() and t.requires_grad)
+        if torch.is_grad_enabled() and (q.requires_grad or k.requires_grad
+                                        or v.requires_grad or captured):
+            # The kernel forward, the float32 recompute backward (flashmlir.backward)
+            # with the same modifier functions evaluated on tensors.
+            grad_options = dict(window=window_, align=causal_align, softcap=float(softcap),
+                                scale=None if scale is None else float(scale),
+                                score_mod=score_mod, mask_mod=mask_mod, block_mask=block_mask)
+            run = lambda: _run(spec, q, k, v, cu_seqlens_q, cu_seqlens_k,  # noqa: E731
+                               [t.detach() for t in read], sparse[0] if sparse else ())
+            out, lse = _ModifiedAttention.apply(q, k, v, cu_seqlens_q, cu_seqlens_k, run,
+                                                grad_options, *captured)
+            return (out, lse) if return_lse else out
         out, lse = _run(spec, q, k, v, cu_seqlens_q, cu_seqlens_k, read,
                         sparse[0] if sparse else ())
         # The modifiers' tensors as they are (contiguous: the kernel reads them in
@@ -370,6 +376,48 @@ def _bucketed_varlen(spec: AttentionSpec, cu_q, cu_k):
         cu_q = torch.cat([cu_q, cu_q[-1:].expand(pad)])
         cu_k = torch.cat([cu_k, cu_k[-1:].expand(pad)])
     return dataclasses.replace(spec, seqlen_q=tq, seqlen_k=tk, varlen=n), cu_q, cu_k
+
+
+def _modified_attention_function():
+    torch = _torch()
+
+    class ModifiedAttention(torch.autograd.Function):
+        """Calls with score_mod/mask_mod/block_mask under autograd: the kernel's
+        out and lse forward; gradients of q, k, v and of float tensors the
+        modifiers capture by recompute (flashmlir.backward)."""
+
+        @staticmethod
+        def forward(ctx, q, k, v, cu_q, cu_k, run, options, *captured):
+            ctx.save_for_backward(q, k, v, cu_q, cu_k, *captured)
+            ctx.options = options
+            with torch.no_grad():
+                return run()
+
+        @staticmethod
+        def backward(ctx, grad_out, grad_lse):
+            from .backward import attention_grads
+
+            q, k, v, cu_q, cu_k, *captured = ctx.saved_tensors
+            grads = attention_grads(q, k, v, grad_out, grad_lse, cu_q, cu_k,
+                                    captured=tuple(captured), **ctx.options)
+            return (*grads[:3], None, None, None, None, *grads[3:])
+
+    return ModifiedAttention
+
+
+class _LazyFunction:
+    """torch.autograd.Function subclasses need torch; built on first use."""
+
+    def __init__(self, make):
+        self._make, self._fn = make, None
+
+    def apply(self, *args):
+        if self._fn is None:
+            self._fn = self._make()
+        return self._fn.apply(*args)
+
+
+_ModifiedAttention = _LazyFunction(_modified_attention_function)
 
 
 def _block_mask_fast_key(block_mask):
