@@ -191,6 +191,30 @@ def test_flash_attn_func_and_packed():
     check_vs_sdpa(fa.flash_attn_kvpacked_func(q2, kv), q2, kv[:, :, 0], kv[:, :, 1])
 
 
+def test_modifier_backward_on_the_gpu():
+    # flash_attn's alibi_slopes (a traced score_mod) under autograd, causal, GQA:
+    # the Hopper kernel forward, the recompute backward; dQ, dK, dV against
+    # float64 autograd of the definition (bf16 inputs: a bf16-sized tolerance).
+    q = rand(1, 257, 4, 64, seed=1).requires_grad_()
+    k = rand(1, 300, 2, 64, seed=2).requires_grad_()
+    v = rand(1, 300, 2, 64, seed=3).requires_grad_()
+    slopes = torch.tensor([0.5, 0.25, 0.125, 0.0625], device="cuda")
+    out = fa.flash_attn_func(q, k, v, causal=True, alibi_slopes=slopes)
+    w = torch.randn(out.shape, device="cuda", generator=torch.Generator("cuda").manual_seed(4))
+    (out.float() * w).sum().backward()
+    ref = [t.detach().double().requires_grad_() for t in (q, k, v)]
+    kk, vv = (t.repeat_interleave(2, 2) for t in ref[1:])
+    s = torch.einsum("bqhd,bkhd->bhqk", ref[0], kk) / 8.0
+    i = torch.arange(257, device="cuda")[:, None]
+    j = torch.arange(300, device="cuda")[None, :]
+    s = s + slopes.double()[:, None, None] * (j - i - 43)   # bottom-right: i' = i + 43
+    s = s.masked_fill(j > i + 43, -math.inf)
+    (torch.einsum("bhqk,bkhd->bqhd", torch.softmax(s, -1), vv) * w.double()).sum().backward()
+    for got, want in zip((q, k, v), ref):
+        err = (got.grad.double() - want.grad).abs().max().item()
+        assert err <= 2e-2 * (1 + want.grad.abs().max().item()), err
+
+
 def test_flash_attn_window_and_alibi():
     q, k, v = rand(1, 300, 4, 64, seed=7), rand(1, 300, 4, 64, seed=8), rand(1, 300, 4, 64, seed=9)
     case = Case("w", 300, 300, heads_q=4, heads_kv=4, dtype="bf16", mask="window",
