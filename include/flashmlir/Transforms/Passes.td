@@ -13,7 +13,8 @@ def AttnTilePass : Pass<"attn-tile", "::mlir::func::FuncOp"> {
 
     1. Choose BlockM (query rows per program) and BlockN (keys per KV block):
        the pass options, or the heuristic of docs/Tiling.md keyed on
-       (head dim, dtype, mask, target).
+       (head dim, dtype, mask, target); with a block mask, tiles that divide
+       its block size (explicit ones that do not are an error).
     2. Emit an `scf.parallel` grid over (sequence, q-head, q-block); under
        varlen the q-block count bounds the longest sequence and programs past
        their sequence's end do nothing. Each program body is an
@@ -25,7 +26,10 @@ def AttnTilePass : Pass<"attn-tile", "::mlir::func::FuncOp"> {
        visible key and are not visited; [interiorLo, interiorHi) is emitted as
        a loop of unmasked `attn.block_update`s, the two sides as loops of
        `masked` ones. With a mask_mod every visited block is masked; with no
-       mask a single unmasked loop remains.
+       mask a single unmasked loop remains. With a block mask the loops walk
+       its lists instead: i in [0, n·r) masked, [n·r, (n+f)·r) unmasked, kernel
+       block list[i / r]·r + i mod r (r = mask block / BlockN), one body for
+       both; the grid is marked `attn.block_sparse`.
     5. Load the Q tile once (`attn.tile_load`), start the running state
        (`attn.block_init`), stream K/V tiles in the loops and finish with
        `attn.block_finalize` into `out` (and `lse`).
