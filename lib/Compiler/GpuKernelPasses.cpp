@@ -12,7 +12,9 @@
 
 #include "flashmlir/Transforms/Passes.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
@@ -207,8 +209,85 @@ struct MarkGridConstantsPass final
     }
   }
 };
+/// Before outlining: a memref argument with dynamic sizes that a gpu.launch
+/// reads or writes reaches the kernel as a bare pointer plus its sizes.
+///
+/// Why: kernels take bare pointers (no descriptors), which exist only for
+/// static shapes. On the host the argument becomes a memref<1xT> view of its
+/// base (the pointer) and its sizes come from memref.extract_strided_metadata
+/// (index kernel operands that the launch metadata expresses as {"dim":
+/// [argument, axis]}; not memref.dim, which outlining would sink back into
+/// the kernel); in the kernel the identity-layout view is rebuilt:
+///   strides[3] = 1, strides[i] = strides[i + 1] · sizes[i + 1].
+struct DynamicMemrefsAsPointersPass final
+    : PassWrapper<DynamicMemrefsAsPointersPass, OperationPass<func::FuncOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(DynamicMemrefsAsPointersPass)
+  StringRef getArgument() const override {
+    return "attn-dynamic-memrefs-as-pointers";
+  }
+  StringRef getDescription() const override {
+    return "Passes dynamically shaped memref arguments of gpu.launch as a "
+           "pointer and sizes, rebuilt inside the kernel";
+  }
+  void getDependentDialects(DialectRegistry &registry) const override {
+    registry.insert<arith::ArithDialect, memref::MemRefDialect>();
+  }
+  void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    func.walk([&](gpu::LaunchOp launch) {
+      for (BlockArgument arg : func.getArguments()) {
+        auto type = dyn_cast<MemRefType>(arg.getType());
+        if (!type || type.hasStaticShape() || !type.getLayout().isIdentity())
+          continue;
+        Region &body = launch.getBody();
+        bool used = llvm::any_of(arg.getUses(), [&](OpOperand &use) {
+          return body.isAncestor(use.getOwner()->getParentRegion());
+        });
+        if (!used)
+          continue;
+        OpBuilder b(launch);
+        Location loc = launch.getLoc();
+        auto flatType = MemRefType::get({1}, type.getElementType(),
+                                        MemRefLayoutAttrInterface(),
+                                        type.getMemorySpace());
+        Value flat = memref::ReinterpretCastOp::create(
+            b, loc, flatType, arg, /*offset=*/0, ArrayRef<int64_t>{1},
+            ArrayRef<int64_t>{1});
+        auto metadata = memref::ExtractStridedMetadataOp::create(b, loc, arg);
+        b.setInsertionPointToStart(&body.front());
+        int64_t rank = type.getRank();
+        SmallVector<OpFoldResult> sizes(rank), strides(rank);
+        Value stride = arith::ConstantIndexOp::create(b, loc, 1);
+        for (int64_t i = rank - 1; i >= 0; --i) {
+          Value size = type.isDynamicDim(i)
+                           ? metadata.getSizes()[i]
+                           : arith::ConstantIndexOp::create(
+                                 b, loc, type.getDimSize(i)).getResult();
+          sizes[i] = type.isDynamicDim(i) ? OpFoldResult(size)
+                                          : b.getIndexAttr(type.getDimSize(i));
+          strides[i] = stride;
+          stride = arith::MulIOp::create(b, loc, stride, size);
+        }
+        auto viewType = MemRefType::get(
+            type.getShape(), type.getElementType(),
+            StridedLayoutAttr::get(b.getContext(), 0,
+                                   SmallVector<int64_t>(rank, ShapedType::kDynamic)),
+            type.getMemorySpace());
+        Value view = memref::ReinterpretCastOp::create(
+            b, loc, viewType, flat, b.getIndexAttr(0), sizes, strides);
+        Value cast = memref::CastOp::create(b, loc, type, view);
+        arg.replaceUsesWithIf(cast, [&](OpOperand &use) {
+          return body.isAncestor(use.getOwner()->getParentRegion());
+        });
+      }
+    });
+  }
+};
 } // namespace
 
+std::unique_ptr<Pass> flashmlir::createDynamicMemrefsAsPointersPass() {
+  return std::make_unique<DynamicMemrefsAsPointersPass>();
+}
 std::unique_ptr<Pass> flashmlir::createDeclareDynamicSharedMemoryPass() {
   return std::make_unique<DeclareDynamicSharedMemoryPass>();
 }
@@ -230,4 +309,5 @@ void flashmlir::registerGpuKernelPasses() {
   PassRegistration<SetRegisterCapPass>();
   PassRegistration<PassTensorMapsByValuePass>();
   PassRegistration<MarkGridConstantsPass>();
+  PassRegistration<DynamicMemrefsAsPointersPass>();
 }

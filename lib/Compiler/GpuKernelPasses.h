@@ -22,6 +22,9 @@ std::unique_ptr<mlir::Pass> createTensorMapsByValuePass();
 /// gpu.module, kernels as llvm.func: the listed parameters byval grid
 /// constants.
 std::unique_ptr<mlir::Pass> createMarkGridConstantsPass();
+/// func, before outlining: dynamically shaped memrefs a gpu.launch uses
+/// passed as a pointer and sizes.
+std::unique_ptr<mlir::Pass> createDynamicMemrefsAsPointersPass();
 /// Fails with `message` (an invalid pipeline option).
 std::unique_ptr<mlir::Pass> createRejectOptionPass(std::string message);
 /// The first four, for attn-opt.

@@ -29,6 +29,7 @@
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "llvm/ADT/TypeSwitch.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/UB/IR/UBOps.h"
@@ -114,6 +115,7 @@ static void addFrontHalf(OpPassManager &pm, const AttnToPtxSimtOptions &opts) {
 /// gpu.launch bodies to gpu.module kernels (between the front halves above,
 /// which end at gpu.launch, and the back half).
 static void addOutlining(OpPassManager &pm) {
+  pm.addNestedPass<func::FuncOp>(createDynamicMemrefsAsPointersPass());
   pm.addPass(createGpuKernelOutliningPass());
   pm.addPass(createTensorMapsByValuePass());
 }
@@ -246,22 +248,114 @@ void flashmlir::registerGpuCompilationInterfaces(DialectRegistry &registry) {
   registerNVVMDialectTranslation(registry);
 }
 
+static std::optional<int64_t> constantIndex(Value v) {
+  APInt value;
+  if (v && matchPattern(v, m_ConstantInt(&value)))
+    return value.getSExtValue();
+  return std::nullopt;
+}
+
+/// A host-side index value as an expression of the function arguments'
+/// shapes, for the launcher to evaluate (dynamic sizes):
+///   int | {"dim": [argument, axis]} | {"op": name, "args": [expr, ...]}
+/// with name in add, sub, mul, divu, divs, ceildivu, ceildivs, remu, rems,
+/// min, max, minu, maxu, select, and cmp_<predicate>. Fails on anything else.
+static FailureOr<llvm::json::Value> hostSizeExpression(Value v) {
+  if (std::optional<int64_t> c = constantIndex(v))
+    return llvm::json::Value(*c);
+  Operation *def = v.getDefiningOp();
+  if (!def)
+    return failure();
+  if (auto dim = dyn_cast<memref::DimOp>(def)) {
+    auto arg = dyn_cast<BlockArgument>(dim.getSource());
+    std::optional<int64_t> axis = constantIndex(dim.getIndex());
+    if (!arg || !isa<func::FuncOp>(arg.getOwner()->getParentOp()) || !axis)
+      return failure();
+    return llvm::json::Value(llvm::json::Object{
+        {"dim", llvm::json::Array{arg.getArgNumber(), *axis}}});
+  }
+  if (auto metadata = dyn_cast<memref::ExtractStridedMetadataOp>(def)) {
+    auto arg = dyn_cast<BlockArgument>(metadata.getSource());
+    auto result = cast<OpResult>(v);
+    // Results: base buffer, offset, sizes..., strides...
+    int64_t axis = static_cast<int64_t>(result.getResultNumber()) - 2;
+    if (!arg || !isa<func::FuncOp>(arg.getOwner()->getParentOp()) || axis < 0 ||
+        axis >= static_cast<int64_t>(metadata.getSizes().size()))
+      return failure();
+    return llvm::json::Value(llvm::json::Object{
+        {"dim", llvm::json::Array{arg.getArgNumber(), axis}}});
+  }
+  if (isa<arith::IndexCastOp, arith::IndexCastUIOp, arith::ExtSIOp,
+          arith::ExtUIOp, arith::TruncIOp>(def))
+    return hostSizeExpression(def->getOperand(0));
+  std::string name =
+      llvm::TypeSwitch<Operation *, std::string>(def)
+          .Case([](arith::AddIOp) { return "add"; })
+          .Case([](arith::SubIOp) { return "sub"; })
+          .Case([](arith::MulIOp) { return "mul"; })
+          .Case([](arith::DivUIOp) { return "divu"; })
+          .Case([](arith::DivSIOp) { return "divs"; })
+          .Case([](arith::CeilDivUIOp) { return "ceildivu"; })
+          .Case([](arith::CeilDivSIOp) { return "ceildivs"; })
+          .Case([](arith::RemUIOp) { return "remu"; })
+          .Case([](arith::RemSIOp) { return "rems"; })
+          .Case([](arith::MinSIOp) { return "min"; })
+          .Case([](arith::MaxSIOp) { return "max"; })
+          .Case([](arith::MinUIOp) { return "minu"; })
+          .Case([](arith::MaxUIOp) { return "maxu"; })
+          .Case([](arith::SelectOp) { return "select"; })
+          .Case([](arith::CmpIOp cmp) {
+            return "cmp_" + arith::stringifyCmpIPredicate(cmp.getPredicate()).str();
+          })
+          .Default([](Operation *) { return std::string(); });
+  if (name.empty())
+    return failure();
+  llvm::json::Array args;
+  for (Value operand : def->getOperands()) {
+    FailureOr<llvm::json::Value> e = hostSizeExpression(operand);
+    if (failed(e))
+      return failure();
+    args.push_back(std::move(*e));
+  }
+  return llvm::json::Value(
+      llvm::json::Object{{"op", name}, {"args", std::move(args)}});
+}
+
+static std::string jsonText(const llvm::json::Value &v) {
+  return llvm::formatv("{0}", v).str();
+}
+
 /// Records, before the NVVM lowering, how each kernel is launched: which
-/// function arguments it takes and its (static) grid, block and shared memory.
+/// function arguments it takes, the sizes the host computes from their shapes
+/// (dynamic shapes), its grid, block and shared memory.
 static FailureOr<std::vector<GpuKernelInfo>>
 describeLaunches(ModuleOp module, ArrayRef<DictionaryAttr> tilesInOrder) {
   std::vector<GpuKernelInfo> kernels;
-  auto constant = [](Value v) -> std::optional<int64_t> {
-    APInt value;
-    if (v && matchPattern(v, m_ConstantInt(&value)))
-      return value.getSExtValue();
-    return std::nullopt;
-  };
+  auto constant = constantIndex;
   WalkResult walk = module.walk([&](gpu::LaunchFuncOp launch) {
     GpuKernelInfo info;
     info.name = launch.getKernelName().str();
     for (Value operand : launch.getKernelOperands()) {
       auto arg = dyn_cast<BlockArgument>(operand);
+      if (operand.getType().isIndex() &&
+          !(arg && isa<func::FuncOp>(arg.getOwner()->getParentOp()))) {
+        // A dynamic size: the launcher computes it from the shapes.
+        FailureOr<llvm::json::Value> e = hostSizeExpression(operand);
+        if (failed(e)) {
+          launch.emitOpError() << "a kernel operand of index type is not a "
+                                  "function of the arguments' shapes";
+          return WalkResult::interrupt();
+        }
+        info.arguments.push_back(-1);
+        info.sizes.push_back(jsonText(*e));
+        continue;
+      }
+      info.sizes.emplace_back();
+      // A dynamically shaped argument's base pointer
+      // (attn-dynamic-memrefs-as-pointers).
+      if (auto view = operand.getDefiningOp<memref::ReinterpretCastOp>())
+        if (auto base = dyn_cast<BlockArgument>(view.getSource()))
+          arg = base;
       if (!arg || !isa<func::FuncOp>(arg.getOwner()->getParentOp())) {
         // The launcher passes function arguments only: a memref the kernel
         // reads (a modifier's table) must be one; an index is a dynamic size.
@@ -307,10 +401,19 @@ describeLaunches(ModuleOp module, ArrayRef<DictionaryAttr> tilesInOrder) {
     Value sizes[6] = {grid.x, grid.y, grid.z, block.x, block.y, block.z};
     for (int i = 0; i < 6; ++i) {
       std::optional<int64_t> size = constant(sizes[i]);
+      if (!size && i < 3) {
+        // A grid over dynamic sizes: the launcher evaluates it.
+        FailureOr<llvm::json::Value> e = hostSizeExpression(sizes[i]);
+        if (succeeded(e)) {
+          info.grid[i] = 0;
+          info.gridSizes[i] = jsonText(*e);
+          continue;
+        }
+      }
       if (!size) {
-        launch.emitOpError() << "launch sizes must be static (dynamic "
-                                "shapes are not supported by the GPU kernels "
-                                "yet)";
+        launch.emitOpError() << (i < 3 ? "grid sizes must be static or "
+                                         "functions of the arguments' shapes"
+                                       : "block sizes must be static");
         return WalkResult::interrupt();
       }
       (i < 3 ? info.grid[i] : info.block[i - 3]) = *size;
@@ -506,9 +609,23 @@ std::string flashmlir::formatLaunchMetadata(const GpuCompileResult &result,
                                             llvm::StringRef chip) {
   llvm::json::Array kernels;
   for (const GpuKernelInfo &k : result.kernels) {
+    // A pointer argument's index, or {"size": expr} for a dynamic size.
+    auto parse = [](const std::string &text) {
+      llvm::Expected<llvm::json::Value> v = llvm::json::parse(text);
+      return v ? std::move(*v) : llvm::json::Value(nullptr);
+    };
     llvm::json::Array args;
-    for (int a : k.arguments)
-      args.push_back(a);
+    for (auto [i, a] : llvm::enumerate(k.arguments))
+      if (a >= 0)
+        args.push_back(a);
+      else
+        args.push_back(llvm::json::Object{{"size", parse(k.sizes[i])}});
+    llvm::json::Array grid;
+    for (int i = 0; i < 3; ++i)
+      if (k.gridSizes[i].empty())
+        grid.push_back(k.grid[i]);
+      else
+        grid.push_back(parse(k.gridSizes[i]));
     llvm::json::Array maps;
     for (const GpuKernelInfo::TensorMap &m : k.tensorMaps) {
       llvm::json::Array box;
@@ -530,7 +647,7 @@ std::string flashmlir::formatLaunchMetadata(const GpuCompileResult &result,
         {"name", k.name},
         {"tensor_maps", std::move(maps)},
         {"arguments", std::move(args)},
-        {"grid", llvm::json::Array{k.grid[0], k.grid[1], k.grid[2]}},
+        {"grid", std::move(grid)},
         {"block", llvm::json::Array{k.block[0], k.block[1], k.block[2]}},
         {"dynamic_shared_memory", k.dynamicSharedMemory},
         {"tiles", std::move(tiles)}});

@@ -52,10 +52,12 @@ LogicalResult HopperKernelEmitter::addTensorMapArguments() {
              << " must be an argument of the function (the host encodes its "
                 "tensor map)";
     auto type = cast<MemRefType>(arg.getType());
-    if (!type.hasStaticShape() || !type.getLayout().isIdentity())
+    // B, S and H may be dynamic (the host encodes the maps from the actual
+    // tensors); D is static (the dialect's rule), the layout contiguous.
+    if (!type.getLayout().isIdentity() || type.isDynamicDim(3))
       return users[t]->emitOpError()
-             << "attn-lower-to-hopper: the kernel needs static, contiguous "
-                "[B, S, H, D] operands for now, got "
+             << "attn-lower-to-hopper: the kernel needs contiguous [B, S, H, "
+                "D] operands, got "
              << type;
     NamedAttrList desc;
     desc.set("operand", b.getI64IntegerAttr(arg.getArgNumber()));
@@ -73,10 +75,18 @@ LogicalResult HopperKernelEmitter::addTensorMapArguments() {
       return failure();
     mapArgs[t] = func.getArgument(index);
   }
+  // Dynamic extents bound the modifier positions at 2^31 - 1 (the clamps then
+  // change nothing, the f32 positions are not proven exact, i32 still holds).
+  auto extent = [](int64_t size) {
+    return ShapedType::isDynamic(size)
+               ? int64_t(std::numeric_limits<int32_t>::max())
+               : size;
+  };
   auto queryType = cast<MemRefType>(loads[0].getSource().getType());
-  seqLengthQ = queryType.getDimSize(1);
-  headsQ = queryType.getDimSize(2);
-  seqLengthK = cast<MemRefType>(loads[1].getSource().getType()).getDimSize(1);
+  seqLengthQ = extent(queryType.getDimSize(1));
+  headsQ = extent(queryType.getDimSize(2));
+  seqLengthK =
+      extent(cast<MemRefType>(loads[1].getSource().getType()).getDimSize(1));
   return success();
 }
 

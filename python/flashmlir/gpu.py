@@ -45,11 +45,18 @@ class HopperKernel:
         self._kernel = self._module.function(self.name)
         order = sorted(self.tensor_maps)
         self._mapped_operands = tuple(sorted({m["operand"] for m in self.tensor_maps.values()}))
-        # Per kernel parameter: ("map", index in the map set) or ("arg", index).
-        self._plan = [("map", order.index(i)) if i in self.tensor_maps else ("arg", a)
+        # Per kernel parameter: ("map", index in the map set), ("arg", index) or
+        # ("size", expression of the arguments' shapes: dynamic shapes).
+        self._plan = [("map", order.index(i)) if i in self.tensor_maps
+                      else ("size", a["size"]) if isinstance(a, dict) else ("arg", a)
                       for i, a in enumerate(self.arguments)]
         self._map_sets = {}
-        self._kernel.configure(self.grid, self.block, self.shared_bytes)
+        # A grid over dynamic sizes is evaluated per launch (and configured when
+        # it changes).
+        self._dynamic_grid = any(isinstance(g, dict) for g in self.grid)
+        self._configured_grid = None
+        if not self._dynamic_grid:
+            self._kernel.configure(self.grid, self.block, self.shared_bytes)
 
     def attributes(self):
         return self._kernel.attributes()
@@ -98,7 +105,8 @@ class HopperKernel:
                 if len(self._map_sets) >= _MAP_SETS_KEPT:
                     self._map_sets.pop(next(iter(self._map_sets)))
                 self._map_sets[key] = maps
-        params = [maps[x] if kind == "map" else args[x].data_ptr() for kind, x in self._plan]
+        params = [maps[x] if kind == "map" else args[x].data_ptr() if kind == "arg"
+                  else evaluate_size(x, args) for kind, x in self._plan]
         # The kernel writes O (and reads 16-bit tensors) in 4-byte words.
         for (kind, x), p in zip(self._plan, params):
             if kind == "arg" and p & 3 and args[x].element_size() == 2:
@@ -108,6 +116,39 @@ class HopperKernel:
 
     def __call__(self, *args, stream=None):
         params = self.params(args)
+        if self._dynamic_grid:
+            grid = [evaluate_size(g, args) for g in self.grid]
+            if grid != self._configured_grid:
+                self._kernel.configure(grid, self.block, self.shared_bytes)
+                self._configured_grid = grid
         if stream is None:
             stream = _current_stream(self.device)
         self._kernel.run(stream, params)
+
+
+_SIZE_OPS = {
+    "add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
+    "divu": lambda a, b: a // b, "divs": lambda a, b: int(a / b) if b else 0,
+    "ceildivu": lambda a, b: -(-a // b), "ceildivs": lambda a, b: -(-a // b),
+    "remu": lambda a, b: a % b, "rems": lambda a, b: a - b * int(a / b),
+    "min": min, "max": max, "minu": min, "maxu": max,
+    "select": lambda c, a, b: a if c else b,
+    "cmp_eq": lambda a, b: a == b, "cmp_ne": lambda a, b: a != b,
+    "cmp_slt": lambda a, b: a < b, "cmp_sle": lambda a, b: a <= b,
+    "cmp_sgt": lambda a, b: a > b, "cmp_sge": lambda a, b: a >= b,
+    "cmp_ult": lambda a, b: a < b, "cmp_ule": lambda a, b: a <= b,
+    "cmp_ugt": lambda a, b: a > b, "cmp_uge": lambda a, b: a >= b,
+}
+
+
+def evaluate_size(expr, args) -> int:
+    """A launch size of the metadata (GpuPipeline.cpp, hostSizeExpression):
+    an int, {"dim": [argument, axis]} or {"op": name, "args": [...]}, over the
+    arguments' shapes (sizes are non-negative, so the signed and unsigned
+    forms agree)."""
+    if isinstance(expr, int):
+        return expr
+    if "dim" in expr:
+        argument, axis = expr["dim"]
+        return int(args[argument].shape[axis])
+    return int(_SIZE_OPS[expr["op"]](*(evaluate_size(e, args) for e in expr["args"])))

@@ -67,6 +67,10 @@ class AttentionSpec:
                  buffer)
     ctas_per_sm  CTAs resident per SM the Hopper kernel is built for (1 to 4;
                  splits registers and shared memory as many ways)
+    dynamic_seqlens  compile for any Sq and Sk (`?` in the memref types; the
+                 launcher computes the grid and the sizes it passes from the
+                 tensors' shapes); seqlen_q/seqlen_k are then ignored by the
+                 kernel (give 1 for one cache entry per kernel)
     chip         the target, "sm_90a"
     """
 
@@ -100,6 +104,7 @@ class AttentionSpec:
     schedule: str = "auto"
     epilogue: str = "auto"
     ctas_per_sm: int = 1
+    dynamic_seqlens: bool = False
     chip: str = "sm_90a"
 
     def __post_init__(self):
@@ -147,6 +152,8 @@ class AttentionSpec:
             raise ValueError(f"block_mask takes 2 or 4 memref types, got {len(self.block_mask)}")
         if self.block_mask and not (len(self.block_size) == 2 and min(self.block_size) >= 1):
             raise ValueError(f"block_size must be two positive sizes, got {self.block_size}")
+        if self.dynamic_seqlens and (self.varlen or self.block_mask):
+            raise ValueError("dynamic_seqlens does not combine with varlen or block_mask")
         if self.block_mask and self.varlen:
             raise ValueError("block_mask does not apply to varlen (packed) sequences")
         if self.pv_schedule not in PV_SCHEDULES:
@@ -225,6 +232,8 @@ class AttentionSpec:
     def to_mlir(self, entry: str = "attention") -> str:
         t = self.dtype
         b, sq, sk = self.batch, self.seqlen_q, self.seqlen_k
+        if self.dynamic_seqlens:
+            sq = sk = "?"
         q_t = f"memref<{b}x{sq}x{self.heads_q}x{self.head_dim}x{t}>"
         k_t = f"memref<{b}x{sk}x{self.heads_kv}x{self.head_dim}x{t}>"
         v_t = f"memref<{b}x{sk}x{self.heads_kv}x{self.head_dim_v}x{t}>"

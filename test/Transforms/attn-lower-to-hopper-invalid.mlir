@@ -34,9 +34,11 @@ func.func @head_dim_96(%q: memref<1x64x1x96xbf16>, %o: memref<1x64x1x96xbf16>) {
 
 // -----
 
-func.func @dynamic(%q: memref<1x?x1x64xbf16>, %o: memref<1x?x1x64xbf16>) {
-  // expected-error @+1 {{the kernel needs static, contiguous [B, S, H, D] operands for now}}
-  attn.attention ins(%q, %q, %q : memref<1x?x1x64xbf16>, memref<1x?x1x64xbf16>, memref<1x?x1x64xbf16>)
-      outs(%o : memref<1x?x1x64xbf16>)
+// Dynamic B, S, H are accepted (test/Target/Hopper/dynamic-seqlens.mlir); a
+// strided (non-contiguous) operand is not: TMA needs the dense layout.
+func.func @strided(%q: memref<1x64x1x64xbf16, strided<[8192, 128, 64, 1]>>, %o: memref<1x64x1x64xbf16>) {
+  // expected-error @+1 {{the kernel needs contiguous [B, S, H, D] operands, got 'memref<1x64x1x64xbf16, strided<[8192, 128, 64, 1]>>'}}
+  attn.attention ins(%q, %q, %q : memref<1x64x1x64xbf16, strided<[8192, 128, 64, 1]>>, memref<1x64x1x64xbf16, strided<[8192, 128, 64, 1]>>, memref<1x64x1x64xbf16, strided<[8192, 128, 64, 1]>>)
+      outs(%o : memref<1x64x1x64xbf16>)
   return
 }

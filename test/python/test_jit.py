@@ -237,6 +237,34 @@ def test_compile_schedule_option(cache_dir):
                                            "schedule": "persistent"}))
 
 
+def test_compile_dynamic_seqlens(cache_dir):
+    # `?` lengths: the launch metadata's grid and size parameters are expressions
+    # of the arguments' shapes, evaluated by the launcher for each call.
+    from flashmlir.gpu import evaluate_size
+
+    spec = AttentionSpec(**{**BASE, "batch": 2, "mask": "causal", "dynamic_seqlens": True,
+                            "seqlen_q": 1, "seqlen_k": 1})
+    kernel = flashmlir.compile(spec, stages=True)
+    assert "memref<2x?x4x64xbf16>" in kernel.asm["input"]
+    assert "persistent_ctas = 0" in kernel.asm["attn-plan-hopper"]
+    sizes = [a["size"] for a in kernel.metadata["arguments"] if isinstance(a, dict)]
+    assert sizes and all(isinstance(s, (int, dict)) for s in sizes)
+
+    class Shaped:  # what the launcher reads of a tensor here: its shape
+        def __init__(self, *shape):
+            self.shape = shape
+
+    args = [Shaped(2, 1000, 4, 64), Shaped(2, 777, 2, 64), Shaped(2, 777, 2, 64),
+            Shaped(2, 1000, 4, 64), Shaped(2, 4, 1000)]
+    grid = [evaluate_size(g, args) for g in kernel.metadata["grid"]]
+    assert grid == [-(-1000 // kernel.metadata["block_m"]), 4, 2]
+    assert {evaluate_size(s, args) for s in sizes} >= {1000, 777}
+    if "cubin" in kernel.asm:
+        assert kernel.metadata["spill_bytes"] == 0
+    with pytest.raises(ValueError, match="dynamic_seqlens"):
+        AttentionSpec(**{**BASE, "dynamic_seqlens": True, "varlen": 2})
+
+
 def test_spec_rejects_unknown_epilogue():
     with pytest.raises(ValueError, match="epilogue"):
         AttentionSpec(**{**BASE, "epilogue": "smem"})

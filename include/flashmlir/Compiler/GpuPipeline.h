@@ -137,10 +137,15 @@ struct GpuKernelInfo {
     int64_t swizzle = 0;
   };
   std::string name;
-  /// For each kernel parameter (a bare pointer), the index of the function
-  /// argument it is.
+  /// For each kernel parameter: the index of the function argument it is (a
+  /// bare pointer), or -1 for an index the host computes from the arguments'
+  /// shapes (dynamic sizes): its expression in `sizes` (JSON text, see
+  /// formatLaunchMetadata).
   std::vector<int> arguments;
+  std::vector<std::string> sizes;
   std::array<int64_t, 3> grid{}, block{};
+  /// A grid size that depends on dynamic shapes: its expression (else empty).
+  std::array<std::string, 3> gridSizes;
   int64_t dynamicSharedMemory = 0;
   std::vector<TensorMap> tensorMaps;
   /// The tile sizes the lowering chose (attn.tiles): block_m, block_n,
