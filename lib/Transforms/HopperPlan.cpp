@@ -160,7 +160,7 @@ static FailureOr<KernelPlan> deriveShape(scf::ParallelOp grid, StringRef pass) {
     auto arg = dyn_cast<BlockArgument>(finalize.getOut());
     auto type = cast<MemRefType>(finalize.getOut().getType());
     plan.oStorable = arg && isa<func::FuncOp>(arg.getOwner()->getParentOp()) &&
-                     type.hasStaticShape() && type.getLayout().isIdentity() &&
+                     !type.isDynamicDim(3) && type.getLayout().isIdentity() &&
                      type.getRank() == 4 && type.getElementType() == plan.element &&
                      !isGuarded(grid);
   }
