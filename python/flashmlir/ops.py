@@ -30,9 +30,10 @@ def _tuning_knobs():
     """Benchmark knobs from the environment: FLASHMLIR_PERSISTENT_CTAS
     (AttentionSpec.persistent_ctas; default 132, 0 = one CTA per tile) and
     FLASHMLIR_PV_SCHEDULE (AttentionSpec.pv_schedule; default "auto") and
-    FLASHMLIR_EPILOGUE (AttentionSpec.epilogue; default "auto"). A bad
-    value is an error naming the variable when attention() is called, not at
-    import."""
+    FLASHMLIR_EPILOGUE (AttentionSpec.epilogue; default "auto") and
+    FLASHMLIR_DYNAMIC_SEQLENS=1 (dense calls without modifiers compile one
+    kernel for every Sq, Sk: AttentionSpec.dynamic_seqlens). A bad value is an
+    error naming the variable when attention() is called, not at import."""
     ctas = os.environ.get("FLASHMLIR_PERSISTENT_CTAS", "132")
     schedule = os.environ.get("FLASHMLIR_PV_SCHEDULE", "auto")
     epilogue = os.environ.get("FLASHMLIR_EPILOGUE", "auto")
@@ -49,7 +50,11 @@ def _tuning_knobs():
     if epilogue not in EPILOGUES:
         raise ValueError(f"FLASHMLIR_EPILOGUE must be one of {EPILOGUES}, "
                          f"got {epilogue!r}")
-    return {"persistent_ctas": ctas_value, "pv_schedule": schedule, "epilogue": epilogue}
+    dynamic = os.environ.get("FLASHMLIR_DYNAMIC_SEQLENS", "0")
+    if dynamic not in ("0", "1"):
+        raise ValueError(f"FLASHMLIR_DYNAMIC_SEQLENS must be 0 or 1, got {dynamic!r}")
+    return {"persistent_ctas": ctas_value, "pv_schedule": schedule, "epilogue": epilogue,
+            "dynamic_seqlens": dynamic == "1"}
 
 
 class PerformanceWarning(UserWarning):
@@ -149,6 +154,11 @@ def _spec_for(q, k, v, *, mask, align, window, softcap, scale, varlen, lse, trac
     else:
         b, sq, hq, d = q.shape
         sk, hk, dv = k.shape[1], k.shape[2], v.shape[3]
+    # One kernel for all lengths (its lengths in the spec fixed at 1: one cache
+    # entry): dense calls without modifiers or block masks only.
+    knobs["dynamic_seqlens"] &= not varlen and traced is None and sparse is None
+    if knobs["dynamic_seqlens"]:
+        sq = sk = 1
     return AttentionSpec(
         dtype=DTYPES[str(q.dtype).split(".")[-1]], batch=b, seqlen_q=sq, seqlen_k=sk,
         heads_q=hq, heads_kv=hk, head_dim=d, head_dim_v=dv, mask=mask, align=align,
@@ -451,6 +461,9 @@ def _run(spec: AttentionSpec, q, k, v, cu_q, cu_k, mod_tensors, sparse_tensors=(
     if spec.varlen and not mod_tensors:
         spec, cu_q, cu_k = _bucketed_varlen(spec, cu_q, cu_k)
     if q.device.type == "cpu":
+        if spec.dynamic_seqlens:  # the CPU path compiles for the actual lengths
+            spec = dataclasses.replace(spec, dynamic_seqlens=False, seqlen_q=q.shape[1],
+                                       seqlen_k=k.shape[1])
         return _run_cpu(spec, q, k, v, cu_q, cu_k, mod_tensors, total_q, sparse_tensors)
     _check_device(q)
     kernel = jit.compile(spec)

@@ -212,6 +212,23 @@ def test_dynamic_seqlens_one_kernel_many_lengths():
         assert_accurate(case, out, lse, ref, ref_lse, same)
 
 
+def test_dynamic_seqlens_knob(monkeypatch):
+    # FLASHMLIR_DYNAMIC_SEQLENS=1: flashmlir.attention runs new lengths on one kernel.
+    monkeypatch.setenv("FLASHMLIR_DYNAMIC_SEQLENS", "1")
+    flashmlir.cache.clear_memory()
+    specs = set()
+    for n, (sq, sk) in enumerate(((200, 200), (517, 300), (1024, 1024))):
+        q, k, v = rand(1, sq, 4, 64, seed=n), rand(1, sk, 4, 64, seed=5 + n), \
+            rand(1, sk, 4, 64, seed=9 + n)
+        out, lse = flashmlir.attention(q, k, v, causal=True, return_lse=True)
+        case = Case("dk", sq, sk, heads_q=4, heads_kv=4, dtype="bf16", mask="causal")
+        ref, ref_lse = definition(case, q, k, v, torch.float64)
+        same, _ = definition(case, q, k, v, torch.bfloat16)
+        assert_accurate(case, out, lse, ref, ref_lse, same)
+        specs.update(key for key in flashmlir.cache._memory)
+    assert len(specs) == 1, specs
+
+
 def test_modifier_backward_on_the_gpu():
     # flash_attn's alibi_slopes (a traced score_mod) under autograd, causal, GQA:
     # the Hopper kernel forward, the recompute backward; dQ, dK, dV against

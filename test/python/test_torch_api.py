@@ -426,6 +426,27 @@ def test_modifier_backward_matches_float64_autograd():
 
 
 @needs_cpu_path
+def test_dynamic_seqlens_knob_spec(monkeypatch):
+    # FLASHMLIR_DYNAMIC_SEQLENS=1: dense calls without modifiers get one spec for
+    # every length (Sq = Sk = 1 in it); with a modifier, the static one; a bad
+    # value names the variable.
+    import flashmlir.ops as ops
+
+    monkeypatch.setenv("FLASHMLIR_DYNAMIC_SEQLENS", "1")
+    q, k, v = qkv()
+    tiles = {"block_m": 0, "block_n": 0, "stages": 0}
+    common = dict(mask="causal", align="bottom_right", window=(-1, 0), softcap=0.0,
+                  scale=None, varlen=0, lse=True, kernel="auto", tiles=tiles)
+    spec = ops._spec_for(q, k, v, traced=None, **common)
+    assert spec.dynamic_seqlens and (spec.seqlen_q, spec.seqlen_k) == (1, 1)
+    assert "memref<2x?x4x64xbf16>" in spec.to_mlir()
+    traced = flashmlir.mods.trace(lambda s, b, h, i, j: s * 2.0, None)
+    assert not ops._spec_for(q, k, v, traced=traced, **common).dynamic_seqlens
+    monkeypatch.setenv("FLASHMLIR_DYNAMIC_SEQLENS", "yes")
+    with pytest.raises(ValueError, match="FLASHMLIR_DYNAMIC_SEQLENS"):
+        ops._spec_for(q, k, v, traced=None, **common)
+
+
 def test_varlen_totals_share_a_kernel():
     # Packed calls compile for their totals and sequence count rounded up to powers of
     # two (totals at least 256), with cu_seqlens padded by empty sequences: two batches
