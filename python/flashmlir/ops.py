@@ -191,8 +191,8 @@ def attention(q, k, v, *, causal: bool = False, causal_align: str = "bottom_righ
     call with modifiers or a block mask is a graph break (it runs eagerly).
     """
     torch = _torch()
-    if (score_mod is not None or mask_mod is not None or block_mask is not None) and \
-            torch.compiler.is_compiling():
+    modified = score_mod is not None or mask_mod is not None or block_mask is not None
+    if modified and torch.compiler.is_compiling():
         # Dynamo cannot trace the modifier path (its trace keys hold code objects
         # and captured tensors): a graph break, the call eager.
         return _eager_attention()(
@@ -206,7 +206,6 @@ def attention(q, k, v, *, causal: bool = False, causal_align: str = "bottom_righ
     # code and captures, mods.trace_keys) skips the checks, the trace, the spec
     # and the cache lookup — they would all come out the same.
     fast_key = None
-    modified = score_mod is not None or mask_mod is not None or block_mask is not None
     eligible = (cu_seqlens_q is None and cu_seqlens_k is None and not _POISON
                 and not torch.compiler.is_compiling())
     sparse_key, sparse_now = _block_mask_fast_key(block_mask) if eligible else (None, ())
