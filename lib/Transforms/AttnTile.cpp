@@ -357,11 +357,15 @@ struct AttnTilePass final : flashmlir::impl::AttnTilePassBase<AttnTilePass> {
       if (op.hasBlockMask() &&
           (op.getBlockMaskRows() % tiles.blockM ||
            op.getBlockMaskCols() % tiles.blockN)) {
-        op.emitOpError() << "attn-tile: tiles of " << tiles.blockM << " x "
-                         << tiles.blockN
-                         << " must divide the block mask's block_size ["
-                         << op.getBlockMaskRows() << ", "
-                         << op.getBlockMaskCols() << "]";
+        InFlightDiagnostic diag =
+            op.emitOpError() << "attn-tile: tiles of " << tiles.blockM << " x "
+                             << tiles.blockN
+                             << " must divide the block mask's block_size ["
+                             << op.getBlockMaskRows() << ", "
+                             << op.getBlockMaskCols() << "]";
+        if (*tileTarget == TileTarget::Hopper)
+          diag << " (the Hopper kernel takes rows in 64s and keys in 16s: "
+                  "a block size such as 128 x 128)";
         return signalPassFailure();
       }
       AttentionTiler(op, tiles).run();

@@ -181,6 +181,19 @@ private:
                int64_t rows, int64_t chunks, Value row, Value head,
                Value batch);
 
+  /// scf.for over [lb, ub) by `step` carrying `iterArgs`, its body built by
+  /// `body(iv, args)` with the emitter's builder (which must yield).
+  scf::ForOp buildFor(Value lb, Value ub, Value step, ValueRange iterArgs,
+                      function_ref<void(Value, ValueRange)> body) {
+    return scf::ForOp::create(
+        b, loc, lb, ub, step, iterArgs,
+        [&](OpBuilder &nested, Location, Value iv, ValueRange args) {
+          OpBuilder::InsertionGuard g(b);
+          b.setInsertionPoint(nested.getInsertionBlock(),
+                              nested.getInsertionPoint());
+          body(iv, args);
+        });
+  }
   Value idx(int64_t v) { return wg.index(v); }
   Value mapped(Value v) { return mapping.lookupOrDefault(v); }
   Value toI32(Value v) {

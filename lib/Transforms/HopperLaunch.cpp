@@ -266,20 +266,19 @@ void HopperKernelEmitter::emitProducerBlock(attn::BlockUpdateOp op,
   Value freeParity = arith::CmpIOp::create(
       b, loc, arith::CmpIPredicate::eq,
       arith::RemUIOp::create(b, loc, round, idx(2)), idx(0));
-  nvgpu::MBarrierTryWaitParityOp::create(b, loc, kEmpty, freeParity,
-                                         idx(10000000), stage);
-  nvgpu::MBarrierArriveExpectTxOp::create(b, loc, kFull,
-                                          idx(plan.kStageBytes), stage,
-                                          Value());
-  tmaLoad(1, kFull, stage, plan.kOffset, plan.blockN,
-          plan.headDim / kChunkElements, mapped(keyLoad.getRow()),
-          mapped(keyLoad.getHead()), mapped(keyLoad.getBatch()));
-  nvgpu::MBarrierTryWaitParityOp::create(b, loc, vEmpty, freeParity,
-                                         idx(10000000), stage);
-  nvgpu::MBarrierArriveExpectTxOp::create(b, loc, vFull,
-                                          idx(plan.vStageBytes), stage,
-                                          Value());
-  tmaLoad(2, vFull, stage, plan.vOffset, plan.blockN,
-          plan.headDimV / kChunkElements, mapped(valueLoad.getRow()),
-          mapped(valueLoad.getHead()), mapped(valueLoad.getBatch()));
+  // Per buffer: wait until free, expect its bytes, issue the copy.
+  auto loadStage = [&](int tensor, Value empty, Value full, int64_t bytes,
+                       int64_t offset, int64_t dim, attn::TileLoadOp load) {
+    nvgpu::MBarrierTryWaitParityOp::create(b, loc, empty, freeParity,
+                                           idx(10000000), stage);
+    nvgpu::MBarrierArriveExpectTxOp::create(b, loc, full, idx(bytes), stage,
+                                            Value());
+    tmaLoad(tensor, full, stage, offset, plan.blockN, dim / kChunkElements,
+            mapped(load.getRow()), mapped(load.getHead()),
+            mapped(load.getBatch()));
+  };
+  loadStage(1, kEmpty, kFull, plan.kStageBytes, plan.kOffset, plan.headDim,
+            keyLoad);
+  loadStage(2, vEmpty, vFull, plan.vStageBytes, plan.vOffset, plan.headDimV,
+            valueLoad);
 }

@@ -210,13 +210,9 @@ LogicalResult HopperKernelEmitter::emitKvLoop(scf::ForOp loop, Role role,
     lowerBound = arith::AddIOp::create(
         b, loc, lowerBound,
         arith::MulIOp::create(b, loc, skip, mapped(loop.getStep())));
-  auto newLoop = scf::ForOp::create(
-      b, loc, lowerBound, mapped(loop.getUpperBound()),
-      mapped(loop.getStep()), state.flatten(),
-      [&](OpBuilder &nested, Location, Value iv, ValueRange args) {
-        OpBuilder::InsertionGuard g(b);
-        b.setInsertionPoint(nested.getInsertionBlock(),
-                            nested.getInsertionPoint());
+  auto newLoop = buildFor(
+      lowerBound, mapped(loop.getUpperBound()), mapped(loop.getStep()),
+      state.flatten(), [&](Value iv, ValueRange args) {
         mapping.map(loop.getInductionVar(), iv);
         RoleState inner = state;
         inner.assign(args);
@@ -344,13 +340,9 @@ LogicalResult HopperKernelEmitter::emitTiles(Block &program, Role role,
     return emitPairedTiles(program, role, state);
   ValueRange ub = grid.getUpperBound();
   LogicalResult result = success();
-  scf::ForOp::create(
-      b, loc, ctaId, idx(plan.tiles), idx(plan.ctas),
-      ValueRange{state.count, idx(0)},
-      [&](OpBuilder &nested, Location, Value tile, ValueRange args) {
-        OpBuilder::InsertionGuard g(b);
-        b.setInsertionPoint(nested.getInsertionBlock(),
-                            nested.getInsertionPoint());
+  buildFor(
+      ctaId, idx(plan.tiles), idx(plan.ctas), ValueRange{state.count, idx(0)},
+      [&](Value tile, ValueRange args) {
         Value headsAndQBlocks = arith::MulIOp::create(b, loc, ub[1], ub[2]);
         Value seq = arith::DivUIOp::create(b, loc, tile, headsAndQBlocks);
         Value head = arith::RemUIOp::create(
@@ -392,13 +384,9 @@ LogicalResult HopperKernelEmitter::emitPairedTiles(Block &program, Role role,
   int64_t qBlocks = *getConstantIntValue(ub[2]);
   int64_t pairs = (qBlocks + 1) / 2;
   LogicalResult result = success();
-  scf::ForOp::create(
-      b, loc, ctaId, idx(plan.units), idx(plan.ctas),
-      ValueRange{state.count, idx(0)},
-      [&](OpBuilder &nested, Location, Value unit, ValueRange args) {
-        OpBuilder::InsertionGuard g(b);
-        b.setInsertionPoint(nested.getInsertionBlock(),
-                            nested.getInsertionPoint());
+  buildFor(
+      ctaId, idx(plan.units), idx(plan.ctas), ValueRange{state.count, idx(0)},
+      [&](Value unit, ValueRange args) {
         Value seq = arith::DivUIOp::create(
             b, loc, unit, arith::MulIOp::create(b, loc, idx(pairs), ub[1]));
         Value head = arith::RemUIOp::create(
@@ -408,12 +396,9 @@ LogicalResult HopperKernelEmitter::emitPairedTiles(Block &program, Role role,
         Value two = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
                                           pair, longer);
         Value members = arith::SelectOp::create(b, loc, two, idx(2), idx(1));
-        auto inner = scf::ForOp::create(
-            b, loc, idx(0), members, idx(1), ValueRange{args[0], args[1]},
-            [&](OpBuilder &nested2, Location, Value member, ValueRange args2) {
-              OpBuilder::InsertionGuard g2(b);
-              b.setInsertionPoint(nested2.getInsertionBlock(),
-                                  nested2.getInsertionPoint());
+        auto inner = buildFor(
+            idx(0), members, idx(1), ValueRange{args[0], args[1]},
+            [&](Value member, ValueRange args2) {
               Value first = arith::CmpIOp::create(
                   b, loc, arith::CmpIPredicate::eq, member, idx(0));
               Value qBlock =

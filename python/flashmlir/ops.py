@@ -197,15 +197,25 @@ def attention(q, k, v, *, causal: bool = False, causal_align: str = "bottom_righ
     only the KV blocks it lists are visited, mask_mod applied in its partial
     blocks (flashmlir.block_mask); not with cu_seqlens.
     Returns out (like q, last dim Dv) and, with return_lse, the log-sum-exp
-    (B, Hq, Sq) in float32 ((Hq, total) when packed).
+    (B, Hq, Sq) in float32 ((Hq, total) when packed). Under torch.compile a
+    call with modifiers or a block mask is a graph break (it runs eagerly).
     """
     torch = _torch()
+    modified = score_mod is not None or mask_mod is not None or block_mask is not None
+    if modified and torch.compiler.is_compiling():
+        # Dynamo cannot trace the modifier path (its trace keys hold code objects
+        # and captured tensors): a graph break, the call eager.
+        return _eager_attention()(
+            q, k, v, causal=causal, causal_align=causal_align, window=window,
+            softcap=softcap, scale=scale, score_mod=score_mod, mask_mod=mask_mod,
+            cu_seqlens_q=cu_seqlens_q, cu_seqlens_k=cu_seqlens_k, return_lse=return_lse,
+            kernel=kernel, block_m=block_m, block_n=block_n, stages=stages,
+            block_mask=block_mask)
     # The eager fast path: a call shaped like an earlier successful one (same
     # shapes, strides, dtypes, devices and options, and modifiers with the same
     # code and captures, mods.trace_keys) skips the checks, the trace, the spec
     # and the cache lookup — they would all come out the same.
     fast_key = None
-    modified = score_mod is not None or mask_mod is not None or block_mask is not None
     eligible = (cu_seqlens_q is None and cu_seqlens_k is None and not _POISON
                 and not torch.compiler.is_compiling())
     sparse_key, sparse_now = _block_mask_fast_key(block_mask) if eligible else (None, ())
@@ -326,6 +336,17 @@ def attention(q, k, v, *, causal: bool = False, causal_align: str = "bottom_righ
         if all(t.is_contiguous() for t in read):
             _remember_fast_call(fast_key, contiguous, spec, q, out, lse, tuple(read))
     return (out, lse) if return_lse else out
+
+
+_eager_attention_fn = None
+
+
+def _eager_attention():
+    """attention wrapped in torch.compiler.disable (built once, on first use)."""
+    global _eager_attention_fn
+    if _eager_attention_fn is None:
+        _eager_attention_fn = _torch().compiler.disable(attention)
+    return _eager_attention_fn
 
 
 def _remember_fast_call(fast_key, contiguous, spec, q, out, lse, mod_tensors):

@@ -390,6 +390,34 @@ def _dense_reference(q, k, v, score_mod, mask_mod, causal):
 
 
 @needs_cpu_path
+def test_modifiers_under_torch_compile_graph_break():
+    # A mask_mod with a block mask inside a compiled function: a graph break (the
+    # call runs eagerly), the same output and gradients as eager; Dynamo used to
+    # fail tracing the modifier path (InternalTorchDynamoError).
+    docs = torch.arange(100) // 40
+
+    def same_doc(b, h, i, j):
+        return docs[i] == docs[j]
+
+    bm = flashmlir.create_block_mask(same_doc, None, None, 100, 100, device="cpu",
+                                     BLOCK_SIZE=64)
+
+    def step(q, k, v):
+        return (flashmlir.attention(q, k, v, mask_mod=same_doc, block_mask=bm) * 2).sum()
+
+    q, k, v = qkv(b=1, sq=100, sk=100, hq=2, hk=2, dtype=torch.float32, seed=4)
+    grads = []
+    for fn in (step, torch.compile(step, backend="aot_eager")):
+        leaves = [t.clone().requires_grad_() for t in (q, k, v)]
+        loss = fn(*leaves)
+        loss.backward()
+        grads.append((loss.detach(), [t.grad for t in leaves]))
+    (l0, g0), (l1, g1) = grads
+    assert torch.allclose(l0, l1)
+    assert all(torch.allclose(a, b) for a, b in zip(g0, g1))
+
+
+@needs_cpu_path
 def test_modifier_backward_matches_float64_autograd():
     # score_mod (ALiBi with learnable slopes: a captured tensor that requires grad)
     # and mask_mod (documents) under autograd: the kernel forward, the recompute
