@@ -475,6 +475,7 @@ def test_dynamic_seqlens_knob_spec(monkeypatch):
         ops._spec_for(q, k, v, traced=None, **common)
 
 
+@needs_cpu_path
 def test_varlen_totals_share_a_kernel():
     # Packed calls compile for their totals and sequence count rounded up to powers of
     # two (totals at least 256), with cu_seqlens padded by empty sequences: two batches
