@@ -195,6 +195,14 @@ private:
         });
   }
   Value idx(int64_t v) { return wg.index(v); }
+  /// `v` as a constant when it is one, else built by `dynamic` (static
+  /// kernels keep their constant index math).
+  Value constantOr(Value v, function_ref<int64_t(int64_t)> fold,
+                   function_ref<Value()> dynamic) {
+    if (std::optional<int64_t> c = getConstantIntValue(v))
+      return idx(fold(*c));
+    return dynamic();
+  }
   Value mapped(Value v) { return mapping.lookupOrDefault(v); }
   Value toI32(Value v) {
     return arith::IndexCastOp::create(b, loc, b.getI32Type(), v);
@@ -222,6 +230,9 @@ private:
   /// prologue took its first block (its lower bound moves up by one).
   DenseMap<Operation *, Value> prologueSkips;
   Value ctaId;     // blockIdx.x
+  /// Persistent: the tiles (or pairs) the CTAs loop over; host-side, computed
+  /// from the grid's bounds when they are dynamic.
+  Value workUnits;
   /// Static extents the modifier positions are clamped to (Sq, Sk, Hq).
   int64_t seqLengthQ = 0, seqLengthK = 0, headsQ = 0;
   /// Ops cloned from score_mod / mask_mod bodies (narrowed at the end).

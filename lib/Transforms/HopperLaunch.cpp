@@ -94,10 +94,24 @@ void HopperKernelEmitter::emitLaunch() {
   MLIRContext *ctx = b.getContext();
   ValueRange ub = grid.getUpperBound();
   Value one = idx(1);
-  // One CTA per tile (x = q-block, y = head, z = sequence), or `ctas`.
+  // One CTA per tile (x = q-block, y = head, z = sequence), or `ctas`; a
+  // dynamic grid's persistent launch counts its work on the host:
+  //   units = B·H·QB (tiles) or B·H·ceil(QB / 2) (pairs), CTAs min(ctas, units)
   Value gridSize[3] = {ub[2], ub[1], ub[0]};
-  if (plan.ctas)
-    gridSize[0] = idx(plan.ctas), gridSize[1] = gridSize[2] = one;
+  if (plan.ctas) {
+    gridSize[1] = gridSize[2] = one;
+    if (plan.units) {
+      workUnits = idx(plan.units);
+      gridSize[0] = idx(plan.ctas);
+    } else {
+      Value perHead = plan.pairedTiles
+                          ? arith::CeilDivUIOp::create(b, loc, ub[2], idx(2))
+                          : ub[2];
+      workUnits = arith::MulIOp::create(
+          b, loc, arith::MulIOp::create(b, loc, ub[0], ub[1]), perHead);
+      gridSize[0] = arith::MinUIOp::create(b, loc, idx(plan.ctas), workUnits);
+    }
+  }
   auto launch = gpu::LaunchOp::create(
       b, loc, gridSize[0], gridSize[1], gridSize[2], idx(plan.threads()), one,
       one, wg.i32(plan.sharedMemory()));

@@ -213,16 +213,19 @@ static LogicalResult finalize(scf::ParallelOp grid, KernelPlan &plan,
   if (plan.pairedTiles && !plan.ctas)
     return fail("paired_tiles needs a persistent kernel (persistent_ctas > 0)");
   if (plan.ctas) {
+    if (isGuarded(grid))
+      return fail("persistent_ctas needs a grid without run-time guards (not "
+                  "varlen)");
+    // Pairs: ceil(QB / 2) per (sequence, head). A dynamic grid's counts are
+    // the kernel's to compute (plan.tiles = plan.units = 0).
     plan.tiles = staticTiles(grid);
-    if (plan.tiles == 0 || isGuarded(grid))
-      return fail("persistent_ctas needs a static grid without run-time "
-                  "guards (not varlen)");
-    // Pairs: ceil(QB / 2) per (sequence, head).
-    int64_t qBlocks = *getConstantIntValue(grid.getUpperBound()[2]);
-    plan.units = plan.pairedTiles
-                     ? plan.tiles / qBlocks * ((qBlocks + 1) / 2)
-                     : plan.tiles;
-    plan.ctas = std::min(plan.ctas, plan.units);
+    if (plan.tiles) {
+      int64_t qBlocks = *getConstantIntValue(grid.getUpperBound()[2]);
+      plan.units = plan.pairedTiles
+                       ? plan.tiles / qBlocks * ((qBlocks + 1) / 2)
+                       : plan.tiles;
+      plan.ctas = std::min(plan.ctas, plan.units);
+    }
   }
   for (int64_t r : {plan.producerRegisters, plan.consumerRegisters})
     if (r < 24 || r > 256 || r % 8)
@@ -341,7 +344,7 @@ FailureOr<KernelPlan> flashmlir::hopper::planKernel(scf::ParallelOp grid,
                               << options.schedule << "'";
   bool blockSparse = grid->hasAttr(kBlockSparseGridAttrName);
   bool canPersist = options.persistentCtas > 0 && !isGuarded(grid) &&
-                    !blockSparse && staticTiles(grid) > 0 &&
+                    !blockSparse &&
                     (kind == attn::MaskKind::None || pairable);
   bool maskMod = false, scoreMod = false;
   grid.walk([&](attn::BlockUpdateOp u) {
@@ -354,7 +357,7 @@ FailureOr<KernelPlan> flashmlir::hopper::planKernel(scf::ParallelOp grid,
     return grid.emitOpError()
            << pass
            << ": schedule = persistent needs persistent-ctas > 0 and a "
-              "static grid without run-time guards or a block mask, "
+              "grid without run-time guards or a block mask, "
               "unmasked or causal with two consumer warpgroups";
   if (canPersist && (options.schedule == "persistent" ||
                      (options.schedule == "auto" && heuristic))) {

@@ -341,7 +341,7 @@ LogicalResult HopperKernelEmitter::emitTiles(Block &program, Role role,
   ValueRange ub = grid.getUpperBound();
   LogicalResult result = success();
   buildFor(
-      ctaId, idx(plan.tiles), idx(plan.ctas), ValueRange{state.count, idx(0)},
+      ctaId, workUnits, idx(plan.ctas), ValueRange{state.count, idx(0)},
       [&](Value tile, ValueRange args) {
         Value headsAndQBlocks = arith::MulIOp::create(b, loc, ub[1], ub[2]);
         Value seq = arith::DivUIOp::create(b, loc, tile, headsAndQBlocks);
@@ -381,18 +381,22 @@ LogicalResult HopperKernelEmitter::emitPairedTiles(Block &program, Role role,
   //   tiles: q-block QB - 1 - p (the longer first), then p if p < QB - 1 - p
   // (the carried tile number n counts tiles, for the Q barriers' phases).
   ValueRange ub = grid.getUpperBound();
-  int64_t qBlocks = *getConstantIntValue(ub[2]);
-  int64_t pairs = (qBlocks + 1) / 2;
+  Value pairs = constantOr(
+      ub[2], [](int64_t qb) { return (qb + 1) / 2; },
+      [&] { return arith::CeilDivUIOp::create(b, loc, ub[2], idx(2)); });
+  Value lastQBlock = constantOr(
+      ub[2], [](int64_t qb) { return qb - 1; },
+      [&] { return arith::SubIOp::create(b, loc, ub[2], idx(1)); });
   LogicalResult result = success();
   buildFor(
-      ctaId, idx(plan.units), idx(plan.ctas), ValueRange{state.count, idx(0)},
+      ctaId, workUnits, idx(plan.ctas), ValueRange{state.count, idx(0)},
       [&](Value unit, ValueRange args) {
         Value seq = arith::DivUIOp::create(
-            b, loc, unit, arith::MulIOp::create(b, loc, idx(pairs), ub[1]));
+            b, loc, unit, arith::MulIOp::create(b, loc, pairs, ub[1]));
         Value head = arith::RemUIOp::create(
-            b, loc, arith::DivUIOp::create(b, loc, unit, idx(pairs)), ub[1]);
-        Value pair = arith::RemUIOp::create(b, loc, unit, idx(pairs));
-        Value longer = arith::SubIOp::create(b, loc, idx(qBlocks - 1), pair);
+            b, loc, arith::DivUIOp::create(b, loc, unit, pairs), ub[1]);
+        Value pair = arith::RemUIOp::create(b, loc, unit, pairs);
+        Value longer = arith::SubIOp::create(b, loc, lastQBlock, pair);
         Value two = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
                                           pair, longer);
         Value members = arith::SelectOp::create(b, loc, two, idx(2), idx(1));

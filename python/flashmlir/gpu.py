@@ -115,9 +115,12 @@ class HopperKernel:
         return params
 
     def __call__(self, *args, stream=None):
-        params = self.params(args)
         if self._dynamic_grid:
             grid = [evaluate_size(g, args) for g in self.grid]
+            if 0 in grid:
+                return  # no query rows (Sq = 0 of a dynamic kernel): nothing to write
+        params = self.params(args)
+        if self._dynamic_grid:
             if grid != self._configured_grid:
                 self._kernel.configure(grid, self.block, self.shared_bytes)
                 self._configured_grid = grid

@@ -7,7 +7,7 @@
 // RUN: not attn-opt %s -split-input-file -attn-tile -attn-plan-hopper="schedule=dynamic" 2>&1 | FileCheck %s --check-prefix=BAD
 // RUN: not attn-opt %s -split-input-file -attn-tile -attn-plan-hopper="schedule=persistent persistent-ctas=0" 2>&1 | FileCheck %s --check-prefix=NOCTAS
 // BAD: attn-plan-hopper: schedule must be auto, tiles or persistent, got 'dynamic'
-// NOCTAS: attn-plan-hopper: schedule = persistent needs persistent-ctas > 0 and a static grid without run-time guards or a block mask, unmasked or causal with two consumer warpgroups
+// NOCTAS: attn-plan-hopper: schedule = persistent needs persistent-ctas > 0 and a grid without run-time guards or a block mask, unmasked or causal with two consumer warpgroups
 
 // Dv = 256 unmasked: one CTA per tile by the heuristic (the persistent
 // consumers' 232 registers spill at Dv = 256 but for this shape), persistent on request

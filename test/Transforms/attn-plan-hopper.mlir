@@ -43,7 +43,7 @@ func.func @causal(%q: memref<2x300x8x64xbf16>, %k: memref<2x300x2x64xbf16>,
 // OPTS-LABEL: func.func @plain_d128
 // OPTS: persistent_ctas = 0 : i64
 // LOWER-LABEL: func.func @plain_d128
-// LOWER: gpu.launch blocks({{.*}}) in ({{.*}} = %c48, {{.*}} = %c1{{.*}}, {{.*}} = %c1{{.*}})
+// LOWER: gpu.launch blocks({{.*}}) in ({{.*}} = %c48{{(_[0-9]+)?}}, {{.*}} = %c1{{.*}}, {{.*}} = %c1{{.*}})
 // LOWER: persistent_ctas = 48
 func.func @plain_d128(%q: memref<2x300x8x128xf16>, %k: memref<2x300x8x128xf16>,
                       %v: memref<2x300x8x128xf16>, %o: memref<2x300x8x128xf16>) {

@@ -191,21 +191,28 @@ def test_flash_attn_func_and_packed():
     check_vs_sdpa(fa.flash_attn_kvpacked_func(q2, kv), q2, kv[:, :, 0], kv[:, :, 1])
 
 
-def test_dynamic_seqlens_one_kernel_many_lengths():
+@pytest.mark.parametrize("mask,schedule", [("causal", "auto"), ("none", "auto"),
+                                           ("causal", "tiles")])
+def test_dynamic_seqlens_one_kernel_many_lengths(mask, schedule):
     # One kernel compiled for any Sq, Sk (dynamic_seqlens): the launcher computes
-    # the grid and the sizes it passes from each call's tensors.
+    # the grid and the sizes it passes from each call's tensors. d=128 is
+    # persistent (causal: over pairs of q-blocks) with the work counted per call;
+    # 5000 x 4500 gives each of the 132 CTAs several tiles; "tiles": one CTA each.
     spec = flashmlir.AttentionSpec(dtype="bf16", batch=2, seqlen_q=1, seqlen_k=1, heads_q=4,
-                                   heads_kv=2, head_dim=128, head_dim_v=128, mask="causal",
-                                   dynamic_seqlens=True)
-    run = flashmlir.compile(spec).launcher(0)
-    for n, (sq, sk) in enumerate(((1, 1), (129, 300), (1000, 1000), (333, 200))):
+                                   heads_kv=2, head_dim=128, head_dim_v=128, mask=mask,
+                                   dynamic_seqlens=True, schedule=schedule)
+    kernel = flashmlir.compile(spec)
+    assert (kernel.metadata["persistent_ctas"] > 0) == (schedule == "auto")
+    run = kernel.launcher(0)
+    for n, (sq, sk) in enumerate(((1, 1), (129, 300), (1000, 1000), (333, 200),
+                                  (5000, 4500))):
         q, k, v = rand(2, sq, 4, 128, seed=n), rand(2, sk, 2, 128, seed=10 + n), \
             rand(2, sk, 2, 128, seed=20 + n)
         out = torch.full_like(q, float("nan"))
         lse = torch.full((2, 4, sq), float("nan"), device="cuda")
         run(q, k, v, out, lse)
         torch.cuda.synchronize()
-        case = Case("dyn", sq, sk, heads_q=4, heads_kv=2, batch=2, dtype="bf16", mask="causal",
+        case = Case("dyn", sq, sk, heads_q=4, heads_kv=2, batch=2, dtype="bf16", mask=mask,
                     head_dim=128)
         ref, ref_lse = definition(case, q, k, v, torch.float64)
         same, _ = definition(case, q, k, v, torch.bfloat16)

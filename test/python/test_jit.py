@@ -3,6 +3,7 @@ flashmlir._compiler), metadata and .asm, the memory and disk caches (threads,
 processes, corrupt entries), the AOT CLI, and score_mod/mask_mod tracing run
 through the CPU path against a float64 reference."""
 
+import dataclasses
 import json
 import math
 import os
@@ -239,28 +240,39 @@ def test_compile_schedule_option(cache_dir):
 
 def test_compile_dynamic_seqlens(cache_dir):
     # `?` lengths: the launch metadata's grid and size parameters are expressions
-    # of the arguments' shapes, evaluated by the launcher for each call.
+    # of the arguments' shapes, evaluated by the launcher for each call. Causal
+    # d=128 (two consumers): persistent over pairs of q-blocks, min(132, B·H·ceil(QB/2))
+    # CTAs; schedule="tiles": one CTA per (q-block, head, sequence).
     from flashmlir.gpu import evaluate_size
-
-    spec = AttentionSpec(**{**BASE, "batch": 2, "mask": "causal", "dynamic_seqlens": True,
-                            "seqlen_q": 1, "seqlen_k": 1})
-    kernel = flashmlir.compile(spec, stages=True)
-    assert "memref<2x?x4x64xbf16>" in kernel.asm["input"]
-    assert "persistent_ctas = 0" in kernel.asm["attn-plan-hopper"]
-    sizes = [a["size"] for a in kernel.metadata["arguments"] if isinstance(a, dict)]
-    assert sizes and all(isinstance(s, (int, dict)) for s in sizes)
 
     class Shaped:  # what the launcher reads of a tensor here: its shape
         def __init__(self, *shape):
             self.shape = shape
 
-    args = [Shaped(2, 1000, 4, 64), Shaped(2, 777, 2, 64), Shaped(2, 777, 2, 64),
-            Shaped(2, 1000, 4, 64), Shaped(2, 4, 1000)]
-    grid = [evaluate_size(g, args) for g in kernel.metadata["grid"]]
-    assert grid == [-(-1000 // kernel.metadata["block_m"]), 4, 2]
-    assert {evaluate_size(s, args) for s in sizes} >= {1000, 777}
+    def arguments(sq, sk):
+        return [Shaped(2, sq, 4, 128), Shaped(2, sk, 2, 128), Shaped(2, sk, 2, 128),
+                Shaped(2, sq, 4, 128), Shaped(2, 4, sq)]
+
+    spec = AttentionSpec(**{**BASE, "batch": 2, "mask": "causal", "dynamic_seqlens": True,
+                            "seqlen_q": 1, "seqlen_k": 1, "head_dim": 128, "head_dim_v": 128})
+    kernel = flashmlir.compile(spec, stages=True)
+    assert "memref<2x?x4x128xbf16>" in kernel.asm["input"]
+    assert "paired_tiles = true, persistent_ctas = 132" in kernel.asm["attn-plan-hopper"]
+    sizes = [a["size"] for a in kernel.metadata["arguments"] if isinstance(a, dict)]
+    assert sizes and all(isinstance(s, (int, dict)) for s in sizes)
+    bm = kernel.metadata["block_m"]
+    for sq, sk in ((1000, 777), (5, 3), (40000, 40000)):
+        args = arguments(sq, sk)
+        grid = [evaluate_size(g, args) for g in kernel.metadata["grid"]]
+        assert grid == [min(132, 2 * 4 * -(-(-(-sq // bm)) // 2)), 1, 1], (sq, grid)
+        assert {evaluate_size(s, args) for s in sizes} >= {sq, sk}
     if "cubin" in kernel.asm:
         assert kernel.metadata["spill_bytes"] == 0
+
+    tiles = flashmlir.compile(dataclasses.replace(spec, schedule="tiles"), stages=True)
+    assert "persistent_ctas = 0" in tiles.asm["attn-plan-hopper"]
+    args = arguments(1000, 777)
+    assert [evaluate_size(g, args) for g in tiles.metadata["grid"]] == [-(-1000 // bm), 4, 2]
     with pytest.raises(ValueError, match="dynamic_seqlens"):
         AttentionSpec(**{**BASE, "dynamic_seqlens": True, "varlen": 2})
 
