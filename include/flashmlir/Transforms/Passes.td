@@ -140,8 +140,9 @@ def AttnPlanHopperPass : Pass<"attn-plan-hopper", "::mlir::func::FuncOp"> {
       (in flight until the next Q·Kᵀ, at Dv <= 128 with two or more stages)
       or "overlap" (FA3's intra-warpgroup overlap: issued with the next
       Q·Kᵀ, the next softmax runs while it does);
-    - persistent_ctas: min(N, tiles) for a static, unguarded (not varlen)
-      grid with Dv <= 128, unmasked or causal with two consumers;
+    - persistent_ctas: min(N, tiles) for an unguarded (not varlen) grid
+      with Dv <= 128, unmasked or causal with two consumers (a dynamic
+      grid: N, the launch takes min(N, units) CTAs counted on the host);
     - paired_tiles: causal persistent kernels loop over pairs of q-blocks
       (QB-1-p, p) of one head, whose costs sum to a constant;
     - setmaxnreg budgets: 24/240 (3 consumers: 32/160), 40/232 when
@@ -176,7 +177,7 @@ def AttnPlanHopperPass : Pass<"attn-plan-hopper", "::mlir::func::FuncOp"> {
     Option<"schedule", "schedule", "std::string", /*default=*/"\"auto\"",
            "Tiles over CTAs: auto (persistent where the heuristic expects a "
            "gain), tiles (one CTA per tile) or persistent (wherever the "
-           "kernel can be: a static, unguarded grid without a block mask, "
+           "kernel can be: an unguarded grid without a block mask, "
            "unmasked or causal with two consumers)">,
     Option<"epilogue", "epilogue", "std::string", /*default=*/"\"auto\"",
            "How O is written: auto (the heuristic), direct (stores from the "
