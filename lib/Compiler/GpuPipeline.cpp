@@ -53,7 +53,8 @@ using namespace mlir;
 using namespace flashmlir;
 
 /// --attn-warp-specialize on one function: attn-plan-hopper (decide,
-/// attn.hopper_plan), then attn-lower-to-hopper (emit).
+/// attn.hopper_plan), attn-lower-to-hopper (emit), then
+/// attn-narrow-modifier-arith (the modifiers' index math in i32).
 template <typename Options>
 static void addWarpSpecialize(OpPassManager &funcPm, const Options &opts) {
   AttnPlanHopperPassOptions plan;
@@ -66,6 +67,7 @@ static void addWarpSpecialize(OpPassManager &funcPm, const Options &opts) {
   plan.ctasPerSm = opts.ctasPerSm;
   funcPm.addPass(createAttnPlanHopperPass(plan));
   funcPm.addPass(createAttnLowerToHopperPass());
+  funcPm.addPass(createAttnNarrowModifierArithPass());
 }
 
 /// The canonicalizer for the fully unrolled kernels: bottom-up worklist order.
@@ -214,7 +216,8 @@ void flashmlir::registerGpuPipelines() {
     PassPipelineRegistration<WarpSpecializeOptions>(
         "attn-warp-specialize",
         "The warp-specialized Hopper lowering of the tiled level, stage by "
-        "stage: attn-plan-hopper, attn-lower-to-hopper",
+        "stage: attn-plan-hopper, attn-lower-to-hopper, "
+        "attn-narrow-modifier-arith",
         buildWarpSpecializePipeline);
     PassPipelineRegistration<AttnToPtxSimtOptions>(
         "attn-to-ptx-simt",
@@ -467,7 +470,7 @@ public:
     static constexpr llvm::StringLiteral kStages[] = {
         "attn-tile",           "attn-online-softmax", "attn-map-to-gpu",
         "attn-plan-hopper",    "attn-lower-to-hopper",
-        "gpu-kernel-outlining"};
+        "attn-narrow-modifier-arith", "gpu-kernel-outlining"};
     if (llvm::is_contained(kStages, pass->getArgument()))
       keep(pass->getArgument(), print);
   }

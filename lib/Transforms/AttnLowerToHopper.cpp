@@ -51,7 +51,6 @@ LogicalResult HopperKernelEmitter::run() {
       return failure();
   }
   grid.erase();
-  narrowModifierArithmetic();
   return success();
 }
 

@@ -10,7 +10,8 @@
 //   HopperConsumer.cpp   a consumer's block: Q·Kᵀ and P·V on wgmma, the
 //                        online softmax in registers
 //   HopperModifiers.cpp  score_mod / mask_mod inlined per score, positions,
-//                        masks, and the narrowing of their index arithmetic
+//                        masks (their clones marked for
+//                        --attn-narrow-modifier-arith, the next pass)
 //   HopperEpilogue.cpp   O / l and LSE out of the consumers (TMA or direct)
 //
 //===----------------------------------------------------------------------===//
@@ -147,7 +148,8 @@ private:
   /// kv_idx of register r: column columnOf(r) = 8·(r/4) + r mod 2 is column
   /// j = 2·(r/4) + r mod 2 of the thread's BlockN/4.
   Value kvIndex(ScorePositions &p, int64_t r);
-  /// Clones a score_mod / mask_mod body with `args` as its block arguments;
+  /// Clones a score_mod / mask_mod body with `args` as its block arguments
+  /// (the clones marked attn.modifier for --attn-narrow-modifier-arith);
   /// returns the yielded value. A conversion of position arithmetic to f32
   /// is rebuilt on the positions' f32 values (positionFloats): integer-to-
   /// float conversions issue at a quarter of the FMA rate, like exp2, and one
@@ -161,10 +163,6 @@ private:
   /// Hides the scores outside the mask's window, past `cols`, or where
   /// mask_mod yields false.
   SmallVector<Value> maskScores(attn::BlockUpdateOp op, ArrayRef<Value> s);
-  /// The modifier bodies' integer arithmetic on positions in i32 where its
-  /// range allows (integer range analysis from the clamped positions): the
-  /// index math of an ALiBi bias in i64 spilled every kernel.
-  void narrowModifierArithmetic();
   void emitEpilogue(attn::BlockFinalizeOp op, RoleState &state);
   /// O (normalized by `inv`) through shared memory and TMA stores.
   void storeOThroughTma(attn::BlockFinalizeOp op, RoleState &state,
@@ -235,8 +233,6 @@ private:
   Value workUnits;
   /// Static extents the modifier positions are clamped to (Sq, Sk, Hq).
   int64_t seqLengthQ = 0, seqLengthK = 0, headsQ = 0;
-  /// Ops cloned from score_mod / mask_mod bodies (narrowed at the end).
-  SmallVector<Operation *> modifierOps;
   /// Score positions (index) -> (their exact f32 value, a bound on |value|).
   DenseMap<Value, std::pair<Value, int64_t>> positionFloats;
   Type barrierType[2]; // groups of 1 and of `stages` barriers

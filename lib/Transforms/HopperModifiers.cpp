@@ -5,14 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "HopperKernelEmitter.h"
-#include "mlir/Analysis/DataFlow/ConstantPropagationAnalysis.h"
-#include "mlir/Analysis/DataFlow/DeadCodeAnalysis.h"
-#include "mlir/Analysis/DataFlow/IntegerRangeAnalysis.h"
-#include "mlir/Analysis/DataFlow/Utils.h"
-#include "mlir/Analysis/DataFlowFramework.h"
-#include "mlir/Dialect/Arith/Transforms/Passes.h"
 #include "mlir/IR/Matchers.h"
-#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 using namespace mlir;
 using namespace flashmlir;
@@ -26,7 +19,8 @@ HopperKernelEmitter::ScorePositions
 HopperKernelEmitter::scorePositions(attn::BlockUpdateOp op) {
   // q_idx[h] = min(q_pos + row_h, q_last), q_last = min(q_pos + rows - 1,
   // Sq - 1); kv_idx likewise. The outer clamps to the static extents change
-  // nothing at run time: they bound the ranges the narrowing relies on.
+  // nothing at run time: they bound the ranges --attn-narrow-modifier-arith
+  // relies on.
   ScorePositions p;
   auto clampTo = [&](Value v, int64_t extent) {
     return arith::MinUIOp::create(b, loc, v, idx(extent - 1));
@@ -149,7 +143,7 @@ Value HopperKernelEmitter::inlineModifier(Region &region, ValueRange args) {
                          (flags ? flags.getValue() : arith::FastMathFlags::none) |
                              arith::FastMathFlags::contract));
     }
-    modifierOps.push_back(clone);
+    clone->setAttr(kModifierOpAttrName, b.getUnitAttr());
   }
   return mapped(cast<attn::YieldOp>(block.getTerminator()).getValues().front());
 }
@@ -209,68 +203,4 @@ HopperKernelEmitter::maskScores(attn::BlockUpdateOp op, ArrayRef<Value> s) {
     out.push_back(arith::SelectOp::create(b, loc, keep, score, negInf));
   }
   return out;
-}
-
-namespace {
-/// index_cast(index_cast(x : iN -> index) : index -> iM), M > N -> extsi x:
-/// what the narrowing leaves where a modifier casts a position to i64.
-struct WidenThroughIndex final : OpRewritePattern<arith::IndexCastOp> {
-  using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(arith::IndexCastOp op,
-                                PatternRewriter &rewriter) const override {
-    auto inner = op.getIn().getDefiningOp<arith::IndexCastOp>();
-    auto from = inner ? dyn_cast<IntegerType>(inner.getIn().getType()) : nullptr;
-    auto to = dyn_cast<IntegerType>(op.getType());
-    if (!from || !to || from.getWidth() >= to.getWidth())
-      return failure();
-    rewriter.replaceOpWithNewOp<arith::ExtSIOp>(op, to, inner.getIn());
-    return success();
-  }
-};
-
-/// sitofp(extsi x) -> sitofp x (the extension keeps the value): an i32
-/// conversion instead of the multi-instruction i64 one.
-struct ConvertBeforeExtension final : OpRewritePattern<arith::SIToFPOp> {
-  using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(arith::SIToFPOp op,
-                                PatternRewriter &rewriter) const override {
-    auto ext = op.getIn().getDefiningOp<arith::ExtSIOp>();
-    if (!ext)
-      return failure();
-    rewriter.replaceOpWithNewOp<arith::SIToFPOp>(op, op.getType(), ext.getIn());
-    return success();
-  }
-};
-} // namespace
-
-void HopperKernelEmitter::narrowModifierArithmetic() {
-  if (modifierOps.empty())
-    return;
-  // As --arith-int-range-narrowing does, but only on the modifiers' ops: the
-  // rest of the kernel is left as emitted (and measured).
-  DataFlowSolver solver;
-  dataflow::loadBaselineAnalyses(solver);
-  solver.load<dataflow::IntegerRangeAnalysis>();
-  // On the function: the launch reads grid bounds defined above it.
-  if (failed(solver.initializeAndRun(func)))
-    return; // an optimization: without ranges the i64 arithmetic stays
-  RewritePatternSet patterns(func.getContext());
-  arith::populateIntRangeNarrowingPatterns(patterns, solver, {32});
-  patterns.add<WidenThroughIndex, ConvertBeforeExtension>(func.getContext());
-  // Erased ops leave the solver (their results' ranges no longer hold).
-  struct SolverListener final : RewriterBase::Listener {
-    explicit SolverListener(DataFlowSolver &solver) : solver(solver) {}
-    void notifyOperationErased(Operation *op) override {
-      solver.eraseState(solver.getProgramPointAfter(op));
-      for (Value result : op->getResults())
-        solver.eraseState(result);
-    }
-    DataFlowSolver &solver;
-  } listener(solver);
-  GreedyRewriteConfig config;
-  config.setStrictness(GreedyRewriteStrictness::ExistingAndNewOps)
-      .setUseTopDownTraversal(false)
-      .setListener(&listener);
-  (void)applyOpPatternsGreedily(modifierOps, std::move(patterns), config);
-  modifierOps.clear();
 }

@@ -5,8 +5,11 @@
 // arithmetic to f32 (ALiBi's f32(kv_idx - q_idx)) is rebuilt on the
 // positions' exact f32 values: four conversions per block instead of one per
 // score; the bodies' float ops may contract.
-// RUN: attn-opt %s -split-input-file -attn-tile="block-m=128 block-n=64" -attn-plan-hopper="persistent-ctas=0 stages=2" -attn-lower-to-hopper -canonicalize -cse | FileCheck %s
-// RUN: attn-opt %s -split-input-file -attn-tile="block-m=128 block-n=64" -attn-plan-hopper="persistent-ctas=0 stages=2" -attn-lower-to-hopper -canonicalize -cse | FileCheck %s --check-prefix=COUNT
+// RUN: attn-opt %s -split-input-file -attn-tile="block-m=128 block-n=64" -attn-plan-hopper="persistent-ctas=0 stages=2" -attn-lower-to-hopper -attn-narrow-modifier-arith -canonicalize -cse | FileCheck %s
+// RUN: attn-opt %s -split-input-file -attn-tile="block-m=128 block-n=64" -attn-plan-hopper="persistent-ctas=0 stages=2" -attn-lower-to-hopper -attn-narrow-modifier-arith -canonicalize -cse | FileCheck %s --check-prefix=COUNT
+// Before the narrowing (attn-lower-to-hopper alone) the clones are marked and
+// their arithmetic is the body's: index.
+// RUN: attn-opt %s -split-input-file -attn-tile="block-m=128 block-n=64" -attn-plan-hopper="persistent-ctas=0 stages=2" -attn-lower-to-hopper | FileCheck %s --check-prefix=MARKED
 
 // CHECK-LABEL: func.func @alibi(
 // CHECK: gpu.launch
@@ -87,6 +90,8 @@ func.func @documents(%q: memref<1x200x2x64xf16>, %k: memref<1x300x2x64xf16>,
 // Integer position arithmetic that is not converted to f32 (a relative-bias
 // table read at kv_idx - q_idx + 199) is narrowed to i32 by the integer range
 // analysis: the positions' clamps bound it to [-199, 498].
+// MARKED-LABEL: func.func @relative_bias(
+// MARKED: arith.subi %{{.*}}, %{{.*}} {attn.modifier} : index
 // CHECK-LABEL: func.func @relative_bias(
 // CHECK: gpu.launch
 // CHECK: %[[REL:.*]] = arith.subi %{{.*}}, %{{.*}} : i32

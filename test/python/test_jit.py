@@ -121,7 +121,7 @@ def test_compile_hopper_metadata_and_asm(cache_dir):
     assert m["compile_seconds"] > 0 and m["build_id"] == flashmlir.build_id()
     asm = kernel.asm
     for stage in ("input", "attn-tile", "attn-plan-hopper", "attn-lower-to-hopper",
-                  "gpu-kernel-outlining",
+                  "attn-narrow-modifier-arith", "gpu-kernel-outlining",
                   "nvvm", "ptx"):
         assert stage in asm, f"missing stage {stage}: {sorted(asm)}"
     assert "attn.attention" in asm["input"] and "gpu.launch" in asm["attn-lower-to-hopper"]
@@ -156,6 +156,10 @@ def test_compile_hopper_with_mods(cache_dir, head_dim):
     assert {5, 6} <= set(kernel.metadata["arguments"])
     assert [m["operand"] for m in kernel.metadata["tensor_maps"]] == [0, 1, 2, 3]
     assert "arith.subi" in kernel.asm["attn-lower-to-hopper"]
+    # The emitter marks the modifiers' clones; the next stage narrows them and
+    # drops the mark.
+    assert "{attn.modifier}" in kernel.asm["attn-lower-to-hopper"]
+    assert "attn.modifier" not in kernel.asm["attn-narrow-modifier-arith"]
     if "cubin" in kernel.asm:
         assert kernel.metadata["spill_bytes"] == 0
 

@@ -3,8 +3,9 @@
 // The GPU paths, both registered in C++ so that attn-opt replays exactly what
 // the compile API runs:
 //   attn-to-ptx       the Hopper kernel: --attn-tile{target=sm_90a},
-//                     --attn-lower-to-hopper (TMA producer warpgroup, wgmma
-//                     consumers), outlining, NVVM -> PTX for sm_90a;
+//                     --attn-warp-specialize (plan, TMA producer warpgroup and
+//                     wgmma consumers, modifier narrowing), outlining,
+//                     NVVM -> PTX for sm_90a;
 //   attn-to-ptx-simt  the bring-up path: one thread per query row
 //                     (--attn-online-softmax, --attn-map-to-gpu).
 //

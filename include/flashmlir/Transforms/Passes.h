@@ -32,6 +32,10 @@ inline constexpr llvm::StringLiteral kRowLoopAttrName = "attn.row_loop";
 /// the operand `operand` (a function-argument index) as the 4-D tensor
 /// (D, H, S, B) with box `box` (innermost first), 128-byte swizzle.
 inline constexpr llvm::StringLiteral kTensorMapAttrName = "attn.tensor_map";
+/// On the ops --attn-lower-to-hopper clones from score_mod / mask_mod bodies
+/// (unit attribute): the ops --attn-narrow-modifier-arith narrows, and then
+/// strips of the attribute.
+inline constexpr llvm::StringLiteral kModifierOpAttrName = "attn.modifier";
 /// On the gpu.launch of a lowered attention: the tile sizes it runs with, a
 /// dictionary {block_m, block_n[, stages, consumer_warpgroups]} of i64, read
 /// back into the launch metadata.

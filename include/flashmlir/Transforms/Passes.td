@@ -128,7 +128,7 @@ def AttnPlanHopperPass : Pass<"attn-plan-hopper", "::mlir::func::FuncOp"> {
                 "grid and records it as attn.hopper_plan";
   let description = [{
     The first stage of the Hopper lowering (`--attn-warp-specialize` =
-    `attn-plan-hopper`, then `attn-lower-to-hopper`). On each
+    `attn-plan-hopper`, `attn-lower-to-hopper`, `attn-narrow-modifier-arith`). On each
     `attn.program_grid` of the tiled level it checks what the kernel can do
     (bf16/f16, BlockM 64/128/192, BlockN, head dims, no modifiers) and records
     the decisions as `attn.hopper_plan = {stages, ping_pong, pv_schedule,
@@ -252,6 +252,10 @@ def AttnLowerToHopperPass : Pass<"attn-lower-to-hopper", "::mlir::func::FuncOp">
        block count carries across tiles; a Q-empty barrier (arrived at by
        every consumer thread when the epilogue starts) lets the producer
        load the next tile's Q and K/V while the consumers finish the tile.
+       The dynamic grid's N CTAs loop over the unit count the host computed
+       (a kernel parameter).
+    9. The ops cloned from score_mod / mask_mod bodies carry `attn.modifier`
+       for `--attn-narrow-modifier-arith`, the next stage.
   }];
   let options = [
     Option<"maxSharedMemory", "max-shared-memory", "int64_t",
@@ -266,6 +270,36 @@ def AttnLowerToHopperPass : Pass<"attn-lower-to-hopper", "::mlir::func::FuncOp">
                            "::mlir::nvgpu::NVGPUDialect",
                            "::mlir::memref::MemRefDialect",
                            "::mlir::scf::SCFDialect"];
+}
+
+def AttnNarrowModifierArithPass
+    : Pass<"attn-narrow-modifier-arith", "::mlir::func::FuncOp"> {
+  let summary = "Narrows the index arithmetic cloned from score_mod / "
+                "mask_mod bodies to i32 where its range allows";
+  let description = [{
+    The third stage of `--attn-warp-specialize`. `attn-lower-to-hopper`
+    clones a modifier body once per score a consumer thread holds and marks
+    the clones `attn.modifier`; their position arithmetic is index or i64
+    (the dialect's positions are index), 64-bit on the GPU, and an ALiBi
+    bias's i64 index math spilled every kernel that kept it. The emitter
+    clamps the positions to the tensors' extents (2^31 - 1 when dynamic),
+    so integer range analysis (on the whole function) bounds every
+    intermediate; where a result fits in i32 the op is rebuilt in i32
+    (`arith` int-range narrowing, on the marked ops only: the rest of the
+    kernel stays as emitted), then `index_cast(index_cast(x : iN) : iM)`
+    becomes `extsi` and `sitofp(extsi x)` becomes `sitofp x`. The mark is
+    removed from every op; a function without marked ops is unchanged.
+
+    ```mlir
+    %d = arith.subi %kv, %q {attn.modifier} : index   // kv, q in [0, 299]
+    %i = arith.index_cast %d {attn.modifier} : index to i64
+    %f = arith.sitofp %i {attn.modifier} : i64 to f32
+    // becomes, with %kv32 / %q32 the i32 positions:
+    %d = arith.subi %kv32, %q32 : i32
+    %f = arith.sitofp %d : i32 to f32
+    ```
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
 }
 
 #endif // FLASHMLIR_TRANSFORMS_PASSES_TD
