@@ -29,23 +29,29 @@ def Attn_TileLoadOp : Attn_Op<"tile_load"> {
   let description = [{
     Fills the static [R, D] f32 tile `dest` from `source` [B, S, H, D]:
 
-        dest[r, d] = r < rows ? f32(source[batch, row + r, head, d]) : 0
+        dest[r, d] = r < rows ? f32(source[batch, row + r, head, d]) · scale : 0
 
-    Rows past `rows` are zero so a partial tile holds defined values. On the
-    GPU this is a TMA load into shared memory; on the CPU, a loop nest.
+    with `scale` 1 when absent (FP8 inputs: the operand's descale for this
+    sequence and KV head). Rows past `rows` are zero so a partial tile holds
+    defined values. On the GPU this is a TMA load into shared memory; on the
+    CPU, a loop nest.
 
     ```mlir
     attn.tile_load %k[%b, %row, %kvh] rows(%n) into %kt
         : memref<2x1000x4x128xbf16>, memref<128x128xf32>
+    attn.tile_load %k8[%b, %row, %kvh] rows(%n) scale(%dk) into %kt
+        : memref<2x1000x4x128xf8E4M3FN>, memref<128x128xf32>
     ```
   }];
   let arguments = (ins
     Arg<AnyMemRef, "source operand [B, S, H, D]", [MemRead]>:$source,
     Index:$batch, Index:$row, Index:$head, Index:$rows,
+    Optional<F32>:$scale,
     Arg<Attn_TileMemRef, "destination tile [R, D]", [MemWrite]>:$dest
   );
   let assemblyFormat = [{
-    $source `[` $batch `,` $row `,` $head `]` `rows` `(` $rows `)` `into` $dest
+    $source `[` $batch `,` $row `,` $head `]` `rows` `(` $rows `)`
+    (`scale` `(` $scale^ `)`)? `into` $dest
     attr-dict `:` type($source) `,` type($dest)
   }];
   let hasVerifier = 1;

@@ -94,12 +94,16 @@ llvm::StringRef flashmlir::elementKindName(ElementKind kind) {
     return "i32";
   case ElementKind::I64:
     return "i64";
+  case ElementKind::F8E4M3FN:
+    return "f8E4M3FN";
   }
   llvm_unreachable("unknown ElementKind");
 }
 
 unsigned flashmlir::elementKindSize(ElementKind kind) {
   switch (kind) {
+  case ElementKind::F8E4M3FN:
+    return 1;
   case ElementKind::F16:
   case ElementKind::BF16:
     return 2;
@@ -127,6 +131,8 @@ static std::optional<ElementKind> elementKindOf(Type type) {
     return ElementKind::I32;
   if (type.isSignlessInteger(64))
     return ElementKind::I64;
+  if (isa<Float8E4M3FNType>(type))
+    return ElementKind::F8E4M3FN;
   return std::nullopt;
 }
 
@@ -301,7 +307,7 @@ static llvm::Error recordSignature(func::FuncOp func,
       return makeError(CpuErrorKind::Compile,
                        argName + " has type " + typeText +
                            "; supported element types are f16, bf16, f32, "
-                           "f64, i32 and i64");
+                           "f64, i32, i64 and f8E4M3FN");
     if (type.getMemorySpace())
       return makeError(CpuErrorKind::Compile,
                        argName + " has type " + typeText +

@@ -8,6 +8,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "TileElements.h"
+
 #include "flashmlir/Transforms/Passes.h"
 
 #include "attn/Attn.h"
@@ -62,12 +64,8 @@ static void lowerTileLoadCooperatively(attn::TileLoadOp op, Value tid,
             lb, loc, valid,
             [&](OpBuilder &tb, Location) {
               Value srcRow = arith::AddIOp::create(tb, loc, op.getRow(), r);
-              Value x = memref::LoadOp::create(
-                  tb, loc, op.getSource(),
-                  ValueRange{op.getBatch(), srcRow, op.getHead(), d});
-              if (!x.getType().isF32())
-                x = arith::ExtFOp::create(tb, loc, tb.getF32Type(), x);
-              scf::YieldOp::create(tb, loc, x);
+              scf::YieldOp::create(tb, loc,
+                                   loadTileElement(tb, loc, op, srcRow, d));
             },
             [&](OpBuilder &eb, Location) {
               Value zero =

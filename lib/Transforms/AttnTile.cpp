@@ -41,6 +41,8 @@ struct ProgramCoords {
   Value kBegin, kLen;      // likewise for `key`/`value`
   Value q0, rows;          // the tile's first query position, its row count
   Value diag;              // Sk - Sq under bottom-right alignment, else 0
+  /// FP8: the descales of Q, K and V for (seq, kvHead), null otherwise.
+  Value qScale, kScale, vScale;
 };
 
 /// The per-program tiles: O(BlockM·D + BlockN·D), never O(Sq·Sk).
@@ -159,6 +161,18 @@ void AttentionTiler::emitProgramBody(ProgramCoords &c) {
   c.diag = mask.getAlignment() == attn::MaskAlignment::BottomRight
                ? ia.sub(c.kLen, c.qLen)
                : ia.constant(0);
+  // FP8: S = scale·(dq·q)(dk·k)ᵀ and O = P·(dv·v) = dv·(P·v), with the
+  // descales of this sequence and KV head, applied as the tiles load (the
+  // tiled level's scores and accumulator stay the definition's).
+  if (op.isFp8()) {
+    auto descale = [&](Value d) {
+      return memref::LoadOp::create(b, loc, d, ValueRange{c.seq, c.kvHead})
+          .getResult();
+    };
+    c.qScale = descale(op.getQDescale());
+    c.kScale = descale(op.getKDescale());
+    c.vScale = descale(op.getVDescale());
+  }
 
   auto tile = [&](ArrayRef<int64_t> shape) -> Value {
     return memref::AllocaOp::create(b, loc,
@@ -175,7 +189,8 @@ void AttentionTiler::emitProgramBody(ProgramCoords &c) {
 
   // Q stays resident for the whole program; K/V stream through the loops.
   attn::TileLoadOp::create(b, loc, op.getQuery(), c.batch,
-                           ia.add(c.qBegin, c.q0), c.head, c.rows, t.query);
+                           ia.add(c.qBegin, c.q0), c.head, c.rows, c.qScale,
+                           t.query);
   attn::BlockInitOp::create(b, loc, t.acc, t.max, t.sum);
 
   Value blockN = ia.constant(tiles.blockN);
@@ -297,9 +312,9 @@ void AttentionTiler::emitKvLoop(const ProgramCoords &c, const ProgramTiles &t,
     cols = ia.max(cols, ia.constant(0));
   Value kRow = ia.add(c.kBegin, k0);
   attn::TileLoadOp::create(b, loc, op.getKey(), c.batch, kRow, c.kvHead, cols,
-                           t.key);
+                           c.kScale, t.key);
   attn::TileLoadOp::create(b, loc, op.getValue(), c.batch, kRow, c.kvHead,
-                           cols, t.value);
+                           cols, c.vScale, t.value);
 
   double softcap = op.getEffectiveSoftcap();
   auto update = attn::BlockUpdateOp::create(
@@ -342,11 +357,6 @@ struct AttnTilePass final : flashmlir::impl::AttnTilePassBase<AttnTilePass> {
       if (!op.hasPureBufferSemantics()) {
         op.emitOpError() << "attn-tile expects operands on memrefs; bufferize "
                             "tensors first";
-        return signalPassFailure();
-      }
-      if (op.isFp8()) {
-        op.emitOpError() << "attn-tile does not support f8E4M3FN inputs yet "
-                            "(descales are not applied)";
         return signalPassFailure();
       }
       TileSizes tiles = chooseTileSizes(op, *tileTarget);

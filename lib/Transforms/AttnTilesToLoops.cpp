@@ -1,9 +1,11 @@
 //===- AttnTilesToLoops.cpp - --attn-tiles-to-loops ------------------------===//
 //
 // attn.tile_load as a loop nest (the CPU path):
-//   dest[r, d] = r < rows ? f32(source[batch, row + r, head, d]) : 0
+//   dest[r, d] = r < rows ? f32(source[batch, row + r, head, d]) · scale : 0
 //
 //===----------------------------------------------------------------------===//
+
+#include "TileElements.h"
 
 #include "flashmlir/Transforms/Passes.h"
 
@@ -40,11 +42,7 @@ static void lowerTileLoad(attn::TileLoadOp op) {
         scf::ForOp::create(
             rb, loc, zero, width, one, ValueRange{},
             [&](OpBuilder &db, Location, Value d, ValueRange) {
-              Value x = memref::LoadOp::create(
-                  db, loc, op.getSource(),
-                  ValueRange{op.getBatch(), srcRow, op.getHead(), d});
-              if (!x.getType().isF32())
-                x = arith::ExtFOp::create(db, loc, db.getF32Type(), x);
+              Value x = loadTileElement(db, loc, op, srcRow, d);
               memref::StoreOp::create(db, loc, x, op.getDest(),
                                       ValueRange{r, d});
               scf::YieldOp::create(db, loc);
@@ -75,7 +73,7 @@ struct AttnTilesToLoopsPass final
     getOperation().walk([&](attn::TileLoadOp op) { loads.push_back(op); });
     for (attn::TileLoadOp op : loads) {
       Type element = cast<MemRefType>(op.getSource().getType()).getElementType();
-      if (!isa<FloatType>(element) || isa<Float8E4M3FNType>(element)) {
+      if (!isTileLoadable(element)) {
         op.emitOpError() << "attn-tiles-to-loops cannot convert " << element
                          << " to f32";
         return signalPassFailure();

@@ -141,7 +141,16 @@ static FailureOr<KernelPlan> deriveShape(scf::ParallelOp grid, StringRef pass) {
   };
   if (!plan.element.isBF16() && !plan.element.isF16())
     return fail("Q/K/V must be bf16 or f16 for the wgmma kernel, got ",
-                plan.element);
+                plan.element,
+                isa<Float8E4M3FNType>(plan.element)
+                    ? " (FP8 runs on the CPU path only so far)"
+                    : "");
+  // A tile load's scale (FP8 descales) has no place in the TMA copies yet.
+  bool scaled = false;
+  grid.walk([&](attn::TileLoadOp load) { scaled |= load.getScale() != nullptr; });
+  if (scaled)
+    return fail("tile loads with a scale (FP8 descales) are not supported by "
+                "the wgmma kernel yet");
   if (plan.blockM % 64 || plan.blockM < 64 || plan.blockM > 192)
     return fail("BlockM = ", plan.blockM,
                 " must be 64, 128 or 192 (64 query rows per consumer "

@@ -31,7 +31,9 @@ CPU path arrays: float16 -> f16, float32 -> f32, float64 -> f64, int32 ->
 i32, int64 -> i64. numpy has no bfloat16, so bf16 memrefs take uint16 arrays
 of bf16 bit patterns, marked explicitly with `flashmlir.bf16(bits)` (a plain
 uint16 array is rejected, so a dtype mix-up cannot pass silently);
-`to_bf16_bits` and `from_bf16_bits` convert. Arrays may have any strides
+`to_bf16_bits` and `from_bf16_bits` convert. f8E4M3FN memrefs (FP8 inputs,
+with descales) take uint8 arrays of bit patterns marked with
+`flashmlir.f8e4m3(bits)`; `to_f8e4m3_bits` / `from_f8e4m3_bits` convert. Arrays may have any strides
 that the memref layout admits; read-only arrays are rejected for arguments
 the kernel may write.
 """
@@ -43,6 +45,7 @@ try:
         HAS_ATTN_PASSES,
         BF16Bits,
         CompileError,
+        F8E4M3Bits,
         CpuKernel,
         cpu_compile,
     )
@@ -86,8 +89,11 @@ __all__ = [
     "where",
     "bf16",
     "cpu_compile",
+    "f8e4m3",
     "from_bf16_bits",
+    "from_f8e4m3_bits",
     "to_bf16_bits",
+    "to_f8e4m3_bits",
 ]
 
 
@@ -110,3 +116,42 @@ def from_bf16_bits(bits):
     """The float32 values of a uint16 array of bf16 bit patterns (exact)."""
     wide = _np.asarray(bits, dtype=_np.uint16).astype(_np.uint32)
     return (wide << 16).view(_np.float32)
+
+
+def f8e4m3(bits):
+    """Marks a uint8 array of f8E4M3FN bit patterns as an f8E4M3FN argument of run()."""
+    return F8E4M3Bits(bits)
+
+
+def _e4m3_values():
+    """The 256 f8E4M3FN bit patterns' values (float64): sign, 4 exponent bits
+    (bias 7), 3 mantissa bits; exponent 0 is subnormal (m·2^-9); 0x7f and 0xff
+    are NaN (no infinities)."""
+    bits = _np.arange(256)
+    exponent, mantissa = (bits >> 3) & 15, bits & 7
+    magnitude = _np.where(exponent == 0, mantissa * 2.0 ** -9,
+                          (1 + mantissa / 8) * 2.0 ** (exponent - 7.0))
+    values = _np.where(bits & 0x80, -magnitude, magnitude)
+    values[(bits & 0x7F) == 0x7F] = _np.nan
+    return values
+
+
+def from_f8e4m3_bits(bits):
+    """The float32 values of a uint8 array of f8E4M3FN bit patterns (exact)."""
+    return _e4m3_values().astype(_np.float32)[_np.asarray(bits, dtype=_np.uint8)]
+
+
+def to_f8e4m3_bits(values):
+    """Rounds values to f8E4M3FN (nearest, ties to even; magnitudes past 448
+    saturate to ±448, as cvt.rn.satfinite does; NaN stays NaN) and returns
+    their bit patterns as a uint8 array."""
+    x = _np.asarray(values, dtype=_np.float64)
+    table = _e4m3_values()[:127]  # the non-negative finite values, ascending
+    a = _np.minimum(_np.abs(_np.nan_to_num(x)), table[-1])
+    upper = _np.clip(_np.searchsorted(table, a), 1, 126)
+    lower = upper - 1
+    below, above = a - table[lower], table[upper] - a
+    pick = _np.where((above < below) | ((above == below) & (upper % 2 == 0)), upper, lower)
+    bits = (pick | _np.where(_np.signbit(x), 0x80, 0)).astype(_np.uint8)
+    return _np.where(_np.isnan(x), _np.uint8(0x7F), bits).astype(_np.uint8)
+

@@ -45,6 +45,11 @@ struct CompileError : std::runtime_error {
 struct BF16Bits {
   py::array array;
 };
+/// A uint8 numpy array whose elements are f8E4M3FN bit patterns. Built by
+/// flashmlir.f8e4m3(array).
+struct F8E4M3Bits {
+  py::array array;
+};
 
 /// Throws the Python exception for `err`, which must be a failure.
 [[noreturn]] void throwError(llvm::Error err) {
@@ -80,11 +85,13 @@ template <typename T> T unwrap(llvm::Expected<T> value) {
 MemRefArg toMemRefArg(py::handle object, size_t index) {
   std::string name = "argument #" + std::to_string(index);
   bool isBF16 = py::isinstance<BF16Bits>(object);
-  if (!isBF16 && !py::isinstance<py::array>(object))
+  bool isF8 = py::isinstance<F8E4M3Bits>(object);
+  if (!isBF16 && !isF8 && !py::isinstance<py::array>(object))
     throw py::type_error(name + ": expected a numpy array, got " +
                          py::str(py::type::handle_of(object).attr("__name__"))
                              .cast<std::string>());
   py::array array = isBF16 ? object.cast<BF16Bits &>().array
+                    : isF8 ? object.cast<F8E4M3Bits &>().array
                            : py::reinterpret_borrow<py::array>(object);
   py::dtype dtype = array.dtype();
   std::string dtypeName = py::str(dtype).cast<std::string>();
@@ -97,6 +104,8 @@ MemRefArg toMemRefArg(py::handle object, size_t index) {
   py::ssize_t itemSize = dtype.itemsize();
   if (isBF16)
     arg.kind = ElementKind::BF16; // BF16Bits checked it holds uint16.
+  else if (isF8)
+    arg.kind = ElementKind::F8E4M3FN; // F8E4M3Bits checked it holds uint8.
   else if (kind == 'f' && itemSize == 2)
     arg.kind = ElementKind::F16;
   else if (kind == 'f' && itemSize == 4)
@@ -110,8 +119,9 @@ MemRefArg toMemRefArg(py::handle object, size_t index) {
   else
     throw py::type_error(
         name + ": unsupported dtype " + dtypeName +
-        " (supported: float16, float32, float64, int32, int64, and bf16 bit "
-        "patterns as flashmlir.bf16(<uint16 array>))");
+        " (supported: float16, float32, float64, int32, int64, bf16 bit "
+        "patterns as flashmlir.bf16(<uint16 array>) and f8E4M3FN bit patterns "
+        "as flashmlir.f8e4m3(<uint8 array>))");
 
   for (py::ssize_t dim = 0; dim < array.ndim(); ++dim) {
     py::ssize_t stride = array.strides(dim);
@@ -169,6 +179,26 @@ PYBIND11_MODULE(_flashmlir, m) {
       .def_property_readonly(
           "array", [](const BF16Bits &bits) { return bits.array; },
           "The wrapped uint16 array.");
+
+  py::class_<F8E4M3Bits>(m, "F8E4M3Bits",
+                         "A uint8 numpy array read as f8E4M3FN bit patterns; "
+                         "made by flashmlir.f8e4m3(array).")
+      .def(py::init([](py::handle object) {
+             if (!py::isinstance<py::array>(object))
+               throw py::type_error("f8e4m3() takes a numpy uint8 array");
+             auto array = py::reinterpret_borrow<py::array>(object);
+             py::dtype dtype = array.dtype();
+             if (dtype.kind() != 'u' || dtype.itemsize() != 1)
+               throw py::type_error(
+                   "f8e4m3() takes a numpy uint8 array of f8E4M3FN bit "
+                   "patterns, got dtype " +
+                   py::str(dtype).cast<std::string>());
+             return F8E4M3Bits{array};
+           }),
+           py::arg("array"))
+      .def_property_readonly(
+          "array", [](const F8E4M3Bits &bits) { return bits.array; },
+          "The wrapped uint8 array.");
 
   py::class_<CpuKernel>(m, "CpuKernel",
                         "A JIT-compiled entry function; made by cpu_compile.")

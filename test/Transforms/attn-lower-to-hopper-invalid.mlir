@@ -25,6 +25,18 @@ func.func @f32_operands(%q: memref<1x64x1x64xf32>, %o: memref<1x64x1x64xf32>) {
 
 // -----
 
+// FP8 tiles (with their descales) for the CPU path; the wgmma kernel says so.
+func.func @fp8_operands(%q: memref<1x64x1x64xf8E4M3FN>, %d: memref<1x1xf32>,
+                        %o: memref<1x64x1x64xbf16>) {
+  // expected-error @+1 {{Q/K/V must be bf16 or f16 for the wgmma kernel, got 'f8E4M3FN' (FP8 runs on the CPU path only so far)}}
+  attn.attention ins(%q, %q, %q : memref<1x64x1x64xf8E4M3FN>, memref<1x64x1x64xf8E4M3FN>, memref<1x64x1x64xf8E4M3FN>)
+      descale(%d, %d, %d : memref<1x1xf32>, memref<1x1xf32>, memref<1x1xf32>)
+      outs(%o : memref<1x64x1x64xbf16>)
+  return
+}
+
+// -----
+
 func.func @head_dim_96(%q: memref<1x64x1x96xbf16>, %o: memref<1x64x1x96xbf16>) {
   // expected-error @+1 {{head dims D = 96, Dv = 96 must be 64, 128, 192 or 256}}
   attn.attention ins(%q, %q, %q : memref<1x64x1x96xbf16>, memref<1x64x1x96xbf16>, memref<1x64x1x96xbf16>)

@@ -12,12 +12,3 @@ func.func @tensors(%q: tensor<1x16x1x64xf16>, %o: tensor<1x16x1x64xf16>) -> tens
   return %r : tensor<1x16x1x64xf16>
 }
 
-// -----
-
-func.func @fp8(%q: memref<1x16x1x64xf8E4M3FN>, %d: memref<1x1xf32>, %o: memref<1x16x1x64xbf16>) {
-  // expected-error @+1 {{attn-tile does not support f8E4M3FN inputs yet}}
-  attn.attention ins(%q, %q, %q : memref<1x16x1x64xf8E4M3FN>, memref<1x16x1x64xf8E4M3FN>, memref<1x16x1x64xf8E4M3FN>)
-      descale(%d, %d, %d : memref<1x1xf32>, memref<1x1xf32>, memref<1x1xf32>)
-      outs(%o : memref<1x16x1x64xbf16>)
-  return
-}

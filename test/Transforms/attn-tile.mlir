@@ -162,3 +162,27 @@ func.func @long_causal_d64(%q: memref<1x4096x2x64xbf16>, %o: memref<1x4096x2x64x
       outs(%o : memref<1x4096x2x64xbf16>) mask<causal, bottom_right>
   return
 }
+
+// -----
+
+// FP8: each program reads the descales of its sequence and KV head (h / 2
+// under GQA 4 -> 2) once; the tile loads apply them (S = scale·(dq·q)(dk·k)ᵀ,
+// O = P·(dv·v)); the output is bf16.
+// CHECK-LABEL: func.func @fp8
+// CHECK: scf.parallel (%[[B:.+]], %[[H:.+]], %{{.+}}) =
+// CHECK: %[[KVH:.+]] = arith.divui %[[H]], %c2 : index
+// CHECK: %[[DQ:.+]] = memref.load %arg3[%[[B]], %[[KVH]]] : memref<2x2xf32>
+// CHECK: %[[DK:.+]] = memref.load %arg4[%[[B]], %[[KVH]]] : memref<2x2xf32>
+// CHECK: %[[DV:.+]] = memref.load %arg5[%[[B]], %[[KVH]]] : memref<2x2xf32>
+// CHECK: attn.tile_load %arg0[%[[B]], %{{.+}}, %[[H]]] rows(%{{.+}}) scale(%[[DQ]])
+// CHECK: attn.tile_load %arg1[%[[B]], %{{.+}}, %[[KVH]]] rows(%{{.+}}) scale(%[[DK]])
+// CHECK: attn.tile_load %arg2[%[[B]], %{{.+}}, %[[KVH]]] rows(%{{.+}}) scale(%[[DV]])
+// CHECK: attn.block_finalize {{.*}} : memref<32x64xf32>, memref<32xf32>, memref<32xf32>, memref<2x100x4x64xbf16>
+func.func @fp8(%q: memref<2x100x4x64xf8E4M3FN>, %k: memref<2x70x2x64xf8E4M3FN>,
+               %v: memref<2x70x2x64xf8E4M3FN>, %dq: memref<2x2xf32>, %dk: memref<2x2xf32>,
+               %dv: memref<2x2xf32>, %o: memref<2x100x4x64xbf16>) {
+  attn.attention ins(%q, %k, %v : memref<2x100x4x64xf8E4M3FN>, memref<2x70x2x64xf8E4M3FN>, memref<2x70x2x64xf8E4M3FN>)
+      descale(%dq, %dk, %dv : memref<2x2xf32>, memref<2x2xf32>, memref<2x2xf32>)
+      outs(%o : memref<2x100x4x64xbf16>)
+  return
+}

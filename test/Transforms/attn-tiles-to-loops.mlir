@@ -22,6 +22,29 @@ func.func @load_bf16(%src: memref<2x100x4x8xbf16>, %dst: memref<16x8xf32>, %b: i
 
 // -----
 
+// f8E4M3FN, scaled: the bits decoded as f32 (normal: the magnitude shifted
+// into place plus the bias difference 120 << 23 = 1006632960; subnormal:
+// m · 2^-9; NaN: 0x7fc00000 = 2143289344), sign or'ed in, times the scale.
+// CHECK-LABEL: func.func @load_f8_scaled
+// CHECK-SAME: %[[SCALE:[^:]+]]: f32)
+// CHECK: %[[X:.+]] = memref.load
+// CHECK: %[[BITS:.+]] = arith.bitcast %[[X]] : f8E4M3FN to i8
+// CHECK: arith.extui %[[BITS]] : i8 to i32
+// CHECK: arith.addi %{{.+}}, %c1006632960_i32 : i32
+// CHECK: arith.mulf %{{.+}}, %cst{{.*}} : f32
+// CHECK: arith.select %{{.+}}, %c2143289344_i32, %{{.+}} : i32
+// CHECK: %[[F:.+]] = arith.bitcast %{{.+}} : i32 to f32
+// CHECK: %[[S:.+]] = arith.mulf %[[F]], %[[SCALE]] : f32
+// CHECK: memref.store %[[S]]
+func.func @load_f8_scaled(%src: memref<2x100x4x8xf8E4M3FN>, %dst: memref<16x8xf32>, %b: index,
+                          %row: index, %h: index, %n: index, %scale: f32) {
+  attn.tile_load %src[%b, %row, %h] rows(%n) scale(%scale) into %dst
+      : memref<2x100x4x8xf8E4M3FN>, memref<16x8xf32>
+  return
+}
+
+// -----
+
 // The whole CPU front end leaves no attn op, and the memory claim holds:
 // every buffer is a fixed-size tile (BlockM x D, BlockN x D, BlockM x
 // BlockN for the scores) allocated per program; nothing of size Sq x Sk.

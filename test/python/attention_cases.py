@@ -15,7 +15,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-MLIR_TYPES = {"f32": "f32", "f16": "f16", "bf16": "bf16"}
+MLIR_TYPES = {"f32": "f32", "f16": "f16", "bf16": "bf16", "f8e4m3": "f8E4M3FN"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,6 +40,15 @@ class Case:
     varlen_k: Optional[Sequence[int]] = None
     lse: bool = True
     dynamic: bool = False           # '?' for B, S, H in the memref types
+
+    @property
+    def fp8(self) -> bool:
+        return self.dtype == "f8e4m3"
+
+    @property
+    def out_dtype(self) -> str:
+        """FP8 inputs produce bf16; other inputs their own type."""
+        return "bf16" if self.fp8 else self.dtype
 
     @property
     def dv(self) -> int:
@@ -68,13 +77,14 @@ def _memref(case: Case, dims: Sequence[int], elem: str, dynamic_axes=()) -> str:
 
 
 def attention_mlir(case: Case, entry: str = "attention") -> str:
-    """The function `entry(q, k, v, [cu_q, cu_k], out, [lse], [slopes], [doc_q, doc_k])`."""
+    """The function `entry(q, k, v, [cu_q, cu_k], [dq, dk, dv], out, [lse], [slopes],
+    [doc_q, doc_k])` (descales [B or N, Hkv] for FP8 inputs)."""
     t = MLIR_TYPES[case.dtype]
     b, sq, sk = case.nbatch, case.total_q, case.total_k
     q_t = _memref(case, (b, sq, case.heads_q, case.head_dim), t, (0, 1, 2))
     k_t = _memref(case, (b, sk, case.heads_kv, case.head_dim), t, (0, 1, 2))
     v_t = _memref(case, (b, sk, case.heads_kv, case.dv), t, (0, 1, 2))
-    o_t = _memref(case, (b, sq, case.heads_q, case.dv), t, (0, 1, 2))
+    o_t = _memref(case, (b, sq, case.heads_q, case.dv), MLIR_TYPES[case.out_dtype], (0, 1, 2))
     l_t = _memref(case, (b, case.heads_q, sq), "f32", (0, 1, 2))
     args = [f"%q: {q_t}", f"%k: {k_t}", f"%v: {v_t}"]
     cu = ""
@@ -82,6 +92,11 @@ def attention_mlir(case: Case, entry: str = "attention") -> str:
         cu_t = _memref(case, (len(case.varlen_q) + 1,), "i32", (0,))
         args += [f"%cu_q: {cu_t}", f"%cu_k: {cu_t}"]
         cu = f" cu_seqlens(%cu_q, %cu_k : {cu_t}, {cu_t})"
+    if case.fp8:
+        n = len(case.varlen_q) if case.varlen_q is not None else b
+        d_t = f"memref<{n}x{case.heads_kv}xf32>"
+        args += [f"%dq: {d_t}", f"%dk: {d_t}", f"%dv: {d_t}"]
+        cu += f" descale(%dq, %dk, %dv : {d_t}, {d_t}, {d_t})"
     args.append(f"%o: {o_t}")
     outs = f"outs(%o : {o_t})"
     if case.lse:
@@ -129,8 +144,9 @@ def attention_mlir(case: Case, entry: str = "attention") -> str:
 """
 
 
-def reference(case: Case, q, k, v, slopes=None, doc_q=None, doc_k=None):
-    """out [B, Sq, Hq, Dv] and lse [B, Hq, Sq] in float64, from the definition."""
+def reference(case: Case, q, k, v, slopes=None, doc_q=None, doc_k=None, descales=None):
+    """out [B, Sq, Hq, Dv] and lse [B, Hq, Sq] in float64, from the definition (FP8:
+    `descales` = (dq, dk, dv) [B or N, Hkv] multiply the sequence's Q, K, V heads)."""
     q, k, v = (np.asarray(x, dtype=np.float64) for x in (q, k, v))
     scale = case.scale if case.scale is not None else 1.0 / math.sqrt(case.head_dim)
     left, right = case.window_bounds()
@@ -163,6 +179,9 @@ def reference(case: Case, q, k, v, slopes=None, doc_q=None, doc_k=None):
             qs = q[batch, q0:q0 + lq, h, :]
             ks = k[batch, k0:k0 + lk, h // group, :]
             vs = v[batch, k0:k0 + lk, h // group, :]
+            if descales is not None:
+                dq, dk, dv = (float(d[seq, h // group]) for d in descales)
+                qs, ks, vs = qs * dq, ks * dk, vs * dv
             s = scale * (qs @ ks.T)
             if case.softcap:
                 s = case.softcap * np.tanh(s / case.softcap)

@@ -92,6 +92,14 @@ CASES = [
          head_dim=256),
     Case("f16_alibi_document_127x127", 127, 127, dtype="f16", alibi=True, document_mask=True,
          mask="causal"),
+    # FP8 e4m3 inputs with per-(sequence, KV head) descales, bf16 out: every e4m3 range
+    # (normals, subnormals, zero), GQA (the KV head's descale for each group), varlen
+    # (the sequence's descale), causal, D = 128 / 256.
+    Case("fp8_none_129x200_d128_gqa4", 129, 200, dtype="f8e4m3", heads_q=8, heads_kv=2,
+         head_dim=128, batch=2),
+    Case("fp8_causal_br_300x300_d64", 300, 300, dtype="f8e4m3", mask="causal"),
+    Case("fp8_varlen_causal_d256", 0, 0, varlen_q=[17, 0, 130], varlen_k=[40, 9, 130],
+         mask="causal", dtype="f8e4m3", head_dim=256, heads_q=4, heads_kv=1),
 ]
 
 
@@ -106,6 +114,11 @@ def make_inputs(case: Case, rng: np.random.Generator):
         if case.dtype == "bf16":
             bits = flashmlir.to_bf16_bits(x)
             return flashmlir.bf16(bits), flashmlir.from_bf16_bits(bits).astype(np.float64)
+        if case.fp8:
+            # Quantized as FP8 callers do: x / descale, rounded to e4m3 (N(0, 1) · 8
+            # spans e4m3's normal and subnormal ranges).
+            bits = flashmlir.to_f8e4m3_bits(8 * x)
+            return flashmlir.f8e4m3(bits), flashmlir.from_f8e4m3_bits(bits).astype(np.float64)
         return x, x.astype(np.float64)
 
     b, sq, sk = case.nbatch, case.total_q, case.total_k
@@ -113,7 +126,16 @@ def make_inputs(case: Case, rng: np.random.Generator):
     k, k64 = tensor((b, sk, case.heads_kv, case.head_dim))
     v, v64 = tensor((b, sk, case.heads_kv, case.dv))
     out_shape = (b, sq, case.heads_q, case.dv)
-    if case.dtype == "bf16":
+    extras = {}
+    descale_args = []
+    if case.fp8:
+        # Per (sequence, KV head) descales around 1/8 (the inputs were scaled by 8).
+        n = len(case.varlen_q) if case.varlen_q is not None else b
+        extras["descales"] = tuple(
+            (rng.uniform(0.5, 2.0, size=(n, case.heads_kv)) / 8).astype(np.float32)
+            for _ in range(3))
+        descale_args = list(extras["descales"])
+    if case.out_dtype == "bf16":
         out_bits = np.full(out_shape, 0x7FC0, dtype=np.uint16)   # bf16 NaN
         out = flashmlir.bf16(out_bits)
     else:
@@ -125,10 +147,10 @@ def make_inputs(case: Case, rng: np.random.Generator):
     if case.varlen_q is not None:
         args += [np.concatenate([[0], np.cumsum(case.varlen_q)]).astype(np.int32),
                  np.concatenate([[0], np.cumsum(case.varlen_k)]).astype(np.int32)]
+    args += descale_args
     args.append(out)
     if case.lse:
         args.append(lse)
-    extras = {}
     if case.alibi:
         # ALiBi slopes 2^(-8 h / H) (Press et al.).
         extras["slopes"] = np.array([2.0 ** (-8.0 * (h + 1) / case.heads_q)
@@ -145,7 +167,7 @@ def make_inputs(case: Case, rng: np.random.Generator):
 
 
 def output_values(case: Case, out_bits):
-    if case.dtype == "bf16":
+    if case.out_dtype == "bf16":
         return flashmlir.from_bf16_bits(out_bits).astype(np.float64)
     return out_bits.astype(np.float64)
 
@@ -153,7 +175,7 @@ def output_values(case: Case, out_bits):
 def check(case: Case, out, lse, ref_out, ref_lse):
     """Raises AssertionError with the worst element when a bound is exceeded."""
     assert not np.isnan(out).any(), f"{np.isnan(out).sum()} output elements unwritten or NaN"
-    ulp = {"f32": 0.0, "f16": 2.0 ** -10, "bf16": 2.0 ** -7}[case.dtype]
+    ulp = {"f32": 0.0, "f16": 2.0 ** -10, "bf16": 2.0 ** -7}[case.out_dtype]
     bound = 1e-4 * (1 + np.abs(ref_out)) + ulp * np.abs(ref_out)
     err = np.abs(out - ref_out)
     worst = np.unravel_index(np.argmax(err - bound), err.shape)

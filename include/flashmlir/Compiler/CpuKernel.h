@@ -30,9 +30,9 @@ class OpPassManager;
 namespace flashmlir {
 
 /// Element types a CPU kernel's memref arguments may have.
-enum class ElementKind { F16, BF16, F32, F64, I32, I64 };
+enum class ElementKind { F16, BF16, F32, F64, I32, I64, F8E4M3FN };
 
-/// "f16", "bf16", "f32", "f64", "i32", "i64" (the MLIR spelling).
+/// "f16", "bf16", "f32", "f64", "i32", "i64", "f8E4M3FN" (the MLIR spelling).
 llvm::StringRef elementKindName(ElementKind kind);
 /// Size of one element in bytes.
 unsigned elementKindSize(ElementKind kind);

@@ -1,0 +1,63 @@
+//===- TileElements.cpp - One element of an attn.tile_load ----------------===//
+
+#include "TileElements.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+
+using namespace mlir;
+using namespace flashmlir;
+
+bool flashmlir::isTileLoadable(Type element) {
+  return element.isF16() || element.isBF16() || element.isF32() ||
+         isa<Float8E4M3FNType>(element);
+}
+
+/// f8E4M3FN bits x = s eeee mmm (bias 7, no infinities, NaN = s 1111 111)
+/// as f32:
+///   e > 0:  (-1)^s · (1 + m/8) · 2^(e-7)  = bits s | (e + 120) << 23 | m << 20
+///           = s << 31 | ((x & 0x7f) << 20) + (120 << 23)
+///   e = 0:  (-1)^s · m · 2^-9             (subnormals and zero; exact in f32)
+///   NaN:    s | 0x7fc00000
+static Value decodeE4M3(OpBuilder &b, Location loc, Value x) {
+  Type i32 = b.getI32Type();
+  auto c = [&](int64_t v) {
+    return arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(v))
+        .getResult();
+  };
+  Value bits = arith::ExtUIOp::create(
+      b, loc, i32, arith::BitcastOp::create(b, loc, b.getI8Type(), x));
+  Value sign = arith::ShLIOp::create(
+      b, loc, arith::AndIOp::create(b, loc, bits, c(0x80)), c(24));
+  Value magnitude = arith::AndIOp::create(b, loc, bits, c(0x7f));
+  Value normal = arith::AddIOp::create(
+      b, loc, arith::ShLIOp::create(b, loc, magnitude, c(20)), c(120 << 23));
+  Value mantissa = arith::AndIOp::create(b, loc, bits, c(7));
+  Value subnormal = arith::BitcastOp::create(
+      b, loc, i32,
+      arith::MulFOp::create(
+          b, loc, arith::UIToFPOp::create(b, loc, b.getF32Type(), mantissa),
+          arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0x1p-9))));
+  Value isSubnormal = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
+                                            magnitude, c(8));
+  Value isNan = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                      magnitude, c(0x7f));
+  Value unsignedBits = arith::SelectOp::create(
+      b, loc, isNan, c(0x7fc00000),
+      arith::SelectOp::create(b, loc, isSubnormal, subnormal, normal));
+  return arith::BitcastOp::create(
+      b, loc, b.getF32Type(), arith::OrIOp::create(b, loc, sign, unsignedBits));
+}
+
+Value flashmlir::loadTileElement(OpBuilder &b, Location loc,
+                                 attn::TileLoadOp op, Value row, Value d) {
+  Value x = memref::LoadOp::create(
+      b, loc, op.getSource(), ValueRange{op.getBatch(), row, op.getHead(), d});
+  if (isa<Float8E4M3FNType>(x.getType()))
+    x = decodeE4M3(b, loc, x);
+  else if (!x.getType().isF32())
+    x = arith::ExtFOp::create(b, loc, b.getF32Type(), x);
+  if (Value scale = op.getScale())
+    x = arith::MulFOp::create(b, loc, x, scale);
+  return x;
+}
