@@ -32,8 +32,9 @@ def _check_common(dropout_p, deterministic, q):
         if q.device.type not in ("cuda", "meta"):  # meta: shape-only tracing
             raise ValueError(f"q must be a CUDA tensor (like flash_attn), got a tensor on "
                              f"{q.device}")
-        if q.dtype not in (torch.float16, torch.bfloat16):
-            raise TypeError(f"q must be float16 or bfloat16 (like flash_attn), got {q.dtype}")
+        if q.dtype not in (torch.float16, torch.bfloat16, torch.float8_e4m3fn):
+            raise TypeError(f"q must be float16, bfloat16 or float8_e4m3fn (like flash_attn), "
+                            f"got {q.dtype}")
 
 
 def _alibi(alibi_slopes, q_heads, batch):
@@ -70,15 +71,19 @@ def _result(out, lse, return_attn_probs):
 
 def flash_attn_func(q, k, v, dropout_p=0.0, softmax_scale=None, causal=False,
                     window_size=(-1, -1), softcap=0.0, alibi_slopes=None,
-                    deterministic=False, return_attn_probs=False):
-    """q (B, Sq, H, D), k/v (B, Sk, Hkv, D) -> out (B, Sq, H, D)."""
+                    deterministic=False, return_attn_probs=False, q_descale=None,
+                    k_descale=None, v_descale=None):
+    """q (B, Sq, H, D), k/v (B, Sk, Hkv, D) -> out (B, Sq, H, D). float8_e4m3fn
+    inputs take q_descale/k_descale/v_descale (B, Hkv) float32, as flash_attn 3's
+    FP8 interface does (out in bfloat16)."""
     _check_common(dropout_p, deterministic, q)
     score_mod = None
     slopes = _alibi(alibi_slopes, q.shape[2], q.shape[0])
     if slopes is not None:
         score_mod = _alibi_mod(slopes, k.shape[1] - q.shape[1])
     out, lse = attention(q, k, v, causal=causal, window=window_size, softcap=softcap,
-                         scale=softmax_scale, score_mod=score_mod, return_lse=True)
+                         scale=softmax_scale, score_mod=score_mod, return_lse=True,
+                         q_descale=q_descale, k_descale=k_descale, v_descale=v_descale)
     return _result(out, lse, return_attn_probs)
 
 
@@ -111,10 +116,11 @@ def flash_attn_kvpacked_func(q, kv, dropout_p=0.0, softmax_scale=None, causal=Fa
 def flash_attn_varlen_func(q, k, v, cu_seqlens_q, cu_seqlens_k, max_seqlen_q, max_seqlen_k,
                            dropout_p=0.0, softmax_scale=None, causal=False,
                            window_size=(-1, -1), softcap=0.0, alibi_slopes=None,
-                           deterministic=False, return_attn_probs=False, block_table=None):
+                           deterministic=False, return_attn_probs=False, block_table=None,
+                           q_descale=None, k_descale=None, v_descale=None):
     """q (total_q, H, D), k/v (total_k, Hkv, D), cu_seqlens int32 (B + 1) ->
     out (total_q, H, D). max_seqlen_q/k are accepted for compatibility (the
-    kernel reads the offsets)."""
+    kernel reads the offsets). FP8: descales (B, Hkv) as in flash_attn_func."""
     _check_common(dropout_p, deterministic, q)
     if block_table is not None:
         raise NotImplementedError("block_table: paged KV caches are not supported yet")
@@ -135,5 +141,6 @@ def flash_attn_varlen_func(q, k, v, cu_seqlens_q, cu_seqlens_k, max_seqlen_q, ma
             return score - slopes[h] * abs(q_idx + shift[b] - kv_idx)
     out, lse = attention(q, k, v, causal=causal, window=window_size, softcap=softcap,
                          scale=softmax_scale, score_mod=score_mod,
-                         cu_seqlens_q=cu_seqlens_q, cu_seqlens_k=cu_seqlens_k, return_lse=True)
+                         cu_seqlens_q=cu_seqlens_q, cu_seqlens_k=cu_seqlens_k, return_lse=True,
+                         q_descale=q_descale, k_descale=k_descale, v_descale=v_descale)
     return _result(out, lse, return_attn_probs)

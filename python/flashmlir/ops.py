@@ -77,8 +77,9 @@ def _check_tensor(name, t, rank):
     if t.dim() != rank:
         layout = "(B, S, H, D)" if rank == 4 else "(total_tokens, H, D)"
         raise ValueError(f"{name} must have rank {rank} {layout}, got shape {tuple(t.shape)}")
-    if t.dtype not in (torch.float16, torch.bfloat16, torch.float32):
-        raise TypeError(f"{name} must be float16, bfloat16 or float32, got {t.dtype}")
+    if t.dtype not in (torch.float16, torch.bfloat16, torch.float32, torch.float8_e4m3fn):
+        raise TypeError(f"{name} must be float16, bfloat16, float32 or float8_e4m3fn, got "
+                        f"{t.dtype}")
     if t.stride(-1) != 1:
         raise ValueError(f"{name} must be contiguous in its last dimension (head dim), "
                          f"got strides {t.stride()}")
@@ -145,6 +146,33 @@ def _mask(causal, causal_align, window):
     return "window", (left, right)
 
 
+def _check_descales(q, descales, nseq, heads_kv):
+    """FP8 inputs take q_descale, k_descale, v_descale: float32 (sequences, Hkv) on
+    q's device (flash_attn 3's layout); other inputs none."""
+    torch = _torch()
+    given = [d is not None for d in descales]
+    if q.dtype != torch.float8_e4m3fn:
+        if any(given):
+            raise ValueError(f"q_descale, k_descale and v_descale apply to float8_e4m3fn "
+                             f"inputs only, got {q.dtype}")
+        return ()
+    if not all(given):
+        raise ValueError("float8_e4m3fn inputs need q_descale, k_descale and v_descale "
+                         "(float32, (batch or sequences, heads_kv))")
+    out = []
+    for name, d in zip(("q_descale", "k_descale", "v_descale"), descales):
+        if not isinstance(d, torch.Tensor) or d.dtype != torch.float32:
+            raise TypeError(f"{name} must be a float32 tensor, got "
+                            f"{getattr(d, 'dtype', type(d).__name__)}")
+        if tuple(d.shape) != (nseq, heads_kv):
+            raise ValueError(f"{name} must have shape ({nseq}, {heads_kv}) (sequences, "
+                             f"heads_kv), got {tuple(d.shape)}")
+        if d.device != q.device:
+            raise ValueError(f"{name} must be on {q.device} like q, got {d.device}")
+        out.append(d.contiguous())
+    return tuple(out)
+
+
 def _spec_for(q, k, v, *, mask, align, window, softcap, scale, varlen, lse, traced, kernel,
               tiles, sparse=None) -> AttentionSpec:
     knobs = _tuning_knobs()
@@ -181,7 +209,8 @@ def attention(q, k, v, *, causal: bool = False, causal_align: str = "bottom_righ
               scale: Optional[float] = None, score_mod: Optional[Callable] = None,
               mask_mod: Optional[Callable] = None, cu_seqlens_q=None, cu_seqlens_k=None,
               return_lse: bool = False, kernel: str = "auto", block_m: int = 0,
-              block_n: int = 0, stages: int = 0, block_mask=None):
+              block_n: int = 0, stages: int = 0, block_mask=None, q_descale=None,
+              k_descale=None, v_descale=None):
     """Scaled dot-product attention, softmax(scale·Q·Kᵀ + masks)·V, on CUDA tensors.
 
     q (B, Sq, Hq, D), k (B, Sk, Hkv, D), v (B, Sk, Hkv, Dv); Hq a multiple of
@@ -196,13 +225,19 @@ def attention(q, k, v, *, causal: bool = False, causal_align: str = "bottom_righ
     block_mask (flashmlir.create_block_mask, or FlexAttention's BlockMask):
     only the KV blocks it lists are visited, mask_mod applied in its partial
     blocks (flashmlir.block_mask); not with cu_seqlens.
-    Returns out (like q, last dim Dv) and, with return_lse, the log-sum-exp
+    float8_e4m3fn q, k, v (inference) take q_descale, k_descale, v_descale,
+    float32 (B or sequences, Hkv): S = scale·(dq·Q)(dk·K)ᵀ, O = P·(dv·V), out
+    in bfloat16; they run on the CPU path (CPU tensors) or the SIMT kernel.
+    Returns out (like q, last dim Dv; bfloat16 for FP8 inputs) and, with return_lse, the log-sum-exp
     (B, Hq, Sq) in float32 ((Hq, total) when packed). Under torch.compile a
     call with modifiers or a block mask is a graph break (it runs eagerly).
     """
     torch = _torch()
     modified = score_mod is not None or mask_mod is not None or block_mask is not None
-    if modified and torch.compiler.is_compiling():
+    descales = (q_descale, k_descale, v_descale)
+    fp8 = any(d is not None for d in descales) or (
+        isinstance(q, torch.Tensor) and q.dtype == torch.float8_e4m3fn)
+    if (modified or fp8) and torch.compiler.is_compiling():
         # Dynamo cannot trace the modifier path (its trace keys hold code objects
         # and captured tensors): a graph break, the call eager.
         return _eager_attention()(
@@ -210,14 +245,15 @@ def attention(q, k, v, *, causal: bool = False, causal_align: str = "bottom_righ
             softcap=softcap, scale=scale, score_mod=score_mod, mask_mod=mask_mod,
             cu_seqlens_q=cu_seqlens_q, cu_seqlens_k=cu_seqlens_k, return_lse=return_lse,
             kernel=kernel, block_m=block_m, block_n=block_n, stages=stages,
-            block_mask=block_mask)
+            block_mask=block_mask, q_descale=q_descale, k_descale=k_descale,
+            v_descale=v_descale)
     # The eager fast path: a call shaped like an earlier successful one (same
     # shapes, strides, dtypes, devices and options, and modifiers with the same
     # code and captures, mods.trace_keys) skips the checks, the trace, the spec
     # and the cache lookup — they would all come out the same.
     fast_key = None
     eligible = (cu_seqlens_q is None and cu_seqlens_k is None and not _POISON
-                and not torch.compiler.is_compiling())
+                and not fp8 and not torch.compiler.is_compiling())
     sparse_key, sparse_now = _block_mask_fast_key(block_mask) if eligible else (None, ())
     traces = score_mod is not None or mask_mod is not None
     mods_key = mods.trace_keys(score_mod, mask_mod) if traces and eligible else ()
@@ -285,6 +321,8 @@ def attention(q, k, v, *, causal: bool = False, causal_align: str = "bottom_righ
                               or not math.isfinite(scale)):
         raise ValueError(f"scale must be a finite number > 0, got {scale!r}")
     mask, window_ = _mask(causal, causal_align, window)
+    descales = _check_descales(q, descales, cu_seqlens_q.numel() - 1 if varlen else q.shape[0],
+                               hk)
 
     sparse = None
     if block_mask is not None:
@@ -307,6 +345,12 @@ def attention(q, k, v, *, causal: bool = False, causal_align: str = "bottom_righ
                      traced=traced, kernel=kernel,
                      tiles={"block_m": block_m, "block_n": block_n, "stages": stages},
                      sparse=sparse)
+    if fp8:
+        # Inference only (float8 tensors carry no gradients); no autograd wrapper.
+        out, lse = _run(spec, q, k, v, cu_seqlens_q, cu_seqlens_k,
+                        list(traced.tensors) if traced else [], sparse[0] if sparse else (),
+                        descales)
+        return (out, lse) if return_lse else out
     if traced is None and sparse is None:
         out, lse = torch.ops.flashmlir.attention(
             q, k, v, cu_seqlens_q, cu_seqlens_k, mask, causal_align, window_[0], window_[1],
@@ -361,16 +405,17 @@ def _remember_fast_call(fast_key, contiguous, spec, q, out, lse, mod_tensors):
 _POISON = os.environ.get("FLASHMLIR_POISON_OUTPUTS") == "1"
 
 
-def _outputs(q, v, varlen, lse_total=None):
-    """out and lse for q, v; packed, lse has `lse_total` columns (the
-    kernel's total, default q's)."""
+def _outputs(q, v, varlen, lse_total=None, dtype=None):
+    """out (of `dtype`, default q's) and lse for q, v; packed, lse has
+    `lse_total` columns (the kernel's total, default q's)."""
     torch = _torch()
+    dtype = dtype or q.dtype
     if varlen:
-        out = q.new_empty((q.shape[0], q.shape[1], v.shape[-1]))
+        out = q.new_empty((q.shape[0], q.shape[1], v.shape[-1]), dtype=dtype)
         lse = torch.empty((q.shape[1], lse_total or q.shape[0]), dtype=torch.float32,
                           device=q.device)
     else:
-        out = q.new_empty((*q.shape[:3], v.shape[-1]))
+        out = q.new_empty((*q.shape[:3], v.shape[-1]), dtype=dtype)
         lse = torch.empty((q.shape[0], q.shape[2], q.shape[1]), dtype=torch.float32,
                           device=q.device)
     if _POISON and q.device.type != "meta":
@@ -472,20 +517,28 @@ def _block_mask_fast_key(block_mask):
     return key, tuple(tensors)
 
 
-def _run(spec: AttentionSpec, q, k, v, cu_q, cu_k, mod_tensors, sparse_tensors=()):
+def _out_dtype(spec: AttentionSpec):
+    torch = _torch()
+    return {"bf16": torch.bfloat16, "f16": torch.float16,
+            "f32": torch.float32}[spec.output_dtype]
+
+
+def _run(spec: AttentionSpec, q, k, v, cu_q, cu_k, mod_tensors, sparse_tensors=(),
+         descales=()):
     """Compiles (or finds) the kernel and launches it: (out, lse)."""
     if q.device.type == "meta":   # shapes only (tracing): compiles nothing
-        return _outputs(q, v, spec.varlen)
+        return _outputs(q, v, spec.varlen, dtype=_out_dtype(spec))
     if spec.varlen:
         _check_cu_values(cu_q, cu_k, spec.seqlen_q, spec.seqlen_k)
     total_q = spec.seqlen_q
-    if spec.varlen and not mod_tensors:
+    if spec.varlen and not mod_tensors and not descales:  # (descales: one per sequence)
         spec, cu_q, cu_k = _bucketed_varlen(spec, cu_q, cu_k)
     if q.device.type == "cpu":
         if spec.dynamic_seqlens:  # the CPU path compiles for the actual lengths
             spec = dataclasses.replace(spec, dynamic_seqlens=False, seqlen_q=q.shape[1],
                                        seqlen_k=k.shape[1])
-        return _run_cpu(spec, q, k, v, cu_q, cu_k, mod_tensors, total_q, sparse_tensors)
+        return _run_cpu(spec, q, k, v, cu_q, cu_k, mod_tensors, total_q, sparse_tensors,
+                        descales)
     _check_device(q)
     kernel = jit.compile(spec)
     if spec.resolved_kernel == "simt" and spec not in _warned:
@@ -493,13 +546,14 @@ def _run(spec: AttentionSpec, q, k, v, cu_q, cu_k, mod_tensors, sparse_tensors=(
         warnings.warn(f"flashmlir: this call runs on the SIMT bring-up kernel "
                       f"({spec.hopper_unsupported()}); it is correct but slow",
                       PerformanceWarning, stacklevel=3)
-    out, lse = _outputs(q, v, spec.varlen, lse_total=spec.seqlen_q)
+    out, lse = _outputs(q, v, spec.varlen, lse_total=spec.seqlen_q, dtype=_out_dtype(spec))
     varlen = spec.varlen > 0
     # The kernel's memrefs are (1, total, H, D) and (1, H, total) when packed.
     view = (lambda t: t.unsqueeze(0)) if varlen else (lambda t: t)
     args = [view(q), view(k), view(v)]
     if varlen:
         args += [cu_q, cu_k]
+    args += list(descales)
     args += [view(out), view(lse)]
     args += [t.contiguous() for t in mod_tensors]
     args += list(sparse_tensors)
@@ -513,7 +567,7 @@ _cpu_kernels = {}
 
 
 def _run_cpu(spec: AttentionSpec, q, k, v, cu_q, cu_k, mod_tensors, total_q,
-             sparse_tensors=()):
+             sparse_tensors=(), descales=()):
     """The same spec on the CPU path (attn-tile{target=cpu} and the CPU JIT of
     flashmlir._flashmlir): slow, exact to the accuracy rule; for tests and
     machines without a GPU."""
@@ -533,6 +587,8 @@ def _run_cpu(spec: AttentionSpec, q, k, v, cu_q, cu_k, mod_tensors, total_q,
         t = t.contiguous()
         if t.dtype == torch.bfloat16:
             return flashmlir.bf16(t.view(torch.int16).numpy().view(np.uint16))
+        if t.dtype == torch.float8_e4m3fn:
+            return flashmlir.f8e4m3(t.view(torch.uint8).numpy())
         return t.numpy()
 
     def padded(t, rows):
@@ -544,11 +600,12 @@ def _run_cpu(spec: AttentionSpec, q, k, v, cu_q, cu_k, mod_tensors, total_q,
 
     if spec.varlen:
         q, k, v = padded(q, spec.seqlen_q), padded(k, spec.seqlen_k), padded(v, spec.seqlen_k)
-    out, lse = _outputs(q, v, spec.varlen)
+    out, lse = _outputs(q, v, spec.varlen, dtype=_out_dtype(spec))
     shape = (lambda t: t.unsqueeze(0)) if spec.varlen else (lambda t: t)
     args = [array(shape(q)), array(shape(k)), array(shape(v))]
     if spec.varlen:
         args += [cu_q.numpy(), cu_k.numpy()]
+    args += [d.numpy() for d in descales]
     args += [array(shape(out)), shape(lse).numpy()]
     args += [array(t) for t in mod_tensors]
     args += [t.numpy() for t in sparse_tensors]

@@ -5,7 +5,8 @@ mask kind, the text of traced score/mask modifiers), so it is the JIT-cache
 key by itself, and `to_mlir()` writes the `attn.attention` function that the
 compiler takes (the same level-0 IR as examples/attention_memref.mlir):
 
-    func.func @attention(q, k, v, [cu_seqlens_q, cu_seqlens_k], out, [lse],
+    func.func @attention(q, k, v, [cu_seqlens_q, cu_seqlens_k],
+                         [q_descale, k_descale, v_descale], out, [lse],
                          [tensors read by score_mod / mask_mod])
 
 Shapes are static: the kernels are specialized for (B, Sq, Sk) too, so a new
@@ -20,7 +21,9 @@ import math
 from typing import Optional, Tuple
 
 # torch dtype names -> MLIR element types (and back).
-DTYPES = {"bfloat16": "bf16", "float16": "f16", "float32": "f32"}
+DTYPES = {"bfloat16": "bf16", "float16": "f16", "float32": "f32", "float8_e4m3fn": "f8E4M3FN"}
+FP8 = "f8E4M3FN"
+OUT_DTYPES = ("bf16", "f16")  # of FP8 inputs
 MASKS = ("none", "causal", "window")
 ALIGNS = ("top_left", "bottom_right")
 KERNELS = ("auto", "hopper", "simt")
@@ -33,7 +36,10 @@ SCHEDULES = ("auto", "tiles", "persistent")
 class AttentionSpec:
     """One attention specialization.
 
-    dtype        "bf16" | "f16" | "f32" (q, k, v and out; lse is f32)
+    dtype        "bf16" | "f16" | "f32" (q, k, v and out; lse is f32) or
+                 "f8E4M3FN" (FP8 q, k, v with per-(sequence, KV head) f32
+                 descales [B or varlen, Hkv]; CPU path and SIMT kernel only)
+    out_dtype    FP8 only: "bf16" (default) or "f16"; "" = dtype otherwise
     batch, seqlen_q, seqlen_k, heads_q, heads_kv, head_dim, head_dim_v
     mask         "none" | "causal" | "window"; align "top_left" | "bottom_right"
     window       (left, right) for mask="window"; -1 = unbounded on that side
@@ -106,6 +112,7 @@ class AttentionSpec:
     ctas_per_sm: int = 1
     dynamic_seqlens: bool = False
     chip: str = "sm_90a"
+    out_dtype: str = ""
 
     def __post_init__(self):
         # The window is implied by mask 'causal' (left unbounded, right 0).
@@ -114,12 +121,20 @@ class AttentionSpec:
         object.__setattr__(self, "window", tuple(self.window))
         object.__setattr__(self, "block_mask", tuple(self.block_mask))
         object.__setattr__(self, "block_size", tuple(self.block_size))
+        if self.dtype == FP8 and not self.out_dtype:
+            object.__setattr__(self, "out_dtype", "bf16")
         self.validate()
 
     # -- checks ---------------------------------------------------------------
     def validate(self):
         if self.dtype not in DTYPES.values():
             raise ValueError(f"dtype must be one of {sorted(DTYPES.values())}, got {self.dtype!r}")
+        if self.dtype == FP8 and self.out_dtype not in OUT_DTYPES:
+            raise ValueError(f"out_dtype of {FP8} inputs must be one of {OUT_DTYPES}, "
+                             f"got {self.out_dtype!r}")
+        if self.dtype != FP8 and self.out_dtype not in ("", self.dtype):
+            raise ValueError(f"out_dtype applies to {FP8} inputs only (the output of "
+                             f"{self.dtype} inputs is {self.dtype}), got {self.out_dtype!r}")
         for name in ("batch", "seqlen_q", "seqlen_k", "heads_q", "heads_kv",
                      "head_dim", "head_dim_v"):
             value = getattr(self, name)
@@ -175,6 +190,8 @@ class AttentionSpec:
 
     def hopper_unsupported(self) -> str:
         """Why the warp-specialized Hopper kernel cannot run this spec ("" if it can)."""
+        if self.dtype == FP8:
+            return f"dtype {FP8} (FP8 on the wgmma kernel is not implemented yet)"
         if self.dtype not in ("bf16", "f16"):
             return f"dtype {self.dtype} (bf16 and f16 only)"
         for name in ("head_dim", "head_dim_v"):
@@ -228,6 +245,15 @@ class AttentionSpec:
                 "persistent_ctas": self.persistent_ctas, "schedule": self.schedule,
                 "epilogue": self.epilogue, "ctas_per_sm": self.ctas_per_sm}
 
+    @property
+    def fp8(self) -> bool:
+        return self.dtype == FP8
+
+    @property
+    def output_dtype(self) -> str:
+        """The element type of out: out_dtype for FP8 inputs, else dtype."""
+        return self.out_dtype or self.dtype
+
     # -- the level-0 IR -------------------------------------------------------
     def to_mlir(self, entry: str = "attention") -> str:
         t = self.dtype
@@ -237,7 +263,7 @@ class AttentionSpec:
         q_t = f"memref<{b}x{sq}x{self.heads_q}x{self.head_dim}x{t}>"
         k_t = f"memref<{b}x{sk}x{self.heads_kv}x{self.head_dim}x{t}>"
         v_t = f"memref<{b}x{sk}x{self.heads_kv}x{self.head_dim_v}x{t}>"
-        o_t = f"memref<{b}x{sq}x{self.heads_q}x{self.head_dim_v}x{t}>"
+        o_t = f"memref<{b}x{sq}x{self.heads_q}x{self.head_dim_v}x{self.output_dtype}>"
         l_t = f"memref<{b}x{self.heads_q}x{sq}xf32>"
         args = [f"%q: {q_t}", f"%k: {k_t}", f"%v: {v_t}"]
         cu = ""
@@ -245,6 +271,10 @@ class AttentionSpec:
             cu_t = f"memref<{self.varlen + 1}xi32>"
             args += [f"%cu_q: {cu_t}", f"%cu_k: {cu_t}"]
             cu = f" cu_seqlens(%cu_q, %cu_k : {cu_t}, {cu_t})"
+        if self.fp8:
+            d_t = f"memref<{self.varlen or b}x{self.heads_kv}xf32>"
+            args += [f"%dq: {d_t}", f"%dk: {d_t}", f"%dv: {d_t}"]
+            cu += f" descale(%dq, %dk, %dv : {d_t}, {d_t}, {d_t})"
         args.append(f"%o: {o_t}")
         outs = f"outs(%o : {o_t})"
         if self.lse:

@@ -376,3 +376,26 @@ def test_unsupported_gpu_message_names_the_device(monkeypatch):
     q = rand(1, 64, 2, 64)
     with pytest.raises(ValueError, match="need an sm_90"):
         flashmlir.attention(q, q, q)
+
+
+@pytest.mark.parametrize("causal", [False, True])
+def test_fp8_with_descales_on_the_gpu(causal):
+    # float8_e4m3fn q, k, v with (B, Hkv) descales through flash_attn_func (FA3's FP8
+    # interface): out in bfloat16 = softmax(scale·(dq·Q)(dk·K)ᵀ)(dv·V) against float64.
+    # The wgmma kernel has no FP8 yet: this runs the SIMT kernel (a PerformanceWarning).
+    g = torch.Generator(device="cuda").manual_seed(5)
+    q8, k8, v8 = ((8 * torch.randn(2, n, h, 64, device="cuda", generator=g)).to(
+        torch.float8_e4m3fn) for n, h in ((129, 4), (300, 2), (300, 2)))
+    dq, dk, dv = (torch.rand(2, 2, device="cuda", generator=g) / 4 + 1 / 16 for _ in range(3))
+    with pytest.warns(flashmlir.PerformanceWarning):
+        out = fa.flash_attn_func(q8, k8, v8, causal=causal, q_descale=dq, k_descale=dk,
+                                 v_descale=dv)
+    assert out.dtype == torch.bfloat16 and out.shape == (2, 129, 4, 64)
+    per_head = lambda d: d.double()[:, None, :, None]  # noqa: E731  (B, 1, H, 1)
+    scaled = [q8.double() * per_head(dq.repeat_interleave(2, 1)), k8.double() * per_head(dk),
+              v8.double() * per_head(dv)]
+    case = Case("fp8", 129, 300, heads_q=4, heads_kv=2, batch=2,
+                mask="causal" if causal else "none")
+    ref, _ = torch_reference(case, *scaled, torch.float64)
+    err = (out.double() - ref).abs().max().item()
+    assert err <= 2 ** -7 * ref.abs().max().item() + 1e-3, err

@@ -9,6 +9,7 @@ import math
 import os
 import pathlib
 import re
+import shutil
 import subprocess
 import sys
 import threading
@@ -533,3 +534,23 @@ def test_where_minimum_maximum_trace():
     p = np.exp(s - s.max(-1, keepdims=True))
     ref = np.einsum("bhqk,bkhd->bqhd", p / p.sum(-1, keepdims=True), vd)
     assert np.abs(out - ref).max() < 1e-4
+
+
+def test_compile_fp8_runs_the_simt_kernel(cache_dir):
+    # FP8 specs resolve to the SIMT kernel (the wgmma kernel has no FP8 yet) and
+    # compile to PTX with the descales as arguments; kernel="hopper" is refused.
+    spec = AttentionSpec(**{**BASE, "dtype": "f8E4M3FN", "mask": "causal"})
+    assert spec.resolved_kernel == "simt" and spec.output_dtype == "bf16"
+    assert "descale(%dq, %dk, %dv : memref<1x2xf32>" in spec.to_mlir()
+    kernel = flashmlir.compile(spec)
+    assert ".entry" in kernel.ptx and kernel.metadata["kernel"] == "simt"
+    ptxas = shutil.which("ptxas") or "/usr/local/cuda/bin/ptxas"
+    if os.path.exists(ptxas):  # CI has it
+        path = cache_dir / "fp8.ptx"
+        path.write_text(kernel.ptx)
+        report = subprocess.run([ptxas, "-arch=sm_90a", "-v", str(path), "-o", os.devnull],
+                                capture_output=True, text=True, check=True).stderr
+        assert "0 bytes spill stores" in report, report
+    with pytest.raises(ValueError, match="FP8 on the wgmma kernel"):
+        AttentionSpec(**{**BASE, "dtype": "f8E4M3FN", "kernel": "hopper"})
+

@@ -39,7 +39,8 @@ def test_rejects_non_tensors_and_bad_devices():
 
 @pytest.mark.parametrize("make, error, message", [
     (lambda q, k, v: (q.float(), k, v), TypeError, "one dtype"),
-    (lambda q, k, v: (q.to(torch.int8), k, v), TypeError, "q must be float16, bfloat16 or float32"),
+    (lambda q, k, v: (q.to(torch.int8), k, v), TypeError,
+     "q must be float16, bfloat16, float32 or float8_e4m3fn"),
     (lambda q, k, v: (q[0], k, v), ValueError, r"q must have rank 4 \(B, S, H, D\)"),
     (lambda q, k, v: (q, k[:1], v[:1]), ValueError, "same batch size"),
     (lambda q, k, v: (q, k, v[:, :5]), ValueError, "same sequence length"),
@@ -130,6 +131,66 @@ def test_cpu_path_matches_float64(dtype):
     assert np.abs(lse.numpy() - ref_lse).max() < 1e-4
 
 
+
+def fp8_inputs(shape, seed):
+    """float8_e4m3fn values (N(0, 1)·8 rounded: normals and subnormals) and float64 copies."""
+    g = torch.Generator().manual_seed(seed)
+    x = (8 * torch.randn(*shape, generator=g)).to(torch.float8_e4m3fn)
+    return x, x.to(torch.float64).numpy()
+
+
+@needs_cpu_path
+def test_cpu_path_fp8_with_descales():
+    # FP8 q, k, v with per-(batch, KV head) descales: out (bf16) = softmax(scale·(dq·Q)
+    # (dk·K)ᵀ)(dv·V) against float64; causal, GQA 4 -> 2; then varlen (per-sequence
+    # descales) with an empty sequence.
+    (q, q64), (k, k64), (v, v64) = (fp8_inputs(s, seed) for seed, s in
+                                    enumerate([(2, 33, 4, 64), (2, 40, 2, 64), (2, 40, 2, 64)]))
+    g = torch.Generator().manual_seed(7)
+    dq, dk, dv = (torch.rand(2, 2, generator=g) / 4 + 1 / 16 for _ in range(3))
+    out, lse = flashmlir.attention(q, k, v, causal=True, return_lse=True, q_descale=dq,
+                                   k_descale=dk, v_descale=dv)
+    assert out.dtype == torch.bfloat16 and out.shape == (2, 33, 4, 64)
+    case = Case("fp8", 33, 40, heads_q=4, heads_kv=2, batch=2, mask="causal")
+    ref, ref_lse = reference(case, q64, k64, v64,
+                             descales=tuple(d.double().numpy() for d in (dq, dk, dv)))
+    assert np.abs(out.float().numpy() - ref).max() <= 2 ** -7 * np.abs(ref).max() + 1e-4
+    assert np.abs(lse.numpy() - ref_lse).max() < 1e-4
+    # Without the descales the result differs (the test sees them).
+    plain = reference(case, q64, k64, v64)[0]
+    assert np.abs(plain - ref).max() > 0.1
+
+    lens_q, lens_k = (5, 0, 17), (9, 3, 17)
+    (q, q64), (k, k64), (v, v64) = (fp8_inputs(s, 10 + seed) for seed, s in
+                                    enumerate([(22, 4, 64), (29, 2, 64), (29, 2, 64)]))
+    cq, ck = (torch.tensor([0, *np.cumsum(n)], dtype=torch.int32) for n in (lens_q, lens_k))
+    dq, dk, dv = (torch.rand(3, 2, generator=g) / 4 + 1 / 16 for _ in range(3))
+    out = flashmlir.attention(q, k, v, cu_seqlens_q=cq, cu_seqlens_k=ck, q_descale=dq,
+                              k_descale=dk, v_descale=dv)
+    case = Case("fp8vl", 0, 0, varlen_q=list(lens_q), varlen_k=list(lens_k), heads_q=4,
+                heads_kv=2)
+    ref, _ = reference(case, q64[None], k64[None], v64[None],
+                       descales=tuple(d.double().numpy() for d in (dq, dk, dv)))
+    assert np.abs(out.float().numpy() - ref[0]).max() <= 2 ** -7 * np.abs(ref).max() + 1e-4
+
+
+def test_fp8_argument_errors():
+    q = torch.zeros(1, 8, 2, 64, dtype=torch.float8_e4m3fn)
+    d = torch.ones(1, 2)
+    with pytest.raises(ValueError, match="need q_descale, k_descale and v_descale"):
+        flashmlir.attention(q, q, q)
+    with pytest.raises(ValueError, match=r"k_descale must have shape \(1, 2\)"):
+        flashmlir.attention(q, q, q, q_descale=d, k_descale=torch.ones(2, 2), v_descale=d)
+    with pytest.raises(TypeError, match="v_descale must be a float32 tensor"):
+        flashmlir.attention(q, q, q, q_descale=d, k_descale=d, v_descale=d.double())
+    b = torch.zeros(1, 8, 2, 64, dtype=torch.bfloat16)
+    with pytest.raises(ValueError, match="apply to float8_e4m3fn inputs only"):
+        flashmlir.attention(b, b, b, q_descale=d, k_descale=d, v_descale=d)
+    with pytest.raises(ValueError, match="out_dtype of f8E4M3FN inputs"):
+        flashmlir.AttentionSpec(dtype="f8E4M3FN", batch=1, seqlen_q=8, seqlen_k=8, heads_q=2,
+                                heads_kv=2, head_dim=64, head_dim_v=64, out_dtype="f32")
+
+
 @needs_cpu_path
 def test_cpu_path_varlen_and_score_mod():
     q, k, v, cq, ck = varlen_inputs()
@@ -157,7 +218,7 @@ def test_drop_ins_refuse_what_flash_attn_refuses():
         fa.flash_attn_func(q, k, v, dropout_p=0.1)
     with pytest.raises(ValueError, match="q must be a CUDA tensor"):
         fa.flash_attn_func(q, k, v)
-    with pytest.raises(TypeError, match="float16 or bfloat16"):
+    with pytest.raises(TypeError, match="float16, bfloat16 or float8_e4m3fn"):
         fa.flash_attn_func(q.float().to("meta"), k.float().to("meta"), v.float().to("meta"))
     with pytest.raises(ValueError, match=r"qkv must be a \(B, S, 3, H, D\)"):
         fa.flash_attn_qkvpacked_func(q)
@@ -175,9 +236,12 @@ def test_drop_ins_refuse_what_flash_attn_refuses():
 def test_drop_in_signatures_match_flash_attn():
     import inspect
 
+    # flash_attn 2's parameters in its order; flash_attn 3's FP8 descales after them.
+    fp8 = ["q_descale", "k_descale", "v_descale"]
     expected = {
         "flash_attn_func": ["q", "k", "v", "dropout_p", "softmax_scale", "causal", "window_size",
-                            "softcap", "alibi_slopes", "deterministic", "return_attn_probs"],
+                            "softcap", "alibi_slopes", "deterministic", "return_attn_probs",
+                            *fp8],
         "flash_attn_qkvpacked_func": ["qkv", "dropout_p", "softmax_scale", "causal",
                                       "window_size", "softcap", "alibi_slopes", "deterministic",
                                       "return_attn_probs"],
@@ -187,7 +251,7 @@ def test_drop_in_signatures_match_flash_attn():
         "flash_attn_varlen_func": ["q", "k", "v", "cu_seqlens_q", "cu_seqlens_k", "max_seqlen_q",
                                    "max_seqlen_k", "dropout_p", "softmax_scale", "causal",
                                    "window_size", "softcap", "alibi_slopes", "deterministic",
-                                   "return_attn_probs", "block_table"],
+                                   "return_attn_probs", "block_table", *fp8],
     }
     for name, params in expected.items():
         assert list(inspect.signature(getattr(fa, name)).parameters) == params, name
