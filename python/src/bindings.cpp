@@ -137,6 +137,36 @@ MemRefArg toMemRefArg(py::handle object, size_t index) {
   return arg;
 }
 
+/// Binds `Bits` (a struct holding one py::array) as class `name`: built from
+/// a numpy uint array of `bytes`-byte `element` bit patterns by
+/// flashmlir.<maker>(array), which checks the dtype.
+template <typename Bits>
+void bindBitPatterns(py::module_ &m, const char *name, const std::string &maker,
+                     const std::string &element, int bytes) {
+  std::string uint = "uint" + std::to_string(8 * bytes);
+  py::class_<Bits>(m, name,
+                   ("A " + uint + " numpy array read as " + element +
+                    " bit patterns; made by flashmlir." + maker + "(array).")
+                       .c_str())
+      .def(py::init([=](py::handle object) {
+             if (!py::isinstance<py::array>(object))
+               throw py::type_error(maker + "() takes a numpy " + uint +
+                                    " array");
+             auto array = py::reinterpret_borrow<py::array>(object);
+             py::dtype dtype = array.dtype();
+             if (dtype.kind() != 'u' || dtype.itemsize() != bytes)
+               throw py::type_error(maker + "() takes a numpy " + uint +
+                                    " array of " + element +
+                                    " bit patterns, got dtype " +
+                                    py::str(dtype).cast<std::string>());
+             return Bits{array};
+           }),
+           py::arg("array"))
+      .def_property_readonly(
+          "array", [](const Bits &bits) { return bits.array; },
+          ("The wrapped " + uint + " array.").c_str());
+}
+
 } // namespace
 
 PYBIND11_MODULE(_flashmlir, m) {
@@ -160,45 +190,8 @@ PYBIND11_MODULE(_flashmlir, m) {
 
   py::register_exception<CompileError>(m, "CompileError", PyExc_RuntimeError);
 
-  py::class_<BF16Bits>(m, "BF16Bits",
-                       "A uint16 numpy array read as bf16 bit patterns; "
-                       "made by flashmlir.bf16(array).")
-      .def(py::init([](py::handle object) {
-             if (!py::isinstance<py::array>(object))
-               throw py::type_error("bf16() takes a numpy uint16 array");
-             auto array = py::reinterpret_borrow<py::array>(object);
-             py::dtype dtype = array.dtype();
-             if (dtype.kind() != 'u' || dtype.itemsize() != 2)
-               throw py::type_error(
-                   "bf16() takes a numpy uint16 array of bf16 bit patterns, "
-                   "got dtype " +
-                   py::str(dtype).cast<std::string>());
-             return BF16Bits{array};
-           }),
-           py::arg("array"))
-      .def_property_readonly(
-          "array", [](const BF16Bits &bits) { return bits.array; },
-          "The wrapped uint16 array.");
-
-  py::class_<F8E4M3Bits>(m, "F8E4M3Bits",
-                         "A uint8 numpy array read as f8E4M3FN bit patterns; "
-                         "made by flashmlir.f8e4m3(array).")
-      .def(py::init([](py::handle object) {
-             if (!py::isinstance<py::array>(object))
-               throw py::type_error("f8e4m3() takes a numpy uint8 array");
-             auto array = py::reinterpret_borrow<py::array>(object);
-             py::dtype dtype = array.dtype();
-             if (dtype.kind() != 'u' || dtype.itemsize() != 1)
-               throw py::type_error(
-                   "f8e4m3() takes a numpy uint8 array of f8E4M3FN bit "
-                   "patterns, got dtype " +
-                   py::str(dtype).cast<std::string>());
-             return F8E4M3Bits{array};
-           }),
-           py::arg("array"))
-      .def_property_readonly(
-          "array", [](const F8E4M3Bits &bits) { return bits.array; },
-          "The wrapped uint8 array.");
+  bindBitPatterns<BF16Bits>(m, "BF16Bits", "bf16", "bf16", 2);
+  bindBitPatterns<F8E4M3Bits>(m, "F8E4M3Bits", "f8e4m3", "f8E4M3FN", 1);
 
   py::class_<CpuKernel>(m, "CpuKernel",
                         "A JIT-compiled entry function; made by cpu_compile.")
