@@ -191,29 +191,34 @@ def test_flash_attn_func_and_packed():
     check_vs_sdpa(fa.flash_attn_kvpacked_func(q2, kv), q2, kv[:, :, 0], kv[:, :, 1])
 
 
-@pytest.mark.parametrize("mask,schedule", [("causal", "auto"), ("none", "auto"),
-                                           ("causal", "tiles")])
-def test_dynamic_seqlens_one_kernel_many_lengths(mask, schedule):
+@pytest.mark.parametrize("mask,schedule,d,extra", [
+    ("causal", "auto", 128, {}), ("none", "auto", 128, {}), ("causal", "tiles", 128, {}),
+    ("causal", "auto", 128, {"softcap": 30.0}), ("window", "auto", 128, {"window": (300, 0)}),
+    ("causal", "auto", 64, {}), ("none", "auto", 256, {})])
+def test_dynamic_seqlens_one_kernel_many_lengths(mask, schedule, d, extra):
     # One kernel compiled for any Sq, Sk (dynamic_seqlens): the launcher computes
     # the grid and the sizes it passes from each call's tensors. d=128 is
     # persistent (causal: over pairs of q-blocks) with the work counted per call;
-    # 5000 x 4500 gives each of the 132 CTAs several tiles; "tiles": one CTA each.
+    # 5000 x 4500 gives each of the 132 CTAs several tiles; "tiles", windows, d=64
+    # (three consumers) and d=256: one CTA per tile; softcap: persistent with work
+    # on every score.
     spec = flashmlir.AttentionSpec(dtype="bf16", batch=2, seqlen_q=1, seqlen_k=1, heads_q=4,
-                                   heads_kv=2, head_dim=128, head_dim_v=128, mask=mask,
-                                   dynamic_seqlens=True, schedule=schedule)
+                                   heads_kv=2, head_dim=d, head_dim_v=d, mask=mask,
+                                   dynamic_seqlens=True, schedule=schedule, **extra)
     kernel = flashmlir.compile(spec)
-    assert (kernel.metadata["persistent_ctas"] > 0) == (schedule == "auto")
+    persistent = schedule == "auto" and d == 128 and mask != "window"
+    assert (kernel.metadata["persistent_ctas"] > 0) == persistent
     run = kernel.launcher(0)
     for n, (sq, sk) in enumerate(((1, 1), (129, 300), (1000, 1000), (333, 200),
                                   (5000, 4500))):
-        q, k, v = rand(2, sq, 4, 128, seed=n), rand(2, sk, 2, 128, seed=10 + n), \
-            rand(2, sk, 2, 128, seed=20 + n)
+        q, k, v = rand(2, sq, 4, d, seed=n), rand(2, sk, 2, d, seed=10 + n), \
+            rand(2, sk, 2, d, seed=20 + n)
         out = torch.full_like(q, float("nan"))
         lse = torch.full((2, 4, sq), float("nan"), device="cuda")
         run(q, k, v, out, lse)
         torch.cuda.synchronize()
         case = Case("dyn", sq, sk, heads_q=4, heads_kv=2, batch=2, dtype="bf16", mask=mask,
-                    head_dim=128)
+                    head_dim=d, **extra)
         ref, ref_lse = definition(case, q, k, v, torch.float64)
         same, _ = definition(case, q, k, v, torch.bfloat16)
         assert_accurate(case, out, lse, ref, ref_lse, same)
