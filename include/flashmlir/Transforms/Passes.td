@@ -33,6 +33,9 @@ def AttnTilePass : Pass<"attn-tile", "::mlir::func::FuncOp"> {
     5. Load the Q tile once (`attn.tile_load`), start the running state
        (`attn.block_init`), stream K/V tiles in the loops and finish with
        `attn.block_finalize` into `out` (and `lse`).
+    6. FP8 (f8E4M3FN with descales): each program loads the descales of its
+       sequence and KV head once and gives them to the Q, K and V tile loads
+       as their `scale` (S = scale·(dq·Q)(dk·K)ᵀ, O = P·(dv·V)).
   }];
   let options = [
     Option<"blockM", "block-m", "int64_t", /*default=*/"0",
