@@ -226,13 +226,11 @@ static LogicalResult finalize(scf::ParallelOp grid, KernelPlan &plan,
       return fail("persistent_ctas needs a grid without run-time guards (not "
                   "varlen)");
     // Pairs: ceil(QB / 2) per (sequence, head). A dynamic grid's counts are
-    // the kernel's to compute (plan.tiles = plan.units = 0).
-    plan.tiles = staticTiles(grid);
-    if (plan.tiles) {
+    // the host's to compute (plan.units = 0).
+    if (int64_t tiles = staticTiles(grid)) {
       int64_t qBlocks = *getConstantIntValue(grid.getUpperBound()[2]);
-      plan.units = plan.pairedTiles
-                       ? plan.tiles / qBlocks * ((qBlocks + 1) / 2)
-                       : plan.tiles;
+      plan.units = plan.pairedTiles ? tiles / qBlocks * ((qBlocks + 1) / 2)
+                                    : tiles;
       plan.ctas = std::min(plan.ctas, plan.units);
     }
   }

@@ -69,13 +69,11 @@ struct KernelPlan {
   PvSchedule pv = PvSchedule::Serial;
   /// Whether block i's stage is released one block late (by block i + 1).
   bool releasesLate() const { return pv != PvSchedule::Serial; }
-  /// Persistent kernel: `ctas` CTAs (0 = off) loop over `tiles` tiles; both
-  /// 0 when the grid is dynamic (the kernel counts them, the launch takes
-  /// min(ctas, units) CTAs).
-  int64_t ctas = 0, tiles = 0;
-  /// Persistent over pairs of tiles (q-blocks j and QB-1-j of one head, whose
-  /// causal costs sum to a constant) instead of single tiles: `units` pairs
-  /// (or tiles when not paired).
+  /// Persistent kernel: `ctas` CTAs (0 = off) loop over `units` work units,
+  /// tiles or (pairedTiles) pairs of tiles: q-blocks j and QB-1-j of one head,
+  /// whose causal costs sum to a constant. units = 0 when the grid is dynamic
+  /// (the host counts them, the launch takes min(ctas, units) CTAs).
+  int64_t ctas = 0;
   bool pairedTiles = false;
   int64_t units = 0;
   Epilogue epilogue = Epilogue::Direct;
