@@ -1,5 +1,5 @@
 """Compile examples/attention_memref.mlir with flashmlir's CPU path, run it on random
-bf16 data and compare it with a float64 numpy reference.
+bf16 data and compare it with the float64 definition (flashmlir.testing.reference, torch).
 
     PYTHONPATH=build/python build/venv/bin/python examples/run_cpu_attention.py
 """
@@ -8,8 +8,10 @@ import pathlib
 import time
 
 import numpy as np
+import torch
 
 import flashmlir
+from flashmlir.testing import reference
 
 B, SQ, SK, HQ, HKV, D = 2, 1000, 1500, 8, 2, 128
 source = (pathlib.Path(__file__).parent / "attention_memref.mlir").read_text()
@@ -30,19 +32,11 @@ start = time.perf_counter()
 kernel.run(*(flashmlir.bf16(b) for b in bits), flashmlir.bf16(out), lse)
 run_s = time.perf_counter() - start
 
-# float64 reference: causal, bottom-right aligned (key j visible to query i iff j <= i + SK - SQ).
-q, k, v = (flashmlir.from_bf16_bits(b).astype(np.float64) for b in bits)
+# The float64 definition: causal, bottom-right aligned (key j visible to query i iff
+# j <= i + SK - SQ), GQA.
+q, k, v = (torch.from_numpy(flashmlir.from_bf16_bits(b).astype(np.float64)) for b in bits)
+ref, ref_lse = (x.numpy() for x in reference(q, k, v, causal=True))
 visible = np.arange(SK)[None, :] <= np.arange(SQ)[:, None] + (SK - SQ)
-ref = np.empty((B, SQ, HQ, D))
-ref_lse = np.empty((B, HQ, SQ))
-for b in range(B):
-    for h in range(HQ):
-        s = q[b, :, h] @ k[b, :, h // (HQ // HKV)].T / np.sqrt(D)
-        s = np.where(visible, s, -np.inf)
-        m = s.max(axis=1, keepdims=True)
-        p = np.exp(s - m)
-        ref[b, :, h] = p @ v[b, :, h // (HQ // HKV)] / p.sum(axis=1, keepdims=True)
-        ref_lse[b, h] = (m[:, 0] + np.log(p.sum(axis=1)))
 
 got = flashmlir.from_bf16_bits(out).astype(np.float64)
 flops = 4 * B * HQ * D * visible.sum()

@@ -9,7 +9,7 @@
 #      checks it against a float64 reference (examples/run_cpu_attention.py);
 #   4. compiles it to the warp-specialized Hopper kernel (attn-compile):
 #      PTX, launch metadata, and ptxas's report for sm_90a when ptxas exists.
-#      (Running and timing it needs an H100/H200: test/gpu/run_numerics.py.)
+#      (Running it needs an H100/H200: test/python/test_attention_gpu.py, bench/.)
 #
 #===----------------------------------------------------------------------===#
 set -euo pipefail

@@ -17,6 +17,10 @@ Modules:
   jit         compile(spec), the memory + disk cache, ptxas (cubin, registers)
   gpu         HopperKernel: launches compiled PTX on torch tensors (_cuda)
   aot         python -m flashmlir.aot: precompile specs into a cache directory
+  block_mask  create_block_mask: FlexAttention-style block sparsity
+  backward    the autograd backward (recompute in PyTorch)
+  testing     the reference attention (float64, from the definition) and the
+              accuracy rule of the tests and benchmarks (needs torch)
 
 Extensions (each optional, so partial installs work):
   _compiler   the compiler (libflashmlir_jit.so behind a C API)

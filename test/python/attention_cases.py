@@ -1,10 +1,11 @@
-"""Attention problems for the CPU numerics suite: MLIR generation and a float64 reference.
+"""Attention problems of the test suites: the Case, its MLIR, its reference, the GPU matrices.
 
 A `Case` describes one attention specialization and its shapes. `attention_mlir(case)`
-writes the memref-level `attn.attention` function the compiler is run on, and
-`reference(case, inputs)` computes the same attention in float64 with numpy, straight from
-the definition (full score matrix, explicit masks, explicit softmax), sharing no code with
-the compiler.
+writes the memref-level `attn.attention` function the compiler is run on (the CPU numerics,
+and make_bundle.py for attn-compile); `case_reference(case, ...)` runs the one reference
+attention, flashmlir.testing.reference (the definition, in float64 or the input dtype), on
+the case's options. HOPPER_CASES and SIMT_CASES are the GPU numerics matrices
+(test_attention_gpu.py runs them; make_bundle.py compiles them with attn-compile).
 """
 
 from __future__ import annotations
@@ -144,116 +145,147 @@ def attention_mlir(case: Case, entry: str = "attention") -> str:
 """
 
 
-def reference(case: Case, q, k, v, slopes=None, doc_q=None, doc_k=None, descales=None):
-    """out [B, Sq, Hq, Dv] and lse [B, Hq, Sq] in float64, from the definition (FP8:
-    `descales` = (dq, dk, dv) [B or N, Hkv] multiply the sequence's Q, K, V heads)."""
-    q, k, v = (np.asarray(x, dtype=np.float64) for x in (q, k, v))
-    scale = case.scale if case.scale is not None else 1.0 / math.sqrt(case.head_dim)
-    left, right = case.window_bounds()
-    group = case.heads_q // case.heads_kv
-    out = np.zeros((case.nbatch, case.total_q, case.heads_q, case.dv))
-    lse = np.full((case.nbatch, case.heads_q, case.total_q), -np.inf)
-
-    if case.varlen_q is not None:
-        starts_q = np.concatenate([[0], np.cumsum(case.varlen_q)])
-        starts_k = np.concatenate([[0], np.cumsum(case.varlen_k)])
-        segments = [(0, starts_q[n], case.varlen_q[n], starts_k[n], case.varlen_k[n], n)
-                    for n in range(len(case.varlen_q))]
-    else:
-        segments = [(b, 0, case.seqlen_q, 0, case.seqlen_k, b) for b in range(case.batch)]
-
-    for batch, q0, lq, k0, lk, seq in segments:
-        if lq == 0:
-            continue
-        qi = np.arange(lq)[:, None]
-        kj = np.arange(lk)[None, :]
-        diag = lk - lq if case.align == "bottom_right" else 0
-        visible = np.ones((lq, lk), dtype=bool)
-        if left >= 0:
-            visible &= kj >= qi + diag - left
-        if right >= 0:
-            visible &= kj <= qi + diag + right
-        if case.document_mask:
-            visible &= doc_q[qi] == doc_k[kj]
-        for h in range(case.heads_q):
-            qs = q[batch, q0:q0 + lq, h, :]
-            ks = k[batch, k0:k0 + lk, h // group, :]
-            vs = v[batch, k0:k0 + lk, h // group, :]
-            if descales is not None:
-                dq, dk, dv = (float(d[seq, h // group]) for d in descales)
-                qs, ks, vs = qs * dq, ks * dk, vs * dv
-            s = scale * (qs @ ks.T)
-            if case.softcap:
-                s = case.softcap * np.tanh(s / case.softcap)
-            if case.alibi:
-                s = s + float(slopes[h]) * (kj - qi)
-            s = np.where(visible, s, -np.inf)
-            m = s.max(axis=1, initial=-np.inf)
-            seen = np.isfinite(m)
-            p = np.exp(s - np.where(seen, m, 0.0)[:, None])
-            denom = p.sum(axis=1)
-            o = np.where(seen[:, None], (p @ vs) / np.where(seen, denom, 1.0)[:, None], 0.0)
-            out[batch, q0:q0 + lq, h, :] = o
-            lse[batch, h, q0:q0 + lq] = np.where(seen, m + np.log(np.where(seen, denom, 1.0)),
-                                                 -np.inf)
-    return out, lse
-
-
-def torch_reference(case: Case, q, k, v, dtype, slopes=None, doc_q=None, doc_k=None):
-    """The same definition in torch, computed in `dtype` on q's device: float64 for the
-    reference, the input dtype for the same-dtype baseline of the accuracy rule. q, k, v are
-    [B, S, H, D] tensors (B = 1, packed, for varlen); returns out [B, Sq, Hq, Dv] in `dtype`
-    and lse [B, Hq, Sq] in float64 (-inf where a row sees no key)."""
+def case_reference(case: Case, q, k, v, dtype=None, *, slopes=None, doc_q=None, doc_k=None,
+                   descales=None):
+    """flashmlir.testing.reference with the case's scale, mask, softcap, varlen offsets and
+    modifiers: ALiBi s + slopes[h]·(kv_idx − q_idx) and the document mask
+    doc_q[q_idx] == doc_k[kv_idx]. q, k, v are [B, S, H, D] (B = 1, packed, for varlen),
+    numpy arrays or torch tensors (slopes, docs, descales alike); computed in `dtype`
+    (default float64). Returns out [B, Sq, Hq, Dv] and lse [B, Hq, Sq] (-inf where a row
+    sees no key) as numpy arrays for numpy inputs, torch tensors otherwise."""
     import torch
+    from flashmlir.testing import reference
 
-    q, k, v = (x.to(dtype) for x in (q, k, v))
-    scale = case.scale if case.scale is not None else 1.0 / math.sqrt(case.head_dim)
-    left, right = case.window_bounds()
-    group = case.heads_q // case.heads_kv
-    out = torch.zeros(case.nbatch, case.total_q, case.heads_q, case.dv, dtype=dtype,
-                      device=q.device)
-    lse = torch.full((case.nbatch, case.heads_q, case.total_q), -math.inf,
-                     dtype=torch.float64, device=q.device)
+    as_numpy = isinstance(q, np.ndarray)
+    q, k, v = (torch.as_tensor(x) for x in (q, k, v))
+    dev = q.device
+    tensor = lambda x: None if x is None else torch.as_tensor(x).to(dev)  # noqa: E731
+    slopes, doc_q, doc_k = tensor(slopes), tensor(doc_q), tensor(doc_k)
+    score_mod = mask_mod = None
+    if case.alibi:
+        def score_mod(s, b, h, q_idx, kv_idx):
+            return s + slopes[h] * (kv_idx - q_idx)
+    if case.document_mask:
+        def mask_mod(b, h, q_idx, kv_idx):
+            return doc_q[q_idx] == doc_k[kv_idx]
+    cu_q = cu_k = None
     if case.varlen_q is not None:
-        sq = np.concatenate([[0], np.cumsum(case.varlen_q)])
-        sk = np.concatenate([[0], np.cumsum(case.varlen_k)])
-        segs = [(0, int(sq[n]), case.varlen_q[n], int(sk[n]), case.varlen_k[n])
-                for n in range(len(case.varlen_q))]
-    else:
-        segs = [(b, 0, case.seqlen_q, 0, case.seqlen_k) for b in range(case.batch)]
-    for b, q0, lq, k0, lk in segs:
-        if lq == 0 or lk == 0:
-            continue   # out stays 0, lse -inf: no visible key
-        qi = torch.arange(lq, device=q.device)[:, None]
-        kj = torch.arange(lk, device=q.device)[None, :]
-        diag = lk - lq if case.align == "bottom_right" else 0
-        vis = torch.ones(lq, lk, dtype=torch.bool, device=q.device)
-        if left >= 0:
-            vis &= kj >= qi + diag - left
-        if right >= 0:
-            vis &= kj <= qi + diag + right
-        if doc_q is not None:
-            vis &= doc_q.long()[qi] == doc_k.long()[kj]
-        qs = q[b, q0:q0 + lq].transpose(0, 1)                              # [Hq, lq, D]
-        ks = k[b, k0:k0 + lk].repeat_interleave(group, dim=1).transpose(0, 1)
-        vs = v[b, k0:k0 + lk].repeat_interleave(group, dim=1).transpose(0, 1)
-        s = (qs @ ks.transpose(1, 2)) * scale
-        if case.softcap:
-            s = case.softcap * torch.tanh(s / case.softcap)
-        if slopes is not None:
-            # A float32 bias, as plain PyTorch adds one: 16-bit scores promote to
-            # float32 (a bf16 bias of slope·|i - j| ~ 100 would be off by ~0.5).
-            wide = torch.promote_types(dtype, torch.float32)
-            s = s.to(wide) + slopes.to(wide)[:, None, None] * (kj - qi).to(wide)
-        s = s.masked_fill(~vis, -math.inf)
-        m = s.amax(dim=-1, keepdim=True)
-        seen = torch.isfinite(m)
-        p = torch.exp(s - torch.where(seen, m, torch.zeros_like(m)))
-        denom = p.sum(-1, keepdim=True)
-        o = torch.where(seen, (p.to(dtype) @ vs) / torch.where(seen, denom, torch.ones_like(denom)).to(dtype),
-                        torch.zeros((), dtype=dtype, device=q.device))
-        out[b, q0:q0 + lq] = o.transpose(0, 1)
-        lse[b, :, q0:q0 + lq] = torch.where(
-            seen, m + torch.log(torch.where(seen, denom, torch.ones_like(denom))),
-            torch.full_like(m, -math.inf))[..., 0].to(torch.float64)
+        cu_q, cu_k = (torch.tensor(np.concatenate([[0], np.cumsum(n)]), dtype=torch.int64)
+                      for n in (case.varlen_q, case.varlen_k))
+    out, lse = reference(
+        q, k, v, scale=case.scale, align=case.align, window=case.window_bounds(),
+        softcap=case.softcap, score_mod=score_mod, mask_mod=mask_mod, cu_seqlens_q=cu_q,
+        cu_seqlens_k=cu_k, dtype=torch.float64 if dtype is None else dtype,
+        descales=None if descales is None else tuple(tensor(d) for d in descales))
+    if as_numpy:
+        return out.numpy(), lse.numpy()
     return out, lse
+
+
+# -- the GPU numerics matrices (static shapes) --------------------------------------------
+# SIMT_CASES for the SIMT bring-up kernel, HOPPER_CASES for the warp-specialized Hopper
+# kernel (bf16/f16, D and Dv in {64, 128, 256}, score_mod and mask_mod included). Cases
+# with lse=False are the benchmark's shapes (B·S = 16k tokens, hidden 2048): compiled
+# without the LSE output, checked like the others. test_attention_gpu.py runs both on an
+# sm_90 GPU; make_bundle.py compiles them with attn-compile (PTX, launch JSON, ptxas).
+SIMT_CASES = [
+    Case("gpu_none_17x17_f32", 17, 17, batch=2),
+    Case("gpu_none_17x17_f32_b1", 17, 17, batch=1),
+    Case("gpu_none_17x17_bf16_b2", 17, 17, batch=2, dtype="bf16"),
+    Case("gpu_causal_33x33_f32_b2", 33, 33, batch=2, mask="causal"),
+    Case("gpu_none_100x300_f32_b1_d128", 100, 300, head_dim=128),
+    Case("gpu_none_1x1000_bf16_mqa8", 1, 1000, heads_q=8, heads_kv=1, dtype="bf16"),
+    Case("gpu_causal_tl_129x127_f16_d96", 129, 127, mask="causal", align="top_left",
+         dtype="f16", head_dim=96),
+    Case("gpu_causal_br_17x129_bf16_gqa4", 17, 129, mask="causal", dtype="bf16",
+         heads_q=8, heads_kv=2, head_dim=128),
+    Case("gpu_causal_br_129x17_bf16", 129, 17, mask="causal", dtype="bf16"),
+    Case("gpu_causal_br_1000x1000_bf16_d128", 1000, 1000, mask="causal", dtype="bf16",
+         heads_q=4, heads_kv=1, head_dim=128),
+    Case("gpu_window_64_0_br_300x300_f16", 300, 300, mask="window", window=(64, 0), dtype="f16"),
+    Case("gpu_window_32_32_200x129_bf16_gqa8", 200, 129, mask="window", window=(32, 32),
+         dtype="bf16", heads_q=8, heads_kv=1),
+    Case("gpu_softcap_causal_129x129_bf16_d256", 129, 129, mask="causal", softcap=20.0,
+         dtype="bf16", head_dim=256),
+    Case("gpu_alibi_causal_200x200_f16", 200, 200, mask="causal", alibi=True, dtype="f16",
+         heads_q=4, heads_kv=2),
+    Case("gpu_document_257x257_bf16", 257, 257, mask="causal", align="top_left",
+         document_mask=True, dtype="bf16"),
+    Case("gpu_varlen_causal_bf16", 0, 0, varlen_q=[17, 0, 129, 1, 64],
+         varlen_k=[17, 5, 200, 1, 0], mask="causal", dtype="bf16", heads_q=4, heads_kv=2),
+    Case("gpu_dv_ne_d_f16", 65, 200, head_dim=64, head_dim_v=128, dtype="f16"),
+    # The benchmark's d = 128, S = 4k shape, causal and not (the SIMT kernel's speed there:
+    # bench/RESULTS.md, 2026-11-22; it is a correctness baseline, not tuned).
+    Case("gpu_time_4k_causal_bf16_d128", 4096, 4096, mask="causal", dtype="bf16",
+         heads_q=16, heads_kv=16, head_dim=128, batch=4, lse=False),
+    Case("gpu_time_4k_none_bf16_d128", 4096, 4096, dtype="bf16",
+         heads_q=16, heads_kv=16, head_dim=128, batch=4, lse=False),
+]
+
+
+HOPPER_CASES = [
+    Case("h_none_17x17_bf16_b2", 17, 17, batch=2, dtype="bf16"),
+    Case("h_none_1x1000_bf16_mqa8", 1, 1000, heads_q=8, heads_kv=1, dtype="bf16"),
+    Case("h_none_300x1000_bf16_d256", 300, 1000, dtype="bf16", head_dim=256),
+    Case("h_none_257x513_f16_d128", 257, 513, dtype="f16", head_dim=128, batch=2),
+    Case("h_causal_tl_129x127_f16_d128", 129, 127, mask="causal", align="top_left",
+         dtype="f16", head_dim=128),
+    Case("h_causal_br_17x129_bf16_gqa4_d128", 17, 129, mask="causal", dtype="bf16",
+         heads_q=8, heads_kv=2, head_dim=128),
+    Case("h_causal_br_129x17_bf16", 129, 17, mask="causal", dtype="bf16"),
+    Case("h_causal_br_1000x1000_bf16_gqa4_d128", 1000, 1000, mask="causal", dtype="bf16",
+         heads_q=4, heads_kv=1, head_dim=128),
+    # d = 256 causal: the paired persistent kernel at BlockN 64 (Sq != Sk, odd, GQA).
+    Case("h_causal_br_333x517_f16_gqa2_d256", 333, 517, mask="causal", dtype="f16",
+         heads_q=4, heads_kv=2, head_dim=256, batch=2),
+    Case("h_causal_tl_700x700_bf16_d256", 700, 700, mask="causal", align="top_left",
+         dtype="bf16", head_dim=256),
+    Case("h_window_64_0_br_300x300_f16", 300, 300, mask="window", window=(64, 0), dtype="f16"),
+    Case("h_window_32_32_200x129_bf16_gqa8", 200, 129, mask="window", window=(32, 32),
+         dtype="bf16", heads_q=8, heads_kv=1),
+    Case("h_softcap_causal_129x129_bf16_d256", 129, 129, mask="causal", softcap=20.0,
+         dtype="bf16", head_dim=256),
+    # Softcap where tanh bends: scale 1 at d = 128 gives |s| ~ 11 (max ~ 50), s/20 up to ~2.5.
+    Case("h_softcap_scale1_200x333_bf16_d128", 200, 333, softcap=20.0, scale=1.0,
+         dtype="bf16", head_dim=128),
+    Case("h_softcap_scale1_causal_257x257_f16_d64", 257, 257, mask="causal", softcap=20.0,
+         scale=1.0, dtype="f16"),
+    Case("h_varlen_causal_bf16", 0, 0, varlen_q=[17, 0, 129, 1, 64],
+         varlen_k=[17, 5, 200, 1, 0], mask="causal", dtype="bf16", heads_q=4, heads_kv=2),
+    Case("h_dv_ne_d_f16", 65, 200, head_dim=64, head_dim_v=128, dtype="f16"),
+    # score_mod (ALiBi, reading a [Hq] tensor) and mask_mod (documents, reading a
+    # [S] tensor) in the kernel: every head dim, GQA, Sq != Sk, a ragged last KV
+    # block, with a causal/window mask and softcap on top, and packed sequences.
+    Case("h_alibi_causal_200x200_f16_gqa", 200, 200, mask="causal", alibi=True, dtype="f16",
+         heads_q=4, heads_kv=2),
+    Case("h_alibi_none_257x513_bf16_d128", 257, 513, alibi=True, dtype="bf16",
+         head_dim=128, batch=2),
+    Case("h_alibi_softcap_causal_129x300_bf16_d256", 129, 300, mask="causal", alibi=True,
+         softcap=20.0, dtype="bf16", head_dim=256),
+    Case("h_document_257x257_bf16", 257, 257, mask="causal", align="top_left",
+         document_mask=True, dtype="bf16"),
+    Case("h_document_300x700_f16_d128", 300, 700, document_mask=True, dtype="f16",
+         head_dim=128, heads_q=4, heads_kv=1),
+    Case("h_document_window_333x333_bf16_d256", 333, 333, mask="window", window=(100, 20),
+         document_mask=True, dtype="bf16", head_dim=256),
+    Case("h_alibi_document_1000x1000_bf16_d128", 1000, 1000, mask="causal", alibi=True,
+         document_mask=True, dtype="bf16", head_dim=128, heads_q=8, heads_kv=2),
+    Case("h_varlen_alibi_document_bf16", 0, 0, varlen_q=[17, 0, 129, 1, 64],
+         varlen_k=[17, 5, 200, 1, 0], mask="causal", alibi=True, document_mask=True,
+         dtype="bf16", heads_q=4, heads_kv=2),
+    # Timing points of the FlashAttention-3 sweep (B·S = 16k tokens, hidden 2048).
+    Case("h_time_4k_none_bf16_d128", 4096, 4096, dtype="bf16", heads_q=16, heads_kv=16,
+         head_dim=128, batch=4, lse=False),
+    Case("h_time_4k_causal_bf16_d128", 4096, 4096, mask="causal", dtype="bf16",
+         heads_q=16, heads_kv=16, head_dim=128, batch=4, lse=False),
+    Case("h_time_16k_none_bf16_d128", 16384, 16384, dtype="bf16", heads_q=16, heads_kv=16,
+         head_dim=128, batch=1, lse=False),
+    Case("h_time_16k_causal_bf16_d128", 16384, 16384, mask="causal", dtype="bf16",
+         heads_q=16, heads_kv=16, head_dim=128, batch=1, lse=False),
+    Case("h_time_4k_none_bf16_d64", 4096, 4096, dtype="bf16", heads_q=32, heads_kv=32,
+         head_dim=64, batch=4, lse=False),
+    Case("h_time_4k_none_bf16_d256", 4096, 4096, dtype="bf16", heads_q=8, heads_kv=8,
+         head_dim=256, batch=4, lse=False),
+    Case("h_time_1k_none_bf16_d128", 1024, 1024, dtype="bf16", heads_q=16, heads_kv=16,
+         head_dim=128, batch=16, lse=False),
+]

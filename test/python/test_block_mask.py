@@ -4,20 +4,19 @@ The semantics under test, from attn.attention's definition: query i of
 (b, h) sees key j iff j < Sk, block (i // BM, j // BN) is listed (partial or
 full) and the masks keep j; a full block is one where the masks keep every
 key (the kernel may skip masking it). Each test builds that visibility
-densely (float64 softmax) and compares the kernel with the accuracy rule;
-lists are random (any order, blocks left out, entries past the count that
-name other blocks) so that a kernel visiting the wrong block, reading past a
-count or dropping a block fails. On the CPU path always; on an sm_90 GPU (the
+densely (the keep mask of flashmlir.testing.reference) and compares the
+kernel with the accuracy rule; lists are random (any order, blocks left out,
+entries past the count that name other blocks) so that a kernel visiting the
+wrong block, reading past a count or dropping a block fails. On the CPU path always; on an sm_90 GPU (the
 Hopper kernel) when there is one.
 """
-
-import math
 
 import pytest
 
 torch = pytest.importorskip("torch")
 
 import flashmlir  # noqa: E402
+from flashmlir.testing import assert_accurate, reference  # noqa: E402
 
 ON_HOPPER = torch.cuda.is_available() and torch.cuda.get_device_capability() == (9, 0)
 DEVICES = [
@@ -55,26 +54,13 @@ def visibility(bm, b, hq, sq, sk, keep):
     return listed & keep.cpu().expand(b, hq, sq, sk)
 
 
-def reference(q, k, v, seen):
-    """float64 attention over `seen` (GQA by repetition); rows that see nothing: 0."""
-    hq, hk = q.shape[2], k.shape[2]
-    kk = k.double().repeat_interleave(hq // hk, 2)
-    vv = v.double().repeat_interleave(hq // hk, 2)
-    s = torch.einsum("bqhd,bkhd->bhqk", q.double().cpu(), kk.cpu()) / math.sqrt(q.shape[-1])
-    s = s.masked_fill(~seen, -math.inf)
-    p = torch.softmax(s, -1).nan_to_num(0.0)
-    return torch.einsum("bhqk,bkhd->bqhd", p, vv.cpu())
-
-
-def check(out, q, k, v, seen, floor=2 ** -8):
-    """The accuracy rule: 2x the same-dtype definition's error plus a floor."""
-    ref = reference(q, k, v, seen)
-    same = reference(q.float().to(q.dtype), k, v, seen).to(q.dtype).double()
-    got = out.double().cpu()
-    assert not torch.isnan(got).any(), "unwritten (NaN) output elements"
-    err = (got - ref).abs().max().item()
-    bound = 2 * (same - ref).abs().max().item() + floor
-    assert err <= bound, f"max|out - ref64| = {err:.3g} > {bound:.3g}"
+def check(out, q, k, v, seen):
+    """The accuracy rule against the definition (flashmlir.testing.reference) with the
+    visibility `seen` ([B, Hq, Sq, Sk] bool) as its keep mask; on the CPU."""
+    q, k, v = q.cpu(), k.cpu(), v.cpu()
+    ref, _ = reference(q, k, v, keep=seen)
+    same, _ = reference(q, k, v, keep=seen, dtype=q.dtype)
+    assert_accurate(out.cpu(), ref, same)
 
 
 @pytest.mark.parametrize("device", DEVICES)
@@ -256,9 +242,7 @@ def test_block_mask_backward(device):
 
     seen = visibility(bm, b, h, sq, sk, torch.ones(1, 1, sq, sk, dtype=torch.bool))
     ref = [t.detach().cpu().double().requires_grad_() for t in (q, k, v)]
-    s = torch.einsum("bqhd,bkhd->bhqk", ref[0], ref[1]) / math.sqrt(d)
-    p = torch.softmax(s.masked_fill(~seen, -math.inf), -1).nan_to_num(0.0)
-    (torch.einsum("bhqk,bkhd->bqhd", p, ref[2]) * w.double()).sum().backward()
+    (reference(*ref, keep=seen)[0] * w.double()).sum().backward()
     for got, want in zip(leaves, ref):
         err = (got.grad.double().cpu() - want.grad).abs().max().item()
         assert err <= 2e-2 * (1 + want.grad.abs().max().item()), err

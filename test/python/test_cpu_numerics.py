@@ -27,7 +27,7 @@ import zlib
 import numpy as np
 import pytest
 
-from attention_cases import Case, attention_mlir, reference
+from attention_cases import Case, attention_mlir, case_reference
 
 flashmlir = pytest.importorskip(
     "flashmlir", reason="the flashmlir Python extension was not built (PYTHONPATH=build/python)")
@@ -197,7 +197,7 @@ def run_case(case: Case, seed: int, **front_end_options):
                                    front_end=front_end(**front_end_options))
     args, (q64, k64, v64), out_bits, lse, extras = make_inputs(case, rng)
     kernel.run(*args)
-    ref_out, ref_lse = reference(case, q64, k64, v64, **extras)
+    ref_out, ref_lse = case_reference(case, q64, k64, v64, **extras)
     return output_values(case, out_bits), lse.astype(np.float64), ref_out, ref_lse
 
 
@@ -231,7 +231,7 @@ def test_reference_is_softmax_attention():
     rng = np.random.default_rng(0)
     q, k, v = (rng.standard_normal((1, 5, 1, 8)) for _ in range(3))
     case = Case("tiny", 5, 5, heads_q=1, heads_kv=1, head_dim=8)
-    out, lse = reference(case, q, k, v)
+    out, lse = case_reference(case, q, k, v)
     s = q[0, :, 0] @ k[0, :, 0].T / math.sqrt(8)
     p = np.exp(s - s.max(1, keepdims=True))
     np.testing.assert_allclose(out[0, :, 0], (p / p.sum(1, keepdims=True)) @ v[0, :, 0])

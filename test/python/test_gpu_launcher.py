@@ -2,7 +2,7 @@
 
 Without a GPU, every driver-backed call must fail with a clear RuntimeError (never a
 crash), and bad arguments must be rejected before the driver is reached. The launch
-itself is checked on the H100/H200 by test/gpu/run_numerics.py --kernel hopper
+itself is checked on the H100/H200 by test/python/test_attention_gpu.py
 (see bench/RESULTS.md); here it is skipped visibly.
 """
 
@@ -47,7 +47,7 @@ def test_launcher_module_imports_without_torch_or_gpu():
 
 
 @pytest.mark.skipif(not HAVE_GPU, reason="no CUDA GPU here: the Hopper kernels run in "
-                    "test/gpu/run_numerics.py --kernel hopper on the GPU machine")
+                    "test/python/test_attention_gpu.py on the GPU machine")
 def test_device_is_visible():
     info = _cuda.device_info(0)
     assert info["sm_count"] > 0

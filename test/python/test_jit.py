@@ -24,7 +24,7 @@ from flashmlir import _compiler
 
 HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from attention_cases import Case, reference  # noqa: E402
+from attention_cases import Case, case_reference  # noqa: E402
 
 BASE = dict(dtype="bf16", batch=1, seqlen_q=129, seqlen_k=200, heads_q=4, heads_kv=2,
             head_dim=64, head_dim_v=64)
@@ -483,7 +483,7 @@ def test_traced_mods_run_right_on_the_cpu_path():
     # The same mask as a window (left 40, right 2, top-left: kv - q in [-40, 2]).
     case = Case("traced", 67, 67, heads_q=4, heads_kv=2, batch=2, mask="window",
                 window=(40, 2), align="top_left", alibi=True)
-    ref, ref_lse = reference(case, q, k, v, slopes=np.full(4, slope))
+    ref, ref_lse = case_reference(case, q, k, v, slopes=np.full(4, slope))
     assert np.abs(out - ref).max() < 1e-4
     assert np.abs(lse - ref_lse).max() < 1e-4
 

@@ -16,7 +16,8 @@ import flashmlir  # noqa: E402
 from flashmlir import flash_attn as fa  # noqa: E402
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from attention_cases import Case, reference  # noqa: E402
+from attention_cases import Case, case_reference  # noqa: E402
+from flashmlir.testing import reference  # noqa: E402
 
 
 def qkv(b=2, sq=33, sk=40, hq=4, hk=2, d=64, dv=None, dtype=torch.bfloat16, device="cpu",
@@ -124,7 +125,7 @@ def test_cpu_path_matches_float64(dtype):
     q, k, v = qkv(dtype=dtype, seed=3)
     out, lse = flashmlir.attention(q, k, v, causal=True, return_lse=True)
     case = Case("cpu", 33, 40, heads_q=4, heads_kv=2, batch=2, mask="causal")
-    ref, ref_lse = reference(case, q.float().numpy(), k.float().numpy(), v.float().numpy())
+    ref, ref_lse = case_reference(case, q.float().numpy(), k.float().numpy(), v.float().numpy())
     same_dtype = {torch.float32: 1e-5, torch.float16: 2 ** -10, torch.bfloat16: 2 ** -7}[dtype]
     assert out.dtype == dtype and out.shape == (2, 33, 4, 64)
     assert np.abs(out.float().numpy() - ref).max() <= same_dtype + 1e-5
@@ -152,12 +153,12 @@ def test_cpu_path_fp8_with_descales():
                                    k_descale=dk, v_descale=dv)
     assert out.dtype == torch.bfloat16 and out.shape == (2, 33, 4, 64)
     case = Case("fp8", 33, 40, heads_q=4, heads_kv=2, batch=2, mask="causal")
-    ref, ref_lse = reference(case, q64, k64, v64,
+    ref, ref_lse = case_reference(case, q64, k64, v64,
                              descales=tuple(d.double().numpy() for d in (dq, dk, dv)))
     assert np.abs(out.float().numpy() - ref).max() <= 2 ** -7 * np.abs(ref).max() + 1e-4
     assert np.abs(lse.numpy() - ref_lse).max() < 1e-4
     # Without the descales the result differs (the test sees them).
-    plain = reference(case, q64, k64, v64)[0]
+    plain = case_reference(case, q64, k64, v64)[0]
     assert np.abs(plain - ref).max() > 0.1
 
     lens_q, lens_k = (5, 0, 17), (9, 3, 17)
@@ -169,7 +170,7 @@ def test_cpu_path_fp8_with_descales():
                               k_descale=dk, v_descale=dv)
     case = Case("fp8vl", 0, 0, varlen_q=list(lens_q), varlen_k=list(lens_k), heads_q=4,
                 heads_kv=2)
-    ref, _ = reference(case, q64[None], k64[None], v64[None],
+    ref, _ = case_reference(case, q64[None], k64[None], v64[None],
                        descales=tuple(d.double().numpy() for d in (dq, dk, dv)))
     assert np.abs(out.float().numpy() - ref[0]).max() <= 2 ** -7 * np.abs(ref).max() + 1e-4
 
@@ -203,7 +204,7 @@ def test_cpu_path_varlen_and_score_mod():
                                    cu_seqlens_k=ck, return_lse=True)
     case = Case("vl", 0, 0, varlen_q=[5, 0, 17], varlen_k=[9, 3, 17], heads_q=4, heads_kv=2,
                 mask="causal", alibi=True)
-    ref, ref_lse = reference(case, q.float().numpy()[None], k.float().numpy()[None],
+    ref, ref_lse = case_reference(case, q.float().numpy()[None], k.float().numpy()[None],
                              v.float().numpy()[None], slopes=slopes.numpy())
     assert out.shape == (22, 4, 64) and lse.shape == (4, 22)
     assert np.abs(out.float().numpy() - ref[0]).max() <= 2 ** -7 + 1e-5
@@ -290,34 +291,75 @@ def test_torch_compile_traces_without_graph_breaks():
     assert torch.allclose(compiled(x).float(), eager.float(), atol=1e-2)
 
 
-# -- the GPU tests' torch reference ---------------------------------------------------------
-@pytest.mark.parametrize("case", [
-    Case("ref_causal_softcap", 33, 40, heads_q=4, heads_kv=2, batch=2, mask="causal",
-         softcap=5.0),
-    Case("ref_window_tl", 50, 37, heads_q=2, heads_kv=1, mask="window", window=(8, 3),
-         align="top_left", head_dim_v=128),
-    Case("ref_varlen_alibi", 0, 0, varlen_q=[5, 0, 17], varlen_k=[9, 3, 17], heads_q=4,
-         heads_kv=2, mask="causal", alibi=True),
-], ids=lambda c: c.name)
-def test_torch_reference_matches_the_numpy_reference(case):
-    """attention_cases.torch_reference (what the GPU tests and test/gpu/run_numerics.py check
-    against) and attention_cases.reference (numpy) are written independently; in float64 they
-    must agree to rounding."""
-    from attention_cases import torch_reference
-
+# -- the reference itself (flashmlir.testing.reference) against torch's own SDPA -------------
+@pytest.mark.parametrize("sq,sk,hq,hk,dv,kwargs", [
+    (33, 40, 4, 2, 64, dict(causal=True)),
+    (40, 33, 4, 2, 64, dict(causal=True, align="top_left")),
+    (50, 37, 2, 1, 128, dict(window=(8, 3), align="top_left")),
+    (37, 37, 4, 4, 64, dict(window=(5, -1), scale=0.3)),
+    (20, 29, 4, 2, 64, dict(alibi=True, causal=True)),
+    (30, 30, 2, 2, 64, dict(documents=True)),
+], ids=["causal_br_gqa", "causal_tl", "window_tl_dv128", "window_left_scale", "alibi_causal",
+        "documents"])
+def test_reference_matches_sdpa(sq, sk, hq, hk, dv, kwargs):
+    """The one reference attention of the tests and benchmarks against torch's SDPA
+    (float64, its math backend) given the same masks as a dense attn_mask: GQA by
+    repetition, both causal alignments, windows, Dv != D, a custom scale, ALiBi as a
+    float bias, a document mask; and its LSE against logsumexp of the dense scores."""
     g = torch.Generator().manual_seed(5)
-    b, sq, sk = case.nbatch, case.total_q, case.total_k
-    q = torch.randn(b, sq, case.heads_q, case.head_dim, generator=g, dtype=torch.float64)
-    k = torch.randn(b, sk, case.heads_kv, case.head_dim, generator=g, dtype=torch.float64)
-    v = torch.randn(b, sk, case.heads_kv, case.dv, generator=g, dtype=torch.float64)
-    slopes = torch.tensor([0.5, 0.25, 0.125, 0.0625][:case.heads_q]) if case.alibi else None
-    out, lse = torch_reference(case, q, k, v, torch.float64, slopes)
-    ref, ref_lse = reference(case, q.numpy(), k.numpy(), v.numpy(),
-                             slopes=None if slopes is None else slopes.numpy())
-    assert np.abs(out.numpy() - ref).max() < 1e-12
-    finite = np.isfinite(ref_lse)
-    assert (np.isinf(lse.numpy()) == ~finite).all()
-    assert np.abs(lse.numpy()[finite] - ref_lse[finite]).max() < 1e-12
+    q = torch.randn(2, sq, hq, 64, generator=g, dtype=torch.float64)
+    k = torch.randn(2, sk, hk, 64, generator=g, dtype=torch.float64)
+    v = torch.randn(2, sk, hk, dv, generator=g, dtype=torch.float64)
+    kwargs = dict(kwargs)
+    slopes = torch.tensor([0.5, 0.25, 0.125, 0.0625][:hq]) if kwargs.pop("alibi", 0) else None
+    docs = torch.arange(max(sq, sk)) // 7 if kwargs.pop("documents", 0) else None
+    if slopes is not None:
+        kwargs["score_mod"] = lambda s, b, h, i, j: s + slopes[h] * (j - i)
+    if docs is not None:
+        kwargs["mask_mod"] = lambda b, h, i, j: docs[i] == docs[j]
+    out, lse = reference(q, k, v, **kwargs)
+
+    i, j = torch.arange(sq)[:, None], torch.arange(sk)[None, :]
+    left, right = (-1, 0) if kwargs.get("causal") else kwargs.get("window", (-1, -1))
+    diag = sk - sq if kwargs.get("align", "bottom_right") == "bottom_right" else 0
+    keep = torch.ones(sq, sk, dtype=torch.bool)
+    if left >= 0:
+        keep &= j >= i + diag - left
+    if right >= 0:
+        keep &= j <= i + diag + right
+    if docs is not None:
+        keep &= docs[i] == docs[j]
+    bias = torch.zeros(hq, sq, sk, dtype=torch.float64).masked_fill(~keep, -math.inf)
+    if slopes is not None:
+        bias = bias + slopes.double()[:, None, None] * (j - i)
+    qt, kt, vt = (x.transpose(1, 2).repeat_interleave(hq // x.shape[2], 1) for x in (q, k, v))
+    want = torch.nn.functional.scaled_dot_product_attention(
+        qt, kt, vt, attn_mask=bias, scale=kwargs.get("scale")).transpose(1, 2)
+    seen = keep.any(1)  # SDPA gives NaN where a row sees no key; the reference 0
+    assert (out[:, seen] - want[:, seen]).abs().max().item() < 1e-12
+    assert (out[:, ~seen] == 0).all()
+    scores = qt @ kt.transpose(-1, -2) * kwargs.get("scale", 64 ** -0.5) + bias
+    assert torch.equal(torch.isneginf(lse), ~seen.expand_as(lse))
+    assert (lse[..., seen] - torch.logsumexp(scores, -1)[..., seen]).abs().max().item() < 1e-12
+
+
+def test_reference_packed_sequences_and_softcap():
+    """cu_seqlens: each sequence of the packed reference is the reference of that
+    sequence alone (an empty one included); softcap is cap·tanh(s/cap) before the masks."""
+    g = torch.Generator().manual_seed(6)
+    lens_q, lens_k = [5, 0, 17], [9, 3, 17]
+    q = torch.randn(sum(lens_q), 4, 64, generator=g, dtype=torch.float64)
+    k = torch.randn(sum(lens_k), 2, 64, generator=g, dtype=torch.float64)
+    v = torch.randn(sum(lens_k), 2, 64, generator=g, dtype=torch.float64)
+    cq, ck = (torch.tensor([0, *np.cumsum(n)]) for n in (lens_q, lens_k))
+    out, lse = reference(q, k, v, causal=True, softcap=2.0, cu_seqlens_q=cq, cu_seqlens_k=ck)
+    assert out.shape == (22, 4, 64) and lse.shape == (4, 22)
+    for n in range(3):
+        sl_q, sl_k = slice(int(cq[n]), int(cq[n + 1])), slice(int(ck[n]), int(ck[n + 1]))
+        alone, alone_lse = reference(q[None, sl_q], k[None, sl_k], v[None, sl_k], causal=True,
+                                     score_mod=lambda s, b, h, i, j: 2.0 * torch.tanh(s / 2.0))
+        assert torch.allclose(out[sl_q], alone[0], atol=1e-12)
+        assert torch.allclose(lse[:, sl_q], alone_lse[0], atol=1e-12)
 
 
 @needs_cpu_path
@@ -341,8 +383,6 @@ def test_varlen_max_seqlen_must_be_an_int():
 
 
 # -- backward (recompute in float32 math, flashmlir.backward) ----------------------
-from attention_cases import torch_reference  # noqa: E402
-
 GRAD_CASES = [
     dict(name="none_gqa", sq=33, sk=40, kwargs={}),
     dict(name="causal_br", sq=33, sk=40, kwargs=dict(causal=True)),
@@ -380,7 +420,7 @@ def test_backward_matches_float64_autograd(c):
     grads = torch.autograd.grad((out, lse), (q, k, v), (g_out, g_lse))
     case = _case_for(c["name"], c["sq"], c["sk"], c["kwargs"])
     q64, k64, v64 = (t.detach().double().requires_grad_() for t in (q, k, v))
-    ref, ref_lse = torch_reference(case, q64, k64, v64, torch.float64)
+    ref, ref_lse = case_reference(case, q64, k64, v64, torch.float64)
     ref_lse = torch.where(torch.isinf(ref_lse), torch.zeros_like(ref_lse), ref_lse)
     expected = torch.autograd.grad((ref, ref_lse), (q64, k64, v64),
                                    (g_out.double(), g_lse.double()))
@@ -400,7 +440,7 @@ def test_backward_varlen_and_bf16():
     case = Case("vl", 0, 0, varlen_q=[5, 0, 17], varlen_k=[9, 3, 17], heads_q=4, heads_kv=2,
                 mask="causal")
     q64, k64, v64 = (t.detach().double()[None].requires_grad_() for t in (q, k, v))
-    ref, _ = torch_reference(case, q64, k64, v64, torch.float64)
+    ref, _ = case_reference(case, q64, k64, v64, torch.float64)
     expected = torch.autograd.grad(ref, (q64, k64, v64), g.double()[None])
     for got, want in zip(grads, expected):
         # bf16 gradients of float32 math: the rounding of the result only.
@@ -432,25 +472,6 @@ def test_backward_under_torch_compile():
     torch.compile(block, fullgraph=True, backend="aot_eager")(x).square().mean().backward()
     for want, p in zip(eager, block.parameters()):
         assert torch.allclose(p.grad, want, atol=1e-6)
-
-
-def _dense_reference(q, k, v, score_mod, mask_mod, causal):
-    """float64 attention with the modifiers evaluated on tensors: out, lse."""
-    b, sq, hq, d = q.shape
-    sk, hk = k.shape[1], k.shape[2]
-    kk = k.repeat_interleave(hq // hk, 2)
-    vv = v.repeat_interleave(hq // hk, 2)
-    s = torch.einsum("bqhd,bkhd->bhqk", q, kk) / math.sqrt(d)
-    bi = torch.arange(b)[:, None, None, None]
-    hi = torch.arange(hq)[None, :, None, None]
-    qi = torch.arange(sq)[None, None, :, None]
-    kj = torch.arange(sk)[None, None, None, :]
-    s = score_mod(s, bi, hi, qi, kj)
-    keep = mask_mod(bi, hi, qi, kj) & ((kj <= qi + sk - sq) | (not causal))
-    s = s.masked_fill(~keep, -math.inf)
-    lse = torch.logsumexp(s, -1)
-    p = torch.softmax(s, -1).nan_to_num(0.0)
-    return torch.einsum("bhqk,bkhd->bqhd", p, vv), lse
 
 
 @needs_cpu_path
@@ -508,8 +529,8 @@ def test_modifier_backward_matches_float64_autograd():
 
     ref_leaves = [t.double().requires_grad_() for t in (q, k, v)]
     ref_slopes = slopes.detach().double().requires_grad_()
-    ro, rl = _dense_reference(*ref_leaves, lambda s, b, h, i, j: s + ref_slopes[h] * (j - i),
-                              same_doc, causal=True)
+    ro, rl = reference(*ref_leaves, causal=True, mask_mod=same_doc,
+                       score_mod=lambda s, b, h, i, j: s + ref_slopes[h] * (j - i))
     ((ro * w_out.double()).sum() + (rl.where(finite, 0) * w_lse.double()).sum()).backward()
     for got, ref in zip([*leaves, slopes], [*ref_leaves, ref_slopes]):
         assert got.grad is not None
@@ -557,7 +578,7 @@ def test_varlen_totals_share_a_kernel():
         assert lse.is_contiguous()
         case = Case("vl", 0, 0, varlen_q=list(lens_q), varlen_k=list(lens_k), heads_q=4,
                     heads_kv=2, mask="causal")
-        ref, ref_lse = reference(case, q.float().numpy()[None], k.float().numpy()[None],
+        ref, ref_lse = case_reference(case, q.float().numpy()[None], k.float().numpy()[None],
                                  v.float().numpy()[None])
         assert np.abs(out.float().numpy() - ref[0]).max() <= 2 ** -7 + 1e-5
         hidden = np.isinf(ref_lse[0])

@@ -1,10 +1,14 @@
-"""Compiles every case of cases.py with attn-compile into a folder to carry to the GPU
-machine: <name>.mlir, <name>.ptx, <name>.json, plus ptxas -v reports when ptxas exists.
+"""Compiles the GPU numerics matrix with attn-compile into a folder ("bundle"):
+<name>.mlir, <name>.ptx and <name>.json (launch metadata, with the last lines of
+`ptxas -arch=sm_90a -v` under "ptxas"); ptxas must accept every kernel.
 
-    python test/gpu/make_bundle.py build/bin/attn-compile .device-bundle [simt|hopper]
+    python test/python/make_bundle.py build/bin/attn-compile .device-bundle [hopper|simt]
 
-`simt` (the default) compiles CASES for the bring-up path, `hopper` HOPPER_CASES for
-the warp-specialized kernel (tile sizes from the heuristic).
+`hopper` (the default) compiles HOPPER_CASES for the warp-specialized kernel (tiles
+from the heuristic), `simt` SIMT_CASES for the bring-up kernel (attention_cases.py).
+On the GPU machine, FLASHMLIR_TEST_BUNDLE=.device-bundle makes test_attention_gpu.py
+run the bundle's kernels (e.g. an A/B build, or under compute-sanitizer) instead of
+the JIT's. The same files serve as golden PTX for a given compiler.
 """
 
 import json
@@ -14,15 +18,16 @@ import subprocess
 import sys
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from cases import CASES, HOPPER_CASES  # noqa: E402
-from attention_cases import attention_mlir  # noqa: E402
+from attention_cases import HOPPER_CASES, SIMT_CASES, attention_mlir  # noqa: E402
 
 
-def main(attn_compile: str, out_dir: str, kind: str = "simt"):
+def main(attn_compile: str, out_dir: str, kind: str = "hopper"):
+    if kind not in ("hopper", "simt"):
+        raise SystemExit(f"kind must be hopper or simt, got {kind!r}")
     out = pathlib.Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     ptxas = shutil.which("ptxas") or "/usr/local/cuda/bin/ptxas"
-    for case in (HOPPER_CASES if kind == "hopper" else CASES):
+    for case in (HOPPER_CASES if kind == "hopper" else SIMT_CASES):
         src = out / f"{case.name}.mlir"
         src.write_text(attention_mlir(case))
         if kind == "hopper":
@@ -44,4 +49,6 @@ def main(attn_compile: str, out_dir: str, kind: str = "simt"):
 
 
 if __name__ == "__main__":
+    if len(sys.argv) not in (3, 4):
+        raise SystemExit(__doc__)
     main(*sys.argv[1:4])
