@@ -1,10 +1,11 @@
 """JIT speed on a GPU machine: cold compile per specialization, disk-cache load,
 and the host time a cached flashmlir.attention call adds over the bare launch.
 
-    PYTHONPATH=python python3 bench/jit_timing.py [--out jit.json]
+    PYTHONPATH=python python3 bench/jit_timing.py [--out NAME.json]
 
 Cold compile: flashmlir.compile with empty memory and disk caches, in this
-process (the compiler library is loaded once, first). Host time per call:
+process (the compiler library is loaded once, first), for the sweep's shapes
+at S = 4k (bench/protocol.py), bf16. Host time per call:
 the GPU is kept busy by a long torch.cuda._sleep, then N calls are queued
 and timed on the host only (no kernel finishes in between), for
   raw      the launch alone: flashmlir._cuda Kernel.launch with prebuilt params
@@ -16,12 +17,14 @@ and timed on the host only (no kernel finishes in between), for
   flash    flashmlir.flash_attn.flash_attn_func
   sdpa     torch SDPA (cuDNN backend) for scale
 The issue's targets: cold compile <= 0.5 s, attention - raw <= 20 us.
+Writes bench/results/<date>-<device>-jit.json unless --out says otherwise.
 """
 
 import argparse
-import json
 import os
+import pathlib
 import statistics
+import sys
 import tempfile
 import time
 
@@ -30,6 +33,11 @@ import torch
 import flashmlir
 from flashmlir import AttentionSpec, jit
 from flashmlir.flash_attn import flash_attn_func
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+import protocol  # noqa: E402
+
+SEQLEN = 4096
 
 SPECS = [
     dict(head_dim=64, mask="none"), dict(head_dim=64, mask="causal"),
@@ -45,8 +53,9 @@ def cold_compiles():
         os.environ["FLASHMLIR_CACHE_DIR"] = tmp
         jit.build_id()  # load the library first
         for extra in SPECS:
-            spec = AttentionSpec(dtype="bf16", batch=4, seqlen_q=4096, seqlen_k=4096,
-                                 heads_q=16, heads_kv=16, head_dim_v=extra["head_dim"], **extra)
+            b, h = protocol.shape(SEQLEN, extra["head_dim"])
+            spec = AttentionSpec(dtype="bf16", batch=b, seqlen_q=SEQLEN, seqlen_k=SEQLEN,
+                                 heads_q=h, heads_kv=h, head_dim_v=extra["head_dim"], **extra)
             flashmlir.cache.clear_memory()
             t0 = time.perf_counter()
             kernel = flashmlir.compile(spec)
@@ -79,7 +88,7 @@ def host_time(fn, calls=400, repeats=5):
 
 
 def call_overheads():
-    from torch.nn.attention import SDPBackend, sdpa_kernel
+    from torch.nn.attention import sdpa_kernel
 
     q, k, v = (torch.randn(1, 128, 4, 128, device="cuda", dtype=torch.bfloat16)
                for _ in range(3))
@@ -105,7 +114,7 @@ def call_overheads():
 
     flashmlir.attention(q, k, v, score_mod=alibi)  # compile
     qt, kt, vt = (t.transpose(1, 2) for t in (q, k, v))
-    with sdpa_kernel([SDPBackend.CUDNN_ATTENTION]):
+    with sdpa_kernel([protocol.sdpa_backend("cudnn")]):
         sdpa_t = host_time(lambda: torch.nn.functional.scaled_dot_product_attention(qt, kt, vt))
     rows = {
         "raw": host_time(raw_launch),
@@ -125,10 +134,9 @@ def call_overheads():
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--out")
+    parser.add_argument("--out", help="JSON path (default bench/results/<date>-<device>-jit.json)")
     args = parser.parse_args()
-    result = {"device": torch.cuda.get_device_name(), "torch": torch.__version__,
-              "build_id": jit.build_id(), "cold_compile": cold_compiles(),
+    result = {"header": protocol.header(), "cold_compile": cold_compiles(),
               "host_seconds_per_call": call_overheads()}
     for r in result["cold_compile"]:
         print(f"compile {r['spec']:>16}: cold {r['cold_s'] * 1e3:6.0f} ms, disk "
@@ -136,9 +144,7 @@ def main():
               f"{r['registers']} registers")
     for name, s in result["host_seconds_per_call"].items():
         print(f"host {name:>20}: {s * 1e6:7.1f} us")
-    if args.out:
-        with open(args.out, "w") as f:
-            json.dump(result, f, indent=2)
+    print("wrote", protocol.write(args.out or protocol.result_path("jit"), result))
 
 
 if __name__ == "__main__":

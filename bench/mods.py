@@ -1,8 +1,7 @@
 """Score and mask modifiers on the Hopper kernel against FlexAttention, in one process.
 
     python3 bench/mods.py [--mods alibi,alibi_causal,softcap,document] [--head-dims 64,128,256]
-        [--seqlens 1024,4096,16384] [--variant ""] [--variant block_n=128] \
-        [--out bench/out/mods.json]
+        [--seqlens 1024,4096,16384] [--variant ""] [--variant block_n=128] [--out NAME.json]
 
 Modifiers (the same Python function goes to flashmlir and to FlexAttention):
   alibi          score_mod  s + slope[h]·(kv_idx - q_idx)       (slopes: a [H] tensor)
@@ -14,33 +13,29 @@ Modifiers (the same Python function goes to flashmlir and to FlexAttention):
                  lists), and the same attention as packed sequences (cu_seqlens at the
                  document boundaries: "varlen", flashmlir's fast path for it)
   document_causal  the same under a causal mask (packed causal LM training)
-For every point (B·S = 16k tokens, hidden 2048, bf16, as bench/sweep.py) each flashmlir
-variant (--variant: comma-separated AttentionSpec fields, "" = the default spec) and Flex
-are checked against a float32 reference computed head by head, with the accuracy rule of
-../shared/ANCHORS.md (2x the error of the same definition in bf16, plus a floor), then timed
-with triton's do_bench. cuDNN without the modifier (same mask) is timed beside them as the
-speed of light. TFLOP/s count the dense (or causal) work, 4·B·H·S²·D (/2), for every
-modifier, so a block-sparse document mask shows as a higher rate.
+For every point (the sweep's shapes, bf16; bench/protocol.py) each flashmlir variant
+(--variant: comma-separated AttentionSpec fields, "" = the default spec) and Flex are checked
+against the float64 definition with the same modifier (flashmlir.testing.reference) with the
+accuracy rule, then timed (do_bench, median). cuDNN without the modifier (same mask) is
+timed beside them as the speed of light. TFLOP/s count the dense (or causal) work,
+protocol.flops, for every modifier, so a block-sparse document mask shows as a higher rate.
+Writes bench/results/<date>-<device>-mods.json (after every point) unless --out says otherwise.
 """
 
 import argparse
-import json
-import math
+import pathlib
 import sys
 import time
 
 import torch
-from torch.nn.attention import SDPBackend, sdpa_kernel
-from triton.testing import do_bench
 
 import flashmlir
 from flashmlir import AttentionSpec, mods
 
-sys.path.insert(0, __file__.rsplit("/", 1)[0])
-from variants import parse_variant  # noqa: E402
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+import protocol  # noqa: E402
 
-TOKENS, HIDDEN, SOFTCAP = 16384, 2048, 30.0
-FLOOR = 1e-2  # bf16 (ANCHORS.md)
+SOFTCAP = 30.0
 
 
 def modifier(name, b, s, h, device):
@@ -67,78 +62,28 @@ def modifier(name, b, s, h, device):
     raise SystemExit(f"--mods: unknown modifier {name!r}")
 
 
-def reference(q, k, v, causal, softcap, slopes, docs, dtype):
-    """The definition head by head in `dtype` (float32: the reference; bf16: the plain
-    PyTorch baseline of the accuracy rule, where the float32 ALiBi bias promotes the
-    scores to float32 as in eager PyTorch): [B, S, H, D]."""
-    b, s, h, d = q.shape
-    out = torch.empty(b, s, h, d, dtype=dtype, device=q.device)
-    i = torch.arange(s, device=q.device)[:, None]
-    j = torch.arange(s, device=q.device)[None, :]
-    hide = torch.zeros(s, s, dtype=torch.bool, device=q.device)
-    if causal:
-        hide |= j > i
-    if docs is not None:
-        hide |= docs[:, None] != docs[None, :]
-    for bi in range(b):
-        for hi in range(h):
-            qh, kh, vh = (x[bi, :, hi].to(dtype) for x in (q, k, v))
-            sc = (qh @ kh.T) * (1.0 / math.sqrt(d))
-            if softcap:
-                sc = softcap * torch.tanh(sc / softcap)
-            if slopes is not None:
-                sc = sc + slopes[hi].float() * (j - i).float()
-            sc = sc.masked_fill(hide, -math.inf)
-            out[bi, :, hi] = torch.softmax(sc.float(), dim=-1).to(dtype) @ vh
-    return out
-
-
-def flex_runner(q, k, v, causal, score_mod, docs):
-    from torch.nn.attention.flex_attention import create_block_mask, flex_attention
-
-    torch._dynamo.reset()
-    compiled = torch.compile(flex_attention, dynamic=False)
-    qt, kt, vt = (x.transpose(1, 2) for x in (q, k, v))
-    s = q.shape[1]
-    block_mask = None
-    if causal:
-        block_mask = create_block_mask(lambda b, h, qi, kj: qi >= kj, None, None, s, s,
-                                       device=q.device)
-    if docs is not None:
-        block_mask = create_block_mask(
-            lambda b, h, qi, kj: (docs[qi] == docs[kj]) & ((qi >= kj) | (not causal)),
-            None, None, s, s, device=q.device)
-    return lambda: compiled(qt, kt, vt, score_mod=score_mod,
-                            block_mask=block_mask).transpose(1, 2)
-
-
 def run_point(name, d, s, variants):
-    b, h = TOKENS // s, HIDDEN // d
-    g = torch.Generator(device="cuda").manual_seed(s * 1000 + d)
-    q, k, v = (torch.randn(b, s, h, d, generator=g, device="cuda").to(torch.bfloat16)
-               for _ in range(3))
+    b, h = protocol.shape(s, d)
+    q, k, v = protocol.inputs(b, s, h, d, "bf16", seed=s * 1000 + d)
     score_mod, mask_mod, causal, softcap, flex_mod, slopes, docs = modifier(
         name, b, s, h, q.device)
-    flops = 4 * b * h * s * s * d / (2 if causal else 1)
-    ref = reference(q, k, v, causal, softcap, slopes, docs, torch.float32)
-    same = reference(q, k, v, causal, softcap, slopes, docs, torch.bfloat16)
-    bound = 2 * (same.float() - ref).abs().max().item() + FLOOR
-    del same
-    row = {"mod": name, "d": d, "S": s, "bound": bound, "impls": {}}
+    flops = protocol.flops(b, h, s, d, causal)
+    accuracy = protocol.Accuracy(q, k, v, causal=causal, softcap=softcap, score_mod=score_mod,
+                                 mask_mod=mask_mod)
+    row = {"mod": name, "d": d, "S": s, "bound": accuracy.bound, "impls": {}}
 
     def record(key, fn, out=None, extra=None):
         got = fn() if out is None else (fn(), out)[1]
         torch.cuda.synchronize()
-        err = (got.float() - ref).abs().max().item()
-        ms = do_bench(fn)
-        row["impls"][key] = {"ok": err <= bound, "err": err, "ms": ms,
-                             "tflops": flops / ms * 1e-9, **(extra or {})}
+        err, ok = accuracy(got)
+        result = {"ok": ok, "err": err, **(extra or {})}
+        if ok:  # a wrong answer is not timed
+            ms = protocol.time_ms(fn)
+            result.update(ms=ms, tflops=protocol.tflops(flops, ms))
+        row["impls"][key] = result
 
-    qt, kt, vt = (x.transpose(1, 2) for x in (q, k, v))
-    with sdpa_kernel(SDPBackend.CUDNN_ATTENTION):
-        cudnn_ms = do_bench(lambda: torch.nn.functional.scaled_dot_product_attention(
-            qt, kt, vt, is_causal=causal))
-    row["cudnn_plain"] = {"ms": cudnn_ms, "tflops": flops / cudnn_ms * 1e-9}
+    cudnn_ms = protocol.time_ms(protocol.peer("cudnn", q, k, v, causal))
+    row["cudnn_plain"] = {"ms": cudnn_ms, "tflops": protocol.tflops(flops, cudnn_ms)}
 
     traced = mods.trace(score_mod, mask_mod) if (score_mod or mask_mod) else None
     for text, fields in variants:
@@ -203,7 +148,7 @@ def run_point(name, d, s, variants):
                 "sequences": cu.numel() - 1})
     try:
         t0 = time.perf_counter()
-        flex = flex_runner(q, k, v, causal, flex_mod, docs)
+        flex = protocol.peer("flex", q, k, v, causal, score_mod=flex_mod, mask_mod=mask_mod)
         flex()
         torch.cuda.synchronize()
         record("flex", flex, extra={"compile_s": time.perf_counter() - t0})
@@ -216,13 +161,15 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--mods", default="alibi,alibi_causal,softcap,document")
-    ap.add_argument("--head-dims", default="64,128,256")
+    ap.add_argument("--head-dims", default=",".join(map(str, protocol.HEAD_DIMS)))
     ap.add_argument("--seqlens", default="1024,4096,16384")
     ap.add_argument("--variant", action="append", default=None,
                     help="comma-separated AttentionSpec fields; repeat per variant")
-    ap.add_argument("--out", default="bench/out/mods.json")
+    ap.add_argument("--out", help="JSON path (default bench/results/<date>-<device>-mods.json)")
     args = ap.parse_args()
-    variants = [(t, parse_variant(t)) for t in (args.variant or [""])]
+    variants = [(t, protocol.spec_fields(t)) for t in (args.variant or [""])]
+    out_path = args.out or protocol.result_path("mods")
+    header = protocol.header()
     names = [t or "default" for t, _ in variants] + ["flex"]
     if {"document", "document_causal"} & set(args.mods.split(",")):
         names[-1:-1] = ["sparse", "varlen"]
@@ -241,14 +188,16 @@ def main():
                     if r is None:
                         cells += f"{'-':>22}"
                         continue
-                    ratio = f"{flex['ms'] / r['ms']:5.2f}x" if flex else "   - "
-                    cells += f"{r['tflops']:>10.0f} {ratio}{'' if r['ok'] else ' BAD':>5}"
+                    if not r["ok"]:  # not timed
+                        cells += f"{'WRONG':>22}"
+                        continue
+                    ratio = f"{flex['ms'] / r['ms']:5.2f}x" if flex and flex["ok"] else "   - "
+                    cells += f"{r['tflops']:>10.0f} {ratio}{'':>5}"
                 print(f"{name} d{d} S{s}".ljust(26) + f"{row['cudnn_plain']['tflops']:>8.0f}"
                       + cells, flush=True)
-                with open(args.out, "w") as f:  # after every point: a cut-off run keeps its rows
-                    json.dump({"device": torch.cuda.get_device_name(),
-                               "torch": torch.__version__, "compiler": flashmlir.build_id(),
-                               "variants": names, "rows": rows}, f, indent=1)
+                # After every point: a cut-off run keeps its rows.
+                protocol.write(out_path, {"header": header, "variants": names, "rows": rows})
+    print("wrote", out_path)
 
 
 if __name__ == "__main__":

@@ -3,19 +3,22 @@
     ncu --profile-from-start off --clock-control none --section SpeedOfLight \
         --section WarpStateStats python3 bench/ncu_point.py --head-dim 128 --seqlen 1024
 
-B·S = 16k tokens and hidden 2048 as in bench/sweep.py. Each implementation runs twice
-outside the profiled range (JIT, cuDNN plan), then once between cudaProfilerStart/Stop,
-so ncu sees exactly one launch per implementation and nothing else.
+The sweep's shapes (bench/protocol.py). Each implementation runs twice outside the
+profiled range (JIT, cuDNN plan), then once between cudaProfilerStart/Stop, so ncu sees
+exactly one launch per implementation and nothing else. Reports go to bench/results/ncu/
+(`ncu ... --log-file bench/results/ncu/<date>-<device>-<what>.txt`).
 """
 
 import argparse
+import pathlib
+import sys
 
 import torch
-import torch.nn.functional as F
-from torch.nn.attention import SDPBackend, sdpa_kernel
 
 import flashmlir
-from variants import parse_variant
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+import protocol  # noqa: E402
 
 
 def main():
@@ -24,7 +27,7 @@ def main():
     ap.add_argument("--head-dim", type=int, default=128)
     ap.add_argument("--seqlen", type=int, default=4096)
     ap.add_argument("--causal", action="store_true")
-    ap.add_argument("--dtype", choices=("bf16", "fp16"), default="bf16")
+    ap.add_argument("--dtype", choices=protocol.DTYPES, default="bf16")
     ap.add_argument("--impls", default="flashmlir,cudnn")
     ap.add_argument("--variant", default="",
                     help='AttentionSpec fields for flashmlir, as bench/variants.py '
@@ -32,23 +35,17 @@ def main():
     args = ap.parse_args()
 
     d, s = args.head_dim, args.seqlen
-    b, h = 16384 // s, 2048 // d
-    dtype = torch.bfloat16 if args.dtype == "bf16" else torch.float16
-    q, k, v = (torch.randn(b, s, h, d, device="cuda", dtype=dtype) for _ in range(3))
-    qt, kt, vt = (x.transpose(1, 2) for x in (q, k, v))
-
-    def cudnn():
-        with sdpa_kernel(SDPBackend.CUDNN_ATTENTION):
-            return F.scaled_dot_product_attention(qt, kt, vt, is_causal=args.causal)
-
+    b, h = protocol.shape(s, d)
+    q, k, v = protocol.inputs(b, s, h, d, args.dtype, seed=s * 1000 + d + args.causal)
     spec = flashmlir.AttentionSpec(
-        dtype="bf16" if args.dtype == "bf16" else "f16", batch=b, seqlen_q=s, seqlen_k=s,
+        dtype=protocol.SPEC_DTYPE[args.dtype], batch=b, seqlen_q=s, seqlen_k=s,
         heads_q=h, heads_kv=h, head_dim=d, head_dim_v=d,
-        mask="causal" if args.causal else "none", lse=False, **parse_variant(args.variant))
+        mask="causal" if args.causal else "none", lse=False,
+        **protocol.spec_fields(args.variant))
     run = flashmlir.compile(spec).launcher(0)
     out = torch.empty_like(q)
     impls = {"flashmlir": lambda: run(q, k, v, out),
-             "cudnn": cudnn}
+             "cudnn": protocol.peer("cudnn", q, k, v, args.causal)}
     for name in args.impls.split(","):
         fn = impls[name]
         fn(), fn()

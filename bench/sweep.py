@@ -1,68 +1,38 @@
 """The FlashAttention-3 sweep: flashmlir beside torch SDPA (cuDNN, flash) and FlexAttention.
 
-    PYTHONPATH=python python3 bench/sweep.py [--dtypes bf16,fp16] [--heads-dims 64,128,256]
-        [--seqlens 512,1024,2048,4096,8192,16384] [--out-dir bench/out] [--no-flex]
+    PYTHONPATH=python python3 bench/sweep.py [--dtypes bf16,fp16] [--head-dims 64,128,256]
+        [--seqlens 512,1024,2048,4096,8192,16384] [--causal 0,1] [--no-flex] [--out NAME.json]
 
-Protocol (../shared/ANCHORS.md): B·S = 16384 tokens, hidden 2048 (H = 2048 / d), causal and not;
-random N(0, 1) inputs; every implementation runs in this process on the same tensors; each
-output is checked against SDPA in float32 with the accuracy rule
-
-    max|out - ref32| <= 2 * max|sdpa_same_dtype - ref32| + floor
-
-before it is timed (triton.testing.do_bench, median of device-event times). flashmlir is timed
-through flashmlir.attention, what users call. Also recorded per specialization: flashmlir's cold
-JIT (first call: compile + driver load + run, empty caches), its disk-cache hit, and
-FlexAttention's torch.compile time. Writes sweep-<date>.json and, when matplotlib is present,
-sweep-<date>.png (TFLOP/s vs S per d, one line per implementation); prints a table with ratios.
+The protocol of bench/protocol.py: B·S = 16384 tokens, hidden 2048 (H = 2048 / d), causal and
+not; random N(0, 1) inputs; every implementation runs in this process on the same tensors;
+each output is checked against the float64 definition with the accuracy rule before it is
+timed (do_bench, median). flashmlir is timed through flashmlir.attention, what users call.
+Also recorded per specialization: flashmlir's cold JIT (first call: compile + driver load +
+run, empty caches), its disk-cache hit, and FlexAttention's torch.compile time. Writes
+bench/results/<date>-<device>-sweep-<dtypes>.json and, when matplotlib is present, the .png
+beside it (TFLOP/s vs S per d, one line per implementation); prints a table with ratios.
 """
 
 import argparse
-import datetime
-import json
 import os
 import pathlib
+import sys
 import tempfile
 import time
 
 import torch
-from torch.nn.attention import SDPBackend, sdpa_kernel
-from triton.testing import do_bench
 
 import flashmlir
 
-DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
-FLOOR = {"bf16": 2 ** -8, "fp16": 2 ** -11}
-TOKENS, HIDDEN = 16384, 2048
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+import protocol  # noqa: E402
 
-
-def tflops(b, h, s, d, causal, ms):
-    flops = 4 * b * h * s * s * d / (2 if causal else 1)
-    return flops / (ms * 1e-3) / 1e12
-
-
-def flex_runner(q, k, v, causal):
-    """FlexAttention compiled for this shape (its own cold compile is timed by the caller)."""
-    from torch.nn.attention.flex_attention import create_block_mask, flex_attention
-
-    # A fresh Dynamo state per specialization: its compile time is a cold one, and the
-    # recompile limit (8 per code object) never sends later points to the eager fallback.
-    torch._dynamo.reset()
-    compiled = torch.compile(flex_attention, dynamic=False)
-    qt, kt, vt = (x.transpose(1, 2) for x in (q, k, v))
-    block_mask = None
-    if causal:
-        s = q.shape[1]
-        block_mask = create_block_mask(lambda b, h, qi, kj: qi >= kj, None, None, s, s,
-                                       device=q.device)
-    return lambda: compiled(qt, kt, vt, block_mask=block_mask).transpose(1, 2)
+IMPLS = ("flashmlir", "cudnn", "flash", "flex")
 
 
 def run_point(dtype_name, d, s, causal, use_flex, cache_dir):
-    dtype = DTYPES[dtype_name]
-    b, h = TOKENS // s, HIDDEN // d
-    g = torch.Generator(device="cuda").manual_seed(s * 1000 + d + causal)
-    q, k, v = (torch.randn(b, s, h, d, generator=g, device="cuda").to(dtype) for _ in range(3))
-    qt, kt, vt = (x.transpose(1, 2) for x in (q, k, v))
+    b, h = protocol.shape(s, d)
+    q, k, v = protocol.inputs(b, s, h, d, dtype_name, seed=s * 1000 + d + causal)
     point = {"dtype": dtype_name, "d": d, "S": s, "B": b, "H": h, "causal": causal}
 
     # flashmlir's cold JIT: empty memory cache, fresh disk cache directory.
@@ -83,21 +53,13 @@ def run_point(dtype_name, d, s, causal, use_flex, cache_dir):
     flashmlir.compile(spec_kernel.spec)
     point["flashmlir_disk_hit_s"] = time.perf_counter() - t0
 
-    impls = {"flashmlir": lambda: flashmlir.attention(q, k, v, causal=causal)}
-
-    def sdpa(backend):
-        def call():
-            with sdpa_kernel(backend):
-                return torch.nn.functional.scaled_dot_product_attention(
-                    qt, kt, vt, is_causal=causal).transpose(1, 2)
-        return call
-
-    impls["cudnn"] = sdpa(SDPBackend.CUDNN_ATTENTION)
-    impls["flash"] = sdpa(SDPBackend.FLASH_ATTENTION)
+    impls = {"flashmlir": lambda: flashmlir.attention(q, k, v, causal=causal),
+             "cudnn": protocol.peer("cudnn", q, k, v, causal),
+             "flash": protocol.peer("flash", q, k, v, causal)}
     if use_flex:
         t0 = time.perf_counter()
         try:
-            flex = flex_runner(q, k, v, causal)
+            flex = protocol.peer("flex", q, k, v, causal)
             flex()
             torch.cuda.synchronize()
             impls["flex"] = flex
@@ -105,17 +67,8 @@ def run_point(dtype_name, d, s, causal, use_flex, cache_dir):
         except Exception as e:  # noqa: BLE001 — record and go on
             point["flex_error"] = str(e)[:300]
 
-    try:
-        with sdpa_kernel(SDPBackend.EFFICIENT_ATTENTION):
-            ref = torch.nn.functional.scaled_dot_product_attention(
-                qt.float(), kt.float(), vt.float(), is_causal=causal).transpose(1, 2)
-    except RuntimeError:  # no fused fp32 kernel for this shape: the math backend
-        with sdpa_kernel(SDPBackend.MATH):
-            ref = torch.nn.functional.scaled_dot_product_attention(
-                qt.float(), kt.float(), vt.float(), is_causal=causal).transpose(1, 2)
-    same = impls["cudnn"]()
-    bound = 2 * (same.float() - ref).abs().max().item() + FLOOR[dtype_name]
-    point["bound"] = bound
+    accuracy = protocol.Accuracy(q, k, v, causal=causal)
+    point["bound"] = accuracy.bound
     point["err"], point["ok"], point["ms"], point["tflops"] = {}, {}, {}, {}
     for name, fn in impls.items():
         try:
@@ -125,19 +78,17 @@ def run_point(dtype_name, d, s, causal, use_flex, cache_dir):
             point["ok"][name] = False
             point.setdefault("errors", {})[name] = str(e)[:300]
             continue
-        err = (out.float() - ref).abs().max().item()
-        ok = bool(not torch.isnan(out).any() and err <= bound)
-        point["err"][name], point["ok"][name] = err, ok
+        point["err"][name], point["ok"][name] = accuracy(out)
         del out
-        if not ok:
+        if not point["ok"][name]:
             continue  # a wrong answer is not timed
-        ms = do_bench(fn, warmup=25, rep=200, return_mode="median")
+        ms = protocol.time_ms(fn)
         point["ms"][name] = ms
-        point["tflops"][name] = tflops(b, h, s, d, causal, ms)
+        point["tflops"][name] = protocol.tflops(protocol.flops(b, h, s, d, causal), ms)
     ours = point["tflops"].get("flashmlir")
     point["ratio"] = {peer: ours / t for peer, t in point["tflops"].items()
                       if ours and peer != "flashmlir" and t}
-    del q, k, v, qt, kt, vt, ref, same
+    del q, k, v, accuracy
     torch.cuda.empty_cache()
     return point
 
@@ -159,7 +110,7 @@ def plot(points, path):
             ax = axes[r][c]
             pts = sorted((p for p in points if p["d"] == d and p["dtype"] == dt
                           and p["causal"] == causal), key=lambda p: p["S"])
-            for impl in ("flashmlir", "cudnn", "flash", "flex"):
+            for impl in IMPLS:
                 xs = [p["S"] for p in pts if impl in p["tflops"]]
                 ys = [p["tflops"][impl] for p in pts if impl in p["tflops"]]
                 if xs:
@@ -179,28 +130,18 @@ def plot(points, path):
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--dtypes", default="bf16,fp16")
-    ap.add_argument("--head-dims", default="64,128,256")
-    ap.add_argument("--seqlens", default="512,1024,2048,4096,8192,16384")
+    ap.add_argument("--dtypes", default=",".join(protocol.DTYPES))
+    ap.add_argument("--head-dims", default=",".join(map(str, protocol.HEAD_DIMS)))
+    ap.add_argument("--seqlens", default=",".join(map(str, protocol.SEQLENS)))
     ap.add_argument("--causal", default="0,1")
     ap.add_argument("--no-flex", action="store_true")
-    ap.add_argument("--out-dir", default="bench/out")
+    ap.add_argument("--out", help="JSON path (default bench/results/<date>-<device>-"
+                    "sweep-<dtypes>.json); the PNG goes beside it")
     a = ap.parse_args()
-    out_dir = pathlib.Path(a.out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d-%H%M")
-    header = {"date": stamp, "device": torch.cuda.get_device_name(),
-              "torch": torch.__version__, "flashmlir": flashmlir.build_id(),
-              "command": "bench/sweep.py " + " ".join(
-                  f"--{k.replace('_', '-')} {v}" for k, v in vars(a).items() if v is not False)}
-    try:
-        import subprocess
-        header["driver"] = subprocess.run(
-            ["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader"],
-            capture_output=True, text=True).stdout.strip()
-    except OSError:
-        pass
-    print(json.dumps(header))
+    json_path = pathlib.Path(a.out) if a.out else protocol.result_path(
+        "sweep-" + a.dtypes.replace(",", "-"))
+    header = protocol.header()
+    print(header)
     points = []
     print(f"{'dtype':>5} {'d':>4} {'S':>6} {'causal':>6} | {'flashmlir':>9} {'cudnn':>7} "
           f"{'flash':>7} {'flex':>7} | {'x cudnn':>7} {'x flash':>7} {'x flex':>7} | "
@@ -221,10 +162,8 @@ def main():
                               f"{p['flashmlir_cold_first_call_s']:7.2f}s "
                               f"{p.get('flex_compile_s', 0):7.2f}s  "
                               f"{'all' if all(p['ok'].values()) else p['ok']}", flush=True)
-    result = {"header": header, "points": points}
-    json_path = out_dir / f"sweep-{stamp}.json"
-    json_path.write_text(json.dumps(result, indent=1))
-    png = plot(points, out_dir / f"sweep-{stamp}.png")
+    protocol.write(json_path, {"header": header, "points": points})
+    png = plot(points, json_path.with_suffix(".png"))
     print(f"wrote {json_path}" + (f" and {json_path.with_suffix('.png')}" if png else ""))
     bad = [p for p in points if not p["ok"].get("flashmlir")]
     if bad:

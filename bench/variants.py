@@ -1,70 +1,41 @@
 """A/B of flashmlir kernel variants against cuDNN, per sweep point, in one process.
 
     python3 bench/variants.py --variant pv_schedule=deferred --variant pv_schedule=overlap \
-        --head-dims 128 --seqlens 1024,4096 --causal 0,1 --out bench/out/variants.json
+        --head-dims 128 --seqlens 1024,4096 --causal 0,1 [--out NAME.json]
 
 Each --variant is a comma-separated list of scalar AttentionSpec fields (e.g.
-"block_n=112,stages=2", "pv_schedule=deferred"); the empty variant "" is the default spec. For every point
-(B·S = 16k tokens, hidden 2048, as in bench/sweep.py) every variant is compiled,
-checked against an fp32 reference with the accuracy rule of ../shared/ANCHORS.md
-(2x cuDNN's error + a floor) and timed with triton's do_bench beside cuDNN on the
-same tensors; the table gives TFLOP/s and the ratio to cuDNN.
+"block_n=112,stages=2", "pv_schedule=deferred"); the empty variant "" is the default spec.
+For every point (the sweep's shapes, bench/protocol.py) every variant is compiled, checked
+against the float64 definition with the accuracy rule and timed (do_bench, median) beside
+cuDNN on the same tensors; the table gives TFLOP/s and the ratio to cuDNN. Writes
+bench/results/<date>-<device>-variants.json unless --out says otherwise.
 """
 
 import argparse
-import dataclasses
-import json
+import pathlib
+import sys
 
 import torch
-from torch.nn.attention import SDPBackend, sdpa_kernel
-from triton.testing import do_bench
 
 import flashmlir
 from flashmlir import AttentionSpec
 
-TOKENS, HIDDEN = 16384, 2048
-DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
-FLOOR = {"bf16": 1e-2, "fp16": 2e-3}
-
-
-def parse_variant(text):
-    """"block_n=112,ping_pong=0" -> {"block_n": 112, "ping_pong": False}."""
-    types = {f.name: str(f.type) for f in dataclasses.fields(AttentionSpec)}
-    out = {}
-    for item in filter(None, text.split(",")):
-        key, _, value = item.partition("=")
-        kind = types.get(key)
-        if kind not in ("int", "bool", "str", "float"):
-            raise SystemExit(f"--variant: {key!r} is not a scalar AttentionSpec field")
-        out[key] = {"int": int, "float": float, "str": str,
-                    "bool": lambda x: x in ("1", "true", "True")}[kind](value)
-    return out
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+import protocol  # noqa: E402
 
 
 def run_point(dtype_name, d, s, causal, variants):
-    dtype = DTYPES[dtype_name]
-    b, h = TOKENS // s, HIDDEN // d
-    g = torch.Generator(device="cuda").manual_seed(s * 1000 + d + causal)
-    q, k, v = (torch.randn(b, s, h, d, generator=g, device="cuda").to(dtype) for _ in range(3))
-    qt, kt, vt = (x.transpose(1, 2) for x in (q, k, v))
-    flops = 4 * b * h * s * s * d / (2 if causal else 1)
-
-    def cudnn():
-        with sdpa_kernel(SDPBackend.CUDNN_ATTENTION):
-            return torch.nn.functional.scaled_dot_product_attention(
-                qt, kt, vt, is_causal=causal).transpose(1, 2)
-
-    with sdpa_kernel(SDPBackend.EFFICIENT_ATTENTION):
-        ref = torch.nn.functional.scaled_dot_product_attention(
-            qt.float(), kt.float(), vt.float(), is_causal=causal).transpose(1, 2)
-    bound = 2 * (cudnn().float() - ref).abs().max().item() + FLOOR[dtype_name]
-    row = {"dtype": dtype_name, "d": d, "S": s, "causal": causal, "bound": bound,
-           "cudnn_tflops": flops / do_bench(cudnn) * 1e-9, "variants": {}}
+    b, h = protocol.shape(s, d)
+    q, k, v = protocol.inputs(b, s, h, d, dtype_name, seed=s * 1000 + d + causal)
+    flops = protocol.flops(b, h, s, d, causal)
+    accuracy = protocol.Accuracy(q, k, v, causal=causal)
+    cudnn = protocol.peer("cudnn", q, k, v, causal)
+    row = {"dtype": dtype_name, "d": d, "S": s, "causal": causal, "bound": accuracy.bound,
+           "cudnn_tflops": protocol.tflops(flops, protocol.time_ms(cudnn)), "variants": {}}
     for text, fields in variants:
-        spec = AttentionSpec(dtype=dtype_name if dtype_name == "bf16" else "f16", batch=b,
-                             seqlen_q=s, seqlen_k=s, heads_q=h, heads_kv=h, head_dim=d,
-                             head_dim_v=d, mask="causal" if causal else "none",
-                             lse=False, **fields)
+        spec = AttentionSpec(dtype=protocol.SPEC_DTYPE[dtype_name], batch=b, seqlen_q=s,
+                             seqlen_k=s, heads_q=h, heads_kv=h, head_dim=d, head_dim_v=d,
+                             mask="causal" if causal else "none", lse=False, **fields)
         try:
             kern = flashmlir.compile(spec)
         except flashmlir.CompileError as e:  # a variant that does not fit this point
@@ -74,13 +45,12 @@ def run_point(dtype_name, d, s, causal, variants):
         run = kern.launcher(0)
         run(q, k, v, out)
         torch.cuda.synchronize()
-        err = (out.float() - ref).abs().max().item()
-        ms = do_bench(lambda: run(q, k, v, out))
-        row["variants"][text] = {"ok": err <= bound, "err": err,
-                                 "tflops": flops / ms * 1e-9,
-                                 "registers": kern.metadata.get("registers"),
-                                 "tiles": [kern.metadata.get(k) for k in
-                                           ("block_m", "block_n", "stages")]}
+        err, ok = accuracy(out)
+        result = {"ok": ok, "err": err, "registers": kern.metadata.get("registers"),
+                  "tiles": [kern.metadata.get(k) for k in ("block_m", "block_n", "stages")]}
+        if ok:  # a wrong answer is not timed
+            result["tflops"] = protocol.tflops(flops, protocol.time_ms(lambda: run(q, k, v, out)))
+        row["variants"][text] = result
     return row
 
 
@@ -90,12 +60,13 @@ def main():
     ap.add_argument("--variant", action="append", default=None,
                     help="comma-separated AttentionSpec fields; repeat per variant")
     ap.add_argument("--dtypes", default="bf16")
-    ap.add_argument("--head-dims", default="64,128,256")
-    ap.add_argument("--seqlens", default="512,1024,2048,4096,8192,16384")
+    ap.add_argument("--head-dims", default=",".join(map(str, protocol.HEAD_DIMS)))
+    ap.add_argument("--seqlens", default=",".join(map(str, protocol.SEQLENS)))
     ap.add_argument("--causal", default="0,1")
-    ap.add_argument("--out", default="bench/out/variants.json")
+    ap.add_argument("--out", help="JSON path (default bench/results/<date>-<device>-variants.json)")
     args = ap.parse_args()
-    variants = [(t, parse_variant(t)) for t in (args.variant or [""])]
+    variants = [(t, protocol.spec_fields(t)) for t in (args.variant or [""])]
+    out_path = args.out or protocol.result_path("variants")
 
     rows = []
     names = [t or "default" for t, _ in variants]
@@ -108,15 +79,13 @@ def main():
                     rows.append(row)
                     cells = "".join(
                         f"{'no compile':>24}" if "error" in r else
-                        f"{r['tflops']:>9.0f} {r['tflops'] / row['cudnn_tflops']:5.2f}x"
-                        f"{'' if r['ok'] else ' BAD':>4}{'':>5}"
+                        f"{'WRONG':>24}" if not r["ok"] else
+                        f"{r['tflops']:>9.0f} {r['tflops'] / row['cudnn_tflops']:5.2f}x{'':>9}"
                         for r in row["variants"].values())
                     print(f"{dt} d{d} S{s}{' causal' if causal else '':<8}"
                           f"{row['cudnn_tflops']:>8.0f}{cells}", flush=True)
-    with open(args.out, "w") as f:
-        json.dump({"device": torch.cuda.get_device_name(), "torch": torch.__version__,
-                   "compiler": flashmlir.build_id(),
-                   "variants": names, "rows": rows}, f, indent=1)
+    protocol.write(out_path, {"header": protocol.header(), "variants": names, "rows": rows})
+    print("wrote", out_path)
 
 
 if __name__ == "__main__":

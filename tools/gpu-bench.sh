@@ -6,7 +6,8 @@
 # builds flashmlir's Python extensions against the given self-contained compiler
 # library (tools/build-jit-library.sh makes it on a machine with LLVM/MLIR), runs the
 # JIT timing and the FlashAttention-3 sweep against cuDNN, FA2 and FlexAttention, and
-# writes bench/out/{jit.json,sweep-*.json,sweep-*.png}. Needs torch, triton, pybind11, g++.
+# writes bench/results/<date>-<device>-{jit.json,sweep-*.json,sweep-*.png}. Needs torch, triton,
+# pybind11, g++.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 if [ $# -lt 1 ]; then
@@ -17,6 +18,5 @@ LIB="$1"
 shift
 bash "$ROOT/tools/build-python-extensions.sh" "$LIB"
 export PYTHONPATH="$ROOT/python${PYTHONPATH:+:$PYTHONPATH}"
-mkdir -p "$ROOT/bench/out"
-python3 "$ROOT/bench/jit_timing.py" --out "$ROOT/bench/out/jit.json"
-python3 "$ROOT/bench/sweep.py" --out-dir "$ROOT/bench/out" "$@"
+python3 "$ROOT/bench/jit_timing.py"
+python3 "$ROOT/bench/sweep.py" "$@"
