@@ -4,23 +4,33 @@
     out = flash_attn_func(q, k, v, causal=True)
 
 Same signatures, argument order and defaults as flash_attn 2.x; same
-semantics: (B, S, H, D) fp16/bf16 CUDA tensors, causal aligned to the
+semantics: (B, S, H, D) fp16/bf16 CUDA tensors, any head dim up to 256
+(one the kernels do not take, e.g. 59 or 111, is zero-padded to the next
+multiple of 8 and the output sliced back, as flash_attn does; the default
+softmax scale stays 1/sqrt(D) of the given D), causal aligned to the
 bottom-right corner, window_size = (left, right) with -1 = unbounded,
-softcap, GQA/MQA, alibi_slopes ((H,) or (B, H) float32: a bias of
--slope·|i + Sk - Sq - j|), softmax_scale defaulting to 1/sqrt(D), and
-return_attn_probs returning (out, softmax_lse, None) — softmax_lse is
-(B, H, Sq) float32, or (H, total_q) for the varlen function.
+softcap, GQA/MQA, alibi_slopes ((H,) or (B, H) float32, varlen too: a bias
+of -slope·|i + Sk - Sq - j| per sequence), softmax_scale defaulting to
+1/sqrt(D), and return_attn_probs returning (out, softmax_lse, None) —
+softmax_lse is (B, H, Sq) float32, or (H, total_q) for the varlen function.
+Differentiable (the backward recomputes in PyTorch, flashmlir.backward).
 
 Not supported yet, so refused with NotImplementedError naming the argument:
-dropout_p > 0, block_table (paged KV). Forward only (no autograd).
-`deterministic` is accepted: the forward pass is deterministic.
+dropout_p > 0, block_table (paged KV). `deterministic` is accepted: the
+forward pass is deterministic.
 """
 
 from __future__ import annotations
 
+import math
 import numbers
 
 from .ops import _torch, attention
+from .spec import HEAD_DIM_MULTIPLE, MAX_HEAD_DIM
+
+# Devices the drop-ins take, as flash_attn (meta: shape-only tracing). The
+# tests add "cpu" to run them on the CPU path.
+_DEVICES = ("cuda", "meta")
 
 
 def _check_common(dropout_p, deterministic, q):
@@ -29,7 +39,7 @@ def _check_common(dropout_p, deterministic, q):
                                   "(use dropout_p=0.0)")
     torch = _torch()
     if isinstance(q, torch.Tensor):
-        if q.device.type not in ("cuda", "meta"):  # meta: shape-only tracing
+        if q.device.type not in _DEVICES:
             raise ValueError(f"q must be a CUDA tensor (like flash_attn), got a tensor on "
                              f"{q.device}")
         if q.dtype not in (torch.float16, torch.bfloat16, torch.float8_e4m3fn):
@@ -55,17 +65,58 @@ def _alibi(alibi_slopes, q_heads, batch):
     return alibi_slopes.contiguous()
 
 
-def _alibi_mod(slopes, shift):
-    if slopes.dim() == 1:
+def _alibi_mod(slopes, shift, per_sequence=False):
+    """flash_attn's ALiBi as a score_mod: s - slope·|i + shift - j|, slopes (H,)
+    or (B, H) (row b: batch b, or sequence b of a varlen call), shift = Sk - Sq
+    (per_sequence: an int32 tensor with one per sequence, read at b)."""
+    if not per_sequence:
+        if slopes.dim() == 1:
+            def score_mod(score, b, h, q_idx, kv_idx):
+                return score - slopes[h] * abs(q_idx + shift - kv_idx)
+        else:
+            def score_mod(score, b, h, q_idx, kv_idx):
+                return score - slopes[b, h] * abs(q_idx + shift - kv_idx)
+    elif slopes.dim() == 1:
         def score_mod(score, b, h, q_idx, kv_idx):
-            return score - slopes[h] * abs(q_idx + shift - kv_idx)
+            return score - slopes[h] * abs(q_idx + shift[b] - kv_idx)
     else:
         def score_mod(score, b, h, q_idx, kv_idx):
-            return score - slopes[b, h] * abs(q_idx + shift - kv_idx)
+            return score - slopes[b, h] * abs(q_idx + shift[b] - kv_idx)
     return score_mod
 
 
-def _result(out, lse, return_attn_probs):
+def _pad_head_dims(q, k, v, softmax_scale):
+    """flash_attn's head-dim rule: q/k of head dim D and v of Dv up to MAX_HEAD_DIM,
+    zero-padded to the next multiple of HEAD_DIM_MULTIPLE (zeros change neither
+    Q·Kᵀ nor the kept columns of P·V). Returns q, k, v, the softmax scale to pass
+    (1/sqrt(D) of the original D when padding, else as given) and Dv."""
+    torch = _torch()
+    if not all(isinstance(t, torch.Tensor) and t.dim() for t in (q, k, v)):
+        return q, k, v, softmax_scale, None  # attention() names what is wrong
+    d, dv = q.shape[-1], v.shape[-1]
+    for name, size in (("q", d), ("v", dv)):
+        if size > MAX_HEAD_DIM:
+            raise ValueError(f"the head dim of {name} must be at most {MAX_HEAD_DIM} (like "
+                             f"flash_attn), got {size}")
+    if k.shape[-1] != d:  # attention() names the mismatch
+        return q, k, v, softmax_scale, dv
+
+    def pad(t):
+        extra = -t.shape[-1] % HEAD_DIM_MULTIPLE
+        if not extra:
+            return t
+        if t.dtype == torch.float8_e4m3fn:  # zero bits are +0.0; pad the bytes
+            return torch.nn.functional.pad(t.view(torch.uint8), (0, extra)).view(t.dtype)
+        return torch.nn.functional.pad(t, (0, extra))
+
+    if d % HEAD_DIM_MULTIPLE and softmax_scale is None:
+        softmax_scale = 1.0 / math.sqrt(d)
+    return pad(q), pad(k), pad(v), softmax_scale, dv
+
+
+def _result(out, lse, dv, return_attn_probs):
+    if dv is not None and out.shape[-1] != dv:
+        out = out[..., :dv]  # the padded head dim's columns (zeros) dropped
     return (out, lse, None) if return_attn_probs else out
 
 
@@ -81,10 +132,11 @@ def flash_attn_func(q, k, v, dropout_p=0.0, softmax_scale=None, causal=False,
     slopes = _alibi(alibi_slopes, q.shape[2], q.shape[0])
     if slopes is not None:
         score_mod = _alibi_mod(slopes, k.shape[1] - q.shape[1])
+    q, k, v, softmax_scale, dv = _pad_head_dims(q, k, v, softmax_scale)
     out, lse = attention(q, k, v, causal=causal, window=window_size, softcap=softcap,
                          scale=softmax_scale, score_mod=score_mod, return_lse=True,
                          q_descale=q_descale, k_descale=k_descale, v_descale=v_descale)
-    return _result(out, lse, return_attn_probs)
+    return _result(out, lse, dv, return_attn_probs)
 
 
 def flash_attn_qkvpacked_func(qkv, dropout_p=0.0, softmax_scale=None, causal=False,
@@ -131,16 +183,13 @@ def flash_attn_varlen_func(q, k, v, cu_seqlens_q, cu_seqlens_k, max_seqlen_q, ma
     torch = _torch()
     if alibi_slopes is not None and isinstance(cu_seqlens_q, torch.Tensor):
         slopes = _alibi(alibi_slopes, q.shape[1], cu_seqlens_q.numel() - 1)
-        if slopes.dim() == 2:
-            raise NotImplementedError("alibi_slopes of shape (B, H) with varlen: use (H,)")
-        # Per-sequence bottom-right shift Sk_b - Sq_b, read by batch index.
+        # Per-sequence bottom-right shift Sk_b - Sq_b, read by sequence index b.
         shift = ((cu_seqlens_k[1:] - cu_seqlens_k[:-1]) -
                  (cu_seqlens_q[1:] - cu_seqlens_q[:-1])).to(torch.int32)
-
-        def score_mod(score, b, h, q_idx, kv_idx):
-            return score - slopes[h] * abs(q_idx + shift[b] - kv_idx)
+        score_mod = _alibi_mod(slopes, shift, per_sequence=True)
+    q, k, v, softmax_scale, dv = _pad_head_dims(q, k, v, softmax_scale)
     out, lse = attention(q, k, v, causal=causal, window=window_size, softcap=softcap,
                          scale=softmax_scale, score_mod=score_mod,
                          cu_seqlens_q=cu_seqlens_q, cu_seqlens_k=cu_seqlens_k, return_lse=True,
                          q_descale=q_descale, k_descale=k_descale, v_descale=v_descale)
-    return _result(out, lse, return_attn_probs)
+    return _result(out, lse, dv, return_attn_probs)

@@ -8,8 +8,10 @@ describes the call as an AttentionSpec, takes the kernel from the JIT cache
 (compiling it the first time) and launches it on the current stream.
 Without score_mod / mask_mod the call goes through the torch custom op
 `torch.ops.flashmlir.attention`, which has a fake implementation, so
-torch.compile traces through it without graph breaks. Forward only: the op
-has no autograd formula, and backward through it raises.
+torch.compile traces through it without graph breaks. The kernels are
+forward-only; gradients (of the custom op and of calls with modifiers or a
+block mask) come from a recompute in float32 PyTorch math (flashmlir.backward),
+so training works, at PyTorch's speed and memory. FP8 calls are inference only.
 """
 
 
@@ -21,7 +23,7 @@ from typing import Callable, Optional, Tuple
 
 from . import jit, mods
 from .block_mask import block_mask_tensors
-from .spec import DTYPES, EPILOGUES, PV_SCHEDULES, AttentionSpec
+from .spec import DTYPES, EPILOGUES, HEAD_DIM_MULTIPLE, PV_SCHEDULES, AttentionSpec
 
 _SUPPORTED_CAPABILITY = (9, 0)
 
@@ -313,8 +315,9 @@ def attention(q, k, v, *, causal: bool = False, causal_align: str = "bottom_righ
     if dq != dk:
         raise ValueError(f"q and k must have the same head dim, got {dq} and {dk}")
     for name, d in (("q", dq), ("v", v.shape[-1])):
-        if d % 8:
-            raise ValueError(f"the head dim of {name} must be a multiple of 8, got {d}")
+        if d % HEAD_DIM_MULTIPLE:
+            raise ValueError(f"the head dim of {name} must be a multiple of "
+                             f"{HEAD_DIM_MULTIPLE}, got {d}")
     if not isinstance(softcap, (int, float)) or softcap < 0 or not math.isfinite(softcap):
         raise ValueError(f"softcap must be a finite number >= 0, got {softcap!r}")
     if scale is not None and (not isinstance(scale, (int, float)) or not scale > 0

@@ -30,6 +30,10 @@ KERNELS = ("auto", "hopper", "simt")
 PV_SCHEDULES = ("auto", "serial", "deferred", "overlap")
 EPILOGUES = ("auto", "direct", "tma", "tma_in_q")
 SCHEDULES = ("auto", "tiles", "persistent")
+# Head dims the kernels take (the attn.attention verifier's rule): multiples of
+# HEAD_DIM_MULTIPLE, at most MAX_HEAD_DIM (the flash_attn drop-ins pad to them).
+HEAD_DIM_MULTIPLE = 8
+MAX_HEAD_DIM = 256
 
 
 @dataclasses.dataclass(frozen=True)
@@ -144,8 +148,9 @@ class AttentionSpec:
             raise ValueError(f"heads_q ({self.heads_q}) must be a multiple of heads_kv "
                              f"({self.heads_kv})")
         for name in ("head_dim", "head_dim_v"):
-            if getattr(self, name) % 8:
-                raise ValueError(f"{name} must be a multiple of 8, got {getattr(self, name)}")
+            if getattr(self, name) % HEAD_DIM_MULTIPLE:
+                raise ValueError(f"{name} must be a multiple of {HEAD_DIM_MULTIPLE}, "
+                                 f"got {getattr(self, name)}")
         if self.mask not in MASKS:
             raise ValueError(f"mask must be one of {MASKS}, got {self.mask!r}")
         if self.align not in ALIGNS:
