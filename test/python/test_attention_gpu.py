@@ -344,6 +344,33 @@ def test_flash_attn_varlen_func():
     check(out, q, k, v, lse=lse, causal=True, cu_seqlens_q=cu(lens_q), cu_seqlens_k=cu(lens_k))
 
 
+@pytest.mark.parametrize("d", [59, 111])
+def test_flash_attn_pads_head_dims(d):
+    # flash_attn's head-dim rule: 59 -> 64 (the Hopper kernel), 111 -> 112 (the SIMT
+    # kernel until multiples of 16 take the Hopper one); scale 1/sqrt(d), output sliced.
+    q, k, v = rand(2, 333, 8, d, seed=1), rand(2, 500, 2, d, seed=2), rand(2, 500, 2, d, seed=3)
+    out, lse, _ = fa.flash_attn_func(q, k, v, causal=True, return_attn_probs=True)
+    assert out.shape == q.shape
+    check(out, q, k, v, lse=lse, causal=True)
+
+
+def test_flash_attn_varlen_alibi_per_sequence():
+    # alibi_slopes (B, H) with the varlen function: sequence b's slopes, bottom-right
+    # distance per sequence, against the definition with the same bias.
+    lens_q, lens_k = [100, 1, 37, 250], [120, 64, 37, 250]
+    cu = lambda lens: torch.tensor(np.concatenate([[0], np.cumsum(lens)]), dtype=torch.int32,  # noqa: E731
+                                   device="cuda")
+    q = rand(sum(lens_q), 8, 128, seed=20)
+    k, v = rand(sum(lens_k), 2, 128, seed=21), rand(sum(lens_k), 2, 128, seed=22)
+    slopes = torch.tensor([[2.0 ** (-(h + 1) * (1 + b)) for h in range(8)] for b in range(4)],
+                          device="cuda")
+    shift = torch.tensor(lens_k, device="cuda") - torch.tensor(lens_q, device="cuda")
+    out = fa.flash_attn_varlen_func(q, k, v, cu(lens_q), cu(lens_k), max(lens_q), max(lens_k),
+                                    causal=True, alibi_slopes=slopes)
+    check(out, q, k, v, causal=True, cu_seqlens_q=cu(lens_q), cu_seqlens_k=cu(lens_k),
+          score_mod=lambda s, b, h, i, j: s - slopes[b, h] * (i + shift[b] - j).abs())
+
+
 def test_second_call_hits_the_cache():
     q, k, v = rand(1, 777, 4, 64, seed=13), rand(1, 777, 4, 64, seed=14), rand(1, 777, 4, 64, seed=15)
     flashmlir.attention(q, k, v)
