@@ -25,7 +25,9 @@ int flashmlirApiVersion(void);
 const char *flashmlirBuildId(void);
 
 /* Compiles `source` (MLIR text: func.func bodies with attn.attention on
- * static memrefs) with `options`, a JSON object whose keys are all optional:
+ * memrefs; B, S and H may be dynamic on the Hopper path) with `options`, a
+ * JSON object whose keys are all optional; an unknown key or a value of the
+ * wrong type or range is an error (a misspelt option is never ignored):
  *   "kernel":     "hopper" (default, warp-specialized wgmma/TMA) | "simt"
  *   "chip":       "sm_90a" (default)
  *   "block_m", "block_n", "stages": integers, 0 = heuristic (default)
@@ -35,6 +37,13 @@ const char *flashmlirBuildId(void);
  *   "persistent_ctas": integer, CTAs of the persistent kernel where the
  *                 plan uses one (default 132, the SM count of an H100/H200;
  *                 0 = one CTA per tile)
+ *   "schedule":   "auto" (default) | "tiles" (one CTA per tile) |
+ *                 "persistent" (persistence wherever the tile loops apply)
+ *   "epilogue":   "auto" (default) | "direct" (stores from registers) |
+ *                 "tma" (O through its own shared buffer, TMA stores) |
+ *                 "tma_in_q" (O staged in Q's buffer)
+ *   "ctas_per_sm": 1..4 (default 1): resident CTAs per SM the plan budgets
+ *                 registers and shared memory for
  *   "opt_level":  0..3 (default 3)
  *   "stages_ir":  bool (default false): also return each stage's MLIR
  * On success returns 0 and sets *result to a JSON object
