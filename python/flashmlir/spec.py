@@ -9,8 +9,9 @@ compiler takes (the same level-0 IR as examples/attention_memref.mlir):
                          [q_descale, k_descale, v_descale], out, [lse],
                          [tensors read by score_mod / mask_mod])
 
-Shapes are static: the kernels are specialized for (B, Sq, Sk) too, so a new
-length is a new kernel (compiled once, then cached).
+Shapes are static by default: the kernels are specialized for (B, Sq, Sk) too,
+so a new length is a new kernel (compiled once, then cached); with
+dynamic_seqlens=True, Sq and Sk are `?` and one kernel serves every length.
 """
 
 from __future__ import annotations
