@@ -22,6 +22,9 @@
 #define GET_ATTRDEF_CLASSES
 #include "attn/AttnAttrs.h.inc"
 
+#define GET_TYPEDEF_CLASSES
+#include "attn/AttnTypes.h.inc"
+
 #define GET_OP_CLASSES
 #include "attn/AttnOps.h.inc"
 
@@ -31,6 +34,9 @@ namespace mlir::attn::detail {
 /// and that they do not write memory.
 LogicalResult verifyModifierRegions(Operation *op, Region &scoreMod,
                                     Region &maskMod);
+/// The same for one region (empty regions are valid).
+LogicalResult verifyScoreModRegion(Operation *op, Region &scoreMod);
+LogicalResult verifyMaskModRegion(Operation *op, Region &maskMod);
 /// Names the modifier regions' block arguments (%score, %b, %h, %q_idx,
 /// %kv_idx) in the printed IR.
 void nameModifierRegionArguments(Region &region, bool isScoreMod,

@@ -111,3 +111,32 @@ LogicalResult MaskAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   }
   return emitError() << "unknown mask kind";
 }
+
+LogicalResult
+HopperPlanAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                       int64_t stages, bool pingPong, PvSchedule pvSchedule,
+                       int64_t persistentCtas, bool pairedTiles,
+                       Epilogue epilogue, int64_t ctasPerSm,
+                       int64_t producerRegisters, int64_t consumerRegisters) {
+  if (stages < 1)
+    return emitError() << "stages must be >= 1, got " << stages;
+  // A deferred or overlapped P·V releases its stage one block late: with one
+  // stage the producer would wait for it forever.
+  if (pvSchedule != PvSchedule::Serial && stages < 2)
+    return emitError() << "pv_schedule = " << stringifyPvSchedule(pvSchedule)
+                       << " needs at least 2 stages, got " << stages;
+  if (persistentCtas < 0)
+    return emitError() << "persistent_ctas must be >= 0, got "
+                       << persistentCtas;
+  if (pairedTiles && persistentCtas == 0)
+    return emitError()
+           << "paired_tiles needs a persistent kernel (persistent_ctas > 0)";
+  if (ctasPerSm < 1 || ctasPerSm > 4)
+    return emitError() << "ctas_per_sm must be in [1, 4], got " << ctasPerSm;
+  for (int64_t r : {producerRegisters, consumerRegisters})
+    if (r < 24 || r > 256 || r % 8)
+      return emitError()
+             << "register budgets must be multiples of 8 in [24, 256], got "
+             << r;
+  return success();
+}

@@ -70,4 +70,88 @@ def Attn_MaskAttr : Attn_Attr<"Mask", "mask"> {
   }];
 }
 
+//===----------------------------------------------------------------------===//
+// The decisions of the Hopper kernel (--attn-plan-hopper)
+//===----------------------------------------------------------------------===//
+
+def Attn_PvSchedule : I32EnumAttr<"PvSchedule",
+    "when a consumer issues block i's P·V relative to its other work", [
+    // Q·Kᵀ_i, softmax_i, P·V_i, wait; the next block starts after.
+    I32EnumAttrCase<"Serial", 0, "serial">,
+    // P·V_i stays in flight until Q·Kᵀ_{i+1} has been issued; the two
+    // complete together before softmax_{i+1}.
+    I32EnumAttrCase<"Deferred", 1, "deferred">,
+    // FlashAttention-3's intra-warpgroup overlap: Q·Kᵀ_{i+1} and P·V_i are
+    // issued together; softmax_{i+1} runs while P·V_i does.
+    I32EnumAttrCase<"Overlap", 2, "overlap">
+  ]> {
+  let cppNamespace = "::mlir::attn";
+  let genSpecializedAttr = 0;
+}
+
+def Attn_Epilogue : I32EnumAttr<"Epilogue", "how the consumers write O", [
+    // Each thread stores its fragment to global memory.
+    I32EnumAttrCase<"Direct", 0, "direct">,
+    // Through an O buffer of its own in shared memory (stmatrix, 128-byte
+    // swizzled) and one TMA store per 64-column chunk.
+    I32EnumAttrCase<"Tma", 1, "tma">,
+    // The same through the consumer's rows of Q's buffer (free once its last
+    // Q·Kᵀ completed): no extra shared memory.
+    I32EnumAttrCase<"TmaInQ", 2, "tma_in_q">
+  ]> {
+  let cppNamespace = "::mlir::attn";
+  let genSpecializedAttr = 0;
+}
+
+def Attn_HopperPlanAttr : Attn_Attr<"HopperPlan", "hopper_plan"> {
+  let summary = "The decisions of the warp-specialized Hopper kernel";
+  let description = [{
+    What --attn-plan-hopper decided for a program grid (docs/HopperPlan.md
+    gives the reasons): the depth of the K/V ring (`stages`), ping-pong
+    between the consumer warpgroups, the P·V schedule, the persistent tile
+    loop (`persistent_ctas` CTAs, 0 = one CTA per program; `paired_tiles`:
+    over pairs of causal q-blocks), the epilogue, CTAs per SM and the
+    setmaxnreg budgets of the producer and the consumers. The fields' ranges
+    are checked here; whether the plan fits its grid (shared memory, register
+    file) is checked by every pass that reads it.
+
+    ```mlir
+    #attn.hopper_plan<stages = 2, ping_pong = true, pv_schedule = overlap,
+                      persistent_ctas = 132, paired_tiles = false,
+                      epilogue = tma, ctas_per_sm = 1,
+                      producer_registers = 24, consumer_registers = 240>
+    ```
+  }];
+  let parameters = (ins
+    "int64_t":$stages,
+    "bool":$ping_pong,
+    EnumParameter<Attn_PvSchedule>:$pv_schedule,
+    "int64_t":$persistent_ctas,
+    "bool":$paired_tiles,
+    EnumParameter<Attn_Epilogue>:$epilogue,
+    "int64_t":$ctas_per_sm,
+    "int64_t":$producer_registers,
+    "int64_t":$consumer_registers
+  );
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Tile ops
+//===----------------------------------------------------------------------===//
+
+def Attn_ReductionKind : I32EnumAttr<"ReductionKind",
+    "how attn.tile_reduce combines a row", [
+    I32EnumAttrCase<"Max", 0, "max">,
+    I32EnumAttrCase<"Add", 1, "add">
+  ]> {
+  let cppNamespace = "::mlir::attn";
+  let genSpecializedAttr = 0;
+}
+def Attn_ReductionKindAttr : EnumAttr<Attn_Dialect, Attn_ReductionKind,
+                                      "reduction"> {
+  let assemblyFormat = "$value";
+}
+
 #endif // ATTN_ATTRS_TD

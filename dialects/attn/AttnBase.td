@@ -23,9 +23,12 @@ def Attn_Dialect : Dialect {
     tile, rewrite into the online-softmax form and warp-specialize for Hopper.
   }];
   let useDefaultAttributePrinterParser = 1;
+  let useDefaultTypePrinterParser = 1;
   let extraClassDeclaration = [{
     /// Registers the attributes (AttnAttrs.cpp, where their storage is).
     void registerAttributes();
+    /// Registers the types of the warp-specialized level (AttnWarpOps.cpp).
+    void registerTypes();
   }];
 }
 

@@ -9,6 +9,7 @@ using namespace mlir::attn;
 
 void AttnDialect::initialize() {
   registerAttributes();
+  registerTypes();
   addOperations<
 #define GET_OP_LIST
 #include "attn/AttnOps.cpp.inc"

@@ -470,18 +470,30 @@ static LogicalResult verifyModifierRegion(Operation *op, Region &region,
   return failure(walk.wasInterrupted());
 }
 
-LogicalResult mlir::attn::detail::verifyModifierRegions(Operation *op, Region &scoreMod,
-                                            Region &maskMod) {
+LogicalResult mlir::attn::detail::verifyScoreModRegion(Operation *op,
+                                                       Region &scoreMod) {
   Builder b(op->getContext());
-  Type f32 = b.getF32Type(), index = b.getIndexType(), i1 = b.getI1Type();
-  if (failed(verifyModifierRegion(
-          op, scoreMod, "score_mod", {f32, index, index, index, index},
-          "(score: f32, b: index, h: index, q_idx: index, kv_idx: index)",
-          f32)))
-    return failure();
+  Type f32 = b.getF32Type(), index = b.getIndexType();
+  return verifyModifierRegion(
+      op, scoreMod, "score_mod", {f32, index, index, index, index},
+      "(score: f32, b: index, h: index, q_idx: index, kv_idx: index)", f32);
+}
+
+LogicalResult mlir::attn::detail::verifyMaskModRegion(Operation *op,
+                                                      Region &maskMod) {
+  Builder b(op->getContext());
+  Type index = b.getIndexType();
   return verifyModifierRegion(
       op, maskMod, "mask_mod", {index, index, index, index},
-      "(b: index, h: index, q_idx: index, kv_idx: index)", i1);
+      "(b: index, h: index, q_idx: index, kv_idx: index)", b.getI1Type());
+}
+
+LogicalResult mlir::attn::detail::verifyModifierRegions(Operation *op,
+                                                        Region &scoreMod,
+                                                        Region &maskMod) {
+  if (failed(verifyScoreModRegion(op, scoreMod)))
+    return failure();
+  return verifyMaskModRegion(op, maskMod);
 }
 
 void mlir::attn::detail::nameModifierRegionArguments(Region &region, bool isScoreMod,

@@ -9,6 +9,7 @@
 
 include "attn/AttnBase.td"
 include "attn/AttnAttrs.td"
+include "mlir/Interfaces/ControlFlowInterfaces.td"
 include "mlir/Interfaces/DestinationStyleOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 include "mlir/IR/OpAsmInterface.td"
@@ -185,12 +186,17 @@ def Attn_AttentionOp : Attn_Op<"attention", [
 //===----------------------------------------------------------------------===//
 
 def Attn_YieldOp : Attn_Op<"yield", [
-    Pure, Terminator, ParentOneOf<["AttentionOp", "BlockUpdateOp"]>
+    Pure, Terminator,
+    ParentOneOf<["AttentionOp", "BlockUpdateOp", "ConsumerTurnOp",
+                 "ProgramGridOp", "TileMapOp", "TileMaskOp", "TileScoreModOp",
+                 "WarpSpecializeOp"]>
   ]> {
-  let summary = "Returns the value of a score_mod or mask_mod region";
+  let summary = "Returns the value of a score_mod, mask_mod or tile_map body";
   let description = [{
-    Terminates the `score_mod` region with the modified score (f32) and the
-    `mask_mod` region with the keep bit (i1).
+    Terminates the `score_mod` region with the modified score (f32), the
+    `mask_mod` region with the keep bit (i1), an `attn.tile_map` body with the
+    element, an `attn.consumer_turn` with its results, and (without values)
+    the bodies of a program grid and of the roles of attn.warp_specialize.
 
     ```mlir
     attn.yield %score : f32
@@ -198,8 +204,10 @@ def Attn_YieldOp : Attn_Op<"yield", [
   }];
   let arguments = (ins Variadic<AnyType>:$values);
   let assemblyFormat = "attr-dict ($values^ `:` type($values))?";
+  let builders = [OpBuilder<(ins), [{ (void)$_state; }]>];
 }
 
 include "attn/AttnTileOps.td"
+include "attn/AttnWarpOps.td"
 
 #endif // ATTN_OPS_TD

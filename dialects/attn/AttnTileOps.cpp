@@ -1,25 +1,33 @@
-//===- AttnTileOps.cpp - verifiers of the tiled-level (L1) ops -------------===//
+//===- AttnTileOps.cpp - the tiled (L1) and online (L2) level ops ----------===//
 //
-// The tile ops work on static f32 tile buffers whose sizes must agree:
+// Verifiers, the program grid's syntax and the tile ops' memory effects.
+// The shapes that must agree, for a program of BM query rows, KV blocks of
+// BN keys and head dims D, Dv:
 //   Q [BM, D], K [BN, D], V [BN, Dv], acc [BM, Dv], m [BM], l [BM].
 //
 //===----------------------------------------------------------------------===//
 
 #include "attn/Attn.h"
 
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/OpImplementation.h"
+
+#include <cmath>
+
 using namespace mlir;
 using namespace mlir::attn;
 
 namespace {
-/// Checks tile buffer shapes with diagnostics naming the operand.
+/// Checks tile shapes with diagnostics naming the operand.
 class TileChecker {
 public:
   explicit TileChecker(Operation *op) : op(op) {}
 
-  /// `value` must be a static memref of rank `rank`.
-  FailureOr<MemRefType> tile(Value value, StringRef name, int64_t rank) {
-    auto type = dyn_cast<MemRefType>(value.getType());
-    if (!type || type.getRank() != rank || !type.hasStaticShape()) {
+  /// `value` must be a static tile (tensor or memref) of rank `rank`.
+  FailureOr<ShapedType> tile(Value value, StringRef name, int64_t rank) {
+    auto type = dyn_cast<ShapedType>(value.getType());
+    if (!type || !isa<RankedTensorType, MemRefType>(type) ||
+        type.getRank() != rank || !type.hasStaticShape()) {
       op->emitOpError() << "'" << name << "' must be a static rank-" << rank
                         << " tile, got " << value.getType();
       return failure();
@@ -27,8 +35,19 @@ public:
     return type;
   }
 
+  /// Like tile(), and the elements must be f32.
+  FailureOr<ShapedType> f32Tile(Value value, StringRef name, int64_t rank) {
+    FailureOr<ShapedType> type = tile(value, name, rank);
+    if (succeeded(type) && !type->getElementType().isF32()) {
+      op->emitOpError() << "'" << name << "' must hold f32, got "
+                        << type->getElementType();
+      return failure();
+    }
+    return type;
+  }
+
   /// Dimension `dim` of `name` (called `what`) must equal `expected`.
-  LogicalResult same(MemRefType type, StringRef name, int64_t dim,
+  LogicalResult same(ShapedType type, StringRef name, int64_t dim,
                      int64_t expected, StringRef what) {
     if (type.getDimSize(dim) == expected)
       return success();
@@ -42,14 +61,14 @@ private:
 };
 } // namespace
 
-/// acc [BM, Dv], m [BM], l [BM]: returns acc's type.
-static FailureOr<MemRefType> verifyState(Operation *op, Value acc, Value max,
+/// acc [BM, Dv], m [BM], l [BM], all f32: returns acc's type.
+static FailureOr<ShapedType> verifyState(Operation *op, Value acc, Value max,
                                          Value sum) {
   TileChecker check(op);
-  FailureOr<MemRefType> accType = check.tile(acc, "acc", 2);
-  FailureOr<MemRefType> maxType, sumType;
-  if (failed(accType) || failed(maxType = check.tile(max, "max", 1)) ||
-      failed(sumType = check.tile(sum, "sum", 1)))
+  FailureOr<ShapedType> accType = check.f32Tile(acc, "acc", 2);
+  FailureOr<ShapedType> maxType, sumType;
+  if (failed(accType) || failed(maxType = check.f32Tile(max, "max", 1)) ||
+      failed(sumType = check.f32Tile(sum, "sum", 1)))
     return failure();
   int64_t blockM = accType->getDimSize(0);
   if (failed(check.same(*maxType, "max", 0, blockM, "the rows of 'acc'")) ||
@@ -58,8 +77,144 @@ static FailureOr<MemRefType> verifyState(Operation *op, Value acc, Value max,
   return accType;
 }
 
+/// Memory effects of a tile op on memrefs: every memref operand is read but
+/// the destination, which is written (and read too where `destIsRead`: the
+/// ops that accumulate into it). On tensors the ops are pure.
+static void getTileOpEffects(
+    Operation *op, bool destIsRead,
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
+        &effects) {
+  auto dps = cast<DestinationStyleOpInterface>(op);
+  for (OpOperand &operand : op->getOpOperands()) {
+    if (!isa<MemRefType>(operand.get().getType()))
+      continue;
+    bool isDest = dps.isDpsInit(&operand);
+    if (!isDest || destIsRead)
+      effects.emplace_back(MemoryEffects::Read::get(), &operand, /*stage=*/0,
+                           /*effectOnFullRegion=*/true,
+                           SideEffects::DefaultResource::get());
+    if (isDest)
+      effects.emplace_back(MemoryEffects::Write::get(), &operand, /*stage=*/0,
+                           /*effectOnFullRegion=*/true,
+                           SideEffects::DefaultResource::get());
+  }
+}
+
+/// Element-wise tile ops may not change the shape: `tile` and `dest` agree.
+static LogicalResult verifySameTile(Operation *op, Value tile, Value dest) {
+  TileChecker check(op);
+  FailureOr<ShapedType> in = check.f32Tile(tile, "tile", 2);
+  FailureOr<ShapedType> out;
+  if (failed(in) || failed(out = check.f32Tile(dest, "dest", 2)))
+    return failure();
+  if (in->getShape() != out->getShape())
+    return op->emitOpError() << "'tile' and 'dest' must have the same shape";
+  return success();
+}
+
 //===----------------------------------------------------------------------===//
-// TileLoadOp
+// ProgramGridOp
+//===----------------------------------------------------------------------===//
+
+void ProgramGridOp::build(OpBuilder &b, OperationState &state,
+                          ValueRange bounds, int64_t blockM, bool blockSparse) {
+  assert(bounds.size() == 3 && "expected (sequences, heads, q-blocks)");
+  state.addOperands(bounds);
+  state.addAttribute(getBlockMAttrName(state.name),
+                     b.getI64IntegerAttr(blockM));
+  if (blockSparse)
+    state.addAttribute(getBlockSparseAttrName(state.name), b.getUnitAttr());
+  Region *body = state.addRegion();
+  Block *block = new Block();
+  body->push_back(block);
+  Type index = b.getIndexType();
+  block->addArguments({index, index, index},
+                      SmallVector<Location>(3, state.location));
+  OpBuilder::InsertionGuard g(b);
+  b.setInsertionPointToEnd(block);
+  YieldOp::create(b, state.location);
+}
+
+// attn.program_grid (%seq, %head, %qb) in (%ns, %nh, %nqb) block_m(128)
+//     [block_sparse] [plan(#attn.hopper_plan<...>)] [attributes {...}] {...}
+ParseResult ProgramGridOp::parse(OpAsmParser &parser, OperationState &state) {
+  SmallVector<OpAsmParser::Argument> ivs;
+  SmallVector<OpAsmParser::UnresolvedOperand> bounds;
+  Type index = parser.getBuilder().getIndexType();
+  int64_t blockM = 0;
+  if (parser.parseArgumentList(ivs, OpAsmParser::Delimiter::Paren) ||
+      parser.parseKeyword("in") ||
+      parser.parseOperandList(bounds, OpAsmParser::Delimiter::Paren) ||
+      parser.resolveOperands(bounds, index, state.operands) ||
+      parser.parseKeyword("block_m") || parser.parseLParen() ||
+      parser.parseInteger(blockM) || parser.parseRParen())
+    return failure();
+  Builder &b = parser.getBuilder();
+  state.addAttribute(getBlockMAttrName(state.name),
+                     b.getI64IntegerAttr(blockM));
+  if (succeeded(parser.parseOptionalKeyword("block_sparse")))
+    state.addAttribute(getBlockSparseAttrName(state.name), b.getUnitAttr());
+  if (succeeded(parser.parseOptionalKeyword("plan"))) {
+    HopperPlanAttr plan;
+    if (parser.parseLParen() ||
+        parser.parseCustomAttributeWithFallback(plan, Type()) ||
+        parser.parseRParen())
+      return failure();
+    state.addAttribute(getPlanAttrName(state.name), plan);
+  }
+  if (parser.parseOptionalAttrDictWithKeyword(state.attributes))
+    return failure();
+  for (OpAsmParser::Argument &iv : ivs)
+    iv.type = index;
+  Region *body = state.addRegion();
+  if (parser.parseRegion(*body, ivs))
+    return failure();
+  ProgramGridOp::ensureTerminator(*body, b, state.location);
+  return success();
+}
+
+void ProgramGridOp::print(OpAsmPrinter &p) {
+  p << " (";
+  llvm::interleaveComma(getInductionVars(), p,
+                        [&](Value v) { p.printOperand(v); });
+  p << ") in (" << getNumSequences() << ", " << getNumHeads() << ", "
+    << getNumQBlocks() << ") block_m(" << getBlockM() << ")";
+  if (getBlockSparse())
+    p << " block_sparse";
+  if (HopperPlanAttr plan = getPlanAttr()) {
+    p << " plan(";
+    p.printStrippedAttrOrType(plan);
+    p << ")";
+  }
+  p.printOptionalAttrDictWithKeyword(
+      (*this)->getAttrs(),
+      {getBlockMAttrName(), getBlockSparseAttrName(), getPlanAttrName()});
+  p << ' ';
+  p.printRegion(getBody(), /*printEntryBlockArgs=*/false,
+                /*printBlockTerminators=*/false);
+}
+
+LogicalResult ProgramGridOp::verifyRegions() {
+  Block &block = getBody().front();
+  if (block.getNumArguments() != 3 ||
+      !llvm::all_of(block.getArgumentTypes(),
+                    [](Type t) { return t.isIndex(); }))
+    return emitOpError() << "body must take three index coordinates "
+                            "(seq, head, q_block)";
+  if (!cast<YieldOp>(block.getTerminator()).getValues().empty())
+    return emitOpError() << "body must yield no values";
+  return success();
+}
+
+void ProgramGridOp::getAsmBlockArgumentNames(Region &region,
+                                             OpAsmSetValueNameFn setNameFn) {
+  static constexpr StringLiteral names[] = {"seq", "head", "q_block"};
+  for (auto [arg, name] : llvm::zip(region.getArguments(), names))
+    setNameFn(arg, name);
+}
+
+//===----------------------------------------------------------------------===//
+// TileLoadOp / TileStoreOp
 //===----------------------------------------------------------------------===//
 
 LogicalResult TileLoadOp::verify() {
@@ -67,7 +222,7 @@ LogicalResult TileLoadOp::verify() {
   if (source.getRank() != 4)
     return emitOpError() << "'source' must have rank 4 [B, S, H, D], got rank "
                          << source.getRank();
-  FailureOr<MemRefType> dest = TileChecker(*this).tile(getDest(), "dest", 2);
+  FailureOr<ShapedType> dest = TileChecker(*this).tile(getDest(), "dest", 2);
   if (failed(dest))
     return failure();
   int64_t width = source.getDimSize(3);
@@ -75,27 +230,83 @@ LogicalResult TileLoadOp::verify() {
     return emitOpError() << "'dest' width (" << dest->getDimSize(1)
                          << ") must equal the head dim of 'source' (" << width
                          << ")";
+  Type element = dest->getElementType();
+  if (!element.isF32() && element != source.getElementType())
+    return emitOpError() << "'dest' must hold f32 or the source's "
+                         << source.getElementType() << ", got " << element;
+  if (getScale() && !element.isF32())
+    return emitOpError() << "a 'scale' needs an f32 'dest' (the scaled "
+                            "values are f32)";
   return success();
 }
 
+void TileLoadOp::getEffects(
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
+        &effects) {
+  getTileOpEffects(*this, /*destIsRead=*/false, effects);
+}
+
+LogicalResult TileStoreOp::verify() {
+  auto dest = cast<MemRefType>(getDest().getType());
+  TileChecker check(*this);
+  auto tileType = dyn_cast<ShapedType>(getTile().getType());
+  int64_t rank = tileType ? tileType.getRank() : 0;
+  if (failed(check.tile(getTile(), "tile", rank == 1 ? 1 : 2)))
+    return failure();
+  if (rank == 2) {
+    if (dest.getRank() != 4)
+      return emitOpError() << "a rank-2 tile goes to a 'dest' [B, S, H, D], "
+                              "got rank "
+                           << dest.getRank();
+    int64_t width = dest.getDimSize(3);
+    if (!ShapedType::isDynamic(width) && width != tileType.getDimSize(1))
+      return emitOpError() << "'dest' head dim (" << width
+                           << ") must equal the tile's columns ("
+                           << tileType.getDimSize(1) << ")";
+  } else if (dest.getRank() != 3) {
+    return emitOpError() << "a rank-1 tile goes to a 'dest' [B, H, S], got "
+                            "rank "
+                         << dest.getRank();
+  }
+  if (!isa<FloatType>(dest.getElementType()) ||
+      !isa<FloatType>(tileType.getElementType()))
+    return emitOpError() << "tile and 'dest' must hold floats";
+  if (getAccumulate() && !dest.getElementType().isF32())
+    return emitOpError() << "'accumulate' needs an f32 'dest', got "
+                         << dest.getElementType();
+  return success();
+}
+
+void TileStoreOp::getEffects(
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
+        &effects) {
+  if (isa<MemRefType>(getTile().getType()))
+    effects.emplace_back(MemoryEffects::Read::get(), &getTileMutable(),
+                         /*stage=*/0, /*effectOnFullRegion=*/true,
+                         SideEffects::DefaultResource::get());
+  if (getAccumulate())
+    effects.emplace_back(MemoryEffects::Read::get(), &getDestMutable(),
+                         /*stage=*/0, /*effectOnFullRegion=*/false,
+                         SideEffects::DefaultResource::get());
+  effects.emplace_back(MemoryEffects::Write::get(), &getDestMutable(),
+                       /*stage=*/0, /*effectOnFullRegion=*/false,
+                       SideEffects::DefaultResource::get());
+}
+
 //===----------------------------------------------------------------------===//
-// BlockInitOp
+// BlockInitOp / BlockUpdateOp / BlockFinalizeOp
 //===----------------------------------------------------------------------===//
 
 LogicalResult BlockInitOp::verify() {
   return verifyState(*this, getAcc(), getMax(), getSum());
 }
 
-//===----------------------------------------------------------------------===//
-// BlockUpdateOp
-//===----------------------------------------------------------------------===//
-
 LogicalResult BlockUpdateOp::verify() {
-  FailureOr<MemRefType> acc = verifyState(*this, getAcc(), getMax(), getSum());
+  FailureOr<ShapedType> acc = verifyState(*this, getAcc(), getMax(), getSum());
   if (failed(acc))
     return failure();
   TileChecker check(*this);
-  FailureOr<MemRefType> q, k, v;
+  FailureOr<ShapedType> q, k, v;
   if (failed(q = check.tile(getQuery(), "query", 2)) ||
       failed(k = check.tile(getKey(), "key", 2)) ||
       failed(v = check.tile(getValue(), "value", 2)))
@@ -107,6 +318,10 @@ LogicalResult BlockUpdateOp::verify() {
       failed(check.same(*v, "value", 0, blockN, "the rows of 'key'")) ||
       failed(check.same(*v, "value", 1, headDimV, "the columns of 'acc'")))
     return failure();
+  if (q->getElementType() != k->getElementType())
+    return emitOpError() << "'query' and 'key' must hold the same type, got "
+                         << q->getElementType() << " and "
+                         << k->getElementType();
   double scale = getScale().convertToDouble();
   if (!(scale > 0.0) || std::isinf(scale))
     return emitOpError() << "'scale' must be finite and > 0";
@@ -121,21 +336,18 @@ LogicalResult BlockUpdateOp::verify() {
 }
 
 LogicalResult BlockUpdateOp::verifyRegions() {
-  return mlir::attn::detail::verifyModifierRegions(*this, getScoreMod(), getMaskMod());
+  return mlir::attn::detail::verifyModifierRegions(*this, getScoreMod(),
+                                                   getMaskMod());
 }
 
 void BlockUpdateOp::getAsmBlockArgumentNames(Region &region,
                                              OpAsmSetValueNameFn setNameFn) {
-  mlir::attn::detail::nameModifierRegionArguments(region, &region == &getScoreMod(),
-                                      setNameFn);
+  mlir::attn::detail::nameModifierRegionArguments(
+      region, &region == &getScoreMod(), setNameFn);
 }
 
-//===----------------------------------------------------------------------===//
-// BlockFinalizeOp
-//===----------------------------------------------------------------------===//
-
 LogicalResult BlockFinalizeOp::verify() {
-  FailureOr<MemRefType> acc = verifyState(*this, getAcc(), getMax(), getSum());
+  FailureOr<ShapedType> acc = verifyState(*this, getAcc(), getMax(), getSum());
   if (failed(acc))
     return failure();
   auto out = cast<MemRefType>(getOut().getType());
@@ -154,4 +366,168 @@ LogicalResult BlockFinalizeOp::verify() {
                            << lseType;
   }
   return success();
+}
+
+//===----------------------------------------------------------------------===//
+// TileFillOp / TileMatmulOp / TileReduceOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult TileFillOp::verify() {
+  auto dest = dyn_cast<ShapedType>(getDest().getType());
+  if (!dest || getValue().getType() != dest.getElementType())
+    return emitOpError() << "the value must have the tile's element type";
+  return success();
+}
+
+void TileFillOp::getEffects(
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
+        &effects) {
+  getTileOpEffects(*this, /*destIsRead=*/false, effects);
+}
+
+LogicalResult TileMatmulOp::verify() {
+  TileChecker check(*this);
+  FailureOr<ShapedType> lhs, rhs, dest;
+  if (failed(lhs = check.tile(getLhs(), "lhs", 2)) ||
+      failed(rhs = check.tile(getRhs(), "rhs", 2)) ||
+      failed(dest = check.f32Tile(getDest(), "dest", 2)))
+    return failure();
+  if (!isa<FloatType>(lhs->getElementType()) ||
+      !isa<FloatType>(rhs->getElementType()))
+    return emitOpError() << "'lhs' and 'rhs' must hold floats";
+  // op(lhs) [M, K], op(rhs) [K, N], dest [M, N].
+  int64_t m = lhs->getDimSize(getTransposeLhs() ? 1 : 0);
+  int64_t k = lhs->getDimSize(getTransposeLhs() ? 0 : 1);
+  int64_t rhsK = rhs->getDimSize(getTransposeRhs() ? 1 : 0);
+  int64_t n = rhs->getDimSize(getTransposeRhs() ? 0 : 1);
+  if (k != rhsK)
+    return emitOpError() << "contraction sizes differ: op(lhs) has " << k
+                         << " columns, op(rhs) " << rhsK << " rows";
+  if (dest->getDimSize(0) != m || dest->getDimSize(1) != n)
+    return emitOpError() << "'dest' must be [" << m << ", " << n
+                         << "] (rows of op(lhs), columns of op(rhs))";
+  return success();
+}
+
+void TileMatmulOp::getEffects(
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
+        &effects) {
+  getTileOpEffects(*this, /*destIsRead=*/true, effects);
+}
+
+LogicalResult TileReduceOp::verify() {
+  TileChecker check(*this);
+  FailureOr<ShapedType> tile, dest;
+  if (failed(tile = check.f32Tile(getTile(), "tile", 2)) ||
+      failed(dest = check.f32Tile(getDest(), "dest", 1)))
+    return failure();
+  return check.same(*dest, "dest", 0, tile->getDimSize(0),
+                    "the rows of 'tile'");
+}
+
+void TileReduceOp::getEffects(
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
+        &effects) {
+  getTileOpEffects(*this, /*destIsRead=*/true, effects);
+}
+
+//===----------------------------------------------------------------------===//
+// TileMapOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult TileMapOp::verify() {
+  TileChecker check(*this);
+  auto destType = dyn_cast<ShapedType>(getDest().getType());
+  int64_t rank = destType ? destType.getRank() : 0;
+  FailureOr<ShapedType> dest = check.tile(getDest(), "dest", rank == 1 ? 1 : 2);
+  if (failed(dest))
+    return failure();
+  for (auto [i, input] : llvm::enumerate(getInputs())) {
+    auto type = dyn_cast<ShapedType>(input.getType());
+    bool sameShape = type && type.getShape() == dest->getShape();
+    bool rowBroadcast = type && rank == 2 && type.getRank() == 1 &&
+                        type.getDimSize(0) == dest->getDimSize(0);
+    if (!sameShape && !rowBroadcast)
+      return emitOpError() << "input #" << i << " (" << input.getType()
+                           << ") must have the shape of 'dest' or be its "
+                              "per-row values ["
+                           << dest->getDimSize(0) << "]";
+  }
+  return success();
+}
+
+LogicalResult TileMapOp::verifyRegions() {
+  Block &block = getBody().front();
+  if (block.getNumArguments() != getInputs().size())
+    return emitOpError() << "body must take one scalar per input ("
+                         << getInputs().size() << "), got "
+                         << block.getNumArguments();
+  for (auto [arg, input] : llvm::zip(block.getArguments(), getInputs()))
+    if (arg.getType() != cast<ShapedType>(input.getType()).getElementType())
+      return emitOpError() << "body argument #" << arg.getArgNumber()
+                           << " must have the element type of its input ("
+                           << cast<ShapedType>(input.getType()).getElementType()
+                           << "), got " << arg.getType();
+  auto yield = dyn_cast<YieldOp>(block.getTerminator());
+  Type element = cast<ShapedType>(getDest().getType()).getElementType();
+  if (!yield || yield.getValues().size() != 1 ||
+      yield.getValues().front().getType() != element)
+    return emitOpError() << "body must yield one " << element
+                         << " (the element of 'dest')";
+  for (Operation &op : block.without_terminator())
+    if (!isMemoryEffectFree(&op) || op.getNumRegions())
+      return emitOpError() << "body may hold only side-effect-free scalar "
+                              "ops, got '"
+                           << op.getName() << "'";
+  return success();
+}
+
+void TileMapOp::getEffects(
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
+        &effects) {
+  getTileOpEffects(*this, /*destIsRead=*/false, effects);
+}
+
+//===----------------------------------------------------------------------===//
+// TileMaskOp / TileScoreModOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult TileMaskOp::verify() {
+  return verifySameTile(*this, getTile(), getDest());
+}
+
+LogicalResult TileMaskOp::verifyRegions() {
+  return mlir::attn::detail::verifyMaskModRegion(*this, getMaskMod());
+}
+
+void TileMaskOp::getAsmBlockArgumentNames(Region &region,
+                                          OpAsmSetValueNameFn setNameFn) {
+  mlir::attn::detail::nameModifierRegionArguments(region, /*isScoreMod=*/false,
+                                                  setNameFn);
+}
+
+void TileMaskOp::getEffects(
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
+        &effects) {
+  getTileOpEffects(*this, /*destIsRead=*/false, effects);
+}
+
+LogicalResult TileScoreModOp::verify() {
+  return verifySameTile(*this, getTile(), getDest());
+}
+
+LogicalResult TileScoreModOp::verifyRegions() {
+  return mlir::attn::detail::verifyScoreModRegion(*this, getScoreMod());
+}
+
+void TileScoreModOp::getAsmBlockArgumentNames(Region &region,
+                                              OpAsmSetValueNameFn setNameFn) {
+  mlir::attn::detail::nameModifierRegionArguments(region, /*isScoreMod=*/true,
+                                                  setNameFn);
+}
+
+void TileScoreModOp::getEffects(
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
+        &effects) {
+  getTileOpEffects(*this, /*destIsRead=*/false, effects);
 }

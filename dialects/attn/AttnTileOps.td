@@ -1,15 +1,24 @@
-//===- AttnTileOps.td - attn dialect: tiled level (L1) -----*- tablegen -*-===//
+//===- AttnTileOps.td - attn dialect: tiled (L1) and online (L2) levels -*-===//
 //
-// The ops that --attn-tile produces: one program (batch, q-head, q-block)
-// loads its Q tile once, streams K/V tiles and folds each KV block into a
-// running softmax state, then writes its output rows. --attn-online-softmax
-// expands the block_* ops into the running-form arithmetic.
+// L1 (--attn-tile): a grid of programs over (sequence, q-head, q-block); each
+// loads its Q tile once, streams K/V tiles through loops over KV blocks that
+// carry a running softmax state (acc, m, l) as values, and writes its rows.
+//
+// L2 (--attn-online-softmax): the same programs with the block_* ops expanded
+// into value-semantic tile ops — the matmuls, row reductions, element-wise
+// maps, the mask and the score modifier — so that every target lowers the
+// math from one place: the CPU and SIMT paths bufferize the tiles and expand
+// the ops into loops, the Hopper path maps each op onto register fragments.
 //
 // The running state of a program, for each of its BM query rows i:
 //   m[i]      = max over seen keys of  s[i,j] * log2(e)      (base-2 domain)
 //   l[i]      = sum over seen keys of  2^(s[i,j] * log2(e) - m[i])
 //   acc[i, :] = sum over seen keys of  2^(s[i,j] * log2(e) - m[i]) * V[j, :]
 // so that O = acc / l and LSE = (m + log2 l) * ln 2.
+//
+// Tiles are static rank-2 (rows x columns) or rank-1 (rows: per-row values)
+// tensors; the L2 ops are in destination-passing style (`into %dest`) and also
+// take memrefs (no result), the form bufferization produces.
 //
 //===----------------------------------------------------------------------===//
 
@@ -18,64 +27,175 @@
 
 include "attn/AttnBase.td"
 include "attn/AttnAttrs.td"
+include "mlir/Interfaces/ControlFlowInterfaces.td"
+include "mlir/Interfaces/DestinationStyleOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 include "mlir/IR/OpAsmInterface.td"
 
-/// A tile buffer: a static 2-D (rows x cols) or 1-D (rows) f32 memref.
-def Attn_TileMemRef : MemRefRankOf<[F32], [1, 2]>;
+/// A tile value: a static rank-1 or rank-2 tensor.
+def Attn_TileTensor : TensorRankOf<[AnyType], [1, 2]>;
+/// A tile in either form: a value (tensor) or a buffer (memref, after
+/// bufferization).
+def Attn_Tile : AnyTypeOf<[TensorRankOf<[AnyType], [1, 2]>,
+                           MemRefRankOf<[AnyType], [1, 2]>]>;
 
-def Attn_TileLoadOp : Attn_Op<"tile_load"> {
-  let summary = "Copies rows of one head of a [B, S, H, D] operand into an f32 tile";
+/// An L2 op in destination-passing style over tiles.
+class Attn_TileOp<string mnemonic, list<Trait> traits = []>
+    : Attn_Op<mnemonic, !listconcat(traits, [
+        DestinationStyleOpInterface,
+        DeclareOpInterfaceMethods<MemoryEffectsOpInterface>])> {
+  let extraClassDeclaration = [{
+    MutableOperandRange getDpsInitsMutable() { return getDestMutable(); }
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// L1: the program grid
+//===----------------------------------------------------------------------===//
+
+def Attn_ProgramGridOp : Attn_Op<"program_grid", [
+    RecursiveMemoryEffects,
+    SingleBlockImplicitTerminator<"YieldOp">,
+    DeclareOpInterfaceMethods<OpAsmOpInterface, ["getAsmBlockArgumentNames"]>
+  ]> {
+  let summary = "A grid of independent programs over (sequence, q-head, q-block)";
   let description = [{
-    Fills the static [R, D] f32 tile `dest` from `source` [B, S, H, D]:
-
-        dest[r, d] = r < rows ? f32(source[batch, row + r, head, d]) · scale : 0
-
-    with `scale` 1 when absent (FP8 inputs: the operand's descale for this
-    sequence and KV head). Rows past `rows` are zero so a partial tile holds
-    defined values. On the GPU this is a TMA load into shared memory; on the
-    CPU, a loop nest.
+    Runs its body once for every (seq, head, q_block) in
+    [0, num_sequences) x [0, num_heads) x [0, num_q_blocks), in any order and
+    in parallel: the programs share no state and write disjoint rows. Each
+    program covers `block_m` query rows (the last one of a sequence fewer).
+    `block_sparse`: the programs walk a block mask's lists (their cost then
+    depends on the data). `plan`: the Hopper kernel's decisions for this grid
+    (--attn-plan-hopper).
 
     ```mlir
-    attn.tile_load %k[%b, %row, %kvh] rows(%n) into %kt
-        : memref<2x1000x4x128xbf16>, memref<128x128xf32>
-    attn.tile_load %k8[%b, %row, %kvh] rows(%n) scale(%dk) into %kt
+    attn.program_grid (%seq, %head, %qb) in (%c2, %c16, %c8) block_m(128) {
+      ...
+    }
+    ```
+  }];
+  let arguments = (ins
+    Index:$num_sequences, Index:$num_heads, Index:$num_q_blocks,
+    ConfinedAttr<I64Attr, [IntPositive]>:$block_m,
+    UnitAttr:$block_sparse,
+    OptionalAttr<Attn_HopperPlanAttr>:$plan
+  );
+  let regions = (region SizedRegion<1>:$body);
+  let hasCustomAssemblyFormat = 1;
+  let hasRegionVerifier = 1;
+  let skipDefaultBuilders = 1;
+  let builders = [
+    OpBuilder<(ins "ValueRange":$bounds, "int64_t":$blockM,
+                   "bool":$blockSparse)>
+  ];
+  let extraClassDeclaration = [{
+    Block *getBodyBlock() { return &getBody().front(); }
+    /// The program's (seq, head, q_block) coordinates.
+    ValueRange getInductionVars() { return getBodyBlock()->getArguments(); }
+    /// (num_sequences, num_heads, num_q_blocks).
+    SmallVector<Value, 3> getUpperBounds() {
+      return {getNumSequences(), getNumHeads(), getNumQBlocks()};
+    }
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// L1/L2: tile loads and stores
+//===----------------------------------------------------------------------===//
+
+def Attn_TileLoadOp : Attn_TileOp<"tile_load"> {
+  let summary = "Rows of one head of a [B, S, H, D] operand as a tile";
+  let description = [{
+    Fills the static [R, D] tile `dest` from `source` [B, S, H, D]:
+
+        dest[r, d] = r < rows ? T(source[batch, row + r, head, d]) · scale : 0
+
+    where T converts to the tile's element type: f32 (any source, scaled by
+    `scale` when given: FP8 descales), or the source's own type (no scale:
+    the Hopper path keeps bf16/f16 tiles for the tensor cores). Rows past
+    `rows` are zero so a partial tile holds defined values. On the GPU this is
+    a TMA load into shared memory; on the CPU, a loop nest.
+
+    ```mlir
+    %kt = attn.tile_load %k[%b, %row, %kvh] rows(%n) into %e
+        : memref<2x1000x4x128xbf16>, tensor<128x128xf32> -> tensor<128x128xf32>
+    attn.tile_load %k8[%b, %row, %kvh] rows(%n) scale(%dk) into %buf
         : memref<2x1000x4x128xf8E4M3FN>, memref<128x128xf32>
     ```
   }];
   let arguments = (ins
-    Arg<AnyMemRef, "source operand [B, S, H, D]", [MemRead]>:$source,
+    AnyMemRef:$source,
     Index:$batch, Index:$row, Index:$head, Index:$rows,
     Optional<F32>:$scale,
-    Arg<Attn_TileMemRef, "destination tile [R, D]", [MemWrite]>:$dest
+    Attn_Tile:$dest
   );
+  let results = (outs Optional<Attn_TileTensor>:$result);
   let assemblyFormat = [{
     $source `[` $batch `,` $row `,` $head `]` `rows` `(` $rows `)`
     (`scale` `(` $scale^ `)`)? `into` $dest
-    attr-dict `:` type($source) `,` type($dest)
+    attr-dict `:` type($source) `,` type($dest) (`->` type($result)^)?
   }];
   let hasVerifier = 1;
 }
 
-def Attn_BlockInitOp : Attn_Op<"block_init"> {
-  let summary = "Starts a running softmax state: m = -inf, l = 0, acc = 0";
+
+def Attn_TileStoreOp : Attn_Op<"tile_store", [
+    DeclareOpInterfaceMethods<MemoryEffectsOpInterface>]> {
+  let summary = "Writes the rows of a tile into one head of an operand";
   let description = [{
+    A rank-2 tile [R, D] goes to rows of `dest` [B, S, H, D], a rank-1 tile
+    [R] (per-row values: the LSE) to `dest` [B, H, S]:
+
+        dest[batch, row + r, head, d] = T(tile[r, d])     r < rows
+        dest[batch, head, row + r]    = T(tile[r])        r < rows
+
+    T converts to the destination's element type (round to nearest even).
+    `accumulate` adds instead of overwriting (f32 destinations: the backward's
+    dQ, reduced over programs; atomically where programs overlap).
+
     ```mlir
-    attn.block_init %acc, %m, %l : memref<64x128xf32>, memref<64xf32>, memref<64xf32>
+    attn.tile_store %o into %out[%b, %row, %h] rows(%n)
+        : tensor<128x128xf32>, memref<2x1000x16x128xbf16>
     ```
   }];
   let arguments = (ins
-    Arg<Attn_TileMemRef, "accumulator [BM, Dv]", [MemWrite]>:$acc,
-    Arg<Attn_TileMemRef, "running max [BM]", [MemWrite]>:$max,
-    Arg<Attn_TileMemRef, "running sum [BM]", [MemWrite]>:$sum
+    Attn_Tile:$tile,
+    AnyMemRef:$dest,
+    Index:$batch, Index:$row, Index:$head, Index:$rows,
+    UnitAttr:$accumulate
   );
   let assemblyFormat = [{
-    $acc `,` $max `,` $sum attr-dict `:` type($acc) `,` type($max) `,` type($sum)
+    $tile `into` $dest `[` $batch `,` $row `,` $head `]` `rows` `(` $rows `)`
+    (`accumulate` $accumulate^)?
+    attr-dict `:` type($tile) `,` type($dest)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// L1: the running softmax as three ops
+//===----------------------------------------------------------------------===//
+
+def Attn_BlockInitOp : Attn_Op<"block_init", [Pure]> {
+  let summary = "Starts a running softmax state: acc = 0, m = -inf, l = 0";
+  let description = [{
+    ```mlir
+    %acc, %m, %l = attn.block_init
+        : tensor<128x128xf32>, tensor<128xf32>, tensor<128xf32>
+    ```
+  }];
+  let results = (outs Attn_TileTensor:$acc, Attn_TileTensor:$max,
+                      Attn_TileTensor:$sum);
+  let assemblyFormat = [{
+    attr-dict `:` type($acc) `,` type($max) `,` type($sum)
   }];
   let hasVerifier = 1;
 }
 
 def Attn_BlockUpdateOp : Attn_Op<"block_update", [
+    RecursiveMemoryEffects,
+    AllTypesMatch<["acc", "new_acc"]>, AllTypesMatch<["max", "new_max"]>,
+    AllTypesMatch<["sum", "new_sum"]>,
     DeclareOpInterfaceMethods<OpAsmOpInterface, ["getAsmBlockArgumentNames"]>
   ]> {
   let summary = "Folds one KV block into a running softmax state";
@@ -87,28 +207,25 @@ def Attn_BlockUpdateOp : Attn_Op<"block_update", [
         s[i,j] = score_mod(s[i,j], seq, head, q_pos + i, kv_pos + j)
         s[i,j] = -inf  if `masked` and key kv_pos + j is hidden from query
                        q_pos + i by `mask` (window around the diagonal
-                       shifted by `diag`) or by mask_mod
+                       shifted by `diag`) or by mask_mod, or j >= cols
 
-    then merges s into the running state (m, l, acc) of the tiled level (see
-    the header of AttnTileOps.td). Rows past `rows` are left untouched.
-    Blocks without `masked` contain no hidden key, by construction of the
-    tiling: no mask arithmetic is done for them.
+    and returns the state (acc, m, l) with s merged in (see the header of
+    AttnTileOps.td); rows past `rows` hold unspecified values. Blocks without
+    `masked` hold no hidden key by construction of the tiling (only a ragged
+    last block's missing columns): no mask arithmetic is done for them.
 
     ```mlir
-    attn.block_update q(%qt) k(%kt) v(%vt) state(%acc, %m, %l)
-        rows(%nr) cols(%nc) seq(%b) head(%h) q_pos(%q0) kv_pos(%k0) diag(%d)
+    %acc1, %m1, %l1 = attn.block_update q(%qt) k(%kt) v(%vt)
+        state(%acc, %m, %l) rows(%nr) cols(%nc) seq(%b) head(%h)
+        q_pos(%q0) kv_pos(%k0) diag(%d)
         masked {mask = #attn.mask<causal, bottom_right>, scale = 0.125 : f32}
-        : memref<64x128xf32>, memref<128x128xf32>, memref<128x128xf32>,
-          memref<64x128xf32>, memref<64xf32>, memref<64xf32>
+        : tensor<128x128xbf16>, tensor<128x128xbf16>, tensor<128x128xbf16>,
+          tensor<128x128xf32>, tensor<128xf32>, tensor<128xf32>
     ```
   }];
   let arguments = (ins
-    Arg<Attn_TileMemRef, "Q tile [BM, D]", [MemRead]>:$query,
-    Arg<Attn_TileMemRef, "K tile [BN, D]", [MemRead]>:$key,
-    Arg<Attn_TileMemRef, "V tile [BN, Dv]", [MemRead]>:$value,
-    Arg<Attn_TileMemRef, "accumulator [BM, Dv]", [MemRead, MemWrite]>:$acc,
-    Arg<Attn_TileMemRef, "running max [BM]", [MemRead, MemWrite]>:$max,
-    Arg<Attn_TileMemRef, "running sum [BM]", [MemRead, MemWrite]>:$sum,
+    Attn_TileTensor:$query, Attn_TileTensor:$key, Attn_TileTensor:$value,
+    Attn_TileTensor:$acc, Attn_TileTensor:$max, Attn_TileTensor:$sum,
     Index:$rows, Index:$cols,
     Index:$seq, Index:$head, Index:$q_pos, Index:$kv_pos, Index:$diag,
     UnitAttr:$masked,
@@ -116,6 +233,8 @@ def Attn_BlockUpdateOp : Attn_Op<"block_update", [
     F32Attr:$scale,
     OptionalAttr<F32Attr>:$softcap
   );
+  let results = (outs Attn_TileTensor:$new_acc, Attn_TileTensor:$new_max,
+                      Attn_TileTensor:$new_sum);
   let regions = (region MaxSizedRegion<1>:$score_mod,
                         MaxSizedRegion<1>:$mask_mod);
   let assemblyFormat = [{
@@ -140,23 +259,22 @@ def Attn_BlockFinalizeOp : Attn_Op<"block_finalize"> {
   let description = [{
     For rows i < `rows`:
 
-        out[batch, row + i, head, :] = l[i] > 0 ? acc[i, :] / l[i] : 0
-        lse[batch, head, row + i]    = l[i] > 0 ? (m[i] + log2 l[i]) * ln 2
-                                                : -inf
+        out[batch, row + i, head, :] = l[i] != 0 ? acc[i, :] / l[i] : 0
+        lse[batch, head, row + i]    = l[i] != 0 ? (m[i] + log2 l[i]) * ln 2
+                                                 : -inf
 
-    A row that saw no visible key has l = 0 and yields 0 and -inf.
+    A row that saw no visible key has l = 0 and yields 0 and -inf; a NaN
+    in the row's state reaches O and LSE.
 
     ```mlir
     attn.block_finalize state(%acc, %m, %l) rows(%nr)
         into %out[%b, %row, %h] lse(%lse)
-        : memref<64x128xf32>, memref<64xf32>, memref<64xf32>,
+        : tensor<128x128xf32>, tensor<128xf32>, tensor<128xf32>,
           memref<2x1000x16x128xbf16>, memref<2x16x1000xf32>
     ```
   }];
   let arguments = (ins
-    Arg<Attn_TileMemRef, "accumulator [BM, Dv]", [MemRead]>:$acc,
-    Arg<Attn_TileMemRef, "running max [BM]", [MemRead]>:$max,
-    Arg<Attn_TileMemRef, "running sum [BM]", [MemRead]>:$sum,
+    Attn_TileTensor:$acc, Attn_TileTensor:$max, Attn_TileTensor:$sum,
     Index:$rows,
     Arg<AnyMemRef, "output [B, S, H, Dv]", [MemWrite]>:$out,
     Index:$batch, Index:$row, Index:$head,
@@ -170,6 +288,186 @@ def Attn_BlockFinalizeOp : Attn_Op<"block_finalize"> {
     (`,` type($lse)^)?
   }];
   let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// L2: value-semantic tile ops
+//===----------------------------------------------------------------------===//
+
+def Attn_TileFillOp : Attn_TileOp<"tile_fill"> {
+  let summary = "A tile with every element equal to a scalar";
+  let description = [{
+    ```mlir
+    %z = attn.tile_fill %zero into %e : f32, tensor<64x128xf32> -> tensor<64x128xf32>
+    ```
+  }];
+  let arguments = (ins AnyType:$value, Attn_Tile:$dest);
+  let results = (outs Optional<Attn_TileTensor>:$result);
+  let assemblyFormat = [{
+    $value `into` $dest attr-dict `:` type($value) `,` type($dest)
+    (`->` type($result)^)?
+  }];
+  let hasVerifier = 1;
+}
+
+def Attn_TileMatmulOp : Attn_TileOp<"tile_matmul"> {
+  let summary = "dest += op(lhs) · op(rhs), accumulated in f32";
+  let description = [{
+    With op(x) = xᵀ where `transpose_lhs` / `transpose_rhs` says so:
+
+        dest[i, j] += Σ_k f32(op(lhs)[i, k]) · f32(op(rhs)[k, j])
+
+    The operands may be of any float type (bf16/f16 tiles on the tensor
+    cores, f32 on the CPU); `dest` is f32. S = Q·Kᵀ is
+    `attn.tile_matmul %q, %k transpose_rhs into %zeros`.
+
+    ```mlir
+    %s = attn.tile_matmul %q, %k transpose_rhs into %z
+        : tensor<64x128xbf16>, tensor<128x128xbf16>, tensor<64x128xf32>
+          -> tensor<64x128xf32>
+    ```
+  }];
+  let arguments = (ins Attn_Tile:$lhs, Attn_Tile:$rhs, Attn_Tile:$dest,
+                       UnitAttr:$transpose_lhs, UnitAttr:$transpose_rhs);
+  let results = (outs Optional<Attn_TileTensor>:$result);
+  let assemblyFormat = [{
+    $lhs `,` $rhs (`transpose_lhs` $transpose_lhs^)?
+    (`transpose_rhs` $transpose_rhs^)? `into` $dest
+    attr-dict `:` type($lhs) `,` type($rhs) `,` type($dest)
+    (`->` type($result)^)?
+  }];
+  let hasVerifier = 1;
+}
+
+def Attn_TileReduceOp : Attn_TileOp<"tile_reduce"> {
+  let summary = "Folds each row of a tile into a per-row value";
+  let description = [{
+        dest[i] = combine(dest[i], tile[i, 0], ..., tile[i, C - 1])
+
+    with combine = maximum (NaN-propagating, like arith.maximumf: a NaN score
+    reaches the row's max) or add.
+
+    ```mlir
+    %m1 = attn.tile_reduce max %s into %m0
+        : tensor<64x128xf32>, tensor<64xf32> -> tensor<64xf32>
+    ```
+  }];
+  let arguments = (ins Attn_ReductionKindAttr:$kind, Attn_Tile:$tile,
+                       Attn_Tile:$dest);
+  let results = (outs Optional<Attn_TileTensor>:$result);
+  let assemblyFormat = [{
+    $kind $tile `into` $dest attr-dict `:` type($tile) `,` type($dest)
+    (`->` type($result)^)?
+  }];
+  let hasVerifier = 1;
+}
+
+def Attn_TileMapOp : Attn_TileOp<"tile_map", [
+    SingleBlock, RecursiveMemoryEffects]> {
+  let summary = "Applies a scalar function to every element of tiles";
+  let description = [{
+        dest[i, j] = f(x1[i, j] or x1[i], x2[i, j] or x2[i], ...)
+
+    The inputs have the shape of `dest` or, for a rank-2 `dest`, are rank-1
+    per-row values broadcast along the row (the rescale acc·alpha, the fused
+    exp2(s·c − m)). The body takes one scalar per input and yields the
+    element (attn.yield); it holds arith/math ops only. Its element types are
+    those of the inputs and of `dest`.
+
+    ```mlir
+    // p = exp2(s·c − m), one fma and one exp2 per score
+    %p = attn.tile_map ins(%s, %negm : tensor<64x128xf32>, tensor<64xf32>)
+        into %e : tensor<64x128xf32> {
+    ^bb0(%x: f32, %nm: f32):
+      %t = math.fma %x, %c, %nm : f32
+      %e2 = math.exp2 %t : f32
+      attn.yield %e2 : f32
+    } -> tensor<64x128xf32>
+    ```
+  }];
+  let arguments = (ins Variadic<Attn_Tile>:$inputs, Attn_Tile:$dest);
+  let results = (outs Optional<Attn_TileTensor>:$result);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = [{
+    (`ins` `(` $inputs^ `:` type($inputs) `)`)? `into` $dest attr-dict
+    `:` type($dest) $body (`->` type($result)^)?
+  }];
+  let hasVerifier = 1;
+  let hasRegionVerifier = 1;
+}
+
+def Attn_TileMaskOp : Attn_TileOp<"tile_mask", [RecursiveMemoryEffects,
+    AllTypesMatch<["tile", "dest"]>,
+    DeclareOpInterfaceMethods<OpAsmOpInterface, ["getAsmBlockArgumentNames"]>]> {
+  let summary = "Hides the scores of keys a query may not see (-inf)";
+  let description = [{
+    For the scores `tile` [R, C] of queries q_pos + i and keys kv_pos + j:
+
+        dest[i, j] = visible(i, j) ? tile[i, j] : -inf
+        visible(i, j) = j < cols
+                    and (L < 0 or kv_pos + j >= q_pos + i + diag - L)
+                    and (R < 0 or kv_pos + j <= q_pos + i + diag + R)
+                    and mask_mod(seq, head, q_pos + i, kv_pos + j)
+
+    with [L, R] the window of `mask` (-1 unbounded) and the mask_mod region
+    optional.
+
+    ```mlir
+    %sm = attn.tile_mask %s into %e q_pos(%q0) kv_pos(%k0) diag(%d) cols(%nc)
+        seq(%b) head(%h) {mask = #attn.mask<causal, bottom_right>}
+        : tensor<64x128xf32> -> tensor<64x128xf32>
+    ```
+  }];
+  let arguments = (ins Attn_Tile:$tile, Attn_Tile:$dest,
+                       Index:$q_pos, Index:$kv_pos, Index:$diag, Index:$cols,
+                       Index:$seq, Index:$head,
+                       Attn_MaskAttr:$mask);
+  let results = (outs Optional<Attn_TileTensor>:$result);
+  let regions = (region MaxSizedRegion<1>:$mask_mod);
+  let assemblyFormat = [{
+    $tile `into` $dest `q_pos` `(` $q_pos `)` `kv_pos` `(` $kv_pos `)`
+    `diag` `(` $diag `)` `cols` `(` $cols `)`
+    `seq` `(` $seq `)` `head` `(` $head `)`
+    attr-dict-with-keyword (`mask_mod` $mask_mod^)?
+    `:` type($dest) (`->` type($result)^)?
+  }];
+  let hasVerifier = 1;
+  let hasRegionVerifier = 1;
+}
+
+def Attn_TileScoreModOp : Attn_TileOp<"tile_score_mod", [RecursiveMemoryEffects,
+    AllTypesMatch<["tile", "dest"]>,
+    DeclareOpInterfaceMethods<OpAsmOpInterface, ["getAsmBlockArgumentNames"]>]> {
+  let summary = "Applies a score_mod to the scores of a block";
+  let description = [{
+        dest[i, j] = score_mod(tile[i, j], seq, head, q_pos + i, kv_pos + j)
+
+    for i < rows and j < cols; the other elements are unspecified (a target
+    may compute them with the positions clamped into the block, so that the
+    body never reads past the tensors it indexes).
+
+    ```mlir
+    %sm = attn.tile_score_mod %s into %e seq(%b) head(%h) q_pos(%q0)
+        kv_pos(%k0) rows(%nr) cols(%nc) : tensor<64x128xf32> {
+    ^bb0(%score: f32, %b: index, %h: index, %q_idx: index, %kv_idx: index):
+      ...
+      attn.yield %r : f32
+    } -> tensor<64x128xf32>
+    ```
+  }];
+  let arguments = (ins Attn_Tile:$tile, Attn_Tile:$dest,
+                       Index:$seq, Index:$head, Index:$q_pos, Index:$kv_pos,
+                       Index:$rows, Index:$cols);
+  let results = (outs Optional<Attn_TileTensor>:$result);
+  let regions = (region SizedRegion<1>:$score_mod);
+  let assemblyFormat = [{
+    $tile `into` $dest `seq` `(` $seq `)` `head` `(` $head `)`
+    `q_pos` `(` $q_pos `)` `kv_pos` `(` $kv_pos `)`
+    `rows` `(` $rows `)` `cols` `(` $cols `)`
+    attr-dict `:` type($dest) $score_mod (`->` type($result)^)?
+  }];
+  let hasVerifier = 1;
+  let hasRegionVerifier = 1;
 }
 
 #endif // ATTN_TILE_OPS_TD

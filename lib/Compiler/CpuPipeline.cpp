@@ -142,16 +142,24 @@ void flashmlir::buildCpuLoweringPipeline(OpPassManager &pm) {
   pm.addPass(createReconcileUnrealizedCastsPass());
 }
 
-void flashmlir::buildAttnToCpuPipeline(OpPassManager &pm,
-                                       const AttnToCpuOptions &options) {
+void flashmlir::buildAttnToCpuLoopsPipeline(OpPassManager &pm,
+                                            const AttnToCpuOptions &options) {
   OpPassManager &funcPm = pm.nest<func::FuncOp>();
   AttnTilePassOptions tile;
   tile.target = "cpu";
   tile.blockM = options.blockM;
   tile.blockN = options.blockN;
   funcPm.addPass(createAttnTilePass(tile));
-  funcPm.addPass(createAttnOnlineSoftmaxPass());
+  AttnOnlineSoftmaxPassOptions softmax;
+  softmax.testDropAlpha = options.testDropAlpha;
+  funcPm.addPass(createAttnOnlineSoftmaxPass(softmax));
+  funcPm.addPass(createAttnBufferizeTilesPass());
   funcPm.addPass(createAttnTilesToLoopsPass());
+}
+
+void flashmlir::buildAttnToCpuPipeline(OpPassManager &pm,
+                                       const AttnToCpuOptions &options) {
+  buildAttnToCpuLoopsPipeline(pm, options);
   buildCpuLoweringPipeline(pm);
 }
 
@@ -165,6 +173,11 @@ void flashmlir::registerCpuLoweringPipeline() {
         "Lower memref-level flashmlir IR (func, scf, memref, arith, math, "
         "index, cf) to the LLVM dialect for the host, with C interfaces",
         buildCpuLoweringPipeline);
+    PassPipelineRegistration<AttnToCpuOptions>(
+        "attn-to-cpu-loops",
+        "The CPU front end: tile, online softmax, bufferize the tiles, tile "
+        "ops as loops",
+        buildAttnToCpuLoopsPipeline);
     PassPipelineRegistration<AttnToCpuOptions>(
         "attn-to-cpu",
         "The whole CPU path: tile, online softmax and tile loops, then "

@@ -91,14 +91,16 @@ struct DeclareDynamicSharedMemoryPass final
 /// reallocation (info C7508) and the consumers keep the entry budget.
 /// minctasm is the CTAs per SM the budgets were planned for: 64K registers
 /// over threads x (their mean budget, rounded up to 8) — 1 for FA3's
-/// 24 + 2 x 240 at 384 threads, 2 for 24 + 232 at 256.
+/// 24 + 2 x 240 at 384 threads, 2 for 24 + 232 at 256. Kernels without
+/// setmaxnreg (the SIMT ones) get minctasm = 1: shared memory bounds their
+/// occupancy, and ptxas's own register cap spilled one.
 struct SetRegisterCapPass final
     : PassWrapper<SetRegisterCapPass, OperationPass<gpu::GPUModuleOp>> {
   MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(SetRegisterCapPass)
   StringRef getArgument() const override { return "attn-set-register-cap"; }
   StringRef getDescription() const override {
-    return "Give kernels that use setmaxnreg nvvm.maxntid and the "
-           "nvvm.minctasm their register budgets allow";
+    return "Give kernels nvvm.maxntid and the nvvm.minctasm their register "
+           "budgets allow (1 without setmaxnreg)";
   }
   void runOnOperation() override {
     for (auto func : getOperation().getOps<gpu::GPUFuncOp>()) {
@@ -108,8 +110,20 @@ struct SetRegisterCapPass final
         (up ? increase : decrease) = op.getRegCount();
       });
       DenseI32ArrayAttr block = func.getKnownBlockSizeAttr();
-      if (!(increase || decrease) || !block)
+      if (!block)
         continue;
+      Builder b(func);
+      if (!(increase || decrease)) {
+        // The SIMT kernels: their occupancy is bounded by their shared
+        // memory (tens of KB per CTA), not by registers, yet from the block
+        // size alone ptxas capped a 64-thread kernel at 56 registers and
+        // spilled (FP8, BlockN 32); minctasm = 1 lifts that cap.
+        func->setAttr(NVVM::NVVMDialect::getMaxntidAttrName(), block);
+        func->setAttr(NVVM::NVVMDialect::getMinctasmAttrName(),
+                      b.getI32IntegerAttr(1));
+        func.removeKnownBlockSizeAttr();
+        continue;
+      }
       int64_t threads = 1;
       for (int32_t d : block.asArrayRef())
         threads *= d;
@@ -119,7 +133,6 @@ struct SetRegisterCapPass final
                      warpgroups;
       mean = (mean + 7) / 8 * 8;
       int64_t ctas = std::max<int64_t>(1, 65536 / (threads * std::max<int64_t>(mean, 1)));
-      Builder b(func);
       func->setAttr(NVVM::NVVMDialect::getMaxntidAttrName(), block);
       func->setAttr(NVVM::NVVMDialect::getMinctasmAttrName(),
                     b.getI32IntegerAttr(ctas));

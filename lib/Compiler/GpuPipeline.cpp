@@ -32,6 +32,7 @@
 #include "llvm/ADT/TypeSwitch.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/UB/IR/UBOps.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/Diagnostics.h"
@@ -96,8 +97,8 @@ static void addHopperFrontHalf(OpPassManager &pm,
   pm.addPass(createGpuLaunchSinkIndexComputationsPass());
 }
 
-/// attn passes to the outlined GPU kernel: tile, online softmax, map onto the
-/// GPU, fold the static index arithmetic, sink it into the launch, outline.
+/// attn passes to the outlined GPU kernel: tile, online softmax, the tiles as
+/// loops over shared-memory buffers, map onto the GPU, fold the static index arithmetic, sink it into the launch, outline.
 static void addFrontHalf(OpPassManager &pm, const AttnToPtxSimtOptions &opts) {
   OpPassManager &funcPm = pm.nest<func::FuncOp>();
   AttnTilePassOptions tile;
@@ -106,6 +107,11 @@ static void addFrontHalf(OpPassManager &pm, const AttnToPtxSimtOptions &opts) {
   tile.blockN = opts.blockN;
   funcPm.addPass(createAttnTilePass(tile));
   funcPm.addPass(createAttnOnlineSoftmaxPass());
+  funcPm.addPass(createAttnBufferizeTilesPass());
+  AttnTilesToLoopsPassOptions loops;
+  loops.loads = false;    // copied cooperatively by attn-map-to-gpu
+  loops.programs = false; // mapped onto the launch grid by attn-map-to-gpu
+  funcPm.addPass(createAttnTilesToLoopsPass(loops));
   funcPm.addPass(createAttnMapToGpuPass());
   // Fold the index arithmetic of static shapes into constants, which are
   // sunk into the kernel: kernels then take only the memrefs.
@@ -234,7 +240,8 @@ void flashmlir::registerGpuCompilationInterfaces(DialectRegistry &registry) {
                   func::FuncDialect, gpu::GPUDialect, index::IndexDialect,
                   LLVM::LLVMDialect, NVVM::NVVMDialect, math::MathDialect,
                   memref::MemRefDialect, nvgpu::NVGPUDialect, scf::SCFDialect,
-                  ub::UBDialect, vector::VectorDialect>();
+                  tensor::TensorDialect, ub::UBDialect,
+                  vector::VectorDialect>();
   arith::registerConvertArithToLLVMInterface(registry);
   cf::registerConvertControlFlowToLLVMInterface(registry);
   registerConvertFuncToLLVMInterface(registry);

@@ -40,7 +40,7 @@ LogicalResult HopperKernelEmitter::run() {
   Value producer = arith::CmpIOp::create(
       b, loc, arith::CmpIPredicate::ult, tid, idx(128));
   auto roles = scf::IfOp::create(b, loc, producer, /*withElse=*/true);
-  Block &program = *grid.getBody();
+  Block &program = *grid.getBodyBlock();
   {
     OpBuilder::InsertionGuard g2(b);
     b.setInsertionPoint(roles.thenBlock()->getTerminator());
@@ -60,24 +60,11 @@ struct AttnLowerToHopperPass final
   using Base::Base;
 
   void runOnOperation() override {
-    if (failed(checkProgramGrids(getOperation(), getArgument())))
-      return signalPassFailure();
-    SmallVector<scf::ParallelOp> grids;
-    getOperation().walk([&](scf::ParallelOp op) {
-      if (op->hasAttr(kProgramGridAttrName))
-        grids.push_back(op);
-    });
-    for (scf::ParallelOp grid : grids) {
-      auto attr = grid->getAttrOfType<DictionaryAttr>(kHopperPlanAttrName);
-      if (!attr) {
-        grid.emitOpError()
-            << getArgument() << ": the program grid has no "
-            << kHopperPlanAttrName
-            << ": run --attn-plan-hopper first (or --attn-warp-specialize)";
-        return signalPassFailure();
-      }
+    SmallVector<attn::ProgramGridOp> grids;
+    getOperation().walk([&](attn::ProgramGridOp op) { grids.push_back(op); });
+    for (attn::ProgramGridOp grid : grids) {
       FailureOr<KernelPlan> plan =
-          planFromAttr(grid, attr, maxSharedMemory, getArgument());
+          planFromAttr(grid, maxSharedMemory, getArgument());
       if (failed(plan) ||
           failed(HopperKernelEmitter(grid, getOperation(), *plan).run()))
         return signalPassFailure();

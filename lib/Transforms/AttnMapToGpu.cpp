@@ -1,8 +1,8 @@
 //===- AttnMapToGpu.cpp - --attn-map-to-gpu (SIMT bring-up lowering) -------===//
 //
 // Algorithm (see Passes.td):
-//   1. program grid scf.parallel -> gpu.launch, BlockM threads per block;
-//   2. static f32 tiles -> views into dynamic shared memory;
+//   1. attn.program_grid -> gpu.launch, BlockM threads per block;
+//   2. static tiles -> views into dynamic shared memory;
 //   3. row loops -> `if (tid < rows)` with row = tid;
 //   4. tile loads -> cooperative strided copies between barriers.
 //
@@ -38,7 +38,7 @@ static void spliceBody(Block *from, Operation *before) {
       std::prev(from->end()));
 }
 
-/// dest[r, d] = r < rows ? f32(source[batch, row + r, head, d]) : 0, with the
+/// dest[r, d] = r < rows ? T(source[batch, row + r, head, d]) : 0, with the
 /// R·W elements spread over the block's threads:
 ///   for (e = tid; e < R·W; e += threads) { r = e / W; d = e % W; ... }
 static void lowerTileLoadCooperatively(attn::TileLoadOp op, Value tid,
@@ -68,8 +68,8 @@ static void lowerTileLoadCooperatively(attn::TileLoadOp op, Value tid,
                                    loadTileElement(tb, loc, op, srcRow, d));
             },
             [&](OpBuilder &eb, Location) {
-              Value zero =
-                  arith::ConstantOp::create(eb, loc, eb.getF32FloatAttr(0));
+              Value zero = arith::ConstantOp::create(
+                  eb, loc, eb.getZeroAttr(dest.getElementType()));
               scf::YieldOp::create(eb, loc, zero);
             });
         memref::StoreOp::create(lb, loc, value.getResult(0), op.getDest(),
@@ -81,24 +81,36 @@ static void lowerTileLoadCooperatively(attn::TileLoadOp op, Value tid,
   op.erase();
 }
 
-static LogicalResult mapProgramGrid(scf::ParallelOp grid,
+static LogicalResult mapProgramGrid(attn::ProgramGridOp grid,
                                     int64_t maxSharedMemory) {
-  auto blockMAttr = grid->getAttrOfType<IntegerAttr>(kProgramGridAttrName);
-  int64_t threads = blockMAttr.getInt();
-  if (grid.getNumLoops() != 3)
-    return grid.emitOpError() << "attn-map-to-gpu expects a 3-D program grid";
+  int64_t threads = grid.getBlockM();
   if (threads < 1 || threads > 1024)
     return grid.emitOpError()
            << "attn-map-to-gpu maps one thread per query row: BlockM = "
            << threads << " must be in [1, 1024]";
 
-  // The program's tiles: every static f32 alloca of the grid body.
+  // Tiles are named by their allocas alone (attn-bufferize-tiles folds the
+  // loops' and conditionals' forwarded buffers): a tile carried as a value
+  // would keep its stack type after the move to shared memory.
+  WalkResult carried = grid.walk([&](Operation *op) {
+    if (isa<scf::ForOp, scf::IfOp>(op) &&
+        llvm::any_of(op->getResultTypes(), llvm::IsaPred<MemRefType>)) {
+      op->emitOpError() << "attn-map-to-gpu: a tile buffer flows through the "
+                           "loop or conditional; run attn-bufferize-tiles";
+      return WalkResult::interrupt();
+    }
+    return WalkResult::advance();
+  });
+  if (carried.wasInterrupted())
+    return failure();
+
+  // The program's tiles: every static alloca of the grid body.
   SmallVector<memref::AllocaOp> tiles;
   WalkResult walk = grid.walk([&](memref::AllocaOp alloca) {
     MemRefType type = alloca.getType();
-    if (!type.hasStaticShape() || !type.getElementType().isF32()) {
-      alloca.emitOpError() << "attn-map-to-gpu: only static f32 tiles can be "
-                              "placed in shared memory";
+    if (!type.hasStaticShape() || !type.getElementType().isIntOrFloat()) {
+      alloca.emitOpError() << "attn-map-to-gpu: only static tiles of scalars "
+                              "can be placed in shared memory";
       return WalkResult::interrupt();
     }
     tiles.push_back(alloca);
@@ -110,7 +122,9 @@ static LogicalResult mapProgramGrid(scf::ParallelOp grid,
   int64_t bytes = 0;
   for (memref::AllocaOp tile : tiles) {
     offsets.push_back(bytes);
-    bytes += llvm::alignTo(tile.getType().getNumElements() * 4, 16);
+    bytes += llvm::alignTo(tile.getType().getNumElements() *
+                               tile.getType().getElementTypeBitWidth() / 8,
+                           16);
   }
   if (bytes > maxSharedMemory)
     return grid.emitOpError()
@@ -121,7 +135,7 @@ static LogicalResult mapProgramGrid(scf::ParallelOp grid,
   OpBuilder b(grid);
   Location loc = grid.getLoc();
   auto idx = [&](int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); };
-  ValueRange ub = grid.getUpperBound();
+  SmallVector<Value, 3> ub = grid.getUpperBounds();
   Value one = idx(1);
   // Grid (q-block, q-head, sequence): the q-block count may exceed 65535.
   auto launch = gpu::LaunchOp::create(
@@ -152,7 +166,7 @@ static LogicalResult mapProgramGrid(scf::ParallelOp grid,
   }
 
   // The program body, with (seq, head, q-block) = (block z, y, x).
-  Block *programBody = grid.getBody();
+  Block *programBody = grid.getBodyBlock();
   gpu::KernelDim3 blockIds = launch.getBlockIds();
   grid.getInductionVars()[0].replaceAllUsesWith(blockIds.z);
   grid.getInductionVars()[1].replaceAllUsesWith(blockIds.y);
@@ -204,6 +218,15 @@ static LogicalResult mapProgramGrid(scf::ParallelOp grid,
         ->getResult(0);
   };
   launch.walk([&](Operation *op) {
+    // fma as LLVM's intrinsic (PTX fma.rn), not libdevice's __nv_fmaf.
+    if (auto fma = dyn_cast<math::FmaOp>(op)) {
+      OpBuilder mb(op);
+      Value r = LLVM::FMAOp::create(mb, op->getLoc(), fma.getA(), fma.getB(),
+                                    fma.getC());
+      op->getResult(0).replaceAllUsesWith(r);
+      op->erase();
+      return;
+    }
     if (!isa<math::Exp2Op, math::Log2Op, math::TanhOp>(op) ||
         !op->getResult(0).getType().isF32())
       return;
@@ -236,6 +259,7 @@ static LogicalResult mapProgramGrid(scf::ParallelOp grid,
   launch.walk([&](attn::TileLoadOp op) { loads.push_back(op); });
   for (attn::TileLoadOp op : loads)
     lowerTileLoadCooperatively(op, tid, threads);
+
   return success();
 }
 
@@ -245,19 +269,17 @@ struct AttnMapToGpuPass final
   using Base::Base;
 
   void runOnOperation() override {
-    SmallVector<scf::ParallelOp> grids;
-    getOperation().walk([&](scf::ParallelOp op) {
-      if (op->hasAttr(kProgramGridAttrName))
-        grids.push_back(op);
-    });
-    for (scf::ParallelOp grid : grids)
+    SmallVector<attn::ProgramGridOp> grids;
+    getOperation().walk([&](attn::ProgramGridOp op) { grids.push_back(op); });
+    for (attn::ProgramGridOp grid : grids)
       if (failed(mapProgramGrid(grid, maxSharedMemory)))
         return signalPassFailure();
     // Every remaining tile op must have been inside a grid.
     WalkResult leftover = getOperation().walk([](Operation *op) {
       if (isa<attn::AttnDialect>(op->getDialect())) {
-        op->emitOpError() << "attn-map-to-gpu: run attn-tile and "
-                             "attn-online-softmax first";
+        op->emitOpError() << "attn-map-to-gpu: run attn-tile, "
+                             "attn-online-softmax, attn-bufferize-tiles and "
+                             "attn-tiles-to-loops{loads=0 programs=0} first";
         return WalkResult::interrupt();
       }
       return WalkResult::advance();

@@ -1,8 +1,16 @@
 //===- AttnOnlineSoftmax.cpp - --attn-online-softmax -----------------------===//
 //
-// Expands the running-softmax ops of the tiled level into loops over their
-// tiles (L2). The formulas of Passes.td are repeated above the IR that
-// builds them. All arithmetic is f32.
+// Rewrites the running-softmax ops of the tiled level (L1: block_init,
+// block_update, block_finalize) into the value-semantic tile ops of L2. This
+// is the one place the online softmax is written: the CPU and SIMT paths
+// expand the tile ops into loops, the Hopper path maps each onto register
+// fragments. The formulas of Passes.td are repeated above the IR that builds
+// them. All arithmetic is f32.
+//
+// The scratch tiles (S, the per-row temporaries) are allocated at the top of
+// the program (bufferization.alloc_tensor: never merged by CSE), one per
+// purpose and shape: the tile ops overwrite them in place, so bufferization
+// gives each one buffer per program, never one per KV block.
 //
 //===----------------------------------------------------------------------===//
 
@@ -11,9 +19,10 @@
 #include "attn/Attn.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Math/IR/Math.h"
-#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/FunctionInterfaces.h"
 
@@ -30,258 +39,278 @@ using namespace flashmlir;
 
 static constexpr double kLog2E = 1.4426950408889634;
 static constexpr double kLn2 = 0.6931471805599453;
+static constexpr double kInf = std::numeric_limits<double>::infinity();
 
 namespace {
-/// Small builder helpers for f32/index scalar code.
-struct Emitter {
-  OpBuilder &b;
+/// Builds L2 tile ops at one position, with scratch tiles at the top of the
+/// enclosing program.
+class TileBuilder {
+public:
+  TileBuilder(Operation *at, DenseMap<std::tuple<Block *, Type, StringRef>,
+                                      Value> &scratch)
+      : b(at), loc(at->getLoc()), scratch(scratch) {
+    Operation *scope = at->getParentOfType<attn::ProgramGridOp>();
+    if (!scope)
+      scope = at->getParentOfType<FunctionOpInterface>();
+    programBlock = &scope->getRegion(0).front();
+  }
+
+  OpBuilder b;
   Location loc;
 
   Value f32(double v) {
     return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
   }
-  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
-  Value load(Value memref, ValueRange indices) {
-    return memref::LoadOp::create(b, loc, memref, indices);
-  }
-  void store(Value value, Value memref, ValueRange indices) {
-    memref::StoreOp::create(b, loc, value, memref, indices);
-  }
-  Value add(Value x, Value y) { return arith::AddFOp::create(b, loc, x, y); }
-  Value sub(Value x, Value y) { return arith::SubFOp::create(b, loc, x, y); }
-  Value mul(Value x, Value y) { return arith::MulFOp::create(b, loc, x, y); }
-  Value iadd(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
 
-  /// for (iv = 0; iv < ub; ++iv) body(iv), with optional loop-carried f32.
-  scf::ForOp loop(Value ub, ValueRange inits,
-                  function_ref<SmallVector<Value>(Value, ValueRange)> body) {
-    auto forOp = scf::ForOp::create(
-        b, loc, idx(0), ub, idx(1), inits,
-        [&](OpBuilder &nested, Location, Value iv, ValueRange args) {
-          OpBuilder::InsertionGuard guard(b);
-          b.setInsertionPoint(nested.getInsertionBlock(),
-                              nested.getInsertionPoint());
-          SmallVector<Value> yields = body(iv, args);
-          scf::YieldOp::create(b, loc, yields);
-        });
-    return forOp;
+  /// The program's scratch tile of `type` for `purpose`.
+  Value scratchTile(RankedTensorType type, StringRef purpose) {
+    Value &tile = scratch[{programBlock, type, purpose}];
+    if (!tile) {
+      OpBuilder::InsertionGuard g(b);
+      b.setInsertionPointToStart(programBlock);
+      tile = bufferization::AllocTensorOp::create(b, loc, type, ValueRange{});
+    }
+    return tile;
   }
+  RankedTensorType rows(ShapedType tile) {
+    return RankedTensorType::get({tile.getDimSize(0)}, b.getF32Type());
+  }
+
+  /// dest[...] = value
+  Value fill(double value, Value dest) {
+    return attn::TileFillOp::create(b, loc, dest.getType(), f32(value), dest)
+        .getResult();
+  }
+
+  /// dest[i, j] = body(inputs[i, j] or inputs[i]); `body` builds the scalar
+  /// function of the map at the builder `b` it is given.
+  Value map(ValueRange inputs, Value dest,
+            function_ref<Value(OpBuilder &, ValueRange)> body) {
+    auto op = attn::TileMapOp::create(b, loc, dest.getType(), inputs, dest);
+    OpBuilder::InsertionGuard g(b);
+    Block *block = b.createBlock(&op.getBody());
+    for (Value input : inputs)
+      block->addArgument(cast<ShapedType>(input.getType()).getElementType(),
+                         loc);
+    attn::YieldOp::create(b, loc, body(b, block->getArguments()));
+    return op.getResult();
+  }
+
+private:
+  DenseMap<std::tuple<Block *, Type, StringRef>, Value> &scratch;
+  Block *programBlock;
 };
 } // namespace
 
-/// Inlines a modifier region (score_mod or mask_mod) at the builder's
-/// position with `args` as its block arguments; returns the yielded value.
-static Value inlineModifier(OpBuilder &b, Region &region, ValueRange args) {
-  Block &block = region.front();
-  IRMapping mapping;
-  mapping.map(block.getArguments(), args);
-  for (Operation &op : block.without_terminator())
-    b.clone(op, mapping);
-  auto yield = cast<attn::YieldOp>(block.getTerminator());
-  return mapping.lookupOrDefault(yield.getValues().front());
+static Value constantF32(OpBuilder &b, Location loc, double v) {
+  return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
 }
 
-/// The scratch S/P tile [BlockM, BlockN] of a program: allocated once at the
-/// start of the program's alloca scope (or the function), never per KV block.
-using ScratchTiles = DenseMap<std::pair<Block *, Type>, Value>;
-static Value getOrCreateScoreTile(OpBuilder &b, attn::BlockUpdateOp op,
-                                  ScratchTiles &scratch) {
-  auto acc = cast<MemRefType>(op.getAcc().getType());
-  auto key = cast<MemRefType>(op.getKey().getType());
-  auto type = MemRefType::get({acc.getDimSize(0), key.getDimSize(0)},
-                              b.getF32Type());
-  Operation *scope = op->getParentOfType<memref::AllocaScopeOp>();
-  if (!scope)
-    scope = op->getParentOfType<FunctionOpInterface>();
-  Block *block = &scope->getRegion(0).front();
-  Value &tile = scratch[{block, type}];
-  if (!tile) {
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(block);
-    tile = memref::AllocaOp::create(b, op.getLoc(), type);
-  }
-  return tile;
+/// m_safe = m == -inf ? 0 : m: the max to subtract, so that a row whose keys
+/// are all hidden so far never computes -inf - (-inf) = NaN.
+static Value safeMax(OpBuilder &b, Location loc, Value m) {
+  Value hidden = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, m,
+                                       constantF32(b, loc, -kInf));
+  return arith::SelectOp::create(b, loc, hidden, constantF32(b, loc, 0), m);
 }
 
-static void expandBlockInit(attn::BlockInitOp op) {
-  OpBuilder b(op);
-  Emitter e{b, op.getLoc()};
-  auto acc = cast<MemRefType>(op.getAcc().getType());
-  // m = -inf, l = 0, acc = 0
-  auto rows = e.loop(e.idx(acc.getDimSize(0)), {}, [&](Value i, ValueRange) {
-    e.store(e.f32(-std::numeric_limits<double>::infinity()), op.getMax(), {i});
-    e.store(e.f32(0), op.getSum(), {i});
-    e.loop(e.idx(acc.getDimSize(1)), {}, [&](Value d, ValueRange) {
-      e.store(e.f32(0), op.getAcc(), {i, d});
-      return SmallVector<Value>{};
-    });
-    return SmallVector<Value>{};
-  });
-  rows->setAttr(kRowLoopAttrName, b.getUnitAttr());
+static void expandBlockInit(attn::BlockInitOp op, TileBuilder &t) {
+  // acc = 0, m = -inf, l = 0
+  auto acc = cast<RankedTensorType>(op.getAcc().getType());
+  Value accInit = t.fill(0, t.scratchTile(acc, "acc"));
+  Value maxInit = t.fill(-kInf, t.scratchTile(t.rows(acc), "max"));
+  Value sumInit = t.fill(0, t.scratchTile(t.rows(acc), "sum"));
+  op.replaceAllUsesWith(ValueRange{accInit, maxInit, sumInit});
   op.erase();
 }
 
-/// visible(i, j) = (L < 0 or kj >= qi + diag - L) and (R < 0 or kj <= qi +
-/// diag + R) and mask_mod(seq, head, qi, kj)
-static Value emitVisibility(Emitter &e, attn::BlockUpdateOp op, Value qi,
-                            Value kj) {
-  OpBuilder &b = e.b;
-  attn::MaskAttr mask = op.getMask();
-  Value keep = arith::ConstantIntOp::create(b, e.loc, b.getI1Type(), 1);
-  Value center = e.iadd(qi, op.getDiag());
-  auto both = [&](Value cond) {
-    keep = arith::AndIOp::create(b, e.loc, keep, cond);
-  };
-  if (mask.getWindowLeft() >= 0) {
-    Value lo = arith::SubIOp::create(b, e.loc, center,
-                                     e.idx(mask.getWindowLeft()));
-    both(arith::CmpIOp::create(b, e.loc, arith::CmpIPredicate::sge, kj, lo));
-  }
-  if (mask.getWindowRight() >= 0) {
-    Value hi = e.iadd(center, e.idx(mask.getWindowRight()));
-    both(arith::CmpIOp::create(b, e.loc, arith::CmpIPredicate::sle, kj, hi));
-  }
-  if (!op.getMaskMod().empty())
-    both(inlineModifier(b, op.getMaskMod(),
-                        {op.getSeq(), op.getHead(), qi, kj}));
-  return keep;
-}
-
-static void expandBlockUpdate(attn::BlockUpdateOp op, ScratchTiles &scratch,
+static void expandBlockUpdate(attn::BlockUpdateOp op, TileBuilder &t,
                               bool testDropAlpha) {
-  OpBuilder b(op);
-  Emitter e{b, op.getLoc()};
-  Value scores = getOrCreateScoreTile(b, op, scratch);
-  int64_t headDim = cast<MemRefType>(op.getQuery().getType()).getDimSize(1);
-  int64_t headDimV = cast<MemRefType>(op.getAcc().getType()).getDimSize(1);
+  OpBuilder &b = t.b;
+  Location loc = t.loc;
+  auto key = cast<ShapedType>(op.getKey().getType());
+  auto value = cast<ShapedType>(op.getValue().getType());
+  auto acc = cast<RankedTensorType>(op.getAcc().getType());
+  int64_t blockN = key.getDimSize(0);
+  auto scoresType =
+      RankedTensorType::get({acc.getDimSize(0), blockN}, b.getF32Type());
+  RankedTensorType rowsType = t.rows(acc);
+
+  // S = Q·Kᵀ
+  Value s = attn::TileMatmulOp::create(
+                b, loc, scoresType, op.getQuery(), op.getKey(),
+                t.fill(0, t.scratchTile(scoresType, "scores")),
+                /*transpose_lhs=*/false, /*transpose_rhs=*/true)
+                .getResult();
+
+  // The score transforms work on the natural-domain score s·scale; then
+  // c = log2 e turns it into a base-2 logit. Without them one multiply by
+  // c = scale·log2 e does both, folded into the exp2 below.
   double scale = op.getScale().convertToDouble();
-  FloatAttr softcapAttr = op.getSoftcapAttr();
-  double softcap = softcapAttr ? softcapAttr.getValueAsDouble() : 0.0;
-  bool naturalDomain = softcap > 0 || !op.getScoreMod().empty();
-  const double negInf = -std::numeric_limits<double>::infinity();
-
-  auto rows = e.loop(op.getRows(), {}, [&](Value i, ValueRange) {
-    Value qi = e.iadd(op.getQPos(), i);
-    Value mOld = e.load(op.getMax(), {i});
-
-    // Pass 1: scores of row i and their max.
-    //   m_new = max(m_old, max_j s_ij)
-    auto rowMax = e.loop(op.getCols(), {mOld}, [&](Value j, ValueRange mx) {
-      // dot = q_i · k_j
-      auto dot = e.loop(e.idx(headDim), {e.f32(0)}, [&](Value d, ValueRange a) {
-        Value prod = e.mul(e.load(op.getQuery(), {i, d}),
-                           e.load(op.getKey(), {j, d}));
-        return SmallVector<Value>{e.add(a[0], prod)};
+  double c = scale * kLog2E;
+  if (FloatAttr softcapAttr = op.getSoftcapAttr()) {
+    // s = softcap · tanh(s·scale / softcap)
+    double cap = softcapAttr.getValueAsDouble();
+    s = t.map(s, s, [&](OpBuilder &mb, ValueRange x) -> Value {
+      Value arg = arith::MulFOp::create(mb, loc, x[0],
+                                        constantF32(mb, loc, scale / cap));
+      return arith::MulFOp::create(mb, loc, math::TanhOp::create(mb, loc, arg),
+                                   constantF32(mb, loc, cap));
+    });
+    c = kLog2E;
+  }
+  if (!op.getScoreMod().empty()) {
+    // s = score_mod(s·scale, seq, head, q_pos + i, kv_pos + j)
+    if (c != kLog2E)
+      s = t.map(s, s, [&](OpBuilder &mb, ValueRange x) -> Value {
+        return arith::MulFOp::create(mb, loc, x[0], constantF32(mb, loc, scale));
       });
-      Value s;
-      if (!naturalDomain) {
-        // s = dot · (scale · log2 e): one multiply into the base-2 domain.
-        s = e.mul(dot.getResult(0), e.f32(scale * kLog2E));
-      } else {
-        // s = dot · scale
-        s = e.mul(dot.getResult(0), e.f32(scale));
-        if (softcap > 0) {
-          // s = softcap · tanh(s / softcap)
-          Value t = math::TanhOp::create(b, e.loc, e.mul(s, e.f32(1 / softcap)));
-          s = e.mul(t, e.f32(softcap));
-        }
-        if (!op.getScoreMod().empty()) {
-          // s = score_mod(s, seq, head, q_idx, kv_idx)
-          Value kj = e.iadd(op.getKvPos(), j);
-          s = inlineModifier(b, op.getScoreMod(),
-                             {s, op.getSeq(), op.getHead(), qi, kj});
-        }
-        // s = s · log2 e
-        s = e.mul(s, e.f32(kLog2E));
-      }
-      if (op.getMasked()) {
-        // s = visible(i, j) ? s : -inf
-        Value kj = e.iadd(op.getKvPos(), j);
-        Value keep = emitVisibility(e, op, qi, kj);
-        s = arith::SelectOp::create(b, e.loc, keep, s, e.f32(negInf));
-      }
-      e.store(s, scores, {i, j});
-      return SmallVector<Value>{arith::MaximumFOp::create(b, e.loc, mx[0], s)};
-    });
-    Value mNew = rowMax.getResult(0);
+    auto mod = attn::TileScoreModOp::create(
+        b, loc, scoresType, s, s, op.getSeq(), op.getHead(), op.getQPos(),
+        op.getKvPos(), op.getRows(), op.getCols());
+    IRMapping mapping;
+    op.getScoreMod().cloneInto(&mod.getScoreMod(), mapping);
+    s = mod.getResult();
+    c = kLog2E;
+  }
 
-    // A row with every key hidden so far keeps m = -inf; subtract 0 instead
-    // so that exp2(-inf - (-inf)) = NaN never happens.
-    //   m_safe = m_new == -inf ? 0 : m_new
-    Value allHidden = arith::CmpFOp::create(b, e.loc, arith::CmpFPredicate::OEQ,
-                                            mNew, e.f32(negInf));
-    Value mSafe = arith::SelectOp::create(b, e.loc, allHidden, e.f32(0), mNew);
-    // alpha = exp2(m_old - m_safe)        (0 when m_old = -inf)
-    Value alpha = math::Exp2Op::create(b, e.loc, e.sub(mOld, mSafe));
-    if (testDropAlpha)
-      alpha = e.f32(1);
+  // Masking: s = -inf where the key is hidden (the window, mask_mod, or past
+  // the block's columns). Boundary blocks always; an interior block only
+  // when it is the ragged last one (cols < BlockN), decided at run time.
+  auto mask = [&](OpBuilder &mb, attn::MaskAttr kind, Region *maskMod) {
+    auto masked = attn::TileMaskOp::create(
+        mb, loc, scoresType, s, s, op.getQPos(), op.getKvPos(), op.getDiag(),
+        op.getCols(), op.getSeq(), op.getHead(), kind);
+    if (maskMod && !maskMod->empty()) {
+      IRMapping mapping;
+      maskMod->cloneInto(&masked.getMaskMod(), mapping);
+    }
+    return masked.getResult();
+  };
+  if (op.getMasked()) {
+    s = mask(b, op.getMask(), &op.getMaskMod());
+  } else {
+    Value ragged = arith::CmpIOp::create(
+        b, loc, arith::CmpIPredicate::slt, op.getCols(),
+        arith::ConstantIndexOp::create(b, loc, blockN));
+    auto ifOp = scf::IfOp::create(b, loc, scoresType, ragged,
+                                  /*withElseRegion=*/true);
+    OpBuilder thenB = ifOp.getThenBodyBuilder();
+    scf::YieldOp::create(
+        thenB, loc,
+        mask(thenB,
+             attn::MaskAttr::get(b.getContext(), attn::MaskKind::None,
+                                 attn::MaskAlignment::BottomRight),
+             nullptr));
+    OpBuilder elseB = ifOp.getElseBodyBuilder();
+    scf::YieldOp::create(elseB, loc, s);
+    s = ifOp.getResult(0);
+  }
 
-    // Pass 2: probabilities in place of the scores, and their row sum.
-    //   p_ij = exp2(s_ij - m_safe)        (0 for hidden keys)
-    auto rowSum = e.loop(op.getCols(), {e.f32(0)}, [&](Value j, ValueRange sum) {
-      Value p = math::Exp2Op::create(b, e.loc,
-                                     e.sub(e.load(scores, {i, j}), mSafe));
-      e.store(p, scores, {i, j});
-      return SmallVector<Value>{e.add(sum[0], p)};
-    });
-    // l_i = l_i · alpha + Σ_j p_ij
-    Value lNew = e.add(e.mul(e.load(op.getSum(), {i}), alpha),
-                       rowSum.getResult(0));
-    e.store(lNew, op.getSum(), {i});
-    e.store(mNew, op.getMax(), {i});
-
-    // Pass 3: acc_i = acc_i · alpha + Σ_j p_ij · v_j
-    e.loop(e.idx(headDimV), {}, [&](Value d, ValueRange) {
-      Value init = e.mul(e.load(op.getAcc(), {i, d}), alpha);
-      auto pv = e.loop(op.getCols(), {init}, [&](Value j, ValueRange a) {
-        Value prod = e.mul(e.load(scores, {i, j}), e.load(op.getValue(), {j, d}));
-        return SmallVector<Value>{e.add(a[0], prod)};
-      });
-      e.store(pv.getResult(0), op.getAcc(), {i, d});
-      return SmallVector<Value>{};
-    });
-    return SmallVector<Value>{};
+  // m_new = max(m, c·rowmax(s))        (NaN-propagating: a NaN score
+  //                                     reaches the row's max, O and LSE)
+  Value rowMax = attn::TileReduceOp::create(
+                     b, loc, rowsType, attn::ReductionKind::Max, s,
+                     t.fill(-kInf, t.scratchTile(rowsType, "rowmax")))
+                     .getResult();
+  auto newMax = [&](OpBuilder &mb, ValueRange x) -> Value {
+    Value scaled =
+        arith::MulFOp::create(mb, loc, x[1], constantF32(mb, loc, c));
+    return arith::MaximumFOp::create(mb, loc, x[0], scaled);
+  };
+  // alpha = exp2(m - m_safe)            (0 while m = -inf)
+  Value alpha = t.map({op.getMax(), rowMax}, t.scratchTile(rowsType, "alpha"),
+                      [&](OpBuilder &mb, ValueRange x) -> Value {
+                        if (testDropAlpha)
+                          return constantF32(mb, loc, 1);
+                        Value d = arith::SubFOp::create(
+                            mb, loc, x[0], safeMax(mb, loc, newMax(mb, x)));
+                        return math::Exp2Op::create(mb, loc, d);
+                      });
+  // (m is updated in place once alpha has read it)
+  Value mNew = t.map({op.getMax(), rowMax}, op.getMax(), newMax);
+  // p = exp2(s·c - m_safe)              (one fma and one exp2 per score;
+  //                                      0 for hidden keys)
+  Value negSafe = t.map(mNew, t.scratchTile(rowsType, "negmax"),
+                        [&](OpBuilder &mb, ValueRange x) -> Value {
+                          return arith::NegFOp::create(
+                              mb, loc, safeMax(mb, loc, x[0]));
+                        });
+  Value p = t.map({s, negSafe}, s, [&](OpBuilder &mb, ValueRange x) -> Value {
+    Value arg =
+        math::FmaOp::create(mb, loc, x[0], constantF32(mb, loc, c), x[1]);
+    return math::Exp2Op::create(mb, loc, arg);
   });
-  rows->setAttr(kRowLoopAttrName, b.getUnitAttr());
+  // l = l·alpha + rowsum(p)
+  auto times = [&](OpBuilder &mb, ValueRange x) -> Value {
+    return arith::MulFOp::create(mb, loc, x[0], x[1]);
+  };
+  Value lScaled = t.map({op.getSum(), alpha}, op.getSum(), times);
+  Value lNew = attn::TileReduceOp::create(b, loc, rowsType,
+                                          attn::ReductionKind::Add, p, lScaled)
+                   .getResult();
+  // acc = acc·alpha + P·V, P in V's element type (rounded to bf16/f16 for the
+  // tensor cores)
+  Value accScaled = t.map({op.getAcc(), alpha}, op.getAcc(), times);
+  Type vElement = value.getElementType();
+  if (!vElement.isF32()) {
+    auto pType = RankedTensorType::get(scoresType.getShape(), vElement);
+    p = t.map(p, t.scratchTile(pType, "p"),
+              [&](OpBuilder &mb, ValueRange x) -> Value {
+                return arith::TruncFOp::create(mb, loc, vElement, x[0]);
+              });
+  }
+  Value accNew = attn::TileMatmulOp::create(b, loc, acc, p, op.getValue(),
+                                            accScaled, /*transpose_lhs=*/false,
+                                            /*transpose_rhs=*/false)
+                     .getResult();
+  op.replaceAllUsesWith(ValueRange{accNew, mNew, lNew});
   op.erase();
 }
 
-static void expandBlockFinalize(attn::BlockFinalizeOp op) {
-  OpBuilder b(op);
-  Emitter e{b, op.getLoc()};
-  int64_t headDimV = cast<MemRefType>(op.getAcc().getType()).getDimSize(1);
-  Type outType = cast<MemRefType>(op.getOut().getType()).getElementType();
-
-  auto rows = e.loop(op.getRows(), {}, [&](Value i, ValueRange) {
-    Value l = e.load(op.getSum(), {i});
-    Value row = e.iadd(op.getRow(), i);
-    // A row that saw no visible key has l = 0: O = 0, LSE = -inf.
-    Value sawKey = arith::CmpFOp::create(b, e.loc, arith::CmpFPredicate::OGT,
-                                         l, e.f32(0));
-    // inv = l > 0 ? 1 / l : 0
-    Value inv = arith::SelectOp::create(
-        b, e.loc, sawKey, arith::DivFOp::create(b, e.loc, e.f32(1), l),
-        e.f32(0));
-    e.loop(e.idx(headDimV), {}, [&](Value d, ValueRange) {
-      // O_i = acc_i / l_i
-      Value o = e.mul(e.load(op.getAcc(), {i, d}), inv);
-      if (outType != o.getType())
-        o = arith::TruncFOp::create(b, e.loc, outType, o);
-      e.store(o, op.getOut(), {op.getBatch(), row, op.getHead(), d});
-      return SmallVector<Value>{};
-    });
-    if (Value lse = op.getLse()) {
-      // LSE_i = (m_i + log2 l_i) · ln 2
-      Value log2l = math::Log2Op::create(b, e.loc, l);
-      Value value = e.mul(e.add(e.load(op.getMax(), {i}), log2l), e.f32(kLn2));
-      value = arith::SelectOp::create(
-          b, e.loc, sawKey, value,
-          e.f32(-std::numeric_limits<double>::infinity()));
-      e.store(value, lse, {op.getBatch(), op.getHead(), row});
-    }
-    return SmallVector<Value>{};
-  });
-  rows->setAttr(kRowLoopAttrName, b.getUnitAttr());
+static void expandBlockFinalize(attn::BlockFinalizeOp op, TileBuilder &t) {
+  OpBuilder &b = t.b;
+  Location loc = t.loc;
+  auto acc = cast<RankedTensorType>(op.getAcc().getType());
+  RankedTensorType rowsType = t.rows(acc);
+  // A row that saw no visible key has l = 0: O = 0, LSE = -inf. A NaN l
+  // (a NaN score) is not 0: it reaches O and LSE.
+  auto sawKey = [&](OpBuilder &mb, Value l) -> Value {
+    return arith::CmpFOp::create(mb, loc, arith::CmpFPredicate::UNE, l,
+                                 constantF32(mb, loc, 0));
+  };
+  // inv = l != 0 ? 1 / l : 0
+  Value inv = t.map(op.getSum(), t.scratchTile(rowsType, "inv"),
+                    [&](OpBuilder &mb, ValueRange x) -> Value {
+                      Value r = arith::DivFOp::create(
+                          mb, loc, constantF32(mb, loc, 1), x[0]);
+                      return arith::SelectOp::create(
+                          mb, loc, sawKey(mb, x[0]), r,
+                          constantF32(mb, loc, 0));
+                    });
+  // O_i = acc_i · inv_i          (in place: acc's last use)
+  Value o = t.map({op.getAcc(), inv}, op.getAcc(),
+                  [&](OpBuilder &mb, ValueRange x) -> Value {
+                    return arith::MulFOp::create(mb, loc, x[0], x[1]);
+                  });
+  attn::TileStoreOp::create(b, loc, o, op.getOut(), op.getBatch(), op.getRow(),
+                            op.getHead(), op.getRows(), /*accumulate=*/false);
+  if (Value lse = op.getLse()) {
+    // LSE_i = l_i != 0 ? (m_i + log2 l_i) · ln 2 : -inf
+    Value rowsLse =
+        t.map({op.getMax(), op.getSum()}, t.scratchTile(rowsType, "lse"),
+              [&](OpBuilder &mb, ValueRange x) -> Value {
+                Value log2l = math::Log2Op::create(mb, loc, x[1]);
+                Value v = arith::MulFOp::create(
+                    mb, loc, arith::AddFOp::create(mb, loc, x[0], log2l),
+                    constantF32(mb, loc, kLn2));
+                return arith::SelectOp::create(mb, loc, sawKey(mb, x[1]), v,
+                                               constantF32(mb, loc, -kInf));
+              });
+    attn::TileStoreOp::create(b, loc, rowsLse, lse, op.getBatch(),
+                              op.getRow(), op.getHead(), op.getRows(),
+                              /*accumulate=*/false);
+  }
   op.erase();
 }
 
@@ -296,14 +325,15 @@ struct AttnOnlineSoftmaxPass final
               op))
         ops.push_back(op);
     });
-    ScratchTiles scratch;
+    DenseMap<std::tuple<Block *, Type, StringRef>, Value> scratch;
     for (Operation *op : ops) {
+      TileBuilder t(op, scratch);
       if (auto init = dyn_cast<attn::BlockInitOp>(op))
-        expandBlockInit(init);
+        expandBlockInit(init, t);
       else if (auto update = dyn_cast<attn::BlockUpdateOp>(op))
-        expandBlockUpdate(update, scratch, testDropAlpha);
+        expandBlockUpdate(update, t, testDropAlpha);
       else
-        expandBlockFinalize(cast<attn::BlockFinalizeOp>(op));
+        expandBlockFinalize(cast<attn::BlockFinalizeOp>(op), t);
     }
   }
 };

@@ -40,8 +40,6 @@ struct AttnPlanHopperPass final
                                  << static_cast<int64_t>(persistentCtas);
       return signalPassFailure();
     }
-    if (failed(checkProgramGrids(getOperation(), getArgument())))
-      return signalPassFailure();
     PlanOptions options;
     options.stages = stages;
     options.maxSharedMemory = maxSharedMemory;
@@ -51,14 +49,11 @@ struct AttnPlanHopperPass final
     options.schedule = schedule;
     options.epilogue = epilogue;
     options.ctasPerSm = ctasPerSm;
-    Builder b(&getContext());
-    WalkResult walk = getOperation().walk([&](scf::ParallelOp grid) {
-      if (!grid->hasAttr(kProgramGridAttrName))
-        return WalkResult::advance();
+    WalkResult walk = getOperation().walk([&](attn::ProgramGridOp grid) {
       FailureOr<KernelPlan> plan = planKernel(grid, options, getArgument());
       if (failed(plan))
         return WalkResult::interrupt();
-      grid->setAttr(kHopperPlanAttrName, planToAttr(b, *plan));
+      grid.setPlanAttr(planToAttr(&getContext(), *plan));
       return WalkResult::advance();
     });
     if (walk.wasInterrupted())

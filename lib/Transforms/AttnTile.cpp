@@ -2,12 +2,12 @@
 //
 // Algorithm (see Passes.td for the full description):
 //   1. pick BlockM x BlockN (options or TileHeuristics);
-//   2. scf.parallel over (sequence, q-head, q-block), each program in an
-//      alloca scope holding its tiles;
+//   2. attn.program_grid over (sequence, q-head, q-block);
 //   3. per program: sequence offsets/lengths, GQA kv-head, diagonal shift;
 //   4. KV-block ranges from MaskBounds: skipped / boundary / interior (or,
 //      with a block mask, the mask's lists of partial and full blocks);
-//   5. tile_load Q once, block_init, stream K/V through block_update loops,
+//   5. tile_load Q once, block_init, stream K/V through loops of
+//      block_update that carry the running state (acc, m, l) as values,
 //      block_finalize into out and lse.
 //
 //===----------------------------------------------------------------------===//
@@ -19,8 +19,10 @@
 #include "attn/Attn.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/IRMapping.h"
 
 namespace flashmlir {
@@ -45,15 +47,23 @@ struct ProgramCoords {
   Value qScale, kScale, vScale;
 };
 
-/// The per-program tiles: O(BlockM·D + BlockN·D), never O(Sq·Sk).
+/// The per-program tiles: O(BlockM·D + BlockN·D), never O(Sq·Sk). The
+/// Q tile is loaded once; the running state (acc, m, l) is carried from loop
+/// to loop as values.
 struct ProgramTiles {
-  Value query, key, value, acc, max, sum;
+  Value query;
+  /// The K and V tiles' initial (empty) values, made once per program: each
+  /// KV block's loads overwrite them, so a bufferized program holds one K
+  /// and one V buffer.
+  Value keyInit, valueInit;
+  Value acc, max, sum;
 };
 
 class AttentionTiler {
 public:
-  AttentionTiler(attn::AttentionOp op, TileSizes tiles)
-      : op(op), tiles(tiles), b(op), loc(op.getLoc()), ia(b, loc) {}
+  AttentionTiler(attn::AttentionOp op, TileSizes tiles, TileTarget target)
+      : op(op), tiles(tiles), target(target), b(op), loc(op.getLoc()),
+        ia(b, loc) {}
 
   void run();
 
@@ -66,15 +76,26 @@ private:
   void emitProgramBody(ProgramCoords &c);
   /// A KV loop over blocks [lo, hi): kb = the induction variable, or
   /// `blockOf(iv)` (block-mask lists).
-  void emitKvLoop(const ProgramCoords &c, const ProgramTiles &t, Value lo,
+  void emitKvLoop(const ProgramCoords &c, ProgramTiles &t, Value lo,
                   Value hi, bool masked,
                   function_ref<Value(Value)> blockOf = nullptr);
-  void emitBlockListLoops(const ProgramCoords &c, const ProgramTiles &t);
+  void emitBlockListLoops(const ProgramCoords &c, ProgramTiles &t);
+  /// The type of a [rows, cols] tile loaded from `source`: f32 on the CPU
+  /// and for scaled (FP8) loads, else the source's element type (the
+  /// tensor cores read bf16/f16 tiles as they are).
+  RankedTensorType loadedTileType(Value source, int64_t rows, int64_t cols,
+                                  bool scaled);
+  /// A fresh tile of `type` (bufferization.alloc_tensor).
+  Value emptyTile(RankedTensorType type);
+  /// attn.tile_load of `rows` rows of `source` into `init`.
+  Value loadTile(Value source, Value init, Value batch, Value row, Value head,
+                 Value rows, Value scale);
   /// `v`, or 0 where dim `d` of `list` is 1 (a broadcast block mask).
   Value broadcastIndex(Value v, Value list, int64_t d);
 
   attn::AttentionOp op;
   TileSizes tiles;
+  TileTarget target;
   OpBuilder b;
   Location loc;
   IndexArith ia;
@@ -102,33 +123,41 @@ void AttentionTiler::run() {
   // Under varlen, the packed total bounds every sequence's q-block count.
   Value numQBlocks = ia.ceilDiv(seqQTotal, ia.constant(tiles.blockM));
 
-  Value zero = ia.constant(0), one = ia.constant(1);
-  auto grid = scf::ParallelOp::create(
-      b, loc, ValueRange{zero, zero, zero},
-      ValueRange{numSeq, headsQ, numQBlocks}, ValueRange{one, one, one},
-      [&](OpBuilder &nested, Location, ValueRange ivs) {
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPoint(nested.getInsertionBlock(),
-                            nested.getInsertionPoint());
-        emitProgram(ivs[0], ivs[1], ivs[2]);
-        scf::ReduceOp::create(b, loc);
-      });
-  // Code generators recognize the grid (and its rows per program) by this.
-  grid->setAttr(kProgramGridAttrName, b.getI64IntegerAttr(tiles.blockM));
-  if (op.hasBlockMask())
-    grid->setAttr(kBlockSparseGridAttrName, b.getUnitAttr());
+  auto grid = attn::ProgramGridOp::create(
+      b, loc, ValueRange{numSeq, headsQ, numQBlocks}, tiles.blockM,
+      op.hasBlockMask());
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(grid.getBodyBlock()->getTerminator());
+    ValueRange ivs = grid.getInductionVars();
+    emitProgram(ivs[0], ivs[1], ivs[2]);
+  }
   op.erase();
 }
 
-void AttentionTiler::emitProgram(Value seq, Value head, Value qBlock) {
-  // The program's tiles live in an alloca scope: freed when it ends, so a
-  // sequential lowering of the grid does not grow the stack.
-  auto scope = memref::AllocaScopeOp::create(b, loc, TypeRange{});
-  OpBuilder::InsertionGuard guard(b);
-  b.createBlock(&scope.getBodyRegion());
-  auto scopeEnd = memref::AllocaScopeReturnOp::create(b, loc, ValueRange{});
-  b.setInsertionPoint(scopeEnd);
+RankedTensorType AttentionTiler::loadedTileType(Value source, int64_t rows,
+                                                int64_t cols, bool scaled) {
+  Type element = cast<MemRefType>(source.getType()).getElementType();
+  if (target == TileTarget::Cpu || scaled)
+    element = b.getF32Type();
+  return RankedTensorType::get({rows, cols}, element);
+}
 
+Value AttentionTiler::emptyTile(RankedTensorType type) {
+  // alloc_tensor, not tensor.empty: a tile of its own that CSE never merges
+  // with another (K's and V's would then share one buffer).
+  return bufferization::AllocTensorOp::create(b, loc, type, ValueRange{});
+}
+
+Value AttentionTiler::loadTile(Value source, Value init, Value batch,
+                               Value row, Value head, Value rows,
+                               Value scale) {
+  return attn::TileLoadOp::create(b, loc, init.getType(), source, batch, row,
+                                  head, rows, scale, init)
+      .getResult();
+}
+
+void AttentionTiler::emitProgram(Value seq, Value head, Value qBlock) {
   ProgramCoords c;
   c.seq = seq;
   c.head = head;
@@ -174,24 +203,25 @@ void AttentionTiler::emitProgramBody(ProgramCoords &c) {
     c.vScale = descale(op.getVDescale());
   }
 
-  auto tile = [&](ArrayRef<int64_t> shape) -> Value {
-    return memref::AllocaOp::create(b, loc,
-                                    MemRefType::get(shape, b.getF32Type()));
-  };
   int64_t headDim = op.getHeadDim(), headDimV = op.getValueHeadDim();
   ProgramTiles t;
-  t.query = tile({tiles.blockM, headDim});
-  t.key = tile({tiles.blockN, headDim});
-  t.value = tile({tiles.blockN, headDimV});
-  t.acc = tile({tiles.blockM, headDimV});
-  t.max = tile({tiles.blockM});
-  t.sum = tile({tiles.blockM});
-
   // Q stays resident for the whole program; K/V stream through the loops.
-  attn::TileLoadOp::create(b, loc, op.getQuery(), c.batch,
-                           ia.add(c.qBegin, c.q0), c.head, c.rows, c.qScale,
-                           t.query);
-  attn::BlockInitOp::create(b, loc, t.acc, t.max, t.sum);
+  t.query = loadTile(op.getQuery(),
+                     emptyTile(loadedTileType(op.getQuery(), tiles.blockM,
+                                              headDim, c.qScale != nullptr)),
+                     c.batch, ia.add(c.qBegin, c.q0), c.head, c.rows, c.qScale);
+  t.keyInit = emptyTile(
+      loadedTileType(op.getKey(), tiles.blockN, headDim, c.kScale != nullptr));
+  t.valueInit = emptyTile(loadedTileType(op.getValue(), tiles.blockN, headDimV,
+                                         c.vScale != nullptr));
+  Type f32 = b.getF32Type();
+  auto init = attn::BlockInitOp::create(
+      b, loc, RankedTensorType::get({tiles.blockM, headDimV}, f32),
+      RankedTensorType::get({tiles.blockM}, f32),
+      RankedTensorType::get({tiles.blockM}, f32));
+  t.acc = init.getAcc();
+  t.max = init.getMax();
+  t.sum = init.getSum();
 
   Value blockN = ia.constant(tiles.blockN);
   if (op.hasBlockMask()) {
@@ -240,7 +270,7 @@ Value AttentionTiler::broadcastIndex(Value v, Value list, int64_t d) {
 /// attn-tile's range loops (the Hopper overlap prologue relies on it).
 /// Counts clamp to [0, KB], block numbers to the key blocks that exist.
 void AttentionTiler::emitBlockListLoops(const ProgramCoords &c,
-                                        const ProgramTiles &t) {
+                                        ProgramTiles &t) {
   int64_t r = op.getBlockMaskCols() / tiles.blockN;
   Value counts = op.getKvNumBlocks(), indices = op.getKvIndices();
   Value fullCounts = op.getFullKvNumBlocks();
@@ -296,12 +326,13 @@ void AttentionTiler::emitBlockListLoops(const ProgramCoords &c,
     emitKvLoop(c, t, partialEnd, fullEnd, /*masked=*/false, blockOf);
 }
 
-void AttentionTiler::emitKvLoop(const ProgramCoords &c, const ProgramTiles &t,
+void AttentionTiler::emitKvLoop(const ProgramCoords &c, ProgramTiles &t,
                                 Value lo, Value hi, bool masked,
                                 function_ref<Value(Value)> blockOf) {
-  auto loop = scf::ForOp::create(b, loc, lo, hi, ia.constant(1));
+  auto loop = scf::ForOp::create(b, loc, lo, hi, ia.constant(1),
+                                 ValueRange{t.acc, t.max, t.sum});
   OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPoint(loop.getBody()->getTerminator());
+  b.setInsertionPointToStart(loop.getBody());
   Value kb = blockOf ? blockOf(loop.getInductionVar()) : loop.getInductionVar();
 
   Value k0 = ia.mulConstant(kb, tiles.blockN);
@@ -311,16 +342,17 @@ void AttentionTiler::emitKvLoop(const ProgramCoords &c, const ProgramTiles &t,
   if (blockOf)
     cols = ia.max(cols, ia.constant(0));
   Value kRow = ia.add(c.kBegin, k0);
-  attn::TileLoadOp::create(b, loc, op.getKey(), c.batch, kRow, c.kvHead, cols,
-                           c.kScale, t.key);
-  attn::TileLoadOp::create(b, loc, op.getValue(), c.batch, kRow, c.kvHead,
-                           cols, c.vScale, t.value);
+  Value key = loadTile(op.getKey(), t.keyInit, c.batch, kRow, c.kvHead, cols,
+                       c.kScale);
+  Value value = loadTile(op.getValue(), t.valueInit, c.batch, kRow, c.kvHead,
+                         cols, c.vScale);
 
   double softcap = op.getEffectiveSoftcap();
+  ValueRange state = loop.getRegionIterArgs();
   auto update = attn::BlockUpdateOp::create(
-      b, loc, t.query, t.key, t.value, t.acc, t.max, t.sum, c.rows, cols,
-      c.seq, c.head, c.q0, k0, c.diag, masked ? b.getUnitAttr() : UnitAttr(),
-      op.getMaskOrDefault(),
+      b, loc, state.getTypes(), t.query, key, value, state[0], state[1],
+      state[2], c.rows, cols, c.seq, c.head, c.q0, k0, c.diag,
+      masked ? b.getUnitAttr() : UnitAttr(), op.getMaskOrDefault(),
       b.getF32FloatAttr(op.getEffectiveScale()),
       softcap > 0 ? b.getF32FloatAttr(softcap) : FloatAttr());
   // The modifiers travel with the block: score_mod always, mask_mod only
@@ -329,6 +361,10 @@ void AttentionTiler::emitKvLoop(const ProgramCoords &c, const ProgramTiles &t,
   op.getScoreMod().cloneInto(&update.getScoreMod(), mapping);
   if (masked)
     op.getMaskMod().cloneInto(&update.getMaskMod(), mapping);
+  scf::YieldOp::create(b, loc, update.getResults());
+  t.acc = loop.getResult(0);
+  t.max = loop.getResult(1);
+  t.sum = loop.getResult(2);
 }
 
 namespace {
@@ -378,7 +414,7 @@ struct AttnTilePass final : flashmlir::impl::AttnTilePassBase<AttnTilePass> {
                   "a block size such as 128 x 128)";
         return signalPassFailure();
       }
-      AttentionTiler(op, tiles).run();
+      AttentionTiler(op, tiles, *tileTarget).run();
     }
   }
 };

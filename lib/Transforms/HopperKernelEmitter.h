@@ -27,6 +27,7 @@
 #include "attn/Attn.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -34,6 +35,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/IRMapping.h"
 
 #include <array>
@@ -89,7 +91,7 @@ struct ConsumerLanes {
 
 class HopperKernelEmitter {
 public:
-  HopperKernelEmitter(scf::ParallelOp grid, func::FuncOp func,
+  HopperKernelEmitter(attn::ProgramGridOp grid, func::FuncOp func,
                       const KernelPlan &plan)
       : grid(grid), func(func), plan(plan), b(grid), loc(grid.getLoc()),
         wg(b, loc, plan.element) {}
@@ -206,7 +208,7 @@ private:
     return arith::IndexCastOp::create(b, loc, b.getI32Type(), v);
   }
 
-  scf::ParallelOp grid;
+  attn::ProgramGridOp grid;
   func::FuncOp func;
   KernelPlan plan;
   OpBuilder b;

@@ -25,9 +25,9 @@ LogicalResult HopperKernelEmitter::addTensorMapArguments() {
   grid.walk([&](attn::BlockUpdateOp update) {
     for (Operation &op : *update->getBlock())
       if (auto load = dyn_cast<attn::TileLoadOp>(op)) {
-        if (load.getDest() == update.getKey())
+        if (load.getResult() == update.getKey())
           loads[1] = load;
-        if (load.getDest() == update.getValue())
+        if (load.getResult() == update.getValue())
           loads[2] = load;
       }
   });
@@ -92,7 +92,7 @@ LogicalResult HopperKernelEmitter::addTensorMapArguments() {
 
 void HopperKernelEmitter::emitLaunch() {
   MLIRContext *ctx = b.getContext();
-  ValueRange ub = grid.getUpperBound();
+  SmallVector<Value, 3> ub = grid.getUpperBounds();
   Value one = idx(1);
   // One CTA per tile (x = q-block, y = head, z = sequence), or `ctas`; a
   // dynamic grid's persistent launch counts its work on the host:
@@ -269,9 +269,9 @@ void HopperKernelEmitter::emitProducerBlock(attn::BlockUpdateOp op,
   attn::TileLoadOp keyLoad, valueLoad;
   for (Operation &o : *op->getBlock())
     if (auto load = dyn_cast<attn::TileLoadOp>(o)) {
-      if (load.getDest() == op.getKey())
+      if (load.getResult() == op.getKey())
         keyLoad = load;
-      else if (load.getDest() == op.getValue())
+      else if (load.getResult() == op.getValue())
         valueLoad = load;
     }
   // A stage's K (V) buffer is free once the consumers released its previous

@@ -39,63 +39,23 @@ int64_t sharedMemoryPerCta(int64_t maxSharedMemory, int64_t ctasPerSm) {
 }
 } // namespace
 
-StringRef flashmlir::hopper::stringifyPvSchedule(PvSchedule schedule) {
-  switch (schedule) {
-  case PvSchedule::Serial:
-    return "serial";
-  case PvSchedule::Deferred:
-    return "deferred";
-  case PvSchedule::Overlap:
-    return "overlap";
-  }
-  llvm_unreachable("unknown PvSchedule");
-}
-
-StringRef flashmlir::hopper::stringifyEpilogue(Epilogue epilogue) {
-  switch (epilogue) {
-  case Epilogue::Direct:
-    return "direct";
-  case Epilogue::Tma:
-    return "tma";
-  case Epilogue::TmaInQ:
-    return "tma_in_q";
-  }
-  llvm_unreachable("unknown Epilogue");
-}
-
-std::optional<Epilogue> flashmlir::hopper::parseEpilogue(StringRef name) {
-  return llvm::StringSwitch<std::optional<Epilogue>>(name)
-      .Case("direct", Epilogue::Direct)
-      .Case("tma", Epilogue::Tma)
-      .Case("tma_in_q", Epilogue::TmaInQ)
-      .Default(std::nullopt);
-}
-
-std::optional<PvSchedule> flashmlir::hopper::parsePvSchedule(StringRef name) {
-  return llvm::StringSwitch<std::optional<PvSchedule>>(name)
-      .Case("serial", PvSchedule::Serial)
-      .Case("deferred", PvSchedule::Deferred)
-      .Case("overlap", PvSchedule::Overlap)
-      .Default(std::nullopt);
-}
-
 /// Tiles of a static grid (0 when a bound is dynamic), and whether the program
 /// has a run-time guard (varlen): both roles must then agree on every tile.
-static int64_t staticTiles(scf::ParallelOp grid) {
+static int64_t staticTiles(attn::ProgramGridOp grid) {
   int64_t tiles = 1;
-  for (Value bound : grid.getUpperBound()) {
+  for (Value bound : grid.getUpperBounds()) {
     std::optional<int64_t> n = getConstantIntValue(bound);
     tiles = n ? tiles * *n : 0;
   }
   return tiles;
 }
-static bool isGuarded(scf::ParallelOp grid) {
+static bool isGuarded(attn::ProgramGridOp grid) {
   return grid.walk([](scf::IfOp) { return WalkResult::interrupt(); })
       .wasInterrupted();
 }
 
 /// The shape of the kernel, read off the tiled IR, and what it cannot do.
-static FailureOr<KernelPlan> deriveShape(scf::ParallelOp grid, StringRef pass) {
+static FailureOr<KernelPlan> deriveShape(attn::ProgramGridOp grid, StringRef pass) {
   KernelPlan plan;
   attn::TileLoadOp queryLoad;
   attn::BlockUpdateOp update;
@@ -125,9 +85,9 @@ static FailureOr<KernelPlan> deriveShape(scf::ParallelOp grid, StringRef pass) {
               "first)";
 
   auto dim = [](Value v, int64_t i) {
-    return cast<MemRefType>(v.getType()).getDimSize(i);
+    return cast<ShapedType>(v.getType()).getDimSize(i);
   };
-  plan.blockM = grid->getAttrOfType<IntegerAttr>(kProgramGridAttrName).getInt();
+  plan.blockM = grid.getBlockM();
   plan.blockN = dim(update.getKey(), 0);
   plan.headDim = dim(update.getQuery(), 1);
   plan.headDimV = dim(update.getValue(), 1);
@@ -145,12 +105,13 @@ static FailureOr<KernelPlan> deriveShape(scf::ParallelOp grid, StringRef pass) {
                 isa<Float8E4M3FNType>(plan.element)
                     ? " (FP8 runs on the CPU path only so far)"
                     : "");
-  // A tile load's scale (FP8 descales) has no place in the TMA copies yet.
-  bool scaled = false;
-  grid.walk([&](attn::TileLoadOp load) { scaled |= load.getScale() != nullptr; });
-  if (scaled)
-    return fail("tile loads with a scale (FP8 descales) are not supported by "
-                "the wgmma kernel yet");
+  // TMA moves the operands' own elements: the tiles must hold them (f32
+  // tiles are the CPU target's, or FP8's scaled loads).
+  Type tile = cast<ShapedType>(queryLoad.getResult().getType()).getElementType();
+  if (tile != plan.element)
+    return fail("the wgmma kernel takes tiles of the operands' own bf16/f16 "
+                "(attn-tile target=sm_90a), got ",
+                tile, " tiles");
   if (plan.blockM % 64 || plan.blockM < 64 || plan.blockM > 192)
     return fail("BlockM = ", plan.blockM,
                 " must be 64, 128 or 192 (64 query rows per consumer "
@@ -179,7 +140,7 @@ static FailureOr<KernelPlan> deriveShape(scf::ParallelOp grid, StringRef pass) {
 }
 
 /// Checks the decisions against the shape and lays out shared memory.
-static LogicalResult finalize(scf::ParallelOp grid, KernelPlan &plan,
+static LogicalResult finalize(attn::ProgramGridOp grid, KernelPlan &plan,
                               int64_t maxSharedMemory, StringRef pass) {
   auto fail = [&](auto &&...message) {
     InFlightDiagnostic diag = grid.emitOpError() << pass << ": ";
@@ -187,15 +148,13 @@ static LogicalResult finalize(scf::ParallelOp grid, KernelPlan &plan,
     return diag;
   };
   if (plan.storesThroughTma() && !plan.oStorable)
-    return fail("epilogue = \"", stringifyEpilogue(plan.epilogue),
+    return fail("epilogue = \"", attn::stringifyEpilogue(plan.epilogue),
                 "\" needs O to be a static, contiguous [B, S, H, Dv] argument "
                 "of Q's element type, not varlen; use \"direct\"");
   if (plan.epilogue == Epilogue::TmaInQ && plan.headDimV > plan.headDim)
     return fail("epilogue = \"tma_in_q\" needs Dv <= D (O's tile in Q's "
                 "buffer), got D = ",
                 plan.headDim, ", Dv = ", plan.headDimV);
-  if (plan.ctasPerSm < 1 || plan.ctasPerSm > 4)
-    return fail("ctas_per_sm must be in [1, 4], got ", plan.ctasPerSm);
   maxSharedMemory = sharedMemoryPerCta(maxSharedMemory, plan.ctasPerSm);
   int64_t budget = maxSharedMemory - 1024 - 256; // alignment, mbarriers
   int64_t perStage = plan.kStageBytes + plan.vStageBytes;
@@ -211,16 +170,9 @@ static LogicalResult finalize(scf::ParallelOp grid, KernelPlan &plan,
                 perStage, " bytes do not fit in the shared memory (",
                 maxSharedMemory,
                 " bytes); lower block-m, block-n or stages");
-  // A deferred or overlapped P·V releases its stage one block late: with one
-  // stage the producer would wait for it forever.
-  if (plan.releasesLate() && plan.stages < 2)
-    return fail("pv_schedule = \"", stringifyPvSchedule(plan.pv),
-                "\" needs at least 2 stages, got ", plan.stages);
   if (plan.pingPong && plan.consumers < 2)
     return fail("ping_pong needs 2 or more consumer warpgroups, got ",
                 plan.consumers);
-  if (plan.pairedTiles && !plan.ctas)
-    return fail("paired_tiles needs a persistent kernel (persistent_ctas > 0)");
   if (plan.ctas) {
     if (isGuarded(grid))
       return fail("persistent_ctas needs a grid without run-time guards (not "
@@ -228,16 +180,12 @@ static LogicalResult finalize(scf::ParallelOp grid, KernelPlan &plan,
     // Pairs: ceil(QB / 2) per (sequence, head). A dynamic grid's counts are
     // the host's to compute (plan.units = 0).
     if (int64_t tiles = staticTiles(grid)) {
-      int64_t qBlocks = *getConstantIntValue(grid.getUpperBound()[2]);
+      int64_t qBlocks = *getConstantIntValue(grid.getNumQBlocks());
       plan.units = plan.pairedTiles ? tiles / qBlocks * ((qBlocks + 1) / 2)
                                     : tiles;
       plan.ctas = std::min(plan.ctas, plan.units);
     }
   }
-  for (int64_t r : {plan.producerRegisters, plan.consumerRegisters})
-    if (r < 24 || r > 256 || r % 8)
-      return fail("register budgets must be multiples of 8 in [24, 256], got ",
-                  r);
   // setmaxnreg only moves registers between the warpgroups of the CTA: the
   // budgets must fit what the CTA launched with, 64K / (threads · CTAs per
   // SM) per thread rounded down to 8 (ptxas, nvvm.maxntid + minctasm), or a
@@ -277,7 +225,7 @@ static LogicalResult finalize(scf::ParallelOp grid, KernelPlan &plan,
   return success();
 }
 
-FailureOr<KernelPlan> flashmlir::hopper::planKernel(scf::ParallelOp grid,
+FailureOr<KernelPlan> flashmlir::hopper::planKernel(attn::ProgramGridOp grid,
                                                     const PlanOptions &options,
                                                     StringRef pass) {
   if (options.ctasPerSm < 1 || options.ctasPerSm > 4)
@@ -300,7 +248,7 @@ FailureOr<KernelPlan> flashmlir::hopper::planKernel(scf::ParallelOp grid,
   plan->stages = options.stages > 0 ? options.stages : std::min<int64_t>(fit, 4);
   plan->pingPong = options.pingPong && plan->consumers > 1;
   if (options.pvSchedule != "auto") {
-    std::optional<PvSchedule> pv = parsePvSchedule(options.pvSchedule);
+    std::optional<PvSchedule> pv = attn::symbolizePvSchedule(options.pvSchedule);
     if (!pv)
       return grid.emitOpError()
              << pass << ": pv-schedule must be auto, serial, deferred or "
@@ -349,7 +297,7 @@ FailureOr<KernelPlan> flashmlir::hopper::planKernel(scf::ParallelOp grid,
                               << ": schedule must be auto, tiles or "
                                  "persistent, got '"
                               << options.schedule << "'";
-  bool blockSparse = grid->hasAttr(kBlockSparseGridAttrName);
+  bool blockSparse = grid.getBlockSparse();
   bool canPersist = options.persistentCtas > 0 && !isGuarded(grid) &&
                     !blockSparse &&
                     (kind == attn::MaskKind::None || pairable);
@@ -397,7 +345,8 @@ FailureOr<KernelPlan> flashmlir::hopper::planKernel(scf::ParallelOp grid,
     else
       plan->epilogue = left >= plan->oBytes() ? Epilogue::Tma : Epilogue::Direct;
   } else {
-    std::optional<Epilogue> epilogue = parseEpilogue(options.epilogue);
+    std::optional<Epilogue> epilogue =
+        attn::symbolizeEpilogue(options.epilogue);
     if (!epilogue)
       return grid.emitOpError()
              << pass << ": epilogue must be auto, direct, tma or tma_in_q, got '"
@@ -428,95 +377,35 @@ FailureOr<KernelPlan> flashmlir::hopper::planKernel(scf::ParallelOp grid,
   return plan;
 }
 
-LogicalResult flashmlir::hopper::checkProgramGrids(Operation *root,
-                                                 StringRef pass) {
-  WalkResult walk = root->walk([&](attn::BlockUpdateOp update) {
-    auto grid = update->getParentOfType<scf::ParallelOp>();
-    while (grid && !grid->hasAttr(kProgramGridAttrName))
-      grid = grid->getParentOfType<scf::ParallelOp>();
-    if (grid)
-      return WalkResult::advance();
-    update.emitOpError()
-        << pass << ": not inside an scf.parallel marked "
-        << kProgramGridAttrName
-        << " (was the tiled level canonicalized before this pass? folding a "
-           "unit dimension rebuilds the grid without its attributes)";
-    return WalkResult::interrupt();
-  });
-  return failure(walk.wasInterrupted());
+attn::HopperPlanAttr flashmlir::hopper::planToAttr(MLIRContext *context,
+                                                  const KernelPlan &plan) {
+  return attn::HopperPlanAttr::get(
+      context, plan.stages, plan.pingPong, plan.pv, plan.ctas,
+      plan.pairedTiles, plan.epilogue, plan.ctasPerSm, plan.producerRegisters,
+      plan.consumerRegisters);
 }
 
-DictionaryAttr flashmlir::hopper::planToAttr(Builder &b, const KernelPlan &plan) {
-  return b.getDictionaryAttr({
-      b.getNamedAttr("stages", b.getI64IntegerAttr(plan.stages)),
-      b.getNamedAttr("ping_pong", b.getBoolAttr(plan.pingPong)),
-      b.getNamedAttr("pv_schedule",
-                     b.getStringAttr(stringifyPvSchedule(plan.pv))),
-      b.getNamedAttr("persistent_ctas", b.getI64IntegerAttr(plan.ctas)),
-      b.getNamedAttr("paired_tiles", b.getBoolAttr(plan.pairedTiles)),
-      b.getNamedAttr("epilogue", b.getStringAttr(stringifyEpilogue(plan.epilogue))),
-      b.getNamedAttr("ctas_per_sm", b.getI64IntegerAttr(plan.ctasPerSm)),
-      b.getNamedAttr("producer_registers",
-                     b.getI64IntegerAttr(plan.producerRegisters)),
-      b.getNamedAttr("consumer_registers",
-                     b.getI64IntegerAttr(plan.consumerRegisters)),
-  });
-}
-
-FailureOr<KernelPlan> flashmlir::hopper::planFromAttr(scf::ParallelOp grid,
-                                                      DictionaryAttr attr,
+FailureOr<KernelPlan> flashmlir::hopper::planFromAttr(attn::ProgramGridOp grid,
                                                       int64_t maxSharedMemory,
                                                       StringRef pass) {
+  attn::HopperPlanAttr attr = grid.getPlanAttr();
+  if (!attr)
+    return grid.emitOpError()
+           << pass
+           << ": the program grid has no plan: run --attn-plan-hopper first "
+              "(or --attn-warp-specialize)";
   FailureOr<KernelPlan> plan = deriveShape(grid, pass);
   if (failed(plan))
     return failure();
-  auto missing = [&](StringRef key, StringRef type) {
-    return grid.emitOpError() << pass << ": " << kHopperPlanAttrName
-                              << " needs '" << key << "' (" << type << ")";
-  };
-  auto integer = [&](StringRef key, int64_t &out) -> LogicalResult {
-    auto value = attr.getAs<IntegerAttr>(key);
-    if (!value || !value.getType().isInteger())
-      return missing(key, "integer");
-    out = value.getInt();
-    return success();
-  };
-  auto boolean = [&](StringRef key, bool &out) -> LogicalResult {
-    auto value = attr.getAs<BoolAttr>(key);
-    if (!value)
-      return missing(key, "bool");
-    out = value.getValue();
-    return success();
-  };
-  // A key naming one of an enum's spellings (`parse` reads them).
-  auto named = [&](StringRef key, auto parse, StringRef spellings,
-                   auto &out) -> LogicalResult {
-    auto value = attr.getAs<StringAttr>(key);
-    if (!value)
-      return missing(key, spellings);
-    auto parsed = parse(value.getValue());
-    if (!parsed)
-      return grid.emitOpError()
-             << pass << ": " << kHopperPlanAttrName << " has " << key
-             << " = \"" << value.getValue() << "\"; expected " << spellings;
-    out = *parsed;
-    return success();
-  };
-  if (failed(integer("stages", plan->stages)) ||
-      failed(boolean("ping_pong", plan->pingPong)) ||
-      failed(named("pv_schedule", parsePvSchedule,
-                   "\"serial\", \"deferred\" or \"overlap\"", plan->pv)) ||
-      failed(integer("persistent_ctas", plan->ctas)) ||
-      failed(integer("ctas_per_sm", plan->ctasPerSm)) ||
-      failed(boolean("paired_tiles", plan->pairedTiles)) ||
-      failed(named("epilogue", parseEpilogue,
-                   "\"direct\", \"tma\" or \"tma_in_q\"", plan->epilogue)) ||
-      failed(integer("producer_registers", plan->producerRegisters)) ||
-      failed(integer("consumer_registers", plan->consumerRegisters)))
-    return failure();
-  if (plan->ctas < 0)
-    return grid.emitOpError() << pass << ": persistent_ctas must be >= 0, got "
-                              << plan->ctas;
+  plan->stages = attr.getStages();
+  plan->pingPong = attr.getPingPong();
+  plan->pv = attr.getPvSchedule();
+  plan->ctas = attr.getPersistentCtas();
+  plan->pairedTiles = attr.getPairedTiles();
+  plan->epilogue = attr.getEpilogue();
+  plan->ctasPerSm = attr.getCtasPerSm();
+  plan->producerRegisters = attr.getProducerRegisters();
+  plan->consumerRegisters = attr.getConsumerRegisters();
   if (failed(finalize(grid, *plan, maxSharedMemory, pass)))
     return failure();
   return plan;

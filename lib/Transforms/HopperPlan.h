@@ -3,15 +3,16 @@
 // What --attn-plan-hopper decides for a program grid and --attn-lower-to-hopper
 // emits: the warpgroups, the K/V ring, ping-pong, the P·V schedule, the
 // persistent tile loop and the register budgets. The decisions travel as the
-// attn.hopper_plan attribute on the grid, so they can be read, tested and
-// edited between the two passes; every read checks them again.
+// program grid's #attn.hopper_plan, so they can be read, tested and edited
+// between the two passes; every read checks them against the grid again.
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef FLASHMLIR_TRANSFORMS_HOPPERPLAN_H
 #define FLASHMLIR_TRANSFORMS_HOPPERPLAN_H
 
-#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "attn/Attn.h"
+
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/Support/LLVM.h"
 
@@ -20,42 +21,10 @@
 
 namespace flashmlir::hopper {
 
-/// On an attn.program_grid: {stages, ping_pong, pv_schedule, persistent_ctas,
-/// paired_tiles, epilogue, ctas_per_sm, producer_registers,
-/// consumer_registers}.
-inline constexpr llvm::StringLiteral kHopperPlanAttrName = "attn.hopper_plan";
-
-/// When a consumer issues block i's P·V (O += P_i·V_i) relative to its other
-/// work, spelled as in attn.hopper_plan's pv_schedule:
-enum class PvSchedule {
-  /// "serial": Q·Kᵀ_i, softmax_i, P·V_i, wait; the next block starts after.
-  Serial,
-  /// "deferred": P·V_i stays in flight until Q·Kᵀ_{i+1} has been issued; the
-  /// two complete together before softmax_{i+1}.
-  Deferred,
-  /// "overlap" (FlashAttention-3's intra-warpgroup overlap): Q·Kᵀ_{i+1} and
-  /// P·V_i are issued together; softmax_{i+1} runs while P·V_i does.
-  Overlap,
-};
-llvm::StringRef stringifyPvSchedule(PvSchedule schedule);
-std::optional<PvSchedule> parsePvSchedule(llvm::StringRef name);
-
-/// How the consumers write O, spelled as in attn.hopper_plan's epilogue:
-enum class Epilogue {
-  /// "direct": each thread stores its fragment to global memory (bf16x2
-  /// words where O has Q's type).
-  Direct,
-  /// "tma": the fragments go to an O buffer of their own in shared memory
-  /// (stmatrix, 128-byte swizzled like Q) and one TMA store per 64-column
-  /// chunk writes them; a persistent kernel's next tile runs meanwhile.
-  Tma,
-  /// "tma_in_q": the same through the consumer's rows of Q's buffer (free
-  /// once its last Q·Kᵀ completed; no extra shared memory). A persistent
-  /// producer loads the next Q only after the store has read them.
-  TmaInQ,
-};
-llvm::StringRef stringifyEpilogue(Epilogue epilogue);
-std::optional<Epilogue> parseEpilogue(llvm::StringRef name);
+/// The P·V schedule and the epilogue kinds are the ODS enums of the plan
+/// attribute (AttnAttrs.td), where each is documented.
+using mlir::attn::Epilogue;
+using mlir::attn::PvSchedule;
 
 /// The kernel's static shape and the decisions taken for it.
 struct KernelPlan {
@@ -118,27 +87,20 @@ struct PlanOptions {
 /// static grids (paired tiles under causal masks), FA3's register budgets). Diagnoses what
 /// the kernel cannot do (dtype, tile sizes, head dims, fit).
 /// Diagnostics start with `pass`.
-mlir::FailureOr<KernelPlan> planKernel(mlir::scf::ParallelOp grid,
+mlir::FailureOr<KernelPlan> planKernel(mlir::attn::ProgramGridOp grid,
                                        const PlanOptions &options,
                                        llvm::StringRef pass);
 
-/// Diagnoses an attn.block_update outside every attn.program_grid: the grid
-/// attribute is discardable, and a canonicalization between attn-tile and
-/// these passes can rebuild the scf.parallel without it (a unit dimension
-/// folded away), which would otherwise leave the program silently unlowered.
-mlir::LogicalResult checkProgramGrids(mlir::Operation *root,
-                                      llvm::StringRef pass);
+/// The decisions of `plan` as the grid's #attn.hopper_plan.
+mlir::attn::HopperPlanAttr planToAttr(mlir::MLIRContext *context,
+                                      const KernelPlan &plan);
 
-/// The decisions of `plan` as an attn.hopper_plan dictionary.
-mlir::DictionaryAttr planToAttr(mlir::Builder &b, const KernelPlan &plan);
-
-/// The plan of `grid` from its attn.hopper_plan, checked again (a plan may
-/// have been edited): every key present and in range, the ring fits, the
-/// register budgets fit what the CTA launches with, ping-pong needs two
-/// consumers, a late stage release two stages, persistence an unguarded
-/// static grid, paired tiles persistence, a TMA epilogue a storable O.
-mlir::FailureOr<KernelPlan> planFromAttr(mlir::scf::ParallelOp grid,
-                                         mlir::DictionaryAttr attr,
+/// The plan of `grid` from its #attn.hopper_plan (whose fields the attribute
+/// verifies), checked against the grid again (a plan may have been edited):
+/// the ring fits, the register budgets fit what the CTA launches with,
+/// ping-pong needs two consumers, persistence an unguarded static grid, a
+/// TMA epilogue a storable O. A grid without a plan is diagnosed.
+mlir::FailureOr<KernelPlan> planFromAttr(mlir::attn::ProgramGridOp grid,
                                          int64_t maxSharedMemory,
                                          llvm::StringRef pass);
 

@@ -21,10 +21,8 @@ LogicalResult HopperKernelEmitter::emitOps(Block &src, Role role,
   for (Operation &op : src.without_terminator()) {
     LogicalResult result =
         llvm::TypeSwitch<Operation *, LogicalResult>(&op)
-            .Case([&](memref::AllocaOp) { return success(); })
-            .Case([&](memref::AllocaScopeOp scope) {
-              return emitOps(scope.getBodyRegion().front(), role, state);
-            })
+            .Case<tensor::EmptyOp, bufferization::AllocTensorOp>(
+                [&](Operation *) { return success(); })
             .Case([&](scf::IfOp ifOp) -> LogicalResult {
               if (ifOp.getNumResults() || !ifOp.getElseRegion().empty())
                 return ifOp.emitOpError()
@@ -104,7 +102,8 @@ LogicalResult HopperKernelEmitter::emitKvBody(
     scf::ForOp loop, function_ref<void(attn::BlockUpdateOp)> onUpdate) {
   LogicalResult result = success();
   for (Operation &op : loop.getBody()->without_terminator()) {
-    if (isa<attn::TileLoadOp>(op))
+    if (isa<attn::TileLoadOp, tensor::EmptyOp, bufferization::AllocTensorOp>(
+            op))
       continue;
     if (auto update = dyn_cast<attn::BlockUpdateOp>(op)) {
       onUpdate(update);
@@ -200,7 +199,7 @@ LogicalResult HopperKernelEmitter::emitKvLoop(scf::ForOp loop, Role role,
   for (Operation &op : *loop.getBody())
     if (auto u = dyn_cast<attn::BlockUpdateOp>(op))
       update = u;
-  if (!update || loop.getNumResults())
+  if (!update)
     return loop.emitOpError()
            << "attn-lower-to-hopper: expected a KV-block loop of attn-tile";
 
@@ -338,7 +337,7 @@ LogicalResult HopperKernelEmitter::emitTiles(Block &program, Role role,
   // 3-12% slower), and each head's longest causal tiles come first.
   if (plan.pairedTiles)
     return emitPairedTiles(program, role, state);
-  ValueRange ub = grid.getUpperBound();
+  SmallVector<Value, 3> ub = grid.getUpperBounds();
   LogicalResult result = success();
   buildFor(
       ctaId, workUnits, idx(plan.ctas), ValueRange{state.count, idx(0)},
@@ -380,7 +379,7 @@ LogicalResult HopperKernelEmitter::emitPairedTiles(Block &program, Role role,
   //   P = ceil(QB / 2), p = u mod P, head = (u / P) mod H, seq = u / (P·H)
   //   tiles: q-block QB - 1 - p (the longer first), then p if p < QB - 1 - p
   // (the carried tile number n counts tiles, for the Q barriers' phases).
-  ValueRange ub = grid.getUpperBound();
+  SmallVector<Value, 3> ub = grid.getUpperBounds();
   Value pairs = constantOr(
       ub[2], [](int64_t qb) { return (qb + 1) / 2; },
       [&] { return arith::CeilDivUIOp::create(b, loc, ub[2], idx(2)); });

@@ -53,6 +53,9 @@ Value flashmlir::loadTileElement(OpBuilder &b, Location loc,
                                  attn::TileLoadOp op, Value row, Value d) {
   Value x = memref::LoadOp::create(
       b, loc, op.getSource(), ValueRange{op.getBatch(), row, op.getHead(), d});
+  Type element = cast<ShapedType>(op.getDest().getType()).getElementType();
+  if (x.getType() == element)
+    return x; // a native tile: the source's own elements
   if (isa<Float8E4M3FNType>(x.getType()))
     x = decodeE4M3(b, loc, x);
   else if (!x.getType().isF32())

@@ -582,8 +582,7 @@ def _run_cpu(spec: AttentionSpec, q, k, v, cu_q, cu_k, mod_tensors, total_q,
     if kernel is None:
         kernel = flashmlir.cpu_compile(
             spec.to_mlir(), "attention",
-            front_end="builtin.module(func.func(attn-tile{target=cpu},"
-                      "attn-online-softmax,attn-tiles-to-loops))")
+            front_end="builtin.module(attn-to-cpu-loops)")
         _cpu_kernels[spec] = kernel
 
     def array(t):

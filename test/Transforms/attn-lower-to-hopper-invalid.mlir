@@ -5,16 +5,15 @@
 // RUN: not attn-opt %s -split-input-file -attn-tile="block-n=24" -attn-warp-specialize 2>&1 | FileCheck %s --check-prefix=BLOCKN
 // RUN: not attn-opt %s -split-input-file -attn-tile -attn-online-softmax -attn-warp-specialize 2>&1 | FileCheck %s --check-prefix=LEVEL
 // RUN: not attn-opt %s -split-input-file -attn-tile -attn-lower-to-hopper 2>&1 | FileCheck %s --check-prefix=NOPLAN
-// RUN: not attn-opt %s -split-input-file -attn-tile -canonicalize -attn-warp-specialize 2>&1 | FileCheck %s --check-prefix=CANON
+// The program grid is an op: a canonicalization in between keeps it (an
+// scf.parallel with unit dimensions was once rebuilt without its marks).
+// RUN: attn-opt %s -split-input-file -attn-tile -canonicalize -attn-warp-specialize -verify-diagnostics
 // (Option errors, shared-memory fit and edited plans: attn-plan-hopper-invalid.mlir.)
 
 // BLOCKM: BlockM = 32 must be 64, 128 or 192
 // BLOCKN: BlockN = 24 must be a multiple of 16 in [16, 256]
 // LEVEL: attn-plan-hopper: the program grid has no Q tile load or no attn.block_update
-// NOPLAN: attn-lower-to-hopper: the program grid has no attn.hopper_plan: run --attn-plan-hopper first (or --attn-warp-specialize)
-// A canonicalization after attn-tile folds the unit dimensions of these grids and
-// rebuilds them without their attributes: diagnosed, not silently left unlowered.
-// CANON: 'attn.block_update' op attn-plan-hopper: not inside an scf.parallel marked attn.program_grid
+// NOPLAN: attn-lower-to-hopper: the program grid has no plan: run --attn-plan-hopper first (or --attn-warp-specialize)
 
 func.func @f32_operands(%q: memref<1x64x1x64xf32>, %o: memref<1x64x1x64xf32>) {
   // expected-error @+1 {{Q/K/V must be bf16 or f16 for the wgmma kernel, got 'f32'}}

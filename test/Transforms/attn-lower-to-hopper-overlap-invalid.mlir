@@ -7,107 +7,74 @@
 
 module {
   func.func @causal(%arg0: memref<1x200x2x64xbf16>, %arg1: memref<1x200x2x64xbf16>, %arg2: memref<1x200x2x64xbf16>, %arg3: memref<1x200x2x64xbf16>) {
+    %c65 = arith.constant 65 : index
+    %c4 = arith.constant 4 : index
+    %c64 = arith.constant 64 : index
     %c0 = arith.constant 0 : index
     %c1 = arith.constant 1 : index
     %c2 = arith.constant 2 : index
-    %c2_0 = arith.constant 2 : index
-    %c2_1 = arith.constant 2 : index
-    %c2_2 = arith.constant 2 : index
-    %c1_3 = arith.constant 1 : index
-    %c1_4 = arith.constant 1 : index
     %c200 = arith.constant 200 : index
-    %c1_5 = arith.constant 1 : index
-    %c200_6 = arith.constant 200 : index
     %c128 = arith.constant 128 : index
-    %c2_7 = arith.constant 2 : index
-    %c0_8 = arith.constant 0 : index
-    %c1_9 = arith.constant 1 : index
-    scf.parallel (%arg4, %arg5, %arg6) = (%c0_8, %c0_8, %c0_8) to (%c1, %c2_0, %c2_7) step (%c1_9, %c1_9, %c1_9) {
-      memref.alloca_scope  {
-        %c128_10 = arith.constant 128 : index
-        %0 = arith.muli %arg6, %c128_10 : index
-        %c0_11 = arith.constant 0 : index
-        %1 = arith.subi %c200, %0 : index
-        %c128_12 = arith.constant 128 : index
-        %2 = arith.minsi %1, %c128_12 : index
-        %3 = arith.divui %arg5, %c1_3 : index
-        %c0_13 = arith.constant 0 : index
-        %alloca = memref.alloca() : memref<128x64xf32>
-        %alloca_14 = memref.alloca() : memref<64x64xf32>
-        %alloca_15 = memref.alloca() : memref<64x64xf32>
-        %alloca_16 = memref.alloca() : memref<128x64xf32>
-        %alloca_17 = memref.alloca() : memref<128xf32>
-        %alloca_18 = memref.alloca() : memref<128xf32>
-        attn.tile_load %arg0[%arg4, %0, %arg5] rows(%2) into %alloca : memref<1x200x2x64xbf16>, memref<128x64xf32>
-        attn.block_init %alloca_16, %alloca_17, %alloca_18 : memref<128x64xf32>, memref<128xf32>, memref<128xf32>
-        %c64 = arith.constant 64 : index
-        %c0_19 = arith.constant 0 : index
-        %c1_20 = arith.constant 1 : index
-        %c64_21 = arith.constant 64 : index
-        %4 = arith.addi %0, %2 : index
-        %5 = arith.subi %4, %c1_20 : index
-        %c64_22 = arith.constant 64 : index
-        %6 = arith.subi %0, %c64_22 : index
-        %7 = arith.maxsi %6, %c0_19 : index
-        %8 = arith.subi %5, %c64_22 : index
-        %9 = arith.maxsi %8, %c0_19 : index
-        %c1_23 = arith.constant 1 : index
-        %10 = arith.addi %5, %c1_23 : index
-        %11 = arith.minsi %10, %c200_6 : index
-        %12 = arith.addi %0, %c1_23 : index
-        %13 = arith.minsi %12, %c200_6 : index
-        %14 = arith.floordivsi %7, %c64_21 : index
-        %15 = arith.ceildivsi %11, %c64_21 : index
-        %16 = arith.cmpi sge, %7, %11 : index
-        %17 = arith.select %16, %14, %15 : index
-        %18 = arith.ceildivsi %9, %c64_21 : index
-        %19 = arith.maxsi %18, %14 : index
-        %20 = arith.minsi %19, %17 : index
-        %21 = arith.floordivsi %13, %c64_21 : index
-        %c4 = arith.constant 4 : index
-        %22 = arith.cmpi sge, %13, %c200_6 : index
-        %23 = arith.select %22, %c4, %21 : index
-        %24 = arith.minsi %23, %17 : index
-        %25 = arith.maxsi %24, %20 : index
-        %c1_24 = arith.constant 1 : index
-        scf.for %arg7 = %14 to %20 step %c1_24 {
-          %c64_27 = arith.constant 64 : index
-          %26 = arith.muli %arg7, %c64_27 : index
-          %27 = arith.subi %c200_6, %26 : index
-          %c64_28 = arith.constant 64 : index
-          %28 = arith.minsi %27, %c64_28 : index
-          attn.tile_load %arg1[%arg4, %26, %3] rows(%28) into %alloca_14 : memref<1x200x2x64xbf16>, memref<64x64xf32>
-          attn.tile_load %arg2[%arg4, %26, %3] rows(%28) into %alloca_15 : memref<1x200x2x64xbf16>, memref<64x64xf32>
-          attn.block_update q(%alloca) k(%alloca_14) v(%alloca_15) state(%alloca_16, %alloca_17, %alloca_18) rows(%2) cols(%28) seq(%arg4) head(%arg5) q_pos(%0) kv_pos(%26) diag(%c0_13) masked attributes {mask = #attn.mask<window [64, 0], bottom_right>, scale = 1.250000e-01 : f32} : memref<128x64xf32>, memref<64x64xf32>, memref<64x64xf32>, memref<128x64xf32>, memref<128xf32>, memref<128xf32>
-        }
-        %c1_25 = arith.constant 1 : index
-        // expected-error @+1 {{attn-lower-to-hopper: pv_schedule = "overlap" needs KV loops with the same body (attn-tile's)}}
-        scf.for %arg7 = %20 to %25 step %c1_25 {
-          %extra = arith.addi %arg7, %arg7 : index
-          %c64_27 = arith.constant 64 : index
-          %26 = arith.muli %arg7, %c64_27 : index
-          %27 = arith.subi %c200_6, %26 : index
-          %c64_28 = arith.constant 64 : index
-          %28 = arith.minsi %27, %c64_28 : index
-          attn.tile_load %arg1[%arg4, %26, %3] rows(%28) into %alloca_14 : memref<1x200x2x64xbf16>, memref<64x64xf32>
-          attn.tile_load %arg2[%arg4, %26, %3] rows(%28) into %alloca_15 : memref<1x200x2x64xbf16>, memref<64x64xf32>
-          attn.block_update q(%alloca) k(%alloca_14) v(%alloca_15) state(%alloca_16, %alloca_17, %alloca_18) rows(%2) cols(%28) seq(%arg4) head(%arg5) q_pos(%0) kv_pos(%26) diag(%c0_13) attributes {mask = #attn.mask<window [64, 0], bottom_right>, scale = 1.250000e-01 : f32} : memref<128x64xf32>, memref<64x64xf32>, memref<64x64xf32>, memref<128x64xf32>, memref<128xf32>, memref<128xf32>
-        }
-        %c1_26 = arith.constant 1 : index
-        scf.for %arg7 = %25 to %17 step %c1_26 {
-          %c64_27 = arith.constant 64 : index
-          %26 = arith.muli %arg7, %c64_27 : index
-          %27 = arith.subi %c200_6, %26 : index
-          %c64_28 = arith.constant 64 : index
-          %28 = arith.minsi %27, %c64_28 : index
-          attn.tile_load %arg1[%arg4, %26, %3] rows(%28) into %alloca_14 : memref<1x200x2x64xbf16>, memref<64x64xf32>
-          attn.tile_load %arg2[%arg4, %26, %3] rows(%28) into %alloca_15 : memref<1x200x2x64xbf16>, memref<64x64xf32>
-          attn.block_update q(%alloca) k(%alloca_14) v(%alloca_15) state(%alloca_16, %alloca_17, %alloca_18) rows(%2) cols(%28) seq(%arg4) head(%arg5) q_pos(%0) kv_pos(%26) diag(%c0_13) masked attributes {mask = #attn.mask<window [64, 0], bottom_right>, scale = 1.250000e-01 : f32} : memref<128x64xf32>, memref<64x64xf32>, memref<64x64xf32>, memref<128x64xf32>, memref<128xf32>, memref<128xf32>
-        }
-        attn.block_finalize state(%alloca_16, %alloca_17, %alloca_18) rows(%2) into %arg3[%arg4, %0, %arg5] : memref<128x64xf32>, memref<128xf32>, memref<128xf32>, memref<1x200x2x64xbf16>
+    attn.program_grid (%seq, %head, %q_block) in (%c1, %c2, %c2) block_m(128) plan(<stages = 4, ping_pong = true, pv_schedule = overlap, persistent_ctas = 0, paired_tiles = false, epilogue = direct, ctas_per_sm = 1, producer_registers = 24, consumer_registers = 240>) {
+      %0 = arith.muli %q_block, %c128 : index
+      %1 = arith.subi %c200, %0 : index
+      %2 = arith.minsi %1, %c128 : index
+      %3 = bufferization.alloc_tensor() : tensor<128x64xbf16>
+      %4 = attn.tile_load %arg0[%seq, %0, %head] rows(%2) into %3 : memref<1x200x2x64xbf16>, tensor<128x64xbf16> -> tensor<128x64xbf16>
+      %5 = bufferization.alloc_tensor() : tensor<64x64xbf16>
+      %6 = bufferization.alloc_tensor() : tensor<64x64xbf16>
+      %acc, %max, %sum = attn.block_init : tensor<128x64xf32>, tensor<128xf32>, tensor<128xf32>
+      %7 = arith.addi %0, %2 : index
+      %8 = arith.subi %0, %c64 : index
+      %9 = arith.maxsi %8, %c0 : index
+      %10 = arith.subi %7, %c65 : index
+      %11 = arith.maxsi %10, %c0 : index
+      %12 = arith.minsi %7, %c200 : index
+      %13 = arith.addi %0, %c1 : index
+      %14 = arith.minsi %13, %c200 : index
+      %15 = arith.floordivsi %9, %c64 : index
+      %16 = arith.ceildivsi %12, %c64 : index
+      %17 = arith.cmpi sge, %9, %12 : index
+      %18 = arith.select %17, %15, %16 : index
+      %19 = arith.ceildivsi %11, %c64 : index
+      %20 = arith.maxsi %19, %15 : index
+      %21 = arith.minsi %20, %18 : index
+      %22 = arith.floordivsi %14, %c64 : index
+      %23 = arith.cmpi sge, %14, %c200 : index
+      %24 = arith.select %23, %c4, %22 : index
+      %25 = arith.minsi %24, %18 : index
+      %26 = arith.maxsi %25, %21 : index
+      %27:3 = scf.for %arg4 = %15 to %21 step %c1 iter_args(%arg5 = %acc, %arg6 = %max, %arg7 = %sum) -> (tensor<128x64xf32>, tensor<128xf32>, tensor<128xf32>) {
+        %30 = arith.muli %arg4, %c64 : index
+        %31 = arith.subi %c200, %30 : index
+        %32 = arith.minsi %31, %c64 : index
+        %33 = attn.tile_load %arg1[%seq, %30, %head] rows(%32) into %5 : memref<1x200x2x64xbf16>, tensor<64x64xbf16> -> tensor<64x64xbf16>
+        %34 = attn.tile_load %arg2[%seq, %30, %head] rows(%32) into %6 : memref<1x200x2x64xbf16>, tensor<64x64xbf16> -> tensor<64x64xbf16>
+        %35:3 = attn.block_update q(%4) k(%33) v(%34) state(%arg5, %arg6, %arg7) rows(%2) cols(%32) seq(%seq) head(%head) q_pos(%0) kv_pos(%30) diag(%c0) masked attributes {mask = #attn.mask<window [64, 0], bottom_right>, scale = 1.250000e-01 : f32} : tensor<128x64xbf16>, tensor<64x64xbf16>, tensor<64x64xbf16>, tensor<128x64xf32>, tensor<128xf32>, tensor<128xf32>
+        scf.yield %35#0, %35#1, %35#2 : tensor<128x64xf32>, tensor<128xf32>, tensor<128xf32>
       }
-      scf.reduce 
-    } {attn.hopper_plan = {consumer_registers = 240 : i64, ctas_per_sm = 1 : i64, epilogue = "direct", paired_tiles = false, persistent_ctas = 0 : i64, ping_pong = true, producer_registers = 24 : i64, pv_schedule = "overlap", stages = 4 : i64}, attn.program_grid = 128 : i64}
+      // expected-error @+1 {{attn-lower-to-hopper: pv_schedule = "overlap" needs KV loops with the same body (attn-tile's)}}
+      %28:3 = scf.for %arg4 = %21 to %26 step %c1 iter_args(%arg5 = %27#0, %arg6 = %27#1, %arg7 = %27#2) -> (tensor<128x64xf32>, tensor<128xf32>, tensor<128xf32>) {
+        %extra = arith.addi %arg4, %arg4 : index
+        %30 = arith.muli %arg4, %c64 : index
+        %31 = arith.subi %c200, %30 : index
+        %32 = arith.minsi %31, %c64 : index
+        %33 = attn.tile_load %arg1[%seq, %30, %head] rows(%32) into %5 : memref<1x200x2x64xbf16>, tensor<64x64xbf16> -> tensor<64x64xbf16>
+        %34 = attn.tile_load %arg2[%seq, %30, %head] rows(%32) into %6 : memref<1x200x2x64xbf16>, tensor<64x64xbf16> -> tensor<64x64xbf16>
+        %35:3 = attn.block_update q(%4) k(%33) v(%34) state(%arg5, %arg6, %arg7) rows(%2) cols(%32) seq(%seq) head(%head) q_pos(%0) kv_pos(%30) diag(%c0) attributes {mask = #attn.mask<window [64, 0], bottom_right>, scale = 1.250000e-01 : f32} : tensor<128x64xbf16>, tensor<64x64xbf16>, tensor<64x64xbf16>, tensor<128x64xf32>, tensor<128xf32>, tensor<128xf32>
+        scf.yield %35#0, %35#1, %35#2 : tensor<128x64xf32>, tensor<128xf32>, tensor<128xf32>
+      }
+      %29:3 = scf.for %arg4 = %26 to %18 step %c1 iter_args(%arg5 = %28#0, %arg6 = %28#1, %arg7 = %28#2) -> (tensor<128x64xf32>, tensor<128xf32>, tensor<128xf32>) {
+        %30 = arith.muli %arg4, %c64 : index
+        %31 = arith.subi %c200, %30 : index
+        %32 = arith.minsi %31, %c64 : index
+        %33 = attn.tile_load %arg1[%seq, %30, %head] rows(%32) into %5 : memref<1x200x2x64xbf16>, tensor<64x64xbf16> -> tensor<64x64xbf16>
+        %34 = attn.tile_load %arg2[%seq, %30, %head] rows(%32) into %6 : memref<1x200x2x64xbf16>, tensor<64x64xbf16> -> tensor<64x64xbf16>
+        %35:3 = attn.block_update q(%4) k(%33) v(%34) state(%arg5, %arg6, %arg7) rows(%2) cols(%32) seq(%seq) head(%head) q_pos(%0) kv_pos(%30) diag(%c0) masked attributes {mask = #attn.mask<window [64, 0], bottom_right>, scale = 1.250000e-01 : f32} : tensor<128x64xbf16>, tensor<64x64xbf16>, tensor<64x64xbf16>, tensor<128x64xf32>, tensor<128xf32>, tensor<128xf32>
+        scf.yield %35#0, %35#1, %35#2 : tensor<128x64xf32>, tensor<128xf32>, tensor<128xf32>
+      }
+      attn.block_finalize state(%29#0, %29#1, %29#2) rows(%2) into %arg3[%seq, %0, %head] : tensor<128x64xf32>, tensor<128xf32>, tensor<128xf32>, memref<1x200x2x64xbf16>
+    }
     return
   }
 }

@@ -1,5 +1,5 @@
-// RUN: attn-opt %s -split-input-file -attn-tile="block-m=64 block-n=32" -attn-online-softmax -attn-map-to-gpu | FileCheck %s
-// RUN: not attn-opt %s -split-input-file -attn-tile="block-m=64 block-n=256" -attn-online-softmax -attn-map-to-gpu="max-shared-memory=65536" -o /dev/null 2>&1 | FileCheck %s --check-prefix=BUDGET
+// RUN: attn-opt %s -split-input-file -attn-tile="block-m=64 block-n=32" -attn-online-softmax -attn-bufferize-tiles -attn-tiles-to-loops="loads=0 programs=0" -attn-map-to-gpu | FileCheck %s
+// RUN: not attn-opt %s -split-input-file -attn-tile="block-m=64 block-n=256" -attn-online-softmax -attn-bufferize-tiles -attn-tiles-to-loops="loads=0 programs=0" -attn-map-to-gpu="max-shared-memory=65536" -o /dev/null 2>&1 | FileCheck %s --check-prefix=BUDGET
 
 // The program grid becomes a launch over (q-block, q-head, batch) with one
 // thread per query row; tiles live in dynamic shared memory; row loops
@@ -33,7 +33,7 @@ func.func @causal(%q: memref<1x200x2x64xbf16>, %o: memref<1x200x2x64xbf16>) {
 // -----
 
 // Tiles that do not fit the shared memory budget are diagnosed.
-// BUDGET: error: 'scf.parallel' op attn-map-to-gpu: the program's tiles need 393728 bytes of shared memory, more than the 65536 available; choose smaller block-m/block-n
+// BUDGET: error: 'attn.program_grid' op attn-map-to-gpu: the program's tiles need 280064 bytes of shared memory, more than the 65536 available; choose smaller block-m/block-n
 func.func @too_big(%q: memref<1x200x2x128xbf16>, %o: memref<1x200x2x128xbf16>) {
   attn.attention ins(%q, %q, %q : memref<1x200x2x128xbf16>, memref<1x200x2x128xbf16>, memref<1x200x2x128xbf16>)
       outs(%o : memref<1x200x2x128xbf16>)

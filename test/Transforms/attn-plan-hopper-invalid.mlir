@@ -6,8 +6,8 @@
 // RUN: attn-opt %s -attn-tile="block-m=64 block-n=64" -attn-plan-hopper | sed 's/ping_pong = false/ping_pong = true/' | not attn-opt -attn-lower-to-hopper 2>&1 | FileCheck %s --check-prefix=PINGPONG
 // RUN: attn-opt %s -attn-tile="block-m=128 block-n=64" -attn-plan-hopper="persistent-ctas=0" | sed 's/producer_registers = 24/producer_registers = 64/' | not attn-opt -attn-lower-to-hopper 2>&1 | FileCheck %s --check-prefix=REGS
 // RUN: attn-opt %s -attn-tile="block-m=128 block-n=64" -attn-plan-hopper="persistent-ctas=0" | sed 's/consumer_registers = 240/consumer_registers = 241/' | not attn-opt -attn-lower-to-hopper 2>&1 | FileCheck %s --check-prefix=REG8
-// RUN: attn-opt %s -attn-tile="block-m=128 block-n=64" -attn-plan-hopper="persistent-ctas=0" | sed 's/pv_schedule = "overlap", //' | not attn-opt -attn-lower-to-hopper 2>&1 | FileCheck %s --check-prefix=MISSING
-// RUN: attn-opt %s -attn-tile="block-m=128 block-n=64" -attn-plan-hopper="persistent-ctas=0" | sed 's/pv_schedule = "overlap"/pv_schedule = "eager"/' | not attn-opt -attn-lower-to-hopper 2>&1 | FileCheck %s --check-prefix=SCHEDULE
+// RUN: attn-opt %s -attn-tile="block-m=128 block-n=64" -attn-plan-hopper="persistent-ctas=0" | sed 's/pv_schedule = overlap, //' | not attn-opt -attn-lower-to-hopper 2>&1 | FileCheck %s --check-prefix=MISSING
+// RUN: attn-opt %s -attn-tile="block-m=128 block-n=64" -attn-plan-hopper="persistent-ctas=0" | sed 's/pv_schedule = overlap/pv_schedule = eager/' | not attn-opt -attn-lower-to-hopper 2>&1 | FileCheck %s --check-prefix=SCHEDULE
 // RUN: attn-opt %s -attn-tile="block-m=128 block-n=64" -attn-plan-hopper="persistent-ctas=0" | sed 's/persistent_ctas = 0/persistent_ctas = -3/' | not attn-opt -attn-lower-to-hopper 2>&1 | FileCheck %s --check-prefix=NEGATIVE
 // RUN: attn-opt %s -attn-tile="block-m=128 block-n=64" -attn-plan-hopper | sed 's/producer_registers = 40/producer_registers = 48/' | not attn-opt -attn-lower-to-hopper 2>&1 | FileCheck %s --check-prefix=LAUNCH
 // RUN: attn-opt %s -attn-tile="block-m=128 block-n=64" -attn-plan-hopper | sed 's/persistent_ctas = 32/persistent_ctas = 0/' | not attn-opt -attn-lower-to-hopper 2>&1 | FileCheck %s --check-prefix=PAIRED
@@ -19,26 +19,28 @@
 // RUN: not attn-opt %s -attn-tile -attn-plan-hopper="ctas-per-sm=5" 2>&1 | FileCheck %s --check-prefix=CTASPERSM
 // RUN: attn-opt %s -attn-tile="block-m=128 block-n=64" -attn-plan-hopper="persistent-ctas=0" | sed 's/ctas_per_sm = 1/ctas_per_sm = 2/' | not attn-opt -attn-lower-to-hopper 2>&1 | FileCheck %s --check-prefix=TWOCTAS
 // RUN: not attn-opt %s -attn-tile="block-m=128 block-n=128" -attn-plan-hopper="ctas-per-sm=2" 2>&1 | FileCheck %s --check-prefix=LAUNCHWGMMA
-// RUN: attn-opt %s -attn-tile="block-m=128 block-n=64" -attn-plan-hopper="persistent-ctas=0" | sed 's/epilogue = "tma_in_q", //' | not attn-opt -attn-lower-to-hopper 2>&1 | FileCheck %s --check-prefix=EPIMISSING
-// RUN: attn-opt %s -attn-tile="block-m=128 block-n=64" -attn-plan-hopper="persistent-ctas=0" | sed 's/epilogue = "tma_in_q"/epilogue = "smem"/' | not attn-opt -attn-lower-to-hopper 2>&1 | FileCheck %s --check-prefix=EPIVALUE
-// RUN: attn-opt %s -attn-tile="block-m=128 block-n=64" -attn-plan-hopper="persistent-ctas=0" | sed 's/epilogue = "tma_in_q"/epilogue = "tma"/; s/stages = 4/stages = 13/' | not attn-opt -attn-lower-to-hopper 2>&1 | FileCheck %s --check-prefix=EPIFIT
+// RUN: attn-opt %s -attn-tile="block-m=128 block-n=64" -attn-plan-hopper="persistent-ctas=0" | sed 's/epilogue = tma_in_q, //' | not attn-opt -attn-lower-to-hopper 2>&1 | FileCheck %s --check-prefix=EPIMISSING
+// RUN: attn-opt %s -attn-tile="block-m=128 block-n=64" -attn-plan-hopper="persistent-ctas=0" | sed 's/epilogue = tma_in_q/epilogue = smem/' | not attn-opt -attn-lower-to-hopper 2>&1 | FileCheck %s --check-prefix=EPIVALUE
+// RUN: attn-opt %s -attn-tile="block-m=128 block-n=64" -attn-plan-hopper="persistent-ctas=0" | sed 's/epilogue = tma_in_q/epilogue = tma/; s/stages = 4/stages = 13/' | not attn-opt -attn-lower-to-hopper 2>&1 | FileCheck %s --check-prefix=EPIFIT
 // RUN: not attn-opt %s -split-input-file -attn-tile="block-m=128 block-n=64" -attn-plan-hopper="epilogue=tma" 2>&1 | FileCheck %s --check-prefix=EPIVARLEN
 // RUN: not attn-opt %s -split-input-file -attn-tile="block-m=128 block-n=64" -attn-plan-hopper="epilogue=tma_in_q" 2>&1 | FileCheck %s --check-prefix=EPIDV
-// A tile load given a scale (what attn-tile emits for FP8 descales) on bf16 tiles: the
-// wgmma kernel's TMA copies cannot apply it, so the planner refuses it.
-// RUN: attn-opt %s -attn-tile="block-m=128 block-n=64" | sed '0,/rows(%2) into %alloca :/s/^\( *\)\(attn.tile_load %arg0\[%arg4, %0, %arg5\] rows(%2)\) into/\1%%dq = arith.constant 2.0 : f32\n\1\2 scale(%%dq) into/' | not attn-opt -attn-plan-hopper 2>&1 | FileCheck %s --check-prefix=SCALED
+// f32 tiles (the CPU target's, or FP8's scaled loads): the wgmma kernel's TMA
+// copies move the operands' own bf16/f16, so the planner refuses them.
+// RUN: not attn-opt %s -attn-tile="target=cpu block-m=128 block-n=64" -attn-plan-hopper 2>&1 | FileCheck %s --check-prefix=SCALED
 
 // FIT: attn-lower-to-hopper: Q (16384 bytes) and 99 K/V stage(s) of 16384 bytes do not fit in the shared memory (232448 bytes)
-// LATE: attn-lower-to-hopper: pv_schedule = "overlap" needs at least 2 stages, got 1
+// The plan's own fields are checked by the attribute (at parse time):
+// LATE: pv_schedule = overlap needs at least 2 stages, got 1
 // PINGPONG: attn-lower-to-hopper: ping_pong needs 2 or more consumer warpgroups, got 1
 // REGS: attn-lower-to-hopper: register budgets 64 + 2 x 240 = 544 per thread exceed the 504 the CTA launches with (168 per thread for 384 threads)
 // Within 64K registers but not within the launch's 3 x 168 (setmaxnreg.inc would wait forever):
 // LAUNCH: attn-lower-to-hopper: register budgets 48 + 2 x 232 = 512 per thread exceed the 504 the CTA launches with
-// REG8: attn-lower-to-hopper: register budgets must be multiples of 8 in [24, 256], got 241
-// MISSING: attn-lower-to-hopper: attn.hopper_plan needs 'pv_schedule' ("serial", "deferred" or "overlap")
-// SCHEDULE: attn-lower-to-hopper: attn.hopper_plan has pv_schedule = "eager"; expected "serial", "deferred" or "overlap"
-// NEGATIVE: attn-lower-to-hopper: persistent_ctas must be >= 0, got -3
-// PAIRED: attn-lower-to-hopper: paired_tiles needs a persistent kernel (persistent_ctas > 0)
+// REG8: register budgets must be multiples of 8 in [24, 256], got 241
+// A missing field (the struct syntax lists all nine):
+// MISSING: error: expected ','
+// SCHEDULE: expected ::mlir::attn::PvSchedule to be one of: serial, deferred, overlap
+// NEGATIVE: persistent_ctas must be >= 0, got -3
+// PAIRED: paired_tiles needs a persistent kernel (persistent_ctas > 0)
 // OPTION: attn-plan-hopper: stages must be in [1, 8] (or 0 for as many as fit), got 9
 // CTAS: attn-plan-hopper: persistent-ctas must be >= 0, got -1
 // SMEM: attn-plan-hopper: Q (16384 bytes) and 8 K/V stage(s) of 32768 bytes do not fit
@@ -49,13 +51,13 @@
 // TWOCTAS: attn-lower-to-hopper: register budgets 24 + 2 x 240 = 504 per thread exceed the 240 the CTA launches with (80 per thread for 384 threads, 2 CTAs per SM)
 // Budgets that fit, but a launch budget below what one wgmma holds (ptxas: C7602):
 // LAUNCHWGMMA: attn-plan-hopper: 2 CTAs per SM of 384 threads launch with 80 registers per thread, fewer than the 96 the Q·Kᵀ wgmma of BlockN = 128 needs; lower ctas_per_sm, block-m or block-n
-// EPIMISSING: attn-lower-to-hopper: attn.hopper_plan needs 'epilogue' ("direct", "tma" or "tma_in_q")
-// EPIVALUE: attn-lower-to-hopper: attn.hopper_plan has epilogue = "smem"; expected "direct", "tma" or "tma_in_q"
+// EPIMISSING: error: expected ','
+// EPIVALUE: expected ::mlir::attn::Epilogue to be one of: direct, tma, tma_in_q
 // The own O buffer counts against the ring:
 // EPIFIT: attn-lower-to-hopper: Q (16384 bytes), O (16384 bytes) and 13 K/V stage(s) of 16384 bytes do not fit in the shared memory (232448 bytes)
 // EPIVARLEN: attn-plan-hopper: epilogue = "tma" needs O to be a static, contiguous [B, S, H, Dv] argument of Q's element type, not varlen; use "direct"
 // EPIDV: attn-plan-hopper: epilogue = "tma_in_q" needs Dv <= D (O's tile in Q's buffer), got D = 64, Dv = 128
-// SCALED: attn-plan-hopper: tile loads with a scale (FP8 descales) are not supported by the wgmma kernel yet
+// SCALED: attn-plan-hopper: the wgmma kernel takes tiles of the operands' own bf16/f16 (attn-tile target=sm_90a), got 'f32' tiles
 
 func.func @causal(%q: memref<2x300x8x64xbf16>, %k: memref<2x300x2x64xbf16>,
                   %v: memref<2x300x2x64xbf16>, %o: memref<2x300x8x64xbf16>) {

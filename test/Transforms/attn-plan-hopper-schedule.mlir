@@ -13,11 +13,11 @@
 // consumers' 232 registers spill at Dv = 256 but for this shape), persistent on request
 // over min(132, 3 q-blocks x 8 heads x 2) = 48 CTAs with its 40/232 budgets.
 // AUTO-LABEL: func.func @plain_d256
-// AUTO: persistent_ctas = 0 : i64
+// AUTO: persistent_ctas = 0,
 // PERSIST-LABEL: func.func @plain_d256
-// PERSIST: consumer_registers = 232 : i64, {{.*}} persistent_ctas = 48 : i64, {{.*}} producer_registers = 40 : i64
+// PERSIST: persistent_ctas = 48, {{.*}} producer_registers = 40, consumer_registers = 232>
 // TILES-LABEL: func.func @plain_d256
-// TILES: persistent_ctas = 0 : i64
+// TILES: persistent_ctas = 0,
 func.func @plain_d256(%q: memref<2x300x8x256xbf16>, %k: memref<2x300x8x256xbf16>,
                       %v: memref<2x300x8x256xbf16>, %o: memref<2x300x8x256xbf16>) {
   attn.attention ins(%q, %k, %v : memref<2x300x8x256xbf16>, memref<2x300x8x256xbf16>,
@@ -31,11 +31,11 @@ func.func @plain_d256(%q: memref<2x300x8x256xbf16>, %k: memref<2x300x8x256xbf16>
 // Softcap (per-score work) under a causal mask, d = 128: the paired
 // persistent loop (2 x 8 x 2 pairs) by the heuristic too (measured faster).
 // AUTO-LABEL: func.func @softcap_causal
-// AUTO: paired_tiles = true, persistent_ctas = 32 : i64
+// AUTO: persistent_ctas = 32, paired_tiles = true
 // PERSIST-LABEL: func.func @softcap_causal
-// PERSIST: paired_tiles = true, persistent_ctas = 32 : i64
+// PERSIST: persistent_ctas = 32, paired_tiles = true
 // TILES-LABEL: func.func @softcap_causal
-// TILES: paired_tiles = false, persistent_ctas = 0 : i64
+// TILES: persistent_ctas = 0, paired_tiles = false
 func.func @softcap_causal(%q: memref<2x500x8x128xbf16>, %k: memref<2x500x8x128xbf16>,
                           %v: memref<2x500x8x128xbf16>, %o: memref<2x500x8x128xbf16>) {
   attn.attention ins(%q, %k, %v : memref<2x500x8x128xbf16>, memref<2x500x8x128xbf16>,
@@ -48,11 +48,11 @@ func.func @softcap_causal(%q: memref<2x500x8x128xbf16>, %k: memref<2x500x8x128xb
 
 // Unmasked d = 64: persistent by the heuristic, one CTA per tile on request.
 // AUTO-LABEL: func.func @plain_d64
-// AUTO: persistent_ctas = 48 : i64
+// AUTO: persistent_ctas = 48,
 // PERSIST-LABEL: func.func @plain_d64
-// PERSIST: persistent_ctas = 48 : i64
+// PERSIST: persistent_ctas = 48,
 // TILES-LABEL: func.func @plain_d64
-// TILES: consumer_registers = 240 : i64, {{.*}} persistent_ctas = 0 : i64, {{.*}} producer_registers = 24 : i64
+// TILES: persistent_ctas = 0, {{.*}} producer_registers = 24, consumer_registers = 240>
 func.func @plain_d64(%q: memref<2x300x8x64xbf16>, %k: memref<2x300x8x64xbf16>,
                      %v: memref<2x300x8x64xbf16>, %o: memref<2x300x8x64xbf16>) {
   attn.attention ins(%q, %k, %v : memref<2x300x8x64xbf16>, memref<2x300x8x64xbf16>,

@@ -15,11 +15,11 @@
 // consumer 256 - 24 = 232; shared memory is 228 KB / 2 - 1 KB per CTA: Q (8 KB)
 // and 3 stages of 32 KB.
 // TWO-LABEL: func.func @causal
-// TWO: attn.hopper_plan = {consumer_registers = 232 : i64, ctas_per_sm = 2 : i64, epilogue = "tma_in_q", paired_tiles = false, persistent_ctas = 0 : i64, ping_pong = false, producer_registers = 24 : i64, pv_schedule = "overlap", stages = 3 : i64}
+// TWO: plan(<stages = 3, ping_pong = false, pv_schedule = overlap, persistent_ctas = 0, paired_tiles = false, epilogue = tma_in_q, ctas_per_sm = 2, producer_registers = 24, consumer_registers = 232>)
 // CHECK-LABEL: func.func @causal
-// CHECK: attn.hopper_plan = {consumer_registers = 232 : i64, ctas_per_sm = 1 : i64, epilogue = "tma", paired_tiles = true, persistent_ctas = 32 : i64, ping_pong = true, producer_registers = 40 : i64, pv_schedule = "overlap", stages = 4 : i64}
+// CHECK: plan(<stages = 4, ping_pong = true, pv_schedule = overlap, persistent_ctas = 32, paired_tiles = true, epilogue = tma, ctas_per_sm = 1, producer_registers = 40, consumer_registers = 232>)
 // OPTS-LABEL: func.func @causal
-// OPTS: attn.hopper_plan = {consumer_registers = 240 : i64, ctas_per_sm = 1 : i64, epilogue = "tma_in_q", paired_tiles = false, persistent_ctas = 0 : i64, ping_pong = false, producer_registers = 24 : i64, pv_schedule = "deferred", stages = 2 : i64}
+// OPTS: plan(<stages = 2, ping_pong = false, pv_schedule = deferred, persistent_ctas = 0, paired_tiles = false, epilogue = tma_in_q, ctas_per_sm = 1, producer_registers = 24, consumer_registers = 240>)
 // The emitter follows the plan: 32 CTAs, 4 stages, registers 40/232.
 // LOWER-LABEL: func.func @causal
 // LOWER: gpu.launch blocks({{.*}}) in ({{.*}} = %c32{{.*}}, {{.*}} = %c1{{.*}}, {{.*}} = %c1{{.*}})
@@ -39,9 +39,9 @@ func.func @causal(%q: memref<2x300x8x64xbf16>, %k: memref<2x300x2x64xbf16>,
 // No mask, static grid, Dv = 128: persistent over min(132, 3 q-blocks x 8
 // heads x 2) = 48 CTAs; the persistent producer needs 40 registers.
 // CHECK-LABEL: func.func @plain_d128
-// CHECK: attn.hopper_plan = {consumer_registers = 232 : i64, ctas_per_sm = 1 : i64, epilogue = "tma", paired_tiles = false, persistent_ctas = 48 : i64, ping_pong = true, producer_registers = 40 : i64, pv_schedule = "overlap", stages = 4 : i64}
+// CHECK: plan(<stages = 4, ping_pong = true, pv_schedule = overlap, persistent_ctas = 48, paired_tiles = false, epilogue = tma, ctas_per_sm = 1, producer_registers = 40, consumer_registers = 232>)
 // OPTS-LABEL: func.func @plain_d128
-// OPTS: persistent_ctas = 0 : i64
+// OPTS: persistent_ctas = 0,
 // LOWER-LABEL: func.func @plain_d128
 // LOWER: gpu.launch blocks({{.*}}) in ({{.*}} = %c48{{(_[0-9]+)?}}, {{.*}} = %c1{{.*}}, {{.*}} = %c1{{.*}})
 // LOWER: persistent_ctas = 48
@@ -59,11 +59,11 @@ func.func @plain_d128(%q: memref<2x300x8x128xf16>, %k: memref<2x300x8x128xf16>,
 // kernel spilled: O alone is 128 registers). Q is 128 x 256 x 2 = 64 KB and a
 // stage of K and V 2 x 64 x 256 x 2 = 64 KB: 2 stages fit in 227 KB.
 // At two CTAs per SM, d = 256 does not fit half an SM's shared memory:
-// TWO: error: 'scf.parallel' op attn-plan-hopper: Q (32768 bytes) and 1 K/V stage(s) of 131072 bytes do not fit in the shared memory (115712 bytes)
+// TWO: error: 'attn.program_grid' op attn-plan-hopper: Q (32768 bytes) and 1 K/V stage(s) of 131072 bytes do not fit in the shared memory (115712 bytes)
 // CHECK-LABEL: func.func @plain_d256
-// CHECK: attn.hopper_plan = {consumer_registers = 240 : i64, ctas_per_sm = 1 : i64, epilogue = "tma_in_q", paired_tiles = false, persistent_ctas = 0 : i64, ping_pong = true, producer_registers = 24 : i64, pv_schedule = "overlap", stages = 2 : i64}
+// CHECK: plan(<stages = 2, ping_pong = true, pv_schedule = overlap, persistent_ctas = 0, paired_tiles = false, epilogue = tma_in_q, ctas_per_sm = 1, producer_registers = 24, consumer_registers = 240>)
 // OPTS-LABEL: func.func @plain_d256
-// OPTS: attn.hopper_plan = {consumer_registers = 240 : i64, ctas_per_sm = 1 : i64, epilogue = "tma_in_q", paired_tiles = false, persistent_ctas = 0 : i64, ping_pong = false, producer_registers = 24 : i64, pv_schedule = "deferred", stages = 2 : i64}
+// OPTS: plan(<stages = 2, ping_pong = false, pv_schedule = deferred, persistent_ctas = 0, paired_tiles = false, epilogue = tma_in_q, ctas_per_sm = 1, producer_registers = 24, consumer_registers = 240>)
 // LOWER-LABEL: func.func @plain_d256
 // LOWER: gpu.launch blocks({{.*}}) in ({{.*}} = %c3, {{.*}} = %c8, {{.*}} = %c2)
 func.func @plain_d256(%q: memref<2x300x8x256xf16>, %k: memref<2x300x8x256xf16>,
@@ -80,8 +80,8 @@ func.func @plain_d256(%q: memref<2x300x8x256xf16>, %k: memref<2x300x8x256xf16>,
 // written from the registers (a TMA store of a packed sequence's last tile
 // would write the next sequence's rows).
 // CHECK-LABEL: func.func @varlen
-// CHECK: epilogue = "direct"
-// CHECK-SAME: persistent_ctas = 0 : i64
+// CHECK: persistent_ctas = 0
+// CHECK-SAME: epilogue = direct
 func.func @varlen(%q: memref<1x300x2x64xbf16>, %k: memref<1x300x2x64xbf16>,
                   %v: memref<1x300x2x64xbf16>, %cq: memref<4xi32>, %ck: memref<4xi32>,
                   %o: memref<1x300x2x64xbf16>) {

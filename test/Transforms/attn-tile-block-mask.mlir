@@ -8,13 +8,13 @@
 // kb = list[i / 2] · 2 + i mod 2, the list picked by i / 2 < n.
 // CHECK-LABEL: func.func @partial_and_full
 // CHECK-SAME: %[[N:[a-z0-9]+]]: memref<1x4x3xi32>, %[[I:[a-z0-9]+]]: memref<1x4x3x2xi32>, %[[FN:[a-z0-9]+]]: memref<1x4x3xi32>, %[[FI:[a-z0-9]+]]: memref<1x4x3x2xi32>
-// CHECK: scf.parallel (%[[SEQ:.*]], %[[H:.*]], %[[QB:.*]]) =
+// CHECK: attn.program_grid (%[[SEQ:.*]], %[[H:.*]], %[[QB:.*]]) in {{.*}} block_sparse {
 // The lists broadcast over the batch (B' = 1): index 0, not the sequence.
 // CHECK: %[[RAW:.*]] = memref.load %[[N]][%c0, %[[H]], %[[MQ:.*]]] : memref<1x4x3xi32>
 // CHECK: %[[CNT:.*]] = arith.index_cast %[[RAW]]
 // CHECK: %[[FRAW:.*]] = memref.load %[[FN]][%c0, %[[H]], %[[MQ]]]
 // The masked loop over the partial blocks' kernel blocks, [0, 2n):
-// CHECK: scf.for %[[IV:.*]] = %c0 to %[[PEND:.*]] step %c1 {
+// CHECK: scf.for %[[IV:.*]] = %c0 to %[[PEND:.*]] step %c1 iter_args(
 // CHECK:   %[[J:.*]] = arith.divui %[[IV]], %c2
 // CHECK:   %[[SUB:.*]] = arith.remui %[[IV]], %c2
 // CHECK:   memref.load %[[I]][%c0, %[[H]], %[[MQ]], %{{.*}}] : memref<1x4x3x2xi32>
@@ -24,13 +24,12 @@
 // CHECK:   attn.block_update {{.*}} masked
 // CHECK:   mask_mod
 // The unmasked loop over the full blocks, [2n, 2(n + f)), the same body:
-// CHECK: scf.for %{{.*}} = %[[PEND]] to %{{.*}} step %c1 {
+// CHECK: scf.for %{{.*}} = %[[PEND]] to %{{.*}} step %c1 iter_args(
 // CHECK:   memref.load %[[I]]
 // CHECK:   memref.load %[[FI]]
 // CHECK:   attn.block_update
 // CHECK-NOT: masked
 // CHECK: attn.block_finalize
-// CHECK: attn.block_sparse
 func.func @partial_and_full(%q: memref<2x300x4x64xbf16>, %k: memref<2x500x4x64xbf16>,
                             %v: memref<2x500x4x64xbf16>, %o: memref<2x300x4x64xbf16>,
                             %n: memref<1x4x3xi32>, %i: memref<1x4x3x2xi32>,
@@ -52,7 +51,7 @@ func.func @partial_and_full(%q: memref<2x300x4x64xbf16>, %k: memref<2x500x4x64xb
 // Partial blocks only, per (batch, head): one masked loop, kb = list[i]
 // (r = 1), the batch index is the sequence.
 // CHECK-LABEL: func.func @partial_only
-// CHECK: scf.parallel (%[[SEQ:.*]], %[[H:.*]], %{{.*}}) =
+// CHECK: attn.program_grid (%[[SEQ:.*]], %[[H:.*]], %{{.*}}) in
 // CHECK: memref.load %{{.*}}[%[[SEQ]], %[[H]], %{{.*}}] : memref<2x4x3xi32>
 // CHECK: scf.for
 // CHECK-NOT: arith.divui %{{.*}}, %c2

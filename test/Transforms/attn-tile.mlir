@@ -10,41 +10,45 @@
 // left window bound: no left boundary loop (its range [0, 0) is empty).
 // CHECK-LABEL: func.func @causal_bottom_right
 // CHECK-SAME: (%[[Q:[^:]+]]: memref<2x100x8x64xbf16>, %[[K:[^:]+]]: memref<2x300x2x64xbf16>, %[[V:[^:]+]]: memref<2x300x2x64xbf16>, %[[O:[^:]+]]: memref<2x100x8x64xbf16>, %[[L:[^:]+]]: memref<2x8x100xf32>)
-// CHECK: scf.parallel (%[[B:.+]], %[[H:.+]], %[[QB:.+]]) = (%c0, %c0, %c0) to (%c2, %c8, %c4) step (%c1, %c1, %c1)
+// CHECK: attn.program_grid (%[[B:.+]], %[[H:.+]], %[[QB:.+]]) in (%c2, %c8, %c4) block_m(32) {
 // CHECK: %[[Q0:.+]] = arith.muli %[[QB]], %c32
 // CHECK: %[[ROWS:.+]] = arith.minsi %{{.+}}, %c32
 // CHECK: %[[KVH:.+]] = arith.divui %[[H]], %c4
-// CHECK-DAG: %[[QT:.+]] = memref.alloca() : memref<32x64xf32>
-// CHECK-DAG: %[[KT:.+]] = memref.alloca() : memref<64x64xf32>
-// CHECK-DAG: %[[ACC:.+]] = memref.alloca() : memref<32x64xf32>
-// CHECK: attn.tile_load %[[Q]][%[[B]], %[[Q0]], %[[H]]] rows(%[[ROWS]]) into %[[QT]]
-// CHECK: attn.block_init %[[ACC]]
+// CHECK: %[[QE:.+]] = bufferization.alloc_tensor() : tensor<32x64xf32>
+// CHECK: %[[QT:.+]] = attn.tile_load %[[Q]][%[[B]], %[[Q0]], %[[H]]] rows(%[[ROWS]]) into %[[QE]]
+// The K and V tiles: one allocation each per program, reloaded by every block.
+// CHECK: %[[KE:.+]] = bufferization.alloc_tensor() : tensor<64x64xf32>
+// CHECK: %[[VE:.+]] = bufferization.alloc_tensor() : tensor<64x64xf32>
+// CHECK: %[[ACC:.+]], %[[M:.+]], %[[SUM:.+]] = attn.block_init : tensor<32x64xf32>, tensor<32xf32>, tensor<32xf32>
 // CHECK: %[[VISHI:.+]] = arith.minsi %{{.+}}, %c300
 // CHECK: %[[INTHI:.+]] = arith.minsi %{{.+}}, %c300
 // CHECK: %[[HI:.+]] = arith.select %{{.+}}, %c0, %{{.+}}
 // CHECK-NOT: masked
-// CHECK: scf.for %[[KB1:.+]] = %c0 to %[[IHI:.+]] step %c1
+// The running state is carried from loop to loop.
+// CHECK: %[[S1:.+]]:3 = scf.for %[[KB1:.+]] = %c0 to %[[IHI:.+]] step %c1 iter_args(%[[A1:.+]] = %[[ACC]], %[[M1:.+]] = %[[M]], %[[L1:.+]] = %[[SUM]])
 // CHECK:   %[[K0:.+]] = arith.muli %[[KB1]], %c64
 // CHECK:   %[[COLS:.+]] = arith.minsi %{{.+}}, %c64
-// CHECK:   attn.tile_load %[[K]][%[[B]], %[[K0]], %[[KVH]]] rows(%[[COLS]]) into %[[KT]]
-// CHECK:   attn.tile_load %[[V]][%[[B]], %[[K0]], %[[KVH]]] rows(%[[COLS]])
-// CHECK:   attn.block_update q(%[[QT]]) k(%[[KT]]) {{.*}} rows(%[[ROWS]]) cols(%[[COLS]]) seq(%[[B]]) head(%[[H]]) q_pos(%[[Q0]]) kv_pos(%[[K0]]) diag(%c200) attributes {mask = #attn.mask<causal, bottom_right>, scale = 1.250000e-01 : f32}
-// CHECK: scf.for %{{.+}} = %[[IHI]] to %[[HI]] step %c1
+// CHECK:   %[[KT:.+]] = attn.tile_load %[[K]][%[[B]], %[[K0]], %[[KVH]]] rows(%[[COLS]]) into %[[KE]]
+// CHECK:   %[[VT:.+]] = attn.tile_load %[[V]][%[[B]], %[[K0]], %[[KVH]]] rows(%[[COLS]]) into %[[VE]]
+// CHECK:   %[[U:.+]]:3 = attn.block_update q(%[[QT]]) k(%[[KT]]) v(%[[VT]]) state(%[[A1]], %[[M1]], %[[L1]]) rows(%[[ROWS]]) cols(%[[COLS]]) seq(%[[B]]) head(%[[H]]) q_pos(%[[Q0]]) kv_pos(%[[K0]]) diag(%c200) attributes {mask = #attn.mask<causal, bottom_right>, scale = 1.250000e-01 : f32}
+// CHECK:   scf.yield %[[U]]#0, %[[U]]#1, %[[U]]#2
+// CHECK: %[[S2:.+]]:3 = scf.for %{{.+}} = %[[IHI]] to %[[HI]] step %c1 iter_args(%{{.+}} = %[[S1]]#0, %{{.+}} = %[[S1]]#1, %{{.+}} = %[[S1]]#2)
 // CHECK:   attn.block_update {{.*}} masked attributes
-// CHECK: attn.block_finalize state(%[[ACC]], {{.*}}) rows(%[[ROWS]]) into %[[O]][%[[B]], %[[Q0]], %[[H]]] lse(%[[L]])
+// CHECK: attn.block_finalize state(%[[S2]]#0, %[[S2]]#1, %[[S2]]#2) rows(%[[ROWS]]) into %[[O]][%[[B]], %[[Q0]], %[[H]]] lse(%[[L]])
 
 // The options override the heuristic's tile sizes.
 // OPTS-LABEL: func.func @causal_bottom_right
-// OPTS: memref.alloca() : memref<64x64xf32>
-// OPTS: memref.alloca() : memref<128x64xf32>
+// OPTS: bufferization.alloc_tensor() : tensor<64x64xf32>
+// OPTS: bufferization.alloc_tensor() : tensor<128x64xf32>
 // OPTS: arith.muli %{{.+}}, %c128
 
 // The Hopper heuristic at D = 64: BlockN = 128; BlockM = 128 for a causal
 // Sq <= 2048 (192 beyond: long_causal_d64 below).
+// The tensor cores take the operands' own bf16 tiles.
 // HOPPER-LABEL: func.func @causal_bottom_right
-// HOPPER: memref.alloca_scope
-// HOPPER: memref.alloca() : memref<128x64xf32>
-// HOPPER: memref.alloca() : memref<128x64xf32>
+// HOPPER: attn.program_grid {{.*}} block_m(128)
+// HOPPER: bufferization.alloc_tensor() : tensor<128x64xbf16>
+// HOPPER: bufferization.alloc_tensor() : tensor<128x64xbf16>
 func.func @causal_bottom_right(%q: memref<2x100x8x64xbf16>, %k: memref<2x300x2x64xbf16>,
                                %v: memref<2x300x2x64xbf16>, %o: memref<2x100x8x64xbf16>,
                                %l: memref<2x8x100xf32>) {
@@ -59,7 +63,7 @@ func.func @causal_bottom_right(%q: memref<2x100x8x64xbf16>, %k: memref<2x300x2x6
 // last block (300 = 4·64 + 44) is bounded by its column count.
 // CHECK-LABEL: func.func @no_mask
 // CHECK: attn.block_init
-// CHECK-NEXT: scf.for %[[KB:.+]] = %c0 to %c5 step %c1
+// CHECK-NEXT: scf.for %[[KB:.+]] = %c0 to %c5 step %c1 iter_args(
 // CHECK: attn.block_update {{.*}} diag(%{{.+}}) attributes {mask = #attn.mask<none>, scale = 1.250000e-01 : f32}
 // CHECK-NOT: scf.for
 // CHECK-NOT: masked
@@ -123,7 +127,7 @@ func.func @modifiers(%q: memref<1x256x2x64xf16>, %o: memref<1x256x2x64xf16>, %bi
 // the end of its sequence, and addresses rows at offset + position.
 // CHECK-LABEL: func.func @varlen
 // CHECK-SAME: %[[CQ:[^:]+]]: memref<4xi32>, %[[CK:[^:]+]]: memref<4xi32>
-// CHECK: scf.parallel (%[[S:.+]], %[[H:.+]], %[[QB:.+]]) = (%c0, %c0, %c0) to (%c3, %c4, %c32)
+// CHECK: attn.program_grid (%[[S:.+]], %[[H:.+]], %[[QB:.+]]) in (%c3, %c4, %c32) block_m(32)
 // CHECK: %[[QBEG:.+]] = arith.index_cast %{{.+}} : i32 to index
 // CHECK: %[[QLEN:.+]] = arith.subi
 // CHECK: scf.if %{{.+}} {
@@ -144,7 +148,7 @@ func.func @varlen(%q: memref<1x1000x4x64xbf16>, %k: memref<1x1500x4x64xbf16>,
 // Dynamic sizes: the grid and the bounds come from memref.dim.
 // CHECK-LABEL: func.func @dynamic
 // CHECK: memref.dim %{{.+}}, %c0
-// CHECK: scf.parallel
+// CHECK: attn.program_grid
 // CHECK: attn.block_update
 func.func @dynamic(%q: memref<?x?x?x128xf16>, %k: memref<?x?x?x128xf16>, %o: memref<?x?x?x128xf16>) {
   attn.attention ins(%q, %k, %k : memref<?x?x?x128xf16>, memref<?x?x?x128xf16>, memref<?x?x?x128xf16>)
@@ -155,8 +159,8 @@ func.func @dynamic(%q: memref<?x?x?x128xf16>, %k: memref<?x?x?x128xf16>, %o: mem
 // -----
 
 // HOPPER-LABEL: func.func @long_causal_d64
-// HOPPER: memref.alloca() : memref<192x64xf32>
-// HOPPER: memref.alloca() : memref<128x64xf32>
+// HOPPER: bufferization.alloc_tensor() : tensor<192x64xbf16>
+// HOPPER: bufferization.alloc_tensor() : tensor<128x64xbf16>
 func.func @long_causal_d64(%q: memref<1x4096x2x64xbf16>, %o: memref<1x4096x2x64xbf16>) {
   attn.attention ins(%q, %q, %q : memref<1x4096x2x64xbf16>, memref<1x4096x2x64xbf16>, memref<1x4096x2x64xbf16>)
       outs(%o : memref<1x4096x2x64xbf16>) mask<causal, bottom_right>
@@ -169,7 +173,7 @@ func.func @long_causal_d64(%q: memref<1x4096x2x64xbf16>, %o: memref<1x4096x2x64x
 // under GQA 4 -> 2) once; the tile loads apply them (S = scale·(dq·q)(dk·k)ᵀ,
 // O = P·(dv·v)); the output is bf16.
 // CHECK-LABEL: func.func @fp8
-// CHECK: scf.parallel (%[[B:.+]], %[[H:.+]], %{{.+}}) =
+// CHECK: attn.program_grid (%[[B:.+]], %[[H:.+]], %{{.+}}) in
 // CHECK: %[[KVH:.+]] = arith.divui %[[H]], %c2 : index
 // CHECK: %[[DQ:.+]] = memref.load %arg3[%[[B]], %[[KVH]]] : memref<2x2xf32>
 // CHECK: %[[DK:.+]] = memref.load %arg4[%[[B]], %[[KVH]]] : memref<2x2xf32>
@@ -177,7 +181,7 @@ func.func @long_causal_d64(%q: memref<1x4096x2x64xbf16>, %o: memref<1x4096x2x64x
 // CHECK: attn.tile_load %arg0[%[[B]], %{{.+}}, %[[H]]] rows(%{{.+}}) scale(%[[DQ]])
 // CHECK: attn.tile_load %arg1[%[[B]], %{{.+}}, %[[KVH]]] rows(%{{.+}}) scale(%[[DK]])
 // CHECK: attn.tile_load %arg2[%[[B]], %{{.+}}, %[[KVH]]] rows(%{{.+}}) scale(%[[DV]])
-// CHECK: attn.block_finalize {{.*}} : memref<32x64xf32>, memref<32xf32>, memref<32xf32>, memref<2x100x4x64xbf16>
+// CHECK: attn.block_finalize {{.*}} : tensor<32x64xf32>, tensor<32xf32>, tensor<32xf32>, memref<2x100x4x64xbf16>
 func.func @fp8(%q: memref<2x100x4x64xf8E4M3FN>, %k: memref<2x70x2x64xf8E4M3FN>,
                %v: memref<2x70x2x64xf8E4M3FN>, %dq: memref<2x2xf32>, %dk: memref<2x2xf32>,
                %dv: memref<2x2xf32>, %o: memref<2x100x4x64xbf16>) {

@@ -34,10 +34,9 @@ flashmlir = pytest.importorskip(
 
 
 def front_end(block_m=0, block_n=0, drop_alpha=False):
-    tile = "attn-tile{target=cpu" + (f" block-m={block_m}" if block_m else "") + \
-        (f" block-n={block_n}" if block_n else "") + "}"
-    softmax = "attn-online-softmax" + ("{test-drop-alpha=true}" if drop_alpha else "")
-    return f"builtin.module(func.func({tile},{softmax},attn-tiles-to-loops))"
+    """The registered CPU front end (attn-to-cpu-loops) with these options."""
+    options = f"block-m={block_m} block-n={block_n} test-drop-alpha={int(drop_alpha)}"
+    return f"builtin.module(attn-to-cpu-loops{{{options}}})"
 
 
 CASES = [
@@ -236,3 +235,30 @@ def test_reference_is_softmax_attention():
     p = np.exp(s - s.max(1, keepdims=True))
     np.testing.assert_allclose(out[0, :, 0], (p / p.sum(1, keepdims=True)) @ v[0, :, 0])
     np.testing.assert_allclose(lse[0, 0], np.log(np.exp(s).sum(1)))
+
+
+def test_nan_reaches_the_rows_that_see_it():
+    """A NaN in a visible score reaches that row's O and LSE, as in torch (the
+    running max propagates NaN, and l = NaN is not "saw no key"); a NaN in a key
+    the mask hides stays hidden. Causal top-left, 17 x 17: query 3 holds a NaN,
+    so row 3 is NaN; key 10 holds a NaN, so rows 10.. are NaN; rows 0..2 and
+    4..9 stay finite and match the reference."""
+    case = Case("nan_causal", 17, 17, mask="causal", align="top_left", heads_q=1, heads_kv=1)
+    kernel = flashmlir.cpu_compile(attention_mlir(case), "attention", front_end=front_end())
+    rng = np.random.default_rng(11)
+    q = rng.standard_normal((1, 17, 1, 64)).astype(np.float32)
+    k = rng.standard_normal((1, 17, 1, 64)).astype(np.float32)
+    v = rng.standard_normal((1, 17, 1, 64)).astype(np.float32)
+    q[0, 3, 0, 5] = np.nan
+    k[0, 10, 0, 7] = np.nan
+    out = np.zeros((1, 17, 1, 64), np.float32)
+    lse = np.zeros((1, 1, 17), np.float32)
+    kernel.run(q, k, v, out, lse)
+    nan_rows = [3] + list(range(10, 17))
+    assert np.isnan(out[0, nan_rows]).all(axis=-1).all()
+    assert np.isnan(lse[0, 0, nan_rows]).all()
+    finite = [r for r in range(17) if r not in nan_rows]
+    ref_out, ref_lse = case_reference(case, q.astype(np.float64), k.astype(np.float64),
+                                      v.astype(np.float64))
+    np.testing.assert_allclose(out[0, finite], ref_out[0, finite], rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(lse[0, 0, finite], ref_lse[0, 0, finite], rtol=1e-4, atol=1e-4)

@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "attn/Attn.h"
+#include "attn/AttnBufferization.h"
 #include "flashmlir/Compiler/CpuPipeline.h"
 #include "flashmlir/Compiler/GpuPipeline.h"
 #include "flashmlir/Transforms/Passes.h"
@@ -22,6 +23,7 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -37,7 +39,9 @@ int main(int argc, char **argv) {
 
   mlir::DialectRegistry registry;
   flashmlir::registerGpuCompilationInterfaces(registry);
+  mlir::attn::registerBufferizableOpInterfaceExternalModels(registry);
   registry.insert<mlir::attn::AttnDialect, mlir::arith::ArithDialect,
+                  mlir::bufferization::BufferizationDialect,
                   mlir::cf::ControlFlowDialect, mlir::func::FuncDialect,
                   mlir::gpu::GPUDialect, mlir::index::IndexDialect,
                   mlir::LLVM::LLVMDialect, mlir::NVVM::NVVMDialect,

@@ -43,18 +43,30 @@ struct AttnToCpuOptions : mlir::PassPipelineOptions<AttnToCpuOptions> {
   Option<int64_t> blockN{*this, "block-n",
                          llvm::cl::desc("Keys per KV block; 0 = heuristic"),
                          llvm::cl::init(0)};
+  Option<bool> testDropAlpha{
+      *this, "test-drop-alpha",
+      llvm::cl::desc("(dev only) attn-online-softmax's test-drop-alpha: a "
+                     "deliberately wrong kernel the numerical tests reject"),
+      llvm::cl::init(false)};
 };
 
-/// The whole CPU path from attn.attention on memrefs: attn-tile{target=cpu},
-/// attn-online-softmax, attn-tiles-to-loops (on every func.func), then
-/// buildCpuLoweringPipeline. No canonicalization runs before the lowering
-/// inlines the programs' alloca scopes (it would dissolve them).
+/// The CPU front end on every func.func (`attn-to-cpu-loops`): attn-tile
+/// {target=cpu}, attn-online-softmax, attn-bufferize-tiles and
+/// attn-tiles-to-loops — attn.attention on memrefs to loop nests over
+/// per-program tile buffers.
+void buildAttnToCpuLoopsPipeline(mlir::OpPassManager &pm,
+                                 const AttnToCpuOptions &options);
+
+/// The whole CPU path from attn.attention on memrefs: the front end above,
+/// then buildCpuLoweringPipeline. No canonicalization runs before the
+/// lowering inlines the programs' alloca scopes (it would dissolve them).
 void buildAttnToCpuPipeline(mlir::OpPassManager &pm,
                             const AttnToCpuOptions &options);
 
 /// Registers buildCpuLoweringPipeline as the textual pipeline
 /// `attn-lower-to-cpu`, and its two flashmlir-specific steps as the passes
-/// `attn-cpu-emit-c-interface` and `attn-cpu-inline-alloca-scopes`, and
+/// `attn-cpu-emit-c-interface` and `attn-cpu-inline-alloca-scopes`,
+/// buildAttnToCpuLoopsPipeline as `attn-to-cpu-loops` and
 /// buildAttnToCpuPipeline as `attn-to-cpu`.
 /// Idempotent.
 void registerCpuLoweringPipeline();

@@ -4,6 +4,7 @@
 #define FLASHMLIR_TRANSFORMS_PASSES_H
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
@@ -11,18 +12,12 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Pass/Pass.h"
 
 namespace flashmlir {
 
-/// On the scf.parallel that --attn-tile emits: the grid of programs over
-/// (sequence, q-head, q-block); the value is BlockM (query rows per program).
-inline constexpr llvm::StringLiteral kProgramGridAttrName = "attn.program_grid";
-/// Marks a program grid whose KV loops walk a block mask's lists (attn-tile):
-/// the tiles' costs differ with the mask, so no static persistent schedule.
-inline constexpr llvm::StringLiteral kBlockSparseGridAttrName =
-    "attn.block_sparse";
-/// On the loops --attn-online-softmax emits over the rows of a program's
+/// On the loops --attn-tiles-to-loops emits over the rows of a program's
 /// tiles: each iteration is independent (one query row), so a GPU mapping
 /// gives each row its own thread.
 inline constexpr llvm::StringLiteral kRowLoopAttrName = "attn.row_loop";

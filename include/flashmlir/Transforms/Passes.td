@@ -15,10 +15,11 @@ def AttnTilePass : Pass<"attn-tile", "::mlir::func::FuncOp"> {
        the pass options, or the heuristic of docs/Tiling.md keyed on
        (head dim, dtype, mask, target); with a block mask, tiles that divide
        its block size (explicit ones that do not are an error).
-    2. Emit an `scf.parallel` grid over (sequence, q-head, q-block); under
+    2. Emit an `attn.program_grid` over (sequence, q-head, q-block); under
        varlen the q-block count bounds the longest sequence and programs past
-       their sequence's end do nothing. Each program body is an
-       `memref.alloca_scope` holding its O(BlockM·D + BlockN·D) tiles.
+       their sequence's end do nothing. A program's tiles are values of
+       O(BlockM·D + BlockN·D) elements: f32 on the CPU target and for scaled
+       (FP8) loads, else the operands' own bf16/f16 (the tensor cores' input).
     3. Per program: sequence offsets and lengths (from cu_seqlens under
        varlen), the KV head h / (Hq / Hkv) (GQA reads the shared head, no
        copy), the diagonal shift (Sk - Sq for bottom-right alignment).
@@ -31,8 +32,9 @@ def AttnTilePass : Pass<"attn-tile", "::mlir::func::FuncOp"> {
        block list[i / r]·r + i mod r (r = mask block / BlockN), one body for
        both; the grid is marked `attn.block_sparse`.
     5. Load the Q tile once (`attn.tile_load`), start the running state
-       (`attn.block_init`), stream K/V tiles in the loops and finish with
-       `attn.block_finalize` into `out` (and `lse`).
+       (`attn.block_init`), stream K/V tiles in the loops, which carry the
+       state (acc, m, l) as iter_args from `attn.block_update` to the next,
+       and finish with `attn.block_finalize` into `out` (and `lse`).
     6. FP8 (f8E4M3FN with descales): each program loads the descales of its
        sequence and KV head once and gives them to the Q, K and V tile loads
        as their `scale` (S = scale·(dq·Q)(dk·K)ᵀ, O = P·(dv·V)).
@@ -46,31 +48,39 @@ def AttnTilePass : Pass<"attn-tile", "::mlir::func::FuncOp"> {
            "Target whose tile heuristic applies: sm_90a or cpu">,
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::bufferization::BufferizationDialect",
                            "::mlir::memref::MemRefDialect",
                            "::mlir::scf::SCFDialect"];
 }
 
 def AttnOnlineSoftmaxPass : Pass<"attn-online-softmax", "::mlir::func::FuncOp"> {
-  let summary = "Expands the tiled softmax ops into the running (online) form";
+  let summary = "Rewrites the tiled softmax ops into the value-semantic tile "
+                "ops of the running (online) form";
   let description = [{
-    Rewrites `attn.block_init`, `attn.block_update` and `attn.block_finalize`
-    into explicit loops over their tiles (L2). For every row i of a block:
+    Expands `attn.block_init`, `attn.block_update` and `attn.block_finalize`
+    (L1) into L2 tile ops on values — the one place the online softmax is
+    written; every target lowers these ops. Per KV block:
 
-        s_ij  = (q_i · k_j) · scale·log2(e)          one multiply, base 2
-                (natural-log domain first when softcap or score_mod apply)
-        s_ij  = -inf                if the block is masked and j is hidden
-        m_new = max(m_i, max_j s_ij)
-        alpha = exp2(m_i - m_new)                    0 when m_i = -inf
-        p_ij  = exp2(s_ij - m_new)                   0 for hidden keys
-        l_i   = l_i · alpha + Σ_j p_ij
-        acc_i = acc_i · alpha + Σ_j p_ij · v_j
-    and in the epilogue O_i = acc_i / l_i, LSE_i = (m_i + log2 l_i) · ln 2,
-    with O_i = 0 and LSE_i = -inf for a row that saw no key. A row whose keys
-    so far are all hidden keeps m = -inf; the subtraction uses 0 in its place
-    so that no -inf - (-inf) = NaN appears.
+        S     = Q·Kᵀ                                  attn.tile_matmul
+        S     = softcap·tanh(S·scale/softcap), score_mod(S·scale, ...)
+                (when present; then c = log2 e, else c = scale·log2 e)
+        S     = -inf where hidden (window, mask_mod, past the block's
+                columns)                               attn.tile_mask
+        m_new = max(m, c·rowmax(S))      (NaN-propagating)
+        alpha = exp2(m - m_safe)         m_safe = m_new, or 0 while -inf
+        P     = exp2(fma(S, c, -m_safe))              one fma, one exp2
+        l     = l·alpha + rowsum(P)
+        O     = O·alpha + P·V            P rounded to V's element type
 
-    The scores of one block live in a BlockM × BlockN scratch tile allocated
-    once per program, never an Sq × Sk buffer.
+    and in the epilogue O = acc / l, LSE = (m + log2 l)·ln 2 — O = 0 and
+    LSE = -inf for a row that saw no key (l = 0), NaN where a NaN score
+    reached the row. Boundary blocks are masked; an interior block only
+    when it is the ragged last one (an scf.if on cols < BlockN). The running
+    state stays in the loops' iter_args and is updated in place; scratch
+    tiles are `tensor.empty` values at the top of the program, one per
+    purpose (`bufferization.alloc_tensor`, which CSE never merges), so a
+    bufferized program holds O(BlockM·BlockN) scratch, never an Sq × Sk
+    buffer.
   }];
   let options = [
     Option<"testDropAlpha", "test-drop-alpha", "bool", /*default=*/"false",
@@ -78,18 +88,57 @@ def AttnOnlineSoftmaxPass : Pass<"attn-online-softmax", "::mlir::func::FuncOp"> 
            "wrong kernel that the numerical tests must reject">,
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::bufferization::BufferizationDialect",
                            "::mlir::math::MathDialect",
-                           "::mlir::memref::MemRefDialect",
                            "::mlir::scf::SCFDialect"];
 }
 
-def AttnTilesToLoopsPass : Pass<"attn-tiles-to-loops", "::mlir::func::FuncOp"> {
-  let summary = "Lowers attn.tile_load to loops (the CPU path's data movement)";
+def AttnBufferizeTilesPass : Pass<"attn-bufferize-tiles", "::mlir::func::FuncOp"> {
+  let summary = "Bufferizes the tiles of the online-softmax level in place, "
+                "one static alloca per scratch tile and program";
   let description = [{
-    On the GPU a tile load is a TMA copy into shared memory; on the CPU it is
-    a loop nest that converts each element to f32 and zero-fills the rows
-    past the valid count.
+    One-shot bufferization of the L2 tiles for the loop lowerings (CPU,
+    SIMT); the operands are memrefs already.
+
+    1. Every tile op writes its destination in place (attn-online-softmax
+       builds them so).
+    2. Each tile allocation (`bufferization.alloc_tensor` or `tensor.empty`)
+       becomes one static `memref.alloca` at the top of its program
+       (O(BlockM·D + BlockN·D) bytes per program).
+    3. A copy — an op that could not write in place — is diagnosed: it
+       would be a copy per KV block.
   }];
+  let dependentDialects = ["::mlir::bufferization::BufferizationDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
+def AttnTilesToLoopsPass : Pass<"attn-tiles-to-loops", "::mlir::func::FuncOp"> {
+  let summary = "Lowers the bufferized tile ops to loop nests (the CPU and "
+                "SIMT paths)";
+  let description = [{
+    Each tile op on memrefs becomes a loop nest whose outer loop, over the
+    rows of its destination, is marked `attn.row_loop` (rows are independent
+    in every tile op: the SIMT mapping gives each to a thread):
+
+        tile_load    dest[r, d] = r < rows ? T(src[b, row + r, h, d]) : 0
+        tile_matmul  dest[i, j] += Σ_k f32(op(lhs)[i, k]) · f32(op(rhs)[k, j])
+        tile_reduce  dest[i] = combine(dest[i], tile[i, :])
+        tile_map     dest[i, j] = body(x[i, j] or x[i], ...)
+        tile_mask    dest[i, j] = visible(i, j) ? tile[i, j] : -inf
+        tile_store   out[b, row + i, h, :] (+)= T(tile[i, :])   i < rows
+
+    With `programs`, each `attn.program_grid` becomes an `scf.parallel`
+    whose body is a `memref.alloca_scope` (a program's tiles are freed when
+    it ends, so a sequential lowering does not grow the stack).
+  }];
+  let options = [
+    Option<"loads", "loads", "bool", /*default=*/"true",
+           "Lower attn.tile_load too (the SIMT mapping copies tiles "
+           "cooperatively itself)">,
+    Option<"programs", "programs", "bool", /*default=*/"true",
+           "Lower attn.program_grid to scf.parallel (the SIMT mapping maps "
+           "grids itself)">,
+  ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::memref::MemRefDialect",
                            "::mlir::scf::SCFDialect"];
@@ -103,11 +152,11 @@ def AttnMapToGpuPass : Pass<"attn-map-to-gpu", "::mlir::func::FuncOp"> {
     not fast. It exists to bring up the GPU toolchain (PTX emission, the
     runtime, device numerics) before the warp-specialized Hopper lowering.
 
-    1. Each `attn.program_grid` scf.parallel (sequence, q-head, q-block)
-       becomes a `gpu.launch` with grid (q-block, q-head, sequence) and
-       BlockM threads per block.
-    2. The program's static f32 tiles (memref.alloca) become views into one
-       dynamic shared-memory buffer; their alloca scopes dissolve.
+    1. Each `attn.program_grid` (sequence, q-head, q-block) becomes a
+       `gpu.launch` with grid (q-block, q-head, sequence) and BlockM threads
+       per block.
+    2. The program's static tiles (the allocas of attn-bufferize-tiles)
+       become views into one dynamic shared-memory buffer.
     3. Loops over a tile's rows (`attn.row_loop`) become a guard: thread t
        computes row t (rows are independent in the online softmax).
     4. `attn.tile_load` becomes a cooperative copy (all threads, strided)
@@ -128,14 +177,15 @@ def AttnMapToGpuPass : Pass<"attn-map-to-gpu", "::mlir::func::FuncOp"> {
 
 def AttnPlanHopperPass : Pass<"attn-plan-hopper", "::mlir::func::FuncOp"> {
   let summary = "Decides the warp-specialized Hopper kernel of each program "
-                "grid and records it as attn.hopper_plan";
+                "grid and records it as its #attn.hopper_plan";
   let description = [{
     The first stage of the Hopper lowering (`--attn-warp-specialize` =
     `attn-plan-hopper`, `attn-lower-to-hopper`, `attn-narrow-modifier-arith`). On each
     `attn.program_grid` of the tiled level it checks what the kernel can do
     (bf16/f16, BlockM 64/128/192, BlockN, head dims, no modifiers) and records
-    the decisions as `attn.hopper_plan = {stages, ping_pong, pv_schedule,
-    persistent_ctas, paired_tiles, producer_registers, consumer_registers}`:
+    the decisions as the grid's `plan(#attn.hopper_plan<stages, ping_pong,
+    pv_schedule, persistent_ctas, paired_tiles, epilogue, ctas_per_sm,
+    producer_registers, consumer_registers>)`:
 
     - stages: the K/V ring depth, as many as fit (at most 4) unless given;
     - ping_pong: with two or more consumer warpgroups;
@@ -155,9 +205,11 @@ def AttnPlanHopperPass : Pass<"attn-plan-hopper", "::mlir::func::FuncOp"> {
     can be edited in between (tuning) but never silently mis-built.
 
     ```mlir
-    scf.parallel ... { ... } {attn.hopper_plan = {consumer_registers = 232 : i64,
-        paired_tiles = true, persistent_ctas = 32 : i64, ping_pong = true,
-        producer_registers = 40 : i64, pv_schedule = "overlap", stages = 4 : i64}, attn.program_grid = 128 : i64}
+    attn.program_grid (%seq, %head, %q_block) in (%c1, %c16, %c8)
+        block_m(128) plan(<stages = 4, ping_pong = true,
+        pv_schedule = overlap, persistent_ctas = 72, paired_tiles = true,
+        epilogue = tma, ctas_per_sm = 1, producer_registers = 40,
+        consumer_registers = 232>) { ... }
     ```
   }];
   let options = [
@@ -200,12 +252,12 @@ def AttnLowerToHopperPass : Pass<"attn-lower-to-hopper", "::mlir::func::FuncOp">
   let description = [{
     The FlashAttention-3 kernel structure, emitted from the tiled level
     (`--attn-tile{target=sm_90a}`, before `--attn-online-softmax`) as
-    decided by `--attn-plan-hopper` (the grid's `attn.hopper_plan`, checked
+    decided by `--attn-plan-hopper` (the grid's `#attn.hopper_plan`, checked
     again here; a grid without one is diagnosed). `--attn-warp-specialize`
     runs both:
 
-    1. Each `attn.program_grid` scf.parallel (sequence, q-head, q-block)
-       becomes a `gpu.launch` of 128·(1 + BlockM/64) threads: warpgroup 0 is
+    1. Each `attn.program_grid` (sequence, q-head, q-block) becomes a
+       `gpu.launch` of 128·(1 + BlockM/64) threads: warpgroup 0 is
        the producer, warpgroups 1.. are consumers of 64 query rows each.
        Q-blocks run longest-first (block x counts down) so causal grids end
        on short programs.

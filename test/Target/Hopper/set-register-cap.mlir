@@ -32,10 +32,12 @@ gpu.module @kernels {
 
 // -----
 
-// No setmaxnreg: left alone.
+// No setmaxnreg (a SIMT kernel): the block size as maxntid and minctasm = 1,
+// so that ptxas does not cap registers for an occupancy shared memory rules
+// out (it spilled an FP8 SIMT kernel at 56).
 // CHECK-LABEL: gpu.func @plain
-// CHECK-SAME: known_block_size = array<i32: 128, 1, 1>
-// CHECK-NOT: nvvm.minctasm
+// CHECK-SAME: nvvm.maxntid = array<i32: 128, 1, 1>, nvvm.minctasm = 1 : i32
+// CHECK-NOT: known_block_size
 gpu.module @kernels {
   gpu.func @plain() kernel attributes {known_block_size = array<i32: 128, 1, 1>} {
     gpu.return
