@@ -147,11 +147,6 @@ def Attn_ReductionKind : I32EnumAttr<"ReductionKind",
     I32EnumAttrCase<"Add", 1, "add">
   ]> {
   let cppNamespace = "::mlir::attn";
-  let genSpecializedAttr = 0;
-}
-def Attn_ReductionKindAttr : EnumAttr<Attn_Dialect, Attn_ReductionKind,
-                                      "reduction"> {
-  let assemblyFormat = "$value";
 }
 
 #endif // ATTN_ATTRS_TD

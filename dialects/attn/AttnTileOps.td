@@ -352,7 +352,7 @@ def Attn_TileReduceOp : Attn_TileOp<"tile_reduce"> {
         : tensor<64x128xf32>, tensor<64xf32> -> tensor<64xf32>
     ```
   }];
-  let arguments = (ins Attn_ReductionKindAttr:$kind, Attn_Tile:$tile,
+  let arguments = (ins Attn_ReductionKind:$kind, Attn_Tile:$tile,
                        Attn_Tile:$dest);
   let results = (outs Optional<Attn_TileTensor>:$result);
   let assemblyFormat = [{
@@ -410,23 +410,27 @@ def Attn_TileMaskOp : Attn_TileOp<"tile_mask", [RecursiveMemoryEffects,
                     and mask_mod(seq, head, q_pos + i, kv_pos + j)
 
     with [L, R] the window of `mask` (-1 unbounded) and the mask_mod region
-    optional.
+    optional. Rows from `rows` on are not the block's: their elements are
+    unspecified, and the positions mask_mod receives are clamped into the
+    block's rows and columns (q_pos + min(i, rows - 1), kv_pos + min(j,
+    cols - 1)) so that it never reads past the tensors it indexes.
 
     ```mlir
-    %sm = attn.tile_mask %s into %e q_pos(%q0) kv_pos(%k0) diag(%d) cols(%nc)
-        seq(%b) head(%h) {mask = #attn.mask<causal, bottom_right>}
+    %sm = attn.tile_mask %s into %e q_pos(%q0) kv_pos(%k0) diag(%d)
+        rows(%nr) cols(%nc) seq(%b) head(%h)
+        {mask = #attn.mask<causal, bottom_right>}
         : tensor<64x128xf32> -> tensor<64x128xf32>
     ```
   }];
   let arguments = (ins Attn_Tile:$tile, Attn_Tile:$dest,
-                       Index:$q_pos, Index:$kv_pos, Index:$diag, Index:$cols,
-                       Index:$seq, Index:$head,
+                       Index:$q_pos, Index:$kv_pos, Index:$diag, Index:$rows,
+                       Index:$cols, Index:$seq, Index:$head,
                        Attn_MaskAttr:$mask);
   let results = (outs Optional<Attn_TileTensor>:$result);
   let regions = (region MaxSizedRegion<1>:$mask_mod);
   let assemblyFormat = [{
     $tile `into` $dest `q_pos` `(` $q_pos `)` `kv_pos` `(` $kv_pos `)`
-    `diag` `(` $diag `)` `cols` `(` $cols `)`
+    `diag` `(` $diag `)` `rows` `(` $rows `)` `cols` `(` $cols `)`
     `seq` `(` $seq `)` `head` `(` $head `)`
     attr-dict-with-keyword (`mask_mod` $mask_mod^)?
     `:` type($dest) (`->` type($result)^)?

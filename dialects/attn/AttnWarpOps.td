@@ -214,6 +214,25 @@ def Attn_MmaAsyncOp : Attn_Op<"mma_async"> {
   let hasVerifier = 1;
 }
 
+def Attn_MmaReadyOp : Attn_Op<"mma_ready", [Pure,
+    TypesMatchWith<"result is the asynchronous form of the value", "value",
+                   "result", "::mlir::attn::AsyncType::get($_self.getContext(), "
+                   "::llvm::cast<::mlir::RankedTensorType>($_self))">]> {
+  let summary = "A completed tile in the asynchronous form";
+  let description = [{
+    The start of a chain of asynchronous MMAs that is carried around a loop
+    (the deferred P·V: the first iteration's accumulator is not in flight).
+    Waiting for it costs nothing.
+
+    ```mlir
+    %f = attn.mma_ready %acc : tensor<64x128xf32, #attn.layout<accumulator>>
+    ```
+  }];
+  let arguments = (ins Attn_TileTensor:$value);
+  let results = (outs Attn_AsyncType:$result);
+  let assemblyFormat = "$value attr-dict `:` type($value)";
+}
+
 def Attn_MmaWaitOp : Attn_Op<"mma_wait"> {
   let summary = "Waits for an asynchronous MMA (and the ones before it)";
   let description = [{

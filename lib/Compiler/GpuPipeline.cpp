@@ -1,6 +1,7 @@
 //===- GpuPipeline.cpp - attn.attention to PTX ----------------------------===//
 
 #include "flashmlir/Compiler/GpuPipeline.h"
+#include "flashmlir/Conversion/Passes.h"
 #include "flashmlir/Transforms/Passes.h"
 
 #include "GpuKernelPasses.h"
@@ -53,9 +54,10 @@
 using namespace mlir;
 using namespace flashmlir;
 
-/// --attn-warp-specialize on one function: attn-plan-hopper (decide,
-/// attn.hopper_plan), attn-lower-to-hopper (emit), then
-/// attn-narrow-modifier-arith (the modifiers' index math in i32).
+/// --attn-warp-specialize on one function, on the online-softmax level:
+/// attn-plan-hopper (decide: #attn.hopper_plan), attn-partition-roles (the
+/// producer and consumer roles, the channels), attn-pipeline-mma (the P·V
+/// schedule as asynchronous MMAs), attn-consumer-turns (ping-pong).
 template <typename Options>
 static void addWarpSpecialize(OpPassManager &funcPm, const Options &opts) {
   AttnPlanHopperPassOptions plan;
@@ -67,8 +69,9 @@ static void addWarpSpecialize(OpPassManager &funcPm, const Options &opts) {
   plan.epilogue = opts.epilogue;
   plan.ctasPerSm = opts.ctasPerSm;
   funcPm.addPass(createAttnPlanHopperPass(plan));
-  funcPm.addPass(createAttnLowerToHopperPass());
-  funcPm.addPass(createAttnNarrowModifierArithPass());
+  funcPm.addPass(createAttnPartitionRolesPass());
+  funcPm.addPass(createAttnPipelineMmaPass());
+  funcPm.addPass(createAttnConsumerTurnsPass());
 }
 
 /// The canonicalizer for the fully unrolled kernels: bottom-up worklist order.
@@ -91,7 +94,10 @@ static void addHopperFrontHalf(OpPassManager &pm,
   tile.blockM = opts.blockM;
   tile.blockN = opts.blockN;
   funcPm.addPass(createAttnTilePass(tile));
+  funcPm.addPass(createAttnOnlineSoftmaxPass());
   addWarpSpecialize(funcPm, opts);
+  funcPm.addPass(createAttnConvertToNVGPUPass());
+  funcPm.addPass(createAttnNarrowModifierArithPass());
   funcPm.addPass(createKernelCanonicalizerPass());
   funcPm.addPass(createCSEPass());
   pm.addPass(createGpuLaunchSinkIndexComputationsPass());
@@ -221,9 +227,9 @@ void flashmlir::registerGpuPipelines() {
         buildAttnToPtxPipeline);
     PassPipelineRegistration<WarpSpecializeOptions>(
         "attn-warp-specialize",
-        "The warp-specialized Hopper lowering of the tiled level, stage by "
-        "stage: attn-plan-hopper, attn-lower-to-hopper, "
-        "attn-narrow-modifier-arith",
+        "The warp-specialized level from the online-softmax level, stage by "
+        "stage: attn-plan-hopper, attn-partition-roles, attn-pipeline-mma, "
+        "attn-consumer-turns",
         buildWarpSpecializePipeline);
     PassPipelineRegistration<AttnToPtxSimtOptions>(
         "attn-to-ptx-simt",
@@ -476,7 +482,8 @@ public:
                            PrintCallbackFn print) override {
     static constexpr llvm::StringLiteral kStages[] = {
         "attn-tile",           "attn-online-softmax", "attn-map-to-gpu",
-        "attn-plan-hopper",    "attn-lower-to-hopper",
+        "attn-plan-hopper",    "attn-partition-roles", "attn-pipeline-mma",
+        "attn-consumer-turns", "attn-convert-to-nvgpu",
         "attn-narrow-modifier-arith", "gpu-kernel-outlining"};
     if (llvm::is_contained(kStages, pass->getArgument()))
       keep(pass->getArgument(), print);

@@ -1,7 +1,7 @@
 //===- AttnNarrowModifierArith.cpp - --attn-narrow-modifier-arith ----------===//
 //
-// The last stage of --attn-warp-specialize: the integer arithmetic that
-// attn-lower-to-hopper cloned from score_mod / mask_mod bodies (marked
+// The stage after --attn-convert-to-nvgpu: the integer arithmetic that
+// the conversion cloned from score_mod / mask_mod bodies (marked
 // attn.modifier) in i32 where integer range analysis proves it fits. The
 // bodies compute on index / i64 positions (an ALiBi bias: f32(kv_idx -
 // q_idx)); the emitter clamps the positions to the tensors' extents, which

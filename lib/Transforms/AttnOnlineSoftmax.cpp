@@ -180,7 +180,7 @@ static void expandBlockUpdate(attn::BlockUpdateOp op, TileBuilder &t,
   auto mask = [&](OpBuilder &mb, attn::MaskAttr kind, Region *maskMod) {
     auto masked = attn::TileMaskOp::create(
         mb, loc, scoresType, s, s, op.getQPos(), op.getKvPos(), op.getDiag(),
-        op.getCols(), op.getSeq(), op.getHead(), kind);
+        op.getRows(), op.getCols(), op.getSeq(), op.getHead(), kind);
     if (maskMod && !maskMod->empty()) {
       IRMapping mapping;
       maskMod->cloneInto(&masked.getMaskMod(), mapping);

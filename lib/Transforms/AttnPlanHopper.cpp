@@ -1,7 +1,8 @@
 //===- AttnPlanHopper.cpp - --attn-plan-hopper ----------------------------===//
 //
 // Records the decisions of the Hopper kernel (HopperPlan.h) on every program
-// grid as attn.hopper_plan, for --attn-lower-to-hopper to emit.
+// grid as attn.hopper_plan, for the later stages of --attn-warp-specialize
+// and --attn-convert-to-nvgpu to build.
 //
 //===----------------------------------------------------------------------===//
 

@@ -9,7 +9,8 @@
 //   tile_matmul  dest[i, j] += Σ_k f32(op(lhs)[i, k]) · f32(op(rhs)[k, j])
 //   tile_reduce  dest[i] = combine(dest[i], tile[i, 0..C))
 //   tile_map     dest[i, j] = body(x[i, j] or x[i], ...)
-//   tile_mask    dest[i, j] = visible(i, j) ? tile[i, j] : -inf
+//   tile_mask    dest[i, j] = visible(i, j) ? tile[i, j] : -inf  (mask_mod's
+//                positions clamped into the block's rows and cols)
 //   tile_score_mod dest[i, j] = body(tile[i, j], seq, head, q_pos + i,
 //                                    kv_pos + j)  (i < rows, j < cols)
 //   tile_store   dest[batch, row + i, head, d] (+)= T(tile[i, d])  (i < rows)
@@ -245,8 +246,22 @@ static void lowerTileMask(attn::TileMaskOp op) {
                                        l.idx(mask.getWindowRight()));
       both(arith::CmpIOp::create(b, l.loc, arith::CmpIPredicate::sle, kj, hi));
     }
-    if (!op.getMaskMod().empty())
-      both(l.inlineBody(op.getMaskMod(), {op.getSeq(), op.getHead(), qi, kj}));
+    if (!op.getMaskMod().empty()) {
+      // mask_mod's positions clamped into the block: it never reads past
+      // the tensors it indexes (the rows past `rows` are not the block's,
+      // the columns past `cols` are hidden anyway).
+      auto clampTo = [&](Value pos, Value base, Value count) -> Value {
+        Value lastOffset = arith::MaxSIOp::create(
+            b, l.loc, arith::SubIOp::create(b, l.loc, count, l.idx(1)),
+            l.idx(0));
+        return arith::MinSIOp::create(
+            b, l.loc, pos, arith::AddIOp::create(b, l.loc, base, lastOffset));
+      };
+      both(l.inlineBody(op.getMaskMod(),
+                        {op.getSeq(), op.getHead(),
+                         clampTo(qi, op.getQPos(), op.getRows()),
+                         clampTo(kj, op.getKvPos(), op.getCols())}));
+    }
     Value s = l.load(op.getTile(), {i, j});
     l.store(arith::SelectOp::create(b, l.loc, keep, s, negInf), op.getDest(),
             {i, j});

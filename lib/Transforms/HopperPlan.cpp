@@ -8,6 +8,7 @@
 #include "attn/Attn.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/StringSwitch.h"
@@ -49,48 +50,123 @@ static int64_t staticTiles(attn::ProgramGridOp grid) {
   }
   return tiles;
 }
+/// Whether the program has a run-time guard (varlen: programs past their
+/// sequence's end do nothing): an scf.if around its data movement.
 static bool isGuarded(attn::ProgramGridOp grid) {
-  return grid.walk([](scf::IfOp) { return WalkResult::interrupt(); })
+  return grid
+      .walk([](scf::IfOp ifOp) {
+        bool guardsLoads =
+            ifOp.getNumResults() == 0 &&
+            ifOp.getThenRegion()
+                .walk([](Operation *op) {
+                  return isa<attn::TileLoadOp, attn::ChannelGetOp>(op)
+                             ? WalkResult::interrupt()
+                             : WalkResult::advance();
+                })
+                .wasInterrupted();
+        return guardsLoads ? WalkResult::interrupt() : WalkResult::advance();
+      })
       .wasInterrupted();
 }
 
-/// The shape of the kernel, read off the tiled IR, and what it cannot do.
-static FailureOr<KernelPlan> deriveShape(attn::ProgramGridOp grid, StringRef pass) {
-  KernelPlan plan;
+namespace {
+/// What the plan reads off a program: at the tiled level (L1, from its
+/// block_update ops), the online-softmax level (L2, its tile ops) or the
+/// warp-specialized one (L3).
+struct ProgramTraits {
   attn::TileLoadOp queryLoad;
-  attn::BlockUpdateOp update;
-  attn::BlockFinalizeOp finalize;
-  WalkResult walk = grid.walk([&](Operation *op) {
-    if (auto f = dyn_cast<attn::BlockFinalizeOp>(op))
-      finalize = f;
-    if (auto load = dyn_cast<attn::TileLoadOp>(op)) {
-      if (!isa<scf::ForOp>(op->getParentOp()))
-        queryLoad = load;
-    } else if (auto u = dyn_cast<attn::BlockUpdateOp>(op)) {
-      update = u;
-      if (u.getScale().convertToDouble() <= 0) {
-        u.emitOpError() << pass << ": the softmax scale must be "
-                           "positive (the row max is taken before scaling)";
-        return WalkResult::interrupt();
-      }
-    }
-    return WalkResult::advance();
-  });
-  if (walk.wasInterrupted())
-    return failure();
-  if (!queryLoad || !update)
-    return grid.emitOpError()
-           << pass << ": the program grid has no Q tile load or "
-              "no attn.block_update (run attn-tile, not attn-online-softmax, "
-              "first)";
+  int64_t blockN = 0, headDim = 0, headDimV = 0;
+  Value out; // O [B, S, H, Dv]
+  attn::MaskKind kind = attn::MaskKind::None;
+  bool softcap = false, scoreMod = false, maskMod = false;
+  /// Ops on every score besides the softmax (TileHeuristics' perScoreOps).
+  int64_t scoreOps = 0;
+};
+} // namespace
 
+static FailureOr<ProgramTraits> readTraits(attn::ProgramGridOp grid,
+                                           StringRef pass) {
+  ProgramTraits t;
   auto dim = [](Value v, int64_t i) {
     return cast<ShapedType>(v.getType()).getDimSize(i);
   };
+  bool found = false;
+  grid.walk([&](Operation *op) {
+    if (auto load = dyn_cast<attn::TileLoadOp>(op)) {
+      if (!op->getParentOfType<scf::ForOp>())
+        t.queryLoad = load;
+    } else if (auto u = dyn_cast<attn::BlockUpdateOp>(op)) {
+      found = true;
+      t.blockN = dim(u.getKey(), 0);
+      t.headDim = dim(u.getQuery(), 1);
+      t.headDimV = dim(u.getValue(), 1);
+      t.kind = u.getMask().getKind();
+      t.softcap |= u.getSoftcapAttr() != nullptr;
+      t.scoreMod |= !u.getScoreMod().empty();
+      t.maskMod |= !u.getMaskMod().empty();
+      t.scoreOps = std::max(t.scoreOps,
+                            perScoreOps(u.getScoreMod(), u.getMaskMod(),
+                                        u.getSoftcapAttr() != nullptr));
+    } else if (auto f = dyn_cast<attn::BlockFinalizeOp>(op)) {
+      t.out = f.getOut();
+    } else if (auto store = dyn_cast<attn::TileStoreOp>(op)) {
+      if (cast<ShapedType>(store.getTile().getType()).getRank() == 2)
+        t.out = store.getDest();
+    }
+  });
+  if (!found) {
+    // L2 / L3: the shapes from the two matmuls' right-hand sides (K [BN, D]
+    // transposed, V [BN, Dv]), the work on the scores from their ops.
+    Region *scoreModRegion = nullptr, *maskModRegion = nullptr;
+    grid.walk([&](Operation *op) {
+      Value rhs;
+      bool transposed = false;
+      if (auto mm = dyn_cast<attn::TileMatmulOp>(op))
+        rhs = mm.getRhs(), transposed = mm.getTransposeRhs();
+      else if (auto mma = dyn_cast<attn::MmaAsyncOp>(op))
+        rhs = mma.getRhs(), transposed = mma.getTransposeRhs();
+      if (rhs) {
+        found = true;
+        t.blockN = dim(rhs, 0);
+        (transposed ? t.headDim : t.headDimV) = dim(rhs, 1);
+      } else if (auto mask = dyn_cast<attn::TileMaskOp>(op)) {
+        if (mask.getMask().getKind() != attn::MaskKind::None)
+          t.kind = mask.getMask().getKind();
+        if (!mask.getMaskMod().empty()) {
+          t.maskMod = true;
+          maskModRegion = &mask.getMaskMod();
+        }
+      } else if (auto mod = dyn_cast<attn::TileScoreModOp>(op)) {
+        t.scoreMod = true;
+        scoreModRegion = &mod.getScoreMod();
+      } else if (auto map = dyn_cast<attn::TileMapOp>(op)) {
+        t.softcap |= !map.getBody().getOps<math::TanhOp>().empty();
+      }
+    });
+    Region none;
+    t.scoreOps = perScoreOps(scoreModRegion ? *scoreModRegion : none,
+                             maskModRegion ? *maskModRegion : none, t.softcap);
+  }
+  if (!t.queryLoad || !found || !t.headDim || !t.headDimV)
+    return grid.emitOpError()
+           << pass
+           << ": the program grid has no Q tile load or no KV block (run "
+              "attn-tile first)";
+  return t;
+}
+
+/// The shape of the kernel, read off the program, and what it cannot do.
+static FailureOr<KernelPlan> deriveShape(attn::ProgramGridOp grid,
+                                         StringRef pass) {
+  FailureOr<ProgramTraits> traits = readTraits(grid, pass);
+  if (failed(traits))
+    return failure();
+  KernelPlan plan;
+  attn::TileLoadOp queryLoad = traits->queryLoad;
   plan.blockM = grid.getBlockM();
-  plan.blockN = dim(update.getKey(), 0);
-  plan.headDim = dim(update.getQuery(), 1);
-  plan.headDimV = dim(update.getValue(), 1);
+  plan.blockN = traits->blockN;
+  plan.headDim = traits->headDim;
+  plan.headDimV = traits->headDimV;
   plan.element =
       cast<MemRefType>(queryLoad.getSource().getType()).getElementType();
 
@@ -126,9 +202,9 @@ static FailureOr<KernelPlan> deriveShape(attn::ProgramGridOp grid, StringRef pas
                 " must be 64, 128, 192 or 256 (128-byte swizzled chunks of 64 "
                 "columns)");
   plan.consumers = plan.blockM / 64;
-  if (finalize) {
-    auto arg = dyn_cast<BlockArgument>(finalize.getOut());
-    auto type = cast<MemRefType>(finalize.getOut().getType());
+  if (Value out = traits->out) {
+    auto arg = dyn_cast<BlockArgument>(out);
+    auto type = cast<MemRefType>(out.getType());
     plan.oStorable = arg && isa<func::FuncOp>(arg.getOwner()->getParentOp()) &&
                      !type.isDynamicDim(3) && type.getLayout().isIdentity() &&
                      type.getRank() == 4 && type.getElementType() == plan.element &&
@@ -234,13 +310,11 @@ FailureOr<KernelPlan> flashmlir::hopper::planKernel(attn::ProgramGridOp grid,
   FailureOr<KernelPlan> plan = deriveShape(grid, pass);
   if (failed(plan))
     return failure();
+  FailureOr<ProgramTraits> traits = readTraits(grid, pass);
+  if (failed(traits))
+    return failure();
   // Softcap and modifier bodies: more live registers per score.
-  int64_t scoreOps = 0;
-  grid.walk([&](attn::BlockUpdateOp u) {
-    scoreOps = std::max(scoreOps, perScoreOps(u.getScoreMod(), u.getMaskMod(),
-                                              u.getSoftcapAttr() != nullptr));
-  });
-  bool modified = scoreOps > 0;
+  bool modified = traits->scoreOps > 0;
   plan->ctasPerSm = options.ctasPerSm;
   int64_t budget =
       sharedMemoryPerCta(options.maxSharedMemory, options.ctasPerSm) - 1024 - 256;
@@ -286,8 +360,7 @@ FailureOr<KernelPlan> flashmlir::hopper::planKernel(attn::ProgramGridOp grid,
   // Likewise a score_mod at Dv = 128 (ALiBi: 24-36 bytes spilled; +11% at
   // 1k, even from 4k). A mask_mod keeps one CTA per tile (not measured
   // persistent).
-  attn::MaskKind kind = attn::MaskKind::None;
-  grid.walk([&](attn::BlockUpdateOp u) { kind = u.getMask().getKind(); });
+  attn::MaskKind kind = traits->kind;
   bool pairable = kind == attn::MaskKind::Causal && plan->consumers == 2;
   // A block mask makes the tiles' costs data-dependent: one CTA per tile.
   // schedule = "persistent" drops the heuristic's conditions (Dv, per-score
@@ -301,11 +374,7 @@ FailureOr<KernelPlan> flashmlir::hopper::planKernel(attn::ProgramGridOp grid,
   bool canPersist = options.persistentCtas > 0 && !isGuarded(grid) &&
                     !blockSparse &&
                     (kind == attn::MaskKind::None || pairable);
-  bool maskMod = false, scoreMod = false;
-  grid.walk([&](attn::BlockUpdateOp u) {
-    maskMod |= !u.getMaskMod().empty();
-    scoreMod |= !u.getScoreMod().empty();
-  });
+  bool maskMod = traits->maskMod, scoreMod = traits->scoreMod;
   bool heuristic =
       !maskMod && plan->headDimV <= 128 && (plan->headDimV <= 64 || !scoreMod);
   if (options.schedule == "persistent" && !canPersist)

@@ -1,10 +1,10 @@
 //===- HopperPlan.h - The decisions of the Hopper kernel --------*- C++ -*-===//
 //
-// What --attn-plan-hopper decides for a program grid and --attn-lower-to-hopper
-// emits: the warpgroups, the K/V ring, ping-pong, the P·V schedule, the
+// What --attn-plan-hopper decides for a program grid and the later stages
+// build: the warpgroups, the K/V ring, ping-pong, the P·V schedule, the
 // persistent tile loop and the register budgets. The decisions travel as the
 // program grid's #attn.hopper_plan, so they can be read, tested and edited
-// between the two passes; every read checks them against the grid again.
+// between the passes; every read checks them against the grid again.
 //
 //===----------------------------------------------------------------------===//
 

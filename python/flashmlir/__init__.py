@@ -7,7 +7,7 @@
     kernel = flashmlir.compile(flashmlir.AttentionSpec(      # no GPU needed
         dtype="bf16", batch=2, seqlen_q=4096, seqlen_k=4096, heads_q=16,
         heads_kv=16, head_dim=128, head_dim_v=128, mask="causal"), stages=True)
-    kernel.metadata, kernel.asm["ptx"], kernel.asm["attn-lower-to-hopper"]
+    kernel.metadata, kernel.asm["ptx"], kernel.asm["attn-convert-to-nvgpu"]
 
 Modules:
   ops         flashmlir.attention (torch; the custom op torch.ops.flashmlir.attention)

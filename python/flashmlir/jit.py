@@ -1,7 +1,7 @@
 """The JIT: compile an AttentionSpec once, keep it in memory and on disk.
 
     kernel = flashmlir.compile(spec)          # no GPU needed
-    kernel.asm["ptx"], kernel.asm["attn-lower-to-hopper"], kernel.metadata
+    kernel.asm["ptx"], kernel.asm["attn-convert-to-nvgpu"], kernel.metadata
 
 Cache key: the spec (every field: shapes, dtype, mask, modifiers, tiles,
 chip) and the compiler build id (libflashmlir_jit.so: commit + LLVM

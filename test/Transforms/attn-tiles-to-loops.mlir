@@ -137,9 +137,10 @@ func.func @map_broadcast(%s: memref<16x32xf32>, %r: memref<16xf32>, %d: memref<1
 // -----
 
 // visible(i, j) = j < cols and kv_pos + j <= q_pos + i + diag (causal) and
-// mask_mod; hidden scores become -inf.
+// mask_mod; hidden scores become -inf. mask_mod sees positions clamped into
+// the block's valid rows and columns (a modifier may read a tensor at them).
 // CHECK-LABEL: func.func @mask
-// CHECK-SAME: %[[QP:[^:]+]]: index, %[[KP:[^:]+]]: index, %[[DIAG:[^:]+]]: index, %[[COLS:[^:]+]]: index
+// CHECK-SAME: %[[QP:[^:]+]]: index, %[[KP:[^:]+]]: index, %[[DIAG:[^:]+]]: index, %[[ROWS:[^:]+]]: index, %[[COLS:[^:]+]]: index
 // CHECK: scf.for %[[I:.+]] = %c0 to %c16
 // CHECK:   scf.for %[[J:.+]] = %c0 to %c32
 // CHECK:     %[[QI:.+]] = arith.addi %[[QP]], %[[I]]
@@ -148,11 +149,19 @@ func.func @map_broadcast(%s: memref<16x32xf32>, %r: memref<16xf32>, %d: memref<1
 // CHECK:     %[[CENTER:.+]] = arith.addi %[[QI]], %[[DIAG]]
 // CHECK:     %[[CAUSAL:.+]] = arith.cmpi sle, %[[KJ]], %[[CENTER]]
 // CHECK:     %[[KEEP:.+]] = arith.andi %[[INB]], %[[CAUSAL]]
-// CHECK:     %[[MOD:.+]] = arith.cmpi ne, %[[QI]], %[[KJ]]
+// CHECK:     %[[LASTROW:.+]] = arith.subi %[[ROWS]], %c1
+// CHECK:     %[[LR:.+]] = arith.maxsi %[[LASTROW]], %c0
+// CHECK:     %[[QMAX:.+]] = arith.addi %[[QP]], %[[LR]]
+// CHECK:     %[[QC:.+]] = arith.minsi %[[QI]], %[[QMAX]]
+// CHECK:     %[[LASTCOL:.+]] = arith.subi %[[COLS]], %c1
+// CHECK:     %[[LC:.+]] = arith.maxsi %[[LASTCOL]], %c0
+// CHECK:     %[[KMAX:.+]] = arith.addi %[[KP]], %[[LC]]
+// CHECK:     %[[KC:.+]] = arith.minsi %[[KJ]], %[[KMAX]]
+// CHECK:     %[[MOD:.+]] = arith.cmpi ne, %[[QC]], %[[KC]]
 // CHECK:     %[[ALL:.+]] = arith.andi %[[KEEP]], %[[MOD]]
 // CHECK:     arith.select %[[ALL]], %{{.+}}, %cst
-func.func @mask(%s: memref<16x32xf32>, %qp: index, %kp: index, %diag: index, %cols: index, %b: index) {
-  attn.tile_mask %s into %s q_pos(%qp) kv_pos(%kp) diag(%diag) cols(%cols) seq(%b) head(%b)
+func.func @mask(%s: memref<16x32xf32>, %qp: index, %kp: index, %diag: index, %rows: index, %cols: index, %b: index) {
+  attn.tile_mask %s into %s q_pos(%qp) kv_pos(%kp) diag(%diag) rows(%rows) cols(%cols) seq(%b) head(%b)
       attributes {mask = #attn.mask<causal, bottom_right>} mask_mod {
       ^bb0(%bb: index, %h: index, %i: index, %j: index):
         %t = arith.cmpi ne, %i, %j : index

@@ -121,11 +121,15 @@ def test_compile_hopper_metadata_and_asm(cache_dir):
     assert sorted(map(int, params)) == sorted(t["parameter"] for t in m["tensor_maps"])
     assert m["compile_seconds"] > 0 and m["build_id"] == flashmlir.build_id()
     asm = kernel.asm
-    for stage in ("input", "attn-tile", "attn-plan-hopper", "attn-lower-to-hopper",
-                  "attn-narrow-modifier-arith", "gpu-kernel-outlining",
+    for stage in ("input", "attn-tile", "attn-online-softmax", "attn-plan-hopper",
+                  "attn-partition-roles", "attn-pipeline-mma", "attn-consumer-turns",
+                  "attn-convert-to-nvgpu", "attn-narrow-modifier-arith",
+                  "gpu-kernel-outlining",
                   "nvvm", "ptx"):
         assert stage in asm, f"missing stage {stage}: {sorted(asm)}"
-    assert "attn.attention" in asm["input"] and "gpu.launch" in asm["attn-lower-to-hopper"]
+    assert "attn.attention" in asm["input"] and "gpu.launch" in asm["attn-convert-to-nvgpu"]
+    assert "attn.warp_specialize" in asm["attn-consumer-turns"]
+    assert "attn.consumer_turn" in asm["attn-consumer-turns"]
     assert "wgmma.mma_async" in asm["ptx"] and "cp.async.bulk.tensor" in asm["ptx"]
     if "cubin" in asm:  # ptxas present (CI has it)
         assert asm["cubin"][:4] == b"\x7fELF"
@@ -156,10 +160,10 @@ def test_compile_hopper_with_mods(cache_dir, head_dim):
     # (5, 6) are kernel parameters beside the tensor maps of Q, K, V and O.
     assert {5, 6} <= set(kernel.metadata["arguments"])
     assert [m["operand"] for m in kernel.metadata["tensor_maps"]] == [0, 1, 2, 3]
-    assert "arith.subi" in kernel.asm["attn-lower-to-hopper"]
-    # The emitter marks the modifiers' clones; the next stage narrows them and
+    assert "arith.subi" in kernel.asm["attn-convert-to-nvgpu"]
+    # The conversion marks the modifiers' clones; the next stage narrows them and
     # drops the mark.
-    assert "{attn.modifier}" in kernel.asm["attn-lower-to-hopper"]
+    assert "{attn.modifier}" in kernel.asm["attn-convert-to-nvgpu"]
     assert "attn.modifier" not in kernel.asm["attn-narrow-modifier-arith"]
     if "cubin" in kernel.asm:
         assert kernel.metadata["spill_bytes"] == 0

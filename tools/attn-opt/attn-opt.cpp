@@ -10,6 +10,7 @@
 #include "attn/Attn.h"
 #include "attn/AttnBufferization.h"
 #include "flashmlir/Compiler/CpuPipeline.h"
+#include "flashmlir/Conversion/Passes.h"
 #include "flashmlir/Compiler/GpuPipeline.h"
 #include "flashmlir/Transforms/Passes.h"
 
@@ -26,6 +27,7 @@
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/UB/IR/UBOps.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
@@ -34,6 +36,7 @@
 int main(int argc, char **argv) {
   mlir::registerTransformsPasses();
   flashmlir::registerAttnPasses();
+  flashmlir::registerFlashMLIRConversionPasses();
   flashmlir::registerCpuLoweringPipeline();
   flashmlir::registerGpuPipelines();
 
@@ -47,7 +50,8 @@ int main(int argc, char **argv) {
                   mlir::LLVM::LLVMDialect, mlir::NVVM::NVVMDialect,
                   mlir::math::MathDialect, mlir::memref::MemRefDialect,
                   mlir::nvgpu::NVGPUDialect, mlir::scf::SCFDialect,
-                  mlir::tensor::TensorDialect, mlir::vector::VectorDialect>();
+                  mlir::tensor::TensorDialect, mlir::ub::UBDialect,
+                  mlir::vector::VectorDialect>();
 
   return mlir::asMainReturnCode(mlir::MlirOptMain(
       argc, argv, "flashmlir optimizer driver\n", registry));

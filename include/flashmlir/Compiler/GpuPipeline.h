@@ -106,9 +106,10 @@ struct AttnToPtxOptions : HopperPlanPipelineOptions<AttnToPtxOptions> {
 
 /// attn.attention on static memrefs -> gpu.binary holding PTX through the
 /// warp-specialized Hopper lowering: attn-tile{target=sm_90a},
-/// attn-lower-to-hopper, outlining, register caps for setmaxnreg, NVVM.
-/// Kernels take bare pointers: the memref arguments and the tensor-map
-/// arguments attn-lower-to-hopper adds (marked attn.tensor_map).
+/// attn-online-softmax, attn-warp-specialize, attn-convert-to-nvgpu,
+/// outlining, register caps for setmaxnreg, NVVM. Kernels take bare
+/// pointers: the memref arguments and the tensor-map arguments
+/// attn-convert-to-nvgpu adds (marked attn.tensor_map).
 void buildAttnToPtxPipeline(mlir::OpPassManager &pm,
                             const AttnToPtxOptions &options);
 

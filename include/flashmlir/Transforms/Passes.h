@@ -13,6 +13,7 @@
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/UB/IR/UBOps.h"
 #include "mlir/Pass/Pass.h"
 
 namespace flashmlir {
@@ -22,12 +23,12 @@ namespace flashmlir {
 /// gives each row its own thread.
 inline constexpr llvm::StringLiteral kRowLoopAttrName = "attn.row_loop";
 
-/// On a function argument that --attn-lower-to-hopper adds: the argument is
+/// On a function argument that --attn-convert-to-nvgpu adds: the argument is
 /// the device address of a TMA tensor map (CUtensorMap) the host encodes for
 /// the operand `operand` (a function-argument index) as the 4-D tensor
 /// (D, H, S, B) with box `box` (innermost first), 128-byte swizzle.
 inline constexpr llvm::StringLiteral kTensorMapAttrName = "attn.tensor_map";
-/// On the ops --attn-lower-to-hopper clones from score_mod / mask_mod bodies
+/// On the ops --attn-convert-to-nvgpu clones from score_mod / mask_mod bodies
 /// (unit attribute): the ops --attn-narrow-modifier-arith narrows, and then
 /// strips of the attribute.
 inline constexpr llvm::StringLiteral kModifierOpAttrName = "attn.modifier";

@@ -179,9 +179,10 @@ def AttnPlanHopperPass : Pass<"attn-plan-hopper", "::mlir::func::FuncOp"> {
   let summary = "Decides the warp-specialized Hopper kernel of each program "
                 "grid and records it as its #attn.hopper_plan";
   let description = [{
-    The first stage of the Hopper lowering (`--attn-warp-specialize` =
-    `attn-plan-hopper`, `attn-lower-to-hopper`, `attn-narrow-modifier-arith`). On each
-    `attn.program_grid` of the tiled level it checks what the kernel can do
+    The first stage of `--attn-warp-specialize` (`attn-plan-hopper`,
+    `attn-partition-roles`, `attn-pipeline-mma`, `attn-consumer-turns`). On
+    each `attn.program_grid` of the online-softmax level (tiles of the
+    operands' own type: `attn-tile{target=sm_90a}`) it checks what the kernel can do
     (bf16/f16, BlockM 64/128/192, BlockN, head dims, no modifiers) and records
     the decisions as the grid's `plan(#attn.hopper_plan<stages, ping_pong,
     pv_schedule, persistent_ctas, paired_tiles, epilogue, ctas_per_sm,
@@ -201,8 +202,9 @@ def AttnPlanHopperPass : Pass<"attn-plan-hopper", "::mlir::func::FuncOp"> {
     - setmaxnreg budgets: 24/240 (3 consumers: 32/160), 40/232 when
       persistent (the persistent producer spilled at 24).
 
-    `attn-lower-to-hopper` reads the plan back and checks it again, so a plan
-    can be edited in between (tuning) but never silently mis-built.
+    The later stages and `attn-convert-to-nvgpu` read the plan back and
+    check it again, so a plan can be edited in between (tuning) but never
+    silently mis-built.
 
     ```mlir
     attn.program_grid (%seq, %head, %q_block) in (%c1, %c16, %c8)
@@ -245,86 +247,68 @@ def AttnPlanHopperPass : Pass<"attn-plan-hopper", "::mlir::func::FuncOp"> {
   ];
 }
 
-def AttnLowerToHopperPass : Pass<"attn-lower-to-hopper", "::mlir::func::FuncOp"> {
-  let summary = "Lowers the tiled program grid (L1) to a warp-specialized "
-                "Hopper kernel: TMA producer, wgmma consumers, softmax in "
-                "registers";
+def AttnPartitionRolesPass : Pass<"attn-partition-roles", "::mlir::func::FuncOp"> {
+  let summary = "Splits each planned program into a TMA producer and MMA "
+                "consumer warpgroups that share channels (L2 -> L3)";
   let description = [{
-    The FlashAttention-3 kernel structure, emitted from the tiled level
-    (`--attn-tile{target=sm_90a}`, before `--attn-online-softmax`) as
-    decided by `--attn-plan-hopper` (the grid's `#attn.hopper_plan`, checked
-    again here; a grid without one is diagnosed). `--attn-warp-specialize`
-    runs both:
+    A stage of `--attn-warp-specialize`, after `--attn-plan-hopper`, on the
+    online-softmax level:
 
-    1. Each `attn.program_grid` (sequence, q-head, q-block) becomes a
-       `gpu.launch` of 128·(1 + BlockM/64) threads: warpgroup 0 is
-       the producer, warpgroups 1.. are consumers of 64 query rows each.
-       Q-blocks run longest-first (block x counts down) so causal grids end
-       on short programs.
-    2. Shared memory (dynamic, 1024-byte aligned for the 128-byte swizzle):
-       the Q tile, and a ring of `stages` K and V tiles, each stored as
-       64-column chunks of 128-byte rows, the layout TMA writes and wgmma
-       reads. mbarriers: Q full; per stage K full, V full (TMA transaction
-       counts) and empty (every consumer thread arrives).
-    3. The function gains one `!llvm.ptr` argument per tensor map (Q, K, V),
-       marked `attn.tensor_map`: the host encodes a 4-D map (D, H, S, B) of
-       the operand with the recorded box and passes its device address.
-    4. The program body is emitted once per role, walking L1 in order
-       (index arithmetic cloned, tile ops replaced):
-       - producer (one elected thread; `setmaxnreg.dec`): TMA of Q, then for
-         every KV block: wait empty[s], TMA K and V into stage s;
-       - consumers (`setmaxnreg.inc`): wait Q; per KV block
-           S = Q·Kᵀ                 wgmma, both operands in shared memory
-           m_new = max(m, rowmax(S)·c)           c = scale·log2(e)
-           P = exp2(S·c − m_new), alpha = exp2(m − m_new)
-           l = l·alpha + rowsum(P), O = O·alpha + P·V  (wgmma, P in registers)
-         with the mask arithmetic only in boundary (`masked`) blocks and in
-         the ragged last block; then O / l and LSE stored from registers.
-       The running state (m, l, O) is carried in registers by the loops.
-    5. The stage and phase of KV block number i (counted across the loops):
-       s = i mod stages, parity = (i / stages) mod 2.
-    6. The plan's `pv_schedule`: "serial" completes each block's P·V before
-       the next block; "deferred" leaves it in flight: the wait after the
-       next block's Q·Kᵀ completes both (the two GEMMs run back to back);
-       "overlap" issues block i-1's P·V right after block i's Q·Kᵀ (in its
-       own wgmma group; an empty group for a tile's first block), waits for
-       the Q·Kᵀ only, runs softmax i while that P·V is in flight, then
-       O = (O + P_{i-1}·V_{i-1})·alpha_i; the tile's last P·V is issued by
-       the epilogue. Under both late schedules block i-1's stage is
-       released to the producer only once its P·V is done.
-    7. Ping-pong (the plan's `ping_pong`): the consumers take turns to
-       issue S = Q·Kᵀ, in the order 0, 1, .., n-1, 0, .. (named barrier
-       1 + c, synced by consumer c, arrived at by its predecessor), so one
-       warpgroup's GEMM runs while another computes its softmax.
-    8. Persistent (the plan's `persistent_ctas` = N > 0): N CTAs, each
-       looping over the tiles
-       t = blockIdx.x, + N, .. in the hardware's grid order (q-block
-       fastest, descending; then head; then sequence: CTAs running at once
-       share a head's K/V in L2), or with `paired_tiles` over pairs
-       u = blockIdx.x, + N, .. of one head's q-blocks (QB-1-p, then p when
-       p < QB-1-p; P = ceil(QB/2), p = u mod P, head = (u / P) mod H,
-       seq = u / (P·H)), whose causal costs sum to QB + 1 blocks. The ring's
-       block count carries across tiles; a Q-empty barrier (arrived at by
-       every consumer thread when the epilogue starts) lets the producer
-       load the next tile's Q and K/V while the consumers finish the tile.
-       The dynamic grid's N CTAs loop over the unit count the host computed
-       (a kernel parameter).
-    9. The ops cloned from score_mod / mask_mod bodies carry `attn.modifier`
-       for `--attn-narrow-modifier-arith`, the next stage.
+    1. Channels: Q (one slot) and K/V (the plan's `stages` slots, K and V two
+       parts of a slot, released apart), holding `#attn.layout<shared>`
+       tiles.
+    2. `attn.warp_specialize consumers(BlockM / 64)`: the producer role is
+       the program's data movement (index arithmetic, guards, KV loops
+       without the running state, each tile_load followed by a
+       channel_put); the consumer role, per warpgroup c, is the program with
+       the loads replaced by channel_gets (Q: rows [64c, 64c + 64) of the
+       slot), every BlockM-row tile retyped to 64 rows with its layout
+       (`accumulator`, `operand_a`, `rows`), q positions and row counts
+       shifted by 64c, and each part released after its last use (Q's after
+       the O store when the plan's epilogue stages O in Q's slot).
   }];
-  let options = [
-    Option<"maxSharedMemory", "max-shared-memory", "int64_t",
-           /*default=*/"232448",
-           "Dynamic shared memory available per block, in bytes (227 KB on "
-           "sm_90): the plan's ring must fit">,
-  ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
-                           "::mlir::gpu::GPUDialect",
-                           "::mlir::LLVM::LLVMDialect",
-                           "::mlir::NVVM::NVVMDialect",
-                           "::mlir::nvgpu::NVGPUDialect",
-                           "::mlir::memref::MemRefDialect",
-                           "::mlir::scf::SCFDialect"];
+                           "::mlir::bufferization::BufferizationDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
+def AttnPipelineMmaPass : Pass<"attn-pipeline-mma", "::mlir::func::FuncOp"> {
+  let summary = "Makes the consumers' MMAs asynchronous in the order of the "
+                "plan's P·V schedule";
+  let description = [{
+    A stage of `--attn-warp-specialize`, after `--attn-partition-roles`.
+    Every attn.tile_matmul of a consumer becomes attn.mma_async and
+    attn.mma_wait; with block i's S_i = Q·K_iᵀ and O += P_i·V_i:
+
+    - serial: S_i, wait; softmax_i; P_i·V_i, wait; release V_i.
+    - deferred: P_i·V_i stays in flight across the back-edge (the loop
+      carries it as an !attn.async, starting from attn.mma_ready); block
+      i+1's wait for S_{i+1} completes it (MMAs complete in order), then V_i
+      is released; each loop's last P·V completes at its exit.
+    - overlap (FA3): the tile's first block — of the first non-empty KV
+      loop, built from a fully masking loop's body — is peeled into a
+      prologue (S_0, softmax_0 -> P_0); block i issues S_i and
+      P_{i-1}·V_{i-1}, waits for S_i only, runs softmax_i meanwhile, then
+      O = (O + P_{i-1}·V_{i-1})·alpha_i and releases V_{i-1}; the loops carry
+      (P, V, V's token); after the last loop the tile's last P·V, when any
+      block ran. Values of a branch that runs no block are `ub.poison`.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::ub::UBDialect"];
+}
+
+def AttnConsumerTurnsPass : Pass<"attn-consumer-turns", "::mlir::func::FuncOp"> {
+  let summary = "Ping-pong: the consumer warpgroups take turns to issue their "
+                "MMAs";
+  let description = [{
+    A stage of `--attn-warp-specialize`, after `--attn-pipeline-mma`, for
+    plans with `ping_pong`: each run of attn.mma_async ops that starts with
+    a Q·Kᵀ (a transposed right-hand side; the previous block's P·V follows it
+    under the overlapped schedule) becomes an attn.consumer_turn, so one
+    warpgroup's Q·Kᵀ runs while another computes its softmax.
+  }];
 }
 
 def AttnNarrowModifierArithPass
@@ -332,7 +316,7 @@ def AttnNarrowModifierArithPass
   let summary = "Narrows the index arithmetic cloned from score_mod / "
                 "mask_mod bodies to i32 where its range allows";
   let description = [{
-    The third stage of `--attn-warp-specialize`. `attn-lower-to-hopper`
+    The stage after `--attn-convert-to-nvgpu`, which
     clones a modifier body once per score a consumer thread holds and marks
     the clones `attn.modifier`; their position arithmetic is index or i64
     (the dialect's positions are index), 64-bit on the GPU, and an ALiBi

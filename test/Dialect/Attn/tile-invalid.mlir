@@ -408,7 +408,7 @@ func.func @f(%s: tensor<32x64xf32>, %m: memref<4xf32>, %i: index) {
 // tile_mask: f32 rank-2 tiles
 func.func @f(%s: tensor<32xf32>, %i: index) {
   // expected-error @+1 {{'tile' must be a static rank-2 tile, got 'tensor<32xf32>'}}
-  %t = attn.tile_mask %s into %s q_pos(%i) kv_pos(%i) diag(%i) cols(%i) seq(%i) head(%i)
+  %t = attn.tile_mask %s into %s q_pos(%i) kv_pos(%i) diag(%i) rows(%i) cols(%i) seq(%i) head(%i)
       attributes {mask = #attn.mask<none>} : tensor<32xf32> -> tensor<32xf32>
   return
 }
@@ -418,7 +418,7 @@ func.func @f(%s: tensor<32xf32>, %i: index) {
 // tile_mask: mask_mod signature (shared verifier)
 func.func @f(%s: tensor<32x64xf32>, %i: index) {
   // expected-error @+1 {{'mask_mod' region must yield exactly one 'i1', got ('index')}}
-  %t = attn.tile_mask %s into %s q_pos(%i) kv_pos(%i) diag(%i) cols(%i) seq(%i) head(%i)
+  %t = attn.tile_mask %s into %s q_pos(%i) kv_pos(%i) diag(%i) rows(%i) cols(%i) seq(%i) head(%i)
       attributes {mask = #attn.mask<none>} mask_mod {
       ^bb0(%b: index, %h: index, %qi: index, %kj: index):
         attn.yield %qi : index

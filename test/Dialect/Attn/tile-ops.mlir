@@ -83,7 +83,7 @@ func.func @grid_attributes(%n: index) {
 // CHECK: math.exp2
 // CHECK: attn.yield %{{.+}} : f32
 // CHECK-NEXT: } -> tensor<64x128xf32>
-// CHECK: attn.tile_mask %{{.+}} into %{{.+}} q_pos(%{{.+}}) kv_pos(%{{.+}}) diag(%{{.+}}) cols(%{{.+}}) seq(%{{.+}}) head(%{{.+}}) attributes {mask = #attn.mask<causal, bottom_right>} mask_mod {
+// CHECK: attn.tile_mask %{{.+}} into %{{.+}} q_pos(%{{.+}}) kv_pos(%{{.+}}) diag(%{{.+}}) rows(%{{.+}}) cols(%{{.+}}) seq(%{{.+}}) head(%{{.+}}) attributes {mask = #attn.mask<causal, bottom_right>} mask_mod {
 // CHECK: } : tensor<64x128xf32> -> tensor<64x128xf32>
 // CHECK: attn.tile_score_mod %{{.+}} into %{{.+}} seq(%{{.+}}) head(%{{.+}}) q_pos(%{{.+}}) kv_pos(%{{.+}}) rows(%{{.+}}) cols(%{{.+}}) : tensor<64x128xf32> {
 // CHECK-NEXT: ^bb0(%score: f32, %b: index, %h: index, %q_idx: index, %kv_idx: index):
@@ -110,7 +110,7 @@ func.func @online(%q: tensor<64x64xbf16>, %k: tensor<128x64xbf16>, %o: memref<1x
     %y = math.exp2 %t : f32
     attn.yield %y : f32
   } -> tensor<64x128xf32>
-  %sm = attn.tile_mask %p into %p q_pos(%i) kv_pos(%i) diag(%i) cols(%i) seq(%i) head(%i)
+  %sm = attn.tile_mask %p into %p q_pos(%i) kv_pos(%i) diag(%i) rows(%i) cols(%i) seq(%i) head(%i)
       attributes {mask = #attn.mask<causal, bottom_right>} mask_mod {
       ^bb0(%b: index, %h: index, %qi: index, %kj: index):
         %t = arith.cmpi uge, %qi, %kj : index

@@ -133,18 +133,32 @@ Value WarpgroupBuilder::packPair(Value lo, Value hi) {
   return LLVM::BitcastOp::create(b, loc, b.getI32Type(), v);
 }
 
-Value WarpgroupBuilder::quadReduce(Value x, bool max) {
+Value WarpgroupBuilder::quadReduce(Value x, Combine combine) {
   for (int32_t offset : {1, 2}) {
     Value other =
         gpu::ShuffleOp::create(b, loc, x, offset, 32, gpu::ShuffleMode::XOR)
             .getShuffleResult();
-    x = max ? Value(arith::MaxNumFOp::create(b, loc, x, other))
-            : Value(arith::AddFOp::create(b, loc, x, other));
+    switch (combine) {
+    case Combine::MaxNum:
+      x = arith::MaxNumFOp::create(b, loc, x, other);
+      break;
+    case Combine::Maximum:
+      x = arith::MaximumFOp::create(b, loc, x, other);
+      break;
+    case Combine::Add:
+      x = arith::AddFOp::create(b, loc, x, other);
+      break;
+    }
   }
   return x;
 }
-Value WarpgroupBuilder::quadMax(Value x) { return quadReduce(x, true); }
-Value WarpgroupBuilder::quadSum(Value x) { return quadReduce(x, false); }
+Value WarpgroupBuilder::quadMax(Value x) {
+  return quadReduce(x, Combine::MaxNum);
+}
+Value WarpgroupBuilder::quadMaximum(Value x) {
+  return quadReduce(x, Combine::Maximum);
+}
+Value WarpgroupBuilder::quadSum(Value x) { return quadReduce(x, Combine::Add); }
 
 static Value approx(OpBuilder &b, Location loc, StringRef ptx, Value x) {
   return NVVM::InlinePtxOp::create(b, loc, TypeRange{b.getF32Type()},

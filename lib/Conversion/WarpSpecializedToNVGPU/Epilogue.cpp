@@ -1,74 +1,27 @@
-//===- HopperEpilogue.cpp - O, l and LSE out of the consumers ---------------===//
+//===- Epilogue.cpp - O and LSE out of the consumers -----------------------===//
 //
-// Part of the --attn-lower-to-hopper emitter (HopperKernelEmitter.h).
+// Part of the L3 -> NVGPU/NVVM conversion (KernelLowering.h).
 //
 //===----------------------------------------------------------------------===//
 
-#include "HopperKernelEmitter.h"
-#include <limits>
+#include "KernelLowering.h"
 
 using namespace mlir;
 using namespace flashmlir;
 using namespace flashmlir::hopper;
 
-void HopperKernelEmitter::emitEpilogue(attn::BlockFinalizeOp op,
-                                       RoleState &state) {
-  // Q is no longer read (the last Q·Kᵀ completed in the last block): the
-  // producer may load the next tile's (after the O store has read it when O
-  // is staged there).
-  if (plan.ctas && plan.epilogue != Epilogue::TmaInQ)
-    nvgpu::MBarrierArriveOp::create(b, loc, qEmpty, idx(0));
-  if (plan.pv == PvSchedule::Overlap) {
-    // The tile's last P·V (none when it had no KV block); its stage is
-    // released here, not by the next tile. Completed inside the branch, so
-    // no accumulator leaves it in flight.
-    Value hasLast = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ugt,
-                                          state.count, state.tileStart);
-    SmallVector<Type> types(state.acc.size(), b.getF32Type());
-    auto ifOp = scf::IfOp::create(b, loc, types, hasLast, /*withElse=*/true);
-    {
-      OpBuilder::InsertionGuard g(b);
-      b.setInsertionPointToStart(ifOp.thenBlock());
-      Value last = arith::RemUIOp::create(
-          b, loc,
-          arith::AddIOp::create(b, loc, state.count, idx(plan.stages - 1)),
-          idx(plan.stages));
-      SmallVector<Value> acc = state.acc;
-      wg.fence();
-      issuePv(acc, state.pendingP, last);
-      wg.waitGroup(0);
-      nvgpu::MBarrierArriveOp::create(b, loc, vEmpty, last);
-      scf::YieldOp::create(b, loc, acc);
-      b.setInsertionPointToStart(ifOp.elseBlock());
-      scf::YieldOp::create(b, loc, state.acc);
-    }
-    state.acc.assign(ifOp.getResults().begin(), ifOp.getResults().end());
-  } else {
-    // The last block's deferred P·V.
-    wg.waitGroup(0);
-  }
-  // O = l > 0 ? acc / l : 0;  LSE = l > 0 ? (m + log2 l)·ln 2 : -inf,
-  // with l summed over the quad first.
-  Value zero = wg.f32(0);
-  Value inv[2], lse[2];
-  for (int h = 0; h < 2; ++h) {
-    Value l = wg.quadSum(state.sum[h]);
-    Value positive =
-        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, l, zero);
-    inv[h] = arith::SelectOp::create(
-        b, loc, positive, arith::DivFOp::create(b, loc, wg.f32(1), l), zero);
-    Value value = arith::MulFOp::create(
-        b, loc, arith::AddFOp::create(b, loc, state.max[h], wg.log2(l)),
-        wg.f32(kLn2));
-    lse[h] = arith::SelectOp::create(
-        b, loc, positive, value,
-        wg.f32(-std::numeric_limits<double>::infinity()));
-  }
-  Value rows = mapped(op.getRows()), rowBase = mapped(op.getRow());
-  Value batch = mapped(op.getBatch()), head = mapped(op.getHead());
-  Value out = op.getOut(), lseOut = op.getLse();
-  Value colBase = arith::IndexCastOp::create(b, loc, b.getIndexType(),
-                                             lanes.laneColumn);
+LogicalResult KernelLowering::emitStore(attn::TileStoreOp store) {
+  if (store.getAccumulate())
+    return store.emitOpError() << "attn-convert-to-nvgpu: accumulating stores "
+                                  "are not supported yet";
+  SmallVector<Value> regs = registersOf(frags[store.getTile()]);
+  Value rows = mapped(store.getRows()), rowBase = mapped(store.getRow());
+  Value batch = mapped(store.getBatch()), head = mapped(store.getHead());
+  Value out = store.getDest();
+  bool lse = cast<ShapedType>(store.getTile().getType()).getRank() == 1;
+  bool tma = !lse && plan.storesThroughTma();
+  if (tma)
+    storeOThroughTma(store, regs);
   // O in pairs where it can: registers r and r + 1 hold columns c and c + 1
   // of one row, written as one 4-byte word (half the store instructions and
   // address arithmetic of 2-byte stores; the launcher checks that 16-bit
@@ -76,24 +29,34 @@ void HopperKernelEmitter::emitEpilogue(attn::BlockFinalizeOp op,
   // + c) in the static [B, S, H, Dv] layout.
   auto outMemref = cast<MemRefType>(out.getType());
   Type outType = outMemref.getElementType();
-  bool tma = plan.storesThroughTma();
-  bool packed = !tma && outType == plan.element &&
+  bool packed = !lse && !tma && outType == plan.element &&
                 outMemref.hasStaticShape() && outMemref.getLayout().isIdentity();
-  if (tma)
-    storeOThroughTma(op, state, inv);
+  Value colBase = arith::IndexCastOp::create(b, loc, b.getIndexType(),
+                                             lanes.laneColumn);
   Value outAddress;
   if (packed)
     outAddress = arith::IndexCastOp::create(
         b, loc, b.getI64Type(),
         memref::ExtractAlignedPointerAsIndexOp::create(b, loc, out));
+  if (tma)
+    return success();
   for (int h = 0; h < 2; ++h) {
-    Value local = arith::AddIOp::create(b, loc, lanes.rowInTile, idx(8 * h));
+    Value local = arith::AddIOp::create(b, loc, lanes.rowInGroup, idx(8 * h));
     Value inside =
         arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, local, rows);
     auto guard = scf::IfOp::create(b, loc, inside, /*withElse=*/false);
     OpBuilder::InsertionGuard g(b);
     b.setInsertionPoint(guard.thenBlock()->getTerminator());
     Value row = arith::AddIOp::create(b, loc, rowBase, local);
+    if (lse) {
+      // One lane of the quad writes the row's value.
+      auto leader = scf::IfOp::create(b, loc, lanes.quadLeader, false);
+      OpBuilder::InsertionGuard g2(b);
+      b.setInsertionPoint(leader.thenBlock()->getTerminator());
+      memref::StoreOp::create(b, loc, regs[h], out,
+                              ValueRange{batch, head, row});
+      continue;
+    }
     if (packed) {
       ArrayRef<int64_t> shape = outMemref.getShape();
       Value rowElement = arith::MulIOp::create(
@@ -117,40 +80,30 @@ void HopperKernelEmitter::emitEpilogue(attn::BlockFinalizeOp op,
                   idx(2))));
       // A global (address space 1) pointer: st.global, not a generic store.
       auto ptrType = LLVM::LLVMPointerType::get(b.getContext(), 1);
-      for (int64_t r = 0; r + 1 < static_cast<int64_t>(state.acc.size()); r += 2) {
+      for (int64_t r = 0; r + 1 < static_cast<int64_t>(regs.size()); r += 2) {
         if (rowHalfOf(r) != h)
           continue;
-        Value word = wg.packPair(
-            arith::MulFOp::create(b, loc, state.acc[r], inv[h]),
-            arith::MulFOp::create(b, loc, state.acc[r + 1], inv[h]));
+        Value word = wg.packPair(regs[r], regs[r + 1]);
         Value address = arith::AddIOp::create(b, loc, rowAddress,
                                               wg.i64(2 * columnOf(r)));
         LLVM::StoreOp::create(
             b, loc, word, LLVM::IntToPtrOp::create(b, loc, ptrType, address),
             /*alignment=*/4);
       }
-    } else if (!tma) {
-      for (auto [r, x] : llvm::enumerate(state.acc)) {
-        if (rowHalfOf(r) != h)
-          continue;
-        Value v = arith::TruncFOp::create(
-            b, loc, outType, arith::MulFOp::create(b, loc, x, inv[h]));
-        Value col = arith::AddIOp::create(b, loc, colBase, idx(columnOf(r)));
-        memref::StoreOp::create(b, loc, v, out,
-                                ValueRange{batch, row, head, col});
-      }
+      continue;
     }
-    if (lseOut) {
-      auto leader = scf::IfOp::create(b, loc, lanes.quadLeader, false);
-      OpBuilder::InsertionGuard g2(b);
-      b.setInsertionPoint(leader.thenBlock()->getTerminator());
-      memref::StoreOp::create(b, loc, lse[h], lseOut,
-                              ValueRange{batch, head, row});
+    for (auto [r, x] : llvm::enumerate(regs)) {
+      if (rowHalfOf(r) != h)
+        continue;
+      Value v = outType.isF32() ? x : arith::TruncFOp::create(b, loc, outType, x);
+      Value col = arith::AddIOp::create(b, loc, colBase, idx(columnOf(r)));
+      memref::StoreOp::create(b, loc, v, out, ValueRange{batch, row, head, col});
     }
   }
+  return success();
 }
 
-std::array<Value, 3> HopperKernelEmitter::threadConsumerLeader() {
+std::array<Value, 3> KernelLowering::threadConsumerLeader() {
   Value thread = wg.freshThreadId();
   Value c = arith::SubIOp::create(
       b, loc, arith::DivUIOp::create(b, loc, thread, idx(128)), idx(1));
@@ -160,21 +113,21 @@ std::array<Value, 3> HopperKernelEmitter::threadConsumerLeader() {
   return {thread, c, leader};
 }
 
-void HopperKernelEmitter::syncConsumer(Value c) {
+void KernelLowering::syncConsumer(Value c) {
   Value id = arith::AddIOp::create(b, loc, toI32(c), wg.i32(4));
   NVVM::BarrierOp::create(b, loc, Type(), id, wg.i32(128),
                           NVVM::BarrierReductionAttr(), Value());
 }
 
-void HopperKernelEmitter::onLeader(Value leader, function_ref<void()> body) {
+void KernelLowering::onLeader(Value leader, function_ref<void()> body) {
   auto ifOp = scf::IfOp::create(b, loc, leader, /*withElse=*/false);
   OpBuilder::InsertionGuard g(b);
   b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
   body();
 }
 
-void HopperKernelEmitter::storeOThroughTma(attn::BlockFinalizeOp op,
-                                           RoleState &state, Value inv[2]) {
+void KernelLowering::storeOThroughTma(attn::TileStoreOp store,
+                                      ArrayRef<Value> o) {
   MLIRContext *ctx = b.getContext();
   auto [thread, consumer, leader] = threadConsumerLeader();
   // An own buffer is rewritten every tile: the previous tile's store must
@@ -220,8 +173,7 @@ void HopperKernelEmitter::storeOThroughTma(attn::BlockFinalizeOp op,
   auto sharedPtr = LLVM::LLVMPointerType::get(ctx, 3);
   auto word = [&](int64_t h, int64_t j) {
     int64_t r = 4 * j + 2 * h;
-    return wg.packPair(arith::MulFOp::create(b, loc, state.acc[r], inv[h]),
-                       arith::MulFOp::create(b, loc, state.acc[r + 1], inv[h]));
+    return wg.packPair(o[r], o[r + 1]);
   };
   for (int64_t j = 0; j < plan.headDimV / 8; j += 2) {
     Value unit = arith::XOrIOp::create(b, loc, laneUnit, idx(j % 8));
@@ -234,7 +186,8 @@ void HopperKernelEmitter::storeOThroughTma(attn::BlockFinalizeOp op,
         b, loc, sharedPtr,
         Value(arith::IndexCastOp::create(b, loc, b.getI64Type(), at)));
     NVVM::StMatrixOp::create(
-        b, loc, ptr, ValueRange{word(0, j), word(1, j), word(0, j + 1), word(1, j + 1)},
+        b, loc, ptr,
+        ValueRange{word(0, j), word(1, j), word(0, j + 1), word(1, j + 1)},
         NVVM::MMALayout::row, NVVM::LdStMatrixShapeAttr::get(ctx, 8, 8),
         NVVM::LdStMatrixEltType::B16);
   }
@@ -250,7 +203,7 @@ void HopperKernelEmitter::storeOThroughTma(attn::BlockFinalizeOp op,
   auto tileType = MemRefType::get({1, 64, 1, kChunkElements}, plan.element,
                                   MemRefLayoutAttrInterface{}, workgroup);
   Value rowsOfConsumer = arith::MulIOp::create(b, loc, consumer, idx(64));
-  Value firstRow = arith::AddIOp::create(b, loc, mapped(op.getRow()), rowsOfConsumer);
+  Value firstRow = mapped(store.getRow()); // the warpgroup's first row
   onLeader(leader, [&] {
     for (int64_t k = 0; k < plan.headDimV / kChunkElements; ++k) {
       Value byte = arith::AddIOp::create(
@@ -262,17 +215,16 @@ void HopperKernelEmitter::storeOThroughTma(attn::BlockFinalizeOp op,
           memref::ViewOp::create(b, loc, tileType, smem, byte, ValueRange{});
       nvgpu::TmaAsyncStoreOp::create(
           b, loc, view, maps[3],
-          ValueRange{idx(k * kChunkElements), mapped(op.getHead()), firstRow,
-                     mapped(op.getBatch())},
+          ValueRange{idx(k * kChunkElements), mapped(store.getHead()), firstRow,
+                     mapped(store.getBatch())},
           Value());
     }
     NVVM::CpAsyncBulkCommitGroupOp::create(b, loc);
-    // Q's buffer holds the next tile's Q only once the store has read it.
+    // Q's buffer holds the next tile's Q only once the store has read it
+    // (the Q release follows this store).
     if (plan.epilogue == Epilogue::TmaInQ && plan.ctas)
       NVVM::CpAsyncBulkWaitGroupOp::create(b, loc, 0, b.getUnitAttr());
   });
-  if (plan.epilogue == Epilogue::TmaInQ && plan.ctas) {
+  if (plan.epilogue == Epilogue::TmaInQ && plan.ctas)
     syncConsumer(consumer);
-    nvgpu::MBarrierArriveOp::create(b, loc, qEmpty, idx(0));
-  }
 }

@@ -1,53 +1,60 @@
-//===- HopperLaunch.cpp - Launch, barriers, tensor maps, TMA ----------------===//
+//===- Launch.cpp - launch, shared memory, barriers, TMA -------------------===//
 //
-// Part of the --attn-lower-to-hopper emitter (HopperKernelEmitter.h).
+// Part of the L3 -> NVGPU/NVVM conversion (KernelLowering.h).
 //
 //===----------------------------------------------------------------------===//
 
-#include "HopperKernelEmitter.h"
+#include "KernelLowering.h"
+
+#include <limits>
 
 using namespace mlir;
 using namespace flashmlir;
 using namespace flashmlir::hopper;
 
-//===----------------------------------------------------------------------===//
-// Launch, shared memory, barriers, tensor maps
-//===----------------------------------------------------------------------===//
+LogicalResult KernelLowering::findRoles() {
+  for (Operation &op : *grid.getBodyBlock()) {
+    if (auto ws = dyn_cast<attn::WarpSpecializeOp>(op))
+      roles = ws;
+    if (auto channel = dyn_cast<attn::ChannelCreateOp>(op))
+      (channel.getType().getParts().size() == 1 ? queryChannel : kvChannel) =
+          channel;
+  }
+  if (!roles || !queryChannel || !kvChannel)
+    return grid.emitOpError()
+           << "attn-convert-to-nvgpu: expected a warp-specialized program: a "
+              "Q channel, a K/V channel and attn.warp_specialize (run "
+              "--attn-warp-specialize first)";
+  // The tensor maps' sources: the producer's loads, by the slot they fill.
+  roles.getProducer().walk([&](attn::ChannelPutOp put) {
+    for (auto [part, tile] : llvm::enumerate(put.getTiles()))
+      if (auto load = tile.getDefiningOp<attn::TileLoadOp>())
+        loads[put.getChannel() == queryChannel ? 0 : 1 + part] = load;
+  });
+  if (!loads[0] || !loads[1] || !loads[2])
+    return roles.emitOpError() << "attn-convert-to-nvgpu: every channel_put "
+                                  "must put attn.tile_load results (TMA)";
+  roles.getConsumer().walk([&](attn::TileStoreOp store) {
+    if (cast<ShapedType>(store.getTile().getType()).getRank() == 2)
+      outStore = store;
+  });
+  return success();
+}
 
-LogicalResult HopperKernelEmitter::addTensorMapArguments() {
-  // The Q, K, V sources of the tile loads must be function arguments: the
-  // host encodes their tensor maps.
-  attn::TileLoadOp loads[3];
-  grid.walk([&](attn::TileLoadOp load) {
-    if (!isa<scf::ForOp>(load->getParentOp()))
-      loads[0] = load;
-  });
-  grid.walk([&](attn::BlockUpdateOp update) {
-    for (Operation &op : *update->getBlock())
-      if (auto load = dyn_cast<attn::TileLoadOp>(op)) {
-        if (load.getResult() == update.getKey())
-          loads[1] = load;
-        if (load.getResult() == update.getValue())
-          loads[2] = load;
-      }
-  });
+LogicalResult KernelLowering::addTensorMapArguments() {
   MLIRContext *ctx = b.getContext();
   auto ptrType = LLVM::LLVMPointerType::get(ctx);
   // O is stored 64 rows (one consumer's) at a time.
   int64_t rows[4] = {plan.blockM, plan.blockN, plan.blockN, 64};
   Value sources[4] = {loads[0].getSource(), loads[1].getSource(),
-                      loads[2].getSource(), Value()};
-  Operation *users[4] = {loads[0], loads[1], loads[2], nullptr};
-  if (plan.storesThroughTma())
-    grid.walk([&](attn::BlockFinalizeOp f) {
-      sources[3] = f.getOut();
-      users[3] = f;
-    });
+                      loads[2].getSource(),
+                      outStore ? outStore.getDest() : Value()};
+  Operation *users[4] = {loads[0], loads[1], loads[2], outStore};
   for (int t = 0; t < numMaps(); ++t) {
-    auto arg = dyn_cast<BlockArgument>(sources[t]);
+    auto arg = dyn_cast_or_null<BlockArgument>(sources[t]);
     if (!arg || arg.getOwner() != &func.getBody().front())
       return users[t]->emitOpError()
-             << "attn-lower-to-hopper: the "
+             << "attn-convert-to-nvgpu: the "
              << (t == 3 ? "output" : "source")
              << " must be an argument of the function (the host encodes its "
                 "tensor map)";
@@ -56,7 +63,7 @@ LogicalResult HopperKernelEmitter::addTensorMapArguments() {
     // tensors); D is static (the dialect's rule), the layout contiguous.
     if (!type.getLayout().isIdentity() || type.isDynamicDim(3))
       return users[t]->emitOpError()
-             << "attn-lower-to-hopper: the kernel needs contiguous [B, S, H, "
+             << "attn-convert-to-nvgpu: the kernel needs contiguous [B, S, H, "
                 "D] operands, got "
              << type;
     NamedAttrList desc;
@@ -90,7 +97,7 @@ LogicalResult HopperKernelEmitter::addTensorMapArguments() {
   return success();
 }
 
-void HopperKernelEmitter::emitLaunch() {
+void KernelLowering::emitLaunch() {
   MLIRContext *ctx = b.getContext();
   SmallVector<Value, 3> ub = grid.getUpperBounds();
   Value one = idx(1);
@@ -132,17 +139,16 @@ void HopperKernelEmitter::emitLaunch() {
   b.setInsertionPoint(terminator);
 
   // (seq, head, q-block) = (block z, block y, last q-block - block x):
-  // longest programs first under causal masks. (Persistent: per tile, in
-  // emitRole.)
+  // longest programs first under causal masks. (Persistent: per tile.)
   gpu::KernelDim3 blocks = launch.getBlockIds();
   ctaId = blocks.x;
   if (!plan.ctas) {
-    mapping.map(grid.getInductionVars()[0], blocks.z);
-    mapping.map(grid.getInductionVars()[1], blocks.y);
-    mapping.map(grid.getInductionVars()[2],
-                arith::SubIOp::create(
-                    b, loc, arith::SubIOp::create(b, loc, ub[2], one),
-                    blocks.x));
+    ValueRange ivs = grid.getInductionVars();
+    mapping.map(ivs[0], blocks.z);
+    mapping.map(ivs[1], blocks.y);
+    mapping.map(ivs[2], arith::SubIOp::create(
+                            b, loc, arith::SubIOp::create(b, loc, ub[2], one),
+                            blocks.x));
   }
   tileIter = idx(0);
   tid = launch.getThreadIds().x;
@@ -157,40 +163,53 @@ void HopperKernelEmitter::emitLaunch() {
       MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
                       MemRefLayoutAttrInterface{}, workgroup));
   Value address = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, smem);
-  Value pad = arith::RemUIOp::create(
+  base = arith::RemUIOp::create(
       b, loc,
       arith::SubIOp::create(b, loc, idx(1024),
                             arith::RemUIOp::create(b, loc, address, idx(1024))),
       idx(1024));
-  base = pad; // byte offset of the aligned base inside `smem`
 
-  // mbarriers: Q full; per stage K full, V full, K empty, V empty (K and V
-  // of a stage are released apart: Q·Kᵀ is done with K a softmax before
-  // P·V is done with V, and with two stages that head start is what hides
-  // the next K's load).
-  barrierType[0] = nvgpu::MBarrierGroupType::get(ctx, workgroup, 1);
-  barrierType[1] = nvgpu::MBarrierGroupType::get(ctx, workgroup, plan.stages);
-  qFull = nvgpu::MBarrierCreateOp::create(b, loc, barrierType[0]);
-  kFull = nvgpu::MBarrierCreateOp::create(b, loc, barrierType[1]);
-  vFull = nvgpu::MBarrierCreateOp::create(b, loc, barrierType[1]);
-  kEmpty = nvgpu::MBarrierCreateOp::create(b, loc, barrierType[1]);
-  vEmpty = nvgpu::MBarrierCreateOp::create(b, loc, barrierType[1]);
+  // mbarriers. Q: full (one transaction) and, when persistent, empty (every
+  // consumer thread arrives once it no longer reads Q). K/V: per part and
+  // stage, full and empty (K and V of a slot are released apart: Q·Kᵀ is
+  // done with K a softmax before P·V is done with V, and with two stages
+  // that head start is what hides the next K's load).
+  Type single = nvgpu::MBarrierGroupType::get(ctx, workgroup, 1);
+  Type ring = nvgpu::MBarrierGroupType::get(ctx, workgroup, plan.stages);
   Value first = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, tid,
                                       idx(0));
-  nvgpu::MBarrierInitOp::create(b, loc, qFull, idx(1), idx(0), first);
+  Value consumerThreads = idx(128 * plan.consumers);
+  ChannelResources &q = channels[queryChannel];
+  q.depth = 1;
+  q.offset = {plan.qOffset};
+  q.slotBytes = {plan.qBytes()};
+  q.rows = {plan.blockM};
+  q.tensorMap = {0};
+  q.full = {nvgpu::MBarrierCreateOp::create(b, loc, single)};
+  nvgpu::MBarrierInitOp::create(b, loc, q.full[0], idx(1), idx(0), first);
+  q.empty = {Value()};
   if (plan.ctas) {
-    qEmpty = nvgpu::MBarrierCreateOp::create(b, loc, barrierType[0]);
-    nvgpu::MBarrierInitOp::create(b, loc, qEmpty, idx(128 * plan.consumers),
-                                  idx(0), first);
+    q.empty[0] = nvgpu::MBarrierCreateOp::create(b, loc, single);
+    nvgpu::MBarrierInitOp::create(b, loc, q.empty[0], consumerThreads, idx(0),
+                                  first);
   }
-  for (int64_t s = 0; s < plan.stages; ++s) {
-    nvgpu::MBarrierInitOp::create(b, loc, kFull, idx(1), idx(s), first);
-    nvgpu::MBarrierInitOp::create(b, loc, vFull, idx(1), idx(s), first);
-    // Every consumer thread arrives once it has read the stage.
-    for (Value released : {kEmpty, vEmpty})
-      nvgpu::MBarrierInitOp::create(b, loc, released,
-                                    idx(128 * plan.consumers), idx(s), first);
+  ChannelResources &kv = channels[kvChannel];
+  kv.depth = plan.stages;
+  kv.offset = {plan.kOffset, plan.vOffset};
+  kv.slotBytes = {plan.kStageBytes, plan.vStageBytes};
+  kv.rows = {plan.blockN, plan.blockN};
+  kv.tensorMap = {1, 2};
+  for (int part = 0; part < 2; ++part) {
+    kv.full.push_back(nvgpu::MBarrierCreateOp::create(b, loc, ring));
+    kv.empty.push_back(nvgpu::MBarrierCreateOp::create(b, loc, ring));
   }
+  for (int64_t s = 0; s < plan.stages; ++s)
+    for (int part = 0; part < 2; ++part) {
+      nvgpu::MBarrierInitOp::create(b, loc, kv.full[part], idx(1), idx(s),
+                                    first);
+      nvgpu::MBarrierInitOp::create(b, loc, kv.empty[part], consumerThreads,
+                                    idx(s), first);
+    }
 
   // Tensor maps: !llvm.ptr arguments viewed as nvgpu descriptors.
   int64_t rows[4] = {plan.blockM, plan.blockN, plan.blockN, 64};
@@ -212,9 +231,9 @@ void HopperKernelEmitter::emitLaunch() {
 
 /// One TMA copy per 64-column chunk of a tile into shared memory at
 /// `offset` + stage · (rows · width · 2), all completing on mbarriers[stage].
-void HopperKernelEmitter::tmaLoad(int tensor, Value mbarriers, Value stage,
-                                  int64_t offset, int64_t rows, int64_t chunks,
-                                  Value row, Value head, Value batch) {
+void KernelLowering::tmaLoad(int tensor, Value mbarriers, Value stage,
+                             int64_t offset, int64_t rows, int64_t chunks,
+                             Value row, Value head, Value batch) {
   MLIRContext *ctx = b.getContext();
   auto workgroup =
       gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
@@ -235,64 +254,49 @@ void HopperKernelEmitter::tmaLoad(int tensor, Value mbarriers, Value stage,
   }
 }
 
-//===----------------------------------------------------------------------===//
-// Producer
-//===----------------------------------------------------------------------===//
-
-void HopperKernelEmitter::emitQueryLoad(attn::TileLoadOp op, Role role) {
-  // Tile number n of this CTA: Q arrives in phase n of qFull (parity n mod
-  // 2); the producer reuses the buffer once qEmpty completed phase n - 1
-  // (parity (n - 1) mod 2; tile 0 passes at once).
-  Value odd = arith::CmpIOp::create(
-      b, loc, arith::CmpIPredicate::ne,
-      arith::RemUIOp::create(b, loc, tileIter, idx(2)), idx(0));
-  if (role == Role::Consumer) {
-    nvgpu::MBarrierTryWaitParityOp::create(b, loc, qFull, odd, idx(10000000),
-                                           idx(0));
-    return;
-  }
-  if (plan.ctas) {
-    Value even = arith::XOrIOp::create(
+LogicalResult KernelLowering::emitPut(attn::ChannelPutOp put) {
+  Value channel = put.getChannel();
+  ChannelResources &res = channels[channel];
+  Value &count = counts[channel];
+  Value ticks = idx(10000000);
+  Value stage, parity;
+  if (channel == queryChannel) {
+    // Tile number n of this CTA: Q arrives in phase n of its full barrier;
+    // the buffer is reused once the empty barrier completed phase n - 1
+    // (parity (n - 1) mod 2; tile 0 passes at once).
+    stage = idx(0);
+    Value odd = arith::CmpIOp::create(
+        b, loc, arith::CmpIPredicate::ne,
+        arith::RemUIOp::create(b, loc, tileIter, idx(2)), idx(0));
+    parity = arith::XOrIOp::create(
         b, loc, odd, arith::ConstantIntOp::create(b, loc, b.getI1Type(), 1));
-    nvgpu::MBarrierTryWaitParityOp::create(b, loc, qEmpty, even,
-                                           idx(10000000), idx(0));
+  } else {
+    // A slot is free once the consumers released its previous round: wait
+    // for the phase before this round (parity (round - 1) mod 2; the first
+    // round passes at once).
+    auto [s, round, unused] = ringPosition(count, res.depth);
+    stage = s;
+    parity = arith::CmpIOp::create(
+        b, loc, arith::CmpIPredicate::eq,
+        arith::RemUIOp::create(b, loc, round, idx(2)), idx(0));
+    count = arith::AddIOp::create(b, loc, count, idx(1));
   }
-  nvgpu::MBarrierArriveExpectTxOp::create(b, loc, qFull, idx(plan.qBytes()),
-                                          idx(0), Value());
-  tmaLoad(0, qFull, idx(0), plan.qOffset, plan.blockM,
-          plan.headDim / kChunkElements, mapped(op.getRow()),
-          mapped(op.getHead()), mapped(op.getBatch()));
+  for (auto [part, tile] : llvm::enumerate(put.getTiles())) {
+    auto load = tile.getDefiningOp<attn::TileLoadOp>();
+    int64_t width = cast<ShapedType>(tile.getType()).getDimSize(1);
+    if (res.empty[part])
+      nvgpu::MBarrierTryWaitParityOp::create(b, loc, res.empty[part], parity,
+                                             ticks, stage);
+    nvgpu::MBarrierArriveExpectTxOp::create(
+        b, loc, res.full[part], idx(res.slotBytes[part]), stage, Value());
+    tmaLoad(res.tensorMap[part], res.full[part], stage, res.offset[part],
+            res.rows[part], width / kChunkElements, mapped(load.getRow()),
+            mapped(load.getHead()), mapped(load.getBatch()));
+  }
+  return success();
 }
 
-void HopperKernelEmitter::emitProducerBlock(attn::BlockUpdateOp op,
-                                            Value stage, Value round) {
-  attn::TileLoadOp keyLoad, valueLoad;
-  for (Operation &o : *op->getBlock())
-    if (auto load = dyn_cast<attn::TileLoadOp>(o)) {
-      if (load.getResult() == op.getKey())
-        keyLoad = load;
-      else if (load.getResult() == op.getValue())
-        valueLoad = load;
-    }
-  // A stage's K (V) buffer is free once the consumers released its previous
-  // round: wait for the phase before this round (parity (round - 1) mod 2;
-  // the first round passes at once).
-  Value freeParity = arith::CmpIOp::create(
-      b, loc, arith::CmpIPredicate::eq,
-      arith::RemUIOp::create(b, loc, round, idx(2)), idx(0));
-  // Per buffer: wait until free, expect its bytes, issue the copy.
-  auto loadStage = [&](int tensor, Value empty, Value full, int64_t bytes,
-                       int64_t offset, int64_t dim, attn::TileLoadOp load) {
-    nvgpu::MBarrierTryWaitParityOp::create(b, loc, empty, freeParity,
-                                           idx(10000000), stage);
-    nvgpu::MBarrierArriveExpectTxOp::create(b, loc, full, idx(bytes), stage,
-                                            Value());
-    tmaLoad(tensor, full, stage, offset, plan.blockN, dim / kChunkElements,
-            mapped(load.getRow()), mapped(load.getHead()),
-            mapped(load.getBatch()));
-  };
-  loadStage(1, kEmpty, kFull, plan.kStageBytes, plan.kOffset, plan.headDim,
-            keyLoad);
-  loadStage(2, vEmpty, vFull, plan.vStageBytes, plan.vOffset, plan.headDimV,
-            valueLoad);
+Value KernelLowering::stageOffset(Value stage, int64_t stageBytes) {
+  Value stageI64 = arith::IndexCastOp::create(b, loc, b.getI64Type(), stage);
+  return arith::MulIOp::create(b, loc, stageI64, wg.i64(stageBytes));
 }

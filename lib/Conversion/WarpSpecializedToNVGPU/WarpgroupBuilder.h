@@ -1,9 +1,10 @@
 //===- WarpgroupBuilder.h - wgmma, fragments and softmax math --*- C++ -*-===//
 //
-// The instruction-level pieces of the Hopper kernel that --attn-lower-to-hopper
-// assembles: shared-memory matrix descriptors, the two wgmma forms attention
-// needs, the accumulator fragment map, quad reductions and exp2. Each choice
-// was first verified on an H100 by the building blocks of test/gpu/blocks.
+// The instruction-level pieces of the Hopper kernel that
+// --attn-convert-to-nvgpu assembles: shared-memory matrix descriptors, the
+// two wgmma forms attention needs, the accumulator fragment map, quad
+// reductions and exp2. Each choice was first verified on an H100 by building
+// blocks (since retired; the kernels' GPU tests cover them).
 //
 // Accumulator fragment of an m64nN f32 tile (N/2 registers per thread): in
 // warp w of the warpgroup, lane l holds for register r
@@ -13,8 +14,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef FLASHMLIR_LIB_TRANSFORMS_WARPGROUPBUILDER_H
-#define FLASHMLIR_LIB_TRANSFORMS_WARPGROUPBUILDER_H
+#ifndef FLASHMLIR_LIB_CONVERSION_WARPSPECIALIZEDTONVGPU_WARPGROUPBUILDER_H
+#define FLASHMLIR_LIB_CONVERSION_WARPSPECIALIZEDTONVGPU_WARPGROUPBUILDER_H
 
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/SmallVector.h"
@@ -77,6 +78,9 @@ public:
   /// x combined with the other 3 lanes of its quad (xor shuffles 1, 2).
   mlir::Value quadMax(mlir::Value x);
   mlir::Value quadSum(mlir::Value x);
+  /// quadMax propagating NaN (arith.maximumf): a NaN score reaches the row's
+  /// max.
+  mlir::Value quadMaximum(mlir::Value x);
   /// ex2.approx / lg2.approx (no libdevice call).
   mlir::Value exp2(mlir::Value x);
   mlir::Value log2(mlir::Value x);
@@ -103,7 +107,8 @@ public:
   mlir::Location location() const { return loc; }
 
 private:
-  mlir::Value quadReduce(mlir::Value x, bool max);
+  enum class Combine { MaxNum, Maximum, Add };
+  mlir::Value quadReduce(mlir::Value x, Combine combine);
 
   mlir::OpBuilder &b;
   mlir::Location loc;
@@ -112,4 +117,4 @@ private:
 
 } // namespace flashmlir::hopper
 
-#endif // FLASHMLIR_LIB_TRANSFORMS_WARPGROUPBUILDER_H
+#endif // FLASHMLIR_LIB_CONVERSION_WARPSPECIALIZEDTONVGPU_WARPGROUPBUILDER_H

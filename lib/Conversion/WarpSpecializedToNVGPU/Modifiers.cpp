@@ -1,26 +1,30 @@
-//===- HopperModifiers.cpp - score_mod and mask_mod per score ---------------===//
+//===- Modifiers.cpp - tile_mask and tile_score_mod per score --------------===//
 //
-// Part of the --attn-lower-to-hopper emitter (HopperKernelEmitter.h).
+// Part of the L3 -> NVGPU/NVVM conversion (KernelLowering.h).
+//
+// A modifier body is cloned once per score a consumer thread holds (N/2),
+// on the positions of that score, clamped into the block — q_idx =
+// min(q_pos + row, q_pos + rows - 1), kv_idx likewise — so that a body never
+// reads past its tensors on a ragged block (those scores are hidden or never
+// written), and clamped again to the static extents (Sq - 1, Sk - 1,
+// Hq - 1), which changes nothing at run time but bounds the integer ranges
+// --attn-narrow-modifier-arith narrows. The clones are marked for it.
 //
 //===----------------------------------------------------------------------===//
 
-#include "HopperKernelEmitter.h"
+#include "KernelLowering.h"
+
 #include "mlir/IR/Matchers.h"
+
+#include <limits>
 
 using namespace mlir;
 using namespace flashmlir;
 using namespace flashmlir::hopper;
 
-//===----------------------------------------------------------------------===//
-// Consumers
-//===----------------------------------------------------------------------===//
-
-HopperKernelEmitter::ScorePositions
-HopperKernelEmitter::scorePositions(attn::BlockUpdateOp op) {
-  // q_idx[h] = min(q_pos + row_h, q_last), q_last = min(q_pos + rows - 1,
-  // Sq - 1); kv_idx likewise. The outer clamps to the static extents change
-  // nothing at run time: they bound the ranges --attn-narrow-modifier-arith
-  // relies on.
+KernelLowering::ScorePositions
+KernelLowering::scorePositions(Value seq, Value head, Value qPos, Value rows,
+                               Value kvPos, Value cols) {
   ScorePositions p;
   auto clampTo = [&](Value v, int64_t extent) {
     return arith::MinUIOp::create(b, loc, v, idx(extent - 1));
@@ -30,19 +34,18 @@ HopperKernelEmitter::scorePositions(attn::BlockUpdateOp op) {
                        b, loc, arith::AddIOp::create(b, loc, pos, count), idx(1)),
                    extent);
   };
-  p.seq = mapped(op.getSeq());
-  p.head = clampTo(mapped(op.getHead()), headsQ);
-  Value qPos = mapped(op.getQPos()), kvPos = mapped(op.getKvPos());
-  Value qLast = last(qPos, mapped(op.getRows()), seqLengthQ);
+  p.seq = seq;
+  p.head = clampTo(head, headsQ);
+  Value qLast = last(qPos, rows, seqLengthQ);
   for (int h = 0; h < 2; ++h) {
-    Value row = arith::AddIOp::create(b, loc, lanes.rowInTile, idx(8 * h));
+    Value row = arith::AddIOp::create(b, loc, lanes.rowInGroup, idx(8 * h));
     p.q[h] = arith::MinUIOp::create(
         b, loc, arith::AddIOp::create(b, loc, qPos, row), qLast);
   }
   p.kvBase = arith::AddIOp::create(
       b, loc, kvPos,
       arith::IndexCastOp::create(b, loc, b.getIndexType(), lanes.laneColumn));
-  p.kvLast = last(kvPos, mapped(op.getCols()), seqLengthK);
+  p.kvLast = last(kvPos, cols, seqLengthK);
   p.kv.assign(plan.blockN / 4, Value());
   // f32 copies: one conversion per row and two per block; each column's is
   // min(kv_base + c, kv_last) in f32 (exact below 2^24).
@@ -59,7 +62,7 @@ HopperKernelEmitter::scorePositions(attn::BlockUpdateOp op) {
   return p;
 }
 
-Value HopperKernelEmitter::kvIndex(ScorePositions &p, int64_t r) {
+Value KernelLowering::kvIndex(ScorePositions &p, int64_t r) {
   Value &kv = p.kv[2 * (r / 4) + r % 2];
   if (!kv) {
     kv = arith::MinUIOp::create(
@@ -77,7 +80,7 @@ Value HopperKernelEmitter::kvIndex(ScorePositions &p, int64_t r) {
   return kv;
 }
 
-Value HopperKernelEmitter::exactFloatOf(
+Value KernelLowering::exactFloatOf(
     Value v, DenseMap<Value, std::pair<Value, int64_t>> &memo) {
   constexpr int64_t kExact = int64_t(1) << 24;
   if (auto it = positionFloats.find(v); it != positionFloats.end())
@@ -119,9 +122,12 @@ Value HopperKernelEmitter::exactFloatOf(
   return f;
 }
 
-Value HopperKernelEmitter::inlineModifier(Region &region, ValueRange args) {
+Value KernelLowering::inlineModifier(Region &region, ValueRange args) {
   // Values from above (the modifier's tensors) are the function's; outlining
-  // passes them to the kernel.
+  // passes them to the kernel. A conversion of position arithmetic to f32
+  // (ALiBi's f32(kv_idx - q_idx)) is rebuilt on the positions' exact f32
+  // values: integer-to-float conversions issue at a quarter of the FMA
+  // rate, and one per score cost as much as the softmax.
   Block &block = region.front();
   for (auto [arg, value] : llvm::zip(block.getArguments(), args))
     mapping.map(arg, value);
@@ -156,8 +162,8 @@ Value HopperKernelEmitter::inlineModifier(Region &region, ValueRange args) {
 /// Per row the bounds become a column interval [lo, hi], shifted by the
 /// lane's 2·(l mod 4) so that each register compares against a constant;
 /// mask_mod's keep bit joins per score.
-SmallVector<Value>
-HopperKernelEmitter::maskScores(attn::BlockUpdateOp op, ArrayRef<Value> s) {
+void KernelLowering::emitMask(attn::TileMaskOp op) {
+  SmallVector<Value> s = registersOf(frags[op.getTile()]);
   attn::MaskAttr mask = op.getMask();
   int64_t left = mask.getWindowLeft(), right = mask.getWindowRight();
   Value qPos = toI32(mapped(op.getQPos())), kvPos = toI32(mapped(op.getKvPos()));
@@ -166,16 +172,18 @@ HopperKernelEmitter::maskScores(attn::BlockUpdateOp op, ArrayRef<Value> s) {
   Value lo[2], hi[2];
   for (int h = 0; h < 2; ++h) {
     // i + diag - kv_pos for the thread's row of half h
-    Value row = arith::AddIOp::create(
-        b, loc, toI32(lanes.rowInTile), wg.i32(8 * h));
+    Value row = arith::AddIOp::create(b, loc, toI32(lanes.rowInGroup),
+                                      wg.i32(8 * h));
     Value shift = arith::SubIOp::create(
-        b, loc, arith::AddIOp::create(b, loc, arith::AddIOp::create(b, loc, qPos, row), diag),
+        b, loc,
+        arith::AddIOp::create(b, loc, arith::AddIOp::create(b, loc, qPos, row),
+                              diag),
         kvPos);
-    Value last = arith::SubIOp::create(b, loc, cols, wg.i32(1));
+    Value lastCol = arith::SubIOp::create(b, loc, cols, wg.i32(1));
     if (right >= 0)
-      last = arith::MinSIOp::create(
-          b, loc, last, arith::AddIOp::create(b, loc, shift, wg.i32(right)));
-    hi[h] = arith::SubIOp::create(b, loc, last, lanes.laneColumn);
+      lastCol = arith::MinSIOp::create(
+          b, loc, lastCol, arith::AddIOp::create(b, loc, shift, wg.i32(right)));
+    hi[h] = arith::SubIOp::create(b, loc, lastCol, lanes.laneColumn);
     if (left >= 0)
       lo[h] = arith::SubIOp::create(
           b, loc, arith::SubIOp::create(b, loc, shift, wg.i32(left)),
@@ -183,8 +191,10 @@ HopperKernelEmitter::maskScores(attn::BlockUpdateOp op, ArrayRef<Value> s) {
   }
   std::optional<ScorePositions> positions;
   if (!op.getMaskMod().empty())
-    positions = scorePositions(op);
-  SmallVector<Value> out;
+    positions = scorePositions(mapped(op.getSeq()), mapped(op.getHead()),
+                               mapped(op.getQPos()), mapped(op.getRows()),
+                               mapped(op.getKvPos()), mapped(op.getCols()));
+  Fragment out;
   for (auto [r, score] : llvm::enumerate(s)) {
     int64_t h = rowHalfOf(r);
     Value col = wg.i32(columnOf(r));
@@ -200,7 +210,20 @@ HopperKernelEmitter::maskScores(attn::BlockUpdateOp op, ArrayRef<Value> s) {
           inlineModifier(op.getMaskMod(), {positions->seq, positions->head,
                                            positions->q[h],
                                            kvIndex(*positions, r)}));
-    out.push_back(arith::SelectOp::create(b, loc, keep, score, negInf));
+    out.regs.push_back(arith::SelectOp::create(b, loc, keep, score, negInf));
   }
-  return out;
+  frags[op.getResult()] = out;
+}
+
+void KernelLowering::emitScoreMod(attn::TileScoreModOp op) {
+  SmallVector<Value> s = registersOf(frags[op.getTile()]);
+  ScorePositions positions = scorePositions(
+      mapped(op.getSeq()), mapped(op.getHead()), mapped(op.getQPos()),
+      mapped(op.getRows()), mapped(op.getKvPos()), mapped(op.getCols()));
+  Fragment out;
+  for (auto [r, x] : llvm::enumerate(s))
+    out.regs.push_back(inlineModifier(
+        op.getScoreMod(), {x, positions.seq, positions.head,
+                           positions.q[rowHalfOf(r)], kvIndex(positions, r)}));
+  frags[op.getResult()] = out;
 }

@@ -1,0 +1,279 @@
+//===- KernelLowering.h - L3 to NVGPU/NVVM: one program --------*- C++ -*-===//
+//
+// The conversion of a warp-specialized program (L3) to a Hopper kernel, one
+// class over several files by concern:
+//   Launch.cpp     gpu.launch, shared memory, mbarriers, tensor maps; the
+//                  producer's channel_put as TMA copies
+//   Roles.cpp      the roles (setmaxnreg, lanes, descriptors), the
+//                  persistent tile loops, the walk over a role's ops with
+//                  the tiles' fragments and the channels' ring counters
+//                  threaded through loops and conditionals
+//   TileOps.cpp    one conversion per consumer op: channel_get/release,
+//                  the MMAs and their waits, turns, fill, reduce, map
+//   Modifiers.cpp  tile_mask and tile_score_mod per score (positions,
+//                  inlined bodies marked for --attn-narrow-modifier-arith)
+//   Epilogue.cpp   tile_store of O (TMA or direct) and of the LSE
+//
+// Barriers, phases, ring stages and register budgets appear only here:
+// channel part p of ring slot s has full[p][s] (TMA transaction counts) and
+// empty[p][s] (every consumer thread arrives); a role's n-th get or put of a
+// channel uses stage n mod S with phase parity (n / S) mod 2.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef FLASHMLIR_LIB_CONVERSION_WARPSPECIALIZEDTONVGPU_KERNELLOWERING_H
+#define FLASHMLIR_LIB_CONVERSION_WARPSPECIALIZEDTONVGPU_KERNELLOWERING_H
+
+#include "../../Transforms/HopperPlan.h"
+#include "WarpgroupBuilder.h"
+
+#include "flashmlir/Transforms/Passes.h"
+
+#include "attn/Attn.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/UB/IR/UBOps.h"
+#include "mlir/IR/IRMapping.h"
+
+#include <array>
+
+namespace flashmlir::hopper {
+// A private header of the conversion's files (all of which use namespace
+// mlir).
+using namespace mlir;
+
+inline constexpr double kLog2E = 1.4426950408889634;
+
+enum class Role { Producer, Consumer };
+
+/// A tile of a role after conversion.
+struct Fragment {
+  enum Kind { Registers, Shared, Pending } kind = Registers;
+  /// Registers: an accumulator's N/2 f32, per-row values' 2 f32 (the
+  /// thread's rows l/4 and l/4 + 8 of its warp's 16), an A operand's N/4 i32
+  /// (bf16/f16 pairs).
+  SmallVector<Value> regs;
+  /// Per-row values only: the quad's four lanes hold partial sums whose sum
+  /// is the row's value (rowPartials()).
+  bool quadPartial = false;
+  /// Pending (an SS MMA in flight): the wgmma's struct, unpacked once waited.
+  Value pending;
+  int64_t columns = 0;
+  /// Shared: the tile's wgmma matrix descriptor (i64) — 128-byte swizzled
+  /// rows, 64-column chunks `chunkBytes` apart (the buffer's rows x 128) —
+  /// and its byte offset from the aligned base (index).
+  Value descriptor, offset;
+  int64_t chunkBytes = 0;
+};
+
+/// Values a consumer thread computes once: where its rows and columns are.
+struct ConsumerLanes {
+  Value consumer;    // consumer warpgroup index c (rows 64c .. 64c + 63)
+  Value rowInTile;   // 64c + 16·warp + lane/4 (index)
+  Value rowInGroup;  // 16·warp + lane/4 (index): the row within c's 64
+  Value laneColumn;  // 2·(lane mod 4) (i32)
+  Value quadLeader;  // lane mod 4 == 0
+  Value turnBarrier, nextTurnBarrier; // ping-pong: named barriers 1 + c, 1 + next
+  Value address;     // the shared window's address (index)
+};
+
+/// One channel's shared memory and barriers.
+struct ChannelResources {
+  int64_t depth = 1;
+  /// Per part: byte offset of slot 0, bytes per slot, the buffer's rows, the
+  /// tensor map that fills it.
+  SmallVector<int64_t> offset, slotBytes, rows;
+  SmallVector<int> tensorMap;
+  /// Per part: full and empty mbarrier groups (empty: null when the channel
+  /// is never refilled, a one-CTA-per-tile kernel's Q).
+  SmallVector<Value> full, empty;
+  /// Per part, the consumers': the wgmma descriptor of slot 0.
+  SmallVector<Value> descriptor;
+};
+
+class KernelLowering {
+public:
+  KernelLowering(attn::ProgramGridOp grid, func::FuncOp func,
+                 const KernelPlan &plan)
+      : grid(grid), func(func), plan(plan), b(grid), loc(grid.getLoc()),
+        wg(b, loc, plan.element) {}
+
+  LogicalResult run();
+
+private:
+  //===--- Launch.cpp -------------------------------------------------------
+  LogicalResult findRoles();
+  LogicalResult addTensorMapArguments();
+  void emitLaunch();
+  void tmaLoad(int tensor, Value mbarriers, Value stage, int64_t offset,
+               int64_t rows, int64_t chunks, Value row, Value head,
+               Value batch);
+  /// The producer's put: per part, wait until its slot is free, expect the
+  /// bytes, issue the copies.
+  LogicalResult emitPut(attn::ChannelPutOp put);
+
+  //===--- Roles.cpp --------------------------------------------------------
+  LogicalResult emitRole(Role role);
+  LogicalResult emitTiles(Role role, Block &body);
+  LogicalResult emitPairedTiles(Role role, Block &body);
+  LogicalResult emitTileIteration(Role role, Block &body, ValueRange args,
+                                  std::array<Value, 3> tile);
+  /// Converts the ops of `src` (but its terminator) at the builder;
+  /// `ownScope`: the block's MMAs are its own (not a turn's, which are the
+  /// enclosing block's).
+  LogicalResult emitOps(Block &src, Role role, bool ownScope = true);
+  LogicalResult emitFor(scf::ForOp loop, Role role);
+  LogicalResult emitIf(scf::IfOp ifOp, Role role);
+  /// A value of the source as the converted values that carry it (a tile's
+  /// registers, a shared tile's offset, a token's stage, a scalar).
+  SmallVector<Value> flatten(Value v);
+  SmallVector<Type> flattenTypes(Value v);
+  /// Binds `v` to `values` taken from the front of `from` (as flatten()).
+  void bind(Value v, ValueRange &from, const Fragment *like = nullptr);
+  /// Stage, round and phase parity of a ring's `count`-th slot:
+  /// stage = count mod S, round = count / S, parity = round mod 2.
+  std::array<Value, 3> ringPosition(Value count, int64_t depth);
+
+  //===--- TileOps.cpp ------------------------------------------------------
+  LogicalResult emitGet(attn::ChannelGetOp get);
+  void emitRelease(attn::ChannelReleaseOp release);
+  /// Waits for the full barriers of the parts `tile` stands for, once.
+  void awaitTile(Value tile);
+  void awaitTilesOf(Operation *op);
+  LogicalResult emitMma(attn::MmaAsyncOp mma);
+  void emitWait(attn::MmaWaitOp wait);
+  LogicalResult emitTurn(attn::ConsumerTurnOp turn, Role role);
+  void emitFill(attn::TileFillOp fill);
+  void emitReduce(attn::TileReduceOp reduce);
+  LogicalResult emitMap(attn::TileMapOp map);
+  /// Clones a scalar body (tile_map's) with `args`, turning math ops into the
+  /// hardware's approximations.
+  Value inlineScalarBody(Block &body, ValueRange args);
+  /// The registers of a tile of `type` in its layout, all `value`.
+  SmallVector<Value> splat(RankedTensorType type, Value value);
+  /// `f`'s registers (an SS MMA's struct unpacked once, when waited for; a
+  /// row's quad partials summed).
+  SmallVector<Value> registersOf(Fragment &f, bool sumPartials = true);
+  /// The registers that carry `v` in the representation `partial` asks for
+  /// (a yield into a loop-carried or branch result).
+  SmallVector<Value> registersAs(Value v, bool partial);
+  /// Row sums kept as quad partials (a running softmax denominator): summed
+  /// across the quad once, where a value needs the whole row, instead of
+  /// after every KV block.
+  void findRowPartials(Region &consumer);
+  bool isRowPartial(Operation *map) const;
+
+  //===--- Modifiers.cpp ----------------------------------------------------
+  struct ScorePositions {
+    Value seq, head;
+    Value q[2];
+    Value kvBase, kvLast;
+    SmallVector<Value> kv;
+    Value kvBaseF, kvLastF;
+  };
+  ScorePositions scorePositions(Value seq, Value head, Value qPos, Value rows,
+                                Value kvPos, Value cols);
+  Value kvIndex(ScorePositions &p, int64_t r);
+  Value exactFloatOf(Value v, DenseMap<Value, std::pair<Value, int64_t>> &memo);
+  Value inlineModifier(Region &region, ValueRange args);
+  void emitMask(attn::TileMaskOp op);
+  void emitScoreMod(attn::TileScoreModOp op);
+
+  //===--- Epilogue.cpp -----------------------------------------------------
+  LogicalResult emitStore(attn::TileStoreOp store);
+  void storeOThroughTma(attn::TileStoreOp store, ArrayRef<Value> o);
+  std::array<Value, 3> threadConsumerLeader();
+  void syncConsumer(Value c);
+  void onLeader(Value leader, function_ref<void()> body);
+
+  //===--- helpers ----------------------------------------------------------
+  scf::ForOp buildFor(Value lb, Value ub, Value step, ValueRange iterArgs,
+                      function_ref<void(Value, ValueRange)> body) {
+    return scf::ForOp::create(
+        b, loc, lb, ub, step, iterArgs,
+        [&](OpBuilder &nested, Location, Value iv, ValueRange args) {
+          OpBuilder::InsertionGuard g(b);
+          b.setInsertionPoint(nested.getInsertionBlock(),
+                              nested.getInsertionPoint());
+          body(iv, args);
+        });
+  }
+  Value idx(int64_t v) { return wg.index(v); }
+  Value constantOr(Value v, function_ref<int64_t(int64_t)> fold,
+                   function_ref<Value()> dynamic) {
+    if (std::optional<int64_t> c = getConstantIntValue(v))
+      return idx(fold(*c));
+    return dynamic();
+  }
+  Value mapped(Value v) { return mapping.lookupOrDefault(v); }
+  Value toI32(Value v) {
+    return arith::IndexCastOp::create(b, loc, b.getI32Type(), v);
+  }
+  Value stageOffset(Value stage, int64_t stageBytes);
+
+  attn::ProgramGridOp grid;
+  func::FuncOp func;
+  KernelPlan plan;
+  OpBuilder b;
+  Location loc;
+  WarpgroupBuilder wg;
+
+  /// The source's scalars and tiles as converted values.
+  IRMapping mapping;
+  DenseMap<Value, Fragment> frags;
+  /// The per-row values held as quad partials (findRowPartials).
+  DenseSet<Value> rowPartials;
+  /// A token's slot stage (index).
+  DenseMap<Value, Value> tokenStage;
+  /// Parts of a get whose full barrier is still to be waited:
+  /// tile -> (channel, part, stage, parity).
+  struct PendingWait {
+    Value channel;
+    int64_t part;
+    Value stage, parity;
+  };
+  DenseMap<Value, PendingWait> unawaited;
+  /// Per channel: its resources; per role and channel, the ring's count.
+  DenseMap<Value, ChannelResources> channels;
+  DenseMap<Value, Value> counts;
+  /// The MMAs issued in the block being converted and not known complete, in
+  /// issue order (source values); whether a wait completed all since.
+  SmallVector<Value> inFlight;
+  bool drained = false;
+  /// Results of attn.mma_ready: complete, never waited for.
+  DenseSet<Value> ready;
+  /// Whether the last converted op issued an MMA (a run shares one fence).
+  bool lastWasMma = false;
+
+  attn::WarpSpecializeOp roles;
+  Value queryChannel, kvChannel;
+  /// The producer's Q, K, V tile loads (sources of the tensor maps) and the
+  /// consumers' O store.
+  attn::TileLoadOp loads[3];
+  attn::TileStoreOp outStore;
+
+  Value mapArgs[4];
+  int numMaps() const { return plan.storesThroughTma() ? 4 : 3; }
+  Value maps[4], smem, base, tid;
+  Value qEmptyForStore; // tma_in_q + persistent: Q's empty barrier
+  Value tileIter;
+  Value ctaId;
+  Value workUnits;
+  int64_t seqLengthQ = 0, seqLengthK = 0, headsQ = 0;
+  DenseMap<Value, std::pair<Value, int64_t>> positionFloats;
+  ConsumerLanes lanes;
+};
+
+} // namespace flashmlir::hopper
+
+#endif // FLASHMLIR_LIB_CONVERSION_WARPSPECIALIZEDTONVGPU_KERNELLOWERING_H

@@ -1,0 +1,510 @@
+//===- Roles.cpp - the roles, the tile loops, the walk ---------------------===//
+//
+// Part of the L3 -> NVGPU/NVVM conversion (KernelLowering.h).
+//
+//===----------------------------------------------------------------------===//
+
+#include "KernelLowering.h"
+
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+using namespace mlir;
+using namespace flashmlir;
+using namespace flashmlir::hopper;
+
+LogicalResult KernelLowering::run() {
+  if (failed(findRoles()) || failed(addTensorMapArguments()))
+    return failure();
+  OpBuilder::InsertionGuard g(b);
+  emitLaunch();
+  // Warpgroup 0 produces, warpgroups 1.. consume; the roles are disjoint
+  // branches (setmaxnreg needs that).
+  Value producer = arith::CmpIOp::create(
+      b, loc, arith::CmpIPredicate::ult, tid, idx(128));
+  auto branches = scf::IfOp::create(b, loc, producer, /*withElse=*/true);
+  {
+    OpBuilder::InsertionGuard g2(b);
+    b.setInsertionPoint(branches.thenBlock()->getTerminator());
+    if (failed(emitRole(Role::Producer)))
+      return failure();
+    b.setInsertionPoint(branches.elseBlock()->getTerminator());
+    if (failed(emitRole(Role::Consumer)))
+      return failure();
+  }
+  grid.erase();
+  return success();
+}
+
+std::array<Value, 3> KernelLowering::ringPosition(Value count, int64_t depth) {
+  Value stage = arith::RemUIOp::create(b, loc, count, idx(depth));
+  Value round = arith::DivUIOp::create(b, loc, count, idx(depth));
+  Value parity = arith::CmpIOp::create(
+      b, loc, arith::CmpIPredicate::ne,
+      arith::RemUIOp::create(b, loc, round, idx(2)), idx(0));
+  return {stage, round, parity};
+}
+
+LogicalResult KernelLowering::emitRole(Role role) {
+  counts.clear();
+  counts[kvChannel] = idx(0);
+  if (role == Role::Producer) {
+    NVVM::SetMaxRegisterOp::create(
+        b, loc, b.getI32IntegerAttr(plan.producerRegisters),
+        NVVM::SetMaxRegisterActionAttr::get(
+            b.getContext(), NVVM::SetMaxRegisterAction::decrease));
+    // One thread issues every copy; the others of the warpgroup are done.
+    Value elected = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                          tid, idx(0));
+    auto ifOp = scf::IfOp::create(b, loc, elected, /*withElse=*/false);
+    OpBuilder::InsertionGuard g(b);
+    b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+    return emitTiles(role, roles.getProducer().front());
+  }
+
+  NVVM::SetMaxRegisterOp::create(
+      b, loc, b.getI32IntegerAttr(plan.consumerRegisters),
+      NVVM::SetMaxRegisterActionAttr::get(
+          b.getContext(), NVVM::SetMaxRegisterAction::increase));
+  // c = tid / 128 - 1; warp w, lane l within the warpgroup.
+  Value local = arith::RemUIOp::create(b, loc, tid, idx(128));
+  Value warp = arith::DivUIOp::create(b, loc, local, idx(32));
+  Value lane = arith::RemUIOp::create(b, loc, local, idx(32));
+  Value quad = arith::RemUIOp::create(b, loc, lane, idx(4));
+  lanes.consumer = arith::SubIOp::create(
+      b, loc, arith::DivUIOp::create(b, loc, tid, idx(128)), idx(1));
+  // rowInGroup = 16w + l/4; rowInTile = 64c + rowInGroup
+  lanes.rowInGroup = arith::AddIOp::create(
+      b, loc, arith::MulIOp::create(b, loc, warp, idx(16)),
+      arith::DivUIOp::create(b, loc, lane, idx(4)));
+  lanes.rowInTile = arith::AddIOp::create(
+      b, loc, arith::MulIOp::create(b, loc, lanes.consumer, idx(64)),
+      lanes.rowInGroup);
+  lanes.laneColumn = toI32(arith::MulIOp::create(b, loc, quad, idx(2)));
+  lanes.quadLeader =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, quad, idx(0));
+  if (plan.pingPong) {
+    // Consumer c waits on named barrier 1 + c and hands the turn to
+    // consumer (c + 1) mod n; the last one opens the first turn.
+    Value c = toI32(lanes.consumer);
+    int64_t n = plan.consumers;
+    lanes.turnBarrier = arith::AddIOp::create(b, loc, c, wg.i32(1));
+    lanes.nextTurnBarrier = arith::AddIOp::create(
+        b, loc,
+        arith::RemUIOp::create(b, loc,
+                               arith::AddIOp::create(b, loc, c, wg.i32(1)),
+                               wg.i32(n)),
+        wg.i32(1));
+    Value last = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, c,
+                                       wg.i32(n - 1));
+    auto opener = scf::IfOp::create(b, loc, last, /*withElse=*/false);
+    OpBuilder::InsertionGuard g(b);
+    b.setInsertionPoint(opener.thenBlock()->getTerminator());
+    NVVM::BarrierArriveOp::create(b, loc, wg.i32(1), wg.i32(256));
+  }
+  lanes.address = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, smem);
+  // Descriptors of each channel part's slot 0: K-major Q and K (rows of 128
+  // bytes, 8-row groups 1024 bytes apart); N-major V (its 64-column chunks
+  // BlockN·128 bytes apart).
+  auto addressOf = [&](int64_t offset) {
+    return arith::IndexCastOp::create(
+        b, loc, b.getI64Type(),
+        arith::AddIOp::create(b, loc, lanes.address,
+                              arith::AddIOp::create(b, loc, base, idx(offset))));
+  };
+  for (Value channel : {queryChannel, kvChannel}) {
+    ChannelResources &res = channels[channel];
+    res.descriptor.clear();
+    for (auto [part, offset] : llvm::enumerate(res.offset)) {
+      bool nMajor = channel == kvChannel && part == 1;
+      res.descriptor.push_back(wg.descriptor(
+          addressOf(offset), nMajor ? plan.blockN * kSwizzleBytes : 16, 1024));
+    }
+  }
+  findRowPartials(roles.getConsumer());
+  if (failed(emitTiles(role, roles.getConsumer().front())))
+    return failure();
+  // The last TMA store must have read its shared memory before the CTA
+  // exits.
+  if (plan.storesThroughTma())
+    onLeader(threadConsumerLeader()[2], [&] {
+      NVVM::CpAsyncBulkWaitGroupOp::create(b, loc, 0, b.getUnitAttr());
+    });
+  return success();
+}
+
+LogicalResult KernelLowering::emitTiles(Role role, Block &body) {
+  if (role == Role::Consumer)
+    mapping.map(roles.getConsumer().getArgument(0), lanes.consumer);
+  if (!plan.ctas)
+    return emitOps(body, role);
+  // for t = blockIdx.x; t < tiles; t += ctas, carrying the ring's count and
+  // this CTA's tile number, in the order the hardware launches a grid
+  // (q-block fastest):
+  //   q-block = last - t mod QB, head = (t / QB) mod H, seq = t / (QB·H)
+  // so the CTAs running at once share a head and its K/V stays in L2 (an
+  // order with the head fastest re-read K/V from HBM per tile and measured
+  // 3-12% slower), and each head's longest causal tiles come first.
+  if (plan.pairedTiles)
+    return emitPairedTiles(role, body);
+  SmallVector<Value, 3> ub = grid.getUpperBounds();
+  LogicalResult result = success();
+  buildFor(ctaId, workUnits, idx(plan.ctas),
+           ValueRange{counts[kvChannel], idx(0)},
+           [&](Value tile, ValueRange args) {
+             Value headsAndQBlocks = arith::MulIOp::create(b, loc, ub[1], ub[2]);
+             Value seq = arith::DivUIOp::create(b, loc, tile, headsAndQBlocks);
+             Value head = arith::RemUIOp::create(
+                 b, loc, arith::DivUIOp::create(b, loc, tile, ub[2]), ub[1]);
+             Value qBlock = arith::SubIOp::create(
+                 b, loc, arith::SubIOp::create(b, loc, ub[2], idx(1)),
+                 arith::RemUIOp::create(b, loc, tile, ub[2]));
+             if (failed(emitTileIteration(role, body, args, {seq, head, qBlock})))
+               result = failure();
+           });
+  return result;
+}
+
+LogicalResult KernelLowering::emitTileIteration(Role role, Block &body,
+                                                ValueRange args,
+                                                std::array<Value, 3> tile) {
+  for (auto [iv, value] : llvm::zip(grid.getInductionVars(), tile))
+    mapping.map(iv, value);
+  counts[kvChannel] = args[0];
+  tileIter = args[1];
+  LogicalResult result = emitOps(body, role);
+  scf::YieldOp::create(
+      b, loc,
+      ValueRange{counts[kvChannel],
+                 arith::AddIOp::create(b, loc, tileIter, idx(1))});
+  return result;
+}
+
+LogicalResult KernelLowering::emitPairedTiles(Role role, Block &body) {
+  // Masked programs: for u = blockIdx.x; u < units; u += ctas, over pairs of
+  // one head's q-blocks whose causal costs sum to QB + 1 KV blocks, in the
+  // hardware's order (pair fastest, so that the CTAs running at once share a
+  // head's K/V in L2):
+  //   P = ceil(QB / 2), p = u mod P, head = (u / P) mod H, seq = u / (P·H)
+  //   tiles: q-block QB - 1 - p (the longer first), then p if p < QB - 1 - p
+  // (the carried tile number n counts tiles, for the Q barriers' phases).
+  SmallVector<Value, 3> ub = grid.getUpperBounds();
+  Value pairs = constantOr(
+      ub[2], [](int64_t qb) { return (qb + 1) / 2; },
+      [&] { return arith::CeilDivUIOp::create(b, loc, ub[2], idx(2)); });
+  Value lastQBlock = constantOr(
+      ub[2], [](int64_t qb) { return qb - 1; },
+      [&] { return arith::SubIOp::create(b, loc, ub[2], idx(1)); });
+  LogicalResult result = success();
+  buildFor(
+      ctaId, workUnits, idx(plan.ctas), ValueRange{counts[kvChannel], idx(0)},
+      [&](Value unit, ValueRange args) {
+        Value seq = arith::DivUIOp::create(
+            b, loc, unit, arith::MulIOp::create(b, loc, pairs, ub[1]));
+        Value head = arith::RemUIOp::create(
+            b, loc, arith::DivUIOp::create(b, loc, unit, pairs), ub[1]);
+        Value pair = arith::RemUIOp::create(b, loc, unit, pairs);
+        Value longer = arith::SubIOp::create(b, loc, lastQBlock, pair);
+        Value two = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
+                                          pair, longer);
+        Value members = arith::SelectOp::create(b, loc, two, idx(2), idx(1));
+        auto inner = buildFor(
+            idx(0), members, idx(1), ValueRange{args[0], args[1]},
+            [&](Value member, ValueRange args2) {
+              Value first = arith::CmpIOp::create(
+                  b, loc, arith::CmpIPredicate::eq, member, idx(0));
+              Value qBlock =
+                  arith::SelectOp::create(b, loc, first, longer, pair);
+              if (failed(emitTileIteration(role, body, args2,
+                                           {seq, head, qBlock})))
+                result = failure();
+            });
+        scf::YieldOp::create(b, loc, inner.getResults());
+      });
+  return result;
+}
+
+//===----------------------------------------------------------------------===//
+// Values through loops and conditionals
+//===----------------------------------------------------------------------===//
+
+/// Registers a tile of `type` occupies in its layout.
+static int64_t registerCount(RankedTensorType type) {
+  auto layout = dyn_cast_or_null<attn::LayoutAttr>(type.getEncoding());
+  if (!layout || type.getRank() == 1)
+    return 2;
+  int64_t n = type.getDimSize(1);
+  return layout.getKind() == attn::LayoutKind::OperandA ? n / 4 : n / 2;
+}
+
+static bool isShared(Type type) {
+  auto tensor = dyn_cast<RankedTensorType>(type);
+  auto layout = tensor ? dyn_cast_or_null<attn::LayoutAttr>(tensor.getEncoding())
+                       : nullptr;
+  return layout && layout.getKind() == attn::LayoutKind::Shared;
+}
+
+SmallVector<Value> KernelLowering::flatten(Value v) {
+  if (isa<attn::TokenType>(v.getType()))
+    return {tokenStage.lookup(v)};
+  auto it = frags.find(v);
+  if (it == frags.end())
+    return {mapped(v)};
+  Fragment &f = it->second;
+  if (f.kind == Fragment::Shared)
+    return {f.descriptor, f.offset};
+  if (f.kind == Fragment::Pending) {
+    // An SS MMA carried in flight: its registers as they are.
+    f.regs = wg.unpack(f.pending, f.columns);
+    f.kind = Fragment::Registers;
+  }
+  return f.regs;
+}
+
+SmallVector<Type> KernelLowering::flattenTypes(Value v) {
+  Type type = v.getType();
+  if (isa<attn::TokenType>(type))
+    return {b.getIndexType()};
+  if (auto async = dyn_cast<attn::AsyncType>(type))
+    type = async.getValue();
+  auto tensor = dyn_cast<RankedTensorType>(type);
+  if (!tensor)
+    return {type};
+  if (isShared(tensor))
+    return {b.getI64Type(), b.getIndexType()};
+  auto layout = cast<attn::LayoutAttr>(tensor.getEncoding());
+  Type reg = layout.getKind() == attn::LayoutKind::OperandA
+                 ? Type(b.getI32Type())
+                 : Type(b.getF32Type());
+  return SmallVector<Type>(registerCount(tensor), reg);
+}
+
+void KernelLowering::bind(Value v, ValueRange &from, const Fragment *like) {
+  int64_t n = flattenTypes(v).size();
+  ValueRange values = from.take_front(n);
+  from = from.drop_front(n);
+  if (isa<attn::TokenType>(v.getType())) {
+    tokenStage[v] = values[0];
+    return;
+  }
+  Type type = v.getType();
+  if (auto async = dyn_cast<attn::AsyncType>(type))
+    type = async.getValue();
+  if (!isa<RankedTensorType>(type)) {
+    mapping.map(v, values[0]);
+    return;
+  }
+  Fragment f;
+  if (isShared(type)) {
+    f.kind = Fragment::Shared;
+    f.descriptor = values[0];
+    f.offset = values[1];
+    f.chunkBytes = like ? like->chunkBytes : 0;
+  } else {
+    f.regs.assign(values.begin(), values.end());
+    f.quadPartial = rowPartials.contains(v);
+  }
+  frags[v] = f;
+}
+
+LogicalResult KernelLowering::emitFor(scf::ForOp loop, Role role) {
+  SmallVector<Value> inits;
+  SmallVector<Fragment> likes;
+  for (auto [init, arg] :
+       llvm::zip(loop.getInitArgs(), loop.getRegionIterArgs())) {
+    awaitTile(init);
+    SmallVector<Value> flat = registersAs(init, rowPartials.contains(arg));
+    inits.append(flat.begin(), flat.end());
+    likes.push_back(frags.lookup(init));
+  }
+  inits.push_back(counts[kvChannel]);
+  LogicalResult result = success();
+  auto newLoop = buildFor(
+      mapped(loop.getLowerBound()), mapped(loop.getUpperBound()),
+      mapped(loop.getStep()), inits, [&](Value iv, ValueRange args) {
+        mapping.map(loop.getInductionVar(), iv);
+        for (auto [arg, like] : llvm::zip(loop.getRegionIterArgs(), likes))
+          bind(arg, args, &like);
+        counts[kvChannel] = args.front();
+        if (failed(emitOps(*loop.getBody(), role)))
+          result = failure();
+        SmallVector<Value> yields;
+        for (auto [v, arg] :
+             llvm::zip(loop.getBody()->getTerminator()->getOperands(),
+                       loop.getRegionIterArgs())) {
+          awaitTile(v);
+          SmallVector<Value> flat = registersAs(v, rowPartials.contains(arg));
+          yields.append(flat.begin(), flat.end());
+        }
+        yields.push_back(counts[kvChannel]);
+        scf::YieldOp::create(b, loc, yields);
+      });
+  ValueRange results = newLoop.getResults();
+  for (auto [res, like] : llvm::zip(loop.getResults(), likes))
+    bind(res, results, &like);
+  counts[kvChannel] = results.front();
+  return result;
+}
+
+LogicalResult KernelLowering::emitIf(scf::IfOp ifOp, Role role) {
+  // The results' static shape (a shared tile's chunk stride) from the first
+  // branch that defines it.
+  SmallVector<Fragment> likes(ifOp.getNumResults());
+  SmallVector<Type> types;
+  for (Value r : ifOp.getResults()) {
+    SmallVector<Type> t = flattenTypes(r);
+    types.append(t.begin(), t.end());
+  }
+  types.push_back(b.getIndexType());
+  bool withElse = !ifOp.getElseRegion().empty() || ifOp.getNumResults();
+  auto newIf = scf::IfOp::create(b, loc, types, mapped(ifOp.getCondition()),
+                                 /*withElseRegion=*/true);
+  Value countBefore = counts[kvChannel];
+  LogicalResult result = success();
+  auto branch = [&](Region &src, Block *dst) {
+    OpBuilder::InsertionGuard g(b);
+    b.setInsertionPointToStart(dst);
+    counts[kvChannel] = countBefore;
+    SmallVector<Value> yields;
+    if (!src.empty()) {
+      if (failed(emitOps(src.front(), role)))
+        result = failure();
+      for (auto [i, v] :
+           llvm::enumerate(src.front().getTerminator()->getOperands())) {
+        awaitTile(v);
+        if (auto it = frags.find(v);
+            it != frags.end() && it->second.kind == Fragment::Shared &&
+            it->second.chunkBytes)
+          likes[i] = it->second;
+        SmallVector<Value> flat =
+            registersAs(v, rowPartials.contains(ifOp.getResult(i)));
+        yields.append(flat.begin(), flat.end());
+      }
+    }
+    yields.push_back(counts[kvChannel]);
+    scf::YieldOp::create(b, loc, yields);
+  };
+  branch(ifOp.getThenRegion(), newIf.thenBlock());
+  branch(ifOp.getElseRegion(), newIf.elseBlock());
+  (void)withElse;
+  ValueRange results = newIf.getResults();
+  for (auto [res, like] : llvm::zip(ifOp.getResults(), likes))
+    bind(res, results, &like);
+  counts[kvChannel] = results.front();
+  return result;
+}
+
+//===----------------------------------------------------------------------===//
+// The walk
+//===----------------------------------------------------------------------===//
+
+LogicalResult KernelLowering::emitOps(Block &src, Role role, bool ownScope) {
+  // MMAs complete in issue order; the waits of this block count the ones
+  // issued in it.
+  SmallVector<Value> outerFlight;
+  bool outerDrained = drained;
+  if (ownScope) {
+    outerFlight = std::move(inFlight);
+    inFlight.clear();
+    drained = false;
+  }
+  LogicalResult result = success();
+  for (Operation &op : src.without_terminator()) {
+    bool isMma = isa<attn::MmaAsyncOp, attn::ConsumerTurnOp>(op);
+    LogicalResult r =
+        llvm::TypeSwitch<Operation *, LogicalResult>(&op)
+            .Case<bufferization::AllocTensorOp, attn::TileLoadOp>(
+                [&](Operation *) { return success(); })
+            .Case([&](attn::ChannelPutOp put) { return emitPut(put); })
+            .Case([&](attn::ChannelGetOp get) { return emitGet(get); })
+            .Case([&](attn::ChannelReleaseOp release) {
+              emitRelease(release);
+              return success();
+            })
+            .Case([&](tensor::ExtractSliceOp slice) -> LogicalResult {
+              // The consumer's rows of a shared tile: rows [o, o + 64) at
+              // o·128 bytes within each chunk.
+              Fragment f = frags.lookup(slice.getSource());
+              if (f.kind != Fragment::Shared)
+                return slice.emitOpError()
+                       << "attn-convert-to-nvgpu: slices of shared tiles only";
+              awaitTile(slice.getSource());
+              OpFoldResult row = slice.getMixedOffsets()[0];
+              Value firstRow = isa<Value>(row)
+                                   ? mapped(cast<Value>(row))
+                                   : idx(*getConstantIntValue(row));
+              Value rowBytes = arith::MulIOp::create(b, loc, firstRow,
+                                                     idx(kSwizzleBytes));
+              f.descriptor = wg.advance(
+                  f.descriptor,
+                  arith::IndexCastOp::create(b, loc, b.getI64Type(), rowBytes)
+                      .getResult());
+              f.offset = arith::AddIOp::create(b, loc, f.offset, rowBytes);
+              frags[slice.getResult()] = f;
+              return success();
+            })
+            .Case([&](ub::PoisonOp poison) {
+              // Values of a branch that ran no block: never read.
+              SmallVector<Value> zeros;
+              for (Type t : flattenTypes(poison.getResult()))
+                zeros.push_back(
+                    t.isIndex() ? idx(0)
+                    : t.isInteger(32) ? wg.i32(0)
+                    : t.isInteger(64) ? wg.i64(0)
+                                      : wg.f32(0));
+              ValueRange values(zeros);
+              bind(poison.getResult(), values);
+              return success();
+            })
+            .Case([&](attn::TileFillOp fill) {
+              emitFill(fill);
+              return success();
+            })
+            .Case([&](attn::MmaAsyncOp mma) { return emitMma(mma); })
+            .Case([&](attn::MmaWaitOp wait) {
+              emitWait(wait);
+              return success();
+            })
+            .Case([&](attn::MmaReadyOp op) {
+              frags[op.getResult()] = frags.lookup(op.getValue());
+              ready.insert(op.getResult());
+              return success();
+            })
+            .Case([&](attn::ConsumerTurnOp turn) { return emitTurn(turn, role); })
+            .Case([&](attn::TileReduceOp reduce) {
+              emitReduce(reduce);
+              return success();
+            })
+            .Case([&](attn::TileMapOp map) { return emitMap(map); })
+            .Case([&](attn::TileMaskOp mask) {
+              emitMask(mask);
+              return success();
+            })
+            .Case([&](attn::TileScoreModOp mod) {
+              emitScoreMod(mod);
+              return success();
+            })
+            .Case([&](attn::TileStoreOp store) { return emitStore(store); })
+            .Case([&](scf::ForOp loop) { return emitFor(loop, role); })
+            .Case([&](scf::IfOp ifOp) { return emitIf(ifOp, role); })
+            .Default([&](Operation *other) -> LogicalResult {
+              // Index arithmetic and reads of cu_seqlens, shapes and
+              // block-mask lists.
+              if (other->getNumRegions() ||
+                  (!isMemoryEffectFree(other) &&
+                   !isa<memref::LoadOp, memref::DimOp>(other)))
+                return other->emitOpError()
+                       << "attn-convert-to-nvgpu: unexpected op in a role";
+              b.clone(*other, mapping);
+              return success();
+            });
+    if (failed(r))
+      result = failure();
+    lastWasMma = isMma;
+  }
+  if (ownScope) {
+    inFlight = std::move(outerFlight);
+    drained = outerDrained;
+  }
+  return result;
+}

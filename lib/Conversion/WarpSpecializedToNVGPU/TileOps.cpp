@@ -1,0 +1,475 @@
+//===- TileOps.cpp - the consumers' ops on fragments -----------------------===//
+//
+// Part of the L3 -> NVGPU/NVVM conversion (KernelLowering.h). One conversion
+// per op. A consumer thread of warpgroup c holds, of a 64 x N accumulator
+// (WarpgroupBuilder.h), register r at row 16·w + l/4 + 8·rowHalfOf(r) and
+// column columnOf(r) + 2·(l mod 4); per-row values are its two rows.
+//
+//===----------------------------------------------------------------------===//
+
+#include "KernelLowering.h"
+
+#include "mlir/IR/Matchers.h"
+
+#include <limits>
+
+using namespace mlir;
+using namespace flashmlir;
+using namespace flashmlir::hopper;
+
+//===----------------------------------------------------------------------===//
+// Channels
+//===----------------------------------------------------------------------===//
+
+LogicalResult KernelLowering::emitGet(attn::ChannelGetOp get) {
+  Value channel = get.getChannel();
+  ChannelResources &res = channels[channel];
+  Value stage, parity;
+  if (channel == queryChannel) {
+    // Q of this CTA's tile n arrives in phase n of its full barrier: waited
+    // at once (every block reads it).
+    stage = idx(0);
+    parity = arith::CmpIOp::create(
+        b, loc, arith::CmpIPredicate::ne,
+        arith::RemUIOp::create(b, loc, tileIter, idx(2)), idx(0));
+    nvgpu::MBarrierTryWaitParityOp::create(b, loc, res.full[0], parity,
+                                           idx(10000000), stage);
+  } else {
+    Value &count = counts[channel];
+    auto [s, round, p] = ringPosition(count, res.depth);
+    stage = s, parity = p;
+    count = arith::AddIOp::create(b, loc, count, idx(1));
+  }
+  tokenStage[get.getToken()] = stage;
+  for (auto [part, tile] : llvm::enumerate(get.getTiles())) {
+    Fragment f;
+    f.kind = Fragment::Shared;
+    Value bytes = channel == queryChannel
+                      ? Value()
+                      : stageOffset(stage, res.slotBytes[part]);
+    f.descriptor = bytes ? wg.advance(res.descriptor[part], bytes)
+                         : res.descriptor[part];
+    f.offset = arith::AddIOp::create(
+        b, loc, base,
+        channel == queryChannel
+            ? idx(res.offset[part])
+            : arith::AddIOp::create(
+                  b, loc, idx(res.offset[part]),
+                  arith::MulIOp::create(b, loc, stage,
+                                        idx(res.slotBytes[part]))));
+    f.chunkBytes = res.rows[part] * kSwizzleBytes;
+    frags[tile] = f;
+    // K/V: each part waited for where it is first read (K before the turn
+    // that issues Q·Kᵀ, V before its P·V or the end of the block).
+    if (channel != queryChannel)
+      unawaited[tile] = {channel, static_cast<int64_t>(part), stage, parity};
+  }
+  return success();
+}
+
+void KernelLowering::awaitTile(Value tile) {
+  auto it = unawaited.find(tile);
+  if (it == unawaited.end())
+    return;
+  PendingWait wait = it->second;
+  unawaited.erase(it);
+  nvgpu::MBarrierTryWaitParityOp::create(
+      b, loc, channels[wait.channel].full[wait.part], wait.parity,
+      idx(10000000), wait.stage);
+}
+
+void KernelLowering::awaitTilesOf(Operation *op) {
+  op->walk([&](Operation *nested) {
+    for (Value operand : nested->getOperands())
+      awaitTile(operand);
+  });
+}
+
+void KernelLowering::emitRelease(attn::ChannelReleaseOp release) {
+  ChannelResources &res = channels[release.getChannel()];
+  Value empty = res.empty[release.getPart()];
+  if (!empty)
+    return; // never refilled (a one-CTA-per-tile kernel's Q)
+  nvgpu::MBarrierArriveOp::create(b, loc, empty,
+                                  tokenStage.lookup(release.getToken()));
+}
+
+//===----------------------------------------------------------------------===//
+// MMAs
+//===----------------------------------------------------------------------===//
+
+SmallVector<Value> KernelLowering::registersOf(Fragment &f,
+                                               bool sumPartials) {
+  if (f.kind == Fragment::Pending) {
+    f.regs = wg.unpack(f.pending, f.columns);
+    f.kind = Fragment::Registers;
+  }
+  if (!f.quadPartial || !sumPartials)
+    return f.regs;
+  SmallVector<Value> rows;
+  for (Value partial : f.regs)
+    rows.push_back(wg.quadSum(partial));
+  return rows;
+}
+
+LogicalResult KernelLowering::emitMma(attn::MmaAsyncOp mma) {
+  awaitTilesOf(mma);
+  RankedTensorType type = mma.getResult().getType().getValue();
+  int64_t n = type.getDimSize(1);
+  Fragment &lhs = frags[mma.getLhs()];
+  Fragment &rhs = frags[mma.getRhs()];
+  // A run of MMAs shares one fence: every A register is written before it.
+  if (!lastWasMma)
+    wg.fence();
+  Fragment out;
+  if (lhs.kind == Fragment::Shared && rhs.kind == Fragment::Shared &&
+      mma.getTransposeRhs() && !mma.getTransposeLhs()) {
+    // S = Q·Kᵀ, both K-major in shared memory: K/16 k-steps; step k reads 32
+    // bytes into 64-column chunk k/4. A zero destination is not read.
+    auto fill = mma.getDest().getDefiningOp<attn::TileFillOp>();
+    bool fromZero = fill && matchPattern(fill.getValue(), m_AnyZeroFloat());
+    Value acc;
+    if (!fromZero) {
+      SmallVector<Value> regs = registersOf(frags[mma.getDest()]);
+      acc = LLVM::UndefOp::create(b, loc, wg.accumulatorType(n));
+      for (auto [i, r] : llvm::enumerate(regs))
+        acc = LLVM::InsertValueOp::create(b, loc, acc, r, i);
+    }
+    int64_t depth = cast<ShapedType>(mma.getLhs().getType()).getDimSize(1);
+    for (int64_t k = 0; k < depth / 16; ++k) {
+      int64_t chunk = k / 4, within = (k % 4) * 32;
+      acc = wg.mmaSharedShared(
+          acc, wg.advance(lhs.descriptor, chunk * lhs.chunkBytes + within),
+          wg.advance(rhs.descriptor, chunk * rhs.chunkBytes + within), n,
+          /*accumulate=*/k > 0 || !fromZero);
+    }
+    out.kind = Fragment::Pending;
+    out.pending = acc;
+    out.columns = n;
+  } else if (lhs.kind == Fragment::Registers && rhs.kind == Fragment::Shared &&
+             !mma.getTransposeLhs() && !mma.getTransposeRhs()) {
+    // O += P·V: P's registers as A (four per k16 step), V N-major: 16 rows
+    // (2048 bytes) per step. No fence here: every A register is written
+    // before the run's fence (a register written between two wgmma makes
+    // ptxas fence again, C7519, serializing the chain).
+    SmallVector<Value> acc = registersOf(frags[mma.getDest()]);
+    int64_t depth = cast<ShapedType>(mma.getRhs().getType()).getDimSize(0);
+    ArrayRef<Value> a = lhs.regs;
+    for (int64_t t = 0; t < depth / 16; ++t)
+      acc = wg.mmaRegisterShared(acc, a.slice(4 * t, 4),
+                                 wg.advance(rhs.descriptor, t * 16 * kSwizzleBytes));
+    out.regs = acc;
+  } else {
+    return mma.emitOpError() << "attn-convert-to-nvgpu: the tensor cores take "
+                                "Q·Kᵀ from shared memory and P·V with P in "
+                                "registers and V in shared memory";
+  }
+  wg.commitGroup();
+  frags[mma.getResult()] = out;
+  inFlight.push_back(mma.getResult());
+  drained = false;
+  return success();
+}
+
+void KernelLowering::emitWait(attn::MmaWaitOp wait) {
+  Value pending = wait.getPending();
+  Fragment f = frags.lookup(pending);
+  if (!ready.contains(pending)) {
+    // wgmma.wait_group(N): at most N younger groups stay in flight.
+    auto it = llvm::find(inFlight, pending);
+    if (it != inFlight.end()) {
+      int64_t younger = std::distance(it, inFlight.end()) - 1;
+      wg.waitGroup(younger);
+      inFlight.erase(inFlight.begin(), std::next(it));
+      drained |= younger == 0;
+    } else if (!(drained && inFlight.empty())) {
+      // Issued before this block (carried in): every MMA of the block is
+      // younger.
+      wg.waitGroup(inFlight.size());
+      drained |= inFlight.empty();
+    }
+  }
+  f.regs = registersOf(f);
+  f.kind = Fragment::Registers;
+  frags[wait.getResult()] = f;
+}
+
+LogicalResult KernelLowering::emitTurn(attn::ConsumerTurnOp turn, Role role) {
+  Block &body = turn.getBody().front();
+  // The turn's operands (K's slot) have landed before the turn is taken.
+  awaitTilesOf(turn);
+  if (plan.pingPong) // my turn to issue
+    NVVM::BarrierOp::create(b, loc, Type(), lanes.turnBarrier, wg.i32(256),
+                            NVVM::BarrierReductionAttr(), Value());
+  lastWasMma = false;
+  if (failed(emitOps(body, role, /*ownScope=*/false)))
+    return failure();
+  if (plan.pingPong) // the next consumer's turn
+    NVVM::BarrierArriveOp::create(b, loc, lanes.nextTurnBarrier, wg.i32(256));
+  // The turn's results are its MMAs, in flight in the enclosing block.
+  auto yield = cast<attn::YieldOp>(body.getTerminator());
+  for (auto [inner, outer] : llvm::zip(yield.getValues(), turn.getResults())) {
+    frags[outer] = frags.lookup(inner);
+    for (Value &v : inFlight)
+      if (v == inner)
+        v = outer;
+  }
+  return success();
+}
+
+SmallVector<Value> KernelLowering::splat(RankedTensorType type, Value value) {
+  int64_t n = type.getRank() == 1 ? 2 : type.getDimSize(1) / 2;
+  return SmallVector<Value>(n, value);
+}
+
+void KernelLowering::emitFill(attn::TileFillOp fill) {
+  Fragment f;
+  f.regs = splat(cast<RankedTensorType>(fill.getResult().getType()),
+                 mapped(fill.getValue()));
+  frags[fill.getResult()] = f;
+}
+
+//===----------------------------------------------------------------------===//
+// Row sums as quad partials
+//===----------------------------------------------------------------------===//
+//
+// A row of an accumulator spans the four lanes of a quad. The running
+// softmax denominator l_j = alpha_j · l_{j-1} + sum_c P_j[c] stays correct
+// when every lane keeps only its own columns' share: alpha_j is the same on
+// the four lanes, so the sum of the lanes' shares is l_j. The quad's
+// shuffles then run once, where the row's whole value is read (the
+// epilogue), not after every KV block.
+//
+// A value is held as partials when it is
+//   - tile_reduce add into partials or zeros,
+//   - a per-row tile_map `x * y` with x partials or zeros and y whole
+//     (a product of zeros is zeros, so partials),
+//   - a loop-carried value whose init and yield are (partials or zeros),
+//   - an scf.if result whose yields are.
+// The loop and branch results are assumed partial and dropped until the
+// rules hold (a greatest fixpoint).
+
+static bool isZeroFill(Value v) {
+  auto fill = v.getDefiningOp<attn::TileFillOp>();
+  return fill && matchPattern(fill.getValue(), m_AnyZeroFloat());
+}
+
+static bool isRowOfF32(Value v) {
+  auto type = dyn_cast<RankedTensorType>(v.getType());
+  return type && type.getRank() == 1 && type.getElementType().isF32();
+}
+
+/// The inputs x, y of a per-row `tile_map ins(x, y) { yield x * y }`.
+static std::optional<std::pair<Value, Value>> rowProduct(attn::TileMapOp map) {
+  Block &body = map.getBody().front();
+  if (!isRowOfF32(map.getResult()) || map.getInputs().size() != 2 ||
+      !llvm::hasSingleElement(body.without_terminator()))
+    return std::nullopt;
+  auto mul = dyn_cast<arith::MulFOp>(body.front());
+  auto yield = cast<attn::YieldOp>(body.getTerminator());
+  if (!mul || yield.getValues().front() != mul.getResult())
+    return std::nullopt;
+  auto lhs = dyn_cast<BlockArgument>(mul.getLhs());
+  auto rhs = dyn_cast<BlockArgument>(mul.getRhs());
+  if (!lhs || !rhs || lhs == rhs || lhs.getOwner() != &body ||
+      rhs.getOwner() != &body)
+    return std::nullopt;
+  return std::make_pair(map.getInputs()[lhs.getArgNumber()],
+                        map.getInputs()[rhs.getArgNumber()]);
+}
+
+bool KernelLowering::isRowPartial(Operation *op) const {
+  auto partialOrZero = [&](Value v) {
+    return rowPartials.contains(v) || isZeroFill(v);
+  };
+  if (auto map = dyn_cast<attn::TileMapOp>(op))
+    if (auto xy = rowProduct(map)) {
+      auto [x, y] = *xy;
+      return (partialOrZero(x) && !rowPartials.contains(y)) ||
+             (partialOrZero(y) && !rowPartials.contains(x));
+    }
+  if (auto reduce = dyn_cast<attn::TileReduceOp>(op))
+    return reduce.getKind() == attn::ReductionKind::Add &&
+           partialOrZero(reduce.getDest());
+  return false;
+}
+
+void KernelLowering::findRowPartials(Region &consumer) {
+  DenseSet<Value> assumed;
+  consumer.walk([&](Operation *op) {
+    if (isa<scf::ForOp, scf::IfOp>(op))
+      for (Value r : op->getResults())
+        if (isRowOfF32(r))
+          assumed.insert(r);
+  });
+  auto partialOrZero = [&](Value v) {
+    return rowPartials.contains(v) || isZeroFill(v);
+  };
+  for (bool changed = true; changed;) {
+    rowPartials = assumed;
+    consumer.walk([&](scf::ForOp loop) {
+      for (auto [arg, res] :
+           llvm::zip(loop.getRegionIterArgs(), loop.getResults()))
+        if (assumed.contains(res))
+          rowPartials.insert(arg);
+    });
+    // Program order: an op's operands are classified before it.
+    consumer.walk<WalkOrder::PreOrder>([&](Operation *op) {
+      if (isRowPartial(op))
+        rowPartials.insert(op->getResult(0));
+    });
+    changed = false;
+    consumer.walk([&](Operation *op) {
+      auto drop = [&](unsigned i, ArrayRef<Value> sources) {
+        Value r = op->getResult(i);
+        if (!assumed.contains(r) ||
+            (llvm::all_of(sources, partialOrZero) &&
+             llvm::any_of(sources,
+                          [&](Value v) { return rowPartials.contains(v); })))
+          return;
+        assumed.erase(r);
+        changed = true;
+      };
+      if (auto loop = dyn_cast<scf::ForOp>(op)) {
+        Operation *yield = loop.getBody()->getTerminator();
+        for (unsigned i = 0; i < loop.getNumResults(); ++i)
+          drop(i, {loop.getInitArgs()[i], yield->getOperand(i)});
+      } else if (auto ifOp = dyn_cast<scf::IfOp>(op)) {
+        for (unsigned i = 0; i < ifOp.getNumResults(); ++i)
+          drop(i, {ifOp.thenYield().getOperand(i),
+                   ifOp.elseYield().getOperand(i)});
+      }
+    });
+  }
+}
+
+SmallVector<Value> KernelLowering::registersAs(Value v, bool partial) {
+  auto it = frags.find(v);
+  if (it == frags.end() || it->second.kind == Fragment::Shared ||
+      it->second.quadPartial == partial)
+    return flatten(v);
+  if (!partial)
+    return registersOf(it->second);
+  // Whole rows as partials: zeros are both; otherwise the quad's first lane
+  // keeps the row's value.
+  SmallVector<Value> regs = registersOf(it->second);
+  if (isZeroFill(v))
+    return regs;
+  Value zero = wg.f32(0.0f);
+  for (Value &r : regs)
+    r = arith::SelectOp::create(b, loc, lanes.quadLeader, r, zero);
+  return regs;
+}
+
+//===----------------------------------------------------------------------===//
+// Element-wise and row ops
+//===----------------------------------------------------------------------===//
+
+void KernelLowering::emitReduce(attn::TileReduceOp reduce) {
+  bool max = reduce.getKind() == attn::ReductionKind::Max;
+  bool partials = rowPartials.contains(reduce.getResult());
+  SmallVector<Value> tile = registersOf(frags[reduce.getTile()]);
+  SmallVector<Value> dest =
+      registersOf(frags[reduce.getDest()], /*sumPartials=*/!partials);
+  auto combine = [&](Value x, Value y) -> Value {
+    return max ? Value(arith::MaximumFOp::create(b, loc, x, y))
+               : Value(arith::AddFOp::create(b, loc, x, y));
+  };
+  Fragment out;
+  for (int h = 0; h < 2; ++h) {
+    // The thread's columns of row half h, then its quad's.
+    Value partial;
+    for (auto [r, x] : llvm::enumerate(tile))
+      if (rowHalfOf(r) == h)
+        partial = partial ? combine(partial, x) : x;
+    if (!partials)
+      partial = max ? wg.quadMaximum(partial) : wg.quadSum(partial);
+    out.regs.push_back(combine(dest[h], partial));
+  }
+  out.quadPartial = partials;
+  frags[reduce.getResult()] = out;
+}
+
+Value KernelLowering::inlineScalarBody(Block &body, ValueRange args) {
+  IRMapping local;
+  local.map(body.getArguments(), args);
+  for (Operation &op : body.without_terminator()) {
+    auto operand = [&](unsigned i) {
+      return local.lookupOrDefault(op.getOperand(i));
+    };
+    Value r;
+    if (isa<math::Exp2Op>(op) && op.getResult(0).getType().isF32())
+      r = wg.exp2(operand(0));
+    else if (isa<math::Log2Op>(op) && op.getResult(0).getType().isF32())
+      r = wg.log2(operand(0));
+    else if (isa<math::TanhOp>(op) && op.getResult(0).getType().isF32())
+      r = wg.tanh(operand(0));
+    else if (isa<math::FmaOp>(op))
+      r = wg.fma(operand(0), operand(1), operand(2));
+    if (r) {
+      local.map(op.getResult(0), r);
+      continue;
+    }
+    b.clone(op, local);
+  }
+  return local.lookupOrDefault(
+      cast<attn::YieldOp>(body.getTerminator()).getValues().front());
+}
+
+LogicalResult KernelLowering::emitMap(attn::TileMapOp map) {
+  auto type = cast<RankedTensorType>(map.getResult().getType());
+  Block &body = map.getBody().front();
+  // x * y of a partial and a whole row is partial (findRowPartials).
+  bool partials = rowPartials.contains(map.getResult());
+  SmallVector<SmallVector<Value>> inputs;
+  for (Value input : map.getInputs())
+    inputs.push_back(registersOf(frags[input], /*sumPartials=*/!partials));
+  auto argsFor = [&](int64_t r, bool row) {
+    SmallVector<Value> args;
+    for (auto [input, regs] : llvm::zip(map.getInputs(), inputs)) {
+      bool perRow = cast<ShapedType>(input.getType()).getRank() == 1;
+      args.push_back(regs[row || !perRow ? r : rowHalfOf(r)]);
+    }
+    return args;
+  };
+  Fragment out;
+  if (type.getRank() == 1) {
+    for (int64_t h = 0; h < 2; ++h)
+      out.regs.push_back(inlineScalarBody(body, argsFor(h, /*row=*/true)));
+    out.quadPartial = partials;
+    frags[map.getResult()] = out;
+    return success();
+  }
+  auto layout = cast<attn::LayoutAttr>(type.getEncoding());
+  int64_t n = type.getDimSize(1);
+  if (layout.getKind() == attn::LayoutKind::OperandA) {
+    // P in V's type as wgmma A registers: the f32 elements rounded in pairs
+    // (one cvt per pair). The body ends in that rounding.
+    auto yield = cast<attn::YieldOp>(body.getTerminator());
+    auto round = yield.getValues().front().getDefiningOp<arith::TruncFOp>();
+    if (!round || round.getIn().getType() != b.getF32Type())
+      return map.emitOpError()
+             << "attn-convert-to-nvgpu: an A operand is an f32 tile rounded "
+                "to the MMA's type (its body must end in arith.truncf)";
+    // The body up to the rounding, per element, then the pairs.
+    SmallVector<Value> wide;
+    for (int64_t r = 0; r < n / 2; ++r) {
+      IRMapping local;
+      local.map(body.getArguments(), argsFor(r, /*row=*/false));
+      for (Operation &op : body.without_terminator()) {
+        if (&op == round.getOperation())
+          break;
+        b.clone(op, local);
+      }
+      wide.push_back(local.lookupOrDefault(round.getIn()));
+    }
+    for (int64_t r = 0; r + 1 < n / 2; r += 2)
+      out.regs.push_back(wg.packPair(wide[r], wide[r + 1]));
+    frags[map.getResult()] = out;
+    return success();
+  }
+  for (int64_t r = 0; r < n / 2; ++r)
+    out.regs.push_back(inlineScalarBody(body, argsFor(r, /*row=*/false)));
+  frags[map.getResult()] = out;
+  return success();
+}

@@ -1,0 +1,423 @@
+//===- AttnPartitionRoles.cpp - --attn-partition-roles ---------------------===//
+//
+// The second stage of --attn-warp-specialize: each planned program of the
+// online-softmax level (L2) becomes a warp-specialized program (L3).
+//
+//   1. Channels: Q (one slot) and K/V (the plan's stages; K and V are two
+//      parts of a slot, released apart) hold tiles in shared memory
+//      (#attn.layout<shared>).
+//   2. The producer role is the program's data movement: its index
+//      arithmetic, guards and KV loops (without the running state), each
+//      tile_load followed by a channel_put.
+//   3. The consumer role, run by each consumer warpgroup c on its 64 query
+//      rows, is the program with the loads replaced by channel_gets (Q: the
+//      warpgroup's rows of the slot), every tile of BlockM rows retyped to
+//      64 rows with its layout (accumulator, operand_a, rows), positions and
+//      row counts shifted by 64c, and each got part released after its last
+//      use (Q's after the O store when the epilogue stages O in Q's slot).
+//
+//===----------------------------------------------------------------------===//
+
+#include "flashmlir/Transforms/Passes.h"
+
+#include "attn/Attn.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/IRMapping.h"
+
+namespace flashmlir {
+#define GEN_PASS_DEF_ATTNPARTITIONROLESPASS
+#include "flashmlir/Transforms/Passes.h.inc"
+} // namespace flashmlir
+
+using namespace mlir;
+using namespace flashmlir;
+
+/// Rows of query a consumer warpgroup owns.
+static constexpr int64_t kConsumerRows = 64;
+
+static RankedTensorType withLayout(RankedTensorType type,
+                                   attn::LayoutKind kind,
+                                   int64_t rows = ShapedType::kDynamic) {
+  SmallVector<int64_t> shape(type.getShape());
+  if (!ShapedType::isDynamic(rows))
+    shape[0] = rows;
+  return RankedTensorType::get(
+      shape, type.getElementType(),
+      attn::LayoutAttr::get(type.getContext(), kind));
+}
+
+/// The layout a consumer's tile of `type` takes: per-row values, the A
+/// operand of the P·V MMA (16-bit), or an accumulator fragment.
+static attn::LayoutKind consumerLayout(RankedTensorType type) {
+  if (type.getRank() == 1)
+    return attn::LayoutKind::Rows;
+  return type.getElementType().isF32() ? attn::LayoutKind::Accumulator
+                                       : attn::LayoutKind::OperandA;
+}
+
+namespace {
+class RolePartitioner {
+public:
+  RolePartitioner(attn::ProgramGridOp grid) : grid(grid), b(grid) {}
+
+  LogicalResult run();
+
+private:
+  LogicalResult findLoads();
+  void buildProducer(ArrayRef<Operation *> src, Block &dst,
+                     IRMapping &mapping);
+  LogicalResult buildConsumer(ArrayRef<Operation *> src, Block &dst,
+                              Value consumer);
+  void releaseAfterLastUses(attn::ChannelGetOp get, Value channel);
+
+  attn::ProgramGridOp grid;
+  OpBuilder b;
+  int64_t blockM = 0;
+  attn::TileLoadOp queryLoad;
+  /// K and V loads, per loop body: [key, value].
+  SmallVector<std::pair<attn::TileLoadOp, attn::TileLoadOp>> kvLoads;
+  Value queryChannel, kvChannel;
+};
+} // namespace
+
+LogicalResult RolePartitioner::findLoads() {
+  WalkResult walk = grid.walk([&](attn::TileLoadOp load) {
+    if (!load.getResult()) {
+      load.emitOpError() << "attn-partition-roles expects tiles as values "
+                            "(before bufferization)";
+      return WalkResult::interrupt();
+    }
+    if (!load->getParentOfType<scf::ForOp>()) {
+      if (queryLoad) {
+        load.emitOpError() << "attn-partition-roles: a second tile load "
+                              "outside the KV loops";
+        return WalkResult::interrupt();
+      }
+      queryLoad = load;
+      return WalkResult::advance();
+    }
+    return WalkResult::advance();
+  });
+  if (walk.wasInterrupted())
+    return failure();
+  // K and V: the transposed and the plain right-hand side of the block's
+  // two matmuls.
+  WalkResult pairs = grid.walk([&](scf::ForOp loop) {
+    attn::TileLoadOp key, value;
+    for (auto load : loop.getBody()->getOps<attn::TileLoadOp>()) {
+      for (Operation *user : load->getUsers())
+        if (auto mm = dyn_cast<attn::TileMatmulOp>(user);
+            mm && mm.getRhs() == load.getResult())
+          (mm.getTransposeRhs() ? key : value) = load;
+    }
+    if (!key && !value)
+      return WalkResult::advance();
+    if (!key || !value) {
+      loop.emitOpError() << "attn-partition-roles: a KV loop must load one K "
+                            "tile (Q·Kᵀ) and one V tile (P·V)";
+      return WalkResult::interrupt();
+    }
+    kvLoads.push_back({key, value});
+    return WalkResult::advance();
+  });
+  if (pairs.wasInterrupted())
+    return failure();
+  if (!queryLoad || kvLoads.empty())
+    return grid.emitOpError()
+           << "attn-partition-roles: the program has no Q tile load or no KV "
+              "loop (run attn-tile and attn-online-softmax first)";
+  return success();
+}
+
+/// Clones the data movement of `src` into `dst`: index arithmetic and the
+/// reads of cu_seqlens and block-mask lists, the guards, the KV loops without
+/// their running state, and each tile load followed by its channel_put.
+void RolePartitioner::buildProducer(ArrayRef<Operation *> src, Block &dst,
+                                    IRMapping &mapping) {
+  OpBuilder pb = OpBuilder::atBlockEnd(&dst);
+  auto shared = [&](Value tile) {
+    return withLayout(cast<RankedTensorType>(tile.getType()),
+                      attn::LayoutKind::Shared);
+  };
+  auto opsOf = [](Block &block) {
+    SmallVector<Operation *> ops;
+    for (Operation &op : block.without_terminator())
+      ops.push_back(&op);
+    return ops;
+  };
+  for (Operation *opPtr : src) {
+    Operation &op = *opPtr;
+    if (auto load = dyn_cast<attn::TileLoadOp>(op)) {
+      bool isQuery = load == queryLoad;
+      bool isKey = llvm::any_of(kvLoads, [&](auto kv) { return kv.first == load; });
+      auto alloc = bufferization::AllocTensorOp::create(
+          pb, load.getLoc(), shared(load.getResult()), ValueRange{});
+      auto copy = attn::TileLoadOp::create(
+          pb, load.getLoc(), alloc.getType(),
+          mapping.lookupOrDefault(load.getSource()),
+          mapping.lookupOrDefault(load.getBatch()),
+          mapping.lookupOrDefault(load.getRow()),
+          mapping.lookupOrDefault(load.getHead()),
+          mapping.lookupOrDefault(load.getRows()), /*scale=*/Value(), alloc);
+      mapping.map(load.getResult(), copy.getResult());
+      if (isQuery) {
+        attn::ChannelPutOp::create(pb, load.getLoc(), queryChannel,
+                                   copy.getResult());
+      } else if (!isKey) {
+        // V: its put carries K (loaded first) and V, one slot.
+        auto kv = llvm::find_if(kvLoads, [&](auto kv) { return kv.second == load; });
+        attn::ChannelPutOp::create(
+            pb, load.getLoc(), kvChannel,
+            ValueRange{mapping.lookup(kv->first.getResult()), copy.getResult()});
+      }
+      continue;
+    }
+    if (auto loop = dyn_cast<scf::ForOp>(op)) {
+      auto clone = scf::ForOp::create(
+          pb, loop.getLoc(), mapping.lookupOrDefault(loop.getLowerBound()),
+          mapping.lookupOrDefault(loop.getUpperBound()),
+          mapping.lookupOrDefault(loop.getStep()));
+      mapping.map(loop.getInductionVar(), clone.getInductionVar());
+      Block &body = *clone.getBody();
+      body.getTerminator()->erase();
+      buildProducer(opsOf(*loop.getBody()), body, mapping);
+      OpBuilder::atBlockEnd(&body).create<scf::YieldOp>(loop.getLoc());
+      continue;
+    }
+    if (auto ifOp = dyn_cast<scf::IfOp>(op); ifOp && !ifOp.getNumResults()) {
+      auto clone = scf::IfOp::create(
+          pb, ifOp.getLoc(), mapping.lookupOrDefault(ifOp.getCondition()),
+          /*withElseRegion=*/false);
+      Block &body = *clone.thenBlock();
+      body.getTerminator()->erase();
+      buildProducer(opsOf(*ifOp.thenBlock()), body, mapping);
+      OpBuilder::atBlockEnd(&body).create<scf::YieldOp>(ifOp.getLoc());
+      continue;
+    }
+    // The tile math stays with the consumers; what computes indices and
+    // reads lists is cloned (unused clones fold away later).
+    if (op.getDialect() == grid->getDialect() || op.getNumRegions() ||
+        isa<bufferization::AllocTensorOp>(op) ||
+        llvm::any_of(op.getResultTypes(), llvm::IsaPred<TensorType>))
+      continue;
+    pb.clone(op, mapping);
+  }
+}
+
+LogicalResult RolePartitioner::buildConsumer(ArrayRef<Operation *> src,
+                                            Block &dst, Value consumer) {
+  IRMapping mapping;
+  OpBuilder cb = OpBuilder::atBlockEnd(&dst);
+  Location loc = grid.getLoc();
+  for (Operation *op : src)
+    cb.clone(*op, mapping);
+
+  // Rows 64c .. 64c + 63 of the program.
+  OpBuilder ob = OpBuilder::atBlockBegin(&dst);
+  Value offset = arith::MulIOp::create(
+      ob, loc, consumer, arith::ConstantIndexOp::create(ob, loc, kConsumerRows));
+  auto shifted = [&](OpBuilder &at, Value pos) -> Value {
+    return arith::AddIOp::create(at, loc, pos, offset);
+  };
+  // rows_c = clamp(rows - 64c, 0, 64)
+  auto rowsOfConsumer = [&](OpBuilder &at, Value rows) -> Value {
+    Value left = arith::SubIOp::create(at, loc, rows, offset);
+    Value upper = arith::MinSIOp::create(
+        at, loc, left, arith::ConstantIndexOp::create(at, loc, kConsumerRows));
+    return arith::MaxSIOp::create(at, loc, upper,
+                                  arith::ConstantIndexOp::create(at, loc, 0));
+  };
+
+  // Loads become gets.
+  auto q = cast<attn::TileLoadOp>(mapping.lookup(queryLoad.getOperation()));
+  {
+    OpBuilder at(q);
+    auto get = attn::ChannelGetOp::create(
+        at, q.getLoc(),
+        cast<attn::ChannelType>(queryChannel.getType()).getParts(),
+        attn::TokenType::get(at.getContext()), queryChannel);
+    Value tile = get.getTiles()[0];
+    auto type = cast<RankedTensorType>(tile.getType());
+    SmallVector<OpFoldResult> offsets{offset, at.getIndexAttr(0)};
+    SmallVector<OpFoldResult> sizes{at.getIndexAttr(kConsumerRows),
+                                    at.getIndexAttr(type.getDimSize(1))};
+    SmallVector<OpFoldResult> strides{at.getIndexAttr(1), at.getIndexAttr(1)};
+    auto slice = tensor::ExtractSliceOp::create(
+        at, q.getLoc(),
+        withLayout(type, attn::LayoutKind::Shared, kConsumerRows), tile,
+        offsets, sizes, strides);
+    q.getResult().replaceAllUsesWith(slice.getResult());
+    q.erase();
+    releaseAfterLastUses(get, queryChannel);
+  }
+  for (auto [key, value] : kvLoads) {
+    auto k = cast<attn::TileLoadOp>(mapping.lookup(key.getOperation()));
+    auto v = cast<attn::TileLoadOp>(mapping.lookup(value.getOperation()));
+    OpBuilder at(k);
+    auto get = attn::ChannelGetOp::create(
+        at, k.getLoc(), cast<attn::ChannelType>(kvChannel.getType()).getParts(),
+        attn::TokenType::get(at.getContext()), kvChannel);
+    k.getResult().replaceAllUsesWith(get.getTiles()[0]);
+    v.getResult().replaceAllUsesWith(get.getTiles()[1]);
+    k.erase();
+    v.erase();
+    releaseAfterLastUses(get, kvChannel);
+  }
+
+  // Positions and row counts of the warpgroup's rows.
+  WalkResult walk = dst.walk([&](Operation *op) {
+    OpBuilder at(op);
+    if (auto mask = dyn_cast<attn::TileMaskOp>(op)) {
+      mask.getQPosMutable().assign(shifted(at, mask.getQPos()));
+      mask.getRowsMutable().assign(rowsOfConsumer(at, mask.getRows()));
+    } else if (auto mod = dyn_cast<attn::TileScoreModOp>(op)) {
+      mod.getQPosMutable().assign(shifted(at, mod.getQPos()));
+      mod.getRowsMutable().assign(rowsOfConsumer(at, mod.getRows()));
+    } else if (auto store = dyn_cast<attn::TileStoreOp>(op)) {
+      store.getRowMutable().assign(shifted(at, store.getRow()));
+      store.getRowsMutable().assign(rowsOfConsumer(at, store.getRows()));
+    } else if (isa<attn::TileLoadOp>(op)) {
+      op->emitOpError() << "attn-partition-roles: a tile load the roles do "
+                           "not know (neither Q nor K/V)";
+      return WalkResult::interrupt();
+    }
+    return WalkResult::advance();
+  });
+  if (walk.wasInterrupted())
+    return failure();
+
+  // Every tile of the program's BlockM rows: the warpgroup's 64, with its
+  // layout (the gets' and slices' shared tiles keep theirs).
+  auto retype = [&](Value v) {
+    auto type = dyn_cast<RankedTensorType>(v.getType());
+    if (!type || type.getEncoding() || type.getDimSize(0) != blockM)
+      return;
+    v.setType(withLayout(type, consumerLayout(type), kConsumerRows));
+  };
+  dst.walk([&](Operation *op) {
+    for (Region &region : op->getRegions())
+      for (Block &block : region)
+        for (BlockArgument arg : block.getArguments())
+          retype(arg);
+    for (Value result : op->getResults())
+      retype(result);
+  });
+  return success();
+}
+
+void RolePartitioner::releaseAfterLastUses(attn::ChannelGetOp get,
+                                           Value channel) {
+  Block *block = get->getBlock();
+  for (auto [part, tile] : llvm::enumerate(get.getTiles())) {
+    // The last op of the get's block that uses the tile (or a slice of it),
+    // directly or inside its regions.
+    SmallVector<Value> values{tile};
+    for (Operation *user : tile.getUsers())
+      if (isa<tensor::ExtractSliceOp>(user))
+        values.push_back(user->getResult(0));
+    Operation *last = get;
+    for (Value v : values)
+      for (Operation *user : v.getUsers()) {
+        Operation *ancestor = block->findAncestorOpInBlock(*user);
+        if (ancestor && last->isBeforeInBlock(ancestor))
+          last = ancestor;
+      }
+    // Q staged through its own slot: released once the O store has read it.
+    if (channel == queryChannel &&
+        grid.getPlanAttr().getEpilogue() == attn::Epilogue::TmaInQ)
+      for (Operation &op : *block)
+        if (auto store = dyn_cast<attn::TileStoreOp>(op);
+            store && cast<ShapedType>(store.getTile().getType()).getRank() == 2 &&
+            last->isBeforeInBlock(store))
+          last = store;
+    OpBuilder at(last->getBlock(), std::next(last->getIterator()));
+    attn::ChannelReleaseOp::create(at, get.getLoc(), channel, get.getToken(),
+                                   static_cast<int64_t>(part));
+  }
+}
+
+LogicalResult RolePartitioner::run() {
+  attn::HopperPlanAttr plan = grid.getPlanAttr();
+  if (!plan)
+    return grid.emitOpError() << "attn-partition-roles: the program grid has "
+                                 "no plan (run attn-plan-hopper first)";
+  blockM = grid.getBlockM();
+  if (blockM % kConsumerRows)
+    return grid.emitOpError() << "attn-partition-roles: BlockM = " << blockM
+                              << " is not a multiple of the 64 rows of a "
+                                 "consumer warpgroup";
+  if (failed(findLoads()))
+    return failure();
+
+  // The channels, before the roles.
+  Block *body = grid.getBodyBlock();
+  b.setInsertionPointToStart(body);
+  Location loc = grid.getLoc();
+  auto shared = [&](attn::TileLoadOp load) {
+    return withLayout(cast<RankedTensorType>(load.getResult().getType()),
+                      attn::LayoutKind::Shared);
+  };
+  auto [key, value] = kvLoads.front();
+  queryChannel = attn::ChannelCreateOp::create(
+      b, loc, attn::ChannelType::get(b.getContext(), {shared(queryLoad)}, 1));
+  kvChannel = attn::ChannelCreateOp::create(
+      b, loc,
+      attn::ChannelType::get(b.getContext(), {shared(key), shared(value)},
+                             plan.getStages()));
+
+  // The program as it was: both roles are built from it, then it goes.
+  SmallVector<Operation *> original;
+  for (Operation &op : llvm::make_range(b.getInsertionPoint(),
+                                        body->getTerminator()->getIterator()))
+    original.push_back(&op);
+  auto ws = attn::WarpSpecializeOp::create(
+      b, loc, b.getI64IntegerAttr(blockM / kConsumerRows));
+  Block *producer = new Block();
+  ws.getProducer().push_back(producer);
+  Block *consumer = new Block();
+  ws.getConsumer().push_back(consumer);
+  Value c = consumer->addArgument(b.getIndexType(), loc);
+
+  IRMapping producerMapping;
+  buildProducer(original, *producer, producerMapping);
+  OpBuilder::atBlockEnd(producer).create<attn::YieldOp>(loc);
+  if (failed(buildConsumer(original, *consumer, c)))
+    return failure();
+  OpBuilder::atBlockEnd(consumer).create<attn::YieldOp>(loc);
+  for (Operation *op : llvm::reverse(original)) {
+    op->dropAllUses();
+    op->erase();
+  }
+  // Tiles neither role uses any more (the consumers' K/V buffers, ...).
+  SmallVector<Operation *> dead;
+  ws.walk([&](bufferization::AllocTensorOp alloc) {
+    if (alloc->use_empty())
+      dead.push_back(alloc);
+  });
+  for (Operation *op : dead)
+    op->erase();
+  return success();
+}
+
+namespace {
+struct AttnPartitionRolesPass final
+    : flashmlir::impl::AttnPartitionRolesPassBase<AttnPartitionRolesPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    SmallVector<attn::ProgramGridOp> grids;
+    getOperation().walk([&](attn::ProgramGridOp grid) {
+      if (!grid.getBodyBlock()->getOps<attn::WarpSpecializeOp>().empty())
+        return; // partitioned already
+      grids.push_back(grid);
+    });
+    for (attn::ProgramGridOp grid : grids)
+      if (failed(RolePartitioner(grid).run()))
+        return signalPassFailure();
+  }
+};
+} // namespace
