@@ -32,9 +32,18 @@ import protocol  # noqa: E402
 
 def worker(points, check):
     """Runs in the build's process: one JSON line per point on stdout."""
+    import importlib.util
     import torch
     import flashmlir
+    # The accuracy rule of this checkout (an older build's package may lack
+    # flashmlir.testing): torch alone, no compiler.
+    spec = importlib.util.spec_from_file_location(
+        "flashmlir_testing", HERE.parent / "python" / "flashmlir" / "testing.py")
+    testing = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(testing)
+    sys.modules["flashmlir.testing"] = testing
     for dtype_name, d, s, causal in points:
+        causal = bool(causal)
         b, h = protocol.shape(s, d)
         q, k, v = protocol.inputs(b, s, h, d, dtype_name, seed=s * 1000 + d + causal)
         row = {"point": [dtype_name, d, s, causal]}
@@ -54,7 +63,7 @@ def worker(points, check):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--build", action="append", required=True,
+    ap.add_argument("--build", action="append", default=[],
                     help="NAME=PYTHON_DIR (twice: A then B)")
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--dtypes", default="bf16")
@@ -106,10 +115,13 @@ def main():
             med[name] = (statistics.median(x["tflops"] for x in runs),
                          statistics.median(x["tflops"] / x["cudnn"] for x in runs))
         ab = med[a][0] / med[b][0]
+        runs = {name: [x["tflops"] for x in rows[name][key]] for name in (a, b)}
         table.append({"point": key, a: med[a][0], b: med[b][0], f"{a}_vs_cudnn": med[a][1],
-                      f"{b}_vs_cudnn": med[b][1], "ab": ab})
+                      f"{b}_vs_cudnn": med[b][1], "ab": ab, "runs": runs})
+        spread = " ".join(f"{name} {min(r):.0f}-{max(r):.0f}" for name, r in runs.items())
         print(f"{key[0]:5} {key[1]:>4} {key[2]:>6} {key[3]:>6} | {med[a][0]:8.1f} "
-              f"{med[b][0]:8.1f}           | {med[a][1]:8.3f} {med[b][1]:8.3f}  | {ab:.3f}")
+              f"{med[b][0]:8.1f}           | {med[a][1]:8.3f} {med[b][1]:8.3f}  | {ab:.3f}"
+              f"   ({spread})")
     geo = statistics.geometric_mean(t["ab"] for t in table)
     print(f"geometric mean {a}/{b}: {geo:.3f}; accuracy failures: {failures or 'none'}")
     path = pathlib.Path(args.out) if args.out else protocol.result_path("ab")

@@ -92,6 +92,17 @@ LogicalResult RolePartitioner::findLoads() {
       return WalkResult::interrupt();
     }
     if (!load->getParentOfType<scf::ForOp>()) {
+      bool kv = llvm::any_of(load->getUsers(), [&](Operation *user) {
+        auto mm = dyn_cast<attn::TileMatmulOp>(user);
+        return mm && mm.getRhs() == load.getResult();
+      });
+      if (kv) {
+        load.emitOpError()
+            << "attn-partition-roles: a K/V tile load outside a KV loop (a "
+               "canonicalization inlines a loop of one block: canonicalize "
+               "after --attn-warp-specialize, not before)";
+        return WalkResult::interrupt();
+      }
       if (queryLoad) {
         load.emitOpError() << "attn-partition-roles: a second tile load "
                               "outside the KV loops";

@@ -384,9 +384,14 @@ LogicalResult MmaPipeliner::overlap(Block &block,
     carried.assign(newLoop.getResults().begin(), newLoop.getResults().end());
   }
 
-  // The tile's last P·V, when a block ran.
+  // The tile's last P·V, when a block ran: after the releases that follow
+  // the loops (Q's, once the last Q·Kᵀ read it: the producer may refill Q
+  // while this P·V runs).
   OpBuilder at(block.getParent()->getContext());
-  at.setInsertionPointAfter(carried.front().getDefiningOp());
+  Operation *after = carried.front().getDefiningOp();
+  while (isa_and_nonnull<attn::ChannelReleaseOp>(after->getNextNode()))
+    after = after->getNextNode();
+  at.setInsertionPointAfter(after);
   unsigned n = carried.size() - 3;
   auto last = scf::IfOp::create(at, loc, TypeRange{acc.getType()}, any,
                                 /*withElseRegion=*/true);

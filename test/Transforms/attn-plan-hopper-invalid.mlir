@@ -1,40 +1,44 @@
-// A plan edited between the stages is checked again by attn-lower-to-hopper:
-// each RUN line edits one decision of a real plan (sed) and must get its
-// diagnostic, never a mis-built kernel.
-// RUN: attn-opt %s -attn-tile="block-m=128 block-n=64" -attn-plan-hopper="persistent-ctas=0" | sed 's/stages = 4/stages = 99/' | not attn-opt -attn-lower-to-hopper 2>&1 | FileCheck %s --check-prefix=FIT
-// RUN: attn-opt %s -attn-tile="block-m=128 block-n=64" -attn-plan-hopper="persistent-ctas=0" | sed 's/stages = 4/stages = 1/' | not attn-opt -attn-lower-to-hopper 2>&1 | FileCheck %s --check-prefix=LATE
-// RUN: attn-opt %s -attn-tile="block-m=64 block-n=64" -attn-plan-hopper | sed 's/ping_pong = false/ping_pong = true/' | not attn-opt -attn-lower-to-hopper 2>&1 | FileCheck %s --check-prefix=PINGPONG
-// RUN: attn-opt %s -attn-tile="block-m=128 block-n=64" -attn-plan-hopper="persistent-ctas=0" | sed 's/producer_registers = 24/producer_registers = 64/' | not attn-opt -attn-lower-to-hopper 2>&1 | FileCheck %s --check-prefix=REGS
-// RUN: attn-opt %s -attn-tile="block-m=128 block-n=64" -attn-plan-hopper="persistent-ctas=0" | sed 's/consumer_registers = 240/consumer_registers = 241/' | not attn-opt -attn-lower-to-hopper 2>&1 | FileCheck %s --check-prefix=REG8
-// RUN: attn-opt %s -attn-tile="block-m=128 block-n=64" -attn-plan-hopper="persistent-ctas=0" | sed 's/pv_schedule = overlap, //' | not attn-opt -attn-lower-to-hopper 2>&1 | FileCheck %s --check-prefix=MISSING
-// RUN: attn-opt %s -attn-tile="block-m=128 block-n=64" -attn-plan-hopper="persistent-ctas=0" | sed 's/pv_schedule = overlap/pv_schedule = eager/' | not attn-opt -attn-lower-to-hopper 2>&1 | FileCheck %s --check-prefix=SCHEDULE
-// RUN: attn-opt %s -attn-tile="block-m=128 block-n=64" -attn-plan-hopper="persistent-ctas=0" | sed 's/persistent_ctas = 0/persistent_ctas = -3/' | not attn-opt -attn-lower-to-hopper 2>&1 | FileCheck %s --check-prefix=NEGATIVE
-// RUN: attn-opt %s -attn-tile="block-m=128 block-n=64" -attn-plan-hopper | sed 's/producer_registers = 40/producer_registers = 48/' | not attn-opt -attn-lower-to-hopper 2>&1 | FileCheck %s --check-prefix=LAUNCH
-// RUN: attn-opt %s -attn-tile="block-m=128 block-n=64" -attn-plan-hopper | sed 's/persistent_ctas = 32/persistent_ctas = 0/' | not attn-opt -attn-lower-to-hopper 2>&1 | FileCheck %s --check-prefix=PAIRED
-// RUN: not attn-opt %s -attn-tile -attn-plan-hopper="stages=9" 2>&1 | FileCheck %s --check-prefix=OPTION
-// RUN: not attn-opt %s -attn-tile -attn-plan-hopper="persistent-ctas=-1" 2>&1 | FileCheck %s --check-prefix=CTAS
-// RUN: not attn-opt %s -attn-tile -attn-plan-hopper="stages=8" 2>&1 | FileCheck %s --check-prefix=SMEM
-// RUN: not attn-opt %s -attn-tile -attn-plan-hopper="pv-schedule=eager" 2>&1 | FileCheck %s --check-prefix=PVOPTION
-// RUN: not attn-opt %s -attn-tile -attn-plan-hopper="epilogue=stmatrix" 2>&1 | FileCheck %s --check-prefix=EPIOPTION
-// RUN: not attn-opt %s -attn-tile -attn-plan-hopper="ctas-per-sm=5" 2>&1 | FileCheck %s --check-prefix=CTASPERSM
-// RUN: attn-opt %s -attn-tile="block-m=128 block-n=64" -attn-plan-hopper="persistent-ctas=0" | sed 's/ctas_per_sm = 1/ctas_per_sm = 2/' | not attn-opt -attn-lower-to-hopper 2>&1 | FileCheck %s --check-prefix=TWOCTAS
-// RUN: not attn-opt %s -attn-tile="block-m=128 block-n=128" -attn-plan-hopper="ctas-per-sm=2" 2>&1 | FileCheck %s --check-prefix=LAUNCHWGMMA
-// RUN: attn-opt %s -attn-tile="block-m=128 block-n=64" -attn-plan-hopper="persistent-ctas=0" | sed 's/epilogue = tma_in_q, //' | not attn-opt -attn-lower-to-hopper 2>&1 | FileCheck %s --check-prefix=EPIMISSING
-// RUN: attn-opt %s -attn-tile="block-m=128 block-n=64" -attn-plan-hopper="persistent-ctas=0" | sed 's/epilogue = tma_in_q/epilogue = smem/' | not attn-opt -attn-lower-to-hopper 2>&1 | FileCheck %s --check-prefix=EPIVALUE
-// RUN: attn-opt %s -attn-tile="block-m=128 block-n=64" -attn-plan-hopper="persistent-ctas=0" | sed 's/epilogue = tma_in_q/epilogue = tma/; s/stages = 4/stages = 13/' | not attn-opt -attn-lower-to-hopper 2>&1 | FileCheck %s --check-prefix=EPIFIT
-// RUN: not attn-opt %s -split-input-file -attn-tile="block-m=128 block-n=64" -attn-plan-hopper="epilogue=tma" 2>&1 | FileCheck %s --check-prefix=EPIVARLEN
-// RUN: not attn-opt %s -split-input-file -attn-tile="block-m=128 block-n=64" -attn-plan-hopper="epilogue=tma_in_q" 2>&1 | FileCheck %s --check-prefix=EPIDV
+// A plan edited between the stages is checked again: each RUN line edits one
+// decision of a real plan (sed) between attn-plan-hopper and the rest of
+// --attn-warp-specialize; its own fields are checked when the plan is parsed,
+// the plan against the program (shared memory, registers, consumers) by
+// attn-convert-to-nvgpu (planFromAttr). Each must get its diagnostic, never a
+// mis-built kernel.
+// DEFINE: %{rest} = attn-opt -attn-partition-roles -attn-pipeline-mma -attn-consumer-turns -attn-convert-to-nvgpu
+// RUN: attn-opt %s -attn-tile="block-m=128 block-n=64" -attn-online-softmax -attn-plan-hopper="persistent-ctas=0" | sed 's/stages = 4/stages = 99/' | not %{rest} 2>&1 | FileCheck %s --check-prefix=FIT
+// RUN: attn-opt %s -attn-tile="block-m=128 block-n=64" -attn-online-softmax -attn-plan-hopper="persistent-ctas=0" | sed 's/stages = 4/stages = 1/' | not %{rest} 2>&1 | FileCheck %s --check-prefix=LATE
+// RUN: attn-opt %s -attn-tile="block-m=64 block-n=64" -attn-online-softmax -attn-plan-hopper | sed 's/ping_pong = false/ping_pong = true/' | not %{rest} 2>&1 | FileCheck %s --check-prefix=PINGPONG
+// RUN: attn-opt %s -attn-tile="block-m=128 block-n=64" -attn-online-softmax -attn-plan-hopper="persistent-ctas=0" | sed 's/producer_registers = 24/producer_registers = 64/' | not %{rest} 2>&1 | FileCheck %s --check-prefix=REGS
+// RUN: attn-opt %s -attn-tile="block-m=128 block-n=64" -attn-online-softmax -attn-plan-hopper="persistent-ctas=0" | sed 's/consumer_registers = 240/consumer_registers = 241/' | not %{rest} 2>&1 | FileCheck %s --check-prefix=REG8
+// RUN: attn-opt %s -attn-tile="block-m=128 block-n=64" -attn-online-softmax -attn-plan-hopper="persistent-ctas=0" | sed 's/pv_schedule = overlap, //' | not %{rest} 2>&1 | FileCheck %s --check-prefix=MISSING
+// RUN: attn-opt %s -attn-tile="block-m=128 block-n=64" -attn-online-softmax -attn-plan-hopper="persistent-ctas=0" | sed 's/pv_schedule = overlap/pv_schedule = eager/' | not %{rest} 2>&1 | FileCheck %s --check-prefix=SCHEDULE
+// RUN: attn-opt %s -attn-tile="block-m=128 block-n=64" -attn-online-softmax -attn-plan-hopper="persistent-ctas=0" | sed 's/persistent_ctas = 0/persistent_ctas = -3/' | not %{rest} 2>&1 | FileCheck %s --check-prefix=NEGATIVE
+// RUN: attn-opt %s -attn-tile="block-m=128 block-n=64" -attn-online-softmax -attn-plan-hopper | sed 's/producer_registers = 40/producer_registers = 48/' | not %{rest} 2>&1 | FileCheck %s --check-prefix=LAUNCH
+// RUN: attn-opt %s -attn-tile="block-m=128 block-n=64" -attn-online-softmax -attn-plan-hopper | sed 's/persistent_ctas = 32/persistent_ctas = 0/' | not %{rest} 2>&1 | FileCheck %s --check-prefix=PAIRED
+// RUN: not attn-opt %s -attn-tile -attn-online-softmax -attn-plan-hopper="stages=9" 2>&1 | FileCheck %s --check-prefix=OPTION
+// RUN: not attn-opt %s -attn-tile -attn-online-softmax -attn-plan-hopper="persistent-ctas=-1" 2>&1 | FileCheck %s --check-prefix=CTAS
+// RUN: not attn-opt %s -attn-tile -attn-online-softmax -attn-plan-hopper="stages=8" 2>&1 | FileCheck %s --check-prefix=SMEM
+// RUN: not attn-opt %s -attn-tile -attn-online-softmax -attn-plan-hopper="pv-schedule=eager" 2>&1 | FileCheck %s --check-prefix=PVOPTION
+// RUN: not attn-opt %s -attn-tile -attn-online-softmax -attn-plan-hopper="epilogue=stmatrix" 2>&1 | FileCheck %s --check-prefix=EPIOPTION
+// RUN: not attn-opt %s -attn-tile -attn-online-softmax -attn-plan-hopper="ctas-per-sm=5" 2>&1 | FileCheck %s --check-prefix=CTASPERSM
+// RUN: attn-opt %s -attn-tile="block-m=128 block-n=64" -attn-online-softmax -attn-plan-hopper="persistent-ctas=0" | sed 's/ctas_per_sm = 1/ctas_per_sm = 2/' | not %{rest} 2>&1 | FileCheck %s --check-prefix=TWOCTAS
+// RUN: not attn-opt %s -attn-tile="block-m=128 block-n=128" -attn-online-softmax -attn-plan-hopper="ctas-per-sm=2" 2>&1 | FileCheck %s --check-prefix=LAUNCHWGMMA
+// RUN: attn-opt %s -attn-tile="block-m=128 block-n=64" -attn-online-softmax -attn-plan-hopper="persistent-ctas=0" | sed 's/epilogue = tma_in_q, //' | not %{rest} 2>&1 | FileCheck %s --check-prefix=EPIMISSING
+// RUN: attn-opt %s -attn-tile="block-m=128 block-n=64" -attn-online-softmax -attn-plan-hopper="persistent-ctas=0" | sed 's/epilogue = tma_in_q/epilogue = smem/' | not %{rest} 2>&1 | FileCheck %s --check-prefix=EPIVALUE
+// RUN: attn-opt %s -attn-tile="block-m=128 block-n=64" -attn-online-softmax -attn-plan-hopper="persistent-ctas=0" | sed 's/epilogue = tma_in_q/epilogue = tma/; s/stages = 4/stages = 13/' | not %{rest} 2>&1 | FileCheck %s --check-prefix=EPIFIT
+// RUN: not attn-opt %s -split-input-file -attn-tile="block-m=128 block-n=64" -attn-online-softmax -attn-plan-hopper="epilogue=tma" 2>&1 | FileCheck %s --check-prefix=EPIVARLEN
+// RUN: not attn-opt %s -split-input-file -attn-tile="block-m=128 block-n=64" -attn-online-softmax -attn-plan-hopper="epilogue=tma_in_q" 2>&1 | FileCheck %s --check-prefix=EPIDV
 // f32 tiles (the CPU target's, or FP8's scaled loads): the wgmma kernel's TMA
 // copies move the operands' own bf16/f16, so the planner refuses them.
-// RUN: not attn-opt %s -attn-tile="target=cpu block-m=128 block-n=64" -attn-plan-hopper 2>&1 | FileCheck %s --check-prefix=SCALED
+// RUN: not attn-opt %s -attn-tile="target=cpu block-m=128 block-n=64" -attn-online-softmax -attn-plan-hopper 2>&1 | FileCheck %s --check-prefix=SCALED
 
-// FIT: attn-lower-to-hopper: Q (16384 bytes) and 99 K/V stage(s) of 16384 bytes do not fit in the shared memory (232448 bytes)
+// FIT: attn-convert-to-nvgpu: Q (16384 bytes) and 99 K/V stage(s) of 16384 bytes do not fit in the shared memory (232448 bytes)
 // The plan's own fields are checked by the attribute (at parse time):
 // LATE: pv_schedule = overlap needs at least 2 stages, got 1
-// PINGPONG: attn-lower-to-hopper: ping_pong needs 2 or more consumer warpgroups, got 1
-// REGS: attn-lower-to-hopper: register budgets 64 + 2 x 240 = 544 per thread exceed the 504 the CTA launches with (168 per thread for 384 threads)
+// PINGPONG: attn-convert-to-nvgpu: ping_pong needs 2 or more consumer warpgroups, got 1
+// REGS: attn-convert-to-nvgpu: register budgets 64 + 2 x 240 = 544 per thread exceed the 504 the CTA launches with (168 per thread for 384 threads)
 // Within 64K registers but not within the launch's 3 x 168 (setmaxnreg.inc would wait forever):
-// LAUNCH: attn-lower-to-hopper: register budgets 48 + 2 x 232 = 512 per thread exceed the 504 the CTA launches with
+// LAUNCH: attn-convert-to-nvgpu: register budgets 48 + 2 x 232 = 512 per thread exceed the 504 the CTA launches with
 // REG8: register budgets must be multiples of 8 in [24, 256], got 241
 // A missing field (the struct syntax lists all nine):
 // MISSING: error: expected ','
@@ -48,13 +52,13 @@
 // EPIOPTION: attn-plan-hopper: epilogue must be auto, direct, tma or tma_in_q, got 'stmatrix'
 // CTASPERSM: attn-plan-hopper: ctas-per-sm must be in [1, 4], got 5
 // A plan edited to two CTAs per SM keeps one CTA's budgets, which no longer fit:
-// TWOCTAS: attn-lower-to-hopper: register budgets 24 + 2 x 240 = 504 per thread exceed the 240 the CTA launches with (80 per thread for 384 threads, 2 CTAs per SM)
+// TWOCTAS: attn-convert-to-nvgpu: register budgets 24 + 2 x 240 = 504 per thread exceed the 240 the CTA launches with (80 per thread for 384 threads, 2 CTAs per SM)
 // Budgets that fit, but a launch budget below what one wgmma holds (ptxas: C7602):
 // LAUNCHWGMMA: attn-plan-hopper: 2 CTAs per SM of 384 threads launch with 80 registers per thread, fewer than the 96 the Q·Kᵀ wgmma of BlockN = 128 needs; lower ctas_per_sm, block-m or block-n
 // EPIMISSING: error: expected ','
 // EPIVALUE: expected ::mlir::attn::Epilogue to be one of: direct, tma, tma_in_q
 // The own O buffer counts against the ring:
-// EPIFIT: attn-lower-to-hopper: Q (16384 bytes), O (16384 bytes) and 13 K/V stage(s) of 16384 bytes do not fit in the shared memory (232448 bytes)
+// EPIFIT: attn-convert-to-nvgpu: Q (16384 bytes), O (16384 bytes) and 13 K/V stage(s) of 16384 bytes do not fit in the shared memory (232448 bytes)
 // EPIVARLEN: attn-plan-hopper: epilogue = "tma" needs O to be a static, contiguous [B, S, H, Dv] argument of Q's element type, not varlen; use "direct"
 // EPIDV: attn-plan-hopper: epilogue = "tma_in_q" needs Dv <= D (O's tile in Q's buffer), got D = 64, Dv = 128
 // SCALED: attn-plan-hopper: the wgmma kernel takes tiles of the operands' own bf16/f16 (attn-tile target=sm_90a), got 'f32' tiles

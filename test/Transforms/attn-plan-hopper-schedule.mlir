@@ -1,11 +1,12 @@
-// attn-plan-hopper's schedule option: auto (the heuristic: persistent for
-// Dv <= 128 without a mask_mod), tiles (one CTA per tile), persistent
-// (wherever the persistent loops apply: Dv = 256 and softcap included).
-// RUN: attn-opt %s -split-input-file -attn-tile -attn-plan-hopper | FileCheck %s --check-prefix=AUTO
-// RUN: attn-opt %s -split-input-file -attn-tile -attn-plan-hopper="schedule=persistent" | FileCheck %s --check-prefix=PERSIST
-// RUN: attn-opt %s -split-input-file -attn-tile -attn-plan-hopper="schedule=tiles" | FileCheck %s --check-prefix=TILES
-// RUN: not attn-opt %s -split-input-file -attn-tile -attn-plan-hopper="schedule=dynamic" 2>&1 | FileCheck %s --check-prefix=BAD
-// RUN: not attn-opt %s -split-input-file -attn-tile -attn-plan-hopper="schedule=persistent persistent-ctas=0" 2>&1 | FileCheck %s --check-prefix=NOCTAS
+// attn-plan-hopper's schedule option, on the online-softmax level: auto (the
+// heuristic: persistent for Dv <= 128 without a mask_mod), tiles (one CTA per
+// tile), persistent (wherever the persistent loops apply: Dv = 256 and
+// softcap included).
+// RUN: attn-opt %s -split-input-file -attn-tile -attn-online-softmax -attn-plan-hopper | FileCheck %s --check-prefix=AUTO
+// RUN: attn-opt %s -split-input-file -attn-tile -attn-online-softmax -attn-plan-hopper="schedule=persistent" | FileCheck %s --check-prefix=PERSIST
+// RUN: attn-opt %s -split-input-file -attn-tile -attn-online-softmax -attn-plan-hopper="schedule=tiles" | FileCheck %s --check-prefix=TILES
+// RUN: not attn-opt %s -split-input-file -attn-tile -attn-online-softmax -attn-plan-hopper="schedule=dynamic" 2>&1 | FileCheck %s --check-prefix=BAD
+// RUN: not attn-opt %s -split-input-file -attn-tile -attn-online-softmax -attn-plan-hopper="schedule=persistent persistent-ctas=0" 2>&1 | FileCheck %s --check-prefix=NOCTAS
 // BAD: attn-plan-hopper: schedule must be auto, tiles or persistent, got 'dynamic'
 // NOCTAS: attn-plan-hopper: schedule = persistent needs persistent-ctas > 0 and a grid without run-time guards or a block mask, unmasked or causal with two consumer warpgroups
 

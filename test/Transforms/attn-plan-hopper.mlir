@@ -1,11 +1,13 @@
-// RUN: attn-opt %s -split-input-file -attn-tile="block-m=128 block-n=64" -attn-plan-hopper | FileCheck %s
-// RUN: attn-opt %s -split-input-file -attn-tile="block-m=128 block-n=64" -attn-plan-hopper="stages=2 ping-pong=false persistent-ctas=0 pv-schedule=deferred" | FileCheck %s --check-prefix=OPTS
-// RUN: attn-opt %s -split-input-file -attn-tile="block-m=128 block-n=64" -attn-plan-hopper -attn-lower-to-hopper | FileCheck %s --check-prefix=LOWER
-// RUN: attn-opt %s -split-input-file -attn-tile="block-m=128 block-n=64" --attn-warp-specialize | FileCheck %s --check-prefix=LOWER
-// RUN: not attn-opt %s -split-input-file -attn-tile="block-m=64 block-n=128" -attn-plan-hopper="ctas-per-sm=2 persistent-ctas=0" 2>&1 | FileCheck %s --check-prefix=TWO
+// RUN: attn-opt %s -split-input-file -attn-tile="block-m=128 block-n=64" -attn-online-softmax -attn-plan-hopper | FileCheck %s
+// RUN: attn-opt %s -split-input-file -attn-tile="block-m=128 block-n=64" -attn-online-softmax -attn-plan-hopper="stages=2 ping-pong=false persistent-ctas=0 pv-schedule=deferred" | FileCheck %s --check-prefix=OPTS
+// The stages one by one and the umbrella build the same kernel from the plan:
+// RUN: attn-opt %s -split-input-file -attn-tile="block-m=128 block-n=64" -attn-online-softmax -attn-plan-hopper -attn-partition-roles -attn-pipeline-mma -attn-consumer-turns -attn-convert-to-nvgpu | FileCheck %s --check-prefix=LOWER
+// RUN: attn-opt %s -split-input-file -attn-tile="block-m=128 block-n=64" -attn-online-softmax --attn-warp-specialize -attn-convert-to-nvgpu | FileCheck %s --check-prefix=LOWER
+// RUN: not attn-opt %s -split-input-file -attn-tile="block-m=64 block-n=128" -attn-online-softmax -attn-plan-hopper="ctas-per-sm=2 persistent-ctas=0" 2>&1 | FileCheck %s --check-prefix=TWO
 
-// The decisions of the Hopper kernel on each program grid (the first stage of
-// --attn-warp-specialize). Causal: the tiles' KV-block counts differ, so the
+// The decisions of the Hopper kernel on each program grid of the
+// online-softmax level (the first stage of --attn-warp-specialize), and the
+// kernel attn-convert-to-nvgpu builds from them. Causal: the tiles' KV-block counts differ, so the
 // persistent loop takes pairs of q-blocks (j, QB-1-j) of equal total cost:
 // 2 sequences x 8 heads x ceil(3/2) pairs = 32 CTAs, with the persistent
 // budgets 40/232; two or more stages: the P·V overlaps the next softmax; two
@@ -20,9 +22,11 @@
 // CHECK: plan(<stages = 4, ping_pong = true, pv_schedule = overlap, persistent_ctas = 32, paired_tiles = true, epilogue = tma, ctas_per_sm = 1, producer_registers = 40, consumer_registers = 232>)
 // OPTS-LABEL: func.func @causal
 // OPTS: plan(<stages = 2, ping_pong = false, pv_schedule = deferred, persistent_ctas = 0, paired_tiles = false, epilogue = tma_in_q, ctas_per_sm = 1, producer_registers = 24, consumer_registers = 240>)
-// The emitter follows the plan: 32 CTAs, 4 stages, registers 40/232.
+// The conversion follows the plan: 32 CTAs of 384 threads, 4 stages, shared
+// memory Q 16 KB + 4 x (8 + 8) KB + O 16 KB + 1 KB (alignment), registers
+// 40/232.
 // LOWER-LABEL: func.func @causal
-// LOWER: gpu.launch blocks({{.*}}) in ({{.*}} = %c32{{.*}}, {{.*}} = %c1{{.*}}, {{.*}} = %c1{{.*}})
+// LOWER: gpu.launch blocks({{.*}}) in ({{.*}} = %c32{{.*}}, {{.*}} = %c1{{.*}}, {{.*}} = %c1{{.*}}) threads({{.*}}) in ({{.*}} = %c384, {{.*}}) dynamic_shared_memory_size %c99328_i32
 // LOWER: nvgpu.mbarrier.create -> <memorySpace = #gpu.address_space<workgroup>, num_barriers = 4>
 // LOWER: nvvm.setmaxregister decrease 40
 // LOWER: nvvm.setmaxregister increase 232

@@ -137,6 +137,8 @@ private:
   /// A value of the source as the converted values that carry it (a tile's
   /// registers, a shared tile's offset, a token's stage, a scalar).
   SmallVector<Value> flatten(Value v);
+  /// Placeholders for a ub.poison's converted values.
+  SmallVector<Value> poisonValues(Value poison);
   SmallVector<Type> flattenTypes(Value v);
   /// Binds `v` to `values` taken from the front of `from` (as flatten()).
   void bind(Value v, ValueRange &from, const Fragment *like = nullptr);
@@ -157,8 +159,10 @@ private:
   void emitReduce(attn::TileReduceOp reduce);
   LogicalResult emitMap(attn::TileMapOp map);
   /// Clones a scalar body (tile_map's) with `args`, turning math ops into the
-  /// hardware's approximations.
-  Value inlineScalarBody(Block &body, ValueRange args);
+  /// hardware's approximations; its yielded value, or with `stop` the first
+  /// operand of that op (which is not cloned, nor what follows it).
+  Value inlineScalarBody(Block &body, ValueRange args,
+                         Operation *stop = nullptr);
   /// The registers of a tile of `type` in its layout, all `value`.
   SmallVector<Value> splat(RankedTensorType type, Value value);
   /// `f`'s registers (an SS MMA's struct unpacked once, when waited for; a

@@ -38,6 +38,21 @@ LogicalResult KernelLowering::findRoles() {
     if (cast<ShapedType>(store.getTile().getType()).getRank() == 2)
       outStore = store;
   });
+  // The plan's stages must all have run: MMAs asynchronous, turns where the
+  // plan has ping-pong (a kernel without them would be wrong or slow).
+  bool matmuls = false, turns = false;
+  roles.getConsumer().walk([&](Operation *op) {
+    matmuls |= isa<attn::TileMatmulOp>(op);
+    turns |= isa<attn::ConsumerTurnOp>(op);
+  });
+  if (matmuls)
+    return roles.emitOpError()
+           << "attn-convert-to-nvgpu: the consumers' MMAs must be "
+              "attn.mma_async (run --attn-pipeline-mma first)";
+  if (plan.pingPong && plan.consumers > 1 && !turns)
+    return roles.emitOpError()
+           << "attn-convert-to-nvgpu: the plan has ping-pong but the "
+              "consumers take no turns (run --attn-consumer-turns first)";
   return success();
 }
 

@@ -244,7 +244,23 @@ static bool isShared(Type type) {
   return layout && layout.getKind() == attn::LayoutKind::Shared;
 }
 
+SmallVector<Value> KernelLowering::poisonValues(Value poison) {
+  // Values of a branch that ran no block: never read.
+  SmallVector<Value> zeros;
+  for (Type t : flattenTypes(poison))
+    zeros.push_back(t.isIndex()        ? idx(0)
+                    : t.isInteger(32) ? wg.i32(0)
+                    : t.isInteger(64) ? wg.i64(0)
+                                      : wg.f32(0));
+  return zeros;
+}
+
 SmallVector<Value> KernelLowering::flatten(Value v) {
+  // A poison a canonicalization hoisted out of the roles: fresh values at
+  // each use (a binding could be out of scope at the next).
+  if (auto poison = v.getDefiningOp<ub::PoisonOp>();
+      poison && !grid->isAncestor(poison))
+    return poisonValues(v);
   if (isa<attn::TokenType>(v.getType()))
     return {tokenStage.lookup(v)};
   auto it = frags.find(v);
@@ -444,14 +460,7 @@ LogicalResult KernelLowering::emitOps(Block &src, Role role, bool ownScope) {
               return success();
             })
             .Case([&](ub::PoisonOp poison) {
-              // Values of a branch that ran no block: never read.
-              SmallVector<Value> zeros;
-              for (Type t : flattenTypes(poison.getResult()))
-                zeros.push_back(
-                    t.isIndex() ? idx(0)
-                    : t.isInteger(32) ? wg.i32(0)
-                    : t.isInteger(64) ? wg.i64(0)
-                                      : wg.f32(0));
+              SmallVector<Value> zeros = poisonValues(poison.getResult());
               ValueRange values(zeros);
               bind(poison.getResult(), values);
               return success();
@@ -490,7 +499,13 @@ LogicalResult KernelLowering::emitOps(Block &src, Role role, bool ownScope) {
             .Default([&](Operation *other) -> LogicalResult {
               // Index arithmetic and reads of cu_seqlens, shapes and
               // block-mask lists.
-              if (other->getNumRegions() ||
+              // Tiles are converted by their ops above, never cloned.
+              bool tiles = llvm::any_of(other->getResultTypes(), [](Type t) {
+                return isa<TensorType, attn::AsyncType, attn::TokenType,
+                           attn::ChannelType>(t);
+              });
+              if (other->getNumRegions() || tiles ||
+                  isa_and_nonnull<attn::AttnDialect>(other->getDialect()) ||
                   (!isMemoryEffectFree(other) &&
                    !isa<memref::LoadOp, memref::DimOp>(other)))
                 return other->emitOpError()
@@ -498,9 +513,12 @@ LogicalResult KernelLowering::emitOps(Block &src, Role role, bool ownScope) {
               b.clone(*other, mapping);
               return success();
             });
-    if (failed(r))
-      result = failure();
     lastWasMma = isMma;
+    if (failed(r)) {
+      // What follows may read the failed op's results.
+      result = failure();
+      break;
+    }
   }
   if (ownScope) {
     inFlight = std::move(outerFlight);

@@ -390,13 +390,19 @@ void KernelLowering::emitReduce(attn::TileReduceOp reduce) {
   frags[reduce.getResult()] = out;
 }
 
-Value KernelLowering::inlineScalarBody(Block &body, ValueRange args) {
+Value KernelLowering::inlineScalarBody(Block &body, ValueRange args,
+                                       Operation *stop) {
   IRMapping local;
   local.map(body.getArguments(), args);
+  // Values from above (constants a CSE moved out of the body into the role)
+  // are the role's converted ones.
+  auto lookup = [&](Value v) {
+    return local.contains(v) ? local.lookup(v) : mapped(v);
+  };
   for (Operation &op : body.without_terminator()) {
-    auto operand = [&](unsigned i) {
-      return local.lookupOrDefault(op.getOperand(i));
-    };
+    if (&op == stop)
+      break;
+    auto operand = [&](unsigned i) { return lookup(op.getOperand(i)); };
     Value r;
     if (isa<math::Exp2Op>(op) && op.getResult(0).getType().isF32())
       r = wg.exp2(operand(0));
@@ -410,10 +416,15 @@ Value KernelLowering::inlineScalarBody(Block &body, ValueRange args) {
       local.map(op.getResult(0), r);
       continue;
     }
+    for (Value v : op.getOperands())
+      if (!local.contains(v))
+        local.map(v, mapped(v));
     b.clone(op, local);
   }
-  return local.lookupOrDefault(
-      cast<attn::YieldOp>(body.getTerminator()).getValues().front());
+  return lookup(stop ? stop->getOperand(0)
+                     : cast<attn::YieldOp>(body.getTerminator())
+                           .getValues()
+                           .front());
 }
 
 LogicalResult KernelLowering::emitMap(attn::TileMapOp map) {
@@ -453,16 +464,9 @@ LogicalResult KernelLowering::emitMap(attn::TileMapOp map) {
                 "to the MMA's type (its body must end in arith.truncf)";
     // The body up to the rounding, per element, then the pairs.
     SmallVector<Value> wide;
-    for (int64_t r = 0; r < n / 2; ++r) {
-      IRMapping local;
-      local.map(body.getArguments(), argsFor(r, /*row=*/false));
-      for (Operation &op : body.without_terminator()) {
-        if (&op == round.getOperation())
-          break;
-        b.clone(op, local);
-      }
-      wide.push_back(local.lookupOrDefault(round.getIn()));
-    }
+    for (int64_t r = 0; r < n / 2; ++r)
+      wide.push_back(
+          inlineScalarBody(body, argsFor(r, /*row=*/false), round));
     for (int64_t r = 0; r + 1 < n / 2; r += 2)
       out.regs.push_back(wg.packPair(wide[r], wide[r + 1]));
     frags[map.getResult()] = out;

@@ -10,7 +10,7 @@
 // RUN: FileCheck %s --check-prefix=PTX < %t.ptx
 // RUN: %if ptxas %{ %ptxas -arch=sm_90a -v %t.ptx -o %t.cubin > %t.ptxas 2>&1 %}
 // RUN: %if ptxas %{ FileCheck %s --check-prefix=PTXAS < %t.ptxas %}
-// RUN: attn-opt %s -attn-tile -attn-plan-hopper -attn-lower-to-hopper -attn-dynamic-memrefs-as-pointers | FileCheck %s --check-prefix=VIEW
+// RUN: attn-opt %s -attn-tile -attn-online-softmax -attn-warp-specialize -attn-convert-to-nvgpu -attn-dynamic-memrefs-as-pointers | FileCheck %s --check-prefix=VIEW
 // Kernel parameters: LSE's Sq (argument 4, dim 2) and base pointer, ...,
 // the pairs' count; O leaves through its tensor map (TMA store, encoded from
 // the actual tensor); the grid's x is min(ceil(ceil(Sq / 128) / 2) · 16, 132)

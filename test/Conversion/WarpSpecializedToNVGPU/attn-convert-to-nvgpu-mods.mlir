@@ -1,15 +1,16 @@
-// score_mod and mask_mod in the Hopper kernel: each body is cloned once per
-// score a consumer thread holds, on positions clamped into the block (so a
-// modifier never reads past its tensors) and bounded by the static extents
-// (Hq - 1 = 3, Sq - 1 = 199, Sk - 1 = 299). A body's conversion of position
-// arithmetic to f32 (ALiBi's f32(kv_idx - q_idx)) is rebuilt on the
-// positions' exact f32 values: four conversions per block instead of one per
-// score; the bodies' float ops may contract.
-// RUN: attn-opt %s -split-input-file -attn-tile="block-m=128 block-n=64" -attn-plan-hopper="persistent-ctas=0 stages=2" -attn-lower-to-hopper -attn-narrow-modifier-arith -canonicalize -cse | FileCheck %s
-// RUN: attn-opt %s -split-input-file -attn-tile="block-m=128 block-n=64" -attn-plan-hopper="persistent-ctas=0 stages=2" -attn-lower-to-hopper -attn-narrow-modifier-arith -canonicalize -cse | FileCheck %s --check-prefix=COUNT
-// Before the narrowing (attn-lower-to-hopper alone) the clones are marked and
-// their arithmetic is the body's: index.
-// RUN: attn-opt %s -split-input-file -attn-tile="block-m=128 block-n=64" -attn-plan-hopper="persistent-ctas=0 stages=2" -attn-lower-to-hopper | FileCheck %s --check-prefix=MARKED
+// score_mod and mask_mod in the Hopper kernel (attn-convert-to-nvgpu, then
+// attn-narrow-modifier-arith): each body is cloned once per score a consumer
+// thread holds, on positions clamped into the block (so a modifier never
+// reads past its tensors) and bounded by the static extents (Hq - 1 = 3,
+// Sq - 1 = 199, Sk - 1 = 299). A body's conversion of position arithmetic to
+// f32 (ALiBi's f32(kv_idx - q_idx)) is rebuilt on the positions' exact f32
+// values: four conversions per block instead of one per score; the bodies'
+// float ops may contract; no attn.modifier mark is left.
+// RUN: attn-opt %s -split-input-file -attn-tile="block-m=128 block-n=64" -attn-online-softmax -attn-warp-specialize="persistent-ctas=0 stages=2" -attn-convert-to-nvgpu -attn-narrow-modifier-arith -canonicalize -cse | FileCheck %s --implicit-check-not=attn.modifier
+// RUN: attn-opt %s -split-input-file -attn-tile="block-m=128 block-n=64" -attn-online-softmax -attn-warp-specialize="persistent-ctas=0 stages=2" -attn-convert-to-nvgpu -attn-narrow-modifier-arith -canonicalize -cse | FileCheck %s --check-prefix=COUNT
+// Before the narrowing (attn-convert-to-nvgpu alone) the clones are marked
+// and their arithmetic is the body's: index.
+// RUN: attn-opt %s -split-input-file -attn-tile="block-m=128 block-n=64" -attn-online-softmax -attn-warp-specialize="persistent-ctas=0 stages=2" -attn-convert-to-nvgpu | FileCheck %s --check-prefix=MARKED
 
 // CHECK-LABEL: func.func @alibi(
 // CHECK: gpu.launch
