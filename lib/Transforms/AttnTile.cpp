@@ -12,6 +12,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "AttnTileGrad.h"
+
 #include "flashmlir/Transforms/MaskBounds.h"
 #include "flashmlir/Transforms/Passes.h"
 #include "flashmlir/Transforms/TileHeuristics.h"
@@ -416,6 +418,10 @@ struct AttnTilePass final : flashmlir::impl::AttnTilePassBase<AttnTilePass> {
       }
       AttentionTiler(op, tiles, *tileTarget).run();
     }
+    // The backward: three grids per attn.attention_grad (AttnTileGrad.cpp).
+    if (failed(tileAttentionGrads(getOperation(), blockM, blockN,
+                                  *tileTarget)))
+      return signalPassFailure();
   }
 };
 } // namespace
