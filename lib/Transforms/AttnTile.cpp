@@ -9,6 +9,8 @@
 //   5. tile_load Q once, block_init, stream K/V through loops of
 //      block_update that carry the running state (acc, m, l) as values,
 //      block_finalize into out and lse.
+// attn.attention_grad: three grids, KV-stationary in the middle
+// (AttnTileGrad.cpp).
 //
 //===----------------------------------------------------------------------===//
 

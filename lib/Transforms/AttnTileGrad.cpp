@@ -70,8 +70,8 @@ private:
     return b.createOrFold<memref::DimOp>(loc, shaped, i);
   }
   Value loadOffset(Value cuSeqlens, Value index);
-  /// The coordinates of sequence `seq`.
-  SequenceCoords sequence(Value seq);
+  /// The coordinates of sequence `seq` (its keys' too with `keys`).
+  SequenceCoords sequence(Value seq, bool keys);
   /// Under varlen, an scf.if on `first < length` (a program past its
   /// sequence's end does nothing); the builder moves into it.
   void guardInSequence(Value first, Value length);
@@ -129,7 +129,7 @@ Value AttentionGradTiler::loadOffset(Value cuSeqlens, Value index) {
   return arith::IndexCastOp::create(b, loc, b.getIndexType(), raw);
 }
 
-SequenceCoords AttentionGradTiler::sequence(Value seq) {
+SequenceCoords AttentionGradTiler::sequence(Value seq, bool keys) {
   SequenceCoords c;
   c.seq = seq;
   if (op.isVarlen()) {
@@ -137,8 +137,10 @@ SequenceCoords AttentionGradTiler::sequence(Value seq) {
     c.batch = ia.constant(0);
     c.qBegin = loadOffset(op.getCuSeqlensQ(), seq);
     c.qLen = ia.sub(loadOffset(op.getCuSeqlensQ(), next), c.qBegin);
-    c.kBegin = loadOffset(op.getCuSeqlensK(), seq);
-    c.kLen = ia.sub(loadOffset(op.getCuSeqlensK(), next), c.kBegin);
+    if (keys) {
+      c.kBegin = loadOffset(op.getCuSeqlensK(), seq);
+      c.kLen = ia.sub(loadOffset(op.getCuSeqlensK(), next), c.kBegin);
+    }
   } else {
     c.batch = seq;
     c.qBegin = c.kBegin = ia.constant(0);
@@ -206,7 +208,7 @@ void AttentionGradTiler::emitPreprocess() {
            ia.ceilDiv(seqQTotal, ia.constant(tiles.blockM)), tiles.blockM);
   Value head = ivs[1];
   Value q0 = ia.mulConstant(ivs[2], tiles.blockM);
-  SequenceCoords c = sequence(ivs[0]);
+  SequenceCoords c = sequence(ivs[0], /*keys=*/false);
   guardInSequence(q0, c.qLen);
   Value rows = ia.min(ia.constant(tiles.blockM), ia.sub(c.qLen, q0));
   Value row = ia.add(c.qBegin, q0);
@@ -248,7 +250,7 @@ void AttentionGradTiler::emitMain() {
            ia.ceilDiv(seqKTotal, ia.constant(tiles.blockN)), tiles.blockN);
   Value kvHead = ivs[1];
   Value k0 = ia.mulConstant(ivs[2], tiles.blockN);
-  SequenceCoords c = sequence(ivs[0]);
+  SequenceCoords c = sequence(ivs[0], /*keys=*/true);
   guardInSequence(k0, c.kLen);
   c.diag = op.getMaskOrDefault().getAlignment() ==
                    attn::MaskAlignment::BottomRight
@@ -484,7 +486,7 @@ void AttentionGradTiler::emitPostprocess() {
            ia.ceilDiv(seqQTotal, ia.constant(tiles.blockM)), tiles.blockM);
   Value head = ivs[1];
   Value q0 = ia.mulConstant(ivs[2], tiles.blockM);
-  SequenceCoords c = sequence(ivs[0]);
+  SequenceCoords c = sequence(ivs[0], /*keys=*/false);
   guardInSequence(q0, c.qLen);
   Value rows = ia.min(ia.constant(tiles.blockM), ia.sub(c.qLen, q0));
   Value row = ia.add(c.qBegin, q0);
