@@ -242,6 +242,11 @@ def attention(q, k, v, *, causal: bool = False, causal_align: str = "bottom_righ
     descales = (q_descale, k_descale, v_descale)
     fp8 = any(d is not None for d in descales) or (
         isinstance(q, torch.Tensor) and q.dtype == torch.float8_e4m3fn)
+    if fp8 and torch.is_grad_enabled() and any(
+            isinstance(t, torch.Tensor) and t.requires_grad for t in (q, k, v, *descales)):
+        raise NotImplementedError(
+            "float8_e4m3fn attention is inference only: there is no FP8 backward (call it "
+            "under torch.no_grad() or pass tensors that do not require grad)")
     if (modified or fp8) and torch.compiler.is_compiling():
         # Dynamo cannot trace the modifier path (its trace keys hold code objects
         # and captured tensors): a graph break, the call eager.

@@ -160,6 +160,11 @@ def test_cpu_path_fp8_with_descales():
     # Without the descales the result differs (the test sees them).
     plain = case_reference(case, q64, k64, v64)[0]
     assert np.abs(plain - ref).max() > 0.1
+    # Inference only: inputs that require grad are refused, naming the reason.
+    with pytest.raises(NotImplementedError, match="no FP8 backward"):
+        flashmlir.attention(q, k, v, q_descale=dq.requires_grad_(), k_descale=dk,
+                            v_descale=dv)
+    dq = dq.detach()
 
     lens_q, lens_k = (5, 0, 17), (9, 3, 17)
     (q, q64), (k, k64), (v, v64) = (fp8_inputs(s, 10 + seed) for seed, s in
