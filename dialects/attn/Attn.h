@@ -34,8 +34,10 @@ namespace mlir::attn::detail {
 /// and that they do not write memory.
 LogicalResult verifyModifierRegions(Operation *op, Region &scoreMod,
                                     Region &maskMod);
-/// The same for one region (empty regions are valid).
-LogicalResult verifyScoreModRegion(Operation *op, Region &scoreMod);
+/// The same for one region (empty regions are valid); `name` names the
+/// region in diagnostics (a score_mod's derivative has its signature).
+LogicalResult verifyScoreModRegion(Operation *op, Region &scoreMod,
+                                   StringRef name = "score_mod");
 LogicalResult verifyMaskModRegion(Operation *op, Region &maskMod);
 /// Names the modifier regions' block arguments (%score, %b, %h, %q_idx,
 /// %kv_idx) in the printed IR.

@@ -149,4 +149,30 @@ def Attn_ReductionKind : I32EnumAttr<"ReductionKind",
   let cppNamespace = "::mlir::attn";
 }
 
+//===----------------------------------------------------------------------===//
+// Program grids
+//===----------------------------------------------------------------------===//
+
+def Attn_ProgramKind : I32EnumAttr<"ProgramKind",
+    "what the programs of an attn.program_grid compute", [
+    // The forward: (sequence, q-head, q-block), Q stationary over KV blocks.
+    I32EnumAttrCase<"Forward", 0, "forward">,
+    // The backward's preprocess: (sequence, q-head, q-block); D = rowsum(dO∘O)
+    // − dLSE and the rows of the dQ accumulator zeroed.
+    I32EnumAttrCase<"GradPreprocess", 1, "grad_preprocess">,
+    // The backward's main programs: (sequence, kv-head, kv-block), K and V
+    // stationary over the q-blocks of every query head of the KV head's group.
+    I32EnumAttrCase<"GradKv", 2, "grad_kv">,
+    // The backward's postprocess: (sequence, q-head, q-block); dQ =
+    // scale·dQ_acc in dQ's type.
+    I32EnumAttrCase<"GradPostprocess", 3, "grad_postprocess">
+  ]> {
+  let cppNamespace = "::mlir::attn";
+  let genSpecializedAttr = 0;
+}
+def Attn_ProgramKindAttr : EnumAttr<Attn_Dialect, Attn_ProgramKind,
+                                    "program_kind"> {
+  let assemblyFormat = "`<` $value `>`";
+}
+
 #endif // ATTN_ATTRS_TD

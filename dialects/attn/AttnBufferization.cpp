@@ -1,9 +1,9 @@
 //===- AttnBufferization.cpp - bufferization of the attn ops ---------------===//
 //
-// attn.attention and the L2 tile ops are in destination-passing style: on
-// tensors each result is the new value of its init; one-shot bufferization
-// writes it into the init's buffer and rebuilds the op on memrefs (the same
-// op, no results). What each op reads:
+// attn.attention, attn.attention_grad and the L2 tile ops are in
+// destination-passing style: on tensors each result is the new value of its
+// init; one-shot bufferization writes it into the init's buffer and rebuilds
+// the op on memrefs (the same op, no results). What each op reads:
 //   - every non-init operand;
 //   - its init only where it accumulates into it (tile_matmul, tile_reduce);
 //     the others overwrite every element, so their init may be a fresh
@@ -130,6 +130,10 @@ void mlir::attn::registerBufferizableOpInterfaceExternalModels(
     DialectRegistry &registry) {
   registry.addExtension(+[](MLIRContext *ctx, AttnDialect *) {
     AttentionOp::attachInterface<TileOpModel<AttentionOp, false, false>>(*ctx);
+    // The backward zeroes dq_accum and writes delta before it reads them: no
+    // init is read.
+    AttentionGradOp::attachInterface<
+        TileOpModel<AttentionGradOp, false, false>>(*ctx);
     TileLoadOp::attachInterface<TileOpModel<TileLoadOp, false, false>>(*ctx);
     TileFillOp::attachInterface<TileOpModel<TileFillOp, false, false>>(*ctx);
     TileMatmulOp::attachInterface<TileOpModel<TileMatmulOp, true, false>>(

@@ -1,9 +1,11 @@
-//===- AttnOps.cpp - attn.attention verifier and interfaces ----------------===//
+//===- AttnOps.cpp - the L0 ops' verifiers and interfaces ------------------===//
 //
-// The verifier checks every rule of attn.attention in a fixed order, and each
-// failing rule names the operand (by its ODS name, e.g. 'key') and the rule.
-// It never assumes a previous check it has not made: malformed generic IR of
-// any shape must end in a diagnostic, not a crash.
+// attn.attention and attn.attention_grad. The verifiers check every rule in
+// a fixed order, and each failing rule names the operand (by its ODS name,
+// e.g. 'key') and the rule; the rules both ops share (q, k, v and out, the
+// LSE layout, varlen, block masks, scale and softcap, the results) are one
+// function each. They never assume a previous check they have not made:
+// malformed generic IR of any shape must end in a diagnostic, not a crash.
 //
 //===----------------------------------------------------------------------===//
 
@@ -44,17 +46,27 @@ static std::string formatScalar(double value) {
   return text;
 }
 
-static bool isSupportedInputElementType(Type type) {
-  return type.isF16() || type.isBF16() || type.isF32() ||
-         isa<Float8E4M3FNType>(type);
+/// Prints a shape as [1, ?, 4, 64].
+static std::string formatShape(ArrayRef<int64_t> shape) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << "[";
+  llvm::interleaveComma(shape, os, [&](int64_t d) {
+    if (ShapedType::isDynamic(d))
+      os << "?";
+    else
+      os << d;
+  });
+  os << "]";
+  return text;
 }
 
 namespace {
-/// Checks one operand of attn.attention against a named rule, with the
+/// Checks one operand of an L0 op against a named rule, with the
 /// diagnostics phrased in terms of the operand's name.
 class OperandChecker {
 public:
-  OperandChecker(AttentionOp op, bool expectTensors)
+  OperandChecker(Operation *op, bool expectTensors)
       : op(op), expectTensors(expectTensors) {}
 
   /// The operand must be a ranked tensor/memref of `rank` whose kind (tensor
@@ -101,16 +113,50 @@ public:
     return failure();
   }
 
+  /// `value` must have the rank and (compatible) sizes of `ref`, called
+  /// `refName`, and hold `element`.
+  LogicalResult like(Value value, StringRef name, ShapedType ref,
+                     StringRef refName, StringRef layout, Type element) {
+    FailureOr<ShapedType> type = ranked(value, name, ref.getRank(), layout);
+    if (failed(type))
+      return failure();
+    if (type->getElementType() != element) {
+      op->emitOpError() << "'" << name << "' element type must be " << element
+                       << ", got " << type->getElementType();
+      return failure();
+    }
+    for (int64_t d = 0; d < ref.getRank(); ++d)
+      if (!dimsCompatible(type->getDimSize(d), ref.getDimSize(d))) {
+        op->emitOpError() << "'" << name << "' must have the shape of '"
+                         << refName << "' " << formatShape(ref.getShape())
+                         << ", got " << formatShape(type->getShape());
+        return failure();
+      }
+    return success();
+  }
+
 private:
-  AttentionOp op;
+  Operation *op;
   bool expectTensors;
 };
+
+/// The sizes the L0 rules relate, from q [B, Sq, Hq, D], k [B, Sk, Hkv, D],
+/// v [B, Sk, Hkv, Dv] and out [B, Sq, Hq, Dv].
+struct AttentionShapes {
+  ShapedType query, key, value, out;
+  int64_t batch, seqQ, headsQ, seqK, headsKV, headDimV;
+};
 } // namespace
+
+static bool isSupportedInputElementType(Type type, bool allowFp8) {
+  return type.isF16() || type.isBF16() || type.isF32() ||
+         (allowFp8 && isa<Float8E4M3FNType>(type));
+}
 
 /// A head dimension must be static, a multiple of 8 and in [8, 256]: the
 /// tensor-core tiles take K in steps of 8 (16 bytes of f16) and the largest
 /// kernel keeps a 256-wide accumulator row in registers.
-static LogicalResult verifyHeadDim(AttentionOp op, ShapedType type,
+static LogicalResult verifyHeadDim(Operation *op, ShapedType type,
                                    StringRef name, StringRef dimName) {
   int64_t size = type.getDimSize(3);
   if (ShapedType::isDynamic(size))
@@ -123,224 +169,317 @@ static LogicalResult verifyHeadDim(AttentionOp op, ShapedType type,
   return success();
 }
 
-//===----------------------------------------------------------------------===//
-// AttentionOp: verifier
-//===----------------------------------------------------------------------===//
+/// Rules 1 and 3-6 for q, k, v and out: ranks, element types (FP8 only in
+/// the forward, with an f16/bf16 out), head dims, batch/sequence/head sizes,
+/// GQA, and out [B, Sq, Hq, Dv].
+static FailureOr<AttentionShapes>
+verifyQueryKeyValueOut(Operation *op, OperandChecker &check, Value query,
+                       Value key, Value value, Value out, bool forward) {
+  // Shapes: q [B, Sq, Hq, D], k [B, Sk, Hkv, D], v [B, Sk, Hkv, Dv].
+  FailureOr<ShapedType> q = check.ranked(query, "query", 4, "[B, Sq, Hq, D]");
+  if (failed(q))
+    return failure();
+  FailureOr<ShapedType> k = check.ranked(key, "key", 4, "[B, Sk, Hkv, D]");
+  if (failed(k))
+    return failure();
+  FailureOr<ShapedType> v = check.ranked(value, "value", 4, "[B, Sk, Hkv, Dv]");
+  if (failed(v))
+    return failure();
+  FailureOr<ShapedType> o = check.ranked(out, "out", 4, "[B, Sq, Hq, Dv]");
+  if (failed(o))
+    return failure();
+
+  // Element types.
+  Type elementType = q->getElementType();
+  if (!isSupportedInputElementType(elementType, forward)) {
+    if (forward)
+      return op->emitOpError() << "'query' element type must be f16, bf16, "
+                                  "f8E4M3FN or f32, got "
+                               << elementType;
+    return op->emitOpError() << "'query' element type must be f16, bf16 or "
+                                "f32 (there is no FP8 backward), got "
+                             << elementType;
+  }
+  for (auto [type, name] : {std::pair(*k, "key"), std::pair(*v, "value")})
+    if (type.getElementType() != elementType)
+      return op->emitOpError() << "'" << name << "' element type ("
+                               << type.getElementType()
+                               << ") must match 'query' element type ("
+                               << elementType << ")";
+  bool fp8 = isa<Float8E4M3FNType>(elementType);
+  Type outElementType = o->getElementType();
+  if (fp8 && !outElementType.isF16() && !outElementType.isBF16())
+    return op->emitOpError() << "'out' element type must be f16 or bf16 for "
+                                "f8E4M3FN inputs, got "
+                             << outElementType;
+  if (!fp8 && outElementType != elementType)
+    return op->emitOpError() << "'out' element type (" << outElementType
+                             << ") must match 'query' element type ("
+                             << elementType << ")";
+
+  // Head dimensions.
+  if (failed(verifyHeadDim(op, *q, "query", "D")) ||
+      failed(verifyHeadDim(op, *k, "key", "D")) ||
+      failed(verifyHeadDim(op, *v, "value", "Dv")))
+    return failure();
+  if (k->getDimSize(3) != q->getDimSize(3))
+    return op->emitOpError() << "'key' head dim D (" << k->getDimSize(3)
+                             << ") must match 'query' head dim D ("
+                             << q->getDimSize(3) << ")";
+
+  // Batch, sequence and head sizes.
+  AttentionShapes s{*q, *k, *v, *o};
+  s.batch = q->getDimSize(0);
+  s.seqQ = q->getDimSize(1);
+  s.headsQ = q->getDimSize(2);
+  s.headDimV = v->getDimSize(3);
+  s.seqK = k->getDimSize(1);
+  s.headsKV = k->getDimSize(2);
+  if (failed(check.dim(*k, "key", 0, "batch size", s.batch, "'query'",
+                       "batch size")) ||
+      failed(check.dim(*v, "value", 0, "batch size", s.batch, "'query'",
+                       "batch size")) ||
+      failed(check.dim(*v, "value", 1, "sequence length", s.seqK, "'key'",
+                       "sequence length Sk")) ||
+      failed(check.dim(*v, "value", 2, "head count", s.headsKV, "'key'",
+                       "head count Hkv")))
+    return failure();
+
+  // Grouped-query attention: each KV head serves Hq / Hkv query heads.
+  if (s.headsKV == 0)
+    return op->emitOpError() << "'key' must have at least one head (Hkv = 0)";
+  if (!ShapedType::isDynamic(s.headsQ) && !ShapedType::isDynamic(s.headsKV) &&
+      s.headsQ % s.headsKV != 0)
+    return op->emitOpError()
+           << "'query' head count Hq (" << s.headsQ
+           << ") must be a multiple of 'key' head count Hkv (" << s.headsKV
+           << ") for grouped-query attention";
+
+  // Output [B, Sq, Hq, Dv].
+  if (failed(check.dim(*o, "out", 0, "batch size", s.batch, "'query'",
+                       "batch size")) ||
+      failed(check.dim(*o, "out", 1, "sequence length", s.seqQ, "'query'",
+                       "sequence length Sq")) ||
+      failed(check.dim(*o, "out", 2, "head count", s.headsQ, "'query'",
+                       "head count Hq")) ||
+      failed(check.dim(*o, "out", 3, "head dim", s.headDimV, "'value'",
+                       "head dim Dv")))
+    return failure();
+  return s;
+}
+
+/// Per-row values [B, Hq, Sq] in f32 (lse; the backward's dlse and delta).
+static LogicalResult verifyRowValues(Operation *op, OperandChecker &check,
+                                     Value rows, StringRef name,
+                                     const AttentionShapes &s) {
+  FailureOr<ShapedType> l = check.ranked(rows, name, 3, "[B, Hq, Sq]");
+  if (failed(l))
+    return failure();
+  if (!l->getElementType().isF32())
+    return op->emitOpError() << "'" << name << "' element type must be f32, "
+                             << "got " << l->getElementType();
+  if (failed(check.dim(*l, name, 0, "batch size", s.batch, "'query'",
+                       "batch size")) ||
+      failed(check.dim(*l, name, 1, "head count", s.headsQ, "'query'",
+                       "head count Hq")) ||
+      failed(check.dim(*l, name, 2, "sequence length", s.seqQ, "'query'",
+                       "sequence length Sq")))
+    return failure();
+  return success();
+}
+
+/// Variable-length batches: cu_seqlens_q/k, i32 [N + 1], packed in B = 1.
+/// Returns the number of sequences (B without cu_seqlens; may be dynamic).
+static FailureOr<int64_t> verifyVarlen(Operation *op, OperandChecker &check,
+                                       Value cuSeqlensQ, Value cuSeqlensK,
+                                       int64_t batch) {
+  if (static_cast<bool>(cuSeqlensQ) != static_cast<bool>(cuSeqlensK))
+    return op->emitOpError() << "'cu_seqlens_q' and 'cu_seqlens_k' must be "
+                                "given together";
+  if (!cuSeqlensQ)
+    return batch;
+  FailureOr<ShapedType> cuQ =
+      check.ranked(cuSeqlensQ, "cu_seqlens_q", 1, "[N + 1]");
+  if (failed(cuQ))
+    return failure();
+  FailureOr<ShapedType> cuK =
+      check.ranked(cuSeqlensK, "cu_seqlens_k", 1, "[N + 1]");
+  if (failed(cuK))
+    return failure();
+  for (auto [type, name] :
+       {std::pair(*cuQ, "cu_seqlens_q"), std::pair(*cuK, "cu_seqlens_k")}) {
+    if (!type.getElementType().isSignlessInteger(32))
+      return op->emitOpError() << "'" << name
+                               << "' element type must be i32, got "
+                               << type.getElementType();
+    if (!ShapedType::isDynamic(type.getDimSize(0)) && type.getDimSize(0) < 2)
+      return op->emitOpError() << "'" << name
+                               << "' must hold N + 1 >= 2 offsets (at least "
+                                  "one sequence), got "
+                               << type.getDimSize(0);
+  }
+  if (!dimsCompatible(cuQ->getDimSize(0), cuK->getDimSize(0)))
+    return op->emitOpError() << "'cu_seqlens_q' (" << cuQ->getDimSize(0)
+                             << " offsets) and 'cu_seqlens_k' ("
+                             << cuK->getDimSize(0)
+                             << " offsets) must describe the same number of "
+                                "sequences";
+  if (!dimsCompatible(batch, 1))
+    return op->emitOpError() << "variable-length attention packs sequences "
+                                "into one batch: 'query' batch size must be "
+                                "1, got "
+                             << batch;
+  int64_t offsets = cuQ->getDimSize(0);
+  return ShapedType::isDynamic(offsets) ? offsets : offsets - 1;
+}
 
 /// block_mask(%num, %idx[, %full_num, %full_idx]) block_size [BM, BN]:
 /// counts i32 [B', H', QB], indices i32 [B', H', QB, KB], B' in {1, B},
 /// H' in {1, Hq}, QB = ceil(Sq / BM); the full pair shaped as the partial.
-static LogicalResult verifyBlockMask(AttentionOp op, int64_t batch,
-                                     int64_t seqQ, int64_t headsQ,
+static LogicalResult verifyBlockMask(Operation *op, ValueRange blockMask,
+                                     DenseI64ArrayAttr blockSize, bool varlen,
+                                     const AttentionShapes &s,
                                      OperandChecker &check) {
-  if (!op.hasBlockMask()) {
-    if (op.getBlockSizeAttr())
-      return op.emitOpError() << "'block_size' needs a 'block_mask'";
+  if (blockMask.empty()) {
+    if (blockSize)
+      return op->emitOpError() << "'block_size' needs a 'block_mask'";
     return success();
   }
-  size_t operands = op.getBlockMask().size();
+  size_t operands = blockMask.size();
   if (operands != 2 && operands != 4)
-    return op.emitOpError() << "'block_mask' takes 2 operands (kv_num_blocks, "
-                            "kv_indices) or 4 (and full_kv_num_blocks, "
-                            "full_kv_indices), got "
-                         << operands;
-  ArrayRef<int64_t> size = *op.getBlockSize();
+    return op->emitOpError() << "'block_mask' takes 2 operands "
+                                "(kv_num_blocks, kv_indices) or 4 (and "
+                                "full_kv_num_blocks, full_kv_indices), got "
+                             << operands;
+  if (!blockSize)
+    return op->emitOpError() << "'block_mask' needs a 'block_size'";
+  ArrayRef<int64_t> size = blockSize.asArrayRef();
   if (size.size() != 2 || size[0] < 1 || size[1] < 1)
-    return op.emitOpError() << "'block_size' must be two positive sizes [BM, "
-                            "BN], got [" << size << "]";
-  if (op.isVarlen())
-    return op.emitOpError() << "'block_mask' does not apply to variable-length "
-                            "batches (cu_seqlens)";
-  int64_t qBlocks = ShapedType::isDynamic(seqQ)
+    return op->emitOpError() << "'block_size' must be two positive sizes [BM, "
+                                "BN], got ["
+                             << size << "]";
+  if (varlen)
+    return op->emitOpError() << "'block_mask' does not apply to "
+                                "variable-length batches (cu_seqlens)";
+  int64_t qBlocks = ShapedType::isDynamic(s.seqQ)
                         ? ShapedType::kDynamic
-                        : llvm::divideCeil(seqQ, size[0]);
+                        : llvm::divideCeil(s.seqQ, size[0]);
   for (size_t pair = 0; pair < operands; pair += 2) {
     bool full = pair == 2;
     StringRef numName = full ? "full_kv_num_blocks" : "kv_num_blocks";
     StringRef idxName = full ? "full_kv_indices" : "kv_indices";
     FailureOr<ShapedType> num =
-        check.ranked(op.getBlockMask()[pair], numName, 3, "[B', H', QB]");
+        check.ranked(blockMask[pair], numName, 3, "[B', H', QB]");
     if (failed(num))
       return failure();
     FailureOr<ShapedType> idx =
-        check.ranked(op.getBlockMask()[pair + 1], idxName, 4, "[B', H', QB, KB]");
+        check.ranked(blockMask[pair + 1], idxName, 4, "[B', H', QB, KB]");
     if (failed(idx))
       return failure();
-    for (auto [type, name] : {std::pair(*num, numName), std::pair(*idx, idxName)})
+    for (auto [type, name] :
+         {std::pair(*num, numName), std::pair(*idx, idxName)})
       if (!type.getElementType().isSignlessInteger(32))
-        return op.emitOpError() << "'" << name << "' element type must be i32, got "
-                             << type.getElementType();
+        return op->emitOpError() << "'" << name
+                                 << "' element type must be i32, got "
+                                 << type.getElementType();
     for (auto [dim, dimName, expected] :
-         {std::tuple(0, "batch size", batch), std::tuple(1, "head count", headsQ)}) {
+         {std::tuple(0, "batch size", s.batch),
+          std::tuple(1, "head count", s.headsQ)}) {
       int64_t n = num->getDimSize(dim);
       if (!ShapedType::isDynamic(n) && n != 1 && !dimsCompatible(n, expected))
-        return op.emitOpError() << "'" << numName << "' " << dimName << " (dim "
-                             << dim << " = " << n << ") must be 1 or "
-                             << expected;
+        return op->emitOpError() << "'" << numName << "' " << dimName
+                                 << " (dim " << dim << " = " << n
+                                 << ") must be 1 or " << expected;
     }
     if (failed(check.dim(*num, numName, 2, "query-block count", qBlocks,
                          "ceil(Sq / BM) of", "'query' and 'block_size'")))
       return failure();
     for (int64_t d = 0; d < 3; ++d)
       if (failed(check.dim(*idx, idxName, d, "dim", num->getDimSize(d),
-                           "'" + numName.str() + "'", "dim " + std::to_string(d))))
+                           "'" + numName.str() + "'",
+                           "dim " + std::to_string(d))))
         return failure();
     if (idx->getDimSize(3) == 0)
-      return op.emitOpError() << "'" << idxName << "' must list at least one "
-                              "block per query block (KB >= 1)";
-    if (full && (op.getBlockMask()[0].getType() != Type(*num) ||
-                 op.getBlockMask()[1].getType() != Type(*idx)))
-      return op.emitOpError() << "'full_kv_num_blocks' and 'full_kv_indices' "
-                              "must have the types of 'kv_num_blocks' and "
-                              "'kv_indices'";
+      return op->emitOpError() << "'" << idxName << "' must list at least one "
+                                  "block per query block (KB >= 1)";
+    if (full && (blockMask[0].getType() != Type(*num) ||
+                 blockMask[1].getType() != Type(*idx)))
+      return op->emitOpError() << "'full_kv_num_blocks' and 'full_kv_indices' "
+                                  "must have the types of 'kv_num_blocks' "
+                                  "and 'kv_indices'";
   }
   return success();
 }
 
+/// scale is finite and > 0; softcap finite and >= 0.
+static LogicalResult verifyScalars(Operation *op, FloatAttr scale,
+                                   FloatAttr softcap) {
+  if (scale) {
+    double s = scale.getValueAsDouble();
+    if (!std::isfinite(s) || s <= 0.0)
+      return op->emitOpError() << "'scale' must be finite and > 0, got "
+                               << formatScalar(s);
+  }
+  if (softcap) {
+    double c = softcap.getValueAsDouble();
+    if (!std::isfinite(c) || c < 0.0)
+      return op->emitOpError() << "'softcap' must be finite and >= 0 (0 = "
+                                  "off), got "
+                               << formatScalar(c);
+  }
+  return success();
+}
+
+/// Results: one per tensor init (`inits`, typed alike), none on memrefs,
+/// where the op writes `written` in place.
+static LogicalResult verifyDpsResults(Operation *op, bool tensors,
+                                      OperandRange inits, StringRef written) {
+  if (!tensors && op->getNumResults() != 0)
+    return op->emitOpError() << "on memrefs the op writes " << written
+                             << " in place and returns no results, got "
+                             << op->getNumResults();
+  if (!tensors)
+    return success();
+  if (op->getNumResults() != inits.size())
+    return op->emitOpError() << "on tensors the op returns one result per "
+                                "init in outs(...): expected "
+                             << inits.size() << ", got "
+                             << op->getNumResults();
+  for (auto [result, init] : llvm::zip(op->getResults(), inits))
+    if (result.getType() != init.getType())
+      return op->emitOpError() << "result #" << result.getResultNumber()
+                               << " type " << result.getType()
+                               << " must match its init type "
+                               << init.getType();
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// AttentionOp: verifier
+//===----------------------------------------------------------------------===//
+
 LogicalResult AttentionOp::verify() {
   bool tensors = isa<RankedTensorType>(getQuery().getType());
   OperandChecker check(*this, tensors);
-
-  // Shapes: q [B, Sq, Hq, D], k [B, Sk, Hkv, D], v [B, Sk, Hkv, Dv].
-  FailureOr<ShapedType> q = check.ranked(getQuery(), "query", 4,
-                                         "[B, Sq, Hq, D]");
-  if (failed(q))
-    return failure();
-  FailureOr<ShapedType> k = check.ranked(getKey(), "key", 4,
-                                         "[B, Sk, Hkv, D]");
-  if (failed(k))
-    return failure();
-  FailureOr<ShapedType> v = check.ranked(getValue(), "value", 4,
-                                         "[B, Sk, Hkv, Dv]");
-  if (failed(v))
-    return failure();
-  FailureOr<ShapedType> o = check.ranked(getOut(), "out", 4,
-                                         "[B, Sq, Hq, Dv]");
-  if (failed(o))
+  FailureOr<AttentionShapes> s =
+      verifyQueryKeyValueOut(*this, check, getQuery(), getKey(), getValue(),
+                             getOut(), /*forward=*/true);
+  if (failed(s))
     return failure();
 
-  // Element types.
-  Type elementType = q->getElementType();
-  if (!isSupportedInputElementType(elementType))
-    return emitOpError() << "'query' element type must be f16, bf16, "
-                            "f8E4M3FN or f32, got "
-                         << elementType;
-  for (auto [type, name] : {std::pair(*k, "key"), std::pair(*v, "value")})
-    if (type.getElementType() != elementType)
-      return emitOpError() << "'" << name << "' element type ("
-                           << type.getElementType()
-                           << ") must match 'query' element type ("
-                           << elementType << ")";
-  bool fp8 = isa<Float8E4M3FNType>(elementType);
-  Type outElementType = o->getElementType();
-  if (fp8 && !outElementType.isF16() && !outElementType.isBF16())
-    return emitOpError() << "'out' element type must be f16 or bf16 for "
-                            "f8E4M3FN inputs, got "
-                         << outElementType;
-  if (!fp8 && outElementType != elementType)
-    return emitOpError() << "'out' element type (" << outElementType
-                         << ") must match 'query' element type ("
-                         << elementType << ")";
-
-  // Head dimensions.
-  if (failed(verifyHeadDim(*this, *q, "query", "D")) ||
-      failed(verifyHeadDim(*this, *k, "key", "D")) ||
-      failed(verifyHeadDim(*this, *v, "value", "Dv")))
-    return failure();
-  if (k->getDimSize(3) != q->getDimSize(3))
-    return emitOpError() << "'key' head dim D (" << k->getDimSize(3)
-                         << ") must match 'query' head dim D ("
-                         << q->getDimSize(3) << ")";
-
-  // Batch, sequence and head sizes.
-  int64_t batch = q->getDimSize(0), seqQ = q->getDimSize(1);
-  int64_t headsQ = q->getDimSize(2), headDimV = v->getDimSize(3);
-  int64_t seqK = k->getDimSize(1), headsKV = k->getDimSize(2);
-  if (failed(check.dim(*k, "key", 0, "batch size", batch, "'query'",
-                       "batch size")) ||
-      failed(check.dim(*v, "value", 0, "batch size", batch, "'query'",
-                       "batch size")) ||
-      failed(check.dim(*v, "value", 1, "sequence length", seqK, "'key'",
-                       "sequence length Sk")) ||
-      failed(check.dim(*v, "value", 2, "head count", headsKV, "'key'",
-                       "head count Hkv")))
-    return failure();
-
-  // Grouped-query attention: each KV head serves Hq / Hkv query heads.
-  if (headsKV == 0)
-    return emitOpError() << "'key' must have at least one head (Hkv = 0)";
-  if (!ShapedType::isDynamic(headsQ) && !ShapedType::isDynamic(headsKV) &&
-      headsQ % headsKV != 0)
-    return emitOpError() << "'query' head count Hq (" << headsQ
-                         << ") must be a multiple of 'key' head count Hkv ("
-                         << headsKV << ") for grouped-query attention";
-
-  // Output [B, Sq, Hq, Dv] and optional LSE [B, Hq, Sq] in f32.
-  if (failed(check.dim(*o, "out", 0, "batch size", batch, "'query'",
-                       "batch size")) ||
-      failed(check.dim(*o, "out", 1, "sequence length", seqQ, "'query'",
-                       "sequence length Sq")) ||
-      failed(check.dim(*o, "out", 2, "head count", headsQ, "'query'",
-                       "head count Hq")) ||
-      failed(check.dim(*o, "out", 3, "head dim", headDimV, "'value'",
-                       "head dim Dv")))
-    return failure();
-  if (Value lse = getLse()) {
-    FailureOr<ShapedType> l = check.ranked(lse, "lse", 3, "[B, Hq, Sq]");
-    if (failed(l))
+  // Optional LSE [B, Hq, Sq] in f32.
+  if (Value lse = getLse())
+    if (failed(verifyRowValues(*this, check, lse, "lse", *s)))
       return failure();
-    if (!l->getElementType().isF32())
-      return emitOpError() << "'lse' element type must be f32, got "
-                           << l->getElementType();
-    if (failed(check.dim(*l, "lse", 0, "batch size", batch, "'query'",
-                         "batch size")) ||
-        failed(check.dim(*l, "lse", 1, "head count", headsQ, "'query'",
-                         "head count Hq")) ||
-        failed(check.dim(*l, "lse", 2, "sequence length", seqQ, "'query'",
-                         "sequence length Sq")))
-      return failure();
-  }
 
-  // Variable-length batches: cu_seqlens_q/k, i32 [N + 1], packed in B = 1.
-  int64_t numSequences = batch;
-  if (static_cast<bool>(getCuSeqlensQ()) != static_cast<bool>(getCuSeqlensK()))
-    return emitOpError() << "'cu_seqlens_q' and 'cu_seqlens_k' must be given "
-                            "together";
-  if (isVarlen()) {
-    FailureOr<ShapedType> cuQ =
-        check.ranked(getCuSeqlensQ(), "cu_seqlens_q", 1, "[N + 1]");
-    if (failed(cuQ))
-      return failure();
-    FailureOr<ShapedType> cuK =
-        check.ranked(getCuSeqlensK(), "cu_seqlens_k", 1, "[N + 1]");
-    if (failed(cuK))
-      return failure();
-    for (auto [type, name] :
-         {std::pair(*cuQ, "cu_seqlens_q"), std::pair(*cuK, "cu_seqlens_k")}) {
-      if (!type.getElementType().isSignlessInteger(32))
-        return emitOpError() << "'" << name << "' element type must be i32, got "
-                             << type.getElementType();
-      if (!ShapedType::isDynamic(type.getDimSize(0)) && type.getDimSize(0) < 2)
-        return emitOpError() << "'" << name << "' must hold N + 1 >= 2 offsets "
-                                "(at least one sequence), got "
-                             << type.getDimSize(0);
-    }
-    if (!dimsCompatible(cuQ->getDimSize(0), cuK->getDimSize(0)))
-      return emitOpError() << "'cu_seqlens_q' (" << cuQ->getDimSize(0)
-                           << " offsets) and 'cu_seqlens_k' ("
-                           << cuK->getDimSize(0)
-                           << " offsets) must describe the same number of "
-                              "sequences";
-    if (!dimsCompatible(batch, 1))
-      return emitOpError() << "variable-length attention packs sequences "
-                              "into one batch: 'query' batch size must be 1, "
-                              "got "
-                           << batch;
-    int64_t offsets = cuQ->getDimSize(0);
-    numSequences = ShapedType::isDynamic(offsets) ? offsets : offsets - 1;
-  }
+  FailureOr<int64_t> numSequences = verifyVarlen(
+      *this, check, getCuSeqlensQ(), getCuSeqlensK(), s->batch);
+  if (failed(numSequences))
+    return failure();
 
   // FP8 descales: per (sequence, KV head), f32, exactly for f8E4M3FN inputs.
+  Type elementType = s->query.getElementType();
+  bool fp8 = isa<Float8E4M3FNType>(elementType);
   bool anyDescale = getQDescale() || getKDescale() || getVDescale();
   bool allDescales = getQDescale() && getKDescale() && getVDescale();
   if (anyDescale && !allDescales)
@@ -365,52 +504,67 @@ LogicalResult AttentionOp::verify() {
                              << "got " << d->getElementType();
       if (failed(check.dim(*d, name, 0,
                            isVarlen() ? "sequence count" : "batch size",
-                           numSequences,
+                           *numSequences,
                            isVarlen() ? "the number of sequences in"
                                       : "'query'",
                            isVarlen() ? "'cu_seqlens_q'" : "batch size")) ||
-          failed(check.dim(*d, name, 1, "head count", headsKV, "'key'",
+          failed(check.dim(*d, name, 1, "head count", s->headsKV, "'key'",
                            "head count Hkv")))
         return failure();
     }
   }
 
-  if (failed(verifyBlockMask(*this, batch, seqQ, headsQ, check)))
+  if (failed(verifyBlockMask(*this, getBlockMask(), getBlockSizeAttr(),
+                             isVarlen(), *s, check)) ||
+      failed(verifyScalars(*this, getScaleAttr(), getSoftcapAttr())))
+    return failure();
+  return verifyDpsResults(*this, tensors, getDpsInits(), "'out'/'lse'");
+}
+
+//===----------------------------------------------------------------------===//
+// AttentionGradOp: verifier
+//===----------------------------------------------------------------------===//
+
+LogicalResult AttentionGradOp::verify() {
+  bool tensors = isa<RankedTensorType>(getQuery().getType());
+  OperandChecker check(*this, tensors);
+  FailureOr<AttentionShapes> s =
+      verifyQueryKeyValueOut(*this, check, getQuery(), getKey(), getValue(),
+                             getOut(), /*forward=*/false);
+  if (failed(s))
+    return failure();
+  Type element = s->query.getElementType();
+  Type f32 = Builder(getContext()).getF32Type();
+
+  // The forward's outputs and the gradients reaching them.
+  if (failed(check.like(getDout(), "dout", s->out, "out", "[B, Sq, Hq, Dv]",
+                        element)) ||
+      failed(verifyRowValues(*this, check, getLse(), "lse", *s)))
+    return failure();
+  if (Value dlse = getDlse())
+    if (failed(verifyRowValues(*this, check, dlse, "dlse", *s)))
+      return failure();
+
+  // The gradients, shaped and typed as their inputs; the f32 workspace.
+  if (failed(check.like(getDq(), "dq", s->query, "query", "[B, Sq, Hq, D]",
+                        element)) ||
+      failed(check.like(getDk(), "dk", s->key, "key", "[B, Sk, Hkv, D]",
+                        element)) ||
+      failed(check.like(getDv(), "dv", s->value, "value", "[B, Sk, Hkv, Dv]",
+                        element)) ||
+      failed(check.like(getDqAccum(), "dq_accum", s->query, "query",
+                        "[B, Sq, Hq, D]", f32)) ||
+      failed(verifyRowValues(*this, check, getDelta(), "delta", *s)))
     return failure();
 
-  // Scalars.
-  if (FloatAttr scale = getScaleAttr()) {
-    double s = scale.getValueAsDouble();
-    if (!std::isfinite(s) || s <= 0.0)
-      return emitOpError() << "'scale' must be finite and > 0, got "
-                           << formatScalar(s);
-  }
-  if (FloatAttr softcap = getSoftcapAttr()) {
-    double c = softcap.getValueAsDouble();
-    if (!std::isfinite(c) || c < 0.0)
-      return emitOpError() << "'softcap' must be finite and >= 0 (0 = off), "
-                              "got "
-                           << formatScalar(c);
-  }
-
-  // Results: one per tensor init, none on memrefs.
-  unsigned numInits = getLse() ? 2 : 1;
-  if (!tensors && getNumResults() != 0)
-    return emitOpError() << "on memrefs the op writes 'out'/'lse' in place "
-                            "and returns no results, got "
-                         << getNumResults();
-  if (tensors) {
-    if (getNumResults() != numInits)
-      return emitOpError() << "on tensors the op returns one result per "
-                              "init in outs(...): expected "
-                           << numInits << ", got " << getNumResults();
-    for (auto [result, init] : llvm::zip(getResults(), getDpsInits()))
-      if (result.getType() != init.getType())
-        return emitOpError() << "result #" << result.getResultNumber()
-                             << " type " << result.getType()
-                             << " must match its init type " << init.getType();
-  }
-  return success();
+  if (failed(verifyVarlen(*this, check, getCuSeqlensQ(), getCuSeqlensK(),
+                          s->batch)) ||
+      failed(verifyBlockMask(*this, getBlockMask(), getBlockSizeAttr(),
+                             isVarlen(), *s, check)) ||
+      failed(verifyScalars(*this, getScaleAttr(), getSoftcapAttr())))
+    return failure();
+  return verifyDpsResults(*this, tensors, getDpsInits(),
+                          "'dq'/'dk'/'dv' and the workspace");
 }
 
 //===----------------------------------------------------------------------===//
@@ -471,11 +625,12 @@ static LogicalResult verifyModifierRegion(Operation *op, Region &region,
 }
 
 LogicalResult mlir::attn::detail::verifyScoreModRegion(Operation *op,
-                                                       Region &scoreMod) {
+                                                       Region &scoreMod,
+                                                       StringRef name) {
   Builder b(op->getContext());
   Type f32 = b.getF32Type(), index = b.getIndexType();
   return verifyModifierRegion(
-      op, scoreMod, "score_mod", {f32, index, index, index, index},
+      op, scoreMod, name, {f32, index, index, index, index},
       "(score: f32, b: index, h: index, q_idx: index, kv_idx: index)", f32);
 }
 
@@ -590,4 +745,82 @@ void AttentionOp::getAsmBlockArgumentNames(Region &region,
                                            OpAsmSetValueNameFn setNameFn) {
   mlir::attn::detail::nameModifierRegionArguments(region, &region == &getScoreMod(),
                                       setNameFn);
+}
+
+//===----------------------------------------------------------------------===//
+// AttentionGradOp: regions, accessors and interfaces
+//===----------------------------------------------------------------------===//
+
+LogicalResult AttentionGradOp::verifyRegions() {
+  return mlir::attn::detail::verifyModifierRegions(*this, getScoreMod(),
+                                                   getMaskMod());
+}
+
+MutableOperandRange AttentionGradOp::getDpsInitsMutable() {
+  // dq, dk, dv, dq_accum and delta are adjacent operand segments.
+  unsigned start = getDqMutable().getOperandNumber();
+  return MutableOperandRange(*this, start, 5);
+}
+
+MaskAttr AttentionGradOp::getMaskOrDefault() {
+  if (MaskAttr mask = getMaskAttr())
+    return mask;
+  return MaskAttr::get(getContext(), MaskKind::None,
+                       MaskAlignment::BottomRight);
+}
+
+double AttentionGradOp::getEffectiveScale() {
+  if (FloatAttr scale = getScaleAttr())
+    return scale.getValueAsDouble();
+  return 1.0 / std::sqrt(static_cast<double>(getHeadDim()));
+}
+
+double AttentionGradOp::getEffectiveSoftcap() {
+  FloatAttr softcap = getSoftcapAttr();
+  return softcap ? softcap.getValueAsDouble() : 0.0;
+}
+
+int64_t AttentionGradOp::getHeadDim() {
+  return cast<ShapedType>(getQuery().getType()).getDimSize(3);
+}
+int64_t AttentionGradOp::getValueHeadDim() {
+  return cast<ShapedType>(getValue().getType()).getDimSize(3);
+}
+
+void AttentionGradOp::getEffects(
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
+        &effects) {
+  // On memrefs: inputs are read; dq, dk, dv written; the workspace written
+  // and read back (delta by the main programs, dq_accum accumulated). On
+  // tensors the op is pure.
+  for (OpOperand &operand : getOperation()->getOpOperands()) {
+    if (!isa<MemRefType>(operand.get().getType()))
+      continue;
+    unsigned first = getDqAccumMutable().getOperandNumber();
+    bool workspace = operand.getOperandNumber() >= first &&
+                     operand.getOperandNumber() < first + 2;
+    if (!isDpsInit(&operand) || workspace)
+      effects.emplace_back(MemoryEffects::Read::get(), &operand, /*stage=*/0,
+                           /*effectOnFullRegion=*/true,
+                           SideEffects::DefaultResource::get());
+    if (isDpsInit(&operand))
+      effects.emplace_back(MemoryEffects::Write::get(), &operand, /*stage=*/0,
+                           /*effectOnFullRegion=*/true,
+                           SideEffects::DefaultResource::get());
+  }
+  for (Region *region : {&getScoreMod(), &getMaskMod()}) {
+    bool reads = false;
+    region->walk([&](MemoryEffectOpInterface nested) {
+      reads |= nested.hasEffect<MemoryEffects::Read>();
+    });
+    if (reads)
+      effects.emplace_back(MemoryEffects::Read::get(),
+                           SideEffects::DefaultResource::get());
+  }
+}
+
+void AttentionGradOp::getAsmBlockArgumentNames(Region &region,
+                                               OpAsmSetValueNameFn setNameFn) {
+  mlir::attn::detail::nameModifierRegionArguments(
+      region, &region == &getScoreMod(), setNameFn);
 }

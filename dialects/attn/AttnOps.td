@@ -1,6 +1,7 @@
 //===- AttnOps.td - attn dialect operations ----------------*- tablegen -*-===//
 //
-// attn.attention (level L0 of docs/AttnDialect.md) and its region terminator.
+// attn.attention and attn.attention_grad (level L0 of docs/AttnDialect.md)
+// and their region terminator.
 //
 //===----------------------------------------------------------------------===//
 
@@ -182,18 +183,150 @@ def Attn_AttentionOp : Attn_Op<"attention", [
 }
 
 //===----------------------------------------------------------------------===//
+// AttentionGradOp
+//===----------------------------------------------------------------------===//
+
+def Attn_AttentionGradOp : Attn_Op<"attention_grad", [
+    AttrSizedOperandSegments,
+    DestinationStyleOpInterface,
+    DeclareOpInterfaceMethods<MemoryEffectsOpInterface>,
+    DeclareOpInterfaceMethods<OpAsmOpInterface, ["getAsmBlockArgumentNames"]>
+  ]> {
+  let summary = "The gradients dQ, dK, dV of attn.attention";
+  let description = [{
+    The backward of an `attn.attention` with the same attributes, operands
+    and regions, given its inputs `query`, `key`, `value`, its outputs `out`
+    and `lse`, and the gradient `dout` reaching `out` (and, optionally,
+    `dlse` reaching `lse`; 0 when absent). With the forward's scores (its
+    P = softmax(z) per row, z the masked, modified scores and x = scale·QKᵀ
+    the scaled ones):
+
+        D[i]    = sum_d dO[i, d] · O[i, d] − dLSE[i]
+        dP      = dO · Vᵀ
+        dz      = P ∘ (dP − D)          (P = 0 where the mask hides a key)
+        dx      = dz ∘ ∂z/∂x            softcap: 1 − tanh²(x / softcap);
+                                       score_mod: its derivative in the score
+        dQ      = scale · dx · K        dK = scale · dxᵀ · Q   dV = Pᵀ · dO
+
+    with K and V the query head's KV head (GQA: dK and dV sum over the
+    query heads of the group). A row that sees no key (LSE = -inf)
+    contributes nothing: its dQ row is 0; a key no query sees gets dK = dV = 0.
+
+    `outs(%dq, %dk, %dv)` are shaped and typed like `query`, `key`, `value`.
+    `workspace(%dq_acc, %delta)` is the f32 scratch the kernels need,
+    allocated by the caller (FlashAttention-3's): `dq_acc` [B, Sq, Hq, D]
+    accumulates dx · K over the KV blocks (zeroed first; it ends holding
+    dQ / scale) and `delta` [B, Hq, Sq] holds D (written first, then read).
+    Both are destinations too: on tensors the op returns dq, dk, dv, dq_acc
+    and delta; on memrefs it writes them and returns nothing. Element types:
+    f16, bf16, or f32 (the CPU reference path); no FP8 backward.
+
+    ```mlir
+    %dq, %dk, %dv, %acc, %d = attn.attention_grad
+        ins(%q, %k, %v, %o, %do, %lse : tensor<2x1024x16x128xbf16>,
+            tensor<2x1024x4x128xbf16>, tensor<2x1024x4x128xbf16>,
+            tensor<2x1024x16x128xbf16>, tensor<2x1024x16x128xbf16>,
+            tensor<2x16x1024xf32>)
+        outs(%dq0, %dk0, %dv0 : tensor<2x1024x16x128xbf16>,
+             tensor<2x1024x4x128xbf16>, tensor<2x1024x4x128xbf16>)
+        workspace(%acc0, %d0 : tensor<2x1024x16x128xf32>, tensor<2x16x1024xf32>)
+        mask<causal, bottom_right>
+        -> tensor<2x1024x16x128xbf16>, tensor<2x1024x4x128xbf16>,
+           tensor<2x1024x4x128xbf16>, tensor<2x1024x16x128xf32>,
+           tensor<2x16x1024xf32>
+    ```
+  }];
+
+  let arguments = (ins
+    AnyType:$query,
+    AnyType:$key,
+    AnyType:$value,
+    AnyType:$out,
+    AnyType:$dout,
+    AnyType:$lse,
+    Optional<AnyType>:$dlse,
+    Optional<AnyType>:$cu_seqlens_q,
+    Optional<AnyType>:$cu_seqlens_k,
+    Variadic<AnyType>:$block_mask,
+    AnyType:$dq,
+    AnyType:$dk,
+    AnyType:$dv,
+    AnyType:$dq_accum,
+    AnyType:$delta,
+    OptionalAttr<Attn_MaskAttr>:$mask,
+    OptionalAttr<F32Attr>:$scale,
+    OptionalAttr<F32Attr>:$softcap,
+    OptionalAttr<DenseI64ArrayAttr>:$block_size
+  );
+  let results = (outs Variadic<AnyRankedTensor>:$results);
+  let regions = (region MaxSizedRegion<1>:$score_mod,
+                        MaxSizedRegion<1>:$mask_mod);
+
+  let assemblyFormat = [{
+    `ins` `(` $query `,` $key `,` $value `,` $out `,` $dout `,` $lse `:`
+        type($query) `,` type($key) `,` type($value) `,` type($out) `,`
+        type($dout) `,` type($lse) `)`
+    (`dlse` `(` $dlse^ `:` type($dlse) `)`)?
+    (`cu_seqlens` `(` $cu_seqlens_q^ `,` $cu_seqlens_k `:`
+        type($cu_seqlens_q) `,` type($cu_seqlens_k) `)`)?
+    (`block_mask` `(` $block_mask^ `:` type($block_mask) `)`
+        `block_size` $block_size)?
+    `outs` `(` $dq `,` $dk `,` $dv `:` type($dq) `,` type($dk) `,` type($dv) `)`
+    `workspace` `(` $dq_accum `,` $delta `:` type($dq_accum) `,` type($delta) `)`
+    (`mask` `` $mask^)?
+    (`scale` `(` $scale^ `)`)?
+    (`softcap` `(` $softcap^ `)`)?
+    attr-dict-with-keyword
+    (`score_mod` $score_mod^)?
+    (`mask_mod` $mask_mod^)?
+    (`->` type($results)^)?
+  }];
+
+  let hasVerifier = 1;
+  let hasRegionVerifier = 1;
+
+  let extraClassDeclaration = [{
+    /// DestinationStyleOpInterface: dq, dk, dv, dq_acc, delta (adjacent).
+    MutableOperandRange getDpsInitsMutable();
+
+    /// As attn.attention's.
+    MaskAttr getMaskOrDefault();
+    double getEffectiveScale();
+    double getEffectiveSoftcap();
+    bool isVarlen() { return getCuSeqlensQ() != nullptr; }
+    bool hasScoreMod() { return !getScoreMod().empty(); }
+    bool hasMaskMod() { return !getMaskMod().empty(); }
+    bool hasBlockMask() { return !getBlockMask().empty(); }
+    Value getKvNumBlocks() { return getBlockMask()[0]; }
+    Value getKvIndices() { return getBlockMask()[1]; }
+    Value getFullKvNumBlocks() {
+      return getBlockMask().size() == 4 ? getBlockMask()[2] : Value();
+    }
+    Value getFullKvIndices() {
+      return getBlockMask().size() == 4 ? getBlockMask()[3] : Value();
+    }
+    int64_t getBlockMaskRows() { return (*getBlockSize())[0]; }
+    int64_t getBlockMaskCols() { return (*getBlockSize())[1]; }
+    int64_t getHeadDim();
+    int64_t getValueHeadDim();
+  }];
+}
+
+//===----------------------------------------------------------------------===//
 // YieldOp
 //===----------------------------------------------------------------------===//
 
 def Attn_YieldOp : Attn_Op<"yield", [
     Pure, Terminator,
-    ParentOneOf<["AttentionOp", "BlockUpdateOp", "ConsumerTurnOp",
+    ParentOneOf<["AttentionOp", "AttentionGradOp", "BlockGradUpdateOp",
+                 "BlockUpdateOp", "ConsumerTurnOp",
                  "ProgramGridOp", "TileMapOp", "TileMaskOp", "TileScoreModOp",
                  "WarpSpecializeOp"]>
   ]> {
   let summary = "Returns the value of a score_mod, mask_mod or tile_map body";
   let description = [{
-    Terminates the `score_mod` region with the modified score (f32), the
+    Terminates the `score_mod` region with the modified score (f32) (and a
+    backward block's `score_mod_grad` with its derivative), the
     `mask_mod` region with the keep bit (i1), an `attn.tile_map` body with the
     element, an `attn.consumer_turn` with its results, and (without values)
     the bodies of a program grid and of the roles of attn.warp_specialize.

@@ -209,7 +209,10 @@ LogicalResult ProgramGridOp::verifyRegions() {
 void ProgramGridOp::getAsmBlockArgumentNames(Region &region,
                                              OpAsmSetValueNameFn setNameFn) {
   static constexpr StringLiteral names[] = {"seq", "head", "q_block"};
-  for (auto [arg, name] : llvm::zip(region.getArguments(), names))
+  static constexpr StringLiteral kvNames[] = {"seq", "kv_head", "kv_block"};
+  bool kv = getKindOrDefault() == ProgramKind::GradKv;
+  for (auto [arg, name] :
+       llvm::zip(region.getArguments(), kv ? kvNames : names))
     setNameFn(arg, name);
 }
 
@@ -219,13 +222,24 @@ void ProgramGridOp::getAsmBlockArgumentNames(Region &region,
 
 LogicalResult TileLoadOp::verify() {
   auto source = cast<MemRefType>(getSource().getType());
-  if (source.getRank() != 4)
+  // Per-row values: a rank-1 tile from a [B, H, S] source (LSE, D).
+  auto destType = dyn_cast<ShapedType>(getDest().getType());
+  if (destType && destType.getRank() == 1) {
+    if (source.getRank() != 3)
+      return emitOpError() << "a rank-1 tile loads from a 'source' [B, H, S], "
+                              "got rank "
+                           << source.getRank();
+    if (failed(TileChecker(*this).tile(getDest(), "dest", 1)))
+      return failure();
+  } else if (source.getRank() != 4) {
     return emitOpError() << "'source' must have rank 4 [B, S, H, D], got rank "
                          << source.getRank();
-  FailureOr<ShapedType> dest = TileChecker(*this).tile(getDest(), "dest", 2);
+  }
+  int64_t rank = destType && destType.getRank() == 1 ? 1 : 2;
+  FailureOr<ShapedType> dest = TileChecker(*this).tile(getDest(), "dest", rank);
   if (failed(dest))
     return failure();
-  int64_t width = source.getDimSize(3);
+  int64_t width = rank == 2 ? source.getDimSize(3) : ShapedType::kDynamic;
   if (!ShapedType::isDynamic(width) && dest->getDimSize(1) != width)
     return emitOpError() << "'dest' width (" << dest->getDimSize(1)
                          << ") must equal the head dim of 'source' (" << width
@@ -530,4 +544,146 @@ void TileScoreModOp::getEffects(
     SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
         &effects) {
   getTileOpEffects(*this, /*destIsRead=*/false, effects);
+}
+
+//===----------------------------------------------------------------------===//
+// The backward: BlockGradInitOp / BlockGradDeltaOp / BlockGradUpdateOp /
+// BlockGradFinalizeOp
+//===----------------------------------------------------------------------===//
+//
+// For a q-block of BM rows and a KV block of BN keys:
+//   Q [BM, D], K [BN, D], V [BN, Dv], dO [BM, Dv], LSE, D [BM] (f32),
+//   dK [BN, D], dV [BN, Dv] (f32 state), dQ [BM, D] (f32).
+
+LogicalResult BlockGradInitOp::verify() {
+  if (getTiles().empty())
+    return emitOpError() << "must make at least one tile";
+  TileChecker check(*this);
+  for (Value tile : getTiles())
+    if (failed(check.f32Tile(tile, "tile", 2)))
+      return failure();
+  return success();
+}
+
+LogicalResult BlockGradDeltaOp::verify() {
+  TileChecker check(*this);
+  FailureOr<ShapedType> out, dout, delta;
+  if (failed(out = check.tile(getOut(), "out", 2)) ||
+      failed(dout = check.tile(getDout(), "dout", 2)) ||
+      failed(delta = check.f32Tile(getDelta(), "delta", 1)))
+    return failure();
+  if (out->getShape() != dout->getShape())
+    return emitOpError() << "'out' and 'dout' must have the same shape";
+  if (failed(check.same(*delta, "delta", 0, out->getDimSize(0),
+                        "the rows of 'out'")))
+    return failure();
+  if (Value dlse = getDlse()) {
+    FailureOr<ShapedType> d = check.f32Tile(dlse, "dlse", 1);
+    if (failed(d) || failed(check.same(*d, "dlse", 0, out->getDimSize(0),
+                                       "the rows of 'out'")))
+      return failure();
+  }
+  return success();
+}
+
+LogicalResult BlockGradUpdateOp::verify() {
+  TileChecker check(*this);
+  FailureOr<ShapedType> q, k, v, dout, lse, delta, dk, dv, dq;
+  if (failed(q = check.tile(getQuery(), "query", 2)) ||
+      failed(k = check.tile(getKey(), "key", 2)) ||
+      failed(v = check.tile(getValue(), "value", 2)) ||
+      failed(dout = check.tile(getDout(), "dout", 2)) ||
+      failed(lse = check.f32Tile(getLse(), "lse", 1)) ||
+      failed(delta = check.f32Tile(getDelta(), "delta", 1)) ||
+      failed(dk = check.f32Tile(getDkey(), "dkey", 2)) ||
+      failed(dv = check.f32Tile(getDvalue(), "dvalue", 2)) ||
+      failed(dq = check.f32Tile(getDquery(), "dquery", 2)))
+    return failure();
+  int64_t blockM = q->getDimSize(0), headDim = q->getDimSize(1);
+  int64_t blockN = k->getDimSize(0), headDimV = v->getDimSize(1);
+  if (failed(check.same(*k, "key", 1, headDim, "the head dim of 'query'")) ||
+      failed(check.same(*v, "value", 0, blockN, "the rows of 'key'")) ||
+      failed(check.same(*dout, "dout", 0, blockM, "the rows of 'query'")) ||
+      failed(check.same(*dout, "dout", 1, headDimV,
+                        "the head dim of 'value'")) ||
+      failed(check.same(*lse, "lse", 0, blockM, "the rows of 'query'")) ||
+      failed(check.same(*delta, "delta", 0, blockM, "the rows of 'query'")) ||
+      failed(check.same(*dk, "dkey", 0, blockN, "the rows of 'key'")) ||
+      failed(check.same(*dk, "dkey", 1, headDim, "the head dim of 'key'")) ||
+      failed(check.same(*dv, "dvalue", 0, blockN, "the rows of 'key'")) ||
+      failed(check.same(*dv, "dvalue", 1, headDimV,
+                        "the head dim of 'value'")) ||
+      failed(check.same(*dq, "dquery", 0, blockM, "the rows of 'query'")) ||
+      failed(check.same(*dq, "dquery", 1, headDim,
+                        "the head dim of 'query'")))
+    return failure();
+  if (q->getElementType() != k->getElementType())
+    return emitOpError() << "'query' and 'key' must hold the same type, got "
+                         << q->getElementType() << " and "
+                         << k->getElementType();
+  if (dout->getElementType() != v->getElementType())
+    return emitOpError() << "'dout' and 'value' must hold the same type, got "
+                         << dout->getElementType() << " and "
+                         << v->getElementType();
+  double scale = getScale().convertToDouble();
+  if (!(scale > 0.0) || std::isinf(scale))
+    return emitOpError() << "'scale' must be finite and > 0";
+  if (FloatAttr softcap = getSoftcapAttr())
+    if (!(softcap.getValueAsDouble() >= 0.0) ||
+        std::isinf(softcap.getValueAsDouble()))
+      return emitOpError() << "'softcap' must be finite and >= 0";
+  if (!getMasked() && !getMaskMod().empty())
+    return emitOpError() << "a block with a 'mask_mod' region must be "
+                            "'masked': mask_mod hides keys in any block";
+  if (getScoreMod().empty() && !getScoreModGrad().empty())
+    return emitOpError() << "a 'score_mod_grad' region needs the 'score_mod' "
+                            "it is the derivative of";
+  return success();
+}
+
+LogicalResult BlockGradUpdateOp::verifyRegions() {
+  if (failed(mlir::attn::detail::verifyModifierRegions(*this, getScoreMod(),
+                                                       getMaskMod())))
+    return failure();
+  // The derivative has the score_mod's signature.
+  return mlir::attn::detail::verifyScoreModRegion(*this, getScoreModGrad(),
+                                                  "score_mod_grad");
+}
+
+void BlockGradUpdateOp::getAsmBlockArgumentNames(
+    Region &region, OpAsmSetValueNameFn setNameFn) {
+  mlir::attn::detail::nameModifierRegionArguments(
+      region, &region != &getMaskMod(), setNameFn);
+}
+
+LogicalResult BlockGradFinalizeOp::verify() {
+  TileChecker check(*this);
+  FailureOr<ShapedType> dk, dv;
+  if (failed(dk = check.f32Tile(getDkey(), "dkey", 2)) ||
+      failed(dv = check.f32Tile(getDvalue(), "dvalue", 2)) ||
+      failed(check.same(*dv, "dvalue", 0, dk->getDimSize(0),
+                        "the rows of 'dkey'")))
+    return failure();
+  for (auto [out, name, tile] :
+       {std::tuple(getDkeyOut(), "dkey_out", *dk),
+        std::tuple(getDvalueOut(), "dvalue_out", *dv)}) {
+    auto type = cast<MemRefType>(out.getType());
+    if (type.getRank() != 4)
+      return emitOpError() << "'" << name
+                           << "' must have rank 4 [B, Sk, Hkv, D], got rank "
+                           << type.getRank();
+    if (!isa<FloatType>(type.getElementType()))
+      return emitOpError() << "'" << name << "' must hold floats, got "
+                           << type.getElementType();
+    if (!ShapedType::isDynamic(type.getDimSize(3)) &&
+        type.getDimSize(3) != tile.getDimSize(1))
+      return emitOpError() << "'" << name << "' head dim ("
+                           << type.getDimSize(3)
+                           << ") must equal the columns of its tile ("
+                           << tile.getDimSize(1) << ")";
+  }
+  double scale = getScale().convertToDouble();
+  if (!(scale > 0.0) || std::isinf(scale))
+    return emitOpError() << "'scale' must be finite and > 0";
+  return success();
 }

@@ -66,7 +66,10 @@ def Attn_ProgramGridOp : Attn_Op<"program_grid", [
     program covers `block_m` query rows (the last one of a sequence fewer).
     `block_sparse`: the programs walk a block mask's lists (their cost then
     depends on the data). `plan`: the Hopper kernel's decisions for this grid
-    (--attn-plan-hopper).
+    (--attn-plan-hopper). `kind` (absent: `forward`) says what the programs
+    compute; the backward's three grids (`grad_preprocess`, `grad_kv`,
+    `grad_postprocess`) run one after the other, and a `grad_kv` grid is over
+    (sequence, kv-head, kv-block) with `block_m` keys per program.
 
     ```mlir
     attn.program_grid (%seq, %head, %qb) in (%c2, %c16, %c8) block_m(128) {
@@ -78,7 +81,8 @@ def Attn_ProgramGridOp : Attn_Op<"program_grid", [
     Index:$num_sequences, Index:$num_heads, Index:$num_q_blocks,
     ConfinedAttr<I64Attr, [IntPositive]>:$block_m,
     UnitAttr:$block_sparse,
-    OptionalAttr<Attn_HopperPlanAttr>:$plan
+    OptionalAttr<Attn_HopperPlanAttr>:$plan,
+    OptionalAttr<Attn_ProgramKindAttr>:$kind
   );
   let regions = (region SizedRegion<1>:$body);
   let hasCustomAssemblyFormat = 1;
@@ -95,6 +99,10 @@ def Attn_ProgramGridOp : Attn_Op<"program_grid", [
     /// (num_sequences, num_heads, num_q_blocks).
     SmallVector<Value, 3> getUpperBounds() {
       return {getNumSequences(), getNumHeads(), getNumQBlocks()};
+    }
+    /// The kind, `forward` when the attribute is absent.
+    ProgramKind getKindOrDefault() {
+      return getKind() ? *getKind() : ProgramKind::Forward;
     }
   }];
 }
@@ -115,6 +123,11 @@ def Attn_TileLoadOp : Attn_TileOp<"tile_load"> {
     the Hopper path keeps bf16/f16 tiles for the tensor cores). Rows past
     `rows` are zero so a partial tile holds defined values. On the GPU this is
     a TMA load into shared memory; on the CPU, a loop nest.
+
+    A rank-1 tile [R] takes per-row values from a `source` [B, H, S] (the
+    backward's LSE and D), as attn.tile_store writes them:
+
+        dest[r] = r < rows ? T(source[batch, head, row + r]) · scale : 0
 
     ```mlir
     %kt = attn.tile_load %k[%b, %row, %kvh] rows(%n) into %e
@@ -286,6 +299,169 @@ def Attn_BlockFinalizeOp : Attn_Op<"block_finalize"> {
     (`lse` `(` $lse^ `)`)?
     attr-dict `:` type($acc) `,` type($max) `,` type($sum) `,` type($out)
     (`,` type($lse)^)?
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// L1: the backward (attn.attention_grad), as four ops
+//===----------------------------------------------------------------------===//
+//
+// --attn-tile makes three grids of an attn.attention_grad: a preprocess
+// (block_grad_delta per q-block), the KV-stationary main grid (per kv-block:
+// block_grad_init, loops of block_grad_update over the q-blocks of each query
+// head of the group, block_grad_finalize) and a postprocess (a scaled tile
+// load of the dQ accumulator). --attn-online-softmax expands the ops into
+// the L2 tile ops above.
+
+def Attn_BlockGradInitOp : Attn_Op<"block_grad_init", [Pure]> {
+  let summary = "Zero f32 tiles: the backward's dK and dV accumulators";
+  let description = [{
+    Each result is an f32 tile of zeros: dK [BN, D] and dV [BN, Dv] at the
+    start of a main program, or the zero rows the preprocess stores into the
+    dQ accumulator.
+
+    ```mlir
+    %dk, %dv = attn.block_grad_init : tensor<64x128xf32>, tensor<64x128xf32>
+    ```
+  }];
+  let results = (outs Variadic<Attn_TileTensor>:$tiles);
+  let assemblyFormat = "attr-dict `:` type($tiles)";
+  let hasVerifier = 1;
+}
+
+def Attn_BlockGradDeltaOp : Attn_Op<"block_grad_delta", [Pure]> {
+  let summary = "D = rowsum(dO ∘ O) − dLSE for the rows of a q-block";
+  let description = [{
+    For the rows i of the tiles out O [BM, Dv] and dout dO [BM, Dv] (and
+    the optional per-row dlse [BM]):
+
+        delta[i] = sum_d f32(dO[i, d]) · f32(O[i, d]) − dLSE[i]
+
+    D = Σ_j P[i, j] · dP[i, j], the row term of softmax's backward (since
+    O = P·V), less the gradient reaching LSE (∂LSE/∂z = P).
+
+    ```mlir
+    %d = attn.block_grad_delta out(%o) dout(%do)
+        : tensor<64x128xf32>, tensor<64x128xf32> -> tensor<64xf32>
+    ```
+  }];
+  let arguments = (ins Attn_TileTensor:$out, Attn_TileTensor:$dout,
+                       Optional<Attn_TileTensor>:$dlse);
+  let results = (outs Attn_TileTensor:$delta);
+  let assemblyFormat = [{
+    `out` `(` $out `)` `dout` `(` $dout `)` (`dlse` `(` $dlse^ `)`)?
+    attr-dict `:` type($out) `,` type($dout) (`,` type($dlse)^)?
+    `->` type($delta)
+  }];
+  let hasVerifier = 1;
+}
+
+def Attn_BlockGradUpdateOp : Attn_Op<"block_grad_update", [
+    RecursiveMemoryEffects,
+    AllTypesMatch<["dkey", "new_dkey"]>, AllTypesMatch<["dvalue", "new_dvalue"]>,
+    DeclareOpInterfaceMethods<OpAsmOpInterface, ["getAsmBlockArgumentNames"]>
+  ]> {
+  let summary = "Folds one q-block into the dK, dV of a KV block; its dQ part";
+  let description = [{
+    For query rows i < `rows` (q_pos + i) and key columns j < `cols`
+    (kv_pos + j), the scores of attn.block_update,
+
+        x[i,j] = scale · dot(q[i, :], k[j, :])
+        z[i,j] = score_mod(softcap(x[i,j]), ...) or -inf where hidden
+                 (`masked` blocks: the window around `diag`, mask_mod,
+                 j >= cols; unmasked blocks hide nothing but j >= cols)
+
+    and, with the forward's log-sum-exp `lse` and D (`delta`) of each row:
+
+        P   = exp(z − LSE)          0 where LSE = -inf (a row with no key)
+        dP  = dO · Vᵀ
+        dz  = P ∘ (dP − D)
+        dx  = dz ∘ ∂z/∂x            (1 − tanh²(x / softcap)) · score_mod'
+        new_dkey   = dkey + dxᵀ · q          (scale applied at the end)
+        new_dvalue = dvalue + Pᵀ · dO
+        dq         = dx · k                  (scale applied at the end)
+
+    Rows past `rows` and columns past `cols` contribute nothing (their
+    dO, D, P or dx are 0). `score_mod_grad`, when present, is the score_mod's
+    derivative in the score (same signature; --attn-score-mod-grad writes it
+    from `score_mod`).
+
+    ```mlir
+    %dk1, %dv1, %dq = attn.block_grad_update q(%qt) k(%kt) v(%vt) dout(%dot)
+        lse(%lt) delta(%dt) state(%dk, %dv) rows(%nr) cols(%nc) seq(%b)
+        head(%h) q_pos(%q0) kv_pos(%k0) diag(%d) masked
+        {mask = #attn.mask<causal, bottom_right>, scale = 0.125 : f32}
+        : tensor<64x128xf32>, tensor<64x128xf32>, tensor<64x128xf32>,
+          tensor<64x128xf32>, tensor<64xf32>, tensor<64xf32>,
+          tensor<64x128xf32>, tensor<64x128xf32> -> tensor<64x128xf32>
+    ```
+  }];
+  let arguments = (ins
+    Attn_TileTensor:$query, Attn_TileTensor:$key, Attn_TileTensor:$value,
+    Attn_TileTensor:$dout, Attn_TileTensor:$lse, Attn_TileTensor:$delta,
+    Attn_TileTensor:$dkey, Attn_TileTensor:$dvalue,
+    Index:$rows, Index:$cols,
+    Index:$seq, Index:$head, Index:$q_pos, Index:$kv_pos, Index:$diag,
+    UnitAttr:$masked,
+    Attn_MaskAttr:$mask,
+    F32Attr:$scale,
+    OptionalAttr<F32Attr>:$softcap
+  );
+  let results = (outs Attn_TileTensor:$new_dkey, Attn_TileTensor:$new_dvalue,
+                      Attn_TileTensor:$dquery);
+  let regions = (region MaxSizedRegion<1>:$score_mod,
+                        MaxSizedRegion<1>:$score_mod_grad,
+                        MaxSizedRegion<1>:$mask_mod);
+  let assemblyFormat = [{
+    `q` `(` $query `)` `k` `(` $key `)` `v` `(` $value `)`
+    `dout` `(` $dout `)` `lse` `(` $lse `)` `delta` `(` $delta `)`
+    `state` `(` $dkey `,` $dvalue `)`
+    `rows` `(` $rows `)` `cols` `(` $cols `)`
+    `seq` `(` $seq `)` `head` `(` $head `)`
+    `q_pos` `(` $q_pos `)` `kv_pos` `(` $kv_pos `)` `diag` `(` $diag `)`
+    (`masked` $masked^)?
+    attr-dict-with-keyword
+    (`score_mod` $score_mod^)?
+    (`score_mod_grad` $score_mod_grad^)?
+    (`mask_mod` $mask_mod^)?
+    `:` type($query) `,` type($key) `,` type($value) `,` type($dout) `,`
+        type($lse) `,` type($delta) `,` type($dkey) `,` type($dvalue)
+    `->` type($dquery)
+  }];
+  let hasVerifier = 1;
+  let hasRegionVerifier = 1;
+}
+
+def Attn_BlockGradFinalizeOp : Attn_Op<"block_grad_finalize"> {
+  let summary = "Writes dK = scale · dK_acc and dV for the keys of a program";
+  let description = [{
+    For rows j < `rows`:
+
+        dk_out[batch, row + j, head, :] = T(scale · dkey[j, :])
+        dv_out[batch, row + j, head, :] = T(dvalue[j, :])
+
+    T rounds to the destination's element type.
+
+    ```mlir
+    attn.block_grad_finalize state(%dk, %dv) rows(%nc)
+        into %dko, %dvo[%b, %k0, %kvh] {scale = 0.125 : f32}
+        : tensor<64x128xf32>, tensor<64x128xf32>,
+          memref<2x1000x4x128xbf16>, memref<2x1000x4x128xbf16>
+    ```
+  }];
+  let arguments = (ins
+    Attn_TileTensor:$dkey, Attn_TileTensor:$dvalue, Index:$rows,
+    Arg<AnyMemRef, "dK [B, Sk, Hkv, D]", [MemWrite]>:$dkey_out,
+    Arg<AnyMemRef, "dV [B, Sk, Hkv, Dv]", [MemWrite]>:$dvalue_out,
+    Index:$batch, Index:$row, Index:$head,
+    F32Attr:$scale
+  );
+  let assemblyFormat = [{
+    `state` `(` $dkey `,` $dvalue `)` `rows` `(` $rows `)`
+    `into` $dkey_out `,` $dvalue_out `[` $batch `,` $row `,` $head `]`
+    attr-dict `:` type($dkey) `,` type($dvalue) `,` type($dkey_out) `,`
+    type($dvalue_out)
   }];
   let hasVerifier = 1;
 }

@@ -150,8 +150,10 @@ void flashmlir::buildAttnToCpuLoopsPipeline(OpPassManager &pm,
   tile.blockM = options.blockM;
   tile.blockN = options.blockN;
   funcPm.addPass(createAttnTilePass(tile));
+  funcPm.addPass(createAttnScoreModGradPass());
   AttnOnlineSoftmaxPassOptions softmax;
   softmax.testDropAlpha = options.testDropAlpha;
+  softmax.testDropDelta = options.testDropDelta;
   funcPm.addPass(createAttnOnlineSoftmaxPass(softmax));
   funcPm.addPass(createAttnBufferizeTilesPass());
   funcPm.addPass(createAttnTilesToLoopsPass());
@@ -175,8 +177,8 @@ void flashmlir::registerCpuLoweringPipeline() {
         buildCpuLoweringPipeline);
     PassPipelineRegistration<AttnToCpuOptions>(
         "attn-to-cpu-loops",
-        "The CPU front end: tile, online softmax, bufferize the tiles, tile "
-        "ops as loops",
+        "The CPU front end: tile, the backward's score_mod derivatives, "
+        "online softmax, bufferize the tiles, tile ops as loops",
         buildAttnToCpuLoopsPipeline);
     PassPipelineRegistration<AttnToCpuOptions>(
         "attn-to-cpu",

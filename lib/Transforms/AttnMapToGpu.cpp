@@ -271,9 +271,16 @@ struct AttnMapToGpuPass final
   void runOnOperation() override {
     SmallVector<attn::ProgramGridOp> grids;
     getOperation().walk([&](attn::ProgramGridOp op) { grids.push_back(op); });
-    for (attn::ProgramGridOp grid : grids)
+    for (attn::ProgramGridOp grid : grids) {
+      // One thread per query row: the backward's grids are not that shape.
+      if (grid.getKindOrDefault() != attn::ProgramKind::Forward) {
+        grid.emitOpError() << "attn-map-to-gpu maps forward grids only (the "
+                              "SIMT kernel has no backward)";
+        return signalPassFailure();
+      }
       if (failed(mapProgramGrid(grid, maxSharedMemory)))
         return signalPassFailure();
+    }
     // Every remaining tile op must have been inside a grid.
     WalkResult leftover = getOperation().walk([](Operation *op) {
       if (isa<attn::AttnDialect>(op->getDialect())) {

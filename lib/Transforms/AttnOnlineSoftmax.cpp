@@ -12,7 +12,14 @@
 // purpose and shape: the tile ops overwrite them in place, so bufferization
 // gives each one buffer per program, never one per KV block.
 //
+// The score tile (S = Q·Kᵀ, softcap, score_mod, the mask) is shared with the
+// backward (OnlineTiles.cpp); the backward's ops expand in
+// AttnOnlineSoftmaxGrad.cpp.
+//
 //===----------------------------------------------------------------------===//
+
+#include "AttnOnlineSoftmaxGrad.h"
+#include "OnlineTiles.h"
 
 #include "flashmlir/Transforms/Passes.h"
 
@@ -37,74 +44,7 @@ namespace flashmlir {
 using namespace mlir;
 using namespace flashmlir;
 
-static constexpr double kLog2E = 1.4426950408889634;
-static constexpr double kLn2 = 0.6931471805599453;
 static constexpr double kInf = std::numeric_limits<double>::infinity();
-
-namespace {
-/// Builds L2 tile ops at one position, with scratch tiles at the top of the
-/// enclosing program.
-class TileBuilder {
-public:
-  TileBuilder(Operation *at, DenseMap<std::tuple<Block *, Type, StringRef>,
-                                      Value> &scratch)
-      : b(at), loc(at->getLoc()), scratch(scratch) {
-    Operation *scope = at->getParentOfType<attn::ProgramGridOp>();
-    if (!scope)
-      scope = at->getParentOfType<FunctionOpInterface>();
-    programBlock = &scope->getRegion(0).front();
-  }
-
-  OpBuilder b;
-  Location loc;
-
-  Value f32(double v) {
-    return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
-  }
-
-  /// The program's scratch tile of `type` for `purpose`.
-  Value scratchTile(RankedTensorType type, StringRef purpose) {
-    Value &tile = scratch[{programBlock, type, purpose}];
-    if (!tile) {
-      OpBuilder::InsertionGuard g(b);
-      b.setInsertionPointToStart(programBlock);
-      tile = bufferization::AllocTensorOp::create(b, loc, type, ValueRange{});
-    }
-    return tile;
-  }
-  RankedTensorType rows(ShapedType tile) {
-    return RankedTensorType::get({tile.getDimSize(0)}, b.getF32Type());
-  }
-
-  /// dest[...] = value
-  Value fill(double value, Value dest) {
-    return attn::TileFillOp::create(b, loc, dest.getType(), f32(value), dest)
-        .getResult();
-  }
-
-  /// dest[i, j] = body(inputs[i, j] or inputs[i]); `body` builds the scalar
-  /// function of the map at the builder `b` it is given.
-  Value map(ValueRange inputs, Value dest,
-            function_ref<Value(OpBuilder &, ValueRange)> body) {
-    auto op = attn::TileMapOp::create(b, loc, dest.getType(), inputs, dest);
-    OpBuilder::InsertionGuard g(b);
-    Block *block = b.createBlock(&op.getBody());
-    for (Value input : inputs)
-      block->addArgument(cast<ShapedType>(input.getType()).getElementType(),
-                         loc);
-    attn::YieldOp::create(b, loc, body(b, block->getArguments()));
-    return op.getResult();
-  }
-
-private:
-  DenseMap<std::tuple<Block *, Type, StringRef>, Value> &scratch;
-  Block *programBlock;
-};
-} // namespace
-
-static Value constantF32(OpBuilder &b, Location loc, double v) {
-  return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
-}
 
 /// m_safe = m == -inf ? 0 : m: the max to subtract, so that a row whose keys
 /// are all hidden so far never computes -inf - (-inf) = NaN.
@@ -136,76 +76,16 @@ static void expandBlockUpdate(attn::BlockUpdateOp op, TileBuilder &t,
       RankedTensorType::get({acc.getDimSize(0), blockN}, b.getF32Type());
   RankedTensorType rowsType = t.rows(acc);
 
-  // S = Q·Kᵀ
-  Value s = attn::TileMatmulOp::create(
-                b, loc, scoresType, op.getQuery(), op.getKey(),
-                t.fill(0, t.scratchTile(scoresType, "scores")),
-                /*transpose_lhs=*/false, /*transpose_rhs=*/true)
-                .getResult();
-
-  // The score transforms work on the natural-domain score s·scale; then
-  // c = log2 e turns it into a base-2 logit. Without them one multiply by
-  // c = scale·log2 e does both, folded into the exp2 below.
-  double scale = op.getScale().convertToDouble();
-  double c = scale * kLog2E;
-  if (FloatAttr softcapAttr = op.getSoftcapAttr()) {
-    // s = softcap · tanh(s·scale / softcap)
-    double cap = softcapAttr.getValueAsDouble();
-    s = t.map(s, s, [&](OpBuilder &mb, ValueRange x) -> Value {
-      Value arg = arith::MulFOp::create(mb, loc, x[0],
-                                        constantF32(mb, loc, scale / cap));
-      return arith::MulFOp::create(mb, loc, math::TanhOp::create(mb, loc, arg),
-                                   constantF32(mb, loc, cap));
-    });
-    c = kLog2E;
-  }
-  if (!op.getScoreMod().empty()) {
-    // s = score_mod(s·scale, seq, head, q_pos + i, kv_pos + j)
-    if (c != kLog2E)
-      s = t.map(s, s, [&](OpBuilder &mb, ValueRange x) -> Value {
-        return arith::MulFOp::create(mb, loc, x[0], constantF32(mb, loc, scale));
-      });
-    auto mod = attn::TileScoreModOp::create(
-        b, loc, scoresType, s, s, op.getSeq(), op.getHead(), op.getQPos(),
-        op.getKvPos(), op.getRows(), op.getCols());
-    IRMapping mapping;
-    op.getScoreMod().cloneInto(&mod.getScoreMod(), mapping);
-    s = mod.getResult();
-    c = kLog2E;
-  }
-
-  // Masking: s = -inf where the key is hidden (the window, mask_mod, or past
-  // the block's columns). Boundary blocks always; an interior block only
-  // when it is the ragged last one (cols < BlockN), decided at run time.
-  auto mask = [&](OpBuilder &mb, attn::MaskAttr kind, Region *maskMod) {
-    auto masked = attn::TileMaskOp::create(
-        mb, loc, scoresType, s, s, op.getQPos(), op.getKvPos(), op.getDiag(),
-        op.getRows(), op.getCols(), op.getSeq(), op.getHead(), kind);
-    if (maskMod && !maskMod->empty()) {
-      IRMapping mapping;
-      maskMod->cloneInto(&masked.getMaskMod(), mapping);
-    }
-    return masked.getResult();
-  };
-  if (op.getMasked()) {
-    s = mask(b, op.getMask(), &op.getMaskMod());
-  } else {
-    Value ragged = arith::CmpIOp::create(
-        b, loc, arith::CmpIPredicate::slt, op.getCols(),
-        arith::ConstantIndexOp::create(b, loc, blockN));
-    auto ifOp = scf::IfOp::create(b, loc, scoresType, ragged,
-                                  /*withElseRegion=*/true);
-    OpBuilder thenB = ifOp.getThenBodyBuilder();
-    scf::YieldOp::create(
-        thenB, loc,
-        mask(thenB,
-             attn::MaskAttr::get(b.getContext(), attn::MaskKind::None,
-                                 attn::MaskAlignment::BottomRight),
-             nullptr));
-    OpBuilder elseB = ifOp.getElseBodyBuilder();
-    scf::YieldOp::create(elseB, loc, s);
-    s = ifOp.getResult(0);
-  }
+  // S = Q·Kᵀ, then softcap, score_mod and the mask (OnlineTiles.cpp); c
+  // makes S a base-2 logit.
+  ScoreOperands in{op.getQuery(),  op.getKey(),    op.getRows(),
+                   op.getCols(),   op.getSeq(),    op.getHead(),
+                   op.getQPos(),   op.getKvPos(),  op.getDiag(),
+                   op.getMasked(), op.getMask(),   op.getScale().convertToDouble(),
+                   op.getSoftcapAttr(), &op.getScoreMod(), &op.getMaskMod()};
+  ScoreTile scores = buildScoreTile(t, in, /*withDerivative=*/false);
+  Value s = scores.scores;
+  double c = scores.c;
 
   // m_new = max(m, c·rowmax(s))        (NaN-propagating: a NaN score
   //                                     reaches the row's max, O and LSE)
@@ -325,7 +205,7 @@ struct AttnOnlineSoftmaxPass final
               op))
         ops.push_back(op);
     });
-    DenseMap<std::tuple<Block *, Type, StringRef>, Value> scratch;
+    ScratchTiles scratch;
     for (Operation *op : ops) {
       TileBuilder t(op, scratch);
       if (auto init = dyn_cast<attn::BlockInitOp>(op))
@@ -335,6 +215,9 @@ struct AttnOnlineSoftmaxPass final
       else
         expandBlockFinalize(cast<attn::BlockFinalizeOp>(op), t);
     }
+    // The backward's ops (AttnOnlineSoftmaxGrad.cpp).
+    if (failed(expandBlockGradOps(getOperation(), scratch, testDropDelta)))
+      signalPassFailure();
   }
 };
 } // namespace

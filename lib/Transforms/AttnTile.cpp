@@ -9,8 +9,12 @@
 //   5. tile_load Q once, block_init, stream K/V through loops of
 //      block_update that carry the running state (acc, m, l) as values,
 //      block_finalize into out and lse.
+// attn.attention_grad: three grids, KV-stationary in the middle
+// (AttnTileGrad.cpp).
 //
 //===----------------------------------------------------------------------===//
+
+#include "AttnTileGrad.h"
 
 #include "flashmlir/Transforms/MaskBounds.h"
 #include "flashmlir/Transforms/Passes.h"
@@ -416,6 +420,10 @@ struct AttnTilePass final : flashmlir::impl::AttnTilePassBase<AttnTilePass> {
       }
       AttentionTiler(op, tiles, *tileTarget).run();
     }
+    // The backward: three grids per attn.attention_grad (AttnTileGrad.cpp).
+    if (failed(tileAttentionGrads(getOperation(), blockM, blockN,
+                                  *tileTarget)))
+      return signalPassFailure();
   }
 };
 } // namespace

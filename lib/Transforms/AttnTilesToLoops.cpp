@@ -5,6 +5,7 @@
 // attn.row_loop: rows are independent in every tile op, so the SIMT mapping
 // gives each row to a thread. The formulas, per op:
 //   tile_load    dest[r, d] = r < rows ? T(source[batch, row + r, head, d]) : 0
+//                (rank 1: dest[r] = r < rows ? T(source[batch, head, row + r]) : 0)
 //   tile_fill    dest[i, j] = v
 //   tile_matmul  dest[i, j] += Σ_k f32(op(lhs)[i, k]) · f32(op(rhs)[k, j])
 //   tile_reduce  dest[i] = combine(dest[i], tile[i, 0..C))
@@ -134,7 +135,7 @@ static void lowerTileLoad(attn::TileLoadOp op) {
         Value valid = arith::CmpIOp::create(l.b, l.loc,
                                             arith::CmpIPredicate::slt, r, rows);
         Value srcRow = arith::AddIOp::create(l.b, l.loc, op.getRow(), r);
-        l.loop(l.idx(0), l.idx(dest.getDimSize(1)), [&](Value d) {
+        auto element = [&](Value d) {
           auto ifOp = scf::IfOp::create(
               l.b, l.loc, valid,
               [&](OpBuilder &tb, Location loc) {
@@ -144,8 +145,12 @@ static void lowerTileLoad(attn::TileLoadOp op) {
               [&](OpBuilder &eb, Location loc) {
                 scf::YieldOp::create(eb, loc, zero);
               });
-          l.store(ifOp.getResult(0), op.getDest(), {r, d});
-        });
+          l.store(ifOp.getResult(0), op.getDest(), at(op.getDest(), r, d));
+        };
+        // A rank-1 tile: one value per row (from [B, H, S]).
+        if (dest.getRank() == 1)
+          return element(Value());
+        l.loop(l.idx(0), l.idx(dest.getDimSize(1)), element);
       },
       /*rowLoop=*/true);
 }

@@ -87,6 +87,10 @@ struct ProgramTraits {
 static FailureOr<ProgramTraits> readTraits(attn::ProgramGridOp grid,
                                            StringRef pass) {
   ProgramTraits t;
+  if (grid.getKindOrDefault() != attn::ProgramKind::Forward)
+    return grid.emitOpError()
+           << pass << ": the warp-specialized Hopper kernel is built for "
+           << "forward grids only (the backward runs on the CPU path for now)";
   auto dim = [](Value v, int64_t i) {
     return cast<ShapedType>(v.getType()).getDimSize(i);
   };

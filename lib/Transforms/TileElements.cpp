@@ -51,10 +51,14 @@ static Value decodeE4M3(OpBuilder &b, Location loc, Value x) {
 
 Value flashmlir::loadTileElement(OpBuilder &b, Location loc,
                                  attn::TileLoadOp op, Value row, Value d) {
-  Value x = memref::LoadOp::create(
-      b, loc, op.getSource(), ValueRange{op.getBatch(), row, op.getHead(), d});
+  // A rank-1 tile reads per-row values from [B, H, S].
+  Value x =
+      d ? memref::LoadOp::create(b, loc, op.getSource(),
+                                 ValueRange{op.getBatch(), row, op.getHead(), d})
+        : memref::LoadOp::create(b, loc, op.getSource(),
+                                 ValueRange{op.getBatch(), op.getHead(), row});
   Type element = cast<ShapedType>(op.getDest().getType()).getElementType();
-  if (x.getType() == element)
+  if (x.getType() == element && !op.getScale())
     return x; // a native tile: the source's own elements
   if (isa<Float8E4M3FNType>(x.getType()))
     x = decodeE4M3(b, loc, x);

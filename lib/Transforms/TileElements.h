@@ -20,7 +20,8 @@ bool isTileLoadable(mlir::Type element);
 
 /// f32(op.source[batch, row, head, d]) · op.scale (scale when present), or
 /// the source element itself for a tile of the source's type: the value
-/// tile_load writes at one position of its tile. f8E4M3FN is
+/// tile_load writes at one position of its tile (a rank-1 tile, `d` null:
+/// op.source[batch, head, row]). f8E4M3FN is
 /// decoded with integer arithmetic (no f8 conversion lowers to LLVM here).
 mlir::Value loadTileElement(mlir::OpBuilder &b, mlir::Location loc,
                             mlir::attn::TileLoadOp op, mlir::Value row,

@@ -105,3 +105,26 @@ TileSizes flashmlir::chooseTileSizes(attn::AttentionOp op, TileTarget target) {
       fitToMaskBlock(tiles.blockN, op.getBlockMaskCols(), hopper ? 16 : 1);
   return tiles;
 }
+
+/// The backward: FlashAttention-3's backward tiles as the starting point (not
+/// tuned here: the Hopper backward is not built yet): q-blocks of 64 rows (128
+/// at D <= 64), 128 keys per program (64 at D > 128, where dK and dV of 128
+/// keys would not fit the registers). CPU: 16-row q-blocks over 32 keys, so
+/// small test problems have many programs and every boundary case.
+TileSizes flashmlir::chooseGradTileSizes(attn::AttentionGradOp op,
+                                         TileTarget target) {
+  TileSizes tiles{16, 32};
+  if (target == TileTarget::Hopper) {
+    int64_t headDim = std::max(op.getHeadDim(), op.getValueHeadDim());
+    tiles = headDim <= 64 ? TileSizes{128, 128}
+                          : TileSizes{64, headDim <= 128 ? 128 : 64};
+  }
+  if (!op.hasBlockMask())
+    return tiles;
+  bool hopper = target == TileTarget::Hopper;
+  tiles.blockM =
+      fitToMaskBlock(tiles.blockM, op.getBlockMaskRows(), hopper ? 64 : 1);
+  tiles.blockN =
+      fitToMaskBlock(tiles.blockN, op.getBlockMaskCols(), hopper ? 16 : 1);
+  return tiles;
+}

@@ -18,7 +18,8 @@ Modules:
   gpu         HopperKernel: launches compiled PTX on torch tensors (_cuda)
   aot         python -m flashmlir.aot: precompile specs into a cache directory
   block_mask  create_block_mask: FlexAttention-style block sparsity
-  backward    the autograd backward (recompute in PyTorch)
+  backward    the autograd backward of CUDA tensors (recompute in PyTorch); CPU
+              tensors train through the compiled backward (ops._run_cpu_grad)
   testing     the reference attention (float64, from the definition) and the
               accuracy rule of the tests and benchmarks (needs torch)
 

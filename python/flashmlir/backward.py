@@ -1,9 +1,12 @@
-"""The backward of flashmlir.attention: a recompute in float32 PyTorch math.
+"""The backward of flashmlir.attention on CUDA tensors: a recompute in float32
+PyTorch math.
 
-The kernels are forward-only (the fused backward kernel is future work). So
-that the drop-in functions keep flash_attn's semantics under autograd, the
-custom op's backward recomputes softmax(scale·Q·Kᵀ + masks)·V per sequence
-from the saved inputs and differentiates that with torch.autograd:
+CPU tensors train through the compiled backward (attn.attention_grad on the
+CPU path, flashmlir.ops._run_cpu_grad). The Hopper backward kernel is not
+built yet, so on CUDA tensors — and wherever gradients must reach tensors a
+score_mod/mask_mod captures — the custom op's backward recomputes
+softmax(scale·Q·Kᵀ + masks)·V per sequence from the saved inputs and
+differentiates that with torch.autograd:
 
     S = scale·Q·Kᵀ (softcap: c·tanh(S/c)), hidden keys -> -inf
     P = exp(S - m) / l per row (m = row max, l = Σ exp(S - m)); O = P·V;

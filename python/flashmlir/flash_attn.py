@@ -13,7 +13,9 @@ softcap, GQA/MQA, alibi_slopes ((H,) or (B, H) float32, varlen too: a bias
 of -slope·|i + Sk - Sq - j| per sequence), softmax_scale defaulting to
 1/sqrt(D), and return_attn_probs returning (out, softmax_lse, None) —
 softmax_lse is (B, H, Sq) float32, or (H, total_q) for the varlen function.
-Differentiable (the backward recomputes in PyTorch, flashmlir.backward).
+Differentiable: on CPU tensors (the tests' path) through the compiled backward
+(attn.attention_grad on the CPU path); on CUDA tensors the backward recomputes in
+PyTorch (flashmlir.backward) until the Hopper backward kernel exists.
 
 Not supported yet, so refused with NotImplementedError naming the argument:
 dropout_p > 0, block_table (paged KV). `deterministic` is accepted: the

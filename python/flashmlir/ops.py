@@ -8,10 +8,13 @@ describes the call as an AttentionSpec, takes the kernel from the JIT cache
 (compiling it the first time) and launches it on the current stream.
 Without score_mod / mask_mod the call goes through the torch custom op
 `torch.ops.flashmlir.attention`, which has a fake implementation, so
-torch.compile traces through it without graph breaks. The kernels are
-forward-only; gradients (of the custom op and of calls with modifiers or a
-block mask) come from a recompute in float32 PyTorch math (flashmlir.backward),
-so training works, at PyTorch's speed and memory. FP8 calls are inference only.
+torch.compile traces through it without graph breaks. Gradients: on CPU
+tensors, the compiled backward (attn.attention_grad through the CPU path,
+O(S) memory; _run_cpu_grad), modifiers and block masks included; on CUDA
+tensors — until the Hopper backward kernel exists — and for tensors a
+score_mod/mask_mod captures that require grad, a recompute in float32 PyTorch
+math (flashmlir.backward), at PyTorch's speed and memory. FP8 calls are
+inference only.
 """
 
 
@@ -239,6 +242,11 @@ def attention(q, k, v, *, causal: bool = False, causal_align: str = "bottom_righ
     descales = (q_descale, k_descale, v_descale)
     fp8 = any(d is not None for d in descales) or (
         isinstance(q, torch.Tensor) and q.dtype == torch.float8_e4m3fn)
+    if fp8 and torch.is_grad_enabled() and any(
+            isinstance(t, torch.Tensor) and t.requires_grad for t in (q, k, v, *descales)):
+        raise NotImplementedError(
+            "float8_e4m3fn attention is inference only: there is no FP8 backward (call it "
+            "under torch.no_grad() or pass tensors that do not require grad)")
     if (modified or fp8) and torch.compiler.is_compiling():
         # Dynamo cannot trace the modifier path (its trace keys hold code objects
         # and captured tensors): a graph break, the call eager.
@@ -372,8 +380,10 @@ def attention(q, k, v, *, causal: bool = False, causal_align: str = "bottom_righ
                                 score_mod=score_mod, mask_mod=mask_mod, block_mask=block_mask)
             run = lambda: _run(spec, q, k, v, cu_seqlens_q, cu_seqlens_k,  # noqa: E731
                                [t.detach() for t in read], sparse[0] if sparse else ())
+            compiled = (spec, tuple(t.detach() for t in read),
+                        tuple(sparse[0]) if sparse else ())
             out, lse = _ModifiedAttention.apply(q, k, v, cu_seqlens_q, cu_seqlens_k, run,
-                                                grad_options, *captured)
+                                                grad_options, compiled, *captured)
             return (out, lse) if return_lse else out
         out, lse = _run(spec, q, k, v, cu_seqlens_q, cu_seqlens_k, read,
                         sparse[0] if sparse else ())
@@ -462,24 +472,33 @@ def _modified_attention_function():
 
     class ModifiedAttention(torch.autograd.Function):
         """Calls with score_mod/mask_mod/block_mask under autograd: the kernel's
-        out and lse forward; gradients of q, k, v and of float tensors the
-        modifiers capture by recompute (flashmlir.backward)."""
+        out and lse forward; gradients of q, k, v by the compiled backward on
+        CPU tensors (`compiled` = (spec, modifier tensors, block mask tensors)),
+        else — CUDA tensors, or float tensors the modifiers capture that need
+        gradients too — by recompute (flashmlir.backward)."""
 
         @staticmethod
-        def forward(ctx, q, k, v, cu_q, cu_k, run, options, *captured):
-            ctx.save_for_backward(q, k, v, cu_q, cu_k, *captured)
-            ctx.options = options
+        def forward(ctx, q, k, v, cu_q, cu_k, run, options, compiled, *captured):
             with torch.no_grad():
-                return run()
+                out, lse = run()
+            ctx.save_for_backward(q, k, v, cu_q, cu_k, out, lse, *captured)
+            ctx.options = options
+            ctx.compiled = compiled
+            return out, lse
 
         @staticmethod
         def backward(ctx, grad_out, grad_lse):
-            from .backward import attention_grads
+            q, k, v, cu_q, cu_k, out, lse, *captured = ctx.saved_tensors
+            if not captured and _compiled_backward(q):
+                spec, mod_tensors, sparse_tensors = ctx.compiled
+                grads = _run_cpu_grad(spec, q, k, v, out, lse, grad_out, grad_lse, cu_q,
+                                      cu_k, mod_tensors, sparse_tensors)
+            else:
+                from .backward import attention_grads
 
-            q, k, v, cu_q, cu_k, *captured = ctx.saved_tensors
-            grads = attention_grads(q, k, v, grad_out, grad_lse, cu_q, cu_k,
-                                    captured=tuple(captured), **ctx.options)
-            return (*grads[:3], None, None, None, None, *grads[3:])
+                grads = attention_grads(q, k, v, grad_out, grad_lse, cu_q, cu_k,
+                                        captured=tuple(captured), **ctx.options)
+            return (*grads[:3], None, None, None, None, None, *grads[3:])
 
     return ModifiedAttention
 
@@ -617,6 +636,86 @@ def _run_cpu(spec: AttentionSpec, q, k, v, cu_q, cu_k, mod_tensors, total_q,
     return out, lse
 
 
+_cpu_grad_kernels = {}
+
+
+def _compiled_backward(q) -> bool:
+    """Whether q's gradients come from the compiled backward: CPU tensors with
+    the CPU path built. (CUDA tensors recompute in PyTorch until the Hopper
+    backward kernel exists.)"""
+    import flashmlir
+
+    return q.device.type == "cpu" and flashmlir.HAS_CPU_PATH
+
+
+def _run_cpu_grad(spec: AttentionSpec, q, k, v, out, lse, dout, dlse, cu_q, cu_k,
+                  mod_tensors=(), sparse_tensors=()):
+    """dq, dk, dv of `spec`'s attention by its compiled backward on the CPU path
+    (spec.to_grad_mlir(): attn.attention_grad through attn-to-cpu-loops, the
+    same front end as the forward's). q, k, v, out as attention() takes and
+    returns them ((B, S, H, D), or packed (total, H, D) with cu_seqlens), lse
+    (B, Hq, Sq) or (Hq, total); dout / dlse the gradients reaching out / lse
+    (None: zero). Returns the gradients in the inputs' dtypes."""
+    import numpy as np
+    import flashmlir
+
+    torch = _torch()
+    if spec.dynamic_seqlens:  # the CPU path compiles for the actual lengths
+        spec = dataclasses.replace(spec, dynamic_seqlens=False, seqlen_q=q.shape[1],
+                                   seqlen_k=k.shape[1])
+    total_q, total_k = spec.seqlen_q, spec.seqlen_k
+    if spec.varlen and not mod_tensors:
+        spec, cu_q, cu_k = _bucketed_varlen(spec, cu_q, cu_k)
+    kernel = _cpu_grad_kernels.get(spec)
+    if kernel is None:
+        kernel = flashmlir.cpu_compile(spec.to_grad_mlir(), "attention_grad",
+                                       front_end="builtin.module(attn-to-cpu-loops)")
+        _cpu_grad_kernels[spec] = kernel
+
+    def array(t):
+        if t.dtype == torch.bfloat16:
+            return flashmlir.bf16(t.view(torch.int16).numpy().view(np.uint16))
+        return t.numpy()
+
+    def padded(t, rows, dim=0):
+        # A packed tensor to the kernel's total (memrefs are static here); the
+        # rows past the sequences are never read.
+        t = t.detach().contiguous()
+        if t.shape[dim] == rows:
+            return t
+        shape = list(t.shape)
+        shape[dim] = rows - t.shape[dim]
+        return torch.cat([t, t.new_zeros(shape)], dim=dim)
+
+    dout = torch.zeros_like(out) if dout is None else dout.to(out.dtype)
+    dlse = torch.zeros_like(lse) if dlse is None else dlse.float()
+    rows_q, rows_k = spec.seqlen_q, spec.seqlen_k
+    if spec.varlen:
+        q, out, dout = (padded(t, rows_q) for t in (q, out, dout))
+        k, v = padded(k, rows_k), padded(v, rows_k)
+        lse, dlse = padded(lse, rows_q, 1), padded(dlse, rows_q, 1)
+    else:
+        q, k, v, out, dout, lse, dlse = (t.detach().contiguous()
+                                         for t in (q, k, v, out, dout, lse, dlse))
+    dq, dk, dv = torch.empty_like(q), torch.empty_like(k), torch.empty_like(v)
+    dq_acc = torch.empty(q.shape, dtype=torch.float32)
+    delta = torch.empty(lse.shape, dtype=torch.float32)
+    if _POISON:
+        for t in (dq, dk, dv, dq_acc, delta):
+            t.fill_(float("nan"))
+    shape = (lambda t: t.unsqueeze(0)) if spec.varlen else (lambda t: t)
+    args = [array(shape(t)) for t in (q, k, v, out, dout, lse, dlse)]
+    if spec.varlen:
+        args += [cu_q.numpy(), cu_k.numpy()]
+    args += [array(shape(t)) for t in (dq, dk, dv, dq_acc, delta)]
+    args += [array(t.contiguous()) for t in mod_tensors]
+    args += [t.numpy() for t in sparse_tensors]
+    kernel.run(*args)
+    if spec.varlen:
+        dq, dk, dv = dq[:total_q], dk[:total_k], dv[:total_k]
+    return dq, dk, dv
+
+
 def _register_custom_op():
     torch = _torch()
     from torch.library import custom_op
@@ -640,20 +739,57 @@ def _register_custom_op():
           softcap, scale, kernel, block_m, block_n, stages):
         return _outputs(q, v, cu_seqlens_q is not None)
 
-    # Gradients by recompute in float32 PyTorch math (flashmlir.backward): the
-    # kernels are forward-only; this keeps the drop-ins differentiable.
+    # Gradients (torch.ops.flashmlir.attention_backward): on CPU tensors the
+    # compiled backward (attn.attention_grad on the CPU path); on CUDA tensors a
+    # recompute in float32 PyTorch math (flashmlir.backward) until the Hopper
+    # backward kernel exists.
     def setup_context(ctx, inputs, output):
-        (q, k, v, cu_q, cu_k, _mask, align, left, right, softcap, scale, *_rest) = inputs
-        ctx.save_for_backward(q, k, v, cu_q, cu_k)
-        ctx.options = dict(window=(left, right), align=align, softcap=softcap,
-                           scale=None if scale < 0 else scale)
+        (q, k, v, cu_q, cu_k, mask, align, left, right, softcap, scale, kernel, block_m,
+         block_n, stages) = inputs
+        ctx.save_for_backward(q, k, v, cu_q, cu_k, *output)
+        ctx.spec_options = dict(mask=mask, align=align, window=(left, right),
+                                softcap=softcap, scale=None if scale < 0 else scale,
+                                kernel=kernel, tiles={"block_m": block_m,
+                                                      "block_n": block_n, "stages": stages})
 
     def backward(ctx, grad_out, grad_lse):
+        q, k, v, cu_q, cu_k, out, lse = ctx.saved_tensors
+        o = ctx.spec_options
+        dq, dk, dv = attention_backward_op(
+            q, k, v, out, lse, grad_out, grad_lse, cu_q, cu_k, o["mask"], o["align"],
+            o["window"][0], o["window"][1], float(o["softcap"]),
+            -1.0 if o["scale"] is None else float(o["scale"]), o["kernel"],
+            o["tiles"]["block_m"], o["tiles"]["block_n"], o["tiles"]["stages"])
+        return (dq, dk, dv) + (None,) * 12
+
+    # The backward as a custom op of its own (with a fake implementation), so
+    # AOTAutograd traces a training step's backward graph through it.
+    @custom_op("flashmlir::attention_backward", mutates_args=())
+    def attention_backward_op(
+            q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, out: torch.Tensor,
+            lse: torch.Tensor, grad_out: Optional[torch.Tensor],
+            grad_lse: Optional[torch.Tensor], cu_seqlens_q: Optional[torch.Tensor],
+            cu_seqlens_k: Optional[torch.Tensor], mask: str, align: str, window_left: int,
+            window_right: int, softcap: float, scale: float, kernel: str, block_m: int,
+            block_n: int, stages: int) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        if _compiled_backward(q):
+            spec = _spec_for(q, k, v, mask=mask, align=align,
+                             window=(window_left, window_right), softcap=softcap,
+                             scale=None if scale < 0 else scale,
+                             varlen=cu_seqlens_q.numel() - 1 if cu_seqlens_q is not None else 0,
+                             lse=True, traced=None, kernel=kernel,
+                             tiles={"block_m": block_m, "block_n": block_n, "stages": stages})
+            return _run_cpu_grad(spec, q, k, v, out, lse, grad_out, grad_lse, cu_seqlens_q,
+                                 cu_seqlens_k)
         from .backward import attention_grads
 
-        q, k, v, cu_q, cu_k = ctx.saved_tensors
-        dq, dk, dv = attention_grads(q, k, v, grad_out, grad_lse, cu_q, cu_k, **ctx.options)
-        return (dq, dk, dv) + (None,) * 12
+        return attention_grads(q, k, v, grad_out, grad_lse, cu_seqlens_q, cu_seqlens_k,
+                               window=(window_left, window_right), align=align,
+                               softcap=softcap, scale=None if scale < 0 else scale)
+
+    @attention_backward_op.register_fake
+    def _(q, k, v, out, lse, grad_out, grad_lse, cu_seqlens_q, cu_seqlens_k, *options):
+        return torch.empty_like(q), torch.empty_like(k), torch.empty_like(v)
 
     attention_op.register_autograd(backward, setup_context=setup_context)
     return attention_op

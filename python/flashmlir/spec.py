@@ -261,6 +261,71 @@ class AttentionSpec:
         return self.out_dtype or self.dtype
 
     # -- the level-0 IR -------------------------------------------------------
+    def _modifiers(self) -> Tuple[str, str]:
+        """(attributes, regions): the mask, scale, softcap and modifier regions,
+        as attn.attention and attn.attention_grad spell them."""
+        attrs = ""
+        if self.mask == "causal":
+            attrs += f" mask<causal, {self.align}>"
+        elif self.mask == "window":
+            attrs += f" mask<window [{self.window[0]}, {self.window[1]}], {self.align}>"
+        if self.scale is not None:
+            attrs += f" scale({float(self.scale)!r})"
+        if self.softcap:
+            attrs += f" softcap({float(self.softcap)!r})"
+        regions = ""
+        if self.score_mod:
+            regions += f" score_mod {{\n{self.score_mod}\n      }}"
+        if self.mask_mod:
+            regions += f" mask_mod {{\n{self.mask_mod}\n      }}"
+        return attrs, regions
+
+    def to_grad_mlir(self, entry: str = "attention_grad") -> str:
+        """The backward of to_mlir()'s attention, attn.attention_grad:
+
+            func.func @attention_grad(q, k, v, out, dout, lse, dlse,
+                                      [cu_seqlens_q, cu_seqlens_k],
+                                      dq, dk, dv, dq_acc, delta,
+                                      [tensors read by score_mod / mask_mod],
+                                      [block mask lists])
+
+        dq_acc (like q, f32) and delta (like lse) are the f32 workspace; dlse is
+        always an operand (zeros when no gradient reaches the LSE). No FP8."""
+        if self.fp8:
+            raise ValueError(f"there is no backward for {FP8} inputs")
+        t = self.dtype
+        b, sq, sk = self.batch, self.seqlen_q, self.seqlen_k
+        if self.dynamic_seqlens:
+            sq = sk = "?"
+        q_t = f"memref<{b}x{sq}x{self.heads_q}x{self.head_dim}x{t}>"
+        k_t = f"memref<{b}x{sk}x{self.heads_kv}x{self.head_dim}x{t}>"
+        v_t = f"memref<{b}x{sk}x{self.heads_kv}x{self.head_dim_v}x{t}>"
+        o_t = f"memref<{b}x{sq}x{self.heads_q}x{self.head_dim_v}x{t}>"
+        l_t = f"memref<{b}x{self.heads_q}x{sq}xf32>"
+        acc_t = f"memref<{b}x{sq}x{self.heads_q}x{self.head_dim}xf32>"
+        args = [f"%q: {q_t}", f"%k: {k_t}", f"%v: {v_t}", f"%o: {o_t}", f"%do: {o_t}",
+                f"%lse: {l_t}", f"%dlse: {l_t}"]
+        extra = f"\n      dlse(%dlse : {l_t})"
+        if self.varlen:
+            cu_t = f"memref<{self.varlen + 1}xi32>"
+            args += [f"%cu_q: {cu_t}", f"%cu_k: {cu_t}"]
+            extra += f"\n      cu_seqlens(%cu_q, %cu_k : {cu_t}, {cu_t})"
+        args += [f"%dq: {q_t}", f"%dk: {k_t}", f"%dv: {v_t}", f"%dq_acc: {acc_t}",
+                 f"%delta: {l_t}"]
+        args += [f"%mod{i}: {ty}" for i, ty in enumerate(self.mod_tensors)]
+        if self.block_mask:
+            names = [f"%bm{i}" for i in range(len(self.block_mask))]
+            args += [f"{n}: {ty}" for n, ty in zip(names, self.block_mask)]
+            extra += (f"\n      block_mask({', '.join(names)} : {', '.join(self.block_mask)})"
+                      f" block_size [{self.block_size[0]}, {self.block_size[1]}]")
+        attrs, regions = self._modifiers()
+        return (f"func.func @{entry}({', '.join(args)}) {{\n"
+                f"  attn.attention_grad ins(%q, %k, %v, %o, %do, %lse : {q_t}, {k_t}, {v_t}, "
+                f"{o_t}, {o_t}, {l_t}){extra}\n"
+                f"      outs(%dq, %dk, %dv : {q_t}, {k_t}, {v_t})\n"
+                f"      workspace(%dq_acc, %delta : {acc_t}, {l_t}){attrs}{regions}\n"
+                f"  return\n}}\n")
+
     def to_mlir(self, entry: str = "attention") -> str:
         t = self.dtype
         b, sq, sk = self.batch, self.seqlen_q, self.seqlen_k
@@ -294,20 +359,7 @@ class AttentionSpec:
             sparse = (f" block_mask({', '.join(names)} : {', '.join(self.block_mask)})"
                       f" block_size [{self.block_size[0]}, {self.block_size[1]}]")
 
-        attrs = ""
-        if self.mask == "causal":
-            attrs += f" mask<causal, {self.align}>"
-        elif self.mask == "window":
-            attrs += f" mask<window [{self.window[0]}, {self.window[1]}], {self.align}>"
-        if self.scale is not None:
-            attrs += f" scale({float(self.scale)!r})"
-        if self.softcap:
-            attrs += f" softcap({float(self.softcap)!r})"
-        regions = ""
-        if self.score_mod:
-            regions += f" score_mod {{\n{self.score_mod}\n      }}"
-        if self.mask_mod:
-            regions += f" mask_mod {{\n{self.mask_mod}\n      }}"
+        attrs, regions = self._modifiers()
         return (f"func.func @{entry}({', '.join(args)}) {{\n"
                 f"  attn.attention ins(%q, %k, %v : {q_t}, {k_t}, {v_t}){cu}{sparse}\n"
                 f"      {outs}{attrs}{regions}\n"

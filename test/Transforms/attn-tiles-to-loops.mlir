@@ -41,6 +41,41 @@ func.func @load_native(%src: memref<2x100x4x8xbf16>, %dst: memref<16x8xbf16>, %i
 
 // -----
 
+// A rank-1 tile of per-row values (the backward's LSE and D) from [B, H, S]:
+//   dest[r] = r < rows ? source[batch, head, row + r] : 0
+// CHECK-LABEL: func.func @load_rows
+// CHECK-SAME: (%[[SRC:[^:]+]]: memref<2x4x100xf32>, %[[DST:[^:]+]]: memref<16xf32>, %[[B:[^:]+]]: index, %[[ROW:[^:]+]]: index, %[[H:[^:]+]]: index, %[[N:[^:]+]]: index)
+// CHECK: scf.for %[[R:.+]] = %c0 to %c16
+// CHECK:   %[[SR:.+]] = arith.addi %[[ROW]], %[[R]]
+// CHECK-NOT: scf.for
+// CHECK:   %[[V:.+]] = scf.if %{{.+}} -> (f32) {
+// CHECK:     memref.load %[[SRC]][%[[B]], %[[H]], %[[SR]]]
+// CHECK:   memref.store %[[V]], %[[DST]][%[[R]]]
+// CHECK: } {attn.row_loop}
+func.func @load_rows(%src: memref<2x4x100xf32>, %dst: memref<16xf32>, %b: index, %row: index,
+                     %h: index, %n: index) {
+  attn.tile_load %src[%b, %row, %h] rows(%n) into %dst : memref<2x4x100xf32>, memref<16xf32>
+  return
+}
+
+// -----
+
+// An f32 source with a scale (the backward's postprocess, dQ = scale·dQ_acc):
+// the scale applies though no conversion does.
+// CHECK-LABEL: func.func @load_f32_scaled
+// CHECK-SAME: %[[SCALE:[^:]+]]: f32)
+// CHECK: %[[X:.+]] = memref.load
+// CHECK: %[[S:.+]] = arith.mulf %[[X]], %[[SCALE]] : f32
+// CHECK: scf.yield %[[S]]
+func.func @load_f32_scaled(%src: memref<2x100x4x8xf32>, %dst: memref<16x8xf32>, %i: index,
+                           %scale: f32) {
+  attn.tile_load %src[%i, %i, %i] rows(%i) scale(%scale) into %dst
+      : memref<2x100x4x8xf32>, memref<16x8xf32>
+  return
+}
+
+// -----
+
 // f8E4M3FN, scaled: the bits decoded as f32 (normal: the magnitude shifted
 // into place plus the bias difference 120 << 23 = 1006632960; subnormal:
 // m · 2^-9; NaN: 0x7fc00000 = 2143289344), sign or'ed in, times the scale.

@@ -5,7 +5,8 @@
 //   1. every key some row of the tile can see lies in a visited block;
 //   2. every visited block holds at least one visible key (fully masked
 //      blocks are never visited);
-//   3. interior blocks hold only keys visible to every row (no mask needed).
+//   3. interior blocks hold only keys visible to every row (no mask needed);
+// and the same three, transposed, for the backward's KV tiles over q-blocks.
 //
 //===----------------------------------------------------------------------===//
 
@@ -89,6 +90,81 @@ TEST(MaskBounds, CausalAndWindowsMatchBruteForce) {
     if (HasFatalFailure())
       return;
   }
+}
+
+/// The transposed claims (computeQBlockRange, the backward's KV-stationary
+/// programs): for every KV tile, the visited q-blocks are exactly those
+/// holding a query that sees one of its keys, and interior q-blocks hold only
+/// queries (of the sequence) that see every key of the tile.
+void checkTransposedCase(const Case &c) {
+  IntegerArith arith;
+  int64_t diag = c.bottomRight ? c.kLen - c.qLen : 0;
+  int64_t numQBlocks = (c.qLen + c.blockM - 1) / c.blockM;
+  for (int64_t k0 = 0; k0 < c.kLen; k0 += c.blockN) {
+    int64_t cols = std::min(c.blockN, c.kLen - k0);
+    KvBlockRange<int64_t> r = computeQBlockRange<int64_t>(
+        arith, c.left, c.right, k0, cols, c.qLen, diag, c.blockM);
+    SCOPED_TRACE(testing::Message()
+                 << "qLen=" << c.qLen << " kLen=" << c.kLen << " window=["
+                 << c.left << "," << c.right << "] bottomRight="
+                 << c.bottomRight << " BM=" << c.blockM << " BN=" << c.blockN
+                 << " k0=" << k0 << " -> [" << r.lo << "," << r.interiorLo
+                 << "," << r.interiorHi << "," << r.hi << ")");
+    ASSERT_LE(0, r.lo);
+    ASSERT_LE(r.lo, r.interiorLo);
+    ASSERT_LE(r.interiorLo, r.interiorHi);
+    ASSERT_LE(r.interiorHi, r.hi);
+    ASSERT_LE(r.hi, std::max<int64_t>(numQBlocks, r.lo));
+    for (int64_t qb = 0; qb < numQBlocks; ++qb) {
+      bool any = false, all = true;
+      for (int64_t i = qb * c.blockM; i < std::min(c.qLen, (qb + 1) * c.blockM);
+           ++i)
+        for (int64_t j = k0; j < k0 + cols; ++j) {
+          bool v = visible(c, i, j);
+          any |= v;
+          all &= v;
+        }
+      bool visited = qb >= r.lo && qb < r.hi;
+      bool interior = qb >= r.interiorLo && qb < r.interiorHi;
+      ASSERT_EQ(any, visited) << "q-block " << qb;
+      if (interior) {
+        ASSERT_TRUE(all) << "interior q-block " << qb << " has a hidden key";
+      }
+    }
+  }
+}
+
+TEST(MaskBounds, TransposedRangesMatchBruteForce) {
+  std::mt19937_64 rng(20261207);
+  auto pick = [&](std::initializer_list<int64_t> values) {
+    std::vector<int64_t> v(values);
+    return v[rng() % v.size()];
+  };
+  for (int n = 0; n < 3000; ++n) {
+    Case c;
+    c.qLen = pick({1, 2, 16, 17, 63, 64, 65, 127, 129, 200, 300});
+    c.kLen = pick({1, 2, 16, 17, 63, 64, 65, 127, 129, 200, 300});
+    c.left = pick({-1, -1, 0, 1, 5, 16, 33, 64, 128, 500});
+    c.right = pick({-1, 0, 0, 1, 7, 16, 64, 500});
+    c.blockM = pick({16, 32, 64, 128});
+    c.blockN = pick({16, 32, 64, 80, 128, 176});
+    c.bottomRight = rng() % 2;
+    checkTransposedCase(c);
+    if (HasFatalFailure())
+      return;
+  }
+}
+
+TEST(MaskBounds, CausalKeyTileVisitsTheRowsBelowIt) {
+  // Keys [128, 192) of a 1024x1024 causal mask with 64-row q-blocks: q-block
+  // 2 holds the diagonal, 3.. see every key, 0 and 1 none.
+  IntegerArith arith;
+  KvBlockRange<int64_t> r =
+      computeQBlockRange<int64_t>(arith, -1, 0, 128, 64, 1024, 0, 64);
+  EXPECT_EQ(r.lo, 2);
+  EXPECT_EQ(r.interiorLo, 3);
+  EXPECT_EQ(r.interiorHi, 16);
+  EXPECT_EQ(r.hi, 16);
 }
 
 TEST(MaskBounds, NoMaskVisitsEveryBlockAsInterior) {

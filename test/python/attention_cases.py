@@ -2,7 +2,8 @@
 
 A `Case` describes one attention specialization and its shapes. `attention_mlir(case)`
 writes the memref-level `attn.attention` function the compiler is run on (the CPU numerics,
-and make_bundle.py for attn-compile); `case_reference(case, ...)` runs the one reference
+and make_bundle.py for attn-compile), `attention_grad_mlir(case)` its backward
+(`attn.attention_grad`, the CPU backward numerics); `case_reference(case, ...)` runs the one reference
 attention, flashmlir.testing.reference (the definition, in float64 or the input dtype), on
 the case's options. HOPPER_CASES and SIMT_CASES are the GPU numerics matrices
 (test_attention_gpu.py runs them; make_bundle.py compiles them with attn-compile).
@@ -77,32 +78,10 @@ def _memref(case: Case, dims: Sequence[int], elem: str, dynamic_axes=()) -> str:
     return f"memref<{shape}x{elem}>" if shape else f"memref<{elem}>"
 
 
-def attention_mlir(case: Case, entry: str = "attention") -> str:
-    """The function `entry(q, k, v, [cu_q, cu_k], [dq, dk, dv], out, [lse], [slopes],
-    [doc_q, doc_k])` (descales [B or N, Hkv] for FP8 inputs)."""
-    t = MLIR_TYPES[case.dtype]
-    b, sq, sk = case.nbatch, case.total_q, case.total_k
-    q_t = _memref(case, (b, sq, case.heads_q, case.head_dim), t, (0, 1, 2))
-    k_t = _memref(case, (b, sk, case.heads_kv, case.head_dim), t, (0, 1, 2))
-    v_t = _memref(case, (b, sk, case.heads_kv, case.dv), t, (0, 1, 2))
-    o_t = _memref(case, (b, sq, case.heads_q, case.dv), MLIR_TYPES[case.out_dtype], (0, 1, 2))
-    l_t = _memref(case, (b, case.heads_q, sq), "f32", (0, 1, 2))
-    args = [f"%q: {q_t}", f"%k: {k_t}", f"%v: {v_t}"]
-    cu = ""
-    if case.varlen_q is not None:
-        cu_t = _memref(case, (len(case.varlen_q) + 1,), "i32", (0,))
-        args += [f"%cu_q: {cu_t}", f"%cu_k: {cu_t}"]
-        cu = f" cu_seqlens(%cu_q, %cu_k : {cu_t}, {cu_t})"
-    if case.fp8:
-        n = len(case.varlen_q) if case.varlen_q is not None else b
-        d_t = f"memref<{n}x{case.heads_kv}xf32>"
-        args += [f"%dq: {d_t}", f"%dk: {d_t}", f"%dv: {d_t}"]
-        cu += f" descale(%dq, %dk, %dv : {d_t}, {d_t}, {d_t})"
-    args.append(f"%o: {o_t}")
-    outs = f"outs(%o : {o_t})"
-    if case.lse:
-        args.append(f"%lse: {l_t}")
-        outs = f"outs(%o, %lse : {o_t}, {l_t})"
+def _modifiers(case: Case, sq: int, sk: int):
+    """(arguments, attributes, regions): the case's mask, scale and softcap, its ALiBi
+    score_mod (reading %slopes [Hq]) and document mask_mod (reading %doc_q, %doc_k)."""
+    args = []
     if case.alibi:
         args.append(f"%slopes: memref<{case.heads_q}xf32>")
     if case.document_mask:
@@ -137,9 +116,74 @@ def attention_mlir(case: Case, entry: str = "attention") -> str:
         %same = arith.cmpi eq, %dq, %dk : i32
         attn.yield %same : i1
       }}"""
+    return args, attrs, regions
+
+
+def attention_mlir(case: Case, entry: str = "attention") -> str:
+    """The function `entry(q, k, v, [cu_q, cu_k], [dq, dk, dv], out, [lse], [slopes],
+    [doc_q, doc_k])` (descales [B or N, Hkv] for FP8 inputs)."""
+    t = MLIR_TYPES[case.dtype]
+    b, sq, sk = case.nbatch, case.total_q, case.total_k
+    q_t = _memref(case, (b, sq, case.heads_q, case.head_dim), t, (0, 1, 2))
+    k_t = _memref(case, (b, sk, case.heads_kv, case.head_dim), t, (0, 1, 2))
+    v_t = _memref(case, (b, sk, case.heads_kv, case.dv), t, (0, 1, 2))
+    o_t = _memref(case, (b, sq, case.heads_q, case.dv), MLIR_TYPES[case.out_dtype], (0, 1, 2))
+    l_t = _memref(case, (b, case.heads_q, sq), "f32", (0, 1, 2))
+    args = [f"%q: {q_t}", f"%k: {k_t}", f"%v: {v_t}"]
+    cu = ""
+    if case.varlen_q is not None:
+        cu_t = _memref(case, (len(case.varlen_q) + 1,), "i32", (0,))
+        args += [f"%cu_q: {cu_t}", f"%cu_k: {cu_t}"]
+        cu = f" cu_seqlens(%cu_q, %cu_k : {cu_t}, {cu_t})"
+    if case.fp8:
+        n = len(case.varlen_q) if case.varlen_q is not None else b
+        d_t = f"memref<{n}x{case.heads_kv}xf32>"
+        args += [f"%dq: {d_t}", f"%dk: {d_t}", f"%dv: {d_t}"]
+        cu += f" descale(%dq, %dk, %dv : {d_t}, {d_t}, {d_t})"
+    args.append(f"%o: {o_t}")
+    outs = f"outs(%o : {o_t})"
+    if case.lse:
+        args.append(f"%lse: {l_t}")
+        outs = f"outs(%o, %lse : {o_t}, {l_t})"
+    mod_args, attrs, regions = _modifiers(case, sq, sk)
+    args += mod_args
     return f"""func.func @{entry}({", ".join(args)}) {{
   attn.attention ins(%q, %k, %v : {q_t}, {k_t}, {v_t}){cu}
       {outs}{attrs}{regions}
+  return
+}}
+"""
+
+
+def attention_grad_mlir(case: Case, entry: str = "attention_grad") -> str:
+    """The backward of attention_mlir(case), attn.attention_grad: the function
+    `entry(q, k, v, out, dout, lse, dlse, [cu_q, cu_k], dq, dk, dv, dq_acc, delta,
+    [slopes], [doc_q, doc_k])`, dq_acc (like q) and delta (like lse) in f32."""
+    if case.fp8:
+        raise ValueError("there is no FP8 backward")
+    t = MLIR_TYPES[case.dtype]
+    b, sq, sk = case.nbatch, case.total_q, case.total_k
+    q_t = _memref(case, (b, sq, case.heads_q, case.head_dim), t, (0, 1, 2))
+    k_t = _memref(case, (b, sk, case.heads_kv, case.head_dim), t, (0, 1, 2))
+    v_t = _memref(case, (b, sk, case.heads_kv, case.dv), t, (0, 1, 2))
+    o_t = _memref(case, (b, sq, case.heads_q, case.dv), t, (0, 1, 2))
+    l_t = _memref(case, (b, case.heads_q, sq), "f32", (0, 1, 2))
+    acc_t = _memref(case, (b, sq, case.heads_q, case.head_dim), "f32", (0, 1, 2))
+    args = [f"%q: {q_t}", f"%k: {k_t}", f"%v: {v_t}", f"%o: {o_t}", f"%do: {o_t}",
+            f"%lse: {l_t}", f"%dlse: {l_t}"]
+    extra = f" dlse(%dlse : {l_t})"
+    if case.varlen_q is not None:
+        cu_t = _memref(case, (len(case.varlen_q) + 1,), "i32", (0,))
+        args += [f"%cu_q: {cu_t}", f"%cu_k: {cu_t}"]
+        extra += f" cu_seqlens(%cu_q, %cu_k : {cu_t}, {cu_t})"
+    args += [f"%grad_q: {q_t}", f"%grad_k: {k_t}", f"%grad_v: {v_t}", f"%dq_acc: {acc_t}",
+             f"%delta: {l_t}"]
+    mod_args, attrs, regions = _modifiers(case, sq, sk)
+    args += mod_args
+    return f"""func.func @{entry}({", ".join(args)}) {{
+  attn.attention_grad ins(%q, %k, %v, %o, %do, %lse : {q_t}, {k_t}, {v_t}, {o_t}, {o_t}, {l_t}){extra}
+      outs(%grad_q, %grad_k, %grad_v : {q_t}, {k_t}, {v_t})
+      workspace(%dq_acc, %delta : {acc_t}, {l_t}){attrs}{regions}
   return
 }}
 """

@@ -246,3 +246,48 @@ def test_block_mask_backward(device):
     for got, want in zip(leaves, ref):
         err = (got.grad.double().cpu() - want.grad).abs().max().item()
         assert err <= 2e-2 * (1 + want.grad.abs().max().item()), err
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("block_size,broadcast", [((32, 64), False), ((64, 32), True)])
+def test_block_mask_backward_with_mask_mod_and_full_lists(device, block_size, broadcast):
+    # Random partial and full lists (per head, or broadcast), GQA 4:2, a mask_mod hiding
+    # about a third of the keys of partial blocks, gradients of out and LSE: on CPU tensors
+    # the compiled backward (its KV-stationary programs find their q-blocks in the lists:
+    # partial ones masked, full ones not), against float64 autograd of the definition.
+    b, sq, sk, hq, hk, d = 2, 130, 150, 4, 2, 64
+    cpu = device == "cpu"
+    q, k, v = inputs(b, sq, sk, hq, hk, d, device,
+                     dtype=torch.float32 if cpu else torch.bfloat16, seed=21)
+    rows, cols = block_size
+    g = torch.Generator().manual_seed(5)
+    code_q = torch.randint(0, 3, (sq,), generator=g)
+    code_k = torch.randint(0, 4, (sk,), generator=g)
+    whole = torch.arange(-(-sk // cols)) % 2 == 0
+    code_k[whole.repeat_interleave(cols)[:sk]] = 100
+    full_ok = whole[None, :].expand(-(-sq // rows), -1)
+    bm = random_block_mask(1 if broadcast else b, 1 if broadcast else hq, sq, sk, rows, cols,
+                           device, seed=31, full_ok=full_ok)
+    code_q, code_k = code_q.to(device), code_k.to(device)
+
+    def speckled(b, h, q_idx, kv_idx):
+        return (code_k[kv_idx] == 100) | (code_q[q_idx] + h != code_k[kv_idx])
+
+    leaves = [t.clone().requires_grad_() for t in (q, k, v)]
+    out, lse = flashmlir.attention(*leaves, mask_mod=speckled, block_mask=bm, return_lse=True)
+    w_out = torch.randn(out.shape, generator=g).to(device)
+    w_lse = torch.randn(lse.shape, generator=g).to(device).masked_fill(torch.isinf(lse), 0)
+    ((out.float() * w_out).sum() + (lse.where(torch.isfinite(lse), 0) * w_lse).sum()).backward()
+
+    hh = torch.arange(hq)[:, None, None]
+    ck = code_k.cpu()[None, :]
+    keep = ((ck == 100) | (code_q.cpu()[:, None] + hh != ck))[None]
+    seen = visibility(bm, b, hq, sq, sk, keep)
+    ref = [t.detach().cpu().double().requires_grad_() for t in (q, k, v)]
+    ro, rl = reference(*ref, keep=seen)
+    ((ro * w_out.cpu().double()).sum()
+     + (rl.where(torch.isfinite(rl), 0) * w_lse.cpu().double()).sum()).backward()
+    for got, want in zip(leaves, ref):
+        err = (got.grad.double().cpu() - want.grad).abs().max().item()
+        tol = 1e-4 if cpu else 2e-2
+        assert err <= tol * (1 + want.grad.abs().max().item()), err

@@ -160,6 +160,11 @@ def test_cpu_path_fp8_with_descales():
     # Without the descales the result differs (the test sees them).
     plain = case_reference(case, q64, k64, v64)[0]
     assert np.abs(plain - ref).max() > 0.1
+    # Inference only: inputs that require grad are refused, naming the reason.
+    with pytest.raises(NotImplementedError, match="no FP8 backward"):
+        flashmlir.attention(q, k, v, q_descale=dq.requires_grad_(), k_descale=dk,
+                            v_descale=dv)
+    dq = dq.detach()
 
     lens_q, lens_k = (5, 0, 17), (9, 3, 17)
     (q, q64), (k, k64), (v, v64) = (fp8_inputs(s, 10 + seed) for seed, s in
@@ -382,7 +387,7 @@ def test_varlen_max_seqlen_must_be_an_int():
         fa.flash_attn_varlen_func(m(qv), m(kv_), m(vv), cq, ck, 17.5, 17)
 
 
-# -- backward (recompute in float32 math, flashmlir.backward) ----------------------
+# -- backward: the compiled backward on CPU tensors (attn.attention_grad) -------------
 GRAD_CASES = [
     dict(name="none_gqa", sq=33, sk=40, kwargs={}),
     dict(name="causal_br", sq=33, sk=40, kwargs=dict(causal=True)),
@@ -536,6 +541,91 @@ def test_modifier_backward_matches_float64_autograd():
         assert got.grad is not None
         err = (got.grad.double() - ref.grad).abs().max().item()
         assert err <= 1e-4 * (1 + ref.grad.abs().max().item()), err
+
+
+@needs_cpu_path
+def test_cpu_gradients_come_from_the_compiled_backward(monkeypatch):
+    # CPU tensors train through attn.attention_grad on the CPU path, never the PyTorch
+    # recompute (kept for CUDA tensors): with the recompute made to fail, gradients of
+    # the custom op, of a modifier call and of a drop-in still come, and the backward
+    # kernel was compiled for each.
+    import flashmlir.backward as backward
+    import flashmlir.ops as ops
+
+    def recompute(*args, **kwargs):
+        raise AssertionError("the recompute backward ran on CPU tensors")
+
+    monkeypatch.setattr(backward, "attention_grads", recompute)
+    monkeypatch.setattr(fa, "_DEVICES", fa._DEVICES + ("cpu",))
+    monkeypatch.setattr(ops, "_cpu_grad_kernels", {})
+    q, k, v = (t.requires_grad_() for t in qkv(sq=20, sk=29))
+    flashmlir.attention(q, k, v, causal=True).float().sum().backward()
+    flashmlir.attention(q, k, v, score_mod=lambda s, b, h, i, j: s * 0.5).float().sum().backward()
+    fa.flash_attn_func(q, k, v, window_size=(4, 4)).float().sum().backward()
+    assert all(t.grad is not None and torch.isfinite(t.grad).all() for t in (q, k, v))
+    assert len(ops._cpu_grad_kernels) == 3
+
+
+@needs_cpu_path
+def test_nonlinear_score_mod_backward_matches_float64_autograd():
+    # A score_mod whose derivative in the score is not 1 (a per-head scale, a leaky
+    # branch, a clamp: mul, select, maximum), compiled into the backward by
+    # attn-score-mod-grad; its tensors need no gradient. dq, dk, dv and the LSE's
+    # gradient against float64 autograd of the definition.
+    q, k, v = qkv(sq=37, sk=41, dtype=torch.float32, seed=8)
+    gain = torch.tensor([1.0, 0.5, 2.0, 0.25])
+
+    def mod(s, b, h, i, j):
+        t = s * gain[h]
+        return flashmlir.maximum(flashmlir.where(t > 0, t, t * 0.1), -3.0) + (j - i) * 0.01
+
+    leaves = [t.clone().requires_grad_() for t in (q, k, v)]
+    out, lse = flashmlir.attention(*leaves, causal=True, causal_align="top_left",
+                                   score_mod=mod, return_lse=True)
+    g = torch.Generator().manual_seed(3)
+    w_out, w_lse = torch.randn(out.shape, generator=g), torch.randn(lse.shape, generator=g)
+    ((out * w_out).sum() + (lse * w_lse).sum()).backward()
+
+    def ref_mod(s, b, h, i, j):
+        t = s * gain.double()[h]
+        return torch.clamp(torch.where(t > 0, t, t * 0.1), min=-3.0) + (j - i) * 0.01
+
+    ref = [t.double().requires_grad_() for t in (q, k, v)]
+    ro, rl = reference(*ref, causal=True, align="top_left", score_mod=ref_mod)
+    ((ro * w_out.double()).sum() + (rl * w_lse.double()).sum()).backward()
+    for got, want in zip(leaves, ref):
+        err = (got.grad.double() - want.grad).abs().max().item()
+        assert err <= 1e-4 * (1 + want.grad.abs().max().item()), err
+
+
+@needs_cpu_path
+def test_drop_in_backward_bf16_gqa_padded_head_dim():
+    # flash_attn_func with a head dim the kernels pad (59 -> 64), GQA, causal, softcap:
+    # bf16 gradients by the compiled backward, within the accuracy rule of float64
+    # autograd (the plain bf16 PyTorch gradients as the baseline).
+    from flashmlir.testing import FLOOR
+
+    g = torch.Generator().manual_seed(12)
+    q = torch.randn(2, 45, 4, 59, generator=g).bfloat16()
+    k = torch.randn(2, 50, 2, 59, generator=g).bfloat16()
+    v = torch.randn(2, 50, 2, 59, generator=g).bfloat16()
+    w = torch.randn(2, 45, 4, 59, generator=g).bfloat16()
+    fa_devices = fa._DEVICES
+    fa._DEVICES = fa_devices + ("cpu",)
+    try:
+        leaves = [t.clone().requires_grad_() for t in (q, k, v)]
+        fa.flash_attn_func(*leaves, causal=True, softcap=10.0).backward(w)
+    finally:
+        fa._DEVICES = fa_devices
+    grads = {}
+    for dtype in (torch.float64, torch.bfloat16):
+        xs = [t.to(dtype).requires_grad_() for t in (q, k, v)]
+        reference(*xs, causal=True, softcap=10.0, dtype=dtype)[0].backward(w.to(dtype))
+        grads[dtype] = [x.grad for x in xs]
+    for got, ref, same in zip(leaves, grads[torch.float64], grads[torch.bfloat16]):
+        err = (got.grad.double() - ref).abs().max().item()
+        bound = 2 * (same.double() - ref).abs().max().item() + FLOOR[torch.bfloat16]
+        assert err <= bound, (err, bound)
 
 
 @needs_cpu_path

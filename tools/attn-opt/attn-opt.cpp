@@ -25,6 +25,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/UB/IR/UBOps.h"
@@ -35,6 +36,8 @@
 
 int main(int argc, char **argv) {
   mlir::registerTransformsPasses();
+  // one-shot-bufferize & co., to test the attn ops' bufferization models.
+  mlir::bufferization::registerBufferizationPasses();
   flashmlir::registerAttnPasses();
   flashmlir::registerFlashMLIRConversionPasses();
   flashmlir::registerCpuLoweringPipeline();

@@ -48,11 +48,17 @@ struct AttnToCpuOptions : mlir::PassPipelineOptions<AttnToCpuOptions> {
       llvm::cl::desc("(dev only) attn-online-softmax's test-drop-alpha: a "
                      "deliberately wrong kernel the numerical tests reject"),
       llvm::cl::init(false)};
+  Option<bool> testDropDelta{
+      *this, "test-drop-delta",
+      llvm::cl::desc("(dev only) attn-online-softmax's test-drop-delta: a "
+                     "deliberately wrong backward the numerical tests reject"),
+      llvm::cl::init(false)};
 };
 
 /// The CPU front end on every func.func (`attn-to-cpu-loops`): attn-tile
-/// {target=cpu}, attn-online-softmax, attn-bufferize-tiles and
-/// attn-tiles-to-loops — attn.attention on memrefs to loop nests over
+/// {target=cpu}, attn-score-mod-grad (the backward's score_mod derivatives),
+/// attn-online-softmax, attn-bufferize-tiles and attn-tiles-to-loops —
+/// attn.attention and attn.attention_grad on memrefs to loop nests over
 /// per-program tile buffers.
 void buildAttnToCpuLoopsPipeline(mlir::OpPassManager &pm,
                                  const AttnToCpuOptions &options);

@@ -31,6 +31,19 @@
 // builds IR (index arithmetic in the kernel) and computes plain integers (the
 // unit test checks them against a brute-force evaluation of the mask).
 //
+// The transposed question, for the backward's KV-stationary programs: which
+// q-blocks of BM rows hold a query that sees a key of the tile
+// [k0, k0 + cols)? Key j is seen by query i iff
+//
+//     (R < 0 or i >= j - diag - R)  and  (L < 0 or i <= j - diag + L),
+//
+// which is the rule above with queries and keys exchanged, the window's
+// sides swapped (L' = R, R' = L) and the diagonal negated (diag' = -diag):
+// the q-block ranges [lo, interiorLo, interiorHi, hi) are those of the KV
+// tile's keys against qLen queries, with the same meaning (blocks outside
+// [lo, hi) hold no query that sees the tile; interior blocks hold only
+// queries that see every key of it).
+//
 //===----------------------------------------------------------------------===//
 
 #ifndef FLASHMLIR_TRANSFORMS_MASKBOUNDS_H
@@ -84,6 +97,18 @@ KvBlockRange<Num> computeKvBlockRange(Arith &a, int64_t windowLeft,
   range.interiorHi =
       a.max(a.min(interiorHi, range.hi), range.interiorLo);
   return range;
+}
+
+/// The q-block ranges a KV tile of `cols` keys from `k0` meets (the
+/// transposed rule of the file header): BM = `blockM` rows per q-block,
+/// `qLen` queries, `diag` as for computeKvBlockRange.
+template <typename Num, typename Arith>
+KvBlockRange<Num> computeQBlockRange(Arith &a, int64_t windowLeft,
+                                     int64_t windowRight, Num k0, Num cols,
+                                     Num qLen, Num diag, int64_t blockM) {
+  return computeKvBlockRange<Num>(a, /*windowLeft=*/windowRight,
+                                  /*windowRight=*/windowLeft, k0, cols, qLen,
+                                  a.sub(a.constant(0), diag), blockM);
 }
 
 /// Plain int64_t arithmetic (tests, host-side scheduling).

@@ -38,6 +38,20 @@ def AttnTilePass : Pass<"attn-tile", "::mlir::func::FuncOp"> {
     6. FP8 (f8E4M3FN with descales): each program loads the descales of its
        sequence and KV head once and gives them to the Q, K and V tile loads
        as their `scale` (S = scale·(dq·Q)(dk·K)ᵀ, O = P·(dv·V)).
+    7. `attn.attention_grad` becomes three grids (AttnTileGrad.cpp), run in
+       order: a preprocess over (sequence, q-head, q-block) storing
+       D = rowsum(dO∘O) − dLSE (`attn.block_grad_delta`) and zeroing the dQ
+       accumulator's rows; the main grid over (sequence, kv-head, kv-block),
+       KV-stationary: K and V loaded once, dK and dV carried by the loops
+       over the q-blocks of every query head of the group (GQA sums in the
+       program), those q-blocks split by the transposed mask algebra of
+       MaskBounds.h into boundary and interior ranges (or, with a block
+       mask, the q-blocks whose lists hold the program's block), each
+       `attn.block_grad_update`'s dQ part added to the accumulator
+       (`attn.tile_store ... accumulate`), `attn.block_grad_finalize`
+       storing scale·dK and dV; a postprocess storing dQ = scale·dQ_acc.
+       Here `block-m` is the q-block's rows and `block-n` the keys per
+       program.
   }];
   let options = [
     Option<"blockM", "block-m", "int64_t", /*default=*/"0",
@@ -81,10 +95,28 @@ def AttnOnlineSoftmaxPass : Pass<"attn-online-softmax", "::mlir::func::FuncOp"> 
     purpose (`bufferization.alloc_tensor`, which CSE never merges), so a
     bufferized program holds O(BlockM·BlockN) scratch, never an Sq × Sk
     buffer.
+
+    The backward's ops (AttnOnlineSoftmaxGrad.cpp), into the same tile ops:
+
+        D      = rowsum(dO∘O) − dLSE                  attn.block_grad_delta
+        dK, dV = 0                                    attn.block_grad_init
+      per q-block (attn.block_grad_update), with S as above:
+        G      = ∂z/∂x = (1 − (S/softcap)²) · score_mod'(S)   (when present)
+        LSE₂   = LSE·log2 e, +inf where LSE = -inf
+        P      = exp2(fma(S, c, −LSE₂))       0 for hidden keys and for
+                                              rows without a key (no NaN)
+        dV    += Pᵀ·dO                        P rounded to dO's type
+        dP     = dO·Vᵀ
+        dS     = P∘(dP − D) (∘ G)
+        dK    += dSᵀ·Q,  dQ = dS·K            dS rounded to Q's/K's type
+      and at the end dK = scale·dK (attn.block_grad_finalize).
   }];
   let options = [
     Option<"testDropAlpha", "test-drop-alpha", "bool", /*default=*/"false",
            "(dev only) omit the alpha rescale of l and acc: a deliberately "
+           "wrong kernel that the numerical tests must reject">,
+    Option<"testDropDelta", "test-drop-delta", "bool", /*default=*/"false",
+           "(dev only) the backward without D (dS = P∘dP): a deliberately "
            "wrong kernel that the numerical tests must reject">,
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
@@ -339,6 +371,37 @@ def AttnNarrowModifierArithPass
     ```
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect"];
+}
+
+def AttnScoreModGradPass : Pass<"attn-score-mod-grad", "::mlir::func::FuncOp"> {
+  let summary = "Writes the derivative of each backward block's score_mod "
+                "with respect to the score";
+  let description = [{
+    For every `attn.block_grad_update` with a `score_mod` region and no
+    `score_mod_grad`, builds `score_mod_grad`: the same signature
+    (score, b, h, q_idx, kv_idx), yielding ∂score_mod/∂score by forward-mode
+    differentiation of the body (AttnScoreModGrad.cpp):
+
+    1. Clone the body; the score's tangent is 1, every value that does not
+       depend on it has none (0): position arithmetic, loads of captured
+       tensors, constants.
+    2. After each op with a tangent operand, emit its tangent:
+         a ± b      ta ± tb            a · b    ta·b + a·tb
+         a / b      (ta − (a/b)·tb)/b  −a       −ta
+         fma(a,b,c) ta·b + a·tb + tc   select(p, a, b)  select(p, ta, tb)
+         tanh(a)    (1 − tanh²(a))·ta  exp(a)   exp(a)·ta
+         exp2(a)    exp2(a)·ln2·ta     |a|      sign(a)·ta
+         max/min(a, b)  the chosen operand's tangent (ties: the mean)
+         extf/truncf    the tangent converted alike
+       Comparisons and float-to-integer casts have no tangent (piecewise
+       constant); any other op on the score's path is an error naming it.
+    3. Yield the tangent of the yielded value (0.0 when it has none).
+
+    `attn-online-softmax` multiplies dS by it; `attn-to-cpu-loops` runs this
+    pass after `attn-tile`.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect"];
 }
 
 #endif // FLASHMLIR_TRANSFORMS_PASSES_TD

@@ -34,6 +34,11 @@ int64_t perScoreOps(mlir::Region &scoreMod, mlir::Region &maskMod,
 /// Tile sizes for one attention specialization on `target`.
 TileSizes chooseTileSizes(mlir::attn::AttentionOp op, TileTarget target);
 
+/// Tile sizes of a backward (attn.attention_grad): blockM = rows of a
+/// q-block, blockN = keys of a main (KV-stationary) program.
+TileSizes chooseGradTileSizes(mlir::attn::AttentionGradOp op,
+                              TileTarget target);
+
 } // namespace flashmlir
 
 #endif // FLASHMLIR_TRANSFORMS_TILEHEURISTICS_H

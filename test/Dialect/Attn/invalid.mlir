@@ -1214,6 +1214,16 @@ func.func @block_mask_three(%q: memref<1x16x4x64xf16>, %k: memref<1x16x4x64xf16>
 
 // -----
 
+// 'block_mask' without 'block_size' (reachable in the generic form only).
+func.func @block_mask_without_size(%q: memref<1x16x4x64xf16>, %o: memref<1x16x4x64xf16>, %b0: memref<1x4x1xi32>, %b1: memref<1x4x1x1xi32>) {
+  // expected-error @+1 {{'block_mask' needs a 'block_size'}}
+  "attn.attention"(%q, %q, %q, %b0, %b1, %o) <{operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0, 0, 0, 2, 1, 0>}> ({}, {})
+      : (memref<1x16x4x64xf16>, memref<1x16x4x64xf16>, memref<1x16x4x64xf16>, memref<1x4x1xi32>, memref<1x4x1x1xi32>, memref<1x16x4x64xf16>) -> ()
+  return
+}
+
+// -----
+
 // A block size must be positive.
 func.func @block_size_zero(%q: memref<1x16x4x64xf16>, %k: memref<1x16x4x64xf16>, %v: memref<1x16x4x64xf16>, %o: memref<1x16x4x64xf16>, %b0: memref<1x4x1xi32>, %b1: memref<1x4x1x1xi32>) {
   // expected-error @+1 {{'block_size' must be two positive sizes [BM, BN], got [0, 16]}}

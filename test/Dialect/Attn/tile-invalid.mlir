@@ -208,10 +208,10 @@ func.func @f(%s: memref<2x100x4x64xbf16>, %d: memref<32x32xf32>, %i: index) {
 
 // -----
 
-// tile_load: dest must be a static rank-2 tile
-func.func @f(%s: memref<2x100x4x64xbf16>, %d: memref<64xf32>, %i: index) {
-  // expected-error @+1 {{'dest' must be a static rank-2 tile, got 'memref<64xf32>'}}
-  attn.tile_load %s[%i, %i, %i] rows(%i) into %d : memref<2x100x4x64xbf16>, memref<64xf32>
+// tile_load: dest must be a static rank-2 tile (from a [B, S, H, D] source)
+func.func @f(%s: memref<2x100x4x64xbf16>, %d: memref<?x64xf32>, %i: index) {
+  // expected-error @+1 {{'dest' must be a static rank-2 tile, got 'memref<?x64xf32>'}}
+  attn.tile_load %s[%i, %i, %i] rows(%i) into %d : memref<2x100x4x64xbf16>, memref<?x64xf32>
   return
 }
 
@@ -562,6 +562,306 @@ func.func @f(%n: index) {
       plan(<stages = 2, ping_pong = true, pv_schedule = eager, persistent_ctas = 0,
             paired_tiles = false, epilogue = direct, ctas_per_sm = 1,
             producer_registers = 24, consumer_registers = 240>) {
+  }
+  return
+}
+
+// -----
+
+// block_grad_init: at least one tile
+func.func @f() {
+  // expected-error @+1 {{must make at least one tile}}
+  "attn.block_grad_init"() : () -> ()
+  return
+}
+
+// -----
+
+// block_grad_init: f32 tiles
+func.func @f() {
+  // expected-error @+1 {{'tile' must hold f32, got 'bf16'}}
+  %t = attn.block_grad_init : tensor<16x64xbf16>
+  return
+}
+
+// -----
+
+// block_grad_delta: 'out' and 'dout' alike
+func.func @f(%o: tensor<32x64xf32>, %do: tensor<32x32xf32>) {
+  // expected-error @+1 {{'out' and 'dout' must have the same shape}}
+  %d = attn.block_grad_delta out(%o) dout(%do) : tensor<32x64xf32>, tensor<32x32xf32> -> tensor<32xf32>
+  return
+}
+
+// -----
+
+// block_grad_delta: D per row of 'out'
+func.func @f(%o: tensor<32x64xf32>) {
+  // expected-error @+1 {{'delta' dim 0 (16) must equal the rows of 'out' (32)}}
+  %d = attn.block_grad_delta out(%o) dout(%o) : tensor<32x64xf32>, tensor<32x64xf32> -> tensor<16xf32>
+  return
+}
+
+// -----
+
+// block_grad_delta: dLSE per row of 'out', in f32
+func.func @f(%o: tensor<32x64xf32>, %dl: tensor<32xf16>) {
+  // expected-error @+1 {{'dlse' must hold f32, got 'f16'}}
+  %d = attn.block_grad_delta out(%o) dout(%o) dlse(%dl) : tensor<32x64xf32>, tensor<32x64xf32>, tensor<32xf16> -> tensor<32xf32>
+  return
+}
+
+// -----
+
+// block_grad_update: LSE is an f32 row vector
+func.func @f(%q: tensor<32x64xf32>, %k: tensor<16x64xf32>, %v: tensor<16x32xf32>, %do: tensor<32x32xf32>, %l: tensor<32x1xf32>, %d: tensor<32xf32>, %dk: tensor<16x64xf32>, %dv: tensor<16x32xf32>, %i: index) {
+  // expected-error @+1 {{'lse' must be a static rank-1 tile, got 'tensor<32x1xf32>'}}
+  %r:3 = attn.block_grad_update q(%q) k(%k) v(%v) dout(%do) lse(%l) delta(%d) state(%dk, %dv)
+      rows(%i) cols(%i) seq(%i) head(%i) q_pos(%i) kv_pos(%i) diag(%i)
+      attributes {mask = #attn.mask<none>, scale = 0.125 : f32}
+      : tensor<32x64xf32>, tensor<16x64xf32>, tensor<16x32xf32>, tensor<32x32xf32>, tensor<32x1xf32>, tensor<32xf32>, tensor<16x64xf32>, tensor<16x32xf32> -> tensor<32x64xf32>
+  return
+}
+
+// -----
+
+// block_grad_update: the state holds f32
+func.func @f(%q: tensor<32x64xf32>, %k: tensor<16x64xf32>, %v: tensor<16x32xf32>, %do: tensor<32x32xf32>, %l: tensor<32xf32>, %d: tensor<32xf32>, %dk: tensor<16x64xbf16>, %dv: tensor<16x32xf32>, %i: index) {
+  // expected-error @+1 {{'dkey' must hold f32, got 'bf16'}}
+  %r:3 = attn.block_grad_update q(%q) k(%k) v(%v) dout(%do) lse(%l) delta(%d) state(%dk, %dv)
+      rows(%i) cols(%i) seq(%i) head(%i) q_pos(%i) kv_pos(%i) diag(%i)
+      attributes {mask = #attn.mask<none>, scale = 0.125 : f32}
+      : tensor<32x64xf32>, tensor<16x64xf32>, tensor<16x32xf32>, tensor<32x32xf32>, tensor<32xf32>, tensor<32xf32>, tensor<16x64xbf16>, tensor<16x32xf32> -> tensor<32x64xf32>
+  return
+}
+
+// -----
+
+// block_grad_update: K's head dim is Q's
+func.func @f(%q: tensor<32x64xf32>, %k: tensor<16x32xf32>, %v: tensor<16x32xf32>, %do: tensor<32x32xf32>, %l: tensor<32xf32>, %d: tensor<32xf32>, %dk: tensor<16x64xf32>, %dv: tensor<16x32xf32>, %i: index) {
+  // expected-error @+1 {{'key' dim 1 (32) must equal the head dim of 'query' (64)}}
+  %r:3 = attn.block_grad_update q(%q) k(%k) v(%v) dout(%do) lse(%l) delta(%d) state(%dk, %dv)
+      rows(%i) cols(%i) seq(%i) head(%i) q_pos(%i) kv_pos(%i) diag(%i)
+      attributes {mask = #attn.mask<none>, scale = 0.125 : f32}
+      : tensor<32x64xf32>, tensor<16x32xf32>, tensor<16x32xf32>, tensor<32x32xf32>, tensor<32xf32>, tensor<32xf32>, tensor<16x64xf32>, tensor<16x32xf32> -> tensor<32x64xf32>
+  return
+}
+
+// -----
+
+// block_grad_update: dO has Q's rows
+func.func @f(%q: tensor<32x64xf32>, %k: tensor<16x64xf32>, %v: tensor<16x32xf32>, %do: tensor<16x32xf32>, %l: tensor<32xf32>, %d: tensor<32xf32>, %dk: tensor<16x64xf32>, %dv: tensor<16x32xf32>, %i: index) {
+  // expected-error @+1 {{'dout' dim 0 (16) must equal the rows of 'query' (32)}}
+  %r:3 = attn.block_grad_update q(%q) k(%k) v(%v) dout(%do) lse(%l) delta(%d) state(%dk, %dv)
+      rows(%i) cols(%i) seq(%i) head(%i) q_pos(%i) kv_pos(%i) diag(%i)
+      attributes {mask = #attn.mask<none>, scale = 0.125 : f32}
+      : tensor<32x64xf32>, tensor<16x64xf32>, tensor<16x32xf32>, tensor<16x32xf32>, tensor<32xf32>, tensor<32xf32>, tensor<16x64xf32>, tensor<16x32xf32> -> tensor<32x64xf32>
+  return
+}
+
+// -----
+
+// block_grad_update: D has Q's rows
+func.func @f(%q: tensor<32x64xf32>, %k: tensor<16x64xf32>, %v: tensor<16x32xf32>, %do: tensor<32x32xf32>, %l: tensor<32xf32>, %d: tensor<16xf32>, %dk: tensor<16x64xf32>, %dv: tensor<16x32xf32>, %i: index) {
+  // expected-error @+1 {{'delta' dim 0 (16) must equal the rows of 'query' (32)}}
+  %r:3 = attn.block_grad_update q(%q) k(%k) v(%v) dout(%do) lse(%l) delta(%d) state(%dk, %dv)
+      rows(%i) cols(%i) seq(%i) head(%i) q_pos(%i) kv_pos(%i) diag(%i)
+      attributes {mask = #attn.mask<none>, scale = 0.125 : f32}
+      : tensor<32x64xf32>, tensor<16x64xf32>, tensor<16x32xf32>, tensor<32x32xf32>, tensor<32xf32>, tensor<16xf32>, tensor<16x64xf32>, tensor<16x32xf32> -> tensor<32x64xf32>
+  return
+}
+
+// -----
+
+// block_grad_update: dV is [BN, Dv]
+func.func @f(%q: tensor<32x64xf32>, %k: tensor<16x64xf32>, %v: tensor<16x32xf32>, %do: tensor<32x32xf32>, %l: tensor<32xf32>, %d: tensor<32xf32>, %dk: tensor<16x64xf32>, %dv: tensor<16x64xf32>, %i: index) {
+  // expected-error @+1 {{'dvalue' dim 1 (64) must equal the head dim of 'value' (32)}}
+  %r:3 = attn.block_grad_update q(%q) k(%k) v(%v) dout(%do) lse(%l) delta(%d) state(%dk, %dv)
+      rows(%i) cols(%i) seq(%i) head(%i) q_pos(%i) kv_pos(%i) diag(%i)
+      attributes {mask = #attn.mask<none>, scale = 0.125 : f32}
+      : tensor<32x64xf32>, tensor<16x64xf32>, tensor<16x32xf32>, tensor<32x32xf32>, tensor<32xf32>, tensor<32xf32>, tensor<16x64xf32>, tensor<16x64xf32> -> tensor<32x64xf32>
+  return
+}
+
+// -----
+
+// block_grad_update: dQ is [BM, D]
+func.func @f(%q: tensor<32x64xf32>, %k: tensor<16x64xf32>, %v: tensor<16x32xf32>, %do: tensor<32x32xf32>, %l: tensor<32xf32>, %d: tensor<32xf32>, %dk: tensor<16x64xf32>, %dv: tensor<16x32xf32>, %i: index) {
+  // expected-error @+1 {{'dquery' dim 0 (16) must equal the rows of 'query' (32)}}
+  %r:3 = attn.block_grad_update q(%q) k(%k) v(%v) dout(%do) lse(%l) delta(%d) state(%dk, %dv)
+      rows(%i) cols(%i) seq(%i) head(%i) q_pos(%i) kv_pos(%i) diag(%i)
+      attributes {mask = #attn.mask<none>, scale = 0.125 : f32}
+      : tensor<32x64xf32>, tensor<16x64xf32>, tensor<16x32xf32>, tensor<32x32xf32>, tensor<32xf32>, tensor<32xf32>, tensor<16x64xf32>, tensor<16x32xf32> -> tensor<16x64xf32>
+  return
+}
+
+// -----
+
+// block_grad_update: Q and K of one type
+func.func @f(%q: tensor<32x64xf32>, %k: tensor<16x64xbf16>, %v: tensor<16x32xf32>, %do: tensor<32x32xf32>, %l: tensor<32xf32>, %d: tensor<32xf32>, %dk: tensor<16x64xf32>, %dv: tensor<16x32xf32>, %i: index) {
+  // expected-error @+1 {{'query' and 'key' must hold the same type, got 'f32' and 'bf16'}}
+  %r:3 = attn.block_grad_update q(%q) k(%k) v(%v) dout(%do) lse(%l) delta(%d) state(%dk, %dv)
+      rows(%i) cols(%i) seq(%i) head(%i) q_pos(%i) kv_pos(%i) diag(%i)
+      attributes {mask = #attn.mask<none>, scale = 0.125 : f32}
+      : tensor<32x64xf32>, tensor<16x64xbf16>, tensor<16x32xf32>, tensor<32x32xf32>, tensor<32xf32>, tensor<32xf32>, tensor<16x64xf32>, tensor<16x32xf32> -> tensor<32x64xf32>
+  return
+}
+
+// -----
+
+// block_grad_update: dO and V of one type
+func.func @f(%q: tensor<32x64xf32>, %k: tensor<16x64xf32>, %v: tensor<16x32xf32>, %do: tensor<32x32xbf16>, %l: tensor<32xf32>, %d: tensor<32xf32>, %dk: tensor<16x64xf32>, %dv: tensor<16x32xf32>, %i: index) {
+  // expected-error @+1 {{'dout' and 'value' must hold the same type, got 'bf16' and 'f32'}}
+  %r:3 = attn.block_grad_update q(%q) k(%k) v(%v) dout(%do) lse(%l) delta(%d) state(%dk, %dv)
+      rows(%i) cols(%i) seq(%i) head(%i) q_pos(%i) kv_pos(%i) diag(%i)
+      attributes {mask = #attn.mask<none>, scale = 0.125 : f32}
+      : tensor<32x64xf32>, tensor<16x64xf32>, tensor<16x32xf32>, tensor<32x32xbf16>, tensor<32xf32>, tensor<32xf32>, tensor<16x64xf32>, tensor<16x32xf32> -> tensor<32x64xf32>
+  return
+}
+
+// -----
+
+// block_grad_update: a positive scale
+func.func @f(%q: tensor<32x64xf32>, %k: tensor<16x64xf32>, %v: tensor<16x32xf32>, %do: tensor<32x32xf32>, %l: tensor<32xf32>, %d: tensor<32xf32>, %dk: tensor<16x64xf32>, %dv: tensor<16x32xf32>, %i: index) {
+  // expected-error @+1 {{'scale' must be finite and > 0}}
+  %r:3 = attn.block_grad_update q(%q) k(%k) v(%v) dout(%do) lse(%l) delta(%d) state(%dk, %dv)
+      rows(%i) cols(%i) seq(%i) head(%i) q_pos(%i) kv_pos(%i) diag(%i)
+      attributes {mask = #attn.mask<none>, scale = 0.0 : f32}
+      : tensor<32x64xf32>, tensor<16x64xf32>, tensor<16x32xf32>, tensor<32x32xf32>, tensor<32xf32>, tensor<32xf32>, tensor<16x64xf32>, tensor<16x32xf32> -> tensor<32x64xf32>
+  return
+}
+
+// -----
+
+// block_grad_update: softcap >= 0
+func.func @f(%q: tensor<32x64xf32>, %k: tensor<16x64xf32>, %v: tensor<16x32xf32>, %do: tensor<32x32xf32>, %l: tensor<32xf32>, %d: tensor<32xf32>, %dk: tensor<16x64xf32>, %dv: tensor<16x32xf32>, %i: index) {
+  // expected-error @+1 {{'softcap' must be finite and >= 0}}
+  %r:3 = attn.block_grad_update q(%q) k(%k) v(%v) dout(%do) lse(%l) delta(%d) state(%dk, %dv)
+      rows(%i) cols(%i) seq(%i) head(%i) q_pos(%i) kv_pos(%i) diag(%i)
+      attributes {mask = #attn.mask<none>, scale = 0.125 : f32, softcap = -1.0 : f32}
+      : tensor<32x64xf32>, tensor<16x64xf32>, tensor<16x32xf32>, tensor<32x32xf32>, tensor<32xf32>, tensor<32xf32>, tensor<16x64xf32>, tensor<16x32xf32> -> tensor<32x64xf32>
+  return
+}
+
+// -----
+
+// block_grad_update: mask_mod only in masked blocks
+func.func @f(%q: tensor<32x64xf32>, %k: tensor<16x64xf32>, %v: tensor<16x32xf32>, %do: tensor<32x32xf32>, %l: tensor<32xf32>, %d: tensor<32xf32>, %dk: tensor<16x64xf32>, %dv: tensor<16x32xf32>, %i: index) {
+  // expected-error @+1 {{a block with a 'mask_mod' region must be 'masked': mask_mod hides keys in any block}}
+  %r:3 = attn.block_grad_update q(%q) k(%k) v(%v) dout(%do) lse(%l) delta(%d) state(%dk, %dv)
+      rows(%i) cols(%i) seq(%i) head(%i) q_pos(%i) kv_pos(%i) diag(%i)
+      attributes {mask = #attn.mask<none>, scale = 0.125 : f32}
+      mask_mod {
+      ^bb0(%b: index, %h: index, %qi: index, %kj: index):
+        %t = arith.cmpi uge, %qi, %kj : index
+        attn.yield %t : i1
+      }
+      : tensor<32x64xf32>, tensor<16x64xf32>, tensor<16x32xf32>, tensor<32x32xf32>, tensor<32xf32>, tensor<32xf32>, tensor<16x64xf32>, tensor<16x32xf32> -> tensor<32x64xf32>
+  return
+}
+
+// -----
+
+// block_grad_update: a derivative needs its score_mod
+func.func @f(%q: tensor<32x64xf32>, %k: tensor<16x64xf32>, %v: tensor<16x32xf32>, %do: tensor<32x32xf32>, %l: tensor<32xf32>, %d: tensor<32xf32>, %dk: tensor<16x64xf32>, %dv: tensor<16x32xf32>, %i: index) {
+  // expected-error @+1 {{a 'score_mod_grad' region needs the 'score_mod' it is the derivative of}}
+  %r:3 = attn.block_grad_update q(%q) k(%k) v(%v) dout(%do) lse(%l) delta(%d) state(%dk, %dv)
+      rows(%i) cols(%i) seq(%i) head(%i) q_pos(%i) kv_pos(%i) diag(%i)
+      attributes {mask = #attn.mask<none>, scale = 0.125 : f32}
+      score_mod_grad {
+      ^bb0(%s: f32, %b: index, %h: index, %qi: index, %kj: index):
+        attn.yield %s : f32
+      }
+      : tensor<32x64xf32>, tensor<16x64xf32>, tensor<16x32xf32>, tensor<32x32xf32>, tensor<32xf32>, tensor<32xf32>, tensor<16x64xf32>, tensor<16x32xf32> -> tensor<32x64xf32>
+  return
+}
+
+// -----
+
+// block_grad_update: the derivative has the score_mod's signature
+func.func @f(%q: tensor<32x64xf32>, %k: tensor<16x64xf32>, %v: tensor<16x32xf32>, %do: tensor<32x32xf32>, %l: tensor<32xf32>, %d: tensor<32xf32>, %dk: tensor<16x64xf32>, %dv: tensor<16x32xf32>, %i: index) {
+  // expected-error @+1 {{'score_mod_grad' region must yield exactly one 'f32', got ('f16')}}
+  %r:3 = attn.block_grad_update q(%q) k(%k) v(%v) dout(%do) lse(%l) delta(%d) state(%dk, %dv)
+      rows(%i) cols(%i) seq(%i) head(%i) q_pos(%i) kv_pos(%i) diag(%i)
+      attributes {mask = #attn.mask<none>, scale = 0.125 : f32}
+      score_mod {
+      ^bb0(%s: f32, %b: index, %h: index, %qi: index, %kj: index):
+        attn.yield %s : f32
+      } score_mod_grad {
+      ^bb0(%s: f32, %b: index, %h: index, %qi: index, %kj: index):
+        %x = arith.truncf %s : f32 to f16
+        attn.yield %x : f16
+      }
+      : tensor<32x64xf32>, tensor<16x64xf32>, tensor<16x32xf32>, tensor<32x32xf32>, tensor<32xf32>, tensor<32xf32>, tensor<16x64xf32>, tensor<16x32xf32> -> tensor<32x64xf32>
+  return
+}
+
+// -----
+
+// block_grad_finalize: dV has dK's rows
+func.func @f(%dk: tensor<16x64xf32>, %dv: tensor<32x64xf32>, %o: memref<1x64x2x64xbf16>, %i: index) {
+  // expected-error @+1 {{'dvalue' dim 0 (32) must equal the rows of 'dkey' (16)}}
+  attn.block_grad_finalize state(%dk, %dv) rows(%i) into %o, %o[%i, %i, %i] {scale = 0.125 : f32}
+      : tensor<16x64xf32>, tensor<32x64xf32>, memref<1x64x2x64xbf16>, memref<1x64x2x64xbf16>
+  return
+}
+
+// -----
+
+// block_grad_finalize: rank-4 destinations
+func.func @f(%dk: tensor<16x64xf32>, %o: memref<64x2x64xbf16>, %o4: memref<1x64x2x64xbf16>, %i: index) {
+  // expected-error @+1 {{'dkey_out' must have rank 4 [B, Sk, Hkv, D], got rank 3}}
+  attn.block_grad_finalize state(%dk, %dk) rows(%i) into %o, %o4[%i, %i, %i] {scale = 0.125 : f32}
+      : tensor<16x64xf32>, tensor<16x64xf32>, memref<64x2x64xbf16>, memref<1x64x2x64xbf16>
+  return
+}
+
+// -----
+
+// block_grad_finalize: float destinations
+func.func @f(%dk: tensor<16x64xf32>, %o: memref<1x64x2x64xi32>, %o4: memref<1x64x2x64xbf16>, %i: index) {
+  // expected-error @+1 {{'dvalue_out' must hold floats, got 'i32'}}
+  attn.block_grad_finalize state(%dk, %dk) rows(%i) into %o4, %o[%i, %i, %i] {scale = 0.125 : f32}
+      : tensor<16x64xf32>, tensor<16x64xf32>, memref<1x64x2x64xbf16>, memref<1x64x2x64xi32>
+  return
+}
+
+// -----
+
+// block_grad_finalize: head dims match the tiles
+func.func @f(%dk: tensor<16x64xf32>, %o: memref<1x64x2x32xbf16>, %o4: memref<1x64x2x64xbf16>, %i: index) {
+  // expected-error @+1 {{'dvalue_out' head dim (32) must equal the columns of its tile (64)}}
+  attn.block_grad_finalize state(%dk, %dk) rows(%i) into %o4, %o[%i, %i, %i] {scale = 0.125 : f32}
+      : tensor<16x64xf32>, tensor<16x64xf32>, memref<1x64x2x64xbf16>, memref<1x64x2x32xbf16>
+  return
+}
+
+// -----
+
+// block_grad_finalize: a positive scale
+func.func @f(%dk: tensor<16x64xf32>, %o4: memref<1x64x2x64xbf16>, %i: index) {
+  // expected-error @+1 {{'scale' must be finite and > 0}}
+  attn.block_grad_finalize state(%dk, %dk) rows(%i) into %o4, %o4[%i, %i, %i] {scale = -1.0 : f32}
+      : tensor<16x64xf32>, tensor<16x64xf32>, memref<1x64x2x64xbf16>, memref<1x64x2x64xbf16>
+  return
+}
+
+// -----
+
+// tile_load: a rank-1 tile reads per-row values from [B, H, S]
+func.func @f(%src: memref<1x64x2x64xf32>, %e: tensor<32xf32>, %i: index) {
+  // expected-error @+1 {{a rank-1 tile loads from a 'source' [B, H, S], got rank 4}}
+  %t = attn.tile_load %src[%i, %i, %i] rows(%i) into %e : memref<1x64x2x64xf32>, tensor<32xf32> -> tensor<32xf32>
+  return
+}
+
+// -----
+
+// program_grid: an unknown kind (generated enum parser)
+func.func @f(%n: index) {
+  // expected-error @+2 {{expected ::mlir::attn::ProgramKind to be one of: forward, grad_preprocess, grad_kv, grad_postprocess}}
+  // expected-error @+1 {{failed to parse Attn_ProgramKindAttr parameter 'value'}}
+  attn.program_grid (%s, %h, %b) in (%n, %n, %n) block_m(128) attributes {kind = #attn.program_kind<grad>} {
   }
   return
 }

@@ -148,3 +148,74 @@ func.func @bufferized(%q: memref<64x64xf32>, %k: memref<128x64xf32>, %s: memref<
   attn.tile_load %src[%i, %i, %i] rows(%i) into %q : memref<1x100x2x64xbf16>, memref<64x64xf32>
   return
 }
+
+// -----
+
+// The backward's L1 ops: a KV-stationary program (kind grad_kv: its
+// coordinates print as kv_head, kv_block), rank-1 tile loads of LSE and D,
+// block_grad_init / block_grad_update (with a score_mod, its derivative and a
+// mask_mod) / block_grad_finalize, dQ added to its accumulator; a preprocess
+// program's block_grad_delta.
+// CHECK-LABEL: func.func @grad_programs
+// CHECK: attn.program_grid (%[[SEQ:.+]], %kv_head, %kv_block) in (%{{.+}}, %{{.+}}, %{{.+}}) block_m(16) attributes {kind = #attn.program_kind<grad_kv>} {
+// CHECK: %[[L:.+]] = attn.tile_load %{{.+}}[%[[SEQ]], %{{.+}}, %kv_head] rows(%{{.+}}) into %{{.+}} : memref<2x8x?xf32>, tensor<32xf32> -> tensor<32xf32>
+// CHECK: %[[DK:.+]]:2 = attn.block_grad_init : tensor<16x64xf32>, tensor<16x32xf32>
+// CHECK: %{{.+}}:3 = attn.block_grad_update q(%{{.+}}) k(%{{.+}}) v(%{{.+}}) dout(%{{.+}}) lse(%[[L]]) delta(%[[L]]) state(%[[DK]]#0, %[[DK]]#1) rows(%{{.+}}) cols(%{{.+}}) seq(%[[SEQ]]) head(%kv_head) q_pos(%{{.+}}) kv_pos(%{{.+}}) diag(%{{.+}}) masked attributes {mask = #attn.mask<causal, bottom_right>, scale = 1.250000e-01 : f32, softcap = 2.000000e+01 : f32} score_mod {
+// CHECK-NEXT: ^bb0(%score: f32, %b: index, %h: index, %q_idx: index, %kv_idx: index):
+// CHECK: } score_mod_grad {
+// CHECK-NEXT: ^bb0(%score: f32, %b: index, %h: index, %q_idx: index, %kv_idx: index):
+// CHECK: } mask_mod {
+// CHECK-NEXT: ^bb0(%b: index, %h: index, %q_idx: index, %kv_idx: index):
+// CHECK: } : tensor<32x64xf32>, tensor<16x64xf32>, tensor<16x32xf32>, tensor<32x32xf32>, tensor<32xf32>, tensor<32xf32>, tensor<16x64xf32>, tensor<16x32xf32> -> tensor<32x64xf32>
+// CHECK: attn.tile_store %{{.+}} into %{{.+}}[%{{.+}}] rows(%{{.+}}) accumulate : tensor<32x64xf32>, memref<2x?x8x64xf32>
+// CHECK: attn.block_grad_finalize state(%{{.+}}, %{{.+}}) rows(%{{.+}}) into %{{.+}}, %{{.+}}[%[[SEQ]], %{{.+}}, %kv_head] {scale = 1.250000e-01 : f32} : tensor<16x64xf32>, tensor<16x32xf32>, memref<2x?x4x64xbf16>, memref<2x?x4x32xbf16>
+// CHECK: attn.program_grid (%{{.+}}, %head, %q_block) in {{.*}} block_m(32) attributes {kind = #attn.program_kind<grad_preprocess>} {
+// CHECK: attn.block_grad_delta out(%{{.+}}) dout(%{{.+}}) dlse(%{{.+}}) : tensor<32x32xbf16>, tensor<32x32xbf16>, tensor<32xf32> -> tensor<32xf32>
+// CHECK: attn.block_grad_delta out(%{{.+}}) dout(%{{.+}}) : tensor<32x32xbf16>, tensor<32x32xbf16> -> tensor<32xf32>
+func.func @grad_programs(%lse: memref<2x8x?xf32>, %acc: memref<2x?x8x64xf32>,
+                         %dk: memref<2x?x4x64xbf16>, %dv: memref<2x?x4x32xbf16>,
+                         %q: tensor<32x64xf32>, %k: tensor<16x64xf32>, %v: tensor<16x32xf32>,
+                         %do: tensor<32x32xf32>, %o16: tensor<32x32xbf16>, %n: index) {
+  attn.program_grid (%seq, %kvh, %kb) in (%n, %n, %n) block_m(16)
+      attributes {kind = #attn.program_kind<grad_kv>} {
+    %e = bufferization.alloc_tensor() : tensor<32xf32>
+    %l = attn.tile_load %lse[%seq, %n, %kvh] rows(%n) into %e
+        : memref<2x8x?xf32>, tensor<32xf32> -> tensor<32xf32>
+    %dk0, %dv0 = attn.block_grad_init : tensor<16x64xf32>, tensor<16x32xf32>
+    %dk1, %dv1, %dq = attn.block_grad_update q(%q) k(%k) v(%v) dout(%do) lse(%l) delta(%l)
+        state(%dk0, %dv0) rows(%n) cols(%n) seq(%seq) head(%kvh) q_pos(%n) kv_pos(%n) diag(%n)
+        masked attributes {mask = #attn.mask<causal, bottom_right>, scale = 0.125 : f32,
+                           softcap = 20.0 : f32}
+        score_mod {
+        ^bb0(%s: f32, %b: index, %h: index, %qi: index, %kj: index):
+          %x = arith.mulf %s, %s : f32
+          attn.yield %x : f32
+        } score_mod_grad {
+        ^bb0(%s: f32, %b: index, %h: index, %qi: index, %kj: index):
+          %x = arith.addf %s, %s : f32
+          attn.yield %x : f32
+        } mask_mod {
+        ^bb0(%b: index, %h: index, %qi: index, %kj: index):
+          %t = arith.cmpi uge, %qi, %kj : index
+          attn.yield %t : i1
+        }
+        : tensor<32x64xf32>, tensor<16x64xf32>, tensor<16x32xf32>, tensor<32x32xf32>,
+          tensor<32xf32>, tensor<32xf32>, tensor<16x64xf32>, tensor<16x32xf32> -> tensor<32x64xf32>
+    attn.tile_store %dq into %acc[%seq, %n, %kvh] rows(%n) accumulate
+        : tensor<32x64xf32>, memref<2x?x8x64xf32>
+    attn.block_grad_finalize state(%dk1, %dv1) rows(%n) into %dk, %dv[%seq, %n, %kvh]
+        {scale = 0.125 : f32}
+        : tensor<16x64xf32>, tensor<16x32xf32>, memref<2x?x4x64xbf16>, memref<2x?x4x32xbf16>
+  }
+  attn.program_grid (%seq, %h, %qb) in (%n, %n, %n) block_m(32)
+      attributes {kind = #attn.program_kind<grad_preprocess>} {
+    %e = bufferization.alloc_tensor() : tensor<32xf32>
+    %dl = attn.tile_load %lse[%seq, %h, %n] rows(%n) into %e
+        : memref<2x8x?xf32>, tensor<32xf32> -> tensor<32xf32>
+    %d = attn.block_grad_delta out(%o16) dout(%o16) dlse(%dl)
+        : tensor<32x32xbf16>, tensor<32x32xbf16>, tensor<32xf32> -> tensor<32xf32>
+    %d2 = attn.block_grad_delta out(%o16) dout(%o16)
+        : tensor<32x32xbf16>, tensor<32x32xbf16> -> tensor<32xf32>
+  }
+  return
+}
