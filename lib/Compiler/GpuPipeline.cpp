@@ -1,6 +1,7 @@
 //===- GpuPipeline.cpp - attn.attention to PTX ----------------------------===//
 
 #include "flashmlir/Compiler/GpuPipeline.h"
+#include "flashmlir/Compiler/InputLimits.h"
 #include "flashmlir/Transforms/Passes.h"
 
 #include "GpuKernelPasses.h"
@@ -128,6 +129,48 @@ static void addOutlining(OpPassManager &pm) {
   pm.addPass(createTensorMapsByValuePass());
 }
 
+namespace {
+/// A chip the kernels are built for and the PTX ISA version that has it
+/// (NVPTX refuses older ones; CUDA 13's ptxas still assembles every one).
+struct ChipTarget {
+  llvm::StringLiteral chip, ptxFeature;
+};
+} // namespace
+
+static constexpr ChipTarget kChipTargets[] = {
+    {"sm_80", "+ptx70"},   {"sm_86", "+ptx71"},   {"sm_87", "+ptx74"},
+    {"sm_89", "+ptx78"},   {"sm_90", "+ptx78"},   {"sm_90a", "+ptx80"},
+    {"sm_100", "+ptx86"},  {"sm_100a", "+ptx86"}, {"sm_120", "+ptx87"},
+    {"sm_120a", "+ptx87"},
+};
+
+llvm::StringRef flashmlir::ptxFeatureForChip(llvm::StringRef chip) {
+  for (const ChipTarget &t : kChipTargets)
+    if (t.chip == chip)
+      return t.ptxFeature;
+  return {};
+}
+
+llvm::Error flashmlir::checkChip(llvm::StringRef chip, bool hopper) {
+  if (hopper) {
+    if (chip == "sm_90a")
+      return llvm::Error::success();
+    return llvm::createStringError(
+        llvm::inconvertibleErrorCode(),
+        "chip '" + chip +
+            "' is not a target of the Hopper kernel: it needs sm_90a "
+            "(wgmma, TMA and setmaxnreg); the SIMT kernel takes other chips");
+  }
+  if (!ptxFeatureForChip(chip).empty())
+    return llvm::Error::success();
+  std::string known;
+  for (const ChipTarget &t : kChipTargets)
+    known += (known.empty() ? "" : ", ") + t.chip.str();
+  return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                 "unknown chip '" + chip +
+                                     "': the kernels are built for " + known);
+}
+
 /// Outlined kernels to a gpu.binary holding PTX: upstream's conversions in
 /// the order of its gpu-lower-to-nvvm-pipeline (bare-pointer kernels, PTX
 /// output), with our kernel fixes around them; the grid constants need a
@@ -146,7 +189,7 @@ static void addBackHalf(OpPassManager &pm, StringRef chip, int optLevel,
   pm.addPass(memref::createExpandStridedMetadataPass());
   GpuNVVMAttachTargetOptions target;
   target.chip = chip.str();
-  target.features = "+ptx80";
+  target.features = ptxFeatureForChip(chip).str();
   target.optLevel = optLevel;
   pm.addPass(createGpuNVVMAttachTarget(target));
   pm.addPass(createLowerAffinePass());
@@ -169,6 +212,9 @@ static void addBackHalf(OpPassManager &pm, StringRef chip, int optLevel,
   GpuToLLVMConversionPassOptions host;
   host.kernelBarePtrCallConv = true;
   pm.addPass(createGpuToLLVMConversionPass(host));
+  // No invalid IR reaches the LLVM translation and NVPTX (whose failures end
+  // the process): the compile API verifies here rather than after each pass.
+  pm.addPass(createVerifyIRPass());
   GpuModuleToBinaryPassOptions binary;
   binary.compilationTarget = format.str();
   pm.addPass(createGpuModuleToBinaryPass(binary));
@@ -178,8 +224,21 @@ static void addBackHalf(OpPassManager &pm, StringRef chip, int optLevel,
   pm.addPass(createReconcileUnrealizedCastsPass());
 }
 
+/// A pipeline whose options are wrong is one pass that fails with `err`.
+static bool rejectedOption(OpPassManager &pm, llvm::StringRef pipeline,
+                           llvm::Error err) {
+  if (!err)
+    return false;
+  pm.addPass(createRejectOptionPass(pipeline.str() + ": " +
+                                    llvm::toString(std::move(err))));
+  return true;
+}
+
 void flashmlir::buildAttnToPtxSimtPipeline(OpPassManager &pm,
                                            const AttnToPtxSimtOptions &opts) {
+  if (rejectedOption(pm, "attn-to-ptx-simt",
+                     checkChip(opts.chip, /*hopper=*/false)))
+    return;
   addFrontHalf(pm, opts);
   addOutlining(pm);
   addBackHalf(pm, opts.chip, opts.optLevel);
@@ -193,6 +252,8 @@ void flashmlir::buildAttnToPtxPipeline(OpPassManager &pm,
         opts.format + "'"));
     return;
   }
+  if (rejectedOption(pm, "attn-to-ptx", checkChip(opts.chip, /*hopper=*/true)))
+    return;
   addHopperFrontHalf(pm, opts);
   addOutlining(pm);
   addBackHalf(pm, opts.chip, opts.optLevel, opts.format);
@@ -504,14 +565,25 @@ private:
 static llvm::Expected<GpuCompileResult>
 compileToPtx(llvm::StringRef source,
              llvm::function_ref<void(OpPassManager &)> front, StringRef chip,
-             int optLevel, const GpuCompileControl &control) {
+             bool hopper, int optLevel, const GpuCompileControl &control) {
+  // Options first: a chip the kernel is not built for would reach the NVPTX
+  // backend's instruction selection, which ends the process.
+  if (llvm::Error err = checkChip(chip, hopper))
+    return std::move(err);
+  if (llvm::Error err = checkNestingDepth(source, "the MLIR source"))
+    return std::move(err);
+  if (optLevel < 0 || optLevel > 3)
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "opt-level must be 0, 1, 2 or 3, got " +
+                                       std::to_string(optLevel));
   DialectRegistry registry;
   registerGpuCompilationInterfaces(registry);
   MLIRContext context(registry);
   context.loadAllAvailableDialects();
-  // Module-scope printing of stages needs one thread.
-  if (control.captureStages)
-    context.disableMultithreading();
+  // One thread: module-scope printing of stages needs it, and the callers'
+  // crash recovery (Recovery.h) covers the calling thread only. A JIT
+  // compile is one function, so nothing ran in parallel anyway.
+  context.disableMultithreading();
 
   std::string diagnostics;
   llvm::raw_string_ostream diagStream(diagnostics);
@@ -568,10 +640,12 @@ compileToPtx(llvm::StringRef source,
   }
 
   // The back half is upstream's conversions, each verified by its own tests:
-  // verifying the kernel after each of them cost 9-13% of a JIT compile
-  // (build machine: d=256 causal 0.280 -> 0.254 s, d=128 causal 0.237 ->
-  // 0.209 s; the IR and PTX are the same). The front half (our passes) keeps
-  // the verifier after every pass. attn-opt's --verify-each still applies.
+  // verifying the module after each of them cost 17% of a JIT compile (build
+  // machine, 6 Hopper kernels: 1.235 s -> 1.057 s, the same PTX). It is
+  // verified once instead, right before PTX serialization (attn-verify-ir in
+  // addBackHalf), so no invalid IR reaches NVPTX.
+  // The front half (our passes) keeps the verifier after every pass;
+  // attn-opt's pipelines verify after every pass too.
   PassManager back(&context);
   back.enableVerifier(false);
   addBackHalf(back, chip, optLevel);
@@ -595,7 +669,7 @@ flashmlir::compileAttentionToPtx(llvm::StringRef source,
                                  const GpuCompileControl &control) {
   return compileToPtx(
       source, [&](OpPassManager &pm) { addFrontHalf(pm, options); },
-      options.chip, options.optLevel, control);
+      options.chip, /*hopper=*/false, options.optLevel, control);
 }
 
 llvm::Expected<GpuCompileResult>
@@ -604,15 +678,15 @@ flashmlir::compileAttentionToHopperPtx(llvm::StringRef source,
                                        const GpuCompileControl &control) {
   return compileToPtx(
       source, [&](OpPassManager &pm) { addHopperFrontHalf(pm, options); },
-      options.chip, options.optLevel, control);
+      options.chip, /*hopper=*/true, options.optLevel, control);
 }
 
 llvm::Expected<GpuCompileResult>
 flashmlir::compileGpuModulesToPtx(llvm::StringRef source,
                                   const AttnToPtxSimtOptions &options,
                                   const GpuCompileControl &control) {
-  return compileToPtx(source, nullptr, options.chip, options.optLevel,
-                      control);
+  return compileToPtx(source, nullptr, options.chip, /*hopper=*/false,
+                      options.optLevel, control);
 }
 
 std::string flashmlir::formatLaunchMetadata(const GpuCompileResult &result,

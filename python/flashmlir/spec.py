@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import math
+import numbers
 from typing import Optional, Tuple
 
 # torch dtype names -> MLIR element types (and back).
@@ -35,6 +36,21 @@ SCHEDULES = ("auto", "tiles", "persistent")
 # HEAD_DIM_MULTIPLE, at most MAX_HEAD_DIM (the flash_attn drop-ins pad to them).
 HEAD_DIM_MULTIPLE = 8
 MAX_HEAD_DIM = 256
+HOPPER_CHIP = "sm_90a"  # the Hopper kernel's only target (wgmma, TMA, setmaxnreg)
+
+# The range of a normal f32: scale and softcap are f32 attributes of the op.
+F32_TINY, F32_MAX = 1.1754943508222875e-38, 3.4028234663852886e38
+# Window bounds at or past this are unbounded whatever the lengths (dynamic
+# lengths: the kernels take at most 2^31 - 1 rows).
+DYNAMIC_LENGTH_LIMIT = 2**31 - 1
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _is_real(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,7 +98,8 @@ class AttentionSpec:
                  launcher computes the grid and the sizes it passes from the
                  tensors' shapes); seqlen_q/seqlen_k are then ignored by the
                  kernel (give 1 for one cache entry per kernel)
-    chip         the target, "sm_90a"
+    chip         the target: "sm_90a" (the Hopper kernel's only one); the
+                 SIMT kernel also takes sm_80 and later (the compiler lists them)
     """
 
     dtype: str
@@ -196,6 +213,8 @@ class AttentionSpec:
 
     def hopper_unsupported(self) -> str:
         """Why the warp-specialized Hopper kernel cannot run this spec ("" if it can)."""
+        if self.chip != HOPPER_CHIP:
+            return f"chip {self.chip} ({HOPPER_CHIP} only)"
         if self.dtype == FP8:
             return f"dtype {FP8} (FP8 on the wgmma kernel is not implemented yet)"
         if self.dtype not in ("bf16", "f16"):

@@ -320,10 +320,112 @@ def test_compile_errors_carry_diagnostics(cache_dir):
     ('{"tile": 64}', "unknown option 'tile'"),
     ('[1, 2]', "must be a JSON object"),
     ('{', "not valid JSON"),
+    ('{"chip": "sm_90a", "block_m": 0, "chip": "sm_90a"}', "option 'chip' is given twice"),
+    ('{"chi\\u0070": "sm_90a", "chip": "sm_90a"}', "option 'chip' is given twice"),
+    ('{"chip": "sm_90"}', "chip 'sm_90' is not a target of the Hopper kernel"),
+    ('{"chip": "sm_100a"}', "chip 'sm_100a' is not a target of the Hopper kernel"),
+    ('{"kernel": "simt", "chip": "sm_20"}', "unknown chip 'sm_20'"),
+    ('{"kernel": "simt", "chip": "sm_90a\\u0000"}', "unknown chip"),
+    ('{"chip": 90}', "option 'chip' must be a string"),
+    ('{"opt_level": 4}', "option 'opt_level' must be 0, 1, 2 or 3"),
+    ('[' * 100000, "the options JSON nests 100000 levels deep"),
+    ('{"a": ' * 100000 + '1' + '}' * 100000, "nests 100000 levels deep"),
+    ('{"test_crash": "segfault"}', "option 'test_crash' must be"),
 ])
 def test_c_api_rejects_bad_options(options, message):
     ok, text = _compiler.compile(AttentionSpec(**BASE).to_mlir(), options)
     assert not ok and message in text
+
+
+def deep_regions(n=5000):
+    """A function with `n` nested regions (MLIR's parser recursed until the
+    stack overflowed at a few thousand)."""
+    return ("func.func @f() {" + " scf.execute_region {" * n + " scf.yield"
+            + " } scf.yield" * (n - 1) + " } return }")
+
+
+def test_c_api_refuses_deep_sources():
+    ok, text = _compiler.compile(deep_regions(), "{}")
+    assert not ok and "the MLIR source nests 5001 levels deep" in text
+
+
+def _in_subprocess(code):
+    """Runs `code` in a fresh interpreter: a crash there fails the test instead
+    of ending pytest."""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, (f"exit {proc.returncode}\nstdout:\n{proc.stdout[-3000:]}\n"
+                                  f"stderr:\n{proc.stderr[-3000:]}")
+    return proc.stdout
+
+
+def test_c_api_turns_fatal_errors_into_errors():
+    """The backstop: a fatal error or a crash inside a compile (dev-only
+    option test_crash) is that call's error; the process goes on compiling."""
+    out = _in_subprocess(f"""
+import json
+import flashmlir
+from flashmlir import AttentionSpec, _compiler
+src = AttentionSpec(**{BASE!r}).to_mlir()
+for crash in ("fatal_error", "abort", "fatal_error"):
+    ok, text = _compiler.compile(src, json.dumps({{"test_crash": crash}}))
+    assert not ok, text
+    print(crash, "->", text)
+ok, text = _compiler.compile(src, "{{}}")
+assert ok, text
+print("then compiled", len(json.loads(text)["ptx"]))
+""")
+    assert "fatal_error -> flashmlirCompile: the compiler failed: LLVM ERROR: test_crash" in out
+    assert "abort -> flashmlirCompile: the compiler failed: crashed (signal 6)" in out
+    assert "then compiled" in out
+
+
+def test_bad_chips_never_end_the_process():
+    """Every chip a user may name is refused with an error or compiled (the
+    issue: 5 of 5 bad chips aborted Python in NVPTX instruction selection)."""
+    out = _in_subprocess(f"""
+import flashmlir
+from flashmlir import AttentionSpec
+for chip in ("sm_90", "sm_100a", "sm_80", "sm_75", "sm_120", "gfx90a", "", "sm_90a "):
+    try:
+        k = flashmlir.compile(AttentionSpec(**{BASE!r}, chip=chip))
+        print(repr(chip), "compiled", k.metadata["kernel"])
+    except flashmlir.CompileError as e:
+        print(repr(chip), "CompileError", str(e).splitlines()[1])
+    try:
+        flashmlir.compile(AttentionSpec(**{BASE!r}, chip=chip, kernel="hopper"))
+        print(repr(chip), "hopper compiled")
+    except ValueError as e:
+        print(repr(chip), "hopper refused")
+""")
+    assert "'sm_90' compiled simt" in out and "'sm_100a' compiled simt" in out
+    assert "'sm_75' CompileError option 'chip': unknown chip 'sm_75'" in out
+    assert "'gfx90a' CompileError option 'chip': unknown chip" in out
+    # kernel="hopper" is refused by the spec for every chip but sm_90a.
+    assert out.count("hopper refused") == 8
+
+
+@pytest.mark.skipif(not shutil.which("ptxas") and not os.path.exists("/usr/local/cuda/bin/ptxas"),
+                    reason="no ptxas")
+def test_simt_kernel_assembles_for_every_chip(tmp_path):
+    """The chips the SIMT kernel accepts, each with the PTX ISA version the
+    compiler derives from it, are ones ptxas assembles."""
+    ptxas = shutil.which("ptxas") or "/usr/local/cuda/bin/ptxas"
+    chips = re.search(r"built for (.*)", _compiler.compile(
+        AttentionSpec(**BASE).to_mlir(), '{"kernel": "simt", "chip": "x"}')[1]).group(1)
+    chips = [c.strip() for c in chips.split(",")]
+    assert "sm_80" in chips and "sm_90a" in chips
+    for chip in chips:
+        ok, text = _compiler.compile(AttentionSpec(**BASE).to_mlir(),
+                                     json.dumps({"kernel": "simt", "chip": chip}))
+        assert ok, (chip, text)
+        ptx = json.loads(text)["ptx"]
+        assert f".target {chip}" in ptx
+        path = tmp_path / f"{chip}.ptx"
+        path.write_text(ptx)
+        out = subprocess.run([ptxas, f"-arch={chip}", str(path), "-o", os.devnull],
+                             capture_output=True, text=True)
+        assert out.returncode == 0, (chip, out.stderr)
 
 
 def test_c_api_reports_parse_errors():
