@@ -396,16 +396,88 @@ static std::string jsonText(const llvm::json::Value &v) {
   return llvm::formatv("{0}", v).str();
 }
 
+/// The arguments of each function that holds attn.attention ops, with what
+/// the ops use them as (GpuKernelInfo::Argument). Read before the front
+/// half, which replaces the ops.
+static llvm::StringMap<std::vector<GpuKernelInfo::Argument>>
+describeSignatures(ModuleOp module) {
+  llvm::StringMap<std::vector<GpuKernelInfo::Argument>> signatures;
+  module.walk([&](func::FuncOp func) {
+    std::vector<GpuKernelInfo::Argument> args;
+    for (Type type : func.getArgumentTypes()) {
+      GpuKernelInfo::Argument arg;
+      llvm::raw_string_ostream(arg.type) << type;
+      if (auto shaped = dyn_cast<ShapedType>(type)) {
+        llvm::raw_string_ostream(arg.element) << shaped.getElementType();
+        if (shaped.hasRank())
+          llvm::append_range(arg.shape, shaped.getShape());
+      }
+      args.push_back(std::move(arg));
+    }
+    auto addRole = [&](Value v, StringRef role) {
+      auto blockArg = dyn_cast_or_null<BlockArgument>(v);
+      if (!blockArg || blockArg.getOwner()->getParentOp() != func)
+        return;
+      std::vector<std::string> &roles = args[blockArg.getArgNumber()].roles;
+      if (!llvm::is_contained(roles, role))
+        roles.push_back(role.str());
+    };
+    func.walk([&](attn::AttentionOp op) {
+      addRole(op.getQuery(), "q");
+      addRole(op.getKey(), "k");
+      addRole(op.getValue(), "v");
+      addRole(op.getCuSeqlensQ(), "cu_seqlens_q");
+      addRole(op.getCuSeqlensK(), "cu_seqlens_k");
+      addRole(op.getQDescale(), "q_descale");
+      addRole(op.getKDescale(), "k_descale");
+      addRole(op.getVDescale(), "v_descale");
+      for (Value list : op.getBlockMask())
+        addRole(list, "block_mask");
+      addRole(op.getOut(), "out");
+      addRole(op.getLse(), "lse");
+      for (Region *region : {&op.getScoreMod(), &op.getMaskMod()})
+        region->walk([&](Operation *inner) {
+          for (Value operand : inner->getOperands())
+            addRole(operand, "captured");
+        });
+    });
+    signatures[func.getSymName()] = std::move(args);
+  });
+  return signatures;
+}
+
+/// The launch limits of the CUDA driver: grid.x < 2^31, grid.y and grid.z
+/// at most 65535, at most 1024 threads per block.
+static LogicalResult checkLaunchLimits(gpu::LaunchFuncOp launch,
+                                       const GpuKernelInfo &info) {
+  static constexpr int64_t kMaxGrid[3] = {(int64_t(1) << 31) - 1, 65535,
+                                          65535};
+  for (int i = 0; i < 3; ++i)
+    if (info.gridSizes[i].empty() && info.grid[i] > kMaxGrid[i])
+      return launch.emitOpError()
+             << "grid (" << info.grid[0] << ", " << info.grid[1] << ", "
+             << info.grid[2] << ") cannot launch: grid." << "xyz"[i]
+             << " is at most " << kMaxGrid[i]
+             << " (fewer sequences, heads or longer query blocks)";
+  if (info.block[0] * info.block[1] * info.block[2] > 1024)
+    return launch.emitOpError() << "a block of more than 1024 threads";
+  return success();
+}
+
 /// Records, before the NVVM lowering, how each kernel is launched: which
 /// function arguments it takes, the sizes the host computes from their shapes
 /// (dynamic shapes), its grid, block and shared memory.
 static FailureOr<std::vector<GpuKernelInfo>>
-describeLaunches(ModuleOp module, ArrayRef<DictionaryAttr> tilesInOrder) {
+describeLaunches(ModuleOp module, ArrayRef<DictionaryAttr> tilesInOrder,
+                 const llvm::StringMap<std::vector<GpuKernelInfo::Argument>>
+                     &signatures) {
   std::vector<GpuKernelInfo> kernels;
   auto constant = constantIndex;
   WalkResult walk = module.walk([&](gpu::LaunchFuncOp launch) {
     GpuKernelInfo info;
     info.name = launch.getKernelName().str();
+    if (auto func = launch->getParentOfType<func::FuncOp>())
+      info.signature = signatures.lookup(func.getSymName());
     for (Value operand : launch.getKernelOperands()) {
       auto arg = dyn_cast<BlockArgument>(operand);
       if (operand.getType().isIndex() &&
@@ -491,6 +563,8 @@ describeLaunches(ModuleOp module, ArrayRef<DictionaryAttr> tilesInOrder) {
     }
     info.dynamicSharedMemory =
         constant(launch.getDynamicSharedMemorySize()).value_or(0);
+    if (failed(checkLaunchLimits(launch, info)))
+      return WalkResult::interrupt();
     kernels.push_back(std::move(info));
     return WalkResult::advance();
   });
@@ -616,6 +690,8 @@ compileToPtx(llvm::StringRef source,
   }
   if (front) {
     // Front half, then read the launches off the outlined IR, then the rest.
+    llvm::StringMap<std::vector<GpuKernelInfo::Argument>> signatures =
+        describeSignatures(*module);
     PassManager frontPm(&context);
     front(frontPm);
     captureInto(frontPm);
@@ -633,7 +709,7 @@ compileToPtx(llvm::StringRef source,
       return fail("kernel outlining failed");
     mergeGpuModules(*module);
     FailureOr<std::vector<GpuKernelInfo>> kernels =
-        describeLaunches(*module, tiles);
+        describeLaunches(*module, tiles, signatures);
     if (failed(kernels))
       return fail("unsupported launch");
     result.kernels = std::move(*kernels);
@@ -727,6 +803,18 @@ std::string flashmlir::formatLaunchMetadata(const GpuCompileResult &result,
     llvm::json::Object tiles;
     for (const auto &[name, value] : k.tiles)
       tiles[name] = value;
+    llvm::json::Array signature;
+    for (const GpuKernelInfo::Argument &a : k.signature) {
+      llvm::json::Array shape, roles;
+      for (int64_t d : a.shape)
+        shape.push_back(ShapedType::isDynamic(d) ? int64_t(-1) : d);
+      for (const std::string &role : a.roles)
+        roles.push_back(role);
+      signature.push_back(llvm::json::Object{{"type", a.type},
+                                             {"element", a.element},
+                                             {"shape", std::move(shape)},
+                                             {"roles", std::move(roles)}});
+    }
     kernels.push_back(llvm::json::Object{
         {"name", k.name},
         {"tensor_maps", std::move(maps)},
@@ -734,7 +822,8 @@ std::string flashmlir::formatLaunchMetadata(const GpuCompileResult &result,
         {"grid", std::move(grid)},
         {"block", llvm::json::Array{k.block[0], k.block[1], k.block[2]}},
         {"dynamic_shared_memory", k.dynamicSharedMemory},
-        {"tiles", std::move(tiles)}});
+        {"tiles", std::move(tiles)},
+        {"signature", std::move(signature)}});
   }
   return llvm::formatv("{0:2}",
                        llvm::json::Value(llvm::json::Object{
