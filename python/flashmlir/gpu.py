@@ -12,6 +12,8 @@ actual tensors, kept in device memory and reused while the same tensors come
 back (keyed by their addresses and shapes).
 """
 
+import time
+
 from . import _cuda
 
 _ELEMENT_BYTES = {"bf16": 2, "f16": 2, "f32": 4, "f8E4M3FN": 1}
@@ -32,7 +34,10 @@ def _current_stream(device):
 
 
 class HopperKernel:
-    def __init__(self, ptx, meta, device=0, kernel_index=0):
+    """A compiled kernel loaded on `device`: PTX (and optionally a cubin) and
+    its launch metadata (attn-compile --json, or the C API's result)."""
+
+    def __init__(self, ptx, meta, device=0, kernel_index=0, cubin=None):
         info = meta["kernels"][kernel_index]
         self.name = info["name"]
         self.grid = info["grid"]
@@ -40,8 +45,22 @@ class HopperKernel:
         self.shared_bytes = info["dynamic_shared_memory"]
         self.arguments = info["arguments"]
         self.tensor_maps = {m["parameter"]: m for m in info.get("tensor_maps", [])}
+        if "signature" not in info:
+            raise ValueError("the launch metadata has no 'signature' (what each argument "
+                             "must be): it comes from an older flashmlir; compile again")
+        self.signature = info["signature"]
         self.device = device
-        self._module = _cuda.Module(ptx, device)
+        start = time.perf_counter()
+        self.loaded_from, self._module = "ptx", None
+        if cubin:
+            try:
+                self._module = _cuda.Module.from_binary(cubin, device)
+                self.loaded_from = "cubin"
+            except RuntimeError:  # not this GPU's: the PTX below
+                self._module = None
+        if self._module is None:
+            self._module = _cuda.Module(ptx, device)
+        self.load_seconds = time.perf_counter() - start
         self._kernel = self._module.function(self.name)
         order = sorted(self.tensor_maps)
         self._mapped_operands = tuple(sorted({m["operand"] for m in self.tensor_maps.values()}))

@@ -280,36 +280,48 @@ class AttentionSpec:
         return self.out_dtype or self.dtype
 
     # -- the level-0 IR -------------------------------------------------------
-    def to_mlir(self, entry: str = "attention") -> str:
+    def arguments(self) -> Tuple[Tuple[str, str], ...]:
+        """(name, memref type) of each argument of the function to_mlir writes,
+        in order: the signature the compiled kernel's launch metadata must have
+        (the JIT cache checks it; the launcher checks tensors against it)."""
         t = self.dtype
         b, sq, sk = self.batch, self.seqlen_q, self.seqlen_k
         if self.dynamic_seqlens:
             sq = sk = "?"
-        q_t = f"memref<{b}x{sq}x{self.heads_q}x{self.head_dim}x{t}>"
-        k_t = f"memref<{b}x{sk}x{self.heads_kv}x{self.head_dim}x{t}>"
-        v_t = f"memref<{b}x{sk}x{self.heads_kv}x{self.head_dim_v}x{t}>"
-        o_t = f"memref<{b}x{sq}x{self.heads_q}x{self.head_dim_v}x{self.output_dtype}>"
-        l_t = f"memref<{b}x{self.heads_q}x{sq}xf32>"
-        args = [f"%q: {q_t}", f"%k: {k_t}", f"%v: {v_t}"]
-        cu = ""
+        args = [("q", f"memref<{b}x{sq}x{self.heads_q}x{self.head_dim}x{t}>"),
+                ("k", f"memref<{b}x{sk}x{self.heads_kv}x{self.head_dim}x{t}>"),
+                ("v", f"memref<{b}x{sk}x{self.heads_kv}x{self.head_dim_v}x{t}>")]
         if self.varlen:
             cu_t = f"memref<{self.varlen + 1}xi32>"
-            args += [f"%cu_q: {cu_t}", f"%cu_k: {cu_t}"]
-            cu = f" cu_seqlens(%cu_q, %cu_k : {cu_t}, {cu_t})"
+            args += [("cu_q", cu_t), ("cu_k", cu_t)]
         if self.fp8:
             d_t = f"memref<{self.varlen or b}x{self.heads_kv}xf32>"
-            args += [f"%dq: {d_t}", f"%dk: {d_t}", f"%dv: {d_t}"]
+            args += [("dq", d_t), ("dk", d_t), ("dv", d_t)]
+        args.append(("o", f"memref<{b}x{sq}x{self.heads_q}x{self.head_dim_v}x"
+                          f"{self.output_dtype}>"))
+        if self.lse:
+            args.append(("lse", f"memref<{b}x{self.heads_q}x{sq}xf32>"))
+        args += [(f"mod{i}", ty) for i, ty in enumerate(self.mod_tensors)]
+        args += [(f"bm{i}", ty) for i, ty in enumerate(self.block_mask)]
+        return tuple(args)
+
+    def to_mlir(self, entry: str = "attention") -> str:
+        types = dict(self.arguments())
+        q_t, k_t, v_t, o_t = types["q"], types["k"], types["v"], types["o"]
+        args = [f"%{name}: {ty}" for name, ty in self.arguments()]
+        cu = ""
+        if self.varlen:
+            cu_t = types["cu_q"]
+            cu = f" cu_seqlens(%cu_q, %cu_k : {cu_t}, {cu_t})"
+        if self.fp8:
+            d_t = types["dq"]
             cu += f" descale(%dq, %dk, %dv : {d_t}, {d_t}, {d_t})"
-        args.append(f"%o: {o_t}")
         outs = f"outs(%o : {o_t})"
         if self.lse:
-            args.append(f"%lse: {l_t}")
-            outs = f"outs(%o, %lse : {o_t}, {l_t})"
-        args += [f"%mod{i}: {ty}" for i, ty in enumerate(self.mod_tensors)]
+            outs = f"outs(%o, %lse : {o_t}, {types['lse']})"
         sparse = ""
         if self.block_mask:
             names = [f"%bm{i}" for i in range(len(self.block_mask))]
-            args += [f"{n}: {ty}" for n, ty in zip(names, self.block_mask)]
             sparse = (f" block_mask({', '.join(names)} : {', '.join(self.block_mask)})"
                       f" block_size [{self.block_size[0]}, {self.block_size[1]}]")
 

@@ -3,13 +3,16 @@ flashmlir._compiler), metadata and .asm, the memory and disk caches (threads,
 processes, corrupt entries), the AOT CLI, and score_mod/mask_mod tracing run
 through the CPU path against a float64 reference."""
 
+import base64
 import dataclasses
+import hashlib
 import json
 import math
 import os
 import pathlib
 import re
 import shutil
+import stat
 import subprocess
 import sys
 import threading
@@ -442,7 +445,7 @@ def test_memory_and_disk_cache(cache_dir):
     assert stats["compiles"] == before["compiles"] + 1
     assert flashmlir.compile(spec) is first
     assert stats["memory_hits"] == before["memory_hits"] + 1
-    files = list(cache_dir.glob("*.json"))
+    files = list(cache_dir.glob("*/*.json"))
     assert len(files) == 1 and json.loads(files[0].read_text())["payload"]["ptx"] == first.ptx
 
     flashmlir.cache.clear_memory()
@@ -458,6 +461,176 @@ def test_memory_and_disk_cache(cache_dir):
     assert rebuilt.ptx == first.ptx
     assert stats["rebuilt_corrupt"] == before["rebuilt_corrupt"] + 1
     assert json.loads(files[0].read_text())["identity"]["spec"] == spec.to_dict()
+
+
+def _entry_path(cache_dir, spec):
+    """The disk-cache file of `spec` (under the folder of this build id)."""
+    folder = re.sub(r"[^A-Za-z0-9._+-]", "_", flashmlir.build_id())[:120]
+    return cache_dir / folder / f"{spec.digest}.json"
+
+
+def _rehash(entry):
+    """`entry` with a hash that matches its (edited) contents, as a writer who
+    knows the format would make it."""
+    text = json.dumps({"identity": entry["identity"], "payload": entry["payload"]},
+                      sort_keys=True, separators=(",", ":"))
+    entry["sha256"] = hashlib.sha256(text.encode()).hexdigest()
+    return entry
+
+
+def test_entries_live_under_the_build_id(cache_dir):
+    spec = AttentionSpec(**BASE)
+    flashmlir.compile(spec)
+    path = _entry_path(cache_dir, spec)
+    assert path.exists(), sorted(cache_dir.rglob("*"))
+    assert flashmlir.build_id() not in ("", "unknown") and "unknown" not in flashmlir.build_id()
+    entry = json.loads(path.read_text())
+    assert entry["identity"]["build_id"] == flashmlir.build_id()
+    assert re.fullmatch(r"[0-9a-f]{64}", entry["sha256"])
+
+
+def test_another_specs_entry_under_a_key_is_not_loaded(cache_dir):
+    """An entry copied under another key (its larger grid would write past the
+    caller's tensors) is compiled again: as copied (identity), re-labelled with
+    this key's identity (hash), and re-labelled and re-hashed (the signature)."""
+    small, large = AttentionSpec(**BASE), AttentionSpec(**{**BASE, "seqlen_q": 900})
+    flashmlir.compile(large)
+    good = flashmlir.compile(small)
+    small_path, large_entry = _entry_path(cache_dir, small), json.loads(
+        _entry_path(cache_dir, large).read_text())
+    own_identity = json.loads(small_path.read_text())["identity"]
+    for make in (lambda: dict(large_entry),
+                 lambda: {**large_entry, "identity": own_identity},
+                 lambda: _rehash({**large_entry, "identity": own_identity})):
+        small_path.write_text(json.dumps(make()))
+        flashmlir.cache.clear_memory()
+        before = dict(flashmlir.cache.stats)
+        kernel = flashmlir.compile(small)
+        assert flashmlir.cache.stats["rebuilt_corrupt"] == before["rebuilt_corrupt"] + 1
+        assert flashmlir.cache.stats["compiles"] == before["compiles"] + 1
+        assert kernel.metadata["grid"] == good.metadata["grid"]
+        assert kernel.metadata["signature"][0]["type"] == "memref<1x129x4x64xbf16>"
+
+
+def test_planted_ptx_is_not_loaded(cache_dir):
+    spec = AttentionSpec(**BASE)
+    good = flashmlir.compile(spec)
+    path = _entry_path(cache_dir, spec)
+    entry = json.loads(path.read_text())
+    entry["payload"]["ptx"] = ".version 8.0\n.target sm_90a\n// planted\n"
+    entry["payload"].pop("cubin", None)
+    path.write_text(json.dumps(entry))
+    flashmlir.cache.clear_memory()
+    before = flashmlir.cache.stats["rebuilt_corrupt"]
+    assert flashmlir.compile(spec).ptx == good.ptx
+    assert flashmlir.cache.stats["rebuilt_corrupt"] == before + 1
+    assert "planted" not in path.read_text()
+
+
+MALFORMED = [
+    "[]", "1", '"text"', "null", "{}", '{"identity": 1}',
+    {"payload": []}, {"payload": {}}, {"payload": {"ptx": 1}},
+    {"payload": {"kernels": {}}}, {"payload": {"kernels": [1]}},
+    {"payload": {"kernels": [{"grid": "x"}]}}, {"payload": {"cubin": 5}},
+    {"payload": {"stages": [1]}}, {"payload": {"kernels": [{"signature": [1]}]}},
+    {"payload": {"kernels": [{"arguments": [99]}]}},
+    {"payload": {"kernels": [{"tensor_maps": [{"parameter": 0}]}]}},
+    {"payload": {"cubin": "!!not base64!!"}},
+]
+
+
+@pytest.mark.parametrize("damage", MALFORMED, ids=[str(i) for i in range(len(MALFORMED))])
+def test_malformed_entries_of_any_shape_are_rebuilt(cache_dir, damage):
+    """Whatever JSON an entry holds (even with its hash made to match), the
+    call compiles the kernel again instead of raising."""
+    spec = AttentionSpec(**BASE)
+    good = flashmlir.compile(spec)
+    path = _entry_path(cache_dir, spec)
+    if isinstance(damage, str):
+        path.write_text(damage)
+    else:
+        entry = json.loads(path.read_text())
+        if damage["payload"] and isinstance(damage["payload"], dict):
+            payload = entry["payload"]
+            for key, value in damage["payload"].items():
+                if key == "kernels" and isinstance(value, list) and isinstance(value[0], dict):
+                    payload["kernels"][0].update(value[0])
+                else:
+                    payload[key] = value
+        else:
+            entry["payload"] = damage["payload"]
+        path.write_text(json.dumps(_rehash(entry)))
+    flashmlir.cache.clear_memory()
+    before = flashmlir.cache.stats["rebuilt_corrupt"]
+    assert flashmlir.compile(spec).ptx == good.ptx
+    assert flashmlir.cache.stats["rebuilt_corrupt"] == before + 1
+
+
+@pytest.mark.parametrize("problem", ["group_writable", "other_writable", "other_owner",
+                                     "a_file"])
+def test_untrusted_cache_directory_is_not_used(tmp_path, monkeypatch, problem):
+    """A cache entry is code the GPU runs: a directory that others can write (or
+    own) is refused with a CacheWarning, and nothing is read from or written to
+    it."""
+    d = tmp_path / "shared"
+    if problem == "a_file":
+        d.write_text("")
+    else:
+        d.mkdir(mode=0o700)
+        os.chmod(d, {"group_writable": 0o770, "other_writable": 0o777}.get(problem, 0o700))
+        if problem == "other_owner":
+            if os.getuid() != 0:
+                pytest.skip("needs root to chown to another user")
+            os.chown(d, 4242, 4242)
+    monkeypatch.setenv("FLASHMLIR_CACHE_DIR", str(d))
+    flashmlir.cache.clear_memory()
+    flashmlir.cache._refused.clear()
+    spec = AttentionSpec(**{**BASE, "seqlen_q": 71})
+    with pytest.warns(flashmlir.jit.CacheWarning, match="not using the kernel cache"):
+        kernel = flashmlir.compile(spec)
+    assert kernel.ptx
+    if problem != "a_file":
+        assert list(d.rglob("*")) == []
+    flashmlir.cache.clear_memory()
+
+
+def test_private_cache_directory_is_created_private(tmp_path, monkeypatch):
+    d = tmp_path / "new" / "cache"
+    monkeypatch.setenv("FLASHMLIR_CACHE_DIR", str(d))
+    flashmlir.cache.clear_memory()
+    flashmlir.compile(AttentionSpec(**{**BASE, "seqlen_q": 72}))
+    assert stat.S_IMODE(os.stat(d).st_mode) == 0o700
+    assert len(list(d.glob("*/*.json"))) == 1
+    flashmlir.cache.clear_memory()
+
+
+HAVE_PTXAS = flashmlir.jit._ptxas()[0] is not None
+
+
+@pytest.mark.skipif(not HAVE_PTXAS, reason="no ptxas (CUDA toolkit) on this machine")
+def test_cubin_is_made_at_compile_time_and_kept_on_disk(cache_dir, monkeypatch):
+    """The cubin comes with the compile and the disk entry, so a later process
+    loads it without ptxas or the driver's PTX JIT; FLASHMLIR_CUBIN=0 turns it
+    off."""
+    spec = AttentionSpec(**{**BASE, "seqlen_q": 73})
+    kernel = flashmlir.compile(spec)
+    assert kernel.cubin[:4] == b"\x7fELF"
+    assert kernel.metadata["cubin_seconds"] > 0 and kernel.metadata["registers"] > 0
+    entry = json.loads(_entry_path(cache_dir, spec).read_text())
+    assert base64.b64decode(entry["payload"]["cubin"]) == kernel.cubin
+    # A "later process": an empty memory cache and no ptxas to be found.
+    flashmlir.cache.clear_memory()
+    monkeypatch.setattr(flashmlir.jit, "_ptxas", lambda: (None, None))
+    again = flashmlir.compile(spec)
+    assert flashmlir.cache.stats["disk_hits"] >= 1
+    assert again.cubin == kernel.cubin and again.asm["cubin"] == kernel.cubin
+    assert again.metadata["registers"] == kernel.metadata["registers"]
+    monkeypatch.undo()
+    monkeypatch.setenv("FLASHMLIR_CACHE_DIR", str(cache_dir))
+    monkeypatch.setenv("FLASHMLIR_CUBIN", "0")
+    flashmlir.cache.clear_memory()
+    plain = flashmlir.compile(AttentionSpec(**{**BASE, "seqlen_q": 74}))
+    assert plain.cubin is None and plain.metadata["cubin_seconds"] is None
 
 
 def test_disk_cache_can_be_turned_off(tmp_path, monkeypatch):
@@ -499,9 +672,9 @@ def test_processes_share_the_disk_cache(cache_dir):
     outs = [p.communicate(timeout=120) for p in procs]
     assert all(p.returncode == 0 for p in procs), outs
     assert len({o[0] for o in outs}) == 1
-    files = list(cache_dir.glob("*.json"))
+    files = list(cache_dir.glob("*/*.json"))
     assert len(files) == 1 and json.loads(files[0].read_text())["payload"]["ptx"]
-    assert not list(cache_dir.glob(".tmp-*"))
+    assert not list(cache_dir.glob("*/.tmp-*"))
 
 
 def test_aot_cli(tmp_path):
@@ -516,7 +689,7 @@ def test_aot_cli(tmp_path):
                           str(cache), "--jobs", "2"], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert "2/2 specializations" in out.stdout
-    assert len(list(cache.glob("*.json"))) == 2
+    assert len(list(cache.glob("*/*.json"))) == 2
 
     specs.write_text(json.dumps([{"dtype": "bf16", "batch": 1, "seqlen_q": 64,
                                   "seqlen_k": 64, "heads_q": 4, "heads_kv": 4,
@@ -528,6 +701,11 @@ def test_aot_cli(tmp_path):
     out = subprocess.run([sys.executable, "-m", "flashmlir.aot", str(specs), "--cache-dir",
                           str(cache)], capture_output=True, text=True)
     assert out.returncode == 2 and "JSON list" in out.stderr
+    # A directory others may write is executable code they choose: refused.
+    os.chmod(cache, 0o777)
+    out = subprocess.run([sys.executable, "-m", "flashmlir.aot", str(specs), "--cache-dir",
+                          str(cache)], capture_output=True, text=True)
+    assert out.returncode == 2 and "group or others may write it" in out.stderr
 
 
 # -- score_mod / mask_mod tracing ---------------------------------------------------
