@@ -101,11 +101,9 @@ def _check_cu_seqlens(name, cu, q):
 
 
 def _check_cu_values(cu_q, cu_k, total_q, total_k):
-    """The offsets must be 0 = c[0] <= c[1] <= ... <= c[-1] <= total: the kernel
-    trusts them. One small device-to-host copy; FLASHMLIR_TRUST_CU_SEQLENS=1
-    skips it."""
-    if os.environ.get("FLASHMLIR_TRUST_CU_SEQLENS") == "1":
-        return
+    """The offsets must be 0 = c[0] <= c[1] <= ... <= c[-1] <= total: the kernels
+    index the packed tensors with them (and clamp them, as a backstop only). One
+    small device-to-host copy per call, always."""
     for name, cu, total in (("cu_seqlens_q", cu_q, total_q), ("cu_seqlens_k", cu_k, total_k)):
         values = cu.tolist()
         if values[0] != 0 or any(b < a for a, b in zip(values, values[1:])) or values[-1] > total:
@@ -273,7 +271,8 @@ def attention(q, k, v, *, causal: bool = False, causal_align: str = "bottom_righ
             launcher, out_shape, lse_shape, mod_tensors = hit
             out = q.new_empty(out_shape)
             lse = q.new_empty(lse_shape, dtype=torch.float32)
-            launcher(q, k, v, out, lse, *mod_tensors, *sparse_now)
+            # Shaped like a checked call (the key), out and lse new: unchecked.
+            launcher.launch(q, k, v, out, lse, *mod_tensors, *sparse_now)
             return (out, lse) if return_lse else out
 
     varlen = cu_seqlens_q is not None or cu_seqlens_k is not None
@@ -560,7 +559,9 @@ def _run(spec: AttentionSpec, q, k, v, cu_q, cu_k, mod_tensors, sparse_tensors=(
     args += [view(out), view(lse)]
     args += [t.contiguous() for t in mod_tensors]
     args += list(sparse_tensors)
-    kernel.launcher(q.device.index or 0)(*args)
+    launcher = kernel.launcher(q.device.index or 0)
+    launcher.check(args, offsets=False)  # cu_seqlens: checked above, before bucketing
+    launcher.launch(*args)
     if varlen and lse.shape[1] != total_q:
         lse = lse[:, :total_q].contiguous()
     return out, lse

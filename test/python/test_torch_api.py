@@ -4,6 +4,9 @@ float64 reference), the flash_attn drop-ins' refusals, and the custom op's
 fake implementation under torch.compile (meta tensors, fullgraph)."""
 
 import math
+import os
+import shutil
+import subprocess
 import sys
 import pathlib
 
@@ -87,6 +90,10 @@ def test_bad_tuning_knob_names_the_variable(monkeypatch, name, value):
         flashmlir.attention(*qkv())
 
 
+needs_cpu_path_early = pytest.mark.skipif(not flashmlir.HAS_CPU_PATH,
+                                          reason="flashmlir._flashmlir (CPU path) not built")
+
+
 def varlen_inputs(lens_q=(5, 0, 17), lens_k=(9, 3, 17), hq=4, hk=2, d=64):
     g = torch.Generator().manual_seed(1)
     tq, tk = sum(lens_q), sum(lens_k)
@@ -112,6 +119,30 @@ def test_rejects_bad_cu_seqlens(change, error, message):
     kwargs = change({"cu_seqlens_q": cq, "cu_seqlens_k": ck})
     with pytest.raises(error, match=message):
         flashmlir.attention(q, k, v, **kwargs)
+
+
+@needs_cpu_path_early
+def test_cu_seqlens_are_always_checked():
+    """FLASHMLIR_TRUST_CU_SEQLENS=1 used to skip the check: offsets past the
+    packed tensors then crashed the CPU path (SIGSEGV) or corrupted its heap.
+    The variable is gone; in a child process so that a regression cannot take
+    pytest down."""
+    code = """
+import os, torch, flashmlir
+os.environ["FLASHMLIR_TRUST_CU_SEQLENS"] = "1"
+q = torch.randn(29, 4, 64).to(torch.bfloat16)
+cq = torch.tensor([0, 5, 12, 29], dtype=torch.int32)
+ck = torch.tensor([0, 9, 12, 100000], dtype=torch.int32)
+try:
+    flashmlir.attention(q, q[:, :2], q[:, :2], cu_seqlens_q=cq, cu_seqlens_k=ck)
+    print("ran")
+except ValueError as e:
+    print("refused:", e)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, (out.returncode, out.stderr[-2000:])
+    assert "refused: cu_seqlens_k must rise from 0 to at most 29" in out.stdout
 
 
 # -- the CPU path through the same API -------------------------------------------------
