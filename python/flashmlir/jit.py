@@ -49,11 +49,21 @@ from typing import Dict, Optional
 
 from .spec import AttentionSpec
 
-try:
-    from . import _compiler
-except ImportError as _error:  # a launch-only install (precompiled cache)
-    _compiler = None
-    _compiler_missing = _error
+def _import_compiler():
+    """flashmlir._compiler, or (None, why not): a launch-only install has no
+    compiler (kernels come from a precompiled cache)."""
+    if importlib.util.find_spec(f"{__package__}._compiler") is None:
+        return None, ("the extension flashmlir._compiler is not installed (build it: "
+                      "tools/setup.sh, pip install ., or tools/build-python-extensions.sh "
+                      "on the GPU machine)")
+    try:
+        from . import _compiler as module
+    except ImportError as error:  # present but unloadable (libflashmlir_jit.so)
+        return None, f"flashmlir._compiler does not load: {error}"
+    return module, None
+
+
+_compiler, _compiler_missing = _import_compiler()
 
 
 try:  # one exception family with the CPU path's cpu_compile

@@ -17,6 +17,7 @@ so training works, at PyTorch's speed and memory. FP8 calls are inference only.
 
 import dataclasses
 import math
+import numbers
 import os
 import warnings
 from typing import Callable, Optional, Tuple
@@ -132,9 +133,13 @@ def _mask(causal, causal_align, window):
     if causal_align not in ("top_left", "bottom_right"):
         raise ValueError(f"causal_align must be 'top_left' or 'bottom_right', got {causal_align!r}")
     try:
-        left, right = (int(w) for w in window)
+        left, right = window
     except (TypeError, ValueError):
         raise TypeError(f"window must be a pair of ints (left, right), got {window!r}") from None
+    if not all(isinstance(w, numbers.Integral) and not isinstance(w, bool)
+               for w in (left, right)):
+        raise TypeError(f"window must be a pair of ints (left, right), got {window!r}")
+    left, right = int(left), int(right)
     if left < -1 or right < -1:
         raise ValueError(f"window bounds must be >= -1 (-1 = unbounded), got {tuple(window)}")
     if causal:
@@ -306,6 +311,10 @@ def attention(q, k, v, *, causal: bool = False, causal_align: str = "bottom_righ
                              f"and {v.shape[1]}")
         hq, hk, hv = q.shape[2], k.shape[2], v.shape[2]
         dq, dk = q.shape[3], k.shape[3]
+    for name, t in (("q", q), ("k", k), ("v", v)):
+        if 0 in t.shape[1 if varlen else 2:]:
+            raise ValueError(f"{name} must have at least one head and one head-dim element, "
+                             f"got shape {tuple(t.shape)}")
     if hk != hv:
         raise ValueError(f"k and v must have the same number of heads, got {hk} and {hv}")
     if hq % hk:
@@ -317,10 +326,14 @@ def attention(q, k, v, *, causal: bool = False, causal_align: str = "bottom_righ
         if d % HEAD_DIM_MULTIPLE:
             raise ValueError(f"the head dim of {name} must be a multiple of "
                              f"{HEAD_DIM_MULTIPLE}, got {d}")
-    if not isinstance(softcap, (int, float)) or softcap < 0 or not math.isfinite(softcap):
+    real = lambda x: isinstance(x, numbers.Real) and not isinstance(x, bool)  # noqa: E731
+    if not real(softcap):
+        raise TypeError(f"softcap must be a number, got {type(softcap).__name__}")
+    if softcap < 0 or not math.isfinite(softcap):
         raise ValueError(f"softcap must be a finite number >= 0, got {softcap!r}")
-    if scale is not None and (not isinstance(scale, (int, float)) or not scale > 0
-                              or not math.isfinite(scale)):
+    if scale is not None and not real(scale):
+        raise TypeError(f"scale must be a number or None, got {type(scale).__name__}")
+    if scale is not None and (not scale > 0 or not math.isfinite(scale)):
         raise ValueError(f"scale must be a finite number > 0, got {scale!r}")
     mask, window_ = _mask(causal, causal_align, window)
     descales = _check_descales(q, descales, cu_seqlens_q.numel() - 1 if varlen else q.shape[0],

@@ -141,6 +141,9 @@ class AttentionSpec:
         if self.mask == "causal" and tuple(self.window) == (-1, -1):
             object.__setattr__(self, "window", (-1, 0))
         object.__setattr__(self, "window", tuple(self.window))
+        if len(self.window) != 2 or not all(_is_int(w) for w in self.window):
+            raise ValueError(f"window must be two ints (left, right), got {self.window!r}")
+        object.__setattr__(self, "window", tuple(int(w) for w in self.window))
         object.__setattr__(self, "block_mask", tuple(self.block_mask))
         object.__setattr__(self, "block_size", tuple(self.block_size))
         if self.dtype == FP8 and not self.out_dtype:
@@ -160,8 +163,26 @@ class AttentionSpec:
         for name in ("batch", "seqlen_q", "seqlen_k", "heads_q", "heads_kv",
                      "head_dim", "head_dim_v"):
             value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            if not _is_int(value) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        for name in ("varlen", "block_m", "block_n", "stages", "persistent_ctas",
+                     "ctas_per_sm"):
+            value = getattr(self, name)
+            if not _is_int(value) or value < 0:
+                raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
+        for name in ("lse", "ping_pong", "dynamic_seqlens"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be a bool, got {getattr(self, name)!r}")
+        for name in ("dtype", "out_dtype", "mask", "align", "score_mod", "mask_mod", "kernel",
+                     "pv_schedule", "schedule", "epilogue", "chip"):
+            if not isinstance(getattr(self, name), str):
+                raise ValueError(f"{name} must be a string, got {getattr(self, name)!r}")
+        for name in ("mod_tensors", "block_mask"):
+            if not all(isinstance(t, str) for t in getattr(self, name)):
+                raise ValueError(f"{name} must hold MLIR type strings, got "
+                                 f"{getattr(self, name)!r}")
+        if len(self.block_size) != 2 or not all(_is_int(b) for b in self.block_size):
+            raise ValueError(f"block_size must be two ints, got {self.block_size!r}")
         if self.heads_q % self.heads_kv:
             raise ValueError(f"heads_q ({self.heads_q}) must be a multiple of heads_kv "
                              f"({self.heads_kv})")
@@ -180,10 +201,18 @@ class AttentionSpec:
             raise ValueError("mask 'causal' takes window (-1, 0)")
         if left < -1 or right < -1:
             raise ValueError(f"window bounds must be >= -1, got {self.window}")
-        if not (self.softcap >= 0.0 and math.isfinite(self.softcap)):
-            raise ValueError(f"softcap must be finite and >= 0, got {self.softcap}")
-        if self.scale is not None and not (self.scale > 0 and math.isfinite(self.scale)):
-            raise ValueError(f"scale must be finite and > 0, got {self.scale}")
+        if not (_is_real(self.softcap) and self.softcap >= 0.0
+                and math.isfinite(self.softcap)):
+            raise ValueError(f"softcap must be finite and >= 0, got {self.softcap!r}")
+        if self.softcap and not F32_TINY <= self.softcap <= F32_MAX:
+            raise ValueError(f"softcap must be 0 (off) or a normal float32 "
+                             f"({F32_TINY:g} to {F32_MAX:g}), got {self.softcap!r}")
+        if self.scale is not None and not (_is_real(self.scale) and self.scale > 0
+                                           and math.isfinite(self.scale)):
+            raise ValueError(f"scale must be finite and > 0, got {self.scale!r}")
+        if self.scale is not None and not F32_TINY <= self.scale <= F32_MAX:
+            raise ValueError(f"scale must be a normal float32 ({F32_TINY:g} to "
+                             f"{F32_MAX:g}), got {self.scale!r}")
         if self.varlen < 0 or (self.varlen and self.batch != 1):
             raise ValueError("varlen packs sequences into batch 1")
         if len(self.block_mask) not in (0, 2, 4):

@@ -58,6 +58,18 @@ def cache_dir(tmp_path, monkeypatch):
     (dict(kernel="cuda"), "kernel must be one of"),
     (dict(kernel="hopper", dtype="f32"), "kernel='hopper' does not support"),
     (dict(kernel="hopper", head_dim=96, head_dim_v=96), "head_dim 96"),
+    # Papercuts: each of these passed the spec and failed later, or silently.
+    (dict(mask="window", window=(1.7, 0)), "window must be two ints"),
+    (dict(mask="window", window=(1, 2, 3)), "window must be two ints"),
+    (dict(block_m=-64), "block_m must be a non-negative integer"),
+    (dict(persistent_ctas=1.5), "persistent_ctas must be a non-negative integer"),
+    (dict(lse=1), "lse must be a bool"),
+    (dict(chip=90), "chip must be a string"),
+    (dict(scale=True), "scale must be finite and > 0, got True"),
+    (dict(softcap=True), "softcap must be finite and >= 0, got True"),
+    (dict(scale=1e-300), "scale must be a normal float32"),
+    (dict(softcap=1e-40), r"softcap must be 0 \(off\) or a normal float32"),
+    (dict(mod_tensors=(5,)), "mod_tensors must hold MLIR type strings"),
 ])
 def test_spec_rejects_bad_fields(change, message):
     with pytest.raises(ValueError, match=message):
