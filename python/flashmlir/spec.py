@@ -63,7 +63,11 @@ class AttentionSpec:
     out_dtype    FP8 only: "bf16" (default) or "f16"; "" = dtype otherwise
     batch, seqlen_q, seqlen_k, heads_q, heads_kv, head_dim, head_dim_v
     mask         "none" | "causal" | "window"; align "top_left" | "bottom_right"
-    window       (left, right) for mask="window"; -1 = unbounded on that side
+    window       (left, right) for mask="window"; -1 = unbounded on that side.
+                 A bound of seqlen_q + seqlen_k or more hides no key and is
+                 stored as -1 (so the kernels' bound arithmetic cannot
+                 overflow); a window that is then (-1, -1) or (-1, 0) becomes
+                 mask "none" or "causal"
     softcap      0 = off; else scores become softcap * tanh(score / softcap)
     scale        None = 1/sqrt(head_dim)
     varlen       number of packed sequences (cu_seqlens of varlen + 1
@@ -144,11 +148,25 @@ class AttentionSpec:
         if len(self.window) != 2 or not all(_is_int(w) for w in self.window):
             raise ValueError(f"window must be two ints (left, right), got {self.window!r}")
         object.__setattr__(self, "window", tuple(int(w) for w in self.window))
+        self._saturate_window()
         object.__setattr__(self, "block_mask", tuple(self.block_mask))
         object.__setattr__(self, "block_size", tuple(self.block_size))
         if self.dtype == FP8 and not self.out_dtype:
             object.__setattr__(self, "out_dtype", "bf16")
         self.validate()
+
+    def _saturate_window(self):
+        """Bounds that hide no key become -1 (see the class docstring)."""
+        if self.mask != "window" or not (_is_int(self.seqlen_q) and _is_int(self.seqlen_k)):
+            return
+        limit = (DYNAMIC_LENGTH_LIMIT if self.dynamic_seqlens
+                 else self.seqlen_q + self.seqlen_k)
+        window = tuple(-1 if w >= limit else w for w in self.window)
+        object.__setattr__(self, "window", window)
+        if window == (-1, -1):
+            object.__setattr__(self, "mask", "none")
+        elif window == (-1, 0):
+            object.__setattr__(self, "mask", "causal")
 
     # -- checks ---------------------------------------------------------------
     def validate(self):

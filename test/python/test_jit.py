@@ -744,10 +744,11 @@ def test_trace_errors_name_the_problem(fn, kind, message):
         mods.trace(fn if kind == "score" else None, fn if kind == "mask" else None)
 
 
-def _cpu_run(spec, rng):
-    """Runs `spec` on the CPU path; returns (q, k, v, out, lse) as float arrays."""
+def _cpu_run(spec, rng, text=None):
+    """Runs `spec` (its to_mlir(), or `text` of the same signature) on the CPU
+    path; returns (q, k, v, out, lse) as float arrays."""
     kernel = flashmlir.cpu_compile(
-        spec.to_mlir(), "attention",
+        text or spec.to_mlir(), "attention",
         front_end="builtin.module(attn-to-cpu-loops)")
     shape = lambda s, h, d: (spec.batch, s, h, d)  # noqa: E731
     q = rng.standard_normal(shape(spec.seqlen_q, spec.heads_q, spec.head_dim)).astype(np.float32)
@@ -758,6 +759,45 @@ def _cpu_run(spec, rng):
     lse = np.full((spec.batch, spec.heads_q, spec.seqlen_q), np.nan, np.float32)
     kernel.run(q, k, v, out, lse)
     return q, k, v, out, lse
+
+
+HUGE = 2**63 - 1
+
+
+@pytest.mark.parametrize("window, equivalent", [
+    ((-1, HUGE), ("none", (-1, -1))),
+    ((HUGE, 0), ("causal", (-1, 0))),
+    ((5, 2**62), ("window", (5, -1))),
+    ((117, 3), ("window", (-1, 3))),     # Sq + Sk = 117: hides nothing on the left
+    ((116, 3), ("window", (116, 3))),    # still a bound
+])
+@pytest.mark.parametrize("align", ["bottom_right", "top_left"])
+def test_window_bounds_past_the_lengths_hide_nothing(window, equivalent, align):
+    """A bound of Sq + Sk or more hides no key. (-1, sys.maxsize) used to wrap
+    in the block-range arithmetic: zeros and LSE -inf. The spec stores such
+    bounds as -1; the compiler reads them so (getMaskOrDefault) when they come
+    in the IR; both run on the CPU path against float64."""
+    shape = dict(dtype="f32", batch=2, seqlen_q=67, seqlen_k=50, heads_q=4, heads_kv=2,
+                 head_dim=64, head_dim_v=64, align=align)
+    spec = AttentionSpec(**shape, mask="window", window=window)
+    assert (spec.mask, spec.window) == equivalent
+    # The bounds written into the IR as they are (what a user of attn-opt or the C
+    # API may give): the compiler must saturate them itself.
+    raw = AttentionSpec(**shape, mask="window", window=(1, 1)).to_mlir().replace(
+        "mask<window [1, 1]", f"mask<window [{window[0]}, {window[1]}]")
+    mask, bounds = equivalent
+    case = Case("huge", 67, 50, heads_q=4, heads_kv=2, batch=2, mask=mask, window=bounds,
+                align=align)
+    for text in (spec.to_mlir(), raw):
+        rng = np.random.default_rng(zlib.crc32(repr(window).encode()))
+        q, k, v, out, lse = _cpu_run(spec, rng, text)
+        ref, ref_lse = reference(case, q, k, v)
+        assert np.abs(out - ref).max() < 1e-4
+        hidden = np.isinf(ref_lse)  # rows that see no key (a real bound, Sq > Sk)
+        assert np.array_equal(np.isneginf(lse), hidden)
+        assert np.abs(lse[~hidden] - ref_lse[~hidden]).max() < 1e-4
+        if mask == "none":
+            assert not hidden.any()
 
 
 def test_traced_mods_run_right_on_the_cpu_path():
