@@ -531,3 +531,21 @@ def test_window_bounds_past_the_lengths_hide_nothing(window, causal):
     torch.cuda.synchronize()
     assert torch.isfinite(lse).all()
     check_vs_sdpa(out, q, k, v, causal=causal)
+
+
+def test_kernel_clamps_cu_seqlens_past_the_tensors():
+    # launch() skips the host checks: offsets past the packed tensors must still not
+    # make the kernel read or write outside them (run it under compute-sanitizer
+    # memcheck too): the result is that of the clamped offsets.
+    spec = flashmlir.AttentionSpec(dtype="bf16", batch=1, seqlen_q=300, seqlen_k=300,
+                                   heads_q=4, heads_kv=4, head_dim=64, head_dim_v=64, varlen=3)
+    run = flashmlir.compile(spec).launcher(0)
+    q, k, v = (rand(1, 300, 4, 64, seed=i) for i in range(3))
+    cu_q = torch.tensor([0, 100, 250, 300], dtype=torch.int32, device="cuda")
+    results = []
+    for cu_k in ([0, 100, 250, 100000], [0, 100, 250, 300]):
+        out, lse = torch.zeros_like(q), torch.zeros(1, 4, 300, device="cuda")
+        run.launch(q, k, v, cu_q, torch.tensor(cu_k, dtype=torch.int32, device="cuda"), out, lse)
+        torch.cuda.synchronize()
+        results.append((out, lse))
+    assert torch.equal(results[0][0], results[1][0]) and torch.equal(results[0][1], results[1][1])

@@ -800,6 +800,35 @@ def test_window_bounds_past_the_lengths_hide_nothing(window, equivalent, align):
             assert not hidden.any()
 
 
+def test_kernel_clamps_cu_seqlens():
+    """The host checks cu_seqlens; the kernel clamps them to the packed tensors
+    as a backstop. Offsets past the tensors given straight to the CPU kernel
+    (no host check) crashed it (SIGSEGV); now the sequence ends at the packed
+    length: the same result as offsets that end there. In a child process so a
+    regression cannot take pytest down."""
+    out = _in_subprocess(f"""
+import numpy as np, flashmlir
+from flashmlir import AttentionSpec
+spec = AttentionSpec(dtype="f32", batch=1, seqlen_q=29, seqlen_k=29, heads_q=2, heads_kv=2,
+                     head_dim=64, head_dim_v=64, varlen=3)
+kernel = flashmlir.cpu_compile(spec.to_mlir(), "attention", front_end=
+    "builtin.module(func.func(attn-tile{{target=cpu}},attn-online-softmax,attn-tiles-to-loops))")
+rng = np.random.default_rng(3)
+q, k, v = (rng.standard_normal((1, 29, 2, 64)).astype(np.float32) for _ in range(3))
+def run(cu_q, cu_k):
+    o, lse = np.zeros((1, 29, 2, 64), np.float32), np.zeros((1, 2, 29), np.float32)
+    kernel.run(q, k, v, np.array(cu_q, np.int32), np.array(cu_k, np.int32), o, lse)
+    return o, lse
+good = run([0, 5, 12, 29], [0, 9, 12, 29])
+for cu_k in ([0, 9, 12, 100000], [0, 9, 12, 2**31 - 1], [0, -7, 12, 29]):
+    bad = run([0, 5, 12, 29], cu_k)
+    clamped = run([0, 5, 12, 29], [max(0, min(c, 29)) for c in cu_k])
+    assert all(np.array_equal(a, b) for a, b in zip(bad, clamped)), cu_k
+print("clamped", np.array_equal(run([0, 5, 12, 29], [0, 9, 12, 100000])[0], good[0]))
+""")
+    assert "clamped True" in out
+
+
 def test_traced_mods_run_right_on_the_cpu_path():
     """ALiBi with one slope as a traced score_mod plus a traced band mask_mod,
     through the same spec the GPU path compiles, against float64 numpy."""
