@@ -829,6 +829,36 @@ print("clamped", np.array_equal(run([0, 5, 12, 29], [0, 9, 12, 100000])[0], good
     assert "clamped True" in out
 
 
+def test_modifier_tensor_indices_are_clamped():
+    """bias[q_idx * 100000000 + kv_idx] read far outside the tensor and crashed
+    the CPU path; each index of a captured tensor is now clamped to its
+    dimension (so here: bias[999] for every q_idx >= 1). In a child process so
+    a regression cannot take pytest down."""
+    out = _in_subprocess("""
+import numpy as np, torch, flashmlir
+from flashmlir import AttentionSpec, mods
+bias = torch.linspace(-1, 1, 1000)
+traced = mods.trace(lambda s, b, h, q, kv: s + bias[q * 100000000 + kv], None)
+spec = AttentionSpec(dtype="f32", batch=1, seqlen_q=33, seqlen_k=40, heads_q=2, heads_kv=2,
+                     head_dim=64, head_dim_v=64, score_mod=traced.score_mod,
+                     mod_tensors=traced.tensor_types)
+kernel = flashmlir.cpu_compile(spec.to_mlir(), "attention", front_end=
+    "builtin.module(func.func(attn-tile{target=cpu},attn-online-softmax,attn-tiles-to-loops))")
+rng = np.random.default_rng(5)
+q = rng.standard_normal((1, 33, 2, 64)).astype(np.float32)
+k, v = (rng.standard_normal((1, 40, 2, 64)).astype(np.float32) for _ in range(2))
+o, lse = np.zeros((1, 33, 2, 64), np.float32), np.zeros((1, 2, 33), np.float32)
+kernel.run(q, k, v, o, lse, bias.numpy())
+i, j = np.arange(33)[:, None], np.arange(40)[None, :]
+s = np.einsum("bqhd,bkhd->bhqk", q.astype(np.float64), k.astype(np.float64)) / 8.0
+s = s + bias.double().numpy()[np.minimum(i * 100000000 + j, 999)]
+p = np.exp(s - s.max(-1, keepdims=True))
+ref = np.einsum("bhqk,bkhd->bqhd", p / p.sum(-1, keepdims=True), v.astype(np.float64))
+print("max error", float(np.abs(o - ref).max()))
+""")
+    assert float(out.split("max error")[1]) < 1e-4
+
+
 def test_traced_mods_run_right_on_the_cpu_path():
     """ALiBi with one slope as a traced score_mod plus a traced band mask_mod,
     through the same spec the GPU path compiles, against float64 numpy."""
