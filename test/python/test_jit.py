@@ -859,6 +859,28 @@ print("max error", float(np.abs(o - ref).max()))
     assert float(out.split("max error")[1]) < 1e-4
 
 
+def test_cpu_tiles_past_the_stack_are_refused():
+    """block-m=32768 on the CPU path compiled and the run died of a stack
+    overflow: the tiles (stack allocas) are bounded with a diagnostic."""
+    out = _in_subprocess("""
+import numpy as np, flashmlir
+from flashmlir import AttentionSpec
+spec = AttentionSpec(dtype="f32", batch=1, seqlen_q=40000, seqlen_k=64, heads_q=1,
+                     heads_kv=1, head_dim=64, head_dim_v=64)
+try:
+    kernel = flashmlir.cpu_compile(spec.to_mlir(), "attention", front_end=
+        "builtin.module(func.func(attn-tile{target=cpu block-m=32768},attn-online-softmax,"
+        "attn-tiles-to-loops))")
+    q = np.zeros((1, 40000, 1, 64), np.float32)
+    k = np.zeros((1, 64, 1, 64), np.float32)
+    kernel.run(q, k, k, np.zeros_like(q), np.zeros((1, 1, 40000), np.float32))
+    print("ran")
+except flashmlir.CompileError as e:
+    print("refused:", e)
+""")
+    assert "refused:" in out and "bytes of stack" in out
+
+
 def test_traced_mods_run_right_on_the_cpu_path():
     """ALiBi with one slope as a traced score_mod plus a traced band mask_mod,
     through the same spec the GPU path compiles, against float64 numpy."""
