@@ -413,7 +413,7 @@ import numpy as np
 sys.path.insert(0, sys.argv[2])
 import flashmlir
 from flashmlir import AttentionSpec
-from attention_cases import Case, reference
+from attention_cases import Case, case_reference
 from test_cpu_numerics import check, front_end, make_inputs, output_values
 
 DT = {"bf16": "bf16", "f16": "f16", "f32": "f32", "f8E4M3FN": "f8e4m3"}
@@ -454,7 +454,7 @@ for i, fields in enumerate(json.load(open(sys.argv[1]))):
     kernel = flashmlir.cpu_compile(spec.to_mlir(), "attention", front_end=front_end())
     args, (q64, k64, v64), out_bits, lse, extras = make_inputs(case, rng)
     kernel.run(*args)
-    ref_out, ref_lse = reference(case, q64, k64, v64, **extras)
+    ref_out, ref_lse = case_reference(case, q64, k64, v64, **extras)
     try:
         check(case, output_values(case, out_bits), lse, ref_out, ref_lse)
     except AssertionError as e:
