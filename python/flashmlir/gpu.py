@@ -10,10 +10,12 @@ block, dynamic shared memory, and the TMA tensor maps the host must encode.
 Every call checks its tensors against the kernel's signature (the metadata's
 "signature": each argument's memref type and what attn.attention uses it
 as) before the launch, so that no argument can make the kernel read or write
-outside a tensor: count, torch.Tensor, device, dtype, rank and static sizes,
-contiguity, the dynamic sizes that must agree (q's, out's and lse's query
-length...), out and lse overlapping no other argument, and cu_seqlens rising
-from 0 to at most the packed length (one device-to-host copy). A TypeError or
+outside a tensor: count, torch.Tensor, device, dtype, rank and static sizes
+(packed q, k, v and out may be shorter than the kernel's packed length: it
+reaches only the rows cu_seqlens name), contiguity, the dynamic sizes that
+must agree (q's, out's and lse's query length...), out and lse overlapping no
+other argument, and cu_seqlens rising from 0 to at most the packed length of
+the tensors given (one device-to-host copy). A TypeError or
 ValueError names the argument. `launch` skips the checks, for callers that
 built the arguments from the same spec (flashmlir.attention does).
 
@@ -210,10 +212,15 @@ def check_arguments(signature, args, device, offsets=True):
         raise TypeError(f"the kernel takes {len(signature)} tensors ({', '.join(names)}), "
                         f"got {len(args)}")
     roles = {}
-    for i, (t, a) in enumerate(zip(args, signature)):
-        what = f"argument {i} ({names[i]})"
+    for i, a in enumerate(signature):
         for role in a["roles"]:
             roles.setdefault(role, i)
+    # Packed (varlen) q, k, v and out may be shorter than the kernel's static
+    # packed length (flashmlir.attention buckets the totals): the kernel reaches
+    # only the rows cu_seqlens name, which must then lie within these tensors.
+    packed = "cu_seqlens_q" in roles
+    for i, (t, a) in enumerate(zip(args, signature)):
+        what = f"argument {i} ({names[i]})"
         if not isinstance(t, torch.Tensor):
             raise TypeError(f"{what} must be a torch.Tensor, got {type(t).__name__}")
         if t.device != device:
@@ -222,7 +229,10 @@ def check_arguments(signature, args, device, offsets=True):
         if str(t.dtype) != f"torch.{want}":
             raise TypeError(f"{what} must be {want} ({a['type']}), got {t.dtype}")
         shape = a["shape"]
-        if t.dim() != len(shape) or any(s >= 0 and s != n for s, n in zip(shape, t.shape)):
+        shorter = packed and set(a["roles"]) & {"q", "k", "v", "out"}
+        if t.dim() != len(shape) or any(
+                s >= 0 and s != n and not (shorter and axis == 1 and n <= s)
+                for axis, (s, n) in enumerate(zip(shape, t.shape))):
             raise ValueError(f"{what} must have shape "
                              f"{tuple('?' if s < 0 else s for s in shape)} ({a['type']}), "
                              f"got {tuple(t.shape)}")
@@ -230,7 +240,8 @@ def check_arguments(signature, args, device, offsets=True):
             raise ValueError(f"{what} must be contiguous, got strides {t.stride()}")
     for same in _SAME_SIZE:
         sizes = {(role, axis): args[roles[role]].shape[axis]
-                 for role, axis in same if role in roles}
+                 for role, axis in same if role in roles
+                 and not (packed and role == "lse" and axis == 2)}  # lse: the static total
         if len(set(sizes.values())) > 1:
             raise ValueError("these sizes must agree: " + ", ".join(
                 f"{role}.shape[{axis}] = {n}" for (role, axis), n in sizes.items()))

@@ -562,22 +562,29 @@ def _run(spec: AttentionSpec, q, k, v, cu_q, cu_k, mod_tensors, sparse_tensors=(
                       f"({spec.hopper_unsupported()}); it is correct but slow",
                       PerformanceWarning, stacklevel=3)
     out, lse = _outputs(q, v, spec.varlen, lse_total=spec.seqlen_q, dtype=_out_dtype(spec))
-    varlen = spec.varlen > 0
-    # The kernel's memrefs are (1, total, H, D) and (1, H, total) when packed.
-    view = (lambda t: t.unsqueeze(0)) if varlen else (lambda t: t)
+    args = _kernel_arguments(spec, q, k, v, cu_q, cu_k, out, lse, mod_tensors,
+                             sparse_tensors, descales)
+    launcher = kernel.launcher(q.device.index or 0)
+    launcher.check(args, offsets=False)  # cu_seqlens: checked above, before bucketing
+    launcher.launch(*args)
+    if spec.varlen and lse.shape[1] != total_q:
+        lse = lse[:, :total_q].contiguous()
+    return out, lse
+
+
+def _kernel_arguments(spec: AttentionSpec, q, k, v, cu_q, cu_k, out, lse, mod_tensors=(),
+                      sparse_tensors=(), descales=()):
+    """The kernel's arguments in signature order (AttentionSpec.arguments()). The
+    memrefs are (1, total, H, D) and (1, H, total) when packed."""
+    view = (lambda t: t.unsqueeze(0)) if spec.varlen else (lambda t: t)
     args = [view(q), view(k), view(v)]
-    if varlen:
+    if spec.varlen:
         args += [cu_q, cu_k]
     args += list(descales)
     args += [view(out), view(lse)]
     args += [t.contiguous() for t in mod_tensors]
     args += list(sparse_tensors)
-    launcher = kernel.launcher(q.device.index or 0)
-    launcher.check(args, offsets=False)  # cu_seqlens: checked above, before bucketing
-    launcher.launch(*args)
-    if varlen and lse.shape[1] != total_q:
-        lse = lse[:, :total_q].contiguous()
-    return out, lse
+    return args
 
 
 _cpu_kernels = {}

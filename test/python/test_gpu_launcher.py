@@ -144,6 +144,55 @@ def test_launcher_checks_cu_seqlens(offsets, ok):
         check_arguments(signature, args, CPU, offsets=False)  # the caller checked them
 
 
+def test_launcher_takes_packed_tensors_shorter_than_the_bucket():
+    """flashmlir.attention compiles packed calls for bucketed totals (300 here)
+    and passes the actual tensors (280 query rows, 290 keys) with LSE of the
+    kernel's static total: accepted; cu_seqlens are checked against the actual
+    tensors, and lse must still have the static shape."""
+    signature = _signature(batch=1, varlen=3, seqlen_q=300, seqlen_k=300)
+    args = _tensors(b=1, sq=280, sk=290)
+    args[4] = torch.zeros(1, 4, 300)  # lse: the kernel's layout (H, static total)
+    cu_q = torch.tensor([0, 100, 250, 280], dtype=torch.int32)
+    cu_k = torch.tensor([0, 100, 250, 290], dtype=torch.int32)
+    args = args[:3] + [cu_q, cu_k] + args[3:]
+    check_arguments(signature, args, CPU)
+    with pytest.raises(ValueError, match="cu_seqlens_q must rise from 0 to at most 280"):
+        check_arguments(signature, args[:3] + [torch.tensor([0, 100, 250, 300],
+                                                            dtype=torch.int32)] + args[4:], CPU)
+    with pytest.raises(ValueError, match=r"argument 6 \(lse\) must have shape \(1, 4, 300\)"):
+        check_arguments(signature, args[:6] + [torch.zeros(1, 4, 280)], CPU)
+    longer = _tensors(b=1, sq=310, sk=290)
+    with pytest.raises(ValueError, match=r"argument 0 \(q\) must have shape \(1, 300, 4, 64\)"):
+        check_arguments(signature, [longer[0]] + args[1:], CPU)
+    with pytest.raises(ValueError, match=r"q.shape\[1\] = 280, out.shape\[1\] = 270"):
+        check_arguments(signature, args[:5] + [torch.zeros(1, 270, 4, 64,
+                                                           dtype=torch.bfloat16)] + args[6:], CPU)
+
+
+@pytest.mark.parametrize("lens_q, lens_k, causal", [
+    ((100, 150, 30), (100, 150, 40), False), ((5, 0, 17, 1), (9, 3, 17, 0), True)])
+def test_attention_builds_arguments_its_launcher_accepts(lens_q, lens_k, causal):
+    """What flashmlir.attention passes the GPU launcher for a packed call (totals
+    and sequence count bucketed, actual tensors) passes the launcher's checks;
+    checked here with CPU tensors through the same code (ops._run's)."""
+    from flashmlir import ops
+
+    tq, tk = sum(lens_q), sum(lens_k)
+    q = torch.zeros(tq, 4, 64, dtype=torch.bfloat16)
+    k = v = torch.zeros(tk, 2, 64, dtype=torch.bfloat16)
+    cu = lambda lens: torch.tensor([0, *torch.tensor(lens).cumsum(0).tolist()],  # noqa: E731
+                                   dtype=torch.int32)
+    spec = ops._spec_for(q, k, v, mask="causal" if causal else "none", align="bottom_right",
+                         window=(-1, 0) if causal else (-1, -1), softcap=0.0, scale=None,
+                         varlen=len(lens_q), lse=True, traced=None, kernel="auto", tiles={})
+    spec, cu_q, cu_k = ops._bucketed_varlen(spec, cu(lens_q), cu(lens_k))
+    assert spec.seqlen_q > tq  # the bucket is longer than the tensors
+    out, lse = ops._outputs(q, v, spec.varlen, lse_total=spec.seqlen_q)
+    args = ops._kernel_arguments(spec, q, k, v, cu_q, cu_k, out, lse)
+    signature = flashmlir.compile(spec).metadata["signature"]
+    check_arguments(signature, args, CPU)
+
+
 def test_launcher_needs_a_signature():
     meta = {"kernels": [{"name": "k", "grid": [1, 1, 1], "block": [128, 1, 1],
                          "dynamic_shared_memory": 0, "arguments": [0]}]}
