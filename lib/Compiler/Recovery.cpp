@@ -26,8 +26,16 @@ thread_local std::string *fatalReason = nullptr;
 
 void onFatalError(void *, const char *reason, bool) {
   if (CrashRecoveryContext *context = CrashRecoveryContext::GetCurrent()) {
-    if (fatalReason)
+    if (fatalReason) {
       *fatalReason = reason;
+    } else {
+      // Recovering, but in another copy of this file sharing LLVM (a build
+      // whose Python extensions both link libLLVM.so): its reason slot is
+      // not ours, so the reason goes to stderr.
+      std::string text = std::string("LLVM ERROR: ") + reason + "\n";
+      ssize_t written = ::write(2, text.data(), text.size());
+      (void)written;
+    }
     context->HandleExit(/*RetCode=*/1); // Does not return.
   }
   // Not recovering: LLVM's own behaviour (it aborts or exits once the
@@ -66,6 +74,7 @@ Error flashmlir::runRecoverably(StringRef what,
   else if (context.RetCode > 128)
     message += "crashed (signal " + std::to_string(context.RetCode - 128) + ")";
   else
-    message += "crashed (exit code " + std::to_string(context.RetCode) + ")";
+    message += "LLVM fatal error (exit code " + std::to_string(context.RetCode) +
+               "; its message went to stderr)";
   return createStringError(inconvertibleErrorCode(), message);
 }
