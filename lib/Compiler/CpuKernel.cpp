@@ -345,7 +345,7 @@ CpuKernel::~CpuKernel() = default;
 llvm::Expected<std::unique_ptr<CpuKernel>>
 CpuKernel::compile(llvm::StringRef mlirSource, llvm::StringRef entry,
                    const CpuCompileOptions &options) {
-  if (llvm::Error err = checkNestingDepth(mlirSource, "the MLIR source"))
+  if (llvm::Error err = checkMlirSource(mlirSource, "the MLIR source"))
     return makeError(CpuErrorKind::Compile, llvm::toString(std::move(err)));
   return runRecoverably<std::unique_ptr<CpuKernel>>(
       "cpu_compile: the compiler failed",

@@ -644,7 +644,7 @@ compileToPtx(llvm::StringRef source,
   // backend's instruction selection, which ends the process.
   if (llvm::Error err = checkChip(chip, hopper))
     return std::move(err);
-  if (llvm::Error err = checkNestingDepth(source, "the MLIR source"))
+  if (llvm::Error err = checkMlirSource(source, "the MLIR source"))
     return std::move(err);
   if (optLevel < 0 || optLevel > 3)
     return llvm::createStringError(llvm::inconvertibleErrorCode(),

@@ -15,6 +15,15 @@
 // RUN: not attn-opt %s @%t.args 2>&1 | FileCheck %s --check-prefix=DEEP-PIPELINE
 // DEEP-PIPELINE: error: command-line argument 2 nests 100000 levels deep
 
+// A dense array of index elements crashes MLIR 22's parser (upstream mlir-opt
+// too): refused before parsing.
+// RUN: echo 'func.func @f() attributes {a = array<index: 16, 16>} { return }' > %t.array.mlir
+// RUN: not attn-opt %t.array.mlir 2>&1 | FileCheck %s --check-prefix=ARRAY
+// ARRAY: error: '{{.*}}array.mlir':1: a dense array of 'index' elements (array<index: ...>) is not a valid attribute
+// A string that spells it is no dense array.
+// RUN: echo 'func.func @f() attributes {a = "array<index: 1>"} { return }' | attn-opt | FileCheck %s --check-prefix=STRING
+// STRING: a = "array<index: 1>"
+
 // A failed write is a diagnostic, not "LLVM ERROR: IO failure on output stream".
 // RUN: not attn-opt %s -o /dev/full 2>&1 | FileCheck %s --check-prefix=FULL
 // FULL: error: cannot write '/dev/full'

@@ -364,6 +364,24 @@ def test_c_api_refuses_deep_sources():
     assert not ok and "the MLIR source nests 5001 levels deep" in text
 
 
+def test_sources_that_crash_mlirs_parser_are_refused():
+    """array<index: ...> segfaults MLIR 22's parser (upstream mlir-opt too;
+    found by the fuzzer's long run): refused before parsing, by the C API and
+    by cpu_compile. In a child process so a regression cannot take pytest down."""
+    out = _in_subprocess("""
+import flashmlir
+from flashmlir import _compiler
+source = "func.func @f() attributes {a = array<index: 16, 16>} { return }"
+print("capi", _compiler.compile(source, "{}"))
+try:
+    flashmlir.cpu_compile(source, "f")
+except flashmlir.CompileError as e:
+    print("cpu", e)
+""")
+    assert "capi (False, \"the MLIR source:1: a dense array of 'index' elements" in out
+    assert "cpu the MLIR source:1: a dense array of 'index' elements" in out
+
+
 def _in_subprocess(code):
     """Runs `code` in a fresh interpreter: a crash there fails the test instead
     of ending pytest."""

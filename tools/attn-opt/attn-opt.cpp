@@ -90,7 +90,7 @@ int main(int argc, char **argv) {
       mlir::openInputFile(inputFilename, &message);
   if (!input)
     return fail(message);
-  if (llvm::Error err = flashmlir::checkNestingDepth(
+  if (llvm::Error err = flashmlir::checkMlirSource(
           input->getBuffer(), "'" + inputFilename + "'"))
     return fail(llvm::toString(std::move(err)));
   std::unique_ptr<llvm::ToolOutputFile> output =

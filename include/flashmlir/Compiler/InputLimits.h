@@ -29,6 +29,12 @@ unsigned nestingDepth(llvm::StringRef text);
 /// the nesting of `text` exceeds kMaxNestingDepth.
 llvm::Error checkNestingDepth(llvm::StringRef text, llvm::StringRef what);
 
+/// checkNestingDepth, then the inputs known to crash MLIR 22's own parser,
+/// refused with a diagnostic: `array<index: ...>` (parseDenseArrayAttr asks
+/// an index type for its bit width; upstream mlir-opt segfaults too). For
+/// MLIR source text.
+llvm::Error checkMlirSource(llvm::StringRef text, llvm::StringRef what);
+
 } // namespace flashmlir
 
 #endif // FLASHMLIR_COMPILER_INPUTLIMITS_H
