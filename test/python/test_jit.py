@@ -830,7 +830,7 @@ from flashmlir import AttentionSpec
 spec = AttentionSpec(dtype="f32", batch=1, seqlen_q=29, seqlen_k=29, heads_q=2, heads_kv=2,
                      head_dim=64, head_dim_v=64, varlen=3)
 kernel = flashmlir.cpu_compile(spec.to_mlir(), "attention", front_end=
-    "builtin.module(func.func(attn-tile{{target=cpu}},attn-online-softmax,attn-tiles-to-loops))")
+    "builtin.module(attn-to-cpu-loops)")
 rng = np.random.default_rng(3)
 q, k, v = (rng.standard_normal((1, 29, 2, 64)).astype(np.float32) for _ in range(3))
 def run(cu_q, cu_k):
@@ -861,7 +861,7 @@ spec = AttentionSpec(dtype="f32", batch=1, seqlen_q=33, seqlen_k=40, heads_q=2, 
                      head_dim=64, head_dim_v=64, score_mod=traced.score_mod,
                      mod_tensors=traced.tensor_types)
 kernel = flashmlir.cpu_compile(spec.to_mlir(), "attention", front_end=
-    "builtin.module(func.func(attn-tile{target=cpu},attn-online-softmax,attn-tiles-to-loops))")
+    "builtin.module(attn-to-cpu-loops)")
 rng = np.random.default_rng(5)
 q = rng.standard_normal((1, 33, 2, 64)).astype(np.float32)
 k, v = (rng.standard_normal((1, 40, 2, 64)).astype(np.float32) for _ in range(2))
@@ -887,8 +887,7 @@ spec = AttentionSpec(dtype="f32", batch=1, seqlen_q=40000, seqlen_k=64, heads_q=
                      heads_kv=1, head_dim=64, head_dim_v=64)
 try:
     kernel = flashmlir.cpu_compile(spec.to_mlir(), "attention", front_end=
-        "builtin.module(func.func(attn-tile{target=cpu block-m=32768},attn-online-softmax,"
-        "attn-tiles-to-loops))")
+        "builtin.module(attn-to-cpu-loops{block-m=32768})")
     q = np.zeros((1, 40000, 1, 64), np.float32)
     k = np.zeros((1, 64, 1, 64), np.float32)
     kernel.run(q, k, k, np.zeros_like(q), np.zeros((1, 1, 40000), np.float32))
