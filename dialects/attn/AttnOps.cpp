@@ -681,11 +681,43 @@ MutableOperandRange AttentionOp::getDpsInitsMutable() {
   return MutableOperandRange(*this, start, getLse() ? 2 : 1);
 }
 
+/// The most rows a kernel takes along a dynamic sequence dimension (the
+/// kernels' positions are 32-bit).
+static constexpr int64_t kMaxDynamicLength = (int64_t(1) << 31) - 1;
+
 MaskAttr AttentionOp::getMaskOrDefault() {
-  if (MaskAttr mask = getMaskAttr())
+  MaskAttr mask = getMaskAttr();
+  if (!mask)
+    return MaskAttr::get(getContext(), MaskKind::None,
+                         MaskAlignment::BottomRight);
+  if (mask.getKind() != MaskKind::Window)
     return mask;
-  return MaskAttr::get(getContext(), MaskKind::None,
-                       MaskAlignment::BottomRight);
+  // A window bound of Sq + Sk or more hides no key (every i + diag - L is
+  // below 0 and every i + diag + R at least Sk): it reads as -1, unbounded,
+  // so that no lowering computes with it (a bound of INT64_MAX wrapped in the
+  // block ranges and the i32 mask arithmetic: zeros and LSE -inf). Packed
+  // sequences lie within the totals; a dynamic length is at most
+  // kMaxDynamicLength.
+  auto length = [](Value v) {
+    auto type = dyn_cast<ShapedType>(v.getType());
+    return type && type.hasRank() && type.getRank() > 1 ? type.getDimSize(1)
+                                                          : ShapedType::kDynamic;
+  };
+  int64_t sq = length(getQuery()), sk = length(getKey());
+  int64_t limit = ShapedType::isDynamic(sq) || ShapedType::isDynamic(sk)
+                      ? kMaxDynamicLength
+                      : sq + sk;
+  int64_t left = mask.getWindowLeft() >= limit ? -1 : mask.getWindowLeft();
+  int64_t right = mask.getWindowRight() >= limit ? -1 : mask.getWindowRight();
+  if (left == mask.getWindowLeft() && right == mask.getWindowRight())
+    return mask;
+  // What the saturated window is: no mask, causal, or still a window.
+  if (left < 0 && right < 0)
+    return MaskAttr::get(getContext(), MaskKind::None, mask.getAlignment());
+  if (left < 0 && right == 0)
+    return MaskAttr::get(getContext(), MaskKind::Causal, mask.getAlignment());
+  return MaskAttr::get(getContext(), MaskKind::Window, mask.getAlignment(),
+                       left, right);
 }
 
 double AttentionOp::getEffectiveScale() {

@@ -7,12 +7,15 @@
 
 #include "flashmlir-c/Compiler.h"
 #include "flashmlir/Compiler/GpuPipeline.h"
+#include "flashmlir/Compiler/InputLimits.h"
+#include "flashmlir/Compiler/Recovery.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/Config/llvm-config.h"
 #include "llvm/Support/Error.h"
 #include "llvm/Support/JSON.h"
 
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <optional>
@@ -48,12 +51,46 @@ struct CompileOptions {
   bool pingPong = true;
   int64_t optLevel = 3;
   bool stagesIr = false;
+  /// Dev-only: "fatal_error" or "abort" fails on purpose inside the
+  /// recovered compile (the test of the crash-recovery backstop).
+  std::string testCrash;
 };
+
+/// The keys of the top-level JSON object `text` (already parsed as one), as
+/// written: llvm::json keeps the last of duplicate keys, silently.
+std::vector<std::string> topLevelKeys(StringRef text) {
+  std::vector<std::string> keys;
+  int depth = 0;
+  for (size_t i = 0, e = text.size(); i < e; ++i) {
+    char c = text[i];
+    if (c == '{' || c == '[') {
+      ++depth;
+    } else if (c == '}' || c == ']') {
+      --depth;
+    } else if (c == '"') {
+      size_t start = i;
+      for (++i; i < e && text[i] != '"'; ++i)
+        if (text[i] == '\\')
+          ++i;
+      StringRef rest = text.drop_front(std::min(i + 1, e)).ltrim();
+      if (depth == 1 && rest.starts_with(":")) {
+        Expected<json::Value> key = json::parse(text.slice(start, i + 1));
+        if (key && key->getAsString())
+          keys.push_back(key->getAsString()->str());
+        else
+          consumeError(key.takeError());
+      }
+    }
+  }
+  return keys;
+}
 
 Expected<CompileOptions> parseOptions(StringRef text) {
   CompileOptions opts;
   if (text.trim().empty())
     return opts;
+  if (Error err = flashmlir::checkNestingDepth(text, "the options JSON"))
+    return std::move(err);
   Expected<json::Value> parsed = json::parse(text);
   if (!parsed)
     return createStringError(inconvertibleErrorCode(),
@@ -67,10 +104,16 @@ Expected<CompileOptions> parseOptions(StringRef text) {
     return createStringError(inconvertibleErrorCode(),
                              "option '" + key + "' must be " + want);
   };
+  std::vector<std::string> keys = topLevelKeys(text);
+  llvm::sort(keys);
+  for (size_t i = 1; i < keys.size(); ++i)
+    if (keys[i] == keys[i - 1])
+      return createStringError(inconvertibleErrorCode(),
+                               "option '" + keys[i] + "' is given twice");
   for (const auto &[key, value] : *obj) {
     StringRef k = key;
     if (k == "kernel" || k == "chip" || k == "pv_schedule" ||
-        k == "epilogue" || k == "schedule") {
+        k == "epilogue" || k == "schedule" || k == "test_crash") {
       std::optional<StringRef> s = value.getAsString();
       if (!s)
         return bad(k, "a string");
@@ -78,6 +121,7 @@ Expected<CompileOptions> parseOptions(StringRef text) {
        : k == "chip"        ? opts.chip
        : k == "pv_schedule" ? opts.pvSchedule
        : k == "schedule"    ? opts.schedule
+       : k == "test_crash"  ? opts.testCrash
                             : opts.epilogue) = s->str();
     } else if (k == "block_m" || k == "block_n" || k == "stages" ||
                k == "opt_level" || k == "persistent_ctas" ||
@@ -126,6 +170,11 @@ Expected<CompileOptions> parseOptions(StringRef text) {
     return bad("ctas_per_sm", "1, 2, 3 or 4");
   if (opts.optLevel > 3)
     return bad("opt_level", "0, 1, 2 or 3");
+  if (!llvm::is_contained({"", "fatal_error", "abort"}, opts.testCrash))
+    return bad("test_crash", "\"fatal_error\" or \"abort\" (dev-only)");
+  if (Error err = flashmlir::checkChip(opts.chip, opts.kernel == "hopper"))
+    return createStringError(inconvertibleErrorCode(),
+                             "option 'chip': " + toString(std::move(err)));
   return opts;
 }
 
@@ -133,6 +182,10 @@ Expected<std::string> compile(StringRef source, StringRef optionsText) {
   Expected<CompileOptions> opts = parseOptions(optionsText);
   if (!opts)
     return opts.takeError();
+  if (opts->testCrash == "fatal_error")
+    report_fatal_error("test_crash: a fatal error on purpose");
+  if (opts->testCrash == "abort")
+    std::abort();
   flashmlir::GpuCompileControl control;
   control.captureStages = opts->stagesIr;
   Expected<flashmlir::GpuCompileResult> result = [&] {
@@ -195,7 +248,11 @@ int flashmlirCompile(const char *source, const char *options, char **result) {
     *result = copyToHeap("flashmlirCompile: source is null");
     return 2;
   }
-  Expected<std::string> text = compile(source, options ? options : "");
+  // The backstop: a fatal error or crash anywhere in the compile becomes
+  // this call's error instead of ending the caller's process.
+  Expected<std::string> text = flashmlir::runRecoverably<std::string>(
+      "flashmlirCompile: the compiler failed",
+      [&] { return compile(source, options ? options : ""); });
   if (!text) {
     *result = copyToHeap(toString(text.takeError()));
     return 1;

@@ -21,6 +21,8 @@
 
 #include "flashmlir/Compiler/CpuKernel.h"
 #include "flashmlir/Compiler/CpuPipeline.h"
+#include "flashmlir/Compiler/InputLimits.h"
+#include "flashmlir/Compiler/Recovery.h"
 
 #include "attn/Attn.h"
 
@@ -193,6 +195,9 @@ flashmlir::parseFrontEndPipeline(llvm::StringRef pipeline) {
                        "front-end pipeline '" + pipeline +
                            "': unbalanced 'builtin.module(' ... ')'");
   }
+  if (llvm::Error err = checkNestingDepth(pipeline, "the front-end pipeline"))
+    return makeError(CpuErrorKind::InvalidOption,
+                     llvm::toString(std::move(err)));
   std::string errors;
   llvm::raw_string_ostream os(errors);
   OpPassManager probe("builtin.module");
@@ -340,6 +345,16 @@ CpuKernel::~CpuKernel() = default;
 llvm::Expected<std::unique_ptr<CpuKernel>>
 CpuKernel::compile(llvm::StringRef mlirSource, llvm::StringRef entry,
                    const CpuCompileOptions &options) {
+  if (llvm::Error err = checkMlirSource(mlirSource, "the MLIR source"))
+    return makeError(CpuErrorKind::Compile, llvm::toString(std::move(err)));
+  return runRecoverably<std::unique_ptr<CpuKernel>>(
+      "cpu_compile: the compiler failed",
+      [&] { return compileUnguarded(mlirSource, entry, options); });
+}
+
+llvm::Expected<std::unique_ptr<CpuKernel>>
+CpuKernel::compileUnguarded(llvm::StringRef mlirSource, llvm::StringRef entry,
+                            const CpuCompileOptions &options) {
   if (options.optLevel < 0 || options.optLevel > 3)
     return makeError(CpuErrorKind::InvalidOption,
                      "optimization level " + llvm::Twine(options.optLevel) +

@@ -62,6 +62,54 @@ struct EmitCInterfacePass final
   }
 };
 
+/// The most stack the static allocas of one function may take: the CPU
+/// path's tiles live on the stack of the thread that runs the kernel (8 MiB
+/// by default on Linux, often less for other threads). The default tiles
+/// take ~0.2 MiB at D = 256; 256 x 256 tiles at D = 256 about 1.1 MiB.
+constexpr int64_t kMaxStackBytes = int64_t(2) << 20;
+
+/// Refuses a function whose static allocas exceed kMaxStackBytes (attn-tile
+/// with block-m=32768 compiled, and the run died of a stack overflow).
+/// Counts every alloca of the function, a bound on what is live at once;
+/// an alloca of a dynamic size is refused too.
+struct CheckStackPass final
+    : PassWrapper<CheckStackPass, OperationPass<ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(CheckStackPass)
+
+  StringRef getArgument() const override { return "attn-cpu-check-stack"; }
+  StringRef getDescription() const override {
+    return "Refuse functions whose stack allocations exceed 2 MiB";
+  }
+
+  void runOnOperation() override {
+    getOperation().walk([&](func::FuncOp func) {
+      int64_t bytes = 0;
+      WalkResult walk = func.walk([&](memref::AllocaOp alloca) {
+        MemRefType type = alloca.getType();
+        int64_t bits = type.getElementTypeBitWidth();
+        if (!type.hasStaticShape() || bits <= 0) {
+          alloca.emitOpError() << "the CPU path takes stack allocations of a "
+                                  "static size only, got "
+                               << type;
+          return WalkResult::interrupt();
+        }
+        bytes += type.getNumElements() * ((bits + 7) / 8);
+        if (bytes > kMaxStackBytes) {
+          func.emitOpError()
+              << "its tiles take more than " << kMaxStackBytes
+              << " bytes of stack (the CPU path keeps them on the stack of "
+                 "the thread that runs the kernel): choose a smaller block-m / "
+                 "block-n";
+          return WalkResult::interrupt();
+        }
+        return WalkResult::advance();
+      });
+      if (walk.wasInterrupted())
+        signalPassFailure();
+    });
+  }
+};
+
 /// Replaces each `memref.alloca_scope` by its body, bracketed by
 /// llvm.intr.stacksave / llvm.intr.stackrestore. The body is a single block,
 /// so it is spliced in place: this is valid inside scf regions, unlike the
@@ -110,6 +158,8 @@ struct InlineAllocaScopesPass final
 } // namespace
 
 void flashmlir::buildCpuLoweringPipeline(OpPassManager &pm) {
+  // 0. The tiles must fit the stack of the thread that runs the kernel.
+  pm.addPass(std::make_unique<CheckStackPass>());
   // 1-2. C interface for the entry points; alloca scopes in place.
   pm.addPass(std::make_unique<EmitCInterfacePass>());
   pm.addPass(std::make_unique<InlineAllocaScopesPass>());
@@ -168,6 +218,7 @@ void flashmlir::buildAttnToCpuPipeline(OpPassManager &pm,
 void flashmlir::registerCpuLoweringPipeline() {
   // The registries abort on a second registration of the same name.
   static const bool registered = [] {
+    PassRegistration<CheckStackPass>();
     PassRegistration<EmitCInterfacePass>();
     PassRegistration<InlineAllocaScopesPass>();
     PassPipelineRegistration<>(

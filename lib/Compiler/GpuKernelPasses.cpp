@@ -20,7 +20,9 @@
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Verifier.h"
 #include "mlir/IR/SymbolTable.h"
+#include "mlir/IR/Verifier.h"
 #include "mlir/Pass/Pass.h"
 
 #include <algorithm>
@@ -40,6 +42,23 @@ struct RejectOptionPass final : PassWrapper<RejectOptionPass, OperationPass<>> {
     signalPassFailure();
   }
   std::string message;
+};
+
+/// Verifies the whole operation (and fails if it is invalid): the compile
+/// API's back half runs upstream's conversions without a verification after
+/// each, and runs this before the LLVM translation instead, so that no
+/// invalid IR reaches NVPTX code generation (which would end the process).
+/// The gpu.module verifier also checks each NVVM op against the target chip.
+struct VerifyIRPass final : PassWrapper<VerifyIRPass, OperationPass<>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(VerifyIRPass)
+  StringRef getArgument() const override { return "attn-verify-ir"; }
+  StringRef getDescription() const override {
+    return "Verifies the IR (before PTX serialization)";
+  }
+  void runOnOperation() override {
+    if (failed(verify(getOperation())))
+      signalPassFailure();
+  }
 };
 
 /// On an outlined kernel: its parameters that carry tensor maps by value.
@@ -312,6 +331,9 @@ std::unique_ptr<Pass> flashmlir::createTensorMapsByValuePass() {
 }
 std::unique_ptr<Pass> flashmlir::createMarkGridConstantsPass() {
   return std::make_unique<MarkGridConstantsPass>();
+}
+std::unique_ptr<Pass> flashmlir::createVerifyIRPass() {
+  return std::make_unique<VerifyIRPass>();
 }
 std::unique_ptr<Pass> flashmlir::createRejectOptionPass(std::string message) {
   return std::make_unique<RejectOptionPass>(std::move(message));

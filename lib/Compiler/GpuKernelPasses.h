@@ -25,6 +25,8 @@ std::unique_ptr<mlir::Pass> createMarkGridConstantsPass();
 /// func, before outlining: dynamically shaped memrefs a gpu.launch uses
 /// passed as a pointer and sizes.
 std::unique_ptr<mlir::Pass> createDynamicMemrefsAsPointersPass();
+/// Verifies the operation it runs on; fails when it is invalid.
+std::unique_ptr<mlir::Pass> createVerifyIRPass();
 /// Fails with `message` (an invalid pipeline option).
 std::unique_ptr<mlir::Pass> createRejectOptionPass(std::string message);
 /// The first four, for attn-opt.

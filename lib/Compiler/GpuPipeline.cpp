@@ -1,6 +1,7 @@
 //===- GpuPipeline.cpp - attn.attention to PTX ----------------------------===//
 
 #include "flashmlir/Compiler/GpuPipeline.h"
+#include "flashmlir/Compiler/InputLimits.h"
 #include "flashmlir/Conversion/Passes.h"
 #include "flashmlir/Transforms/Passes.h"
 
@@ -134,6 +135,48 @@ static void addOutlining(OpPassManager &pm) {
   pm.addPass(createTensorMapsByValuePass());
 }
 
+namespace {
+/// A chip the kernels are built for and the PTX ISA version that has it
+/// (NVPTX refuses older ones; CUDA 13's ptxas still assembles every one).
+struct ChipTarget {
+  llvm::StringLiteral chip, ptxFeature;
+};
+} // namespace
+
+static constexpr ChipTarget kChipTargets[] = {
+    {"sm_80", "+ptx70"},   {"sm_86", "+ptx71"},   {"sm_87", "+ptx74"},
+    {"sm_89", "+ptx78"},   {"sm_90", "+ptx78"},   {"sm_90a", "+ptx80"},
+    {"sm_100", "+ptx86"},  {"sm_100a", "+ptx86"}, {"sm_120", "+ptx87"},
+    {"sm_120a", "+ptx87"},
+};
+
+llvm::StringRef flashmlir::ptxFeatureForChip(llvm::StringRef chip) {
+  for (const ChipTarget &t : kChipTargets)
+    if (t.chip == chip)
+      return t.ptxFeature;
+  return {};
+}
+
+llvm::Error flashmlir::checkChip(llvm::StringRef chip, bool hopper) {
+  if (hopper) {
+    if (chip == "sm_90a")
+      return llvm::Error::success();
+    return llvm::createStringError(
+        llvm::inconvertibleErrorCode(),
+        "chip '" + chip +
+            "' is not a target of the Hopper kernel: it needs sm_90a "
+            "(wgmma, TMA and setmaxnreg); the SIMT kernel takes other chips");
+  }
+  if (!ptxFeatureForChip(chip).empty())
+    return llvm::Error::success();
+  std::string known;
+  for (const ChipTarget &t : kChipTargets)
+    known += (known.empty() ? "" : ", ") + t.chip.str();
+  return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                 "unknown chip '" + chip +
+                                     "': the kernels are built for " + known);
+}
+
 /// Outlined kernels to a gpu.binary holding PTX: upstream's conversions in
 /// the order of its gpu-lower-to-nvvm-pipeline (bare-pointer kernels, PTX
 /// output), with our kernel fixes around them; the grid constants need a
@@ -152,7 +195,7 @@ static void addBackHalf(OpPassManager &pm, StringRef chip, int optLevel,
   pm.addPass(memref::createExpandStridedMetadataPass());
   GpuNVVMAttachTargetOptions target;
   target.chip = chip.str();
-  target.features = "+ptx80";
+  target.features = ptxFeatureForChip(chip).str();
   target.optLevel = optLevel;
   pm.addPass(createGpuNVVMAttachTarget(target));
   pm.addPass(createLowerAffinePass());
@@ -175,6 +218,9 @@ static void addBackHalf(OpPassManager &pm, StringRef chip, int optLevel,
   GpuToLLVMConversionPassOptions host;
   host.kernelBarePtrCallConv = true;
   pm.addPass(createGpuToLLVMConversionPass(host));
+  // No invalid IR reaches the LLVM translation and NVPTX (whose failures end
+  // the process): the compile API verifies here rather than after each pass.
+  pm.addPass(createVerifyIRPass());
   GpuModuleToBinaryPassOptions binary;
   binary.compilationTarget = format.str();
   pm.addPass(createGpuModuleToBinaryPass(binary));
@@ -184,8 +230,21 @@ static void addBackHalf(OpPassManager &pm, StringRef chip, int optLevel,
   pm.addPass(createReconcileUnrealizedCastsPass());
 }
 
+/// A pipeline whose options are wrong is one pass that fails with `err`.
+static bool rejectedOption(OpPassManager &pm, llvm::StringRef pipeline,
+                           llvm::Error err) {
+  if (!err)
+    return false;
+  pm.addPass(createRejectOptionPass(pipeline.str() + ": " +
+                                    llvm::toString(std::move(err))));
+  return true;
+}
+
 void flashmlir::buildAttnToPtxSimtPipeline(OpPassManager &pm,
                                            const AttnToPtxSimtOptions &opts) {
+  if (rejectedOption(pm, "attn-to-ptx-simt",
+                     checkChip(opts.chip, /*hopper=*/false)))
+    return;
   addFrontHalf(pm, opts);
   addOutlining(pm);
   addBackHalf(pm, opts.chip, opts.optLevel);
@@ -199,6 +258,8 @@ void flashmlir::buildAttnToPtxPipeline(OpPassManager &pm,
         opts.format + "'"));
     return;
   }
+  if (rejectedOption(pm, "attn-to-ptx", checkChip(opts.chip, /*hopper=*/true)))
+    return;
   addHopperFrontHalf(pm, opts);
   addOutlining(pm);
   addBackHalf(pm, opts.chip, opts.optLevel, opts.format);
@@ -341,16 +402,88 @@ static std::string jsonText(const llvm::json::Value &v) {
   return llvm::formatv("{0}", v).str();
 }
 
+/// The arguments of each function that holds attn.attention ops, with what
+/// the ops use them as (GpuKernelInfo::Argument). Read before the front
+/// half, which replaces the ops.
+static llvm::StringMap<std::vector<GpuKernelInfo::Argument>>
+describeSignatures(ModuleOp module) {
+  llvm::StringMap<std::vector<GpuKernelInfo::Argument>> signatures;
+  module.walk([&](func::FuncOp func) {
+    std::vector<GpuKernelInfo::Argument> args;
+    for (Type type : func.getArgumentTypes()) {
+      GpuKernelInfo::Argument arg;
+      llvm::raw_string_ostream(arg.type) << type;
+      if (auto shaped = dyn_cast<ShapedType>(type)) {
+        llvm::raw_string_ostream(arg.element) << shaped.getElementType();
+        if (shaped.hasRank())
+          llvm::append_range(arg.shape, shaped.getShape());
+      }
+      args.push_back(std::move(arg));
+    }
+    auto addRole = [&](Value v, StringRef role) {
+      auto blockArg = dyn_cast_or_null<BlockArgument>(v);
+      if (!blockArg || blockArg.getOwner()->getParentOp() != func)
+        return;
+      std::vector<std::string> &roles = args[blockArg.getArgNumber()].roles;
+      if (!llvm::is_contained(roles, role))
+        roles.push_back(role.str());
+    };
+    func.walk([&](attn::AttentionOp op) {
+      addRole(op.getQuery(), "q");
+      addRole(op.getKey(), "k");
+      addRole(op.getValue(), "v");
+      addRole(op.getCuSeqlensQ(), "cu_seqlens_q");
+      addRole(op.getCuSeqlensK(), "cu_seqlens_k");
+      addRole(op.getQDescale(), "q_descale");
+      addRole(op.getKDescale(), "k_descale");
+      addRole(op.getVDescale(), "v_descale");
+      for (Value list : op.getBlockMask())
+        addRole(list, "block_mask");
+      addRole(op.getOut(), "out");
+      addRole(op.getLse(), "lse");
+      for (Region *region : {&op.getScoreMod(), &op.getMaskMod()})
+        region->walk([&](Operation *inner) {
+          for (Value operand : inner->getOperands())
+            addRole(operand, "captured");
+        });
+    });
+    signatures[func.getSymName()] = std::move(args);
+  });
+  return signatures;
+}
+
+/// The launch limits of the CUDA driver: grid.x < 2^31, grid.y and grid.z
+/// at most 65535, at most 1024 threads per block.
+static LogicalResult checkLaunchLimits(gpu::LaunchFuncOp launch,
+                                       const GpuKernelInfo &info) {
+  static constexpr int64_t kMaxGrid[3] = {(int64_t(1) << 31) - 1, 65535,
+                                          65535};
+  for (int i = 0; i < 3; ++i)
+    if (info.gridSizes[i].empty() && info.grid[i] > kMaxGrid[i])
+      return launch.emitOpError()
+             << "grid (" << info.grid[0] << ", " << info.grid[1] << ", "
+             << info.grid[2] << ") cannot launch: grid." << "xyz"[i]
+             << " is at most " << kMaxGrid[i]
+             << " (fewer sequences, heads or longer query blocks)";
+  if (info.block[0] * info.block[1] * info.block[2] > 1024)
+    return launch.emitOpError() << "a block of more than 1024 threads";
+  return success();
+}
+
 /// Records, before the NVVM lowering, how each kernel is launched: which
 /// function arguments it takes, the sizes the host computes from their shapes
 /// (dynamic shapes), its grid, block and shared memory.
 static FailureOr<std::vector<GpuKernelInfo>>
-describeLaunches(ModuleOp module, ArrayRef<DictionaryAttr> tilesInOrder) {
+describeLaunches(ModuleOp module, ArrayRef<DictionaryAttr> tilesInOrder,
+                 const llvm::StringMap<std::vector<GpuKernelInfo::Argument>>
+                     &signatures) {
   std::vector<GpuKernelInfo> kernels;
   auto constant = constantIndex;
   WalkResult walk = module.walk([&](gpu::LaunchFuncOp launch) {
     GpuKernelInfo info;
     info.name = launch.getKernelName().str();
+    if (auto func = launch->getParentOfType<func::FuncOp>())
+      info.signature = signatures.lookup(func.getSymName());
     for (Value operand : launch.getKernelOperands()) {
       auto arg = dyn_cast<BlockArgument>(operand);
       if (operand.getType().isIndex() &&
@@ -436,6 +569,8 @@ describeLaunches(ModuleOp module, ArrayRef<DictionaryAttr> tilesInOrder) {
     }
     info.dynamicSharedMemory =
         constant(launch.getDynamicSharedMemorySize()).value_or(0);
+    if (failed(checkLaunchLimits(launch, info)))
+      return WalkResult::interrupt();
     kernels.push_back(std::move(info));
     return WalkResult::advance();
   });
@@ -511,14 +646,25 @@ private:
 static llvm::Expected<GpuCompileResult>
 compileToPtx(llvm::StringRef source,
              llvm::function_ref<void(OpPassManager &)> front, StringRef chip,
-             int optLevel, const GpuCompileControl &control) {
+             bool hopper, int optLevel, const GpuCompileControl &control) {
+  // Options first: a chip the kernel is not built for would reach the NVPTX
+  // backend's instruction selection, which ends the process.
+  if (llvm::Error err = checkChip(chip, hopper))
+    return std::move(err);
+  if (llvm::Error err = checkMlirSource(source, "the MLIR source"))
+    return std::move(err);
+  if (optLevel < 0 || optLevel > 3)
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "opt-level must be 0, 1, 2 or 3, got " +
+                                       std::to_string(optLevel));
   DialectRegistry registry;
   registerGpuCompilationInterfaces(registry);
   MLIRContext context(registry);
   context.loadAllAvailableDialects();
-  // Module-scope printing of stages needs one thread.
-  if (control.captureStages)
-    context.disableMultithreading();
+  // One thread: module-scope printing of stages needs it, and the callers'
+  // crash recovery (Recovery.h) covers the calling thread only. A JIT
+  // compile is one function, so nothing ran in parallel anyway.
+  context.disableMultithreading();
 
   std::string diagnostics;
   llvm::raw_string_ostream diagStream(diagnostics);
@@ -551,6 +697,8 @@ compileToPtx(llvm::StringRef source,
   }
   if (front) {
     // Front half, then read the launches off the outlined IR, then the rest.
+    llvm::StringMap<std::vector<GpuKernelInfo::Argument>> signatures =
+        describeSignatures(*module);
     PassManager frontPm(&context);
     front(frontPm);
     captureInto(frontPm);
@@ -568,17 +716,19 @@ compileToPtx(llvm::StringRef source,
       return fail("kernel outlining failed");
     mergeGpuModules(*module);
     FailureOr<std::vector<GpuKernelInfo>> kernels =
-        describeLaunches(*module, tiles);
+        describeLaunches(*module, tiles, signatures);
     if (failed(kernels))
       return fail("unsupported launch");
     result.kernels = std::move(*kernels);
   }
 
   // The back half is upstream's conversions, each verified by its own tests:
-  // verifying the kernel after each of them cost 9-13% of a JIT compile
-  // (build machine: d=256 causal 0.280 -> 0.254 s, d=128 causal 0.237 ->
-  // 0.209 s; the IR and PTX are the same). The front half (our passes) keeps
-  // the verifier after every pass. attn-opt's --verify-each still applies.
+  // verifying the module after each of them cost 17% of a JIT compile (build
+  // machine, 6 Hopper kernels: 1.235 s -> 1.057 s, the same PTX). It is
+  // verified once instead, right before PTX serialization (attn-verify-ir in
+  // addBackHalf), so no invalid IR reaches NVPTX.
+  // The front half (our passes) keeps the verifier after every pass;
+  // attn-opt's pipelines verify after every pass too.
   PassManager back(&context);
   back.enableVerifier(false);
   addBackHalf(back, chip, optLevel);
@@ -602,7 +752,7 @@ flashmlir::compileAttentionToPtx(llvm::StringRef source,
                                  const GpuCompileControl &control) {
   return compileToPtx(
       source, [&](OpPassManager &pm) { addFrontHalf(pm, options); },
-      options.chip, options.optLevel, control);
+      options.chip, /*hopper=*/false, options.optLevel, control);
 }
 
 llvm::Expected<GpuCompileResult>
@@ -611,15 +761,15 @@ flashmlir::compileAttentionToHopperPtx(llvm::StringRef source,
                                        const GpuCompileControl &control) {
   return compileToPtx(
       source, [&](OpPassManager &pm) { addHopperFrontHalf(pm, options); },
-      options.chip, options.optLevel, control);
+      options.chip, /*hopper=*/true, options.optLevel, control);
 }
 
 llvm::Expected<GpuCompileResult>
 flashmlir::compileGpuModulesToPtx(llvm::StringRef source,
                                   const AttnToPtxSimtOptions &options,
                                   const GpuCompileControl &control) {
-  return compileToPtx(source, nullptr, options.chip, options.optLevel,
-                      control);
+  return compileToPtx(source, nullptr, options.chip, /*hopper=*/false,
+                      options.optLevel, control);
 }
 
 std::string flashmlir::formatLaunchMetadata(const GpuCompileResult &result,
@@ -660,6 +810,18 @@ std::string flashmlir::formatLaunchMetadata(const GpuCompileResult &result,
     llvm::json::Object tiles;
     for (const auto &[name, value] : k.tiles)
       tiles[name] = value;
+    llvm::json::Array signature;
+    for (const GpuKernelInfo::Argument &a : k.signature) {
+      llvm::json::Array shape, roles;
+      for (int64_t d : a.shape)
+        shape.push_back(ShapedType::isDynamic(d) ? int64_t(-1) : d);
+      for (const std::string &role : a.roles)
+        roles.push_back(role);
+      signature.push_back(llvm::json::Object{{"type", a.type},
+                                             {"element", a.element},
+                                             {"shape", std::move(shape)},
+                                             {"roles", std::move(roles)}});
+    }
     kernels.push_back(llvm::json::Object{
         {"name", k.name},
         {"tensor_maps", std::move(maps)},
@@ -667,7 +829,8 @@ std::string flashmlir::formatLaunchMetadata(const GpuCompileResult &result,
         {"grid", std::move(grid)},
         {"block", llvm::json::Array{k.block[0], k.block[1], k.block[2]}},
         {"dynamic_shared_memory", k.dynamicSharedMemory},
-        {"tiles", std::move(tiles)}});
+        {"tiles", std::move(tiles)},
+        {"signature", std::move(signature)}});
   }
   return llvm::formatv("{0:2}",
                        llvm::json::Value(llvm::json::Object{

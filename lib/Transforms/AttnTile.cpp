@@ -75,7 +75,7 @@ private:
   Value dim(Value shaped, int64_t i) {
     return b.createOrFold<memref::DimOp>(loc, shaped, i);
   }
-  Value loadOffset(Value cuSeqlens, Value index);
+  Value loadOffset(Value cuSeqlens, Value index, Value total);
   void emitProgram(Value seq, Value head, Value qBlock);
   void emitProgramBody(ProgramCoords &c);
   /// A KV loop over blocks [lo, hi): kb = the induction variable, or
@@ -108,9 +108,13 @@ private:
 
 } // namespace
 
-Value AttentionTiler::loadOffset(Value cuSeqlens, Value index) {
+/// cu_seqlens[index] clamped to [0, total]: a memory-safety backstop (the
+/// host validates the offsets; a bad one must still not make the kernel
+/// read or write outside the packed tensors).
+Value AttentionTiler::loadOffset(Value cuSeqlens, Value index, Value total) {
   Value raw = memref::LoadOp::create(b, loc, cuSeqlens, index);
-  return arith::IndexCastOp::create(b, loc, b.getIndexType(), raw);
+  Value offset = arith::IndexCastOp::create(b, loc, b.getIndexType(), raw);
+  return ia.min(ia.max(offset, ia.constant(0)), total);
 }
 
 void AttentionTiler::run() {
@@ -169,10 +173,16 @@ void AttentionTiler::emitProgram(Value seq, Value head, Value qBlock) {
   if (op.isVarlen()) {
     Value next = ia.add(seq, ia.constant(1));
     c.batch = ia.constant(0);
-    c.qBegin = loadOffset(op.getCuSeqlensQ(), seq);
-    c.qLen = ia.sub(loadOffset(op.getCuSeqlensQ(), next), c.qBegin);
-    c.kBegin = loadOffset(op.getCuSeqlensK(), seq);
-    c.kLen = ia.sub(loadOffset(op.getCuSeqlensK(), next), c.kBegin);
+    // Sequences within the packed tensors whatever the offsets: begin and
+    // end clamped to [0, total], the length to at least 0.
+    c.qBegin = loadOffset(op.getCuSeqlensQ(), seq, seqQTotal);
+    c.qLen = ia.max(ia.sub(loadOffset(op.getCuSeqlensQ(), next, seqQTotal),
+                           c.qBegin),
+                    ia.constant(0));
+    c.kBegin = loadOffset(op.getCuSeqlensK(), seq, seqKTotal);
+    c.kLen = ia.max(ia.sub(loadOffset(op.getCuSeqlensK(), next, seqKTotal),
+                           c.kBegin),
+                    ia.constant(0));
     // Programs past the end of a shorter sequence do nothing.
     Value inSequence = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt,
                                              c.q0, c.qLen);

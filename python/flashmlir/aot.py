@@ -6,9 +6,15 @@ specs.json is a list of AttentionSpec fields, e.g.
     [{"dtype": "bf16", "batch": 4, "seqlen_q": 4096, "seqlen_k": 4096,
       "heads_q": 16, "heads_kv": 16, "head_dim": 128, "mask": "causal"}]
 (head_dim_v defaults to head_dim). Each spec is compiled once into the
-cache (FLASHMLIR_CACHE_DIR for later runs); the machine that runs the
-kernels then needs no compiler for them, only flashmlir._cuda. Prints one
-line per spec with its compile time; exits non-zero if any spec fails.
+cache (FLASHMLIR_CACHE_DIR for later runs), with its cubin where ptxas is
+found; the machine that runs the kernels then needs no compiler for them,
+only flashmlir._cuda. Prints one line per spec with its compile time; exits
+non-zero if any spec fails.
+
+The cache directory is executable code: whoever can write it chooses what
+the GPU runs. It must be owned by the user (or root) and not writable by
+group or others, else this exits with an error (and flashmlir.attention will
+not use it either).
 """
 
 from __future__ import annotations
@@ -33,6 +39,12 @@ def main(argv=None) -> int:
 
     from . import jit
     from .spec import AttentionSpec
+
+    problem = jit.cache_directory_problem(args.cache_dir)
+    if problem:
+        print(f"error: --cache-dir {args.cache_dir}: {problem} (a cache entry is code the "
+              f"GPU runs)", file=sys.stderr)
+        return 2
 
     try:
         with open(args.specs) as f:

@@ -35,6 +35,16 @@ from .spec import HEAD_DIM_MULTIPLE, MAX_HEAD_DIM
 _DEVICES = ("cuda", "meta")
 
 
+def _check_tensors(rank, **tensors):
+    """TypeError / ValueError naming the argument before any shape is read."""
+    torch = _torch()
+    for name, t in tensors.items():
+        if not isinstance(t, torch.Tensor):
+            raise TypeError(f"{name} must be a torch.Tensor, got {type(t).__name__}")
+        if t.dim() != rank:
+            raise ValueError(f"{name} must have rank {rank}, got shape {tuple(t.shape)}")
+
+
 def _check_common(dropout_p, deterministic, q):
     if dropout_p:
         raise NotImplementedError(f"dropout_p={dropout_p}: flashmlir has no dropout yet "
@@ -129,6 +139,7 @@ def flash_attn_func(q, k, v, dropout_p=0.0, softmax_scale=None, causal=False,
     """q (B, Sq, H, D), k/v (B, Sk, Hkv, D) -> out (B, Sq, H, D). float8_e4m3fn
     inputs take q_descale/k_descale/v_descale (B, Hkv) float32, as flash_attn 3's
     FP8 interface does (out in bfloat16)."""
+    _check_tensors(4, q=q, k=k, v=v)
     _check_common(dropout_p, deterministic, q)
     score_mod = None
     slopes = _alibi(alibi_slopes, q.shape[2], q.shape[0])
@@ -175,6 +186,7 @@ def flash_attn_varlen_func(q, k, v, cu_seqlens_q, cu_seqlens_k, max_seqlen_q, ma
     """q (total_q, H, D), k/v (total_k, Hkv, D), cu_seqlens int32 (B + 1) ->
     out (total_q, H, D). max_seqlen_q/k are accepted for compatibility (the
     kernel reads the offsets). FP8: descales (B, Hkv) as in flash_attn_func."""
+    _check_tensors(3, q=q, k=k, v=v)
     _check_common(dropout_p, deterministic, q)
     if block_table is not None:
         raise NotImplementedError("block_table: paged KV caches are not supported yet")

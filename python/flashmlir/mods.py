@@ -13,7 +13,10 @@ comparisons (< <= > >= == !=), & | ~ on booleans, `where(cond, a, b)`,
 captured by the function (closure or module globals; float32, int32 or
 int64; one index per dimension) — e.g. per-head slopes or document ids.
 Python control flow on a traced value (`if score > 0:`) cannot be traced
-and raises TypeError: use `where`.
+and raises TypeError: use `where`. Indices of captured tensors are clamped to
+each dimension (a memory-safety backstop, not torch's semantics: an index out
+of range reads the nearest element, where torch would raise; the compiler
+drops the clamps it can prove unneeded).
 
 Types: score is f32, b/h/q_idx/kv_idx are `index`; mixing a float with an
 integer converts the integer to f32; tensor elements keep their type (i32,
@@ -229,11 +232,25 @@ class _TracedTensor:
             raise TraceError(f"index a captured tensor of shape {tuple(self.tensor.shape)} "
                              f"with {self.tensor.dim()} indices, got {len(index)}")
         argument = self.builder.tensor_argument(self.tensor)
-        names = [_convert(_lift(self.builder, i, "index"), "index").name for i in index]
+        # Each index clamped to the dimension (a memory-safety backstop: an index
+        # out of range reads the nearest element instead of outside the tensor).
+        # As compare-and-select, so that the compiler's range analysis removes
+        # the clamps it can prove (positions within a same-length table).
+        names = [self._clamp(_convert(_lift(self.builder, i, "index"), "index"), n).name
+                 for i, n in zip(index, self.tensor.shape)]
         memref = self.builder.tensor_types[argument]
         element = memref.rsplit("x", 1)[1][:-1]
         return self.builder.emit(
             f"memref.load %mod{argument}[{', '.join(names)}] : {memref}", element)
+
+    def _clamp(self, i: "Value", n: int) -> "Value":
+        """max(0, min(i, n - 1))."""
+        b = self.builder
+        zero, last = b.constant(0, "index"), b.constant(max(int(n) - 1, 0), "index")
+        below = b.emit(f"arith.cmpi slt, {i.name}, {zero.name} : index", _BOOL)
+        i = b.emit(f"arith.select {below.name}, {zero.name}, {i.name} : index", "index")
+        above = b.emit(f"arith.cmpi sgt, {i.name}, {last.name} : index", _BOOL)
+        return b.emit(f"arith.select {above.name}, {last.name}, {i.name} : index", "index")
 
     def __getattr__(self, name):
         if name in ("shape", "dtype", "device"):

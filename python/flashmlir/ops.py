@@ -20,6 +20,7 @@ inference only.
 
 import dataclasses
 import math
+import numbers
 import os
 import warnings
 from typing import Callable, Optional, Tuple
@@ -104,11 +105,9 @@ def _check_cu_seqlens(name, cu, q):
 
 
 def _check_cu_values(cu_q, cu_k, total_q, total_k):
-    """The offsets must be 0 = c[0] <= c[1] <= ... <= c[-1] <= total: the kernel
-    trusts them. One small device-to-host copy; FLASHMLIR_TRUST_CU_SEQLENS=1
-    skips it."""
-    if os.environ.get("FLASHMLIR_TRUST_CU_SEQLENS") == "1":
-        return
+    """The offsets must be 0 = c[0] <= c[1] <= ... <= c[-1] <= total: the kernels
+    index the packed tensors with them (and clamp them, as a backstop only). One
+    small device-to-host copy per call, always."""
     for name, cu, total in (("cu_seqlens_q", cu_q, total_q), ("cu_seqlens_k", cu_k, total_k)):
         values = cu.tolist()
         if values[0] != 0 or any(b < a for a, b in zip(values, values[1:])) or values[-1] > total:
@@ -137,9 +136,13 @@ def _mask(causal, causal_align, window):
     if causal_align not in ("top_left", "bottom_right"):
         raise ValueError(f"causal_align must be 'top_left' or 'bottom_right', got {causal_align!r}")
     try:
-        left, right = (int(w) for w in window)
+        left, right = window
     except (TypeError, ValueError):
         raise TypeError(f"window must be a pair of ints (left, right), got {window!r}") from None
+    if not all(isinstance(w, numbers.Integral) and not isinstance(w, bool)
+               for w in (left, right)):
+        raise TypeError(f"window must be a pair of ints (left, right), got {window!r}")
+    left, right = int(left), int(right)
     if left < -1 or right < -1:
         raise ValueError(f"window bounds must be >= -1 (-1 = unbounded), got {tuple(window)}")
     if causal:
@@ -281,7 +284,8 @@ def attention(q, k, v, *, causal: bool = False, causal_align: str = "bottom_righ
             launcher, out_shape, lse_shape, mod_tensors = hit
             out = q.new_empty(out_shape)
             lse = q.new_empty(lse_shape, dtype=torch.float32)
-            launcher(q, k, v, out, lse, *mod_tensors, *sparse_now)
+            # Shaped like a checked call (the key), out and lse new: unchecked.
+            launcher.launch(q, k, v, out, lse, *mod_tensors, *sparse_now)
             return (out, lse) if return_lse else out
 
     varlen = cu_seqlens_q is not None or cu_seqlens_k is not None
@@ -315,6 +319,10 @@ def attention(q, k, v, *, causal: bool = False, causal_align: str = "bottom_righ
                              f"and {v.shape[1]}")
         hq, hk, hv = q.shape[2], k.shape[2], v.shape[2]
         dq, dk = q.shape[3], k.shape[3]
+    for name, t in (("q", q), ("k", k), ("v", v)):
+        if 0 in t.shape[1 if varlen else 2:]:
+            raise ValueError(f"{name} must have at least one head and one head-dim element, "
+                             f"got shape {tuple(t.shape)}")
     if hk != hv:
         raise ValueError(f"k and v must have the same number of heads, got {hk} and {hv}")
     if hq % hk:
@@ -326,10 +334,14 @@ def attention(q, k, v, *, causal: bool = False, causal_align: str = "bottom_righ
         if d % HEAD_DIM_MULTIPLE:
             raise ValueError(f"the head dim of {name} must be a multiple of "
                              f"{HEAD_DIM_MULTIPLE}, got {d}")
-    if not isinstance(softcap, (int, float)) or softcap < 0 or not math.isfinite(softcap):
+    real = lambda x: isinstance(x, numbers.Real) and not isinstance(x, bool)  # noqa: E731
+    if not real(softcap):
+        raise TypeError(f"softcap must be a number, got {type(softcap).__name__}")
+    if softcap < 0 or not math.isfinite(softcap):
         raise ValueError(f"softcap must be a finite number >= 0, got {softcap!r}")
-    if scale is not None and (not isinstance(scale, (int, float)) or not scale > 0
-                              or not math.isfinite(scale)):
+    if scale is not None and not real(scale):
+        raise TypeError(f"scale must be a number or None, got {type(scale).__name__}")
+    if scale is not None and (not scale > 0 or not math.isfinite(scale)):
         raise ValueError(f"scale must be a finite number > 0, got {scale!r}")
     mask, window_ = _mask(causal, causal_align, window)
     descales = _check_descales(q, descales, cu_seqlens_q.numel() - 1 if varlen else q.shape[0],
@@ -569,20 +581,29 @@ def _run(spec: AttentionSpec, q, k, v, cu_q, cu_k, mod_tensors, sparse_tensors=(
                       f"({spec.hopper_unsupported()}); it is correct but slow",
                       PerformanceWarning, stacklevel=3)
     out, lse = _outputs(q, v, spec.varlen, lse_total=spec.seqlen_q, dtype=_out_dtype(spec))
-    varlen = spec.varlen > 0
-    # The kernel's memrefs are (1, total, H, D) and (1, H, total) when packed.
-    view = (lambda t: t.unsqueeze(0)) if varlen else (lambda t: t)
+    args = _kernel_arguments(spec, q, k, v, cu_q, cu_k, out, lse, mod_tensors,
+                             sparse_tensors, descales)
+    launcher = kernel.launcher(q.device.index or 0)
+    launcher.check(args, offsets=False)  # cu_seqlens: checked above, before bucketing
+    launcher.launch(*args)
+    if spec.varlen and lse.shape[1] != total_q:
+        lse = lse[:, :total_q].contiguous()
+    return out, lse
+
+
+def _kernel_arguments(spec: AttentionSpec, q, k, v, cu_q, cu_k, out, lse, mod_tensors=(),
+                      sparse_tensors=(), descales=()):
+    """The kernel's arguments in signature order (AttentionSpec.arguments()). The
+    memrefs are (1, total, H, D) and (1, H, total) when packed."""
+    view = (lambda t: t.unsqueeze(0)) if spec.varlen else (lambda t: t)
     args = [view(q), view(k), view(v)]
-    if varlen:
+    if spec.varlen:
         args += [cu_q, cu_k]
     args += list(descales)
     args += [view(out), view(lse)]
     args += [t.contiguous() for t in mod_tensors]
     args += list(sparse_tensors)
-    kernel.launcher(q.device.index or 0)(*args)
-    if varlen and lse.shape[1] != total_q:
-        lse = lse[:, :total_q].contiguous()
-    return out, lse
+    return args
 
 
 _cpu_kernels = {}

@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import math
+import numbers
 from typing import Optional, Tuple
 
 # torch dtype names -> MLIR element types (and back).
@@ -35,6 +36,21 @@ SCHEDULES = ("auto", "tiles", "persistent")
 # HEAD_DIM_MULTIPLE, at most MAX_HEAD_DIM (the flash_attn drop-ins pad to them).
 HEAD_DIM_MULTIPLE = 8
 MAX_HEAD_DIM = 256
+HOPPER_CHIP = "sm_90a"  # the Hopper kernel's only target (wgmma, TMA, setmaxnreg)
+
+# The range of a normal f32: scale and softcap are f32 attributes of the op.
+F32_TINY, F32_MAX = 1.1754943508222875e-38, 3.4028234663852886e38
+# Window bounds at or past this are unbounded whatever the lengths (dynamic
+# lengths: the kernels take at most 2^31 - 1 rows).
+DYNAMIC_LENGTH_LIMIT = 2**31 - 1
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _is_real(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,7 +63,11 @@ class AttentionSpec:
     out_dtype    FP8 only: "bf16" (default) or "f16"; "" = dtype otherwise
     batch, seqlen_q, seqlen_k, heads_q, heads_kv, head_dim, head_dim_v
     mask         "none" | "causal" | "window"; align "top_left" | "bottom_right"
-    window       (left, right) for mask="window"; -1 = unbounded on that side
+    window       (left, right) for mask="window"; -1 = unbounded on that side.
+                 A bound of seqlen_q + seqlen_k or more hides no key and is
+                 stored as -1 (so the kernels' bound arithmetic cannot
+                 overflow); a window that is then (-1, -1) or (-1, 0) becomes
+                 mask "none" or "causal"
     softcap      0 = off; else scores become softcap * tanh(score / softcap)
     scale        None = 1/sqrt(head_dim)
     varlen       number of packed sequences (cu_seqlens of varlen + 1
@@ -82,7 +102,8 @@ class AttentionSpec:
                  launcher computes the grid and the sizes it passes from the
                  tensors' shapes); seqlen_q/seqlen_k are then ignored by the
                  kernel (give 1 for one cache entry per kernel)
-    chip         the target, "sm_90a"
+    chip         the target: "sm_90a" (the Hopper kernel's only one); the
+                 SIMT kernel also takes sm_80 and later (the compiler lists them)
     """
 
     dtype: str
@@ -124,11 +145,28 @@ class AttentionSpec:
         if self.mask == "causal" and tuple(self.window) == (-1, -1):
             object.__setattr__(self, "window", (-1, 0))
         object.__setattr__(self, "window", tuple(self.window))
+        if len(self.window) != 2 or not all(_is_int(w) for w in self.window):
+            raise ValueError(f"window must be two ints (left, right), got {self.window!r}")
+        object.__setattr__(self, "window", tuple(int(w) for w in self.window))
+        self._saturate_window()
         object.__setattr__(self, "block_mask", tuple(self.block_mask))
         object.__setattr__(self, "block_size", tuple(self.block_size))
         if self.dtype == FP8 and not self.out_dtype:
             object.__setattr__(self, "out_dtype", "bf16")
         self.validate()
+
+    def _saturate_window(self):
+        """Bounds that hide no key become -1 (see the class docstring)."""
+        if self.mask != "window" or not (_is_int(self.seqlen_q) and _is_int(self.seqlen_k)):
+            return
+        limit = (DYNAMIC_LENGTH_LIMIT if self.dynamic_seqlens
+                 else self.seqlen_q + self.seqlen_k)
+        window = tuple(-1 if w >= limit else w for w in self.window)
+        object.__setattr__(self, "window", window)
+        if window == (-1, -1):
+            object.__setattr__(self, "mask", "none")
+        elif window == (-1, 0):
+            object.__setattr__(self, "mask", "causal")
 
     # -- checks ---------------------------------------------------------------
     def validate(self):
@@ -143,8 +181,26 @@ class AttentionSpec:
         for name in ("batch", "seqlen_q", "seqlen_k", "heads_q", "heads_kv",
                      "head_dim", "head_dim_v"):
             value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            if not _is_int(value) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        for name in ("varlen", "block_m", "block_n", "stages", "persistent_ctas",
+                     "ctas_per_sm"):
+            value = getattr(self, name)
+            if not _is_int(value) or value < 0:
+                raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
+        for name in ("lse", "ping_pong", "dynamic_seqlens"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be a bool, got {getattr(self, name)!r}")
+        for name in ("dtype", "out_dtype", "mask", "align", "score_mod", "mask_mod", "kernel",
+                     "pv_schedule", "schedule", "epilogue", "chip"):
+            if not isinstance(getattr(self, name), str):
+                raise ValueError(f"{name} must be a string, got {getattr(self, name)!r}")
+        for name in ("mod_tensors", "block_mask"):
+            if not all(isinstance(t, str) for t in getattr(self, name)):
+                raise ValueError(f"{name} must hold MLIR type strings, got "
+                                 f"{getattr(self, name)!r}")
+        if len(self.block_size) != 2 or not all(_is_int(b) for b in self.block_size):
+            raise ValueError(f"block_size must be two ints, got {self.block_size!r}")
         if self.heads_q % self.heads_kv:
             raise ValueError(f"heads_q ({self.heads_q}) must be a multiple of heads_kv "
                              f"({self.heads_kv})")
@@ -163,10 +219,18 @@ class AttentionSpec:
             raise ValueError("mask 'causal' takes window (-1, 0)")
         if left < -1 or right < -1:
             raise ValueError(f"window bounds must be >= -1, got {self.window}")
-        if not (self.softcap >= 0.0 and math.isfinite(self.softcap)):
-            raise ValueError(f"softcap must be finite and >= 0, got {self.softcap}")
-        if self.scale is not None and not (self.scale > 0 and math.isfinite(self.scale)):
-            raise ValueError(f"scale must be finite and > 0, got {self.scale}")
+        if not (_is_real(self.softcap) and self.softcap >= 0.0
+                and math.isfinite(self.softcap)):
+            raise ValueError(f"softcap must be finite and >= 0, got {self.softcap!r}")
+        if self.softcap and not F32_TINY <= self.softcap <= F32_MAX:
+            raise ValueError(f"softcap must be 0 (off) or a normal float32 "
+                             f"({F32_TINY:g} to {F32_MAX:g}), got {self.softcap!r}")
+        if self.scale is not None and not (_is_real(self.scale) and self.scale > 0
+                                           and math.isfinite(self.scale)):
+            raise ValueError(f"scale must be finite and > 0, got {self.scale!r}")
+        if self.scale is not None and not F32_TINY <= self.scale <= F32_MAX:
+            raise ValueError(f"scale must be a normal float32 ({F32_TINY:g} to "
+                             f"{F32_MAX:g}), got {self.scale!r}")
         if self.varlen < 0 or (self.varlen and self.batch != 1):
             raise ValueError("varlen packs sequences into batch 1")
         if len(self.block_mask) not in (0, 2, 4):
@@ -196,6 +260,8 @@ class AttentionSpec:
 
     def hopper_unsupported(self) -> str:
         """Why the warp-specialized Hopper kernel cannot run this spec ("" if it can)."""
+        if self.chip != HOPPER_CHIP:
+            return f"chip {self.chip} ({HOPPER_CHIP} only)"
         if self.dtype == FP8:
             return f"dtype {FP8} (FP8 on the wgmma kernel is not implemented yet)"
         if self.dtype not in ("bf16", "f16"):
@@ -326,36 +392,48 @@ class AttentionSpec:
                 f"      workspace(%dq_acc, %delta : {acc_t}, {l_t}){attrs}{regions}\n"
                 f"  return\n}}\n")
 
-    def to_mlir(self, entry: str = "attention") -> str:
+    def arguments(self) -> Tuple[Tuple[str, str], ...]:
+        """(name, memref type) of each argument of the function to_mlir writes,
+        in order: the signature the compiled kernel's launch metadata must have
+        (the JIT cache checks it; the launcher checks tensors against it)."""
         t = self.dtype
         b, sq, sk = self.batch, self.seqlen_q, self.seqlen_k
         if self.dynamic_seqlens:
             sq = sk = "?"
-        q_t = f"memref<{b}x{sq}x{self.heads_q}x{self.head_dim}x{t}>"
-        k_t = f"memref<{b}x{sk}x{self.heads_kv}x{self.head_dim}x{t}>"
-        v_t = f"memref<{b}x{sk}x{self.heads_kv}x{self.head_dim_v}x{t}>"
-        o_t = f"memref<{b}x{sq}x{self.heads_q}x{self.head_dim_v}x{self.output_dtype}>"
-        l_t = f"memref<{b}x{self.heads_q}x{sq}xf32>"
-        args = [f"%q: {q_t}", f"%k: {k_t}", f"%v: {v_t}"]
-        cu = ""
+        args = [("q", f"memref<{b}x{sq}x{self.heads_q}x{self.head_dim}x{t}>"),
+                ("k", f"memref<{b}x{sk}x{self.heads_kv}x{self.head_dim}x{t}>"),
+                ("v", f"memref<{b}x{sk}x{self.heads_kv}x{self.head_dim_v}x{t}>")]
         if self.varlen:
             cu_t = f"memref<{self.varlen + 1}xi32>"
-            args += [f"%cu_q: {cu_t}", f"%cu_k: {cu_t}"]
-            cu = f" cu_seqlens(%cu_q, %cu_k : {cu_t}, {cu_t})"
+            args += [("cu_q", cu_t), ("cu_k", cu_t)]
         if self.fp8:
             d_t = f"memref<{self.varlen or b}x{self.heads_kv}xf32>"
-            args += [f"%dq: {d_t}", f"%dk: {d_t}", f"%dv: {d_t}"]
+            args += [("dq", d_t), ("dk", d_t), ("dv", d_t)]
+        args.append(("o", f"memref<{b}x{sq}x{self.heads_q}x{self.head_dim_v}x"
+                          f"{self.output_dtype}>"))
+        if self.lse:
+            args.append(("lse", f"memref<{b}x{self.heads_q}x{sq}xf32>"))
+        args += [(f"mod{i}", ty) for i, ty in enumerate(self.mod_tensors)]
+        args += [(f"bm{i}", ty) for i, ty in enumerate(self.block_mask)]
+        return tuple(args)
+
+    def to_mlir(self, entry: str = "attention") -> str:
+        types = dict(self.arguments())
+        q_t, k_t, v_t, o_t = types["q"], types["k"], types["v"], types["o"]
+        args = [f"%{name}: {ty}" for name, ty in self.arguments()]
+        cu = ""
+        if self.varlen:
+            cu_t = types["cu_q"]
+            cu = f" cu_seqlens(%cu_q, %cu_k : {cu_t}, {cu_t})"
+        if self.fp8:
+            d_t = types["dq"]
             cu += f" descale(%dq, %dk, %dv : {d_t}, {d_t}, {d_t})"
-        args.append(f"%o: {o_t}")
         outs = f"outs(%o : {o_t})"
         if self.lse:
-            args.append(f"%lse: {l_t}")
-            outs = f"outs(%o, %lse : {o_t}, {l_t})"
-        args += [f"%mod{i}: {ty}" for i, ty in enumerate(self.mod_tensors)]
+            outs = f"outs(%o, %lse : {o_t}, {types['lse']})"
         sparse = ""
         if self.block_mask:
             names = [f"%bm{i}" for i in range(len(self.block_mask))]
-            args += [f"{n}: {ty}" for n, ty in zip(names, self.block_mask)]
             sparse = (f" block_mask({', '.join(names)} : {', '.join(self.block_mask)})"
                       f" block_size [{self.block_size[0]}, {self.block_size[1]}]")
 

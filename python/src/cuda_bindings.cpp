@@ -240,6 +240,17 @@ PYBIND11_MODULE(_cuda, m) {
            }),
            py::arg("ptx"), py::arg("device") = 0,
            "JIT-loads PTX into the device's primary context (torch's).")
+      .def_static(
+          "from_binary",
+          [](const py::bytes &image, int device) {
+            std::string bytes = image; // the driver reads it during the call
+            Context ctx = context(device);
+            return PyModule{std::make_shared<Module>(unwrap(
+                Module::loadBinary(ctx, bytes.data(), bytes.size())))};
+          },
+          py::arg("image"), py::arg("device") = 0,
+          "Loads a cubin (ELF) or fatbin image into the device's primary "
+          "context: no PTX JIT.")
       .def(
           "function",
           [](const PyModule &m, const std::string &name) {

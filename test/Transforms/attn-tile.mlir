@@ -128,8 +128,15 @@ func.func @modifiers(%q: memref<1x256x2x64xf16>, %o: memref<1x256x2x64xf16>, %bi
 // CHECK-LABEL: func.func @varlen
 // CHECK-SAME: %[[CQ:[^:]+]]: memref<4xi32>, %[[CK:[^:]+]]: memref<4xi32>
 // CHECK: attn.program_grid (%[[S:.+]], %[[H:.+]], %[[QB:.+]]) in (%c3, %c4, %c32) block_m(32)
-// CHECK: %[[QBEG:.+]] = arith.index_cast %{{.+}} : i32 to index
-// CHECK: %[[QLEN:.+]] = arith.subi
+// The offsets, clamped to the packed tensors (a backstop: the host checks
+// them): qbegin = min(max(cu_q[s], 0), 1000), qlen = max(qend - qbegin, 0).
+// CHECK: %[[RAW:.+]] = arith.index_cast %{{.+}} : i32 to index
+// CHECK: %[[LO:.+]] = arith.maxsi %[[RAW]], %{{.+}} : index
+// CHECK: %[[QBEG:.+]] = arith.minsi %[[LO]], %c1000 : index
+// CHECK: %[[QEND:.+]] = arith.minsi %{{.+}}, %c1000 : index
+// CHECK: %[[QDIFF:.+]] = arith.subi %[[QEND]], %[[QBEG]] : index
+// CHECK: %[[QLEN:.+]] = arith.maxsi %[[QDIFF]], %{{.+}} : index
+// CHECK: arith.minsi %{{.+}}, %c1500 : index
 // CHECK: scf.if %{{.+}} {
 // CHECK: %[[ROW:.+]] = arith.addi %[[QBEG]], %{{.+}}
 // CHECK: attn.tile_load %{{.+}}[%c0, %[[ROW]], %[[H]]]

@@ -14,6 +14,7 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <random>
 
 using namespace flashmlir;
@@ -25,10 +26,13 @@ struct Case {
 };
 
 bool visible(const Case &c, int64_t i, int64_t j) {
+  // j >= i + diag - L and j <= i + diag + R, written so that no bound (up to
+  // INT64_MAX) overflows: the distance from the diagonal is small.
   int64_t diag = c.bottomRight ? c.kLen - c.qLen : 0;
-  if (c.left >= 0 && j < i + diag - c.left)
+  int64_t distance = j - (i + diag);
+  if (c.left >= 0 && -distance > c.left)
     return false;
-  if (c.right >= 0 && j > i + diag + c.right)
+  if (c.right >= 0 && distance > c.right)
     return false;
   return true;
 }
@@ -165,6 +169,22 @@ TEST(MaskBounds, CausalKeyTileVisitsTheRowsBelowIt) {
   EXPECT_EQ(r.interiorLo, 3);
   EXPECT_EQ(r.interiorHi, 16);
   EXPECT_EQ(r.hi, 16);
+}
+
+TEST(MaskBounds, HugeWindowsMatchBruteForce) {
+  // Bounds far past the lengths, up to INT64_MAX: they hide nothing, and the
+  // range arithmetic must not overflow (window (-1, INT64_MAX) gave an empty
+  // range: zeros and LSE -inf).
+  const int64_t huge[] = {1000, int64_t(1) << 40, (int64_t(1) << 62) + 3,
+                          std::numeric_limits<int64_t>::max()};
+  for (int64_t left : {int64_t(-1), int64_t(5), huge[0], huge[1], huge[2], huge[3]})
+    for (int64_t right : {int64_t(-1), int64_t(0), huge[0], huge[1], huge[2], huge[3]})
+      for (bool bottomRight : {false, true}) {
+        checkCase({/*qLen=*/300, /*kLen=*/200, left, right, /*blockM=*/64,
+                   /*blockN=*/64, bottomRight});
+        if (HasFatalFailure())
+          return;
+      }
 }
 
 TEST(MaskBounds, NoMaskVisitsEveryBlockAsInterior) {

@@ -565,3 +565,16 @@ def test_read_only_output_is_rejected(softmax2):
         softmax2.run(x, y)
     x.setflags(write=False)  # inputs may be read-only
     softmax2.run(x, np.zeros((2, 2), np.float32))
+
+
+def test_deep_nesting_is_refused_before_parsing():
+    """MLIR's parser and the pass-pipeline parser recurse per level: 5,000
+    levels overflowed the stack (a crash); now a diagnostic."""
+    n = 5000
+    regions = ("func.func @f() {" + " scf.execute_region {" * n + " scf.yield"
+               + " } scf.yield" * (n - 1) + " } return }")
+    with pytest.raises(fm.CompileError, match="the MLIR source nests 5001 levels"):
+        fm.cpu_compile(regions, "f")
+    deep = "builtin.module(" + "func.func(" * 100000 + ")" * 100001
+    with pytest.raises(ValueError, match="the front-end pipeline nests 100001 levels"):
+        fm.cpu_compile("func.func @f() { return }", "f", front_end=deep)

@@ -3,13 +3,16 @@ flashmlir._compiler), metadata and .asm, the memory and disk caches (threads,
 processes, corrupt entries), the AOT CLI, and score_mod/mask_mod tracing run
 through the CPU path against a float64 reference."""
 
+import base64
 import dataclasses
+import hashlib
 import json
 import math
 import os
 import pathlib
 import re
 import shutil
+import stat
 import subprocess
 import sys
 import threading
@@ -55,6 +58,18 @@ def cache_dir(tmp_path, monkeypatch):
     (dict(kernel="cuda"), "kernel must be one of"),
     (dict(kernel="hopper", dtype="f32"), "kernel='hopper' does not support"),
     (dict(kernel="hopper", head_dim=96, head_dim_v=96), "head_dim 96"),
+    # Papercuts: each of these passed the spec and failed later, or silently.
+    (dict(mask="window", window=(1.7, 0)), "window must be two ints"),
+    (dict(mask="window", window=(1, 2, 3)), "window must be two ints"),
+    (dict(block_m=-64), "block_m must be a non-negative integer"),
+    (dict(persistent_ctas=1.5), "persistent_ctas must be a non-negative integer"),
+    (dict(lse=1), "lse must be a bool"),
+    (dict(chip=90), "chip must be a string"),
+    (dict(scale=True), "scale must be finite and > 0, got True"),
+    (dict(softcap=True), "softcap must be finite and >= 0, got True"),
+    (dict(scale=1e-300), "scale must be a normal float32"),
+    (dict(softcap=1e-40), r"softcap must be 0 \(off\) or a normal float32"),
+    (dict(mod_tensors=(5,)), "mod_tensors must hold MLIR type strings"),
 ])
 def test_spec_rejects_bad_fields(change, message):
     with pytest.raises(ValueError, match=message):
@@ -324,10 +339,130 @@ def test_compile_errors_carry_diagnostics(cache_dir):
     ('{"tile": 64}', "unknown option 'tile'"),
     ('[1, 2]', "must be a JSON object"),
     ('{', "not valid JSON"),
+    ('{"chip": "sm_90a", "block_m": 0, "chip": "sm_90a"}', "option 'chip' is given twice"),
+    ('{"chi\\u0070": "sm_90a", "chip": "sm_90a"}', "option 'chip' is given twice"),
+    ('{"chip": "sm_90"}', "chip 'sm_90' is not a target of the Hopper kernel"),
+    ('{"chip": "sm_100a"}', "chip 'sm_100a' is not a target of the Hopper kernel"),
+    ('{"kernel": "simt", "chip": "sm_20"}', "unknown chip 'sm_20'"),
+    ('{"kernel": "simt", "chip": "sm_90a\\u0000"}', "unknown chip"),
+    ('{"chip": 90}', "option 'chip' must be a string"),
+    ('{"opt_level": 4}', "option 'opt_level' must be 0, 1, 2 or 3"),
+    ('[' * 100000, "the options JSON nests 100000 levels deep"),
+    ('{"a": ' * 100000 + '1' + '}' * 100000, "nests 100000 levels deep"),
+    ('{"test_crash": "segfault"}', "option 'test_crash' must be"),
 ])
 def test_c_api_rejects_bad_options(options, message):
     ok, text = _compiler.compile(AttentionSpec(**BASE).to_mlir(), options)
     assert not ok and message in text
+
+
+def deep_regions(n=5000):
+    """A function with `n` nested regions (MLIR's parser recursed until the
+    stack overflowed at a few thousand)."""
+    return ("func.func @f() {" + " scf.execute_region {" * n + " scf.yield"
+            + " } scf.yield" * (n - 1) + " } return }")
+
+
+def test_c_api_refuses_deep_sources():
+    ok, text = _compiler.compile(deep_regions(), "{}")
+    assert not ok and "the MLIR source nests 5001 levels deep" in text
+
+
+def test_sources_that_crash_mlirs_parser_are_refused():
+    """array<index: ...> segfaults MLIR 22's parser (upstream mlir-opt too;
+    found by the fuzzer's long run): refused before parsing, by the C API and
+    by cpu_compile. In a child process so a regression cannot take pytest down."""
+    out = _in_subprocess("""
+import flashmlir
+from flashmlir import _compiler
+source = "func.func @f() attributes {a = array<index: 16, 16>} { return }"
+print("capi", _compiler.compile(source, "{}"))
+try:
+    flashmlir.cpu_compile(source, "f")
+except flashmlir.CompileError as e:
+    print("cpu", e)
+""")
+    assert "capi (False, \"the MLIR source:1: a dense array of 'index' elements" in out
+    assert "cpu the MLIR source:1: a dense array of 'index' elements" in out
+
+
+def _in_subprocess(code):
+    """Runs `code` in a fresh interpreter: a crash there fails the test instead
+    of ending pytest."""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, (f"exit {proc.returncode}\nstdout:\n{proc.stdout[-3000:]}\n"
+                                  f"stderr:\n{proc.stderr[-3000:]}")
+    return proc.stdout
+
+
+def test_c_api_turns_fatal_errors_into_errors():
+    """The backstop: a fatal error or a crash inside a compile (dev-only
+    option test_crash) is that call's error; the process goes on compiling."""
+    out = _in_subprocess(f"""
+import json
+import flashmlir
+from flashmlir import AttentionSpec, _compiler
+src = AttentionSpec(**{BASE!r}).to_mlir()
+for crash in ("fatal_error", "abort", "fatal_error"):
+    ok, text = _compiler.compile(src, json.dumps({{"test_crash": crash}}))
+    assert not ok, text
+    print(crash, "->", text)
+ok, text = _compiler.compile(src, "{{}}")
+assert ok, text
+print("then compiled", len(json.loads(text)["ptx"]))
+""")
+    assert "fatal_error -> flashmlirCompile: the compiler failed: LLVM ERROR: test_crash" in out
+    assert "abort -> flashmlirCompile: the compiler failed: crashed (signal 6)" in out
+    assert "then compiled" in out
+
+
+def test_bad_chips_never_end_the_process():
+    """Every chip a user may name is refused with an error or compiled (the
+    issue: 5 of 5 bad chips aborted Python in NVPTX instruction selection)."""
+    out = _in_subprocess(f"""
+import flashmlir
+from flashmlir import AttentionSpec
+for chip in ("sm_90", "sm_100a", "sm_80", "sm_75", "sm_120", "gfx90a", "", "sm_90a "):
+    try:
+        k = flashmlir.compile(AttentionSpec(**{BASE!r}, chip=chip))
+        print(repr(chip), "compiled", k.metadata["kernel"])
+    except flashmlir.CompileError as e:
+        print(repr(chip), "CompileError", str(e).splitlines()[1])
+    try:
+        flashmlir.compile(AttentionSpec(**{BASE!r}, chip=chip, kernel="hopper"))
+        print(repr(chip), "hopper compiled")
+    except ValueError as e:
+        print(repr(chip), "hopper refused")
+""")
+    assert "'sm_90' compiled simt" in out and "'sm_100a' compiled simt" in out
+    assert "'sm_75' CompileError option 'chip': unknown chip 'sm_75'" in out
+    assert "'gfx90a' CompileError option 'chip': unknown chip" in out
+    # kernel="hopper" is refused by the spec for every chip but sm_90a.
+    assert out.count("hopper refused") == 8
+
+
+@pytest.mark.skipif(not shutil.which("ptxas") and not os.path.exists("/usr/local/cuda/bin/ptxas"),
+                    reason="no ptxas")
+def test_simt_kernel_assembles_for_every_chip(tmp_path):
+    """The chips the SIMT kernel accepts, each with the PTX ISA version the
+    compiler derives from it, are ones ptxas assembles."""
+    ptxas = shutil.which("ptxas") or "/usr/local/cuda/bin/ptxas"
+    chips = re.search(r"built for (.*)", _compiler.compile(
+        AttentionSpec(**BASE).to_mlir(), '{"kernel": "simt", "chip": "x"}')[1]).group(1)
+    chips = [c.strip() for c in chips.split(",")]
+    assert "sm_80" in chips and "sm_90a" in chips
+    for chip in chips:
+        ok, text = _compiler.compile(AttentionSpec(**BASE).to_mlir(),
+                                     json.dumps({"kernel": "simt", "chip": chip}))
+        assert ok, (chip, text)
+        ptx = json.loads(text)["ptx"]
+        assert f".target {chip}" in ptx
+        path = tmp_path / f"{chip}.ptx"
+        path.write_text(ptx)
+        out = subprocess.run([ptxas, f"-arch={chip}", str(path), "-o", os.devnull],
+                             capture_output=True, text=True)
+        assert out.returncode == 0, (chip, out.stderr)
 
 
 def test_c_api_reports_parse_errors():
@@ -344,7 +479,7 @@ def test_memory_and_disk_cache(cache_dir):
     assert stats["compiles"] == before["compiles"] + 1
     assert flashmlir.compile(spec) is first
     assert stats["memory_hits"] == before["memory_hits"] + 1
-    files = list(cache_dir.glob("*.json"))
+    files = list(cache_dir.glob("*/*.json"))
     assert len(files) == 1 and json.loads(files[0].read_text())["payload"]["ptx"] == first.ptx
 
     flashmlir.cache.clear_memory()
@@ -360,6 +495,176 @@ def test_memory_and_disk_cache(cache_dir):
     assert rebuilt.ptx == first.ptx
     assert stats["rebuilt_corrupt"] == before["rebuilt_corrupt"] + 1
     assert json.loads(files[0].read_text())["identity"]["spec"] == spec.to_dict()
+
+
+def _entry_path(cache_dir, spec):
+    """The disk-cache file of `spec` (under the folder of this build id)."""
+    folder = re.sub(r"[^A-Za-z0-9._+-]", "_", flashmlir.build_id())[:120]
+    return cache_dir / folder / f"{spec.digest}.json"
+
+
+def _rehash(entry):
+    """`entry` with a hash that matches its (edited) contents, as a writer who
+    knows the format would make it."""
+    text = json.dumps({"identity": entry["identity"], "payload": entry["payload"]},
+                      sort_keys=True, separators=(",", ":"))
+    entry["sha256"] = hashlib.sha256(text.encode()).hexdigest()
+    return entry
+
+
+def test_entries_live_under_the_build_id(cache_dir):
+    spec = AttentionSpec(**BASE)
+    flashmlir.compile(spec)
+    path = _entry_path(cache_dir, spec)
+    assert path.exists(), sorted(cache_dir.rglob("*"))
+    assert flashmlir.build_id() not in ("", "unknown") and "unknown" not in flashmlir.build_id()
+    entry = json.loads(path.read_text())
+    assert entry["identity"]["build_id"] == flashmlir.build_id()
+    assert re.fullmatch(r"[0-9a-f]{64}", entry["sha256"])
+
+
+def test_another_specs_entry_under_a_key_is_not_loaded(cache_dir):
+    """An entry copied under another key (its larger grid would write past the
+    caller's tensors) is compiled again: as copied (identity), re-labelled with
+    this key's identity (hash), and re-labelled and re-hashed (the signature)."""
+    small, large = AttentionSpec(**BASE), AttentionSpec(**{**BASE, "seqlen_q": 900})
+    flashmlir.compile(large)
+    good = flashmlir.compile(small)
+    small_path, large_entry = _entry_path(cache_dir, small), json.loads(
+        _entry_path(cache_dir, large).read_text())
+    own_identity = json.loads(small_path.read_text())["identity"]
+    for make in (lambda: dict(large_entry),
+                 lambda: {**large_entry, "identity": own_identity},
+                 lambda: _rehash({**large_entry, "identity": own_identity})):
+        small_path.write_text(json.dumps(make()))
+        flashmlir.cache.clear_memory()
+        before = dict(flashmlir.cache.stats)
+        kernel = flashmlir.compile(small)
+        assert flashmlir.cache.stats["rebuilt_corrupt"] == before["rebuilt_corrupt"] + 1
+        assert flashmlir.cache.stats["compiles"] == before["compiles"] + 1
+        assert kernel.metadata["grid"] == good.metadata["grid"]
+        assert kernel.metadata["signature"][0]["type"] == "memref<1x129x4x64xbf16>"
+
+
+def test_planted_ptx_is_not_loaded(cache_dir):
+    spec = AttentionSpec(**BASE)
+    good = flashmlir.compile(spec)
+    path = _entry_path(cache_dir, spec)
+    entry = json.loads(path.read_text())
+    entry["payload"]["ptx"] = ".version 8.0\n.target sm_90a\n// planted\n"
+    entry["payload"].pop("cubin", None)
+    path.write_text(json.dumps(entry))
+    flashmlir.cache.clear_memory()
+    before = flashmlir.cache.stats["rebuilt_corrupt"]
+    assert flashmlir.compile(spec).ptx == good.ptx
+    assert flashmlir.cache.stats["rebuilt_corrupt"] == before + 1
+    assert "planted" not in path.read_text()
+
+
+MALFORMED = [
+    "[]", "1", '"text"', "null", "{}", '{"identity": 1}',
+    {"payload": []}, {"payload": {}}, {"payload": {"ptx": 1}},
+    {"payload": {"kernels": {}}}, {"payload": {"kernels": [1]}},
+    {"payload": {"kernels": [{"grid": "x"}]}}, {"payload": {"cubin": 5}},
+    {"payload": {"stages": [1]}}, {"payload": {"kernels": [{"signature": [1]}]}},
+    {"payload": {"kernels": [{"arguments": [99]}]}},
+    {"payload": {"kernels": [{"tensor_maps": [{"parameter": 0}]}]}},
+    {"payload": {"cubin": "!!not base64!!"}},
+]
+
+
+@pytest.mark.parametrize("damage", MALFORMED, ids=[str(i) for i in range(len(MALFORMED))])
+def test_malformed_entries_of_any_shape_are_rebuilt(cache_dir, damage):
+    """Whatever JSON an entry holds (even with its hash made to match), the
+    call compiles the kernel again instead of raising."""
+    spec = AttentionSpec(**BASE)
+    good = flashmlir.compile(spec)
+    path = _entry_path(cache_dir, spec)
+    if isinstance(damage, str):
+        path.write_text(damage)
+    else:
+        entry = json.loads(path.read_text())
+        if damage["payload"] and isinstance(damage["payload"], dict):
+            payload = entry["payload"]
+            for key, value in damage["payload"].items():
+                if key == "kernels" and isinstance(value, list) and isinstance(value[0], dict):
+                    payload["kernels"][0].update(value[0])
+                else:
+                    payload[key] = value
+        else:
+            entry["payload"] = damage["payload"]
+        path.write_text(json.dumps(_rehash(entry)))
+    flashmlir.cache.clear_memory()
+    before = flashmlir.cache.stats["rebuilt_corrupt"]
+    assert flashmlir.compile(spec).ptx == good.ptx
+    assert flashmlir.cache.stats["rebuilt_corrupt"] == before + 1
+
+
+@pytest.mark.parametrize("problem", ["group_writable", "other_writable", "other_owner",
+                                     "a_file"])
+def test_untrusted_cache_directory_is_not_used(tmp_path, monkeypatch, problem):
+    """A cache entry is code the GPU runs: a directory that others can write (or
+    own) is refused with a CacheWarning, and nothing is read from or written to
+    it."""
+    d = tmp_path / "shared"
+    if problem == "a_file":
+        d.write_text("")
+    else:
+        d.mkdir(mode=0o700)
+        os.chmod(d, {"group_writable": 0o770, "other_writable": 0o777}.get(problem, 0o700))
+        if problem == "other_owner":
+            if os.getuid() != 0:
+                pytest.skip("needs root to chown to another user")
+            os.chown(d, 4242, 4242)
+    monkeypatch.setenv("FLASHMLIR_CACHE_DIR", str(d))
+    flashmlir.cache.clear_memory()
+    flashmlir.cache._refused.clear()
+    spec = AttentionSpec(**{**BASE, "seqlen_q": 71})
+    with pytest.warns(flashmlir.jit.CacheWarning, match="not using the kernel cache"):
+        kernel = flashmlir.compile(spec)
+    assert kernel.ptx
+    if problem != "a_file":
+        assert list(d.rglob("*")) == []
+    flashmlir.cache.clear_memory()
+
+
+def test_private_cache_directory_is_created_private(tmp_path, monkeypatch):
+    d = tmp_path / "new" / "cache"
+    monkeypatch.setenv("FLASHMLIR_CACHE_DIR", str(d))
+    flashmlir.cache.clear_memory()
+    flashmlir.compile(AttentionSpec(**{**BASE, "seqlen_q": 72}))
+    assert stat.S_IMODE(os.stat(d).st_mode) == 0o700
+    assert len(list(d.glob("*/*.json"))) == 1
+    flashmlir.cache.clear_memory()
+
+
+HAVE_PTXAS = flashmlir.jit._ptxas()[0] is not None
+
+
+@pytest.mark.skipif(not HAVE_PTXAS, reason="no ptxas (CUDA toolkit) on this machine")
+def test_cubin_is_made_at_compile_time_and_kept_on_disk(cache_dir, monkeypatch):
+    """The cubin comes with the compile and the disk entry, so a later process
+    loads it without ptxas or the driver's PTX JIT; FLASHMLIR_CUBIN=0 turns it
+    off."""
+    spec = AttentionSpec(**{**BASE, "seqlen_q": 73})
+    kernel = flashmlir.compile(spec)
+    assert kernel.cubin[:4] == b"\x7fELF"
+    assert kernel.metadata["cubin_seconds"] > 0 and kernel.metadata["registers"] > 0
+    entry = json.loads(_entry_path(cache_dir, spec).read_text())
+    assert base64.b64decode(entry["payload"]["cubin"]) == kernel.cubin
+    # A "later process": an empty memory cache and no ptxas to be found.
+    flashmlir.cache.clear_memory()
+    monkeypatch.setattr(flashmlir.jit, "_ptxas", lambda: (None, None))
+    again = flashmlir.compile(spec)
+    assert flashmlir.cache.stats["disk_hits"] >= 1
+    assert again.cubin == kernel.cubin and again.asm["cubin"] == kernel.cubin
+    assert again.metadata["registers"] == kernel.metadata["registers"]
+    monkeypatch.undo()
+    monkeypatch.setenv("FLASHMLIR_CACHE_DIR", str(cache_dir))
+    monkeypatch.setenv("FLASHMLIR_CUBIN", "0")
+    flashmlir.cache.clear_memory()
+    plain = flashmlir.compile(AttentionSpec(**{**BASE, "seqlen_q": 74}))
+    assert plain.cubin is None and plain.metadata["cubin_seconds"] is None
 
 
 def test_disk_cache_can_be_turned_off(tmp_path, monkeypatch):
@@ -401,9 +706,9 @@ def test_processes_share_the_disk_cache(cache_dir):
     outs = [p.communicate(timeout=120) for p in procs]
     assert all(p.returncode == 0 for p in procs), outs
     assert len({o[0] for o in outs}) == 1
-    files = list(cache_dir.glob("*.json"))
+    files = list(cache_dir.glob("*/*.json"))
     assert len(files) == 1 and json.loads(files[0].read_text())["payload"]["ptx"]
-    assert not list(cache_dir.glob(".tmp-*"))
+    assert not list(cache_dir.glob("*/.tmp-*"))
 
 
 def test_aot_cli(tmp_path):
@@ -418,7 +723,7 @@ def test_aot_cli(tmp_path):
                           str(cache), "--jobs", "2"], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert "2/2 specializations" in out.stdout
-    assert len(list(cache.glob("*.json"))) == 2
+    assert len(list(cache.glob("*/*.json"))) == 2
 
     specs.write_text(json.dumps([{"dtype": "bf16", "batch": 1, "seqlen_q": 64,
                                   "seqlen_k": 64, "heads_q": 4, "heads_kv": 4,
@@ -430,6 +735,11 @@ def test_aot_cli(tmp_path):
     out = subprocess.run([sys.executable, "-m", "flashmlir.aot", str(specs), "--cache-dir",
                           str(cache)], capture_output=True, text=True)
     assert out.returncode == 2 and "JSON list" in out.stderr
+    # A directory others may write is executable code they choose: refused.
+    os.chmod(cache, 0o777)
+    out = subprocess.run([sys.executable, "-m", "flashmlir.aot", str(specs), "--cache-dir",
+                          str(cache)], capture_output=True, text=True)
+    assert out.returncode == 2 and "group or others may write it" in out.stderr
 
 
 # -- score_mod / mask_mod tracing ---------------------------------------------------
@@ -456,10 +766,11 @@ def test_trace_errors_name_the_problem(fn, kind, message):
         mods.trace(fn if kind == "score" else None, fn if kind == "mask" else None)
 
 
-def _cpu_run(spec, rng):
-    """Runs `spec` on the CPU path; returns (q, k, v, out, lse) as float arrays."""
+def _cpu_run(spec, rng, text=None):
+    """Runs `spec` (its to_mlir(), or `text` of the same signature) on the CPU
+    path; returns (q, k, v, out, lse) as float arrays."""
     kernel = flashmlir.cpu_compile(
-        spec.to_mlir(), "attention",
+        text or spec.to_mlir(), "attention",
         front_end="builtin.module(attn-to-cpu-loops)")
     shape = lambda s, h, d: (spec.batch, s, h, d)  # noqa: E731
     q = rng.standard_normal(shape(spec.seqlen_q, spec.heads_q, spec.head_dim)).astype(np.float32)
@@ -470,6 +781,125 @@ def _cpu_run(spec, rng):
     lse = np.full((spec.batch, spec.heads_q, spec.seqlen_q), np.nan, np.float32)
     kernel.run(q, k, v, out, lse)
     return q, k, v, out, lse
+
+
+HUGE = 2**63 - 1
+
+
+@pytest.mark.parametrize("window, equivalent", [
+    ((-1, HUGE), ("none", (-1, -1))),
+    ((HUGE, 0), ("causal", (-1, 0))),
+    ((5, 2**62), ("window", (5, -1))),
+    ((117, 3), ("window", (-1, 3))),     # Sq + Sk = 117: hides nothing on the left
+    ((116, 3), ("window", (116, 3))),    # still a bound
+])
+@pytest.mark.parametrize("align", ["bottom_right", "top_left"])
+def test_window_bounds_past_the_lengths_hide_nothing(window, equivalent, align):
+    """A bound of Sq + Sk or more hides no key. (-1, sys.maxsize) used to wrap
+    in the block-range arithmetic: zeros and LSE -inf. The spec stores such
+    bounds as -1; the compiler reads them so (getMaskOrDefault) when they come
+    in the IR; both run on the CPU path against float64."""
+    shape = dict(dtype="f32", batch=2, seqlen_q=67, seqlen_k=50, heads_q=4, heads_kv=2,
+                 head_dim=64, head_dim_v=64, align=align)
+    spec = AttentionSpec(**shape, mask="window", window=window)
+    assert (spec.mask, spec.window) == equivalent
+    # The bounds written into the IR as they are (what a user of attn-opt or the C
+    # API may give): the compiler must saturate them itself.
+    raw = AttentionSpec(**shape, mask="window", window=(1, 1)).to_mlir().replace(
+        "mask<window [1, 1]", f"mask<window [{window[0]}, {window[1]}]")
+    mask, bounds = equivalent
+    case = Case("huge", 67, 50, heads_q=4, heads_kv=2, batch=2, mask=mask, window=bounds,
+                align=align)
+    for text in (spec.to_mlir(), raw):
+        rng = np.random.default_rng(zlib.crc32(repr(window).encode()))
+        q, k, v, out, lse = _cpu_run(spec, rng, text)
+        ref, ref_lse = case_reference(case, q, k, v)
+        assert np.abs(out - ref).max() < 1e-4
+        hidden = np.isinf(ref_lse)  # rows that see no key (a real bound, Sq > Sk)
+        assert np.array_equal(np.isneginf(lse), hidden)
+        assert np.abs(lse[~hidden] - ref_lse[~hidden]).max() < 1e-4
+        if mask == "none":
+            assert not hidden.any()
+
+
+def test_kernel_clamps_cu_seqlens():
+    """The host checks cu_seqlens; the kernel clamps them to the packed tensors
+    as a backstop. Offsets past the tensors given straight to the CPU kernel
+    (no host check) crashed it (SIGSEGV); now the sequence ends at the packed
+    length: the same result as offsets that end there. In a child process so a
+    regression cannot take pytest down."""
+    out = _in_subprocess(f"""
+import numpy as np, flashmlir
+from flashmlir import AttentionSpec
+spec = AttentionSpec(dtype="f32", batch=1, seqlen_q=29, seqlen_k=29, heads_q=2, heads_kv=2,
+                     head_dim=64, head_dim_v=64, varlen=3)
+kernel = flashmlir.cpu_compile(spec.to_mlir(), "attention", front_end=
+    "builtin.module(attn-to-cpu-loops)")
+rng = np.random.default_rng(3)
+q, k, v = (rng.standard_normal((1, 29, 2, 64)).astype(np.float32) for _ in range(3))
+def run(cu_q, cu_k):
+    o, lse = np.zeros((1, 29, 2, 64), np.float32), np.zeros((1, 2, 29), np.float32)
+    kernel.run(q, k, v, np.array(cu_q, np.int32), np.array(cu_k, np.int32), o, lse)
+    return o, lse
+good = run([0, 5, 12, 29], [0, 9, 12, 29])
+for cu_k in ([0, 9, 12, 100000], [0, 9, 12, 2**31 - 1], [0, -7, 12, 29]):
+    bad = run([0, 5, 12, 29], cu_k)
+    clamped = run([0, 5, 12, 29], [max(0, min(c, 29)) for c in cu_k])
+    assert all(np.array_equal(a, b) for a, b in zip(bad, clamped)), cu_k
+print("clamped", np.array_equal(run([0, 5, 12, 29], [0, 9, 12, 100000])[0], good[0]))
+""")
+    assert "clamped True" in out
+
+
+def test_modifier_tensor_indices_are_clamped():
+    """bias[q_idx * 100000000 + kv_idx] read far outside the tensor and crashed
+    the CPU path; each index of a captured tensor is now clamped to its
+    dimension (so here: bias[999] for every q_idx >= 1). In a child process so
+    a regression cannot take pytest down."""
+    out = _in_subprocess("""
+import numpy as np, torch, flashmlir
+from flashmlir import AttentionSpec, mods
+bias = torch.linspace(-1, 1, 1000)
+traced = mods.trace(lambda s, b, h, q, kv: s + bias[q * 100000000 + kv], None)
+spec = AttentionSpec(dtype="f32", batch=1, seqlen_q=33, seqlen_k=40, heads_q=2, heads_kv=2,
+                     head_dim=64, head_dim_v=64, score_mod=traced.score_mod,
+                     mod_tensors=traced.tensor_types)
+kernel = flashmlir.cpu_compile(spec.to_mlir(), "attention", front_end=
+    "builtin.module(attn-to-cpu-loops)")
+rng = np.random.default_rng(5)
+q = rng.standard_normal((1, 33, 2, 64)).astype(np.float32)
+k, v = (rng.standard_normal((1, 40, 2, 64)).astype(np.float32) for _ in range(2))
+o, lse = np.zeros((1, 33, 2, 64), np.float32), np.zeros((1, 2, 33), np.float32)
+kernel.run(q, k, v, o, lse, bias.numpy())
+i, j = np.arange(33)[:, None], np.arange(40)[None, :]
+s = np.einsum("bqhd,bkhd->bhqk", q.astype(np.float64), k.astype(np.float64)) / 8.0
+s = s + bias.double().numpy()[np.minimum(i * 100000000 + j, 999)]
+p = np.exp(s - s.max(-1, keepdims=True))
+ref = np.einsum("bhqk,bkhd->bqhd", p / p.sum(-1, keepdims=True), v.astype(np.float64))
+print("max error", float(np.abs(o - ref).max()))
+""")
+    assert float(out.split("max error")[1]) < 1e-4
+
+
+def test_cpu_tiles_past_the_stack_are_refused():
+    """block-m=32768 on the CPU path compiled and the run died of a stack
+    overflow: the tiles (stack allocas) are bounded with a diagnostic."""
+    out = _in_subprocess("""
+import numpy as np, flashmlir
+from flashmlir import AttentionSpec
+spec = AttentionSpec(dtype="f32", batch=1, seqlen_q=40000, seqlen_k=64, heads_q=1,
+                     heads_kv=1, head_dim=64, head_dim_v=64)
+try:
+    kernel = flashmlir.cpu_compile(spec.to_mlir(), "attention", front_end=
+        "builtin.module(attn-to-cpu-loops{block-m=32768})")
+    q = np.zeros((1, 40000, 1, 64), np.float32)
+    k = np.zeros((1, 64, 1, 64), np.float32)
+    kernel.run(q, k, k, np.zeros_like(q), np.zeros((1, 1, 40000), np.float32))
+    print("ran")
+except flashmlir.CompileError as e:
+    print("refused:", e)
+""")
+    assert "refused:" in out and "bytes of stack" in out
 
 
 def test_traced_mods_run_right_on_the_cpu_path():

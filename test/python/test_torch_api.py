@@ -4,6 +4,9 @@ float64 reference), the flash_attn drop-ins' refusals, and the custom op's
 fake implementation under torch.compile (meta tensors, fullgraph)."""
 
 import math
+import os
+import shutil
+import subprocess
 import sys
 import pathlib
 
@@ -68,10 +71,60 @@ def test_rejects_bad_tensors(make, error, message):
     (dict(scale=float("nan")), ValueError, "scale must be a finite number > 0"),
     (dict(kernel="tpu"), ValueError, "kernel must be one of"),
     (dict(score_mod=3), TypeError, "score_mod must be a function"),
+    # Accepted silently before: a float window was truncated, True was a scale.
+    (dict(window=(1.7, 0)), TypeError, "window must be a pair of ints"),
+    (dict(window=(True, 0)), TypeError, "window must be a pair of ints"),
+    (dict(scale=True), TypeError, "scale must be a number or None, got bool"),
+    (dict(softcap=False), TypeError, "softcap must be a number, got bool"),
+    (dict(scale="0.1"), TypeError, "scale must be a number or None, got str"),
+    # Finite in Python, not representable as the op's f32 attributes: these failed
+    # later as "failed to parse the kernel source".
+    (dict(scale=1e-300), ValueError, "scale must be a normal float32"),
+    (dict(scale=1e39), ValueError, "scale must be a normal float32"),
+    (dict(softcap=1e-40), ValueError, r"softcap must be 0 \(off\) or a normal float32"),
 ])
 def test_rejects_bad_options(kwargs, error, message):
     with pytest.raises(error, match=message):
         flashmlir.attention(*qkv(), **kwargs)
+
+
+@pytest.mark.parametrize("shapes, message", [
+    ([(2, 33, 0, 64), (2, 40, 0, 64), (2, 40, 0, 64)], "q must have at least one head"),
+    ([(2, 33, 4, 64), (2, 40, 0, 64), (2, 40, 0, 64)], "k must have at least one head"),
+    ([(2, 33, 4, 0), (2, 40, 2, 0), (2, 40, 2, 0)], "q must have at least one head"),
+])
+def test_rejects_empty_heads(shapes, message):
+    # H = 0 was a ZeroDivisionError.
+    q, k, v = (torch.zeros(s, dtype=torch.bfloat16) for s in shapes)
+    with pytest.raises(ValueError, match=message):
+        flashmlir.attention(q, k, v)
+
+
+@pytest.mark.parametrize("fn, args", [
+    ("flash_attn_func", (None, "k", "v")),
+    ("flash_attn_varlen_func", (None, None, None, None, None, 1, 1)),
+])
+def test_drop_ins_name_a_missing_tensor(fn, args):
+    # flash_attn_func(None, ...) was an AttributeError.
+    from flashmlir import flash_attn
+
+    with pytest.raises(TypeError, match="q must be a torch.Tensor, got NoneType"):
+        getattr(flash_attn, fn)(*args)
+
+
+def test_missing_compiler_extension_is_named(tmp_path):
+    """A package without flashmlir._compiler says so (it was reported as "most
+    likely due to a circular import")."""
+    package = pathlib.Path(flashmlir.__file__).parent
+    copy = tmp_path / "flashmlir"
+    shutil.copytree(package, copy, ignore=shutil.ignore_patterns("_compiler*", "__pycache__"))
+    code = ("import flashmlir\n"
+            "try:\n    flashmlir.build_id()\nexcept ImportError as e:\n    print(e)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={**os.environ, "PYTHONPATH": str(tmp_path)}, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "flashmlir._compiler is not installed" in out.stdout, out.stdout
+    assert "circular import" not in out.stdout
 
 
 @pytest.mark.parametrize("name, value", [
@@ -85,6 +138,10 @@ def test_bad_tuning_knob_names_the_variable(monkeypatch, name, value):
     monkeypatch.setenv(name, value)
     with pytest.raises(ValueError, match=name):
         flashmlir.attention(*qkv())
+
+
+needs_cpu_path_early = pytest.mark.skipif(not flashmlir.HAS_CPU_PATH,
+                                          reason="flashmlir._flashmlir (CPU path) not built")
 
 
 def varlen_inputs(lens_q=(5, 0, 17), lens_k=(9, 3, 17), hq=4, hk=2, d=64):
@@ -112,6 +169,30 @@ def test_rejects_bad_cu_seqlens(change, error, message):
     kwargs = change({"cu_seqlens_q": cq, "cu_seqlens_k": ck})
     with pytest.raises(error, match=message):
         flashmlir.attention(q, k, v, **kwargs)
+
+
+@needs_cpu_path_early
+def test_cu_seqlens_are_always_checked():
+    """FLASHMLIR_TRUST_CU_SEQLENS=1 used to skip the check: offsets past the
+    packed tensors then crashed the CPU path (SIGSEGV) or corrupted its heap.
+    The variable is gone; in a child process so that a regression cannot take
+    pytest down."""
+    code = """
+import os, torch, flashmlir
+os.environ["FLASHMLIR_TRUST_CU_SEQLENS"] = "1"
+q = torch.randn(29, 4, 64).to(torch.bfloat16)
+cq = torch.tensor([0, 5, 12, 29], dtype=torch.int32)
+ck = torch.tensor([0, 9, 12, 100000], dtype=torch.int32)
+try:
+    flashmlir.attention(q, q[:, :2], q[:, :2], cu_seqlens_q=cq, cu_seqlens_k=ck)
+    print("ran")
+except ValueError as e:
+    print("refused:", e)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, (out.returncode, out.stderr[-2000:])
+    assert "refused: cu_seqlens_k must rise from 0 to at most 29" in out.stdout
 
 
 # -- the CPU path through the same API -------------------------------------------------

@@ -139,7 +139,9 @@ public:
   /// lowering, and JIT-compiles the module for the host. `entry` names a
   /// public func.func whose arguments are all ranked memrefs of an
   /// ElementKind and which returns nothing. Every failure is an error whose
-  /// message holds the MLIR diagnostics; none aborts the process.
+  /// message holds the MLIR diagnostics; none aborts the process (an LLVM
+  /// fatal error or a crash in the compiler becomes an error too:
+  /// Recovery.h).
   static llvm::Expected<std::unique_ptr<CpuKernel>>
   compile(llvm::StringRef mlirSource, llvm::StringRef entry,
           const CpuCompileOptions &options = {});
@@ -161,6 +163,10 @@ public:
 
 private:
   CpuKernel();
+  /// compile() without the crash-recovery backstop around it.
+  static llvm::Expected<std::unique_ptr<CpuKernel>>
+  compileUnguarded(llvm::StringRef mlirSource, llvm::StringRef entry,
+                   const CpuCompileOptions &options);
 
   std::string entry;
   llvm::SmallVector<MemRefParam> params;

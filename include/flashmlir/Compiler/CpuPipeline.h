@@ -22,6 +22,8 @@ namespace flashmlir {
 /// memref-level IR made of func, scf, memref, arith, math, index and cf ops to
 /// the LLVM dialect only:
 ///
+///  0. a function whose stack allocations (the tiles) exceed 2 MiB is refused
+///     with a diagnostic (attn-cpu-check-stack);
 ///  1. public function definitions get `llvm.emit_c_interface`, so the JIT
 ///     exports `_mlir_ciface_<name>` taking memref descriptors by pointer;
 ///  2. `memref.alloca_scope` bodies are inlined between llvm.intr.stacksave and

@@ -119,6 +119,18 @@ void buildAttnToPtxPipeline(mlir::OpPassManager &pm,
 void buildAttnToPtxSimtPipeline(mlir::OpPassManager &pm,
                                 const AttnToPtxSimtOptions &options);
 
+/// The chips a kernel is built for. The Hopper kernel needs sm_90a (wgmma,
+/// TMA, setmaxnreg); the SIMT kernel (and hand-written gpu.module input) runs
+/// on any chip of the table in GpuPipeline.cpp (sm_80 and later). Fails with
+/// a message naming the chips there are; the compile entry points and the
+/// pipelines check it before any code generation.
+llvm::Error checkChip(llvm::StringRef chip, bool hopper);
+
+/// The PTX ISA version the NVPTX backend targets for `chip` (the "+ptxNN"
+/// feature): the first one that has the chip, and at least 8.0 on sm_90a.
+/// Empty for a chip checkChip refuses.
+llvm::StringRef ptxFeatureForChip(llvm::StringRef chip);
+
 /// Registers the pipelines `attn-to-ptx` and `attn-to-ptx-simt`. Idempotent.
 void registerGpuPipelines();
 
@@ -153,6 +165,25 @@ struct GpuKernelInfo {
   /// The tile sizes the lowering chose (attn.tiles): block_m, block_n,
   /// stages, consumer_warpgroups (Hopper) or block_m (SIMT).
   std::vector<std::pair<std::string, int64_t>> tiles;
+  /// One argument of the function the kernel was outlined from: what a
+  /// launcher must pass for it (the kernel reads and writes within exactly
+  /// these shapes).
+  struct Argument {
+    /// The memref type as MLIR prints it, e.g. "memref<2x?x16x128xbf16>".
+    std::string type;
+    /// The element type ("bf16", "f16", "f32", "i32", "f8E4M3FN", ...).
+    std::string element;
+    /// The sizes, ShapedType::kDynamic (-1 in JSON) where dynamic.
+    std::vector<int64_t> shape;
+    /// What attn.attention uses it as: q, k, v, cu_seqlens_q, cu_seqlens_k,
+    /// q_descale, k_descale, v_descale, block_mask, out, lse (written), and
+    /// captured (read by score_mod / mask_mod). Several when one argument
+    /// has several uses.
+    std::vector<std::string> roles;
+  };
+  /// Every argument of that function, in order (kernel parameters refer to
+  /// them by index, see `arguments`).
+  std::vector<Argument> signature;
 };
 
 /// One stage of a compile: the module as printed after the pass `name`
@@ -178,8 +209,9 @@ struct GpuCompileControl {
 };
 
 /// The launch metadata of `result` as JSON text: {"chip", "kernels": [{name,
-/// arguments, grid, block, dynamic_shared_memory, tensor_maps}]} — the format
-/// of `attn-compile --json` and of the C API (include/flashmlir-c/Compiler.h).
+/// arguments, grid, block, dynamic_shared_memory, tensor_maps, tiles,
+/// signature: [{type, element, shape, roles}]}]} — the format of
+/// `attn-compile --json` and of the C API (include/flashmlir-c/Compiler.h).
 std::string formatLaunchMetadata(const GpuCompileResult &result,
                                  llvm::StringRef chip);
 

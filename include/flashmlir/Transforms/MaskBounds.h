@@ -55,6 +55,12 @@
 
 namespace flashmlir {
 
+/// Window bounds above this are clamped to it by computeKvBlockRange:
+/// positions and lengths are far below 2^39, so the clamp changes no range,
+/// and no sum below can overflow int64 (a bound of INT64_MAX used to wrap).
+/// The op's getMaskOrDefault() already reads bounds of Sq + Sk or more as -1.
+inline constexpr int64_t kMaxWindowBound = int64_t(1) << 40;
+
 /// The KV-block ranges a query tile visits (see the file header).
 template <typename Num>
 struct KvBlockRange {
@@ -69,6 +75,8 @@ template <typename Num, typename Arith>
 KvBlockRange<Num> computeKvBlockRange(Arith &a, int64_t windowLeft,
                                       int64_t windowRight, Num q0, Num rows,
                                       Num kLen, Num diag, int64_t blockN) {
+  windowLeft = windowLeft < kMaxWindowBound ? windowLeft : kMaxWindowBound;
+  windowRight = windowRight < kMaxWindowBound ? windowRight : kMaxWindowBound;
   Num zero = a.constant(0), one = a.constant(1), bn = a.constant(blockN);
   Num qLast = a.sub(a.add(q0, rows), one);
 
