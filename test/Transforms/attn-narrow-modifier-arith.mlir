@@ -1,6 +1,6 @@
 // --attn-narrow-modifier-arith alone: only ops marked attn.modifier are
 // narrowed, where integer range analysis bounds them to i32 (here by the
-// clamps to [0, 299] that attn-lower-to-hopper puts on the positions); the
+// clamps to [0, 299] that attn-convert-to-nvgpu puts on the positions); the
 // mark is removed everywhere.
 // RUN: attn-opt %s -split-input-file -attn-narrow-modifier-arith | FileCheck %s
 // RUN: attn-opt %s -split-input-file -attn-narrow-modifier-arith | FileCheck %s --check-prefix=MARK

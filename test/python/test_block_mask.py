@@ -249,8 +249,12 @@ def test_block_mask_backward(device):
 
 
 @pytest.mark.parametrize("device", DEVICES)
-@pytest.mark.parametrize("block_size,broadcast", [((32, 64), False), ((64, 32), True)])
+@pytest.mark.parametrize("block_size,broadcast", [((32, 64), False), ((64, 32), True),
+                                                ((128, 64), False)])
 def test_block_mask_backward_with_mask_mod_and_full_lists(device, block_size, broadcast):
+    if device == "cuda" and block_size[0] % 64:
+        pytest.skip("the Hopper forward takes block-mask rows in 64s (its refusal: "
+                    "test/Transforms/attn-tile-block-mask.mlir); 32-row blocks run on the CPU path")
     # Random partial and full lists (per head, or broadcast), GQA 4:2, a mask_mod hiding
     # about a third of the keys of partial blocks, gradients of out and LSE: on CPU tensors
     # the compiled backward (its KV-stationary programs find their q-blocks in the lists:

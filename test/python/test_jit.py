@@ -29,6 +29,10 @@ HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from attention_cases import Case, case_reference  # noqa: E402
 
+# Tests that run kernels on the CPU path (the GPU machine has no LLVM to build it).
+needs_cpu_path = pytest.mark.skipif(not flashmlir.HAS_CPU_PATH,
+                                    reason="flashmlir._flashmlir (CPU path) not built here")
+
 BASE = dict(dtype="bf16", batch=1, seqlen_q=129, seqlen_k=200, heads_q=4, heads_kv=2,
             head_dim=64, head_dim_v=64)
 
@@ -368,6 +372,7 @@ def test_c_api_refuses_deep_sources():
     assert not ok and "the MLIR source nests 5001 levels deep" in text
 
 
+@needs_cpu_path
 def test_sources_that_crash_mlirs_parser_are_refused():
     """array<index: ...> segfaults MLIR 22's parser (upstream mlir-opt too;
     found by the fuzzer's long run): refused before parsing, by the C API and
@@ -786,6 +791,7 @@ def _cpu_run(spec, rng, text=None):
 HUGE = 2**63 - 1
 
 
+@needs_cpu_path
 @pytest.mark.parametrize("window, equivalent", [
     ((-1, HUGE), ("none", (-1, -1))),
     ((HUGE, 0), ("causal", (-1, 0))),
@@ -822,6 +828,7 @@ def test_window_bounds_past_the_lengths_hide_nothing(window, equivalent, align):
             assert not hidden.any()
 
 
+@needs_cpu_path
 def test_kernel_clamps_cu_seqlens():
     """The host checks cu_seqlens; the kernel clamps them to the packed tensors
     as a backstop. Offsets past the tensors given straight to the CPU kernel
@@ -851,6 +858,7 @@ print("clamped", np.array_equal(run([0, 5, 12, 29], [0, 9, 12, 100000])[0], good
     assert "clamped True" in out
 
 
+@needs_cpu_path
 def test_modifier_tensor_indices_are_clamped():
     """bias[q_idx * 100000000 + kv_idx] read far outside the tensor and crashed
     the CPU path; each index of a captured tensor is now clamped to its
@@ -881,6 +889,7 @@ print("max error", float(np.abs(o - ref).max()))
     assert float(out.split("max error")[1]) < 1e-4
 
 
+@needs_cpu_path
 def test_cpu_tiles_past_the_stack_are_refused():
     """block-m=32768 on the CPU path compiled and the run died of a stack
     overflow: the tiles (stack allocas) are bounded with a diagnostic."""
@@ -902,6 +911,7 @@ except flashmlir.CompileError as e:
     assert "refused:" in out and "bytes of stack" in out
 
 
+@needs_cpu_path
 def test_traced_mods_run_right_on_the_cpu_path():
     """ALiBi with one slope as a traced score_mod plus a traced band mask_mod,
     through the same spec the GPU path compiles, against float64 numpy."""
@@ -950,6 +960,7 @@ def test_cached_trace_keys_on_what_the_trace_reads():
     assert mods.cached_trace(listed, None) is not mods.cached_trace(listed, None)
 
 
+@needs_cpu_path
 def test_where_minimum_maximum_trace():
     traced = mods.trace(
         lambda s, b, h, q, kv: mods.where(kv > q, mods.minimum(s, 1.0), mods.maximum(s, -1.0)),

@@ -105,12 +105,14 @@
 // CHECK-NEXT: nvvm.wgmma.wait.group.sync.aligned 1
 // CHECK:   nvgpu.mbarrier.arrive %[[KEMPTY]][%[[S]]]
 // CHECK:   nvvm.inline_ptx "ex2.approx.ftz.f32 $0, $1;"
-// Once that P·V is done its V is released (its slot rides the loop), O
-// rescaled; this block's V awaited for the next P·V.
-// CHECK:   nvvm.wgmma.wait.group.sync.aligned 0
-// CHECK-NEXT: nvgpu.mbarrier.arrive %[[VEMPTY]][%arg{{[0-9]+}}]
+// This block's V is awaited for the next P·V before the wait for the
+// previous one (the barrier's wait overlaps the tensor cores); once that P·V
+// is done its V is released (its slot rides the loop), O rescaled.
 // CHECK:   nvgpu.mbarrier.try_wait.parity %[[VFULL]][%[[S]]]
-// CHECK-NEXT: scf.yield
+// CHECK-NEXT: nvvm.wgmma.wait.group.sync.aligned 0
+// CHECK-NEXT: nvgpu.mbarrier.arrive %[[VEMPTY]][%arg{{[0-9]+}}]
+// CHECK-NOT: nvgpu.mbarrier.try_wait
+// CHECK:   scf.yield
 // Epilogue: the tile's last P·V when it had a block (the prologue's test),
 // completed in its branch; O / l through Q's buffer (one tile per CTA: its
 // rows are free): Dv/16 = 4 stmatrix.x4 per thread, the async-proxy fence,
