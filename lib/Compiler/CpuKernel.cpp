@@ -20,6 +20,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "flashmlir/Compiler/CpuKernel.h"
+#include "flashmlir/Compiler/TensorBufferization.h"
 #include "flashmlir/Compiler/CpuPipeline.h"
 #include "flashmlir/Compiler/InputLimits.h"
 #include "flashmlir/Compiler/Recovery.h"
@@ -240,6 +241,7 @@ static DialectRegistry makeRegistry() {
               func::FuncDialect, index::IndexDialect, LLVM::LLVMDialect,
               math::MathDialect, memref::MemRefDialect, scf::SCFDialect,
               tensor::TensorDialect, vector::VectorDialect>();
+  registerTensorBufferizationInterfaces(registry);
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
   return registry;

@@ -15,6 +15,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "flashmlir/Compiler/CpuPipeline.h"
+#include "flashmlir/Compiler/TensorBufferization.h"
 #include "flashmlir/Transforms/Passes.h"
 
 #include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
@@ -194,6 +195,7 @@ void flashmlir::buildCpuLoweringPipeline(OpPassManager &pm) {
 
 void flashmlir::buildAttnToCpuLoopsPipeline(OpPassManager &pm,
                                             const AttnToCpuOptions &options) {
+  addTensorBufferization(pm);
   OpPassManager &funcPm = pm.nest<func::FuncOp>();
   AttnTilePassOptions tile;
   tile.target = "cpu";

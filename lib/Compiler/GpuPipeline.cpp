@@ -2,6 +2,7 @@
 
 #include "flashmlir/Compiler/GpuPipeline.h"
 #include "flashmlir/Compiler/InputLimits.h"
+#include "flashmlir/Compiler/TensorBufferization.h"
 #include "flashmlir/Conversion/Passes.h"
 #include "flashmlir/Transforms/Passes.h"
 
@@ -89,6 +90,7 @@ static std::unique_ptr<Pass> createKernelCanonicalizerPass() {
 /// warp-specialized kernel, fold the static index arithmetic, sink, outline.
 static void addHopperFrontHalf(OpPassManager &pm,
                                const AttnToPtxOptions &opts) {
+  addTensorBufferization(pm);
   OpPassManager &funcPm = pm.nest<func::FuncOp>();
   AttnTilePassOptions tile;
   tile.target = "sm_90a";
@@ -107,6 +109,7 @@ static void addHopperFrontHalf(OpPassManager &pm,
 /// attn passes to the outlined GPU kernel: tile, online softmax, the tiles as
 /// loops over shared-memory buffers, map onto the GPU, fold the static index arithmetic, sink it into the launch, outline.
 static void addFrontHalf(OpPassManager &pm, const AttnToPtxSimtOptions &opts) {
+  addTensorBufferization(pm);
   OpPassManager &funcPm = pm.nest<func::FuncOp>();
   AttnTilePassOptions tile;
   tile.target = "sm_90a";
@@ -303,6 +306,7 @@ void flashmlir::registerGpuPipelines() {
 }
 
 void flashmlir::registerGpuCompilationInterfaces(DialectRegistry &registry) {
+  registerTensorBufferizationInterfaces(registry);
   registry.insert<attn::AttnDialect, arith::ArithDialect, cf::ControlFlowDialect,
                   func::FuncDialect, gpu::GPUDialect, index::IndexDialect,
                   LLVM::LLVMDialect, NVVM::NVVMDialect, math::MathDialect,
