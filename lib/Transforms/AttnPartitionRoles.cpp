@@ -765,14 +765,23 @@ struct AttnPartitionRolesPass final
 
   void runOnOperation() override {
     SmallVector<attn::ProgramGridOp> grids;
-    getOperation().walk([&](attn::ProgramGridOp grid) {
+    WalkResult walk = getOperation().walk([&](attn::ProgramGridOp grid) {
       if (!grid.getBodyBlock()->getOps<attn::WarpSpecializeOp>().empty())
-        return; // partitioned already
-      // The backward's preprocess and postprocess stay off this level.
-      if (!hopper::isWarpSpecializable(grid))
-        return;
+        return WalkResult::advance(); // partitioned already
+      // The backward's preprocess and postprocess stay off this level (a
+      // plan on one is diagnosed).
+      if (!hopper::isWarpSpecializable(grid)) {
+        if (grid.getPlanAttr() &&
+            failed(hopper::planFromAttr(grid, kMaxSharedMemory,
+                                        getArgument())))
+          return WalkResult::interrupt();
+        return WalkResult::advance();
+      }
       grids.push_back(grid);
+      return WalkResult::advance();
     });
+    if (walk.wasInterrupted())
+      return signalPassFailure();
     for (attn::ProgramGridOp grid : grids)
       if (failed(RolePartitioner(grid).run()))
         return signalPassFailure();
