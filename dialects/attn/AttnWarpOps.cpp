@@ -37,8 +37,10 @@ LogicalResult ChannelType::verify(function_ref<InFlightDiagnostic()> emitError,
                        << depth;
   for (Type part : parts) {
     auto tensor = dyn_cast<RankedTensorType>(part);
-    if (!tensor || !tensor.hasStaticShape() || tensor.getRank() != 2)
-      return emitError() << "channel parts must be static rank-2 tiles, got "
+    if (!tensor || !tensor.hasStaticShape() ||
+        (tensor.getRank() != 1 && tensor.getRank() != 2))
+      return emitError() << "channel parts must be static rank-2 tiles or "
+                            "rank-1 per-row values, got "
                          << part;
   }
   return success();
@@ -151,6 +153,16 @@ LogicalResult ChannelReleaseOp::verify() {
 // MMA and turns
 //===----------------------------------------------------------------------===//
 
+/// The layout of a tile of the warp-specialized level, if it has one.
+static std::optional<LayoutKind> layoutOf(Type type) {
+  auto tensor = dyn_cast<RankedTensorType>(type);
+  auto layout = tensor ? dyn_cast_or_null<LayoutAttr>(tensor.getEncoding())
+                       : LayoutAttr();
+  if (!layout)
+    return std::nullopt;
+  return layout.getKind();
+}
+
 LogicalResult MmaAsyncOp::verify() {
   auto lhs = cast<RankedTensorType>(getLhs().getType());
   auto rhs = cast<RankedTensorType>(getRhs().getType());
@@ -172,6 +184,60 @@ LogicalResult MmaAsyncOp::verify() {
     return emitOpError() << "shapes do not compose: op(lhs) [" << m << ", "
                          << k << "], op(rhs) [" << rhsK << ", " << n
                          << "], dest " << dest;
+  // Where wgmma reads its operands (checked where the tiles have layouts):
+  // B from shared memory, A from shared memory or registers, registers
+  // K-major only.
+  std::optional<LayoutKind> lhsLayout = layoutOf(lhs), rhsLayout = layoutOf(rhs);
+  if (rhsLayout && *rhsLayout != LayoutKind::Shared)
+    return emitOpError() << "the rhs (wgmma's B) is read from shared memory, "
+                            "got #attn.layout<"
+                         << stringifyLayoutKind(*rhsLayout) << ">";
+  if (lhsLayout && *lhsLayout != LayoutKind::Shared &&
+      *lhsLayout != LayoutKind::OperandA)
+    return emitOpError() << "the lhs (wgmma's A) is read from shared memory "
+                            "or from registers in #attn.layout<operand_a>, "
+                            "got #attn.layout<"
+                         << stringifyLayoutKind(*lhsLayout) << ">";
+  if (lhsLayout == LayoutKind::OperandA && getTransposeLhs())
+    return emitOpError() << "a register lhs (#attn.layout<operand_a>) cannot "
+                            "be read transposed (wgmma takes register A "
+                            "operands K-major only): stage it in shared "
+                            "memory with attn.tile_stage";
+  for (auto [layout, type, mnMajor] :
+       {std::make_tuple(lhsLayout, lhs, getTransposeLhs()),
+        std::make_tuple(rhsLayout, rhs, !getTransposeRhs())}) {
+    Type element = type.getElementType();
+    if (layout && mnMajor && !element.isF16() && !element.isBF16())
+      return emitOpError() << "a shared operand read transposed (MN-major) "
+                              "must hold f16 or bf16 (wgmma transposes only "
+                              "16-bit elements), got "
+                           << element;
+  }
+  return success();
+}
+
+LogicalResult TileStageOp::verify() {
+  auto in = cast<RankedTensorType>(getTile().getType());
+  auto out = cast<RankedTensorType>(getResult().getType());
+  std::optional<LayoutKind> from = layoutOf(in), to = layoutOf(out);
+  if (from != LayoutKind::OperandA && from != LayoutKind::Accumulator)
+    return emitOpError() << "stages a consumer's register tile "
+                            "(#attn.layout<operand_a> or <accumulator>), got "
+                         << in;
+  if (to != LayoutKind::Shared)
+    return emitOpError() << "the result must be a #attn.layout<shared> tile, "
+                            "got "
+                         << out;
+  if (in.getRank() != 2 || in.getShape() != out.getShape() ||
+      in.getElementType() != out.getElementType())
+    return emitOpError() << "the result must have the tile's rank-2 shape and "
+                            "element type";
+  if (!in.getElementType().isF16() && !in.getElementType().isBF16())
+    return emitOpError() << "stages 16-bit tiles (what an MMA reads), got "
+                         << in.getElementType();
+  auto ws = (*this)->getParentOfType<WarpSpecializeOp>();
+  if (!ws || !ws.getConsumer().isAncestor((*this)->getParentRegion()))
+    return emitOpError() << "must be inside a consumer role";
   return success();
 }
 

@@ -39,6 +39,8 @@ def Attn_ChannelType : Attn_Type<"Channel", "channel"> {
     next slot (waiting until its previous contents were released), a get
     takes the next filled slot. Every consumer warpgroup gets every slot; a
     slot is free again once each of its parts was released by all of them.
+    Parts are rank-2 tiles or rank-1 per-row values (the backward's LSE and
+    D of a q-block, f32).
 
     ```mlir
     !attn.channel<[tensor<128x128xbf16, #attn.layout<shared>>,
@@ -68,7 +70,9 @@ def Attn_LayoutKind : I32EnumAttr<"LayoutKind", "where a tile lives", [
     // A buffer in shared memory (128-byte swizzled rows), read by the MMA
     // through a matrix descriptor.
     I32EnumAttrCase<"Shared", 0, "shared">,
-    // An MMA accumulator fragment: 64 rows per warpgroup, N/2 f32 per thread.
+    // An MMA accumulator fragment: 64 rows per m64 wgmma, N/2 f32 per thread
+    // and m64 block (a consumer of the backward holds R/64 of them for the
+    // R query rows of its scores).
     I32EnumAttrCase<"Accumulator", 1, "accumulator">,
     // The A operand of a register-sourced MMA (16-bit pairs, N/4 per thread).
     I32EnumAttrCase<"OperandA", 2, "operand_a">,
@@ -198,6 +202,14 @@ def Attn_MmaAsyncOp : Attn_Op<"mma_async"> {
     its attn.mma_wait. `dest` may itself be in flight (an attn.async):
     chained MMAs accumulate in order.
 
+    Where the operands are read from is their layout: `rhs` (wgmma's B) from
+    shared memory; `lhs` (A) from shared memory or from registers
+    (`operand_a`), and registers only as they are (K-major): a transposed
+    register tile must be staged in shared memory first (attn.tile_stage).
+    A shared operand read transposed (`transpose_lhs`, or `rhs` without
+    `transpose_rhs`) is an MN-major descriptor, which wgmma allows for
+    16-bit elements.
+
     ```mlir
     %f = attn.mma_async %q, %k transpose_rhs into %z : ... -> !attn.async<...>
     ```
@@ -247,6 +259,33 @@ def Attn_MmaWaitOp : Attn_Op<"mma_wait"> {
   let arguments = (ins Attn_AsyncType:$pending);
   let results = (outs Attn_TileTensor:$result);
   let assemblyFormat = "$pending attr-dict `:` type($pending) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Attn_TileStageOp : Attn_Op<"tile_stage"> {
+  let summary = "Copies a consumer's register tile into shared memory";
+  let description = [{
+    The tile, held in the registers of a consumer warpgroup, written to a
+    shared-memory buffer of that warpgroup and returned as a `shared` tile:
+    how an MMA reads a register tile transposed (wgmma takes a register A
+    operand K-major only). The backward stages P and dS for dV += Pᵀ·dO and
+    dK += dSᵀ·Q, as FlashAttention-3 does where the accumulators are not
+    computed transposed.
+
+    Each op has one buffer per consumer warpgroup: running it again
+    overwrites the buffer, so every MMA that reads the previous contents
+    must have been waited for before (attn-pipeline-mma orders them so).
+    The conversion writes it with stmatrix, then fences the async proxy and
+    synchronizes the warpgroup before an MMA reads it.
+
+    ```mlir
+    %ps = attn.tile_stage %p : tensor<64x64xbf16, #attn.layout<operand_a>>
+        -> tensor<64x64xbf16, #attn.layout<shared>>
+    ```
+  }];
+  let arguments = (ins Attn_TileTensor:$tile);
+  let results = (outs Attn_TileTensor:$result);
+  let assemblyFormat = "$tile attr-dict `:` type($tile) `->` type($result)";
   let hasVerifier = 1;
 }
 

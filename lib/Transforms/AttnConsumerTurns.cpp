@@ -10,6 +10,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "HopperPlan.h"
+
 #include "flashmlir/Transforms/Passes.h"
 
 #include "attn/Attn.h"
@@ -49,10 +51,15 @@ struct AttnConsumerTurnsPass final
 
   void runOnOperation() override {
     SmallVector<SmallVector<Operation *>> runs;
-    getOperation().walk([&](attn::WarpSpecializeOp ws) {
+    WalkResult walk = getOperation().walk([&](attn::WarpSpecializeOp ws) {
       auto grid = ws->getParentOfType<attn::ProgramGridOp>();
+      // The backward's plan is checked again: it has no ping-pong.
+      if (grid && grid.getKindOrDefault() == attn::ProgramKind::GradKv &&
+          failed(hopper::planFromAttr(grid, /*maxSharedMemory=*/232448,
+                                      getArgument())))
+        return WalkResult::interrupt();
       if (!grid || !grid.getPlanAttr() || !grid.getPlanAttr().getPingPong())
-        return;
+        return WalkResult::advance();
       ws.getConsumer().walk([&](attn::MmaAsyncOp mma) {
         if (!mma.getTransposeRhs() || mma->getParentOfType<attn::ConsumerTurnOp>())
           return;
@@ -63,7 +70,10 @@ struct AttnConsumerTurnsPass final
           run.push_back(next);
         runs.push_back(run);
       });
+      return WalkResult::advance();
     });
+    if (walk.wasInterrupted())
+      return signalPassFailure();
     for (ArrayRef<Operation *> run : runs)
       wrapInTurn(run);
   }

@@ -46,7 +46,9 @@ static void lowerTileLoadCooperatively(attn::TileLoadOp op, Value tid,
   OpBuilder b(op);
   Location loc = op.getLoc();
   auto dest = cast<MemRefType>(op.getDest().getType());
-  int64_t tileRows = dest.getDimSize(0), width = dest.getDimSize(1);
+  // A rank-1 tile (per-row values: the backward's dLSE) is one column.
+  bool perRow = dest.getRank() == 1;
+  int64_t tileRows = dest.getDimSize(0), width = perRow ? 1 : dest.getDimSize(1);
   auto idx = [&](int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); };
 
   // Earlier readers of the tile are done before it is overwritten.
@@ -64,8 +66,9 @@ static void lowerTileLoadCooperatively(attn::TileLoadOp op, Value tid,
             lb, loc, valid,
             [&](OpBuilder &tb, Location) {
               Value srcRow = arith::AddIOp::create(tb, loc, op.getRow(), r);
-              scf::YieldOp::create(tb, loc,
-                                   loadTileElement(tb, loc, op, srcRow, d));
+              scf::YieldOp::create(
+                  tb, loc,
+                  loadTileElement(tb, loc, op, srcRow, perRow ? Value() : d));
             },
             [&](OpBuilder &eb, Location) {
               Value zero = arith::ConstantOp::create(
@@ -73,7 +76,7 @@ static void lowerTileLoadCooperatively(attn::TileLoadOp op, Value tid,
               scf::YieldOp::create(eb, loc, zero);
             });
         memref::StoreOp::create(lb, loc, value.getResult(0), op.getDest(),
-                                ValueRange{r, d});
+                                perRow ? ValueRange{r} : ValueRange{r, d});
         scf::YieldOp::create(lb, loc);
       });
   // The tile is complete before anyone reads it.
@@ -272,10 +275,15 @@ struct AttnMapToGpuPass final
     SmallVector<attn::ProgramGridOp> grids;
     getOperation().walk([&](attn::ProgramGridOp op) { grids.push_back(op); });
     for (attn::ProgramGridOp grid : grids) {
-      // One thread per query row: the backward's grids are not that shape.
-      if (grid.getKindOrDefault() != attn::ProgramKind::Forward) {
-        grid.emitOpError() << "attn-map-to-gpu maps forward grids only (the "
-                              "SIMT kernel has no backward)";
+      // One thread per query row: the backward's preprocess and postprocess
+      // are that shape (per q-block: D = rowsum(dO∘O) − dLSE and dQ_acc's
+      // zeros, dQ = scale·dQ_acc); its KV-stationary main grid is not (the
+      // warp-specialized level builds it).
+      if (grid.getKindOrDefault() == attn::ProgramKind::GradKv) {
+        grid.emitOpError() << "attn-map-to-gpu maps forward grids and the "
+                              "backward's preprocess and postprocess (the "
+                              "KV-stationary main grid is the warp-specialized "
+                              "level's)";
         return signalPassFailure();
       }
       if (failed(mapProgramGrid(grid, maxSharedMemory)))

@@ -19,7 +19,25 @@
 // mask; the overlap prologue takes the body of a loop that masks fully (any
 // block may be the tile's first), so a masked loop's when there is one.
 //
+// The backward's main program (grad_kv), per q-block i of a consumer's keys:
+// S_i = Q·K_cᵀ, dP_i = dO·V_cᵀ, dV += P_iᵀ·dO, dK += dS_iᵀ·Q, dQ_i = dS_i·K_c.
+// The register tiles an MMA reads transposed (P and dS of dV and dK: wgmma
+// takes register A operands K-major only) are staged in shared memory first
+// (attn.tile_stage); dS stays in registers as dQ's A operand.
+//
+//   serial    each MMA waited for where it was
+//   overlap   S_i and dP_i issued together; wait S_i (which completes
+//             dV_{i-1} and dK_{i-1}: their Q and dO are released, their
+//             staged P and dS free again); P_i while dP_i runs; wait dP_i;
+//             dS_i; dQ_i, dV_i, dK_i issued together, wait dQ_i only: its
+//             accumulate store runs while dV_i and dK_i do, which stay in
+//             flight across the back-edge (the loop carries dK, dV as
+//             !attn.async, from attn.mma_ready); each loop's last ones
+//             complete at its exit
+//
 //===----------------------------------------------------------------------===//
+
+#include "HopperPlan.h"
 
 #include "flashmlir/Transforms/Passes.h"
 
@@ -127,19 +145,253 @@ static scf::ForOp rebuildLoop(
 namespace {
 class MmaPipeliner {
 public:
-  MmaPipeliner(attn::WarpSpecializeOp ws, attn::HopperPlanAttr plan)
-      : ws(ws), plan(plan) {}
+  MmaPipeliner(attn::WarpSpecializeOp ws, attn::HopperPlanAttr plan,
+               bool backward)
+      : ws(ws), plan(plan), backward(backward) {}
   LogicalResult run();
 
 private:
   LogicalResult serial(Block &consumer);
   LogicalResult deferred(scf::ForOp loop);
   LogicalResult overlap(Block &block, SmallVector<scf::ForOp> loops);
+  LogicalResult gradOverlap(scf::ForOp loop);
 
   attn::WarpSpecializeOp ws;
   attn::HopperPlanAttr plan;
+  bool backward;
+};
+
+/// The ops of one q-block in a backward consumer's loop body.
+struct QBlock {
+  attn::ChannelGetOp get;
+  attn::TileMatmulOp s, dp, dv, dk, dq;
+  /// The releases of the parts dV and dK read (dO, Q).
+  attn::ChannelReleaseOp releaseDout, releaseQuery;
+  /// dK's and dV's positions among the loop's iter_args.
+  unsigned dkIndex = 0, dvIndex = 0;
 };
 } // namespace
+
+static bool isRegisterTile(Value v) {
+  auto type = dyn_cast<RankedTensorType>(v.getType());
+  auto layout =
+      type ? dyn_cast_or_null<attn::LayoutAttr>(type.getEncoding()) : nullptr;
+  return layout && (layout.getKind() == attn::LayoutKind::OperandA ||
+                    layout.getKind() == attn::LayoutKind::Accumulator);
+}
+
+/// A register tile read transposed by an MMA (the backward's P and dS as
+/// dV's and dK's A) goes through shared memory: one attn.tile_stage right
+/// after its definition, shared by the MMAs that read it so.
+static void stageTransposedOperands(Block &consumer) {
+  SmallVector<attn::TileMatmulOp> matmuls;
+  consumer.walk([&](attn::TileMatmulOp mm) {
+    if (mm.getTransposeLhs() && isRegisterTile(mm.getLhs()))
+      matmuls.push_back(mm);
+  });
+  DenseMap<Value, Value> staged;
+  for (attn::TileMatmulOp mm : matmuls) {
+    Value tile = mm.getLhs();
+    Value &copy = staged[tile];
+    if (!copy) {
+      OpBuilder b(mm.getContext());
+      if (Operation *def = tile.getDefiningOp())
+        b.setInsertionPointAfter(def);
+      else
+        b.setInsertionPointToStart(cast<BlockArgument>(tile).getOwner());
+      auto type = cast<RankedTensorType>(tile.getType());
+      copy = attn::TileStageOp::create(
+          b, mm.getLoc(),
+          RankedTensorType::get(
+              type.getShape(), type.getElementType(),
+              attn::LayoutAttr::get(b.getContext(), attn::LayoutKind::Shared)),
+          tile);
+    }
+    mm.getLhsMutable().assign(copy);
+  }
+}
+
+/// Finds the q-block's ops in `loop`'s body, or diagnoses.
+static FailureOr<QBlock> matchQBlock(scf::ForOp loop) {
+  QBlock q;
+  Block &body = *loop.getBody();
+  SmallVector<attn::TileMatmulOp> mms;
+  for (Operation &op : body) {
+    if (auto get = dyn_cast<attn::ChannelGetOp>(op))
+      q.get = get;
+    else if (auto mm = dyn_cast<attn::TileMatmulOp>(op))
+      mms.push_back(mm);
+  }
+  for (attn::TileMatmulOp mm : mms)
+    if (!mm.getTransposeLhs() && !mm.getTransposeRhs())
+      q.dq = mm;
+  auto fail = [&]() {
+    return loop.emitOpError()
+           << "attn-pipeline-mma: expected a backward q-block loop (a get of "
+              "Q, dO, LSE and D, the MMAs S = Q·Kᵀ, dP = dO·Vᵀ, dV += Pᵀ·dO, "
+              "dK += dSᵀ·Q, dQ = dS·K accumulating dK and dV from the "
+              "iter_args, and the releases of Q and dO in one body)";
+  };
+  if (!q.get || !q.dq)
+    return fail();
+  for (attn::TileMatmulOp mm : mms)
+    if (mm.getTransposeRhs())
+      (mm.getRhs() == q.dq.getRhs() ? q.s : q.dp) = mm;
+  for (attn::TileMatmulOp mm : mms)
+    if (mm.getTransposeLhs() && q.s && q.dp) {
+      if (mm.getRhs() == q.s.getLhs())
+        q.dk = mm;
+      else if (mm.getRhs() == q.dp.getLhs())
+        q.dv = mm;
+    }
+  if (!q.s || !q.dp || !q.dk || !q.dv)
+    return fail();
+  auto partOf = [&](Value tile) -> std::optional<int64_t> {
+    for (auto [i, t] : llvm::enumerate(q.get.getTiles()))
+      if (t == tile)
+        return i;
+    return std::nullopt;
+  };
+  std::optional<int64_t> queryPart = partOf(q.s.getLhs()),
+                         doutPart = partOf(q.dp.getLhs());
+  for (auto release : body.getOps<attn::ChannelReleaseOp>()) {
+    if (release.getToken() != q.get.getToken())
+      continue;
+    if (release.getPart() == queryPart)
+      q.releaseQuery = release;
+    else if (release.getPart() == doutPart)
+      q.releaseDout = release;
+  }
+  auto yield = cast<scf::YieldOp>(body.getTerminator());
+  auto indexOf = [&](attn::TileMatmulOp mm) -> std::optional<unsigned> {
+    for (auto [i, v] : llvm::enumerate(yield.getOperands()))
+      if (v == mm.getResult() &&
+          mm.getDest() == loop.getRegionIterArgs()[i])
+        return i;
+    return std::nullopt;
+  };
+  std::optional<unsigned> dk = indexOf(q.dk), dv = indexOf(q.dv);
+  if (!q.releaseQuery || !q.releaseDout || !dk || !dv)
+    return fail();
+  // dP's zero destination moves up to its issue next to S (with its
+  // constant).
+  auto fill = q.dp.getDest().getDefiningOp<attn::TileFillOp>();
+  if (!fill || fill->getBlock() != &body)
+    return fail();
+  for (Value operand : fill->getOperands())
+    if (Operation *def = operand.getDefiningOp();
+        def && def->getBlock() == &body && q.s->isBeforeInBlock(def) &&
+        !def->hasTrait<OpTrait::ConstantLike>())
+      return fail();
+  q.dkIndex = *dk;
+  q.dvIndex = *dv;
+  return q;
+}
+
+// The backward's overlapped q-block loop: the loop carries (..., dK and dV
+// in flight, the previous q-block's token, whether there is one).
+LogicalResult MmaPipeliner::gradOverlap(scf::ForOp loop) {
+  FailureOr<QBlock> q = matchQBlock(loop);
+  if (failed(q))
+    return failure();
+  OpBuilder b(loop);
+  Location loc = loop.getLoc();
+  MLIRContext *ctx = b.getContext();
+  auto asyncOf = [&](Value v) {
+    return attn::AsyncType::get(ctx, cast<RankedTensorType>(v.getType()));
+  };
+  SmallVector<Value> inits(loop.getInitArgs());
+  for (unsigned i : {q->dkIndex, q->dvIndex})
+    inits[i] = attn::MmaReadyOp::create(b, loc, asyncOf(inits[i]), inits[i]);
+  inits.push_back(ub::PoisonOp::create(b, loc, attn::TokenType::get(ctx)));
+  inits.push_back(arith::ConstantIntOp::create(b, loc, b.getI1Type(), 0));
+  Value tokenArg, ranArg;
+  SmallVector<Value> args;
+  scf::ForOp newLoop = rebuildLoop(loop, inits, [&](Block &old, ValueRange a) {
+    for (auto [from, to] : llvm::zip(old.getArguments().drop_front(),
+                                     a.take_front(old.getNumArguments() - 1)))
+      from.replaceAllUsesWith(to);
+    args.assign(a.begin(), a.end());
+    tokenArg = a[a.size() - 2];
+    ranArg = a.back();
+  });
+  Value dkArg = args[q->dkIndex], dvArg = args[q->dvIndex];
+
+  // S_i and dP_i issued together; waiting for S_i completes the previous
+  // q-block's dV and dK: its Q and dO are free.
+  Operation *fill = q->dp.getDest().getDefiningOp();
+  for (Value operand : fill->getOperands())
+    if (Operation *def = operand.getDefiningOp();
+        def && def->getBlock() == fill->getBlock() && q->s->isBeforeInBlock(def))
+      def->moveBefore(q->s);
+  fill->moveBefore(q->s);
+  OpBuilder at(q->s);
+  auto sIssue = issueAsync(at, q->s, q->s.getLhs(), q->s.getRhs(),
+                           q->s.getDest());
+  auto dpIssue = issueAsync(at, q->dp, q->dp.getLhs(), q->dp.getRhs(),
+                            q->dp.getDest());
+  auto sDone = attn::MmaWaitOp::create(at, loc, q->s.getResult().getType(),
+                                       sIssue);
+  auto ifPrev = scf::IfOp::create(at, loc, ranArg, /*withElse=*/false);
+  {
+    OpBuilder tb = ifPrev.getThenBodyBuilder();
+    for (attn::ChannelReleaseOp release : {q->releaseQuery, q->releaseDout})
+      attn::ChannelReleaseOp::create(tb, loc, release.getChannel(), tokenArg,
+                                     release.getPart());
+  }
+  q->s.getResult().replaceAllUsesWith(sDone.getResult());
+  q->s.erase();
+  // dP_i where it was first needed (P_i ran meanwhile).
+  at.setInsertionPoint(q->dp);
+  auto dpDone = attn::MmaWaitOp::create(at, loc, q->dp.getResult().getType(),
+                                        dpIssue);
+  q->dp.getResult().replaceAllUsesWith(dpDone.getResult());
+  // dQ_i, dV_i, dK_i issued together where dQ was; dQ_i waited for alone.
+  at.setInsertionPoint(q->dq);
+  auto dqIssue = issueAsync(at, q->dq, q->dq.getLhs(), q->dq.getRhs(),
+                            q->dq.getDest());
+  auto dvIssue = issueAsync(at, q->dv, q->dv.getLhs(), q->dv.getRhs(), dvArg);
+  auto dkIssue = issueAsync(at, q->dk, q->dk.getLhs(), q->dk.getRhs(), dkArg);
+  auto dqDone = attn::MmaWaitOp::create(at, loc, q->dq.getResult().getType(),
+                                        dqIssue);
+  q->dq.getResult().replaceAllUsesWith(dqDone.getResult());
+  auto yield = cast<scf::YieldOp>(newLoop.getBody()->getTerminator());
+  SmallVector<Value> yields(yield.getOperands());
+  yields[q->dkIndex] = dkIssue;
+  yields[q->dvIndex] = dvIssue;
+  yields.push_back(q->get.getToken());
+  at.setInsertionPoint(yield);
+  yields.push_back(arith::ConstantIntOp::create(at, loc, at.getI1Type(), 1));
+  scf::YieldOp::create(at, loc, yields);
+  yield.erase();
+  for (Operation *op : {q->dp.getOperation(), q->dq.getOperation(),
+                        q->dv.getOperation(), q->dk.getOperation(),
+                        q->releaseQuery.getOperation(),
+                        q->releaseDout.getOperation()})
+    op->erase();
+
+  // The loop's last dV and dK complete at its exit (dK after dV: its wait
+  // completes both), then the last q-block's Q and dO are free.
+  at.setInsertionPointAfter(newLoop);
+  unsigned n = loop.getNumResults();
+  Value dk = attn::MmaWaitOp::create(at, loc, loop.getResult(q->dkIndex).getType(),
+                                     newLoop.getResult(q->dkIndex));
+  Value dv = attn::MmaWaitOp::create(at, loc, loop.getResult(q->dvIndex).getType(),
+                                     newLoop.getResult(q->dvIndex));
+  auto ifLast = scf::IfOp::create(at, loc, newLoop.getResults().back(),
+                                  /*withElse=*/false);
+  {
+    OpBuilder tb = ifLast.getThenBodyBuilder();
+    for (int64_t part : {q->releaseQuery.getPart(), q->releaseDout.getPart()})
+      attn::ChannelReleaseOp::create(tb, loc, q->get.getChannel(),
+                                     newLoop.getResult(n), part);
+  }
+  for (unsigned i = 0; i < n; ++i)
+    loop.getResult(i).replaceAllUsesWith(
+        i == q->dkIndex ? dk : i == q->dvIndex ? dv : newLoop.getResult(i));
+  loop.erase();
+  return success();
+}
 
 LogicalResult MmaPipeliner::serial(Block &consumer) {
   SmallVector<attn::TileMatmulOp> mms;
@@ -418,6 +670,20 @@ LogicalResult MmaPipeliner::overlap(Block &block,
 LogicalResult MmaPipeliner::run() {
   Block &consumer = ws.getConsumer().front();
   attn::PvSchedule schedule = plan.getPvSchedule();
+  stageTransposedOperands(consumer);
+  if (backward) {
+    if (schedule == attn::PvSchedule::Overlap) {
+      SmallVector<scf::ForOp> loops;
+      consumer.walk([&](scf::ForOp loop) {
+        if (!loop.getBody()->getOps<attn::ChannelGetOp>().empty())
+          loops.push_back(loop);
+      });
+      for (scf::ForOp loop : loops)
+        if (failed(gradOverlap(loop)))
+          return failure();
+    }
+    return serial(consumer);
+  }
   if (schedule == attn::PvSchedule::Deferred) {
     SmallVector<scf::ForOp> loops;
     consumer.walk([&](scf::ForOp loop) {
@@ -462,14 +728,23 @@ struct AttnPipelineMmaPass final
                             "needs its grid's plan";
         return WalkResult::interrupt();
       }
+      // The backward's plan is checked again (the forward's by the
+      // conversion).
+      if (grid.getKindOrDefault() == attn::ProgramKind::GradKv &&
+          failed(hopper::planFromAttr(grid, /*maxSharedMemory=*/232448,
+                                      getArgument())))
+        return WalkResult::interrupt();
       work.push_back({ws, grid.getPlanAttr()});
       return WalkResult::advance();
     });
     if (walk.wasInterrupted())
       return signalPassFailure();
-    for (auto [ws, plan] : work)
-      if (failed(MmaPipeliner(ws, plan).run()))
+    for (auto [ws, plan] : work) {
+      bool backward = ws->getParentOfType<attn::ProgramGridOp>()
+                          .getKindOrDefault() == attn::ProgramKind::GradKv;
+      if (failed(MmaPipeliner(ws, plan, backward).run()))
         return signalPassFailure();
+    }
   }
 };
 } // namespace

@@ -51,6 +51,10 @@ struct AttnPlanHopperPass final
     options.epilogue = epilogue;
     options.ctasPerSm = ctasPerSm;
     WalkResult walk = getOperation().walk([&](attn::ProgramGridOp grid) {
+      // The backward's preprocess and postprocess stay off the
+      // warp-specialized level (no MMA: the SIMT mapping builds them).
+      if (!isWarpSpecializable(grid))
+        return WalkResult::advance();
       FailureOr<KernelPlan> plan = planKernel(grid, options, getArgument());
       if (failed(plan))
         return WalkResult::interrupt();

@@ -69,13 +69,21 @@ static bool isGuarded(attn::ProgramGridOp grid) {
       .wasInterrupted();
 }
 
+bool flashmlir::hopper::isWarpSpecializable(attn::ProgramGridOp grid) {
+  attn::ProgramKind kind = grid.getKindOrDefault();
+  return kind == attn::ProgramKind::Forward || kind == attn::ProgramKind::GradKv;
+}
+
 namespace {
 /// What the plan reads off a program: at the tiled level (L1, from its
 /// block_update ops), the online-softmax level (L2, its tile ops) or the
 /// warp-specialized one (L3).
 struct ProgramTraits {
-  attn::TileLoadOp queryLoad;
-  int64_t blockN = 0, headDim = 0, headDimV = 0;
+  /// The tile loaded once per program: the forward's Q, the backward's K.
+  attn::TileLoadOp stationaryLoad;
+  /// The forward: BlockN, D, Dv. The backward: D, Dv and the rows of a
+  /// q-block (qRows; its BlockN is the grid's block_m).
+  int64_t blockN = 0, headDim = 0, headDimV = 0, qRows = 0;
   Value out; // O [B, S, H, Dv]
   attn::MaskKind kind = attn::MaskKind::None;
   bool softcap = false, scoreMod = false, maskMod = false;
@@ -84,13 +92,109 @@ struct ProgramTraits {
 };
 } // namespace
 
+/// The work on the scores of an L2/L3 program: the mask kind, softcap (a
+/// tanh in a tile_map), score_mod and mask_mod, and their ops per score.
+static void readScoreWork(attn::ProgramGridOp grid, ProgramTraits &t) {
+  Region *scoreModRegion = nullptr, *maskModRegion = nullptr;
+  grid.walk([&](Operation *op) {
+    if (auto mask = dyn_cast<attn::TileMaskOp>(op)) {
+      if (mask.getMask().getKind() != attn::MaskKind::None)
+        t.kind = mask.getMask().getKind();
+      if (!mask.getMaskMod().empty()) {
+        t.maskMod = true;
+        maskModRegion = &mask.getMaskMod();
+      }
+    } else if (auto mod = dyn_cast<attn::TileScoreModOp>(op)) {
+      t.scoreMod = true;
+      scoreModRegion = &mod.getScoreMod();
+    } else if (auto map = dyn_cast<attn::TileMapOp>(op)) {
+      t.softcap |= !map.getBody().getOps<math::TanhOp>().empty();
+    }
+  });
+  Region none;
+  t.scoreOps = perScoreOps(scoreModRegion ? *scoreModRegion : none,
+                           maskModRegion ? *maskModRegion : none, t.softcap);
+}
+
+/// The backward's main program (grad_kv) at L1 (block_grad_update), L2
+/// (its five tile_matmuls) or L3 (their mma_async): D and the q-block's rows
+/// from dQ = dS·K (the one MMA without a transposed operand: K [BN, D] its
+/// rhs, dQ [BM, D] its destination), Dv from dP = dO·Vᵀ (the transposed rhs
+/// that is not K), K's load (the producer's, outside the q-block loops).
+static FailureOr<ProgramTraits> readGradTraits(attn::ProgramGridOp grid,
+                                               StringRef pass) {
+  ProgramTraits t;
+  auto dim = [](Value v, int64_t i) {
+    return cast<ShapedType>(v.getType()).getDimSize(i);
+  };
+  struct Mma {
+    Value lhs, rhs, dest;
+    bool transposeLhs, transposeRhs;
+  };
+  SmallVector<Mma> mmas;
+  bool found = false;
+  grid.walk([&](Operation *op) {
+    if (auto load = dyn_cast<attn::TileLoadOp>(op)) {
+      if (!op->getParentOfType<scf::ForOp>() && !t.stationaryLoad)
+        t.stationaryLoad = load;
+    } else if (auto u = dyn_cast<attn::BlockGradUpdateOp>(op)) {
+      found = true;
+      t.qRows = dim(u.getQuery(), 0);
+      t.headDim = dim(u.getQuery(), 1);
+      t.headDimV = dim(u.getValue(), 1);
+      t.kind = u.getMask().getKind();
+      t.softcap |= u.getSoftcapAttr() != nullptr;
+      t.scoreMod |= !u.getScoreMod().empty();
+      t.maskMod |= !u.getMaskMod().empty();
+      t.scoreOps = std::max(t.scoreOps,
+                            perScoreOps(u.getScoreMod(), u.getMaskMod(),
+                                        u.getSoftcapAttr() != nullptr));
+    } else if (auto mm = dyn_cast<attn::TileMatmulOp>(op)) {
+      mmas.push_back({mm.getLhs(), mm.getRhs(), mm.getDest(),
+                      mm.getTransposeLhs(), mm.getTransposeRhs()});
+    } else if (auto mma = dyn_cast<attn::MmaAsyncOp>(op)) {
+      mmas.push_back({mma.getLhs(), mma.getRhs(),
+                      mma.getResult(), mma.getTransposeLhs(),
+                      mma.getTransposeRhs()});
+    }
+  });
+  if (!found) {
+    const Mma *dq = llvm::find_if(
+        mmas, [](const Mma &m) { return !m.transposeLhs && !m.transposeRhs; });
+    if (dq != mmas.end()) {
+      found = true;
+      auto destType = isa<attn::AsyncType>(dq->dest.getType())
+                          ? cast<attn::AsyncType>(dq->dest.getType()).getValue()
+                          : cast<ShapedType>(dq->dest.getType());
+      t.qRows = destType.getDimSize(0);
+      t.headDim = dim(dq->rhs, 1);
+      for (const Mma &m : mmas)
+        if (m.transposeRhs && m.rhs != dq->rhs)
+          t.headDimV = dim(m.rhs, 1);
+    }
+    readScoreWork(grid, t);
+  }
+  if (!t.stationaryLoad || !found || !t.headDim || !t.headDimV || !t.qRows)
+    return grid.emitOpError()
+           << pass
+           << ": the backward's main program has no K tile load or not the "
+              "five matmuls of a q-block (run attn-tile and "
+              "attn-online-softmax first)";
+  return t;
+}
+
 static FailureOr<ProgramTraits> readTraits(attn::ProgramGridOp grid,
                                            StringRef pass) {
   ProgramTraits t;
-  if (grid.getKindOrDefault() != attn::ProgramKind::Forward)
+  attn::ProgramKind programKind = grid.getKindOrDefault();
+  if (programKind == attn::ProgramKind::GradKv)
+    return readGradTraits(grid, pass);
+  if (programKind != attn::ProgramKind::Forward)
     return grid.emitOpError()
-           << pass << ": the warp-specialized Hopper kernel is built for "
-           << "forward grids only (the backward runs on the CPU path for now)";
+           << pass << ": the backward's "
+           << attn::stringifyProgramKind(programKind)
+           << " grid stays off the warp-specialized level (no MMA: the SIMT "
+              "mapping, attn-map-to-gpu, builds it)";
   auto dim = [](Value v, int64_t i) {
     return cast<ShapedType>(v.getType()).getDimSize(i);
   };
@@ -98,7 +202,7 @@ static FailureOr<ProgramTraits> readTraits(attn::ProgramGridOp grid,
   grid.walk([&](Operation *op) {
     if (auto load = dyn_cast<attn::TileLoadOp>(op)) {
       if (!op->getParentOfType<scf::ForOp>())
-        t.queryLoad = load;
+        t.stationaryLoad = load;
     } else if (auto u = dyn_cast<attn::BlockUpdateOp>(op)) {
       found = true;
       t.blockN = dim(u.getKey(), 0);
@@ -121,7 +225,6 @@ static FailureOr<ProgramTraits> readTraits(attn::ProgramGridOp grid,
   if (!found) {
     // L2 / L3: the shapes from the two matmuls' right-hand sides (K [BN, D]
     // transposed, V [BN, Dv]), the work on the scores from their ops.
-    Region *scoreModRegion = nullptr, *maskModRegion = nullptr;
     grid.walk([&](Operation *op) {
       Value rhs;
       bool transposed = false;
@@ -133,30 +236,55 @@ static FailureOr<ProgramTraits> readTraits(attn::ProgramGridOp grid,
         found = true;
         t.blockN = dim(rhs, 0);
         (transposed ? t.headDim : t.headDimV) = dim(rhs, 1);
-      } else if (auto mask = dyn_cast<attn::TileMaskOp>(op)) {
-        if (mask.getMask().getKind() != attn::MaskKind::None)
-          t.kind = mask.getMask().getKind();
-        if (!mask.getMaskMod().empty()) {
-          t.maskMod = true;
-          maskModRegion = &mask.getMaskMod();
-        }
-      } else if (auto mod = dyn_cast<attn::TileScoreModOp>(op)) {
-        t.scoreMod = true;
-        scoreModRegion = &mod.getScoreMod();
-      } else if (auto map = dyn_cast<attn::TileMapOp>(op)) {
-        t.softcap |= !map.getBody().getOps<math::TanhOp>().empty();
       }
     });
-    Region none;
-    t.scoreOps = perScoreOps(scoreModRegion ? *scoreModRegion : none,
-                             maskModRegion ? *maskModRegion : none, t.softcap);
+    readScoreWork(grid, t);
   }
-  if (!t.queryLoad || !found || !t.headDim || !t.headDimV)
+  if (!t.stationaryLoad || !found || !t.headDim || !t.headDimV)
     return grid.emitOpError()
            << pass
            << ": the program grid has no Q tile load or no KV block (run "
               "attn-tile first)";
   return t;
+}
+
+/// The backward's main program: consumer warpgroup c owns keys [64c, 64c +
+/// 64) of the program's BlockN (its K, V, dK and dV rows) and computes its
+/// scores [BlockM, 64] for every q-block: what the kernel can build so far.
+static bool deriveGradShape(attn::ProgramGridOp grid, KernelPlan &plan,
+                            StringRef pass) {
+  auto fail = [&](auto &&...message) {
+    InFlightDiagnostic diag = grid.emitOpError() << pass << ": ";
+    (diag << ... << message);
+    return false;
+  };
+  if (plan.blockN % 64 || plan.blockN < 64 || plan.blockN > 192)
+    return fail("the backward's programs of ", plan.blockN,
+                " keys (block-n) must hold 64, 128 or 192 (64 keys per "
+                "consumer warpgroup: its rows of K, V, dK and dV)");
+  if (plan.blockM != 64 && plan.blockM != 128)
+    return fail("the backward's q-blocks of ", plan.blockM,
+                " rows (block-m) must be 64 or 128 (the M of each consumer's "
+                "Q·Kᵀ and dO·Vᵀ wgmma, one or two m64 fragments)");
+  if ((plan.headDim != 64 && plan.headDim != 128) ||
+      (plan.headDimV != 64 && plan.headDimV != 128))
+    return fail("the backward's warp-specialized kernel is built for head "
+                "dims 64 and 128 so far, got D = ",
+                plan.headDim, ", Dv = ", plan.headDimV);
+  if (grid.getBlockSparse())
+    return fail("the backward's warp-specialized kernel takes no block mask "
+                "yet (its main programs scan the forward's lists under "
+                "conditionals the roles do not split)");
+  plan.consumers = plan.blockN / 64;
+  plan.kStageBytes = plan.blockN * plan.headDim * 2;
+  plan.vStageBytes = plan.blockN * plan.headDimV * 2;
+  // One q-block: Q [BM, D] and dO [BM, Dv] in the operands' type, LSE and D
+  // [BM] in f32.
+  plan.qStageBytes = plan.blockM * (plan.headDim + plan.headDimV) * 2 +
+                     2 * plan.blockM * 4;
+  // P and dS [BM, 64] of every consumer, 16-bit.
+  plan.stagedBytes = plan.consumers * 2 * plan.blockM * 64 * 2;
+  return true;
 }
 
 /// The shape of the kernel, read off the program, and what it cannot do.
@@ -166,13 +294,14 @@ static FailureOr<KernelPlan> deriveShape(attn::ProgramGridOp grid,
   if (failed(traits))
     return failure();
   KernelPlan plan;
-  attn::TileLoadOp queryLoad = traits->queryLoad;
-  plan.blockM = grid.getBlockM();
-  plan.blockN = traits->blockN;
+  attn::TileLoadOp stationaryLoad = traits->stationaryLoad;
+  plan.backward = grid.getKindOrDefault() == attn::ProgramKind::GradKv;
+  plan.blockM = plan.backward ? traits->qRows : grid.getBlockM();
+  plan.blockN = plan.backward ? grid.getBlockM() : traits->blockN;
   plan.headDim = traits->headDim;
   plan.headDimV = traits->headDimV;
   plan.element =
-      cast<MemRefType>(queryLoad.getSource().getType()).getElementType();
+      cast<MemRefType>(stationaryLoad.getSource().getType()).getElementType();
 
   auto fail = [&](auto &&...message) {
     InFlightDiagnostic diag = grid.emitOpError() << pass << ": ";
@@ -187,11 +316,15 @@ static FailureOr<KernelPlan> deriveShape(attn::ProgramGridOp grid,
                     : "");
   // TMA moves the operands' own elements: the tiles must hold them (f32
   // tiles are the CPU target's, or FP8's scaled loads).
-  Type tile = cast<ShapedType>(queryLoad.getResult().getType()).getElementType();
+  Type tile =
+      cast<ShapedType>(stationaryLoad.getResult().getType()).getElementType();
   if (tile != plan.element)
     return fail("the wgmma kernel takes tiles of the operands' own bf16/f16 "
                 "(attn-tile target=sm_90a), got ",
                 tile, " tiles");
+  if (plan.backward)
+    return deriveGradShape(grid, plan, pass) ? FailureOr<KernelPlan>(plan)
+                                             : FailureOr<KernelPlan>(failure());
   if (plan.blockM % 64 || plan.blockM < 64 || plan.blockM > 192)
     return fail("BlockM = ", plan.blockM,
                 " must be 64, 128 or 192 (64 query rows per consumer "
@@ -219,9 +352,88 @@ static FailureOr<KernelPlan> deriveShape(attn::ProgramGridOp grid,
   return plan;
 }
 
+/// setmaxnreg only moves registers between the warpgroups of the CTA: the
+/// budgets must fit what the CTA launched with, 64K / (threads · CTAs per
+/// SM) per thread rounded down to 8 (ptxas, nvvm.maxntid + minctasm), or a
+/// consumer's setmaxnreg.inc waits forever. Returns the launch budget.
+static FailureOr<int64_t> checkRegisterBudgets(attn::ProgramGridOp grid,
+                                               const KernelPlan &plan,
+                                               StringRef pass) {
+  int64_t launched =
+      kRegistersPerSm / (plan.threads() * plan.ctasPerSm) / 8 * 8;
+  int64_t warpgroups = 1 + plan.consumers;
+  int64_t wanted =
+      plan.producerRegisters + plan.consumers * plan.consumerRegisters;
+  if (wanted > launched * warpgroups)
+    return grid.emitOpError()
+           << pass << ": register budgets " << plan.producerRegisters << " + "
+           << plan.consumers << " x " << plan.consumerRegisters << " = "
+           << wanted << " per thread exceed the " << launched * warpgroups
+           << " the CTA launches with (" << launched << " per thread for "
+           << plan.threads() << " threads"
+           << (plan.ctasPerSm > 1
+                   ? ", " + std::to_string(plan.ctasPerSm) + " CTAs per SM"
+                   : std::string())
+           << ")";
+  return launched;
+}
+
+/// The backward's plan: what its kernel builds (one CTA per KV block, no
+/// ping-pong: the consumers share each q-block, the serial or the
+/// overlapped MMA schedule, dK and dV stored from registers), the fit of K,
+/// V, the q-block ring and the staged P and dS, and the register budgets.
+static LogicalResult finalizeGrad(attn::ProgramGridOp grid, KernelPlan &plan,
+                                  int64_t maxSharedMemory, StringRef pass) {
+  auto fail = [&](auto &&...message) {
+    InFlightDiagnostic diag = grid.emitOpError() << pass << ": ";
+    (diag << ... << message);
+    return diag;
+  };
+  if (plan.pingPong)
+    return fail("ping_pong is not built for the backward (its consumer "
+                "warpgroups split the keys of every q-block, there is no "
+                "softmax to overlap with another's MMAs)");
+  if (plan.pv == PvSchedule::Deferred)
+    return fail("pv_schedule = deferred is the forward's (P·V across the "
+                "back-edge); the backward's MMA schedule is serial or "
+                "overlap");
+  if (plan.ctas)
+    return fail("persistent_ctas must be 0 for the backward (one CTA per KV "
+                "block), got ",
+                plan.ctas);
+  if (plan.epilogue != Epilogue::Direct)
+    return fail("epilogue = \"", attn::stringifyEpilogue(plan.epilogue),
+                "\" is the forward's O store; the backward stores dK and dV "
+                "from registers (\"direct\")");
+  if (plan.ctasPerSm != 1)
+    return fail("ctas_per_sm must be 1 for the backward, got ",
+                plan.ctasPerSm);
+  int64_t budget = sharedMemoryPerCta(maxSharedMemory, plan.ctasPerSm) - 1024 -
+                   256; // alignment, mbarriers
+  int64_t fixed = plan.kStageBytes + plan.vStageBytes + plan.stagedBytes;
+  int64_t fit = (budget - fixed) / plan.qStageBytes;
+  if (plan.stages < 1 || plan.stages > fit)
+    return fail("K and V (", plan.kStageBytes + plan.vStageBytes,
+                " bytes), the staged P and dS (", plan.stagedBytes,
+                " bytes) and ", std::max<int64_t>(plan.stages, 1),
+                " q-block stage(s) of ", plan.qStageBytes,
+                " bytes do not fit in the shared memory (", maxSharedMemory,
+                " bytes); lower block-m, block-n or stages");
+  if (failed(checkRegisterBudgets(grid, plan, pass)))
+    return failure();
+  plan.kOffset = 0;
+  plan.vOffset = plan.kStageBytes;
+  plan.qOffset = plan.vOffset + plan.vStageBytes;
+  plan.stagedOffset = plan.qOffset + plan.stages * plan.qStageBytes;
+  plan.bytes = plan.stagedOffset + plan.stagedBytes;
+  return success();
+}
+
 /// Checks the decisions against the shape and lays out shared memory.
 static LogicalResult finalize(attn::ProgramGridOp grid, KernelPlan &plan,
                               int64_t maxSharedMemory, StringRef pass) {
+  if (plan.backward)
+    return finalizeGrad(grid, plan, maxSharedMemory, pass);
   auto fail = [&](auto &&...message) {
     InFlightDiagnostic diag = grid.emitOpError() << pass << ": ";
     (diag << ... << message);
@@ -266,25 +478,10 @@ static LogicalResult finalize(attn::ProgramGridOp grid, KernelPlan &plan,
       plan.ctas = std::min(plan.ctas, plan.units);
     }
   }
-  // setmaxnreg only moves registers between the warpgroups of the CTA: the
-  // budgets must fit what the CTA launched with, 64K / (threads · CTAs per
-  // SM) per thread rounded down to 8 (ptxas, nvvm.maxntid + minctasm), or a
-  // consumer's setmaxnreg.inc waits forever.
-  int64_t launched =
-      kRegistersPerSm / (plan.threads() * plan.ctasPerSm) / 8 * 8;
-  int64_t warpgroups = 1 + plan.consumers;
-  int64_t wanted =
-      plan.producerRegisters + plan.consumers * plan.consumerRegisters;
-  if (wanted > launched * warpgroups)
-    return fail("register budgets ", plan.producerRegisters, " + ",
-                plan.consumers, " x ", plan.consumerRegisters, " = ", wanted,
-                " per thread exceed the ", launched * warpgroups,
-                " the CTA launches with (", launched, " per thread for ",
-                plan.threads(), " threads",
-                plan.ctasPerSm > 1
-                    ? ", " + std::to_string(plan.ctasPerSm) + " CTAs per SM"
-                    : std::string(),
-                ")");
+  FailureOr<int64_t> budgets = checkRegisterBudgets(grid, plan, pass);
+  if (failed(budgets))
+    return failure();
+  int64_t launched = *budgets;
   // ptxas allocates every instruction within the launch budget, whatever
   // setmaxnreg grants later: the Q·Kᵀ wgmma's BlockN/2 accumulators plus its
   // descriptors and addresses must fit it (block_m=128, ctas_per_sm=2 at
@@ -305,6 +502,65 @@ static LogicalResult finalize(attn::ProgramGridOp grid, KernelPlan &plan,
   return success();
 }
 
+/// The backward's main grid (FlashAttention-3's backward, not measured here
+/// yet): a q-block ring of two stages (FA3's Stages = Stages_dO = 2: each
+/// q-block is five MMAs long, two stages hide the TMA latency), the
+/// overlapped MMA schedule with two or more stages, one CTA per KV block,
+/// dK and dV stored from registers, FA3's register budgets (24/240, three
+/// consumers 32/160).
+static FailureOr<KernelPlan> planGradKernel(attn::ProgramGridOp grid,
+                                            KernelPlan plan,
+                                            const PlanOptions &options,
+                                            StringRef pass) {
+  auto fail = [&](auto &&...message) {
+    InFlightDiagnostic diag = grid.emitOpError() << pass << ": ";
+    (diag << ... << message);
+    return diag;
+  };
+  if (options.ctasPerSm != 1)
+    return fail("ctas-per-sm must be 1 for the backward, got ",
+                options.ctasPerSm);
+  if (options.schedule == "persistent")
+    return fail("schedule = persistent is not built for the backward (one "
+                "CTA per KV block)");
+  if (!llvm::is_contained({"auto", "direct"}, options.epilogue))
+    return fail("epilogue = ", options.epilogue,
+                " is the forward's O store; the backward stores dK and dV "
+                "from registers (auto or direct)");
+  plan.ctasPerSm = 1;
+  int64_t budget =
+      sharedMemoryPerCta(options.maxSharedMemory, 1) - 1024 - 256;
+  int64_t fit = (budget - plan.kStageBytes - plan.vStageBytes -
+                 plan.stagedBytes) /
+                plan.qStageBytes;
+  plan.stages =
+      options.stages > 0 ? options.stages : std::min<int64_t>(fit, 2);
+  plan.pingPong = false;
+  if (options.pvSchedule == "auto") {
+    plan.pv = plan.stages >= 2 ? PvSchedule::Overlap : PvSchedule::Serial;
+  } else {
+    std::optional<PvSchedule> pv = attn::symbolizePvSchedule(options.pvSchedule);
+    if (!pv)
+      return fail("pv-schedule must be auto, serial, deferred or overlap, "
+                  "got '",
+                  options.pvSchedule, "'");
+    plan.pv = *pv;
+  }
+  // Overlap releases a q-block's Q and dO one q-block late (the attribute's
+  // rule): with one stage the producer would wait for it forever.
+  if (plan.pv != PvSchedule::Serial && plan.stages < 2)
+    return fail("pv-schedule = ", attn::stringifyPvSchedule(plan.pv),
+                " needs at least 2 stages, got ", plan.stages);
+  plan.ctas = 0;
+  plan.pairedTiles = false;
+  plan.epilogue = Epilogue::Direct;
+  plan.producerRegisters = kProducerRegisters[plan.consumers];
+  plan.consumerRegisters = kConsumerRegisters[plan.consumers];
+  if (failed(finalize(grid, plan, options.maxSharedMemory, pass)))
+    return failure();
+  return plan;
+}
+
 FailureOr<KernelPlan> flashmlir::hopper::planKernel(attn::ProgramGridOp grid,
                                                     const PlanOptions &options,
                                                     StringRef pass) {
@@ -314,6 +570,8 @@ FailureOr<KernelPlan> flashmlir::hopper::planKernel(attn::ProgramGridOp grid,
   FailureOr<KernelPlan> plan = deriveShape(grid, pass);
   if (failed(plan))
     return failure();
+  if (plan->backward)
+    return planGradKernel(grid, *plan, options, pass);
   FailureOr<ProgramTraits> traits = readTraits(grid, pass);
   if (failed(traits))
     return failure();

@@ -58,6 +58,15 @@ struct KernelPlan {
   // Shared-memory layout: byte offsets from the 1024-aligned base.
   int64_t qOffset = 0, kOffset = 0, vOffset = 0, oOffset = 0;
   int64_t kStageBytes = 0, vStageBytes = 0, bytes = 0;
+  /// The backward's main grid (grad_kv): K and V [blockN, D|Dv] stay (K, V
+  /// loaded once: kStageBytes, vStageBytes at kOffset, vOffset), blockM is
+  /// the rows of a q-block and blockN the program's keys (the grid's
+  /// block_m), 64 per consumer warpgroup; `stages` is the depth of the
+  /// q-block ring at qOffset (Q, dO, LSE, D: qStageBytes each), followed by
+  /// every consumer's staged P and dS (attn.tile_stage: stagedBytes at
+  /// stagedOffset).
+  bool backward = false;
+  int64_t qStageBytes = 0, stagedBytes = 0, stagedOffset = 0;
 
   int64_t threads() const { return 128 * (1 + consumers); }
   int64_t qBytes() const { return blockM * headDim * 2; }
@@ -81,6 +90,11 @@ struct PlanOptions {
   /// CTAs per SM to build for (1 = one CTA per SM, FA3's layout).
   int64_t ctasPerSm = 1;
 };
+
+/// Whether `grid` is one the warp-specialized level builds: forward grids and
+/// the backward's main grid (grad_kv). The backward's preprocess and
+/// postprocess grids stay off it (no MMA: docs/WarpSpecialization.md).
+bool isWarpSpecializable(mlir::attn::ProgramGridOp grid);
 
 /// Decides the plan of `grid` (heuristics: the most stages that fit, ping-pong
 /// with two or more consumers, the P·V schedule, persistent for unguarded

@@ -44,6 +44,12 @@ def AttnConvertToNVGPUPass : Pass<"attn-convert-to-nvgpu", "::mlir::func::FuncOp
        or pairs of causal q-blocks) with their ring counts carried.
     5. The ops cloned from score_mod / mask_mod bodies are marked
        attn.modifier for --attn-narrow-modifier-arith.
+
+    The backward's grids are refused by name: its main grid's
+    warp-specialized level is built, its conversion (staged P and dS,
+    MN-major operands, rank-1 channel parts, the dQ accumulate store:
+    docs/WarpSpecialization.md) is not yet; the preprocess and postprocess
+    map to the SIMT kernel.
   }];
   let options = [
     Option<"maxSharedMemory", "max-shared-memory", "int64_t",

@@ -183,6 +183,9 @@ def AttnMapToGpuPass : Pass<"attn-map-to-gpu", "::mlir::func::FuncOp"> {
     The first GPU lowering: correct on any NVIDIA GPU and simple to check,
     not fast. It exists to bring up the GPU toolchain (PTX emission, the
     runtime, device numerics) before the warp-specialized Hopper lowering.
+    It also maps the backward's preprocess and postprocess grids (one value
+    per q row, no MMA); the backward's KV-stationary main grid is refused
+    (the warp-specialized level builds it).
 
     1. Each `attn.program_grid` (sequence, q-head, q-block) becomes a
        `gpu.launch` with grid (q-block, q-head, sequence) and BlockM threads
@@ -237,6 +240,13 @@ def AttnPlanHopperPass : Pass<"attn-plan-hopper", "::mlir::func::FuncOp"> {
     The later stages and `attn-convert-to-nvgpu` read the plan back and
     check it again, so a plan can be edited in between (tuning) but never
     silently mis-built.
+
+    The backward's main grid (`grad_kv`, KV-stationary) is planned too:
+    64 keys per consumer warpgroup, a q-block ring of min(fit, 2) stages,
+    no ping-pong, the serial or overlapped MMA schedule, one CTA per KV
+    block, dK and dV stored from registers (docs/HopperPlan.md); its
+    preprocess and postprocess grids get no plan (they have no MMA and stay
+    off the warp-specialized level: attn-map-to-gpu maps them).
 
     ```mlir
     attn.program_grid (%seq, %head, %q_block) in (%c1, %c16, %c8)
@@ -298,6 +308,14 @@ def AttnPartitionRolesPass : Pass<"attn-partition-roles", "::mlir::func::FuncOp"
        (`accumulator`, `operand_a`, `rows`), q positions and row counts
        shifted by 64c, and each part released after its last use (Q's after
        the O store when the plan's epilogue stages O in Q's slot).
+
+    The backward's main grid: K and V in a one-slot channel (put once), each
+    q-block's Q, dO, LSE and D (rank-1 parts) in a ring of the plan's
+    stages; consumer c owns keys [64c, 64c + 64): its rows of the K/V slot,
+    every tile with a key dimension retyped to those 64 keys (found from
+    the matmuls), key positions and counts shifted, dK and dV stored to its
+    rows, its share of dQ added with tile_store ... accumulate. The
+    preprocess and postprocess grids are left alone.
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::bufferization::BufferizationDialect",
@@ -325,6 +343,13 @@ def AttnPipelineMmaPass : Pass<"attn-pipeline-mma", "::mlir::func::FuncOp"> {
       O = (O + P_{i-1}·V_{i-1})·alpha_i and releases V_{i-1}; the loops carry
       (P, V, V's token); after the last loop the tile's last P·V, when any
       block ran. Values of a branch that runs no block are `ub.poison`.
+
+    A register tile an MMA reads transposed (the backward's P and dS, the A
+    of dV += Pᵀ·dO and dK += dSᵀ·Q) is staged in shared memory first
+    (attn.tile_stage). The backward's q-block loops: serial, or overlap (S
+    and dP issued together; dQ, dV, dK issued together, dQ waited for
+    alone; dV and dK in flight across the back-edge, completed by the next
+    S's wait, which frees their Q, dO and staged buffers).
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::scf::SCFDialect",

@@ -10,8 +10,15 @@ func.func @f(%c: !attn.channel<[tensor<64x64xbf16>], 0>) {
 
 // -----
 
-// expected-error @+1 {{channel parts must be static rank-2 tiles, got 'tensor<64xbf16>'}}
-func.func @f(%c: !attn.channel<[tensor<64xbf16>], 2>) {
+// expected-error @+1 {{channel parts must be static rank-2 tiles or rank-1 per-row values, got 'tensor<2x64x64xbf16>'}}
+func.func @f(%c: !attn.channel<[tensor<2x64x64xbf16>], 2>) {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{channel parts must be static rank-2 tiles or rank-1 per-row values, got 'tensor<?xf32>'}}
+func.func @f(%c: !attn.channel<[tensor<?xf32>], 2>) {
   return
 }
 
@@ -148,6 +155,121 @@ func.func @f(%x: index) {
     %r = attn.consumer_turn -> index {
       attn.yield
     }
+    attn.yield
+  }) {consumers = 2 : i64} : () -> ()
+  return
+}
+
+// -----
+
+// Where an MMA reads its operands (layouts present): B from shared memory.
+func.func @f(%a: tensor<64x64xbf16, #attn.layout<shared>>, %b: tensor<64x64xbf16, #attn.layout<operand_a>>,
+             %c: tensor<64x64xf32, #attn.layout<accumulator>>) {
+  // expected-error @+1 {{the rhs (wgmma's B) is read from shared memory, got #attn.layout<operand_a>}}
+  %f = attn.mma_async %a, %b transpose_rhs into %c : tensor<64x64xbf16, #attn.layout<shared>>, tensor<64x64xbf16, #attn.layout<operand_a>>,
+      tensor<64x64xf32, #attn.layout<accumulator>> -> !attn.async<tensor<64x64xf32, #attn.layout<accumulator>>>
+  return
+}
+
+// -----
+
+// A from shared memory or A registers, not an accumulator fragment.
+func.func @f(%a: tensor<64x64xf32, #attn.layout<accumulator>>, %b: tensor<64x64xbf16, #attn.layout<shared>>,
+             %c: tensor<64x64xf32, #attn.layout<accumulator>>) {
+  // expected-error @+1 {{the lhs (wgmma's A) is read from shared memory or from registers in #attn.layout<operand_a>, got #attn.layout<accumulator>}}
+  %f = attn.mma_async %a, %b into %c : tensor<64x64xf32, #attn.layout<accumulator>>, tensor<64x64xbf16, #attn.layout<shared>>,
+      tensor<64x64xf32, #attn.layout<accumulator>> -> !attn.async<tensor<64x64xf32, #attn.layout<accumulator>>>
+  return
+}
+
+// -----
+
+// The backward's dV += Pᵀ·dO with P still in registers: it must be staged.
+func.func @f(%p: tensor<64x64xbf16, #attn.layout<operand_a>>, %do: tensor<64x128xbf16, #attn.layout<shared>>,
+             %dv: tensor<64x128xf32, #attn.layout<accumulator>>) {
+  // expected-error @+1 {{a register lhs (#attn.layout<operand_a>) cannot be read transposed (wgmma takes register A operands K-major only): stage it in shared memory with attn.tile_stage}}
+  %f = attn.mma_async %p, %do transpose_lhs into %dv : tensor<64x64xbf16, #attn.layout<operand_a>>, tensor<64x128xbf16, #attn.layout<shared>>,
+      tensor<64x128xf32, #attn.layout<accumulator>> -> !attn.async<tensor<64x128xf32, #attn.layout<accumulator>>>
+  return
+}
+
+// -----
+
+// An MN-major shared operand (B = V [K, N], N contiguous) of 8-bit elements.
+func.func @f(%p: tensor<64x64xf8E4M3FN, #attn.layout<operand_a>>, %v: tensor<64x64xf8E4M3FN, #attn.layout<shared>>,
+             %c: tensor<64x64xf32, #attn.layout<accumulator>>) {
+  // expected-error @+1 {{a shared operand read transposed (MN-major) must hold f16 or bf16 (wgmma transposes only 16-bit elements), got 'f8E4M3FN'}}
+  %f = attn.mma_async %p, %v into %c : tensor<64x64xf8E4M3FN, #attn.layout<operand_a>>, tensor<64x64xf8E4M3FN, #attn.layout<shared>>,
+      tensor<64x64xf32, #attn.layout<accumulator>> -> !attn.async<tensor<64x64xf32, #attn.layout<accumulator>>>
+  return
+}
+
+// -----
+
+// attn.tile_stage: a register tile into shared memory, in a consumer.
+func.func @f(%p: tensor<64x64xbf16, #attn.layout<shared>>) {
+  "attn.warp_specialize"() ({
+    attn.yield
+  }, {
+  ^bb0(%c: index):
+    // expected-error @+1 {{stages a consumer's register tile (#attn.layout<operand_a> or <accumulator>), got 'tensor<64x64xbf16, #attn.layout<shared>>'}}
+    %s = attn.tile_stage %p : tensor<64x64xbf16, #attn.layout<shared>> -> tensor<64x64xbf16, #attn.layout<shared>>
+    attn.yield
+  }) {consumers = 2 : i64} : () -> ()
+  return
+}
+
+// -----
+
+func.func @f(%p: tensor<64x64xbf16, #attn.layout<operand_a>>) {
+  "attn.warp_specialize"() ({
+    attn.yield
+  }, {
+  ^bb0(%c: index):
+    // expected-error @+1 {{the result must be a #attn.layout<shared> tile, got 'tensor<64x64xbf16, #attn.layout<operand_a>>'}}
+    %s = attn.tile_stage %p : tensor<64x64xbf16, #attn.layout<operand_a>> -> tensor<64x64xbf16, #attn.layout<operand_a>>
+    attn.yield
+  }) {consumers = 2 : i64} : () -> ()
+  return
+}
+
+// -----
+
+func.func @f(%p: tensor<64x64xbf16, #attn.layout<operand_a>>) {
+  "attn.warp_specialize"() ({
+    attn.yield
+  }, {
+  ^bb0(%c: index):
+    // expected-error @+1 {{the result must have the tile's rank-2 shape and element type}}
+    %s = attn.tile_stage %p : tensor<64x64xbf16, #attn.layout<operand_a>> -> tensor<64x64xf16, #attn.layout<shared>>
+    attn.yield
+  }) {consumers = 2 : i64} : () -> ()
+  return
+}
+
+// -----
+
+func.func @f(%p: tensor<64x64xf32, #attn.layout<accumulator>>) {
+  "attn.warp_specialize"() ({
+    attn.yield
+  }, {
+  ^bb0(%c: index):
+    // expected-error @+1 {{stages 16-bit tiles (what an MMA reads), got 'f32'}}
+    %s = attn.tile_stage %p : tensor<64x64xf32, #attn.layout<accumulator>> -> tensor<64x64xf32, #attn.layout<shared>>
+    attn.yield
+  }) {consumers = 2 : i64} : () -> ()
+  return
+}
+
+// -----
+
+func.func @f(%p: tensor<64x64xbf16, #attn.layout<operand_a>>) {
+  "attn.warp_specialize"() ({
+    // expected-error @+1 {{must be inside a consumer role}}
+    %s = attn.tile_stage %p : tensor<64x64xbf16, #attn.layout<operand_a>> -> tensor<64x64xbf16, #attn.layout<shared>>
+    attn.yield
+  }, {
+  ^bb0(%c: index):
     attn.yield
   }) {consumers = 2 : i64} : () -> ()
   return

@@ -68,3 +68,31 @@ func.func @chained(%p: tensor<64x64xbf16, #attn.layout<operand_a>>, %v: tensor<6
         !attn.async<tensor<64x64xf32, #attn.layout<accumulator>>> -> !attn.async<tensor<64x64xf32, #attn.layout<accumulator>>>
   return
 }
+
+// -----
+
+// The backward's pieces: a channel of a q-block's Q, dO, LSE and D (rank-1
+// per-row parts), and P staged in shared memory for dV += Pᵀ·dO (a register
+// tile cannot be read transposed).
+// CHECK-LABEL: func.func @backward
+// CHECK: %[[QC:.+]] = attn.channel_create : <[tensor<64x128xbf16, #attn.layout<shared>>, tensor<64x128xbf16, #attn.layout<shared>>, tensor<64xf32, #attn.layout<shared>>, tensor<64xf32, #attn.layout<shared>>], 2>
+// CHECK: consumer
+// CHECK: %[[T:.+]]:4, %{{.+}} = attn.channel_get %[[QC]]
+// CHECK: %[[PS:.+]] = attn.tile_stage %{{.+}} : tensor<64x64xbf16, #attn.layout<operand_a>> -> tensor<64x64xbf16, #attn.layout<shared>>
+// CHECK: attn.mma_async %[[PS]], %[[T]]#1 transpose_lhs into
+func.func @backward(%p: tensor<64x64xbf16, #attn.layout<operand_a>>, %dv: tensor<64x128xf32, #attn.layout<accumulator>>) {
+  %qc = attn.channel_create : !attn.channel<[tensor<64x128xbf16, #attn.layout<shared>>, tensor<64x128xbf16, #attn.layout<shared>>,
+                                             tensor<64xf32, #attn.layout<shared>>, tensor<64xf32, #attn.layout<shared>>], 2>
+  attn.warp_specialize consumers(1) producer {
+  } consumer(%c: index) {
+    %q, %do, %lse, %d, %tok = attn.channel_get %qc : !attn.channel<[tensor<64x128xbf16, #attn.layout<shared>>, tensor<64x128xbf16, #attn.layout<shared>>,
+                                                                   tensor<64xf32, #attn.layout<shared>>, tensor<64xf32, #attn.layout<shared>>], 2>
+        -> tensor<64x128xbf16, #attn.layout<shared>>, tensor<64x128xbf16, #attn.layout<shared>>,
+           tensor<64xf32, #attn.layout<shared>>, tensor<64xf32, #attn.layout<shared>>, !attn.token
+    %ps = attn.tile_stage %p : tensor<64x64xbf16, #attn.layout<operand_a>> -> tensor<64x64xbf16, #attn.layout<shared>>
+    %f = attn.mma_async %ps, %do transpose_lhs into %dv
+        : tensor<64x64xbf16, #attn.layout<shared>>, tensor<64x128xbf16, #attn.layout<shared>>,
+          tensor<64x128xf32, #attn.layout<accumulator>> -> !attn.async<tensor<64x128xf32, #attn.layout<accumulator>>>
+  }
+  return
+}

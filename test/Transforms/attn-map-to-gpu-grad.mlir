@@ -1,0 +1,73 @@
+// RUN: attn-opt %s -attn-bufferize-tiles -attn-tiles-to-loops="loads=0 programs=0" -attn-map-to-gpu | FileCheck %s
+
+// The backward's preprocess and postprocess (hand-written at L2) on the SIMT
+// mapping: they have no MMA (a row reduction and an element-wise scale,
+// memory-bound), so they stay off the warp-specialized level; each is a
+// launch over (q-block, q-head, sequence) with one thread per q row, like a
+// forward program. The dLSE rows (a rank-1 tile) load cooperatively too.
+// CHECK-LABEL: func.func @pre_post
+// CHECK-SAME: %[[DLSE:[^:]+]]: memref<1x2x256xf32>, %[[DELTA:[^:]+]]: memref<1x2x256xf32>
+// CHECK: gpu.launch blocks(%{{.+}}, %[[H:.+]], %[[S:.+]]) in (%{{.+}} = %c4, %{{.+}} = %c2, %{{.+}} = %c1) threads(%[[TID:[^,]+]], {{.+}} in (%{{.+}} = %c64
+// CHECK: gpu.barrier
+// CHECK: scf.for %[[E:.+]] = %[[TID]] to %c64{{.*}} step %c64
+// CHECK:   memref.load %[[DLSE]][%[[S]], %[[H]], %{{.+}}] : memref<1x2x256xf32>
+// CHECK:   memref.store %{{.+}}, %{{.+}}[%{{.+}}] : memref<64xf32, #gpu.address_space<workgroup>>
+// CHECK: gpu.barrier
+// CHECK: memref.store %{{.+}}, %[[DELTA]][%[[S]], %[[H]], %{{.+}}] : memref<1x2x256xf32>
+// CHECK: attn.tiles = {block_m = 64 : i64}
+// The postprocess: dq = scale·dQ_acc.
+// CHECK: gpu.launch
+// CHECK: arith.mulf %{{.+}}, %{{.+}} : f32
+// CHECK: attn.tiles = {block_m = 64 : i64}
+// CHECK-NOT: attn.
+func.func @pre_post(%o: memref<1x256x2x128xbf16>, %do: memref<1x256x2x128xbf16>, %dlse: memref<1x2x256xf32>,
+                    %delta: memref<1x2x256xf32>, %acc: memref<1x256x2x128xf32>, %dq: memref<1x256x2x128xbf16>) {
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c4 = arith.constant 4 : index
+  %c64 = arith.constant 64 : index
+  %zero = arith.constant 0.0 : f32
+  %scale = arith.constant 0.0883883461 : f32
+  // D = rowsum(dO∘O) − dLSE; dQ_acc rows = 0
+  attn.program_grid (%seq, %h, %qb) in (%c1, %c2, %c4) block_m(64) attributes {kind = #attn.program_kind<grad_preprocess>} {
+    %eo = bufferization.alloc_tensor() : tensor<64x128xbf16>
+    %edo = bufferization.alloc_tensor() : tensor<64x128xbf16>
+    %eprod = bufferization.alloc_tensor() : tensor<64x128xf32>
+    %ed = bufferization.alloc_tensor() : tensor<64xf32>
+    %ez = bufferization.alloc_tensor() : tensor<64x128xf32>
+    %edl = bufferization.alloc_tensor() : tensor<64xf32>
+    %q0 = arith.muli %qb, %c64 : index
+    %ot = attn.tile_load %o[%seq, %q0, %h] rows(%c64) into %eo
+        : memref<1x256x2x128xbf16>, tensor<64x128xbf16> -> tensor<64x128xbf16>
+    %dot = attn.tile_load %do[%seq, %q0, %h] rows(%c64) into %edo
+        : memref<1x256x2x128xbf16>, tensor<64x128xbf16> -> tensor<64x128xbf16>
+    %prod = attn.tile_map ins(%ot, %dot : tensor<64x128xbf16>, tensor<64x128xbf16>) into %eprod : tensor<64x128xf32> {
+    ^bb0(%x: bf16, %y: bf16):
+      %a = arith.extf %x : bf16 to f32
+      %b = arith.extf %y : bf16 to f32
+      %m = arith.mulf %a, %b : f32
+      attn.yield %m : f32
+    } -> tensor<64x128xf32>
+    %z = attn.tile_fill %zero into %ed : f32, tensor<64xf32> -> tensor<64xf32>
+    %r = attn.tile_reduce add %prod into %z : tensor<64x128xf32>, tensor<64xf32> -> tensor<64xf32>
+    %dl = attn.tile_load %dlse[%seq, %q0, %h] rows(%c64) into %edl
+        : memref<1x2x256xf32>, tensor<64xf32> -> tensor<64xf32>
+    %d = attn.tile_map ins(%r, %dl : tensor<64xf32>, tensor<64xf32>) into %r : tensor<64xf32> {
+    ^bb0(%x: f32, %y: f32):
+      %u = arith.subf %x, %y : f32
+      attn.yield %u : f32
+    } -> tensor<64xf32>
+    attn.tile_store %d into %delta[%seq, %q0, %h] rows(%c64) : tensor<64xf32>, memref<1x2x256xf32>
+    %zq = attn.tile_fill %zero into %ez : f32, tensor<64x128xf32> -> tensor<64x128xf32>
+    attn.tile_store %zq into %acc[%seq, %q0, %h] rows(%c64) : tensor<64x128xf32>, memref<1x256x2x128xf32>
+  }
+  // dq = scale·dQ_acc
+  attn.program_grid (%seq, %h, %qb) in (%c1, %c2, %c4) block_m(64) attributes {kind = #attn.program_kind<grad_postprocess>} {
+    %e = bufferization.alloc_tensor() : tensor<64x128xf32>
+    %q0 = arith.muli %qb, %c64 : index
+    %a = attn.tile_load %acc[%seq, %q0, %h] rows(%c64) scale(%scale) into %e
+        : memref<1x256x2x128xf32>, tensor<64x128xf32> -> tensor<64x128xf32>
+    attn.tile_store %a into %dq[%seq, %q0, %h] rows(%c64) : tensor<64x128xf32>, memref<1x256x2x128xbf16>
+  }
+  return
+}
