@@ -364,6 +364,9 @@ LogicalResult MmaPipeliner::gradOverlap(scf::ForOp loop) {
   yields.push_back(arith::ConstantIntOp::create(at, loc, at.getI1Type(), 1));
   scf::YieldOp::create(at, loc, yields);
   yield.erase();
+  // The released parts, read before their ops go.
+  int64_t queryPart = q->releaseQuery.getPart(),
+          doutPart = q->releaseDout.getPart();
   for (Operation *op : {q->dp.getOperation(), q->dq.getOperation(),
                         q->dv.getOperation(), q->dk.getOperation(),
                         q->releaseQuery.getOperation(),
@@ -382,7 +385,7 @@ LogicalResult MmaPipeliner::gradOverlap(scf::ForOp loop) {
                                   /*withElse=*/false);
   {
     OpBuilder tb = ifLast.getThenBodyBuilder();
-    for (int64_t part : {q->releaseQuery.getPart(), q->releaseDout.getPart()})
+    for (int64_t part : {queryPart, doutPart})
       attn::ChannelReleaseOp::create(tb, loc, q->get.getChannel(),
                                      newLoop.getResult(n), part);
   }
