@@ -257,10 +257,12 @@ static LogicalResult finalize(attn::ProgramGridOp grid, KernelPlan &plan,
     return fail("epilogue = \"", attn::stringifyEpilogue(plan.epilogue),
                 "\" needs O to be a static, contiguous [B, S, H, Dv] argument "
                 "of Q's element type, not varlen; use \"direct\"");
-  if (plan.epilogue == Epilogue::TmaInQ && plan.headDimV > plan.headDim)
-    return fail("epilogue = \"tma_in_q\" needs Dv <= D (O's tile in Q's "
-                "buffer), got D = ",
-                plan.headDim, ", Dv = ", plan.headDimV);
+  if (plan.epilogue == Epilogue::TmaInQ && !plan.oFitsInQ())
+    return fail("epilogue = \"tma_in_q\" needs each consumer's O tile within "
+                "its rows of Q's buffer: Dv <= D and rows swizzled alike, got "
+                "D = ",
+                plan.headDim, " (", plan.qkRows().bytes, "-byte rows), Dv = ",
+                plan.headDimV, " (", plan.voRows().bytes, "-byte rows)");
   maxSharedMemory = sharedMemoryPerCta(maxSharedMemory, plan.ctasPerSm);
   int64_t budget = maxSharedMemory - 1024 - 256; // alignment, mbarriers
   int64_t perStage = plan.kStageBytes + plan.vStageBytes;
@@ -441,7 +443,7 @@ FailureOr<KernelPlan> flashmlir::hopper::planKernel(attn::ProgramGridOp grid,
       plan->epilogue = Epilogue::Tma;
       plan->stages = std::min<int64_t>(stagesWithO, 4);
     }
-    else if (plan->headDimV <= plan->headDim)
+    else if (plan->oFitsInQ())
       plan->epilogue = Epilogue::TmaInQ;
     else
       plan->epilogue = roomForO ? Epilogue::Tma : Epilogue::Direct;

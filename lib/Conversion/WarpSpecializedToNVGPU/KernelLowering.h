@@ -274,7 +274,7 @@ private:
   /// The shared-memory layout of tensor map t's tiles (Q, K, V, O): rows of
   /// D columns for Q and K, of Dv for V and O.
   SwizzledRows layoutOf(int t) const {
-    return SwizzledRows::forWidth(t < 2 ? plan.headDim : plan.headDimV);
+    return t < 2 ? plan.qkRows() : plan.voRows();
   }
   Value maps[4], smem, base, tid;
   Value qEmptyForStore; // tma_in_q + persistent: Q's empty barrier

@@ -121,7 +121,7 @@ LogicalResult KernelLowering::emitRole(Role role) {
       SwizzledRows layout = res.layout[part];
       res.descriptor.push_back(wg.descriptor(
           addressOf(offset), nMajor ? plan.blockN * layout.bytes : 16,
-          layout.atomBytes(), layout));
+          layout.atomBytes(), layout.descriptorMode()));
     }
   }
   findRowPartials(roles.getConsumer());

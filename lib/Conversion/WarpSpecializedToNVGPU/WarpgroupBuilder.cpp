@@ -25,10 +25,10 @@ Value WarpgroupBuilder::f32(double v) {
 }
 
 Value WarpgroupBuilder::descriptor(Value address, int64_t lbo, int64_t sbo,
-                                   SwizzledRows rows) {
+                                   int64_t layoutType) {
   Value start = arith::ShRUIOp::create(
       b, loc, arith::AndIOp::create(b, loc, address, i64(0x3FFFF)), i64(4));
-  uint64_t layout = (uint64_t(rows.descriptorMode()) << 62) |
+  uint64_t layout = (uint64_t(layoutType) << 62) |
                     (uint64_t(sbo >> 4) << 32) | (uint64_t(lbo >> 4) << 16);
   return arith::OrIOp::create(b, loc, start, i64(layout));
 }

@@ -22,41 +22,6 @@
 
 namespace flashmlir::hopper {
 
-/// How a tile of 16-bit elements with rows of `width` columns lives in shared
-/// memory, where TMA writes it and wgmma reads it: in chunks of `columns()`
-/// columns, chunk after chunk (chunk k of a tile of R rows at k·R·`bytes`),
-/// each a run of rows of `bytes` bytes whose 16-byte units are swizzled
-/// within a span of `bytes` (the TMA swizzle mode of the same width). The
-/// widest span whose columns divide the width (CUTLASS's ss_smem_selector
-/// rule): 128 bytes (64 columns) for D = 64, 128, 192, 256; 64 bytes (32
-/// columns) for D = 32, 96, 160, 224; 32 bytes (16 columns) for the other
-/// multiples of 16. A chunk is then a whole number of swizzle atoms (8 rows
-/// x `bytes`): the layout wgmma's descriptors describe and a TMA box of one
-/// chunk writes, without padding. A narrower span costs more TMA copies per
-/// tile (one per chunk), not bank conflicts: each mode spreads 8 rows' 16-byte
-/// units over all banks.
-struct SwizzledRows {
-  int64_t bytes = 128;
-
-  /// The layout of rows of `width` 16-bit elements (a multiple of 16).
-  static SwizzledRows forWidth(int64_t width) {
-    return {width % 64 == 0 ? 128 : width % 32 == 0 ? 64 : 32};
-  }
-  /// Elements of a 16-bit type per row of a chunk (a TMA box's inner extent).
-  int64_t columns() const { return bytes / 2; }
-  /// 16-byte units per row of a chunk; the swizzle XORs a unit's index with
-  /// (row / (8 / units)) mod units (address bits [4, 4 + log2 units) with
-  /// bits [7, ...)).
-  int64_t units() const { return bytes / 16; }
-  /// Bytes of 8 rows: a swizzle atom, the stride between 8-row core matrix
-  /// groups (the descriptors' stride byte offset).
-  int64_t atomBytes() const { return 8 * bytes; }
-  /// The descriptor's layout type (bits 62-63): 1, 2, 3 for 128, 64, 32 bytes.
-  int64_t descriptorMode() const {
-    return bytes == 128 ? 1 : bytes == 64 ? 2 : 3;
-  }
-};
-
 /// Row half of accumulator register r (0: row l/4, 1: row l/4 + 8).
 inline int64_t rowHalfOf(int64_t r) { return (r / 2) % 2; }
 /// Column of register r, less the lane's 2·(l mod 4).
@@ -74,12 +39,12 @@ public:
   mlir::Value index(int64_t v);
   mlir::Value f32(double v);
 
-  /// The wgmma matrix descriptor of a tile laid out as `rows` at
-  /// shared-window byte address `address` (i64):
+  /// The wgmma matrix descriptor of a swizzled tile at shared-window byte
+  /// address `address` (i64):
   ///   desc = (address & 0x3FFFF) >> 4 | (lbo >> 4) << 16 | (sbo >> 4) << 32
-  ///          | mode << 62               (mode 1, 2, 3: 128, 64, 32-byte swizzle)
+  ///          | layoutType << 62     (1, 2, 3: 128, 64, 32-byte swizzle)
   mlir::Value descriptor(mlir::Value address, int64_t lbo, int64_t sbo,
-                         SwizzledRows rows);
+                         int64_t layoutType);
   /// `desc` with its start address advanced by `bytes` (a multiple of 16).
   mlir::Value advance(mlir::Value desc, int64_t bytes);
   mlir::Value advance(mlir::Value desc, mlir::Value bytesI64);
