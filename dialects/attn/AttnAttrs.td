@@ -92,8 +92,8 @@ def Attn_PvSchedule : I32EnumAttr<"PvSchedule",
 def Attn_Epilogue : I32EnumAttr<"Epilogue", "how the consumers write O", [
     // Each thread stores its fragment to global memory.
     I32EnumAttrCase<"Direct", 0, "direct">,
-    // Through an O buffer of its own in shared memory (stmatrix, 128-byte
-    // swizzled) and one TMA store per 64-column chunk.
+    // Through an O buffer of its own in shared memory (stmatrix, swizzled
+    // as V's tiles) and one TMA store per chunk (64 columns at Dv = 64·k).
     I32EnumAttrCase<"Tma", 1, "tma">,
     // The same through the consumer's rows of Q's buffer (free once its last
     // Q·Kᵀ completed): no extra shared memory.

@@ -67,8 +67,9 @@ def Attn_AsyncType : Attn_Type<"Async", "async"> {
 }
 
 def Attn_LayoutKind : I32EnumAttr<"LayoutKind", "where a tile lives", [
-    // A buffer in shared memory (128-byte swizzled rows), read by the MMA
-    // through a matrix descriptor.
+    // A buffer in shared memory (swizzled rows, in chunks of 64, 32 or 16
+    // columns by the tile's width), read by the MMA through a matrix
+    // descriptor.
     I32EnumAttrCase<"Shared", 0, "shared">,
     // An MMA accumulator fragment: 64 rows per m64 wgmma, N/2 f32 per thread
     // and m64 block (a consumer of the backward holds R/64 of them for the

@@ -12,8 +12,10 @@
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/StringSwitch.h"
+#include "llvm/Support/MathExtras.h"
 
 #include <algorithm>
+#include <cassert>
 
 using namespace mlir;
 using namespace flashmlir;
@@ -37,6 +39,27 @@ constexpr int64_t kSharedMemoryPerSm = 233472;
 /// The dynamic shared memory one of `ctasPerSm` resident CTAs may take.
 int64_t sharedMemoryPerCta(int64_t maxSharedMemory, int64_t ctasPerSm) {
   return std::min(maxSharedMemory, kSharedMemoryPerSm / ctasPerSm - 1024);
+}
+/// Where each buffer of the layout starts: a multiple of the largest swizzle
+/// atom (8 rows of 128 bytes), so that TMA and wgmma, which both swizzle by
+/// address bits, agree on every buffer whatever the head dims (Q is followed
+/// by K of its own D, but K's stages, e.g. 80 keys x D = 80, need not end on
+/// a V atom).
+constexpr int64_t kBufferAlignment = 1024;
+
+/// Bytes of the layout Q | `stages` x K | `stages` x V [| O] (finalize).
+int64_t layoutBytes(const KernelPlan &plan, int64_t stages, bool ownO) {
+  int64_t v = llvm::alignTo(plan.qBytes() + stages * plan.kStageBytes,
+                            kBufferAlignment);
+  int64_t end = v + stages * plan.vStageBytes;
+  return ownO ? llvm::alignTo(end, kBufferAlignment) + plan.oBytes() : end;
+}
+/// The most K/V stages whose layout fits in `budget` bytes (0 if none).
+int64_t stagesThatFit(const KernelPlan &plan, int64_t budget, bool ownO) {
+  int64_t stages = 0;
+  while (layoutBytes(plan, stages + 1, ownO) <= budget)
+    ++stages;
+  return stages;
 }
 } // namespace
 
@@ -333,11 +356,14 @@ static FailureOr<KernelPlan> deriveShape(attn::ProgramGridOp grid,
     return fail("BlockN = ", plan.blockN,
                 " must be a multiple of 16 in [16, 256] (k16 steps of P·V, "
                 "wgmma n <= 256)");
-  if (plan.headDim % 64 || plan.headDimV % 64 || plan.headDim > 256 ||
+  // D: Q·Kᵀ in k16 steps; Dv: the N of P·V's wgmma (a multiple of 8 up to
+  // 256); both: TMA boxes of 16, 32 or 64 columns swizzled in 32, 64 or 128
+  // bytes (the conversion's SwizzledRows).
+  if (plan.headDim % 16 || plan.headDimV % 16 || plan.headDim > 256 ||
       plan.headDimV > 256)
     return fail("head dims D = ", plan.headDim, ", Dv = ", plan.headDimV,
-                " must be 64, 128, 192 or 256 (128-byte swizzled chunks of 64 "
-                "columns)");
+                " must be multiples of 16 up to 256 (k16 steps of Q·Kᵀ, "
+                "swizzled chunks of 16, 32 or 64 columns)");
   plan.consumers = plan.blockM / 64;
   if (Value out = traits->out) {
     auto arg = dyn_cast<BlockArgument>(out);
@@ -443,17 +469,17 @@ static LogicalResult finalize(attn::ProgramGridOp grid, KernelPlan &plan,
     return fail("epilogue = \"", attn::stringifyEpilogue(plan.epilogue),
                 "\" needs O to be a static, contiguous [B, S, H, Dv] argument "
                 "of Q's element type, not varlen; use \"direct\"");
-  if (plan.epilogue == Epilogue::TmaInQ && plan.headDimV > plan.headDim)
-    return fail("epilogue = \"tma_in_q\" needs Dv <= D (O's tile in Q's "
-                "buffer), got D = ",
-                plan.headDim, ", Dv = ", plan.headDimV);
+  if (plan.epilogue == Epilogue::TmaInQ && !plan.oFitsInQ())
+    return fail("epilogue = \"tma_in_q\" needs each consumer's O tile within "
+                "its rows of Q's buffer: Dv <= D and rows swizzled alike, got "
+                "D = ",
+                plan.headDim, " (", plan.qkRows().bytes, "-byte rows), Dv = ",
+                plan.headDimV, " (", plan.voRows().bytes, "-byte rows)");
   maxSharedMemory = sharedMemoryPerCta(maxSharedMemory, plan.ctasPerSm);
   int64_t budget = maxSharedMemory - 1024 - 256; // alignment, mbarriers
   int64_t perStage = plan.kStageBytes + plan.vStageBytes;
-  int64_t fixed =
-      plan.qBytes() + (plan.epilogue == Epilogue::Tma ? plan.oBytes() : 0);
-  int64_t fit = (budget - fixed) / perStage;
-  if (plan.stages < 1 || plan.stages > fit)
+  bool ownO = plan.epilogue == Epilogue::Tma;
+  if (plan.stages < 1 || plan.stages > stagesThatFit(plan, budget, ownO))
     return fail("Q (", plan.qBytes(), " bytes)",
                 plan.epilogue == Epilogue::Tma
                     ? ", O (" + std::to_string(plan.oBytes()) + " bytes)"
@@ -494,11 +520,15 @@ static LogicalResult finalize(attn::ProgramGridOp grid, KernelPlan &plan,
                 " needs; lower ctas_per_sm, block-m or block-n");
   plan.qOffset = 0;
   plan.kOffset = plan.qBytes();
-  plan.vOffset = plan.kOffset + plan.stages * plan.kStageBytes;
+  plan.vOffset = llvm::alignTo(plan.kOffset + plan.stages * plan.kStageBytes,
+                               kBufferAlignment);
   plan.bytes = plan.vOffset + plan.stages * plan.vStageBytes;
-  plan.oOffset = plan.epilogue == Epilogue::Tma ? plan.bytes : plan.qOffset;
-  if (plan.epilogue == Epilogue::Tma)
-    plan.bytes += plan.oBytes();
+  plan.oOffset = plan.qOffset;
+  if (ownO) {
+    plan.oOffset = llvm::alignTo(plan.bytes, kBufferAlignment);
+    plan.bytes = plan.oOffset + plan.oBytes();
+  }
+  assert(plan.bytes == layoutBytes(plan, plan.stages, ownO));
   return success();
 }
 
@@ -580,7 +610,7 @@ FailureOr<KernelPlan> flashmlir::hopper::planKernel(attn::ProgramGridOp grid,
   plan->ctasPerSm = options.ctasPerSm;
   int64_t budget =
       sharedMemoryPerCta(options.maxSharedMemory, options.ctasPerSm) - 1024 - 256;
-  int64_t fit = (budget - plan->qBytes()) / (plan->kStageBytes + plan->vStageBytes);
+  int64_t fit = stagesThatFit(*plan, budget, /*ownO=*/false);
   plan->stages = options.stages > 0 ? options.stages : std::min<int64_t>(fit, 4);
   plan->pingPong = options.pingPong && plan->consumers > 1;
   if (options.pvSchedule != "auto") {
@@ -658,23 +688,23 @@ FailureOr<KernelPlan> flashmlir::hopper::planKernel(attn::ProgramGridOp grid,
   // and Q's buffer vs 2 stages and its own, bench/variants.py: +17% at
   // S = 512, +13% at 1k, +4..8% at 2k-16k); one CTA per tile uses Q's
   // (free at its end).
-  int64_t perStage = plan->kStageBytes + plan->vStageBytes;
-  int64_t left = budget - plan->qBytes() - plan->stages * perStage;
+  // Whether O's buffer fits beside the ring as it is.
+  bool roomForO = layoutBytes(*plan, plan->stages, /*ownO=*/true) <= budget;
   bool autoStages = options.stages == 0;
   if (options.epilogue == "auto") {
-    int64_t stagesWithO = (budget - plan->qBytes() - plan->oBytes()) / perStage;
+    int64_t stagesWithO = stagesThatFit(*plan, budget, /*ownO=*/true);
     if (!plan->oStorable)
       plan->epilogue = Epilogue::Direct;
-    else if (plan->ctas && left >= plan->oBytes())
+    else if (plan->ctas && roomForO)
       plan->epilogue = Epilogue::Tma;
     else if (plan->ctas && autoStages && stagesWithO >= 2) {
       plan->epilogue = Epilogue::Tma;
       plan->stages = std::min<int64_t>(stagesWithO, 4);
     }
-    else if (plan->headDimV <= plan->headDim)
+    else if (plan->oFitsInQ())
       plan->epilogue = Epilogue::TmaInQ;
     else
-      plan->epilogue = left >= plan->oBytes() ? Epilogue::Tma : Epilogue::Direct;
+      plan->epilogue = roomForO ? Epilogue::Tma : Epilogue::Direct;
   } else {
     std::optional<Epilogue> epilogue =
         attn::symbolizeEpilogue(options.epilogue);
@@ -684,9 +714,9 @@ FailureOr<KernelPlan> flashmlir::hopper::planKernel(attn::ProgramGridOp grid,
              << options.epilogue << "'";
     plan->epilogue = *epilogue;
     // A ring sized by the heuristic makes room for an O buffer asked for.
-    if (plan->epilogue == Epilogue::Tma && autoStages && left < plan->oBytes())
+    if (plan->epilogue == Epilogue::Tma && autoStages && !roomForO)
       plan->stages = std::min<int64_t>(
-          (budget - plan->qBytes() - plan->oBytes()) / perStage, 4);
+          stagesThatFit(*plan, budget, /*ownO=*/true), 4);
     if (plan->stages < 2 && options.pvSchedule == "auto")
       plan->pv = PvSchedule::Serial;
   }

@@ -26,6 +26,41 @@ namespace flashmlir::hopper {
 using mlir::attn::Epilogue;
 using mlir::attn::PvSchedule;
 
+/// How a tile of 16-bit elements with rows of `width` columns lives in shared
+/// memory, where TMA writes it and wgmma reads it: in chunks of `columns()`
+/// columns, chunk after chunk (chunk k of a tile of R rows at k·R·`bytes`),
+/// each a run of rows of `bytes` bytes whose 16-byte units are swizzled
+/// within a span of `bytes` (the TMA swizzle mode of the same width). The
+/// widest span whose columns divide the width (CUTLASS's ss_smem_selector
+/// rule): 128 bytes (64 columns) for D = 64, 128, 192, 256; 64 bytes (32
+/// columns) for D = 32, 96, 160, 224; 32 bytes (16 columns) for the other
+/// multiples of 16. A chunk is then a whole number of swizzle atoms (8 rows
+/// x `bytes`): the layout wgmma's descriptors describe and a TMA box of one
+/// chunk writes, without padding. A narrower span costs more TMA copies per
+/// tile (one per chunk), not bank conflicts: each mode spreads 8 rows' 16-byte
+/// units over all banks.
+struct SwizzledRows {
+  int64_t bytes = 128;
+
+  /// The layout of rows of `width` 16-bit elements (a multiple of 16).
+  static SwizzledRows forWidth(int64_t width) {
+    return {width % 64 == 0 ? 128 : width % 32 == 0 ? 64 : 32};
+  }
+  /// Elements of a 16-bit type per row of a chunk (a TMA box's inner extent).
+  int64_t columns() const { return bytes / 2; }
+  /// 16-byte units per row of a chunk; the swizzle XORs a unit's index with
+  /// (row / (8 / units)) mod units (address bits [4, 4 + log2 units) with
+  /// bits [7, ...)).
+  int64_t units() const { return bytes / 16; }
+  /// Bytes of 8 rows: a swizzle atom, the stride between 8-row core matrix
+  /// groups (the descriptors' stride byte offset).
+  int64_t atomBytes() const { return 8 * bytes; }
+  /// The descriptor's layout type (bits 62-63): 1, 2, 3 for 128, 64, 32 bytes.
+  int64_t descriptorMode() const {
+    return bytes == 128 ? 1 : bytes == 64 ? 2 : 3;
+  }
+};
+
 /// The kernel's static shape and the decisions taken for it.
 struct KernelPlan {
   // Derived from the tiled IR.
@@ -68,6 +103,17 @@ struct KernelPlan {
   bool backward = false;
   int64_t qStageBytes = 0, stagedBytes = 0, stagedOffset = 0;
 
+  /// The shared-memory layout of Q's and K's tiles (rows of D) and of V's
+  /// and O's (rows of Dv).
+  SwizzledRows qkRows() const { return SwizzledRows::forWidth(headDim); }
+  SwizzledRows voRows() const { return SwizzledRows::forWidth(headDimV); }
+  /// Whether each consumer's O tile, laid out as V's, lies within its own
+  /// rows of Q's buffer (tma_in_q: the other consumer may still read its Q):
+  /// Dv <= D and rows of the same swizzle span, so that chunk k of O's rows
+  /// 64c.. is within chunk k of Q's.
+  bool oFitsInQ() const {
+    return headDimV <= headDim && voRows().bytes == qkRows().bytes;
+  }
   int64_t threads() const { return 128 * (1 + consumers); }
   int64_t qBytes() const { return blockM * headDim * 2; }
   int64_t oBytes() const { return blockM * headDimV * 2; }

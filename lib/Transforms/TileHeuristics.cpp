@@ -21,6 +21,12 @@
 // for O, which delays the next tile's Q): bench/variants.py, bf16, 16k
 // tokens: +11% at S = 512, +6..8% at 1k-16k.
 //
+// Head dims between these (multiples of 16, each with the shared-memory
+// layout of its width: the conversion's SwizzledRows) take the tiles of the
+// next one up: D <= 64 as 64, D <= 128 as 128 (BlockN 96 with a modifier
+// below 128), D <= 256 as 256. Chosen from ptxas -v (0 spills over the masks
+// and modifiers), not yet timed on a GPU.
+//
 // CPU: the path exists to prove the transformations exact; small tiles keep
 // many blocks (and every boundary case) in play on small test shapes.
 //
@@ -75,6 +81,11 @@ static TileSizes heuristicTileSizes(attn::AttentionOp op, TileTarget target) {
                       : seqLen <= (causal ? 2048 : 1024);
   if (headDim <= 64)
     return {modified || shortSeq ? 128 : 192, 128};
+  // D = 80, 96, 112 with a score_mod or mask_mod spilled at BlockN 128 (ALiBi
+  // at d = 112: 104 bytes, documents at d = 96: 40, causal ALiBi + documents
+  // at d = 80: 24; ptxas -v, bf16, 300 x 517, GQA 2) and not at 96.
+  if (headDim < 128 && headDim > 64 && (op.hasScoreMod() || op.hasMaskMod()))
+    return {128, 96};
   if (headDim <= 128)
     return {128, banded || modified || !op.isVarlen() ? 128 : 176};
   bool window = op.getMaskOrDefault().getKind() == attn::MaskKind::Window;

@@ -5,9 +5,10 @@
 
 Same signatures, argument order and defaults as flash_attn 2.x; same
 semantics: (B, S, H, D) fp16/bf16 CUDA tensors, any head dim up to 256
-(one the kernels do not take, e.g. 59 or 111, is zero-padded to the next
-multiple of 8 and the output sliced back, as flash_attn does; the default
-softmax scale stays 1/sqrt(D) of the given D), causal aligned to the
+(one the Hopper kernel does not take, e.g. 59, 111 or 40, is zero-padded to
+the next multiple of 16 — of 8 for FP8, which runs on the SIMT kernel — and
+the output sliced back, as flash_attn does; the default softmax scale stays
+1/sqrt(D) of the given D), causal aligned to the
 bottom-right corner, window_size = (left, right) with -1 = unbounded,
 softcap, GQA/MQA, alibi_slopes ((H,) or (B, H) float32, varlen too: a bias
 of -slope·|i + Sk - Sq - j| per sequence), softmax_scale defaulting to
@@ -28,7 +29,7 @@ import math
 import numbers
 
 from .ops import _torch, attention
-from .spec import HEAD_DIM_MULTIPLE, MAX_HEAD_DIM
+from .spec import HEAD_DIM_MULTIPLE, HOPPER_HEAD_DIM_MULTIPLE, MAX_HEAD_DIM
 
 # Devices the drop-ins take, as flash_attn (meta: shape-only tracing). The
 # tests add "cpu" to run them on the CPU path.
@@ -97,9 +98,17 @@ def _alibi_mod(slopes, shift, per_sequence=False):
     return score_mod
 
 
+def _head_dim_multiple(dtype):
+    """What the drop-ins pad head dims to: the Hopper kernel's multiple for the
+    16-bit types it takes, the kernels' common one (the SIMT kernel) for FP8."""
+    torch = _torch()
+    return (HOPPER_HEAD_DIM_MULTIPLE if dtype in (torch.float16, torch.bfloat16)
+            else HEAD_DIM_MULTIPLE)
+
+
 def _pad_head_dims(q, k, v, softmax_scale):
     """flash_attn's head-dim rule: q/k of head dim D and v of Dv up to MAX_HEAD_DIM,
-    zero-padded to the next multiple of HEAD_DIM_MULTIPLE (zeros change neither
+    zero-padded to the next multiple of _head_dim_multiple (zeros change neither
     Q·Kᵀ nor the kept columns of P·V). Returns q, k, v, the softmax scale to pass
     (1/sqrt(D) of the original D when padding, else as given) and Dv."""
     torch = _torch()
@@ -113,15 +122,17 @@ def _pad_head_dims(q, k, v, softmax_scale):
     if k.shape[-1] != d:  # attention() names the mismatch
         return q, k, v, softmax_scale, dv
 
+    multiple = _head_dim_multiple(q.dtype)
+
     def pad(t):
-        extra = -t.shape[-1] % HEAD_DIM_MULTIPLE
+        extra = -t.shape[-1] % multiple
         if not extra:
             return t
         if t.dtype == torch.float8_e4m3fn:  # zero bits are +0.0; pad the bytes
             return torch.nn.functional.pad(t.view(torch.uint8), (0, extra)).view(t.dtype)
         return torch.nn.functional.pad(t, (0, extra))
 
-    if d % HEAD_DIM_MULTIPLE and softmax_scale is None:
+    if d % multiple and softmax_scale is None:
         softmax_scale = 1.0 / math.sqrt(d)
     return pad(q), pad(k), pad(v), softmax_scale, dv
 

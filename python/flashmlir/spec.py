@@ -36,6 +36,10 @@ SCHEDULES = ("auto", "tiles", "persistent")
 # HEAD_DIM_MULTIPLE, at most MAX_HEAD_DIM (the flash_attn drop-ins pad to them).
 HEAD_DIM_MULTIPLE = 8
 MAX_HEAD_DIM = 256
+# Head dims the Hopper (wgmma) kernel takes: multiples of 16, Q·Kᵀ's k16 steps
+# (lib/Transforms/HopperPlan.cpp); the others of HEAD_DIM_MULTIPLE run on the
+# SIMT kernel. The flash_attn drop-ins pad bf16/f16 head dims to them.
+HOPPER_HEAD_DIM_MULTIPLE = 16
 HOPPER_CHIP = "sm_90a"  # the Hopper kernel's only target (wgmma, TMA, setmaxnreg)
 
 # The range of a normal f32: scale and softcap are f32 attributes of the op.
@@ -268,8 +272,9 @@ class AttentionSpec:
             return f"dtype {self.dtype} (bf16 and f16 only)"
         for name in ("head_dim", "head_dim_v"):
             d = getattr(self, name)
-            if d % 64 or d > 256:
-                return f"{name} {d} (64, 128, 192 or 256)"
+            if d % HOPPER_HEAD_DIM_MULTIPLE or d > MAX_HEAD_DIM:
+                return (f"{name} {d} (a multiple of {HOPPER_HEAD_DIM_MULTIPLE} up to "
+                        f"{MAX_HEAD_DIM})")
         return ""
 
     @property

@@ -60,7 +60,8 @@
 // The own O buffer counts against the ring:
 // EPIFIT: attn-convert-to-nvgpu: Q (16384 bytes), O (16384 bytes) and 13 K/V stage(s) of 16384 bytes do not fit in the shared memory (232448 bytes)
 // EPIVARLEN: attn-plan-hopper: epilogue = "tma" needs O to be a static, contiguous [B, S, H, Dv] argument of Q's element type, not varlen; use "direct"
-// EPIDV: attn-plan-hopper: epilogue = "tma_in_q" needs Dv <= D (O's tile in Q's buffer), got D = 64, Dv = 128
+// EPIDV: attn-plan-hopper: epilogue = "tma_in_q" needs each consumer's O tile within its rows of Q's buffer: Dv <= D and rows swizzled alike, got D = 64 (128-byte rows), Dv = 128 (128-byte rows)
+// EPIDV: attn-plan-hopper: epilogue = "tma_in_q" needs each consumer's O tile within its rows of Q's buffer: Dv <= D and rows swizzled alike, got D = 96 (64-byte rows), Dv = 64 (128-byte rows)
 // SCALED: attn-plan-hopper: the wgmma kernel takes tiles of the operands' own bf16/f16 (attn-tile target=sm_90a), got 'f32' tiles
 
 func.func @causal(%q: memref<2x300x8x64xbf16>, %k: memref<2x300x2x64xbf16>,
@@ -93,5 +94,17 @@ func.func @wide_v(%q: memref<1x300x2x64xbf16>, %k: memref<1x300x2x64xbf16>,
   attn.attention ins(%q, %k, %v : memref<1x300x2x64xbf16>, memref<1x300x2x64xbf16>,
                                   memref<1x300x2x128xbf16>)
       outs(%o : memref<1x300x2x128xbf16>)
+  return
+}
+
+// -----
+
+// Dv < D, but O's rows (128 bytes, chunks BlockM x 128 apart) are not laid out
+// as Q's (64 bytes): consumer 1's O rows would overwrite consumer 0's Q.
+func.func @unlike_rows(%q: memref<1x300x2x96xbf16>, %k: memref<1x300x2x96xbf16>,
+                       %v: memref<1x300x2x64xbf16>, %o: memref<1x300x2x64xbf16>) {
+  attn.attention ins(%q, %k, %v : memref<1x300x2x96xbf16>, memref<1x300x2x96xbf16>,
+                                  memref<1x300x2x64xbf16>)
+      outs(%o : memref<1x300x2x64xbf16>)
   return
 }

@@ -95,3 +95,21 @@ func.func @varlen(%q: memref<1x300x2x64xbf16>, %k: memref<1x300x2x64xbf16>,
       outs(%o : memref<1x300x2x64xbf16>)
   return
 }
+
+// -----
+
+// D = 96, Dv = 64 under a window (one CTA per tile): O's rows (128 bytes,
+// Dv's layout) are not laid out as Q's (64 bytes), so O cannot be staged in
+// each consumer's rows of Q's buffer; it gets a buffer of its own, beside 4
+// stages (Q 24 KB + 4 x (12 + 8) KB + O 16 KB + 1 KB alignment slack).
+// CHECK-LABEL: func.func @window_d96_dv64
+// CHECK: plan(<stages = 4, ping_pong = true, pv_schedule = overlap, persistent_ctas = 0, paired_tiles = false, epilogue = tma, ctas_per_sm = 1, producer_registers = 24, consumer_registers = 240>)
+// LOWER-LABEL: func.func @window_d96_dv64
+// LOWER: dynamic_shared_memory_size %c123904_i32
+func.func @window_d96_dv64(%q: memref<1x300x2x96xbf16>, %k: memref<1x300x2x96xbf16>,
+                           %v: memref<1x300x2x64xbf16>, %o: memref<1x300x2x64xbf16>) {
+  attn.attention ins(%q, %k, %v : memref<1x300x2x96xbf16>, memref<1x300x2x96xbf16>,
+                                  memref<1x300x2x64xbf16>)
+      outs(%o : memref<1x300x2x64xbf16>) mask<window [64, 0], bottom_right>
+  return
+}

@@ -176,6 +176,49 @@ func.func @long_causal_d64(%q: memref<1x4096x2x64xbf16>, %o: memref<1x4096x2x64x
 
 // -----
 
+// Head dims between 64, 128 and 256 take the tiles of the next one up: D = 96
+// as 128 (128 x 128), D = 160 as 256 (128 x 80); with a score_mod or mask_mod
+// D = 80..112 take BlockN 96 (128 spilled: documents at D = 96, 40 bytes).
+// HOPPER-LABEL: func.func @d96
+// HOPPER: bufferization.alloc_tensor() : tensor<128x96xbf16>
+// HOPPER: bufferization.alloc_tensor() : tensor<128x96xbf16>
+func.func @d96(%q: memref<1x1000x2x96xbf16>, %o: memref<1x1000x2x96xbf16>) {
+  attn.attention ins(%q, %q, %q : memref<1x1000x2x96xbf16>, memref<1x1000x2x96xbf16>, memref<1x1000x2x96xbf16>)
+      outs(%o : memref<1x1000x2x96xbf16>) mask<causal, bottom_right>
+  return
+}
+
+// -----
+
+// HOPPER-LABEL: func.func @d160
+// HOPPER: bufferization.alloc_tensor() : tensor<128x160xf16>
+// HOPPER: bufferization.alloc_tensor() : tensor<80x160xf16>
+func.func @d160(%q: memref<1x1000x2x160xf16>, %o: memref<1x1000x2x160xf16>) {
+  attn.attention ins(%q, %q, %q : memref<1x1000x2x160xf16>, memref<1x1000x2x160xf16>, memref<1x1000x2x160xf16>)
+      outs(%o : memref<1x1000x2x160xf16>)
+  return
+}
+
+// -----
+
+// HOPPER-LABEL: func.func @d96_mask_mod
+// HOPPER: bufferization.alloc_tensor() : tensor<128x96xbf16>
+// HOPPER: bufferization.alloc_tensor() : tensor<96x96xbf16>
+func.func @d96_mask_mod(%q: memref<1x1000x2x96xbf16>, %o: memref<1x1000x2x96xbf16>,
+                        %doc: memref<1000xi32>) {
+  attn.attention ins(%q, %q, %q : memref<1x1000x2x96xbf16>, memref<1x1000x2x96xbf16>, memref<1x1000x2x96xbf16>)
+      outs(%o : memref<1x1000x2x96xbf16>) mask_mod {
+      ^bb0(%b: index, %h: index, %i: index, %j: index):
+        %di = memref.load %doc[%i] : memref<1000xi32>
+        %dj = memref.load %doc[%j] : memref<1000xi32>
+        %same = arith.cmpi eq, %di, %dj : i32
+        attn.yield %same : i1
+      }
+  return
+}
+
+// -----
+
 // FP8: each program reads the descales of its sequence and KV head (h / 2
 // under GQA 4 -> 2) once; the tile loads apply them (S = scale·(dq·q)(dk·k)ᵀ,
 // O = P·(dv·v)); the output is bf16.

@@ -228,7 +228,8 @@ def case_reference(case: Case, q, k, v, dtype=None, *, slopes=None, doc_q=None, 
 
 # -- the GPU numerics matrices (static shapes) --------------------------------------------
 # SIMT_CASES for the SIMT bring-up kernel, HOPPER_CASES for the warp-specialized Hopper
-# kernel (bf16/f16, D and Dv in {64, 128, 256}, score_mod and mask_mod included). Cases
+# kernel (bf16/f16, D and Dv every multiple of 16 up to 256, score_mod and mask_mod
+# included). Cases
 # with lse=False are the benchmark's shapes (B·S = 16k tokens, hidden 2048): compiled
 # without the LSE output, checked like the others. test_attention_gpu.py runs both on an
 # sm_90 GPU; make_bundle.py compiles them with attn-compile (PTX, launch JSON, ptxas).
@@ -317,6 +318,58 @@ HOPPER_CASES = [
     Case("h_varlen_alibi_document_bf16", 0, 0, varlen_q=[17, 0, 129, 1, 64],
          varlen_k=[17, 5, 200, 1, 0], mask="causal", alibi=True, document_mask=True,
          dtype="bf16", heads_q=4, heads_kv=2),
+    # The head dims between 64, 128 and 256 (every multiple of 16), each tensor's shared
+    # tiles in chunks of 64, 32 or 16 columns (the conversion's SwizzledRows), each dim
+    # with another mask, modifier or shape: odd lengths, Sq != Sk, GQA; three consumers
+    # at D = 48; the persistent kernels (paired under causal masks); Dv != D mixing two
+    # layouts; varlen (the direct epilogue).
+    Case("h_none_300x517_f16_gqa2_d16", 300, 517, dtype="f16", heads_q=4, heads_kv=2,
+         head_dim=16, batch=2),
+    Case("h_causal_br_257x300_bf16_d32", 257, 300, mask="causal", dtype="bf16", head_dim=32),
+    Case("h_window_64_0_br_333x333_bf16_d48", 333, 333, mask="window", window=(64, 0),
+         dtype="bf16", head_dim=48),
+    Case("h_none_2049x2047_bf16_d48", 2049, 2047, dtype="bf16", head_dim=48),
+    Case("h_none_1000x1000_bf16_gqa4_d80", 1000, 1000, dtype="bf16", heads_q=8, heads_kv=2,
+         head_dim=80),
+    Case("h_causal_tl_129x127_f16_d96", 129, 127, mask="causal", align="top_left",
+         dtype="f16", head_dim=96),
+    Case("h_none_257x513_bf16_d96", 257, 513, dtype="bf16", head_dim=96, batch=2),
+    Case("h_causal_br_1000x1000_bf16_gqa4_d96", 1000, 1000, mask="causal", dtype="bf16",
+         heads_q=4, heads_kv=1, head_dim=96),
+    Case("h_alibi_causal_200x333_bf16_gqa2_d96", 200, 333, mask="causal", alibi=True,
+         dtype="bf16", heads_q=4, heads_kv=2, head_dim=96),
+    Case("h_document_300x300_f16_mqa4_d112", 300, 300, document_mask=True, dtype="f16",
+         heads_q=4, heads_kv=1, head_dim=112),
+    Case("h_softcap_scale1_200x333_bf16_d112", 200, 333, softcap=20.0, scale=1.0,
+         dtype="bf16", head_dim=112),
+    Case("h_causal_br_333x517_bf16_gqa2_d144", 333, 517, mask="causal", dtype="bf16",
+         heads_q=4, heads_kv=2, head_dim=144, batch=2),
+    Case("h_none_300x1000_f16_d160", 300, 1000, dtype="f16", head_dim=160),
+    Case("h_window_32_32_200x129_bf16_gqa8_d176", 200, 129, mask="window", window=(32, 32),
+         dtype="bf16", heads_q=8, heads_kv=1, head_dim=176),
+    Case("h_causal_tl_700x700_bf16_d192", 700, 700, mask="causal", align="top_left",
+         dtype="bf16", head_dim=192),
+    Case("h_alibi_none_257x513_f16_d208", 257, 513, alibi=True, dtype="f16", head_dim=208),
+    Case("h_softcap_causal_129x129_bf16_d224", 129, 129, mask="causal", softcap=20.0,
+         dtype="bf16", head_dim=224),
+    Case("h_alibi_document_window_333x333_bf16_d240", 333, 333, mask="window",
+         window=(100, 20), alibi=True, document_mask=True, dtype="bf16", head_dim=240),
+    Case("h_dv96_d64_none_65x200_f16", 65, 200, head_dim=64, head_dim_v=96, dtype="f16"),
+    Case("h_dv64_d96_causal_200x300_bf16", 200, 300, mask="causal", head_dim=96,
+         head_dim_v=64, dtype="bf16"),
+    Case("h_dv48_d80_none_129x200_bf16", 129, 200, head_dim=80, head_dim_v=48, dtype="bf16"),
+    Case("h_dv128_d176_causal_1000x1000_f16_gqa2", 1000, 1000, mask="causal", head_dim=176,
+         head_dim_v=128, dtype="f16", heads_q=4, heads_kv=2),
+    Case("h_dv160_d240_window_64_0_300x300_bf16", 300, 300, mask="window", window=(64, 0),
+         head_dim=240, head_dim_v=160, dtype="bf16"),
+    Case("h_varlen_causal_bf16_d80", 0, 0, varlen_q=[17, 0, 129, 1, 64],
+         varlen_k=[17, 5, 200, 1, 0], mask="causal", dtype="bf16", heads_q=4, heads_kv=2,
+         head_dim=80),
+    Case("h_varlen_none_f16_d112", 0, 0, varlen_q=[17, 0, 129, 1, 64],
+         varlen_k=[17, 5, 200, 1, 0], dtype="f16", heads_q=4, heads_kv=2, head_dim=112),
+    Case("h_varlen_alibi_document_bf16_d96", 0, 0, varlen_q=[17, 0, 129, 1, 64],
+         varlen_k=[17, 5, 200, 1, 0], mask="causal", alibi=True, document_mask=True,
+         dtype="bf16", heads_q=4, heads_kv=2, head_dim=96),
     # Timing points of the FlashAttention-3 sweep (B·S = 16k tokens, hidden 2048).
     Case("h_time_4k_none_bf16_d128", 4096, 4096, dtype="bf16", heads_q=16, heads_kv=16,
          head_dim=128, batch=4, lse=False),
@@ -332,4 +385,9 @@ HOPPER_CASES = [
          head_dim=256, batch=4, lse=False),
     Case("h_time_1k_none_bf16_d128", 1024, 1024, dtype="bf16", heads_q=16, heads_kv=16,
          head_dim=128, batch=16, lse=False),
+    # d = 96 (hidden 2048: 21 heads), the persistent kernels.
+    Case("h_time_4k_none_bf16_d96", 4096, 4096, dtype="bf16", heads_q=21, heads_kv=21,
+         head_dim=96, batch=4, lse=False),
+    Case("h_time_4k_causal_bf16_d96", 4096, 4096, mask="causal", dtype="bf16", heads_q=21,
+         heads_kv=21, head_dim=96, batch=4, lse=False),
 ]

@@ -24,6 +24,7 @@ import json
 import os
 import pathlib
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -153,11 +154,19 @@ def rand(*shape, dtype=torch.bfloat16, seed=0):
     return torch.randn(*shape, generator=g, device="cuda").to(dtype)
 
 
+def cu(lens):
+    """cu_seqlens (int32, on the GPU) of sequences of these lengths."""
+    return torch.tensor(np.concatenate([[0], np.cumsum(lens)]), dtype=torch.int32,
+                        device="cuda")
+
+
 # Every P·V schedule of the Hopper kernel (attn-plan-hopper's pv_schedule), also in
 # the persistent kernel with several tiles per CTA (5 CTAs): odd lengths, ragged last
-# KV block, both masks, every head dim.
+# KV block, both masks, every head dim of D = 64, 128, 256 and of each shared-memory
+# layout between them (rows in 64-, 32- and 16-column chunks: 96, 160, 80, 48).
 SCHEDULE_POINTS = [(64, 333, "none"), (128, 700, "none"), (128, 700, "causal"),
-                   (256, 333, "none"), (256, 461, "causal")]
+                   (256, 333, "none"), (256, 461, "causal"), (96, 333, "causal"),
+                   (160, 461, "none"), (80, 461, "none"), (48, 333, "causal")]
 
 
 @pytest.mark.parametrize("schedule", ["serial", "deferred", "overlap"])
@@ -214,14 +223,16 @@ def test_flash_attn_func_and_packed():
 @pytest.mark.parametrize("mask,schedule,d,extra", [
     ("causal", "auto", 128, {}), ("none", "auto", 128, {}), ("causal", "tiles", 128, {}),
     ("causal", "auto", 128, {"softcap": 30.0}), ("window", "auto", 128, {"window": (300, 0)}),
-    ("causal", "auto", 64, {}), ("none", "auto", 256, {})])
+    ("causal", "auto", 64, {}), ("none", "auto", 256, {}), ("causal", "auto", 96, {}),
+    ("none", "auto", 80, {}), ("causal", "auto", 160, {})])
 def test_dynamic_seqlens_one_kernel_many_lengths(mask, schedule, d, extra):
     # One kernel compiled for any Sq, Sk (dynamic_seqlens): the launcher computes
     # the grid and the sizes it passes from each call's tensors. d=128 is
     # persistent (causal: over pairs of q-blocks) with the work counted per call;
     # 5000 x 4500 gives each of the 132 CTAs several tiles; "tiles", windows and
     # d=256: one CTA per tile; softcap: persistent with work on every score; d=64
-    # causal: BlockM 128, paired persistent (the dynamic-length choice).
+    # causal: BlockM 128, paired persistent (the dynamic-length choice); d=96 and 80
+    # (64- and 32-byte swizzled rows) persistent, d=160 one CTA per tile.
     spec = flashmlir.AttentionSpec(dtype="bf16", batch=2, seqlen_q=1, seqlen_k=1, heads_q=4,
                                    heads_kv=2, head_dim=d, head_dim_v=d, mask=mask,
                                    dynamic_seqlens=True, schedule=schedule, **extra)
@@ -344,14 +355,38 @@ def test_flash_attn_varlen_func():
     check(out, q, k, v, lse=lse, causal=True, cu_seqlens_q=cu(lens_q), cu_seqlens_k=cu(lens_k))
 
 
-@pytest.mark.parametrize("d", [59, 111])
+@pytest.mark.parametrize("d", [40, 59, 111, 200, 250])
 def test_flash_attn_pads_head_dims(d):
-    # flash_attn's head-dim rule: 59 -> 64 (the Hopper kernel), 111 -> 112 (the SIMT
-    # kernel until multiples of 16 take the Hopper one); scale 1/sqrt(d), output sliced.
+    # flash_attn's head-dim rule: padded to the next multiple of 16 (40 -> 48, 59 -> 64,
+    # 111 -> 112, 200 -> 208, 250 -> 256), all on the Hopper kernel (the SIMT kernel
+    # would warn); scale 1/sqrt(d), output sliced.
     q, k, v = rand(2, 333, 8, d, seed=1), rand(2, 500, 2, d, seed=2), rand(2, 500, 2, d, seed=3)
-    out, lse, _ = fa.flash_attn_func(q, k, v, causal=True, return_attn_probs=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", flashmlir.PerformanceWarning)
+        out, lse, _ = fa.flash_attn_func(q, k, v, causal=True, return_attn_probs=True)
     assert out.shape == q.shape
     check(out, q, k, v, lse=lse, causal=True)
+    lens_q, lens_k = [100, 1, 37, 250], [120, 64, 37, 250]
+    qv, kv, vv = rand(sum(lens_q), 8, d, seed=4), rand(sum(lens_k), 2, d, seed=5), \
+        rand(sum(lens_k), 2, d, seed=6)
+    out = fa.flash_attn_varlen_func(qv, kv, vv, cu(lens_q), cu(lens_k), 250, 250,
+                                    window_size=(64, 0))
+    assert out.shape == qv.shape
+    check(out, qv, kv, vv, window=(64, 0), cu_seqlens_q=cu(lens_q), cu_seqlens_k=cu(lens_k))
+
+
+@pytest.mark.parametrize("d,dv", [(96, 96), (80, 48), (64, 96), (176, 128), (240, 160)])
+def test_every_head_dim_through_attention(d, dv):
+    # flashmlir.attention on the Hopper kernel for head dims of every shared-memory
+    # layout, Dv != D: unmasked (persistent where Dv <= 128), causal (paired), a window,
+    # with an LSE; odd lengths, GQA.
+    q, k, v = rand(2, 517, 8, d, seed=7), rand(2, 301, 2, d, seed=8), rand(2, 301, 2, dv, seed=9)
+    for kwargs in (dict(), dict(causal=True), dict(window=(100, 20))):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", flashmlir.PerformanceWarning)
+            out, lse = flashmlir.attention(q, k, v, return_lse=True, **kwargs)
+        torch.cuda.synchronize()
+        check(out, q, k, v, lse=lse, **kwargs)
 
 
 def test_flash_attn_varlen_alibi_per_sequence():

@@ -117,7 +117,9 @@ def random_block_mask(b, h, sq, sk, rows, cols, device, seed, full_ok=None):
     (128, (128, 128), True, True),
     (64, (256, 128), False, False),   # two kernel q-blocks per mask row
     (256, (128, 128), True, False),   # BlockN 64 on Hopper: r = 2
-    (96, (128, 128), True, False),    # the SIMT kernel on the GPU (64 x 32 tiles)
+    (96, (128, 128), True, False),    # Hopper, 64-byte swizzled rows; BlockN 96 fitted: 64
+    (240, (128, 256), False, True),   # Hopper, 32-byte swizzled rows (15 chunks), BlockN 64
+    (72, (128, 128), True, False),    # the SIMT kernel on the GPU (64 x 32 tiles)
 ])
 def test_random_lists(device, d, block_size, full, broadcast):
     b, sq, sk, hq, hk = 2, 389, 517, 4, 2

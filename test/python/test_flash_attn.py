@@ -1,7 +1,8 @@
 """The flash_attn drop-ins (flashmlir.flash_attn) on the CPU path, against the float64
 definition with the accuracy rule (flashmlir.testing): every head dim flash_attn takes
-(up to 256; one the kernels do not take is zero-padded to the next multiple of 8, the
-output sliced back, the softmax scale that of the given head dim), and alibi_slopes of
+(up to 256; one the Hopper kernel does not take is zero-padded to the next multiple of
+16 -- of 8 for FP8, which runs on the SIMT kernel --, the output sliced back, the softmax
+scale that of the given head dim), and alibi_slopes of
 shape (H,) and (B, H) with every function, varlen included. Broken variants of both
 (the padded head dim's scale; one sequence's slopes for all) must fail the same checks.
 
@@ -16,6 +17,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 import flashmlir  # noqa: E402
+from flashmlir import AttentionSpec  # noqa: E402
 from flashmlir import flash_attn as fa  # noqa: E402
 from flashmlir.testing import assert_accurate, reference  # noqa: E402
 
@@ -54,6 +56,60 @@ def test_every_head_dim_up_to_256(d, causal):
     check(out, q, k, v, lse=lse, causal=causal)        # scale 1/sqrt(d), d as given
     out = fa.flash_attn_func(q, k, v, causal=causal, softmax_scale=0.3)
     check(out, q, k, v, causal=causal, scale=0.3)
+
+
+class Padded(Exception):
+    """Raised by the spy below with the head dims attention() was called with."""
+
+
+def spy_head_dims(monkeypatch):
+    """attention() as the drop-ins call it, replaced by a spy that raises Padded with
+    (D, Dv) of the tensors it is given."""
+    def spy(q, k, v, **kwargs):
+        raise Padded(q.shape[-1], k.shape[-1], v.shape[-1])
+    monkeypatch.setattr(fa, "attention", spy)
+
+
+@pytest.mark.parametrize("d,dv", [(8, 8), (40, 40), (59, 59), (72, 24), (111, 111), (120, 64),
+                                  (200, 136), (248, 248)])
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+def test_16_bit_head_dims_are_padded_for_the_hopper_kernel(monkeypatch, d, dv, dtype):
+    """bf16/f16 head dims pad to the next multiple of 16, the ones the Hopper kernel
+    takes: a multiple of 8 such as 40 or 72 (q/k) or 24 (v) would run on the SIMT
+    kernel. The spec of the padded call resolves to the Hopper kernel."""
+    m = lambda *s: torch.empty(*s, dtype=dtype, device="meta")  # noqa: E731
+    spy_head_dims(monkeypatch)
+    with pytest.raises(Padded) as padded:
+        fa.flash_attn_func(m(1, 8, 2, d), m(1, 8, 2, d), m(1, 8, 2, dv))
+    want = (-(-d // 16) * 16, -(-dv // 16) * 16)
+    assert padded.value.args == (want[0], want[0], want[1])
+    spec = AttentionSpec(dtype="bf16" if dtype == torch.bfloat16 else "f16", batch=1,
+                         seqlen_q=8, seqlen_k=8, heads_q=2, heads_kv=2, head_dim=want[0],
+                         head_dim_v=want[1])
+    assert spec.resolved_kernel == "hopper"
+    with pytest.raises(Padded) as padded:
+        fa.flash_attn_varlen_func(m(8, 2, d), m(8, 2, d), m(8, 2, dv), cu([8]), cu([8]), 8, 8)
+    assert padded.value.args == (want[0], want[0], want[1])
+
+
+def test_fp8_head_dims_pad_to_8(monkeypatch):
+    # FP8 runs on the SIMT kernel (and the CPU path), which takes multiples of 8.
+    m = lambda *s: torch.empty(*s, dtype=torch.float8_e4m3fn, device="meta")  # noqa: E731
+    spy_head_dims(monkeypatch)
+    for d, want in ((40, 40), (59, 64), (111, 112)):
+        with pytest.raises(Padded) as padded:
+            fa.flash_attn_func(m(1, 8, 2, d), m(1, 8, 2, d), m(1, 8, 2, d))
+        assert padded.value.args == (want, want, want)
+
+
+@pytest.mark.parametrize("d", [40, 72, 200])
+def test_head_dims_padded_to_16_are_right(d):
+    # The zero columns added past a multiple of 8 (40 -> 48) change nothing: out keeps
+    # the given head dim, the scale is 1/sqrt(d).
+    q, k, v = rand(2, 37, 4, d, seed=30), rand(2, 45, 2, d, seed=31), rand(2, 45, 2, d, seed=32)
+    out, lse, _ = fa.flash_attn_func(q, k, v, causal=True, return_attn_probs=True)
+    assert out.shape == (2, 37, 4, d)
+    check(out, q, k, v, lse=lse, causal=True)
 
 
 def test_packed_functions_pad_too():
@@ -98,15 +154,15 @@ def test_head_dims_over_256_are_refused():
 
 
 def test_padding_with_the_padded_scale_is_caught(monkeypatch):
-    """The check can fail: a drop-in that pads 33 -> 40 but lets the softmax scale follow
-    the padded head dim (1/sqrt(40) instead of 1/sqrt(33)) is rejected by the same check."""
+    """The check can fail: a drop-in that pads 33 -> 48 but lets the softmax scale follow
+    the padded head dim (1/sqrt(48) instead of 1/sqrt(33)) is rejected by the same check."""
     q, k, v = (rand(2, 64, 2, 33, seed=s, dtype=torch.float16, scale=2.0) for s in (13, 14, 15))
     check(fa.flash_attn_func(q, k, v), q, k, v)
     padded = fa._pad_head_dims
 
     def padded_scale(q, k, v, softmax_scale):
         q, k, v, _, dv = padded(q, k, v, softmax_scale)
-        return q, k, v, None, dv                      # attention() then takes 1/sqrt(40)
+        return q, k, v, None, dv                      # attention() then takes 1/sqrt(48)
 
     monkeypatch.setattr(fa, "_pad_head_dims", padded_scale)
     with pytest.raises(AssertionError, match="max.out - ref64"):

@@ -61,7 +61,8 @@ def cache_dir(tmp_path, monkeypatch):
     (dict(varlen=3, batch=2), "varlen packs sequences into batch 1"),
     (dict(kernel="cuda"), "kernel must be one of"),
     (dict(kernel="hopper", dtype="f32"), "kernel='hopper' does not support"),
-    (dict(kernel="hopper", head_dim=96, head_dim_v=96), "head_dim 96"),
+    (dict(kernel="hopper", head_dim=72, head_dim_v=72), "head_dim 72 .a multiple of 16"),
+    (dict(kernel="hopper", head_dim_v=40), "head_dim_v 40"),
     # Papercuts: each of these passed the spec and failed later, or silently.
     (dict(mask="window", window=(1.7, 0)), "window must be two ints"),
     (dict(mask="window", window=(1, 2, 3)), "window must be two ints"),
@@ -94,7 +95,15 @@ def test_kernel_choice():
     assert AttentionSpec(**BASE).resolved_kernel == "hopper"
     assert AttentionSpec(**BASE, score_mod="x", mask_mod="y").resolved_kernel == "hopper"
     assert AttentionSpec(**{**BASE, "dtype": "f32"}).resolved_kernel == "simt"
-    assert AttentionSpec(**{**BASE, "head_dim": 96, "head_dim_v": 96}).resolved_kernel == "simt"
+    # Every multiple of 16 up to 256, Dv != D too, takes the Hopper kernel; the other
+    # multiples of 8 the SIMT kernel.
+    for d in range(16, 257, 16):
+        for dv in (d, 64, 96, 160):
+            spec = AttentionSpec(**{**BASE, "head_dim": d, "head_dim_v": dv})
+            assert spec.resolved_kernel == "hopper", (d, dv)
+    for d, dv in ((72, 72), (40, 40), (64, 24), (248, 256)):
+        spec = AttentionSpec(**{**BASE, "head_dim": d, "head_dim_v": dv})
+        assert spec.resolved_kernel == "simt", (d, dv)
 
 
 def test_spec_mlir_parses(attn_opt, tmp_path):
@@ -156,7 +165,7 @@ def test_compile_hopper_metadata_and_asm(cache_dir):
         assert kernel.metadata["spill_bytes"] == 0
 
 
-@pytest.mark.parametrize("head_dim", [64, 128, 256])
+@pytest.mark.parametrize("head_dim", [64, 80, 96, 128, 160, 256])
 def test_compile_hopper_with_mods(cache_dir, head_dim):
     """ALiBi (a [Hq] tensor) and documents (an [S] tensor) traced into the Hopper
     kernel: the tensors are kernel parameters, kv_idx - q_idx is f32 arithmetic on
@@ -190,6 +199,36 @@ def test_compile_hopper_with_mods(cache_dir, head_dim):
         # the copy the masks use before the KV loop, stays live across it and
         # ptxas spills 4 bytes. Exact, so that a fix (or a worse spill) shows.
         assert kernel.metadata["spill_bytes"] == (4 if head_dim == 256 else 0)
+
+
+# Head dims with each shared-memory layout (the conversion's SwizzledRows): rows of
+# 128 bytes (64-column chunks), 64 (32) or 32 (16), and a D != Dv that mixes them.
+HEAD_DIM_LAYOUTS = [(16, 16, 32), (48, 48, 32), (96, 96, 64), (112, 112, 32),
+                    (160, 160, 64), (192, 192, 128), (240, 240, 32), (64, 96, None),
+                    (96, 64, None)]
+
+
+@pytest.mark.parametrize("d,dv,swizzle", HEAD_DIM_LAYOUTS,
+                         ids=[f"d{d}_dv{dv}" for d, dv, _ in HEAD_DIM_LAYOUTS])
+def test_compile_every_head_dim_on_hopper(cache_dir, d, dv, swizzle):
+    """flashmlir.compile of a multiple of 16 builds the Hopper kernel (d = 96 gave
+    the SIMT kernel before): TMA boxes of one swizzled chunk per tensor map (Q, K:
+    D's layout; V, O: Dv's), P·V's wgmma N = Dv, and ptxas assembles it without
+    spills."""
+    spec = AttentionSpec(**{**BASE, "mask": "causal", "head_dim": d, "head_dim_v": dv})
+    kernel = flashmlir.compile(spec)
+    assert kernel.metadata["kernel"] == "hopper"
+    layout = {w: 128 if w % 64 == 0 else 64 if w % 32 == 0 else 32 for w in (d, dv)}
+    if swizzle:
+        assert layout[d] == swizzle
+    maps = kernel.metadata["tensor_maps"]
+    widths = [d, d, dv, dv][:len(maps)]
+    assert [m["swizzle"] for m in maps] == [layout[w] for w in widths]
+    assert [m["box"][0] for m in maps] == [layout[w] // 2 for w in widths]
+    assert re.search(rf"wgmma\.mma_async\.sync\.aligned\.m64n{dv}k16\.f32\.bf16\.bf16 .*p, 1, 1, 1;",
+                     kernel.ptx)
+    if "cubin" in kernel.asm:
+        assert kernel.metadata["spill_bytes"] == 0
 
 
 @pytest.mark.parametrize("schedule", ["auto", "serial", "deferred", "overlap"])

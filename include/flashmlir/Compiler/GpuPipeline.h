@@ -142,7 +142,7 @@ void registerGpuCompilationInterfaces(mlir::DialectRegistry &registry);
 struct GpuKernelInfo {
   /// A kernel parameter that is the device address of a TMA tensor map the
   /// host encodes: the 4-D tensor (D, H, S, B) of function argument
-  /// `operand`, box `box` (innermost first), 128-byte swizzle.
+  /// `operand`, box `box` (innermost first), swizzle span `swizzle` bytes.
   struct TensorMap {
     int parameter = 0;
     int operand = 0;

@@ -17,8 +17,10 @@ def AttnConvertToNVGPUPass : Pass<"attn-convert-to-nvgpu", "::mlir::func::FuncOp
     (with its plan) holding channels and `attn.warp_specialize` becomes a
     `gpu.launch` of 128·(1 + consumers) threads:
 
-    1. Channels become shared memory (1024-byte aligned, 128-byte swizzled
-       rows in 64-column chunks: what TMA writes and wgmma reads) and
+    1. Channels become shared memory (1024-byte aligned buffers of rows
+       swizzled in chunks of the widest span whose columns divide the
+       width: 128 bytes / 64 columns, 64 / 32 or 32 / 16; what TMA writes
+       and wgmma reads) and
        mbarriers: per part and ring slot a full barrier (TMA transaction
        counts) and an empty one (every consumer thread arrives). A role's
        n-th get or put of a channel uses slot n mod S and phase parity
@@ -26,7 +28,7 @@ def AttnConvertToNVGPUPass : Pass<"attn-convert-to-nvgpu", "::mlir::func::FuncOp
        loops and conditionals and across persistent tiles.
     2. The producer (warpgroup 0, setmaxnreg.dec, one elected thread): each
        channel_put waits for its slot, expects the bytes and issues one TMA
-       copy per 64-column chunk of each part's attn.tile_load.
+       copy per chunk of each part's attn.tile_load.
     3. The consumers (setmaxnreg.inc): channel_get waits for each part where
        it is first read (K before the turn that issues Q·Kᵀ); channel_release
        arrives on the part's empty barrier; attn.mma_async is a wgmma group

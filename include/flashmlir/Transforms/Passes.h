@@ -26,7 +26,8 @@ inline constexpr llvm::StringLiteral kRowLoopAttrName = "attn.row_loop";
 /// On a function argument that --attn-convert-to-nvgpu adds: the argument is
 /// the device address of a TMA tensor map (CUtensorMap) the host encodes for
 /// the operand `operand` (a function-argument index) as the 4-D tensor
-/// (D, H, S, B) with box `box` (innermost first), 128-byte swizzle.
+/// (D, H, S, B) with box `box` (innermost first) and `swizzle` (bytes: 128,
+/// 64 or 32, the span of one box row).
 inline constexpr llvm::StringLiteral kTensorMapAttrName = "attn.tensor_map";
 /// On the ops --attn-convert-to-nvgpu clones from score_mod / mask_mod bodies
 /// (unit attribute): the ops --attn-narrow-modifier-arith narrows, and then

@@ -138,14 +138,18 @@ void KernelLowering::storeOThroughTma(attn::TileStoreOp store,
     });
     syncConsumer(consumer);
   }
-  // The buffer has Q's layout: 64-column chunk k at k·BlockM·128 bytes, row
-  // r at r·128 within it, its 16-byte unit u at (u ⊕ r mod 8)·16 (the
-  // 128-byte swizzle TMA undoes). stmatrix.x4 writes four 8x8 matrices of a
-  // warp: (rows +0, cols 8j), (rows +8, 8j), (+0, 8j + 8), (+8, 8j + 8),
-  // i.e. the fragment pairs r = 4j + 2h (h = row half); lane l gives the
-  // address of row l mod 8 of matrix l/8, so its row is 16w + 8·((l/8) mod 2)
-  // + l mod 8 and its unit 2·(j mod 4) + l/16, i.e. (j mod 8) ⊕ l/16 for
-  // even j.
+  // The buffer has the layout of O's rows (SwizzledRows: rows of W bytes,
+  // U = W/16 units; W = 128, U = 8 where Dv is a multiple of 64): chunk k
+  // (W/2 columns) at k·BlockM·W bytes, row r at r·W within it, its 16-byte
+  // unit u at (u ⊕ (r / (8/U)) mod U)·16 (the W-byte swizzle TMA undoes).
+  // stmatrix.x4 writes four 8x8 matrices of a warp: (rows +0, cols 8j),
+  // (rows +8, 8j), (+0, 8j + 8), (+8, 8j + 8), i.e. the fragment pairs
+  // r = 4j + 2h (h = row half); lane l gives the address of row l mod 8 of
+  // matrix l/8, so its row is 16w + 8·((l/8) mod 2) + l mod 8 (so
+  // (row / (8/U)) mod U = (l mod 8) / (8/U)), its chunk j / U and its unit
+  // (j mod U) + l/16, i.e. (j mod U) ⊕ l/16 for even j.
+  SwizzledRows layout = layoutOf(3);
+  int64_t units = layout.units();
   Value local = arith::RemUIOp::create(b, loc, thread, idx(128));
   Value warp = arith::DivUIOp::create(b, loc, local, idx(32));
   Value lane = arith::RemUIOp::create(b, loc, local, idx(32));
@@ -163,24 +167,28 @@ void KernelLowering::storeOThroughTma(attn::TileStoreOp store,
                   b, loc, arith::DivUIOp::create(b, loc, lane, idx(8)), idx(2)),
               idx(8)),
           laneRow));
+  Value rowSwizzle = units == 8 ? laneRow
+                                : Value(arith::DivUIOp::create(
+                                      b, loc, laneRow, idx(8 / units)));
   Value laneUnit = arith::XOrIOp::create(
-      b, loc, arith::DivUIOp::create(b, loc, lane, idx(16)), laneRow);
+      b, loc, arith::DivUIOp::create(b, loc, lane, idx(16)), rowSwizzle);
   Value address = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, smem);
   Value rowAddress = arith::AddIOp::create(
       b, loc, arith::AddIOp::create(b, loc, address, base),
       arith::AddIOp::create(b, loc, idx(plan.oOffset),
-                            arith::MulIOp::create(b, loc, row, idx(128))));
+                            arith::MulIOp::create(b, loc, row,
+                                                  idx(layout.bytes))));
   auto sharedPtr = LLVM::LLVMPointerType::get(ctx, 3);
   auto word = [&](int64_t h, int64_t j) {
     int64_t r = 4 * j + 2 * h;
     return wg.packPair(o[r], o[r + 1]);
   };
   for (int64_t j = 0; j < plan.headDimV / 8; j += 2) {
-    Value unit = arith::XOrIOp::create(b, loc, laneUnit, idx(j % 8));
+    Value unit = arith::XOrIOp::create(b, loc, laneUnit, idx(j % units));
     Value at = arith::AddIOp::create(
         b, loc, rowAddress,
         arith::AddIOp::create(
-            b, loc, idx(j / 8 * plan.blockM * kSwizzleBytes),
+            b, loc, idx(j / units * plan.blockM * layout.bytes),
             arith::MulIOp::create(b, loc, unit, idx(16))));
     Value ptr = LLVM::IntToPtrOp::create(
         b, loc, sharedPtr,
@@ -200,23 +208,24 @@ void KernelLowering::storeOThroughTma(attn::TileStoreOp store,
   syncConsumer(consumer);
   auto workgroup =
       gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
-  auto tileType = MemRefType::get({1, 64, 1, kChunkElements}, plan.element,
+  auto tileType = MemRefType::get({1, 64, 1, layout.columns()}, plan.element,
                                   MemRefLayoutAttrInterface{}, workgroup);
   Value rowsOfConsumer = arith::MulIOp::create(b, loc, consumer, idx(64));
   Value firstRow = mapped(store.getRow()); // the warpgroup's first row
   onLeader(leader, [&] {
-    for (int64_t k = 0; k < plan.headDimV / kChunkElements; ++k) {
+    for (int64_t k = 0; k < plan.headDimV / layout.columns(); ++k) {
       Value byte = arith::AddIOp::create(
           b, loc, base,
           arith::AddIOp::create(
-              b, loc, idx(plan.oOffset + k * plan.blockM * kSwizzleBytes),
-              arith::MulIOp::create(b, loc, rowsOfConsumer, idx(kSwizzleBytes))));
+              b, loc, idx(plan.oOffset + k * plan.blockM * layout.bytes),
+              arith::MulIOp::create(b, loc, rowsOfConsumer,
+                                    idx(layout.bytes))));
       Value view =
           memref::ViewOp::create(b, loc, tileType, smem, byte, ValueRange{});
       nvgpu::TmaAsyncStoreOp::create(
           b, loc, view, maps[3],
-          ValueRange{idx(k * kChunkElements), mapped(store.getHead()), firstRow,
-                     mapped(store.getBatch())},
+          ValueRange{idx(k * layout.columns()), mapped(store.getHead()),
+                     firstRow, mapped(store.getBatch())},
           Value());
     }
     NVVM::CpAsyncBulkCommitGroupOp::create(b, loc);

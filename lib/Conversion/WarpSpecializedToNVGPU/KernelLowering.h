@@ -69,11 +69,13 @@ struct Fragment {
   /// Pending (an SS MMA in flight): the wgmma's struct, unpacked once waited.
   Value pending;
   int64_t columns = 0;
-  /// Shared: the tile's wgmma matrix descriptor (i64) — 128-byte swizzled
-  /// rows, 64-column chunks `chunkBytes` apart (the buffer's rows x 128) —
-  /// and its byte offset from the aligned base (index).
+  /// Shared: the tile's wgmma matrix descriptor (i64) — swizzled rows of
+  /// `layout.bytes`, chunks of `layout.columns()` columns `chunkBytes` apart
+  /// (the buffer's rows x layout.bytes) — and its byte offset from the
+  /// aligned base (index).
   Value descriptor, offset;
   int64_t chunkBytes = 0;
+  SwizzledRows layout;
 };
 
 /// Values a consumer thread computes once: where its rows and columns are.
@@ -91,9 +93,10 @@ struct ConsumerLanes {
 struct ChannelResources {
   int64_t depth = 1;
   /// Per part: byte offset of slot 0, bytes per slot, the buffer's rows, the
-  /// tensor map that fills it.
+  /// tensor map that fills it, its shared-memory layout.
   SmallVector<int64_t> offset, slotBytes, rows;
   SmallVector<int> tensorMap;
+  SmallVector<SwizzledRows> layout;
   /// Per part: full and empty mbarrier groups (empty: null when the channel
   /// is never refilled, a one-CTA-per-tile kernel's Q).
   SmallVector<Value> full, empty;
@@ -268,6 +271,11 @@ private:
 
   Value mapArgs[4];
   int numMaps() const { return plan.storesThroughTma() ? 4 : 3; }
+  /// The shared-memory layout of tensor map t's tiles (Q, K, V, O): rows of
+  /// D columns for Q and K, of Dv for V and O.
+  SwizzledRows layoutOf(int t) const {
+    return t < 2 ? plan.qkRows() : plan.voRows();
+  }
   Value maps[4], smem, base, tid;
   Value qEmptyForStore; // tma_in_q + persistent: Q's empty barrier
   Value tileIter;

@@ -83,11 +83,13 @@ LogicalResult KernelLowering::addTensorMapArguments() {
              << type;
     NamedAttrList desc;
     desc.set("operand", b.getI64IntegerAttr(arg.getArgNumber()));
-    // Box of the 4-D map (D, H, S, B), innermost first: 64 columns (one
-    // 128-byte swizzled row) of one head, `rows` positions, one batch.
-    desc.set("box", b.getDenseI64ArrayAttr({kChunkElements, 1, rows[t], 1}));
+    // Box of the 4-D map (D, H, S, B), innermost first: one chunk's columns
+    // (one swizzled row: 64 columns in 128 bytes where the head dim allows,
+    // else 32 or 16; SwizzledRows) of one head, `rows` positions, one batch.
+    SwizzledRows layout = layoutOf(t);
+    desc.set("box", b.getDenseI64ArrayAttr({layout.columns(), 1, rows[t], 1}));
     desc.set("element", b.getStringAttr(plan.element.isBF16() ? "bf16" : "f16"));
-    desc.set("swizzle", b.getI64IntegerAttr(kSwizzleBytes));
+    desc.set("swizzle", b.getI64IntegerAttr(layout.bytes));
     unsigned index = func.getNumArguments();
     if (failed(func.insertArgument(
             index, ptrType,
@@ -200,6 +202,7 @@ void KernelLowering::emitLaunch() {
   q.slotBytes = {plan.qBytes()};
   q.rows = {plan.blockM};
   q.tensorMap = {0};
+  q.layout = {layoutOf(0)};
   q.full = {nvgpu::MBarrierCreateOp::create(b, loc, single)};
   nvgpu::MBarrierInitOp::create(b, loc, q.full[0], idx(1), idx(0), first);
   q.empty = {Value()};
@@ -214,6 +217,7 @@ void KernelLowering::emitLaunch() {
   kv.slotBytes = {plan.kStageBytes, plan.vStageBytes};
   kv.rows = {plan.blockN, plan.blockN};
   kv.tensorMap = {1, 2};
+  kv.layout = {layoutOf(1), layoutOf(2)};
   for (int part = 0; part < 2; ++part) {
     kv.full.push_back(nvgpu::MBarrierCreateOp::create(b, loc, ring));
     kv.empty.push_back(nvgpu::MBarrierCreateOp::create(b, loc, ring));
@@ -229,11 +233,15 @@ void KernelLowering::emitLaunch() {
   // Tensor maps: !llvm.ptr arguments viewed as nvgpu descriptors.
   int64_t rows[4] = {plan.blockM, plan.blockN, plan.blockN, 64};
   for (int t = 0; t < numMaps(); ++t) {
-    auto tile = MemRefType::get({1, rows[t], 1, kChunkElements}, plan.element,
-                                MemRefLayoutAttrInterface{},
+    SwizzledRows layout = layoutOf(t);
+    auto tile = MemRefType::get({1, rows[t], 1, layout.columns()},
+                                plan.element, MemRefLayoutAttrInterface{},
                                 b.getI64IntegerAttr(3));
+    auto swizzle = layout.bytes == 128  ? nvgpu::TensorMapSwizzleKind::SWIZZLE_128B
+                   : layout.bytes == 64 ? nvgpu::TensorMapSwizzleKind::SWIZZLE_64B
+                                        : nvgpu::TensorMapSwizzleKind::SWIZZLE_32B;
     auto type = nvgpu::TensorMapDescriptorType::get(
-        ctx, tile, nvgpu::TensorMapSwizzleKind::SWIZZLE_128B,
+        ctx, tile, swizzle,
         nvgpu::TensorMapL2PromoKind::L2PROMO_256B,
         nvgpu::TensorMapOOBKind::OOB_ZERO,
         nvgpu::TensorMapInterleaveKind::INTERLEAVE_NONE);
@@ -244,7 +252,7 @@ void KernelLowering::emitLaunch() {
   gpu::BarrierOp::create(b, loc);
 }
 
-/// One TMA copy per 64-column chunk of a tile into shared memory at
+/// One TMA copy per chunk of a tile into shared memory at
 /// `offset` + stage · (rows · width · 2), all completing on mbarriers[stage].
 void KernelLowering::tmaLoad(int tensor, Value mbarriers, Value stage,
                              int64_t offset, int64_t rows, int64_t chunks,
@@ -252,20 +260,30 @@ void KernelLowering::tmaLoad(int tensor, Value mbarriers, Value stage,
   MLIRContext *ctx = b.getContext();
   auto workgroup =
       gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
-  auto tileType = MemRefType::get({1, rows, 1, kChunkElements}, plan.element,
+  SwizzledRows layout = layoutOf(tensor);
+  auto tileType = MemRefType::get({1, rows, 1, layout.columns()}, plan.element,
                                   MemRefLayoutAttrInterface{}, workgroup);
   Value stageOffset = arith::MulIOp::create(
-      b, loc, stage, idx(rows * chunks * kSwizzleBytes));
+      b, loc, stage, idx(rows * chunks * layout.bytes));
+  // Past 4 chunks (narrow layouts), each chunk's constants come through an
+  // opaque move where they are used: LLVM otherwise made every chunk's
+  // shared address an induction variable of the KV loop (64 bits each) and
+  // hoisted every column, and the 24-register producer spilled (d = 240,
+  // 15 chunks: 732 bytes; ptxas -v).
+  bool opaque = chunks > 4;
+  auto constant = [&](int64_t v) {
+    return opaque ? wg.opaqueIndex(v) : idx(v);
+  };
   for (int64_t c = 0; c < chunks; ++c) {
     Value byte = arith::AddIOp::create(
         b, loc, arith::AddIOp::create(b, loc, base, stageOffset),
-        idx(offset + c * rows * kSwizzleBytes));
+        constant(offset + c * rows * layout.bytes));
     Value view =
         memref::ViewOp::create(b, loc, tileType, smem, byte, ValueRange{});
     nvgpu::TmaAsyncLoadOp::create(
         b, loc, view, mbarriers, maps[tensor],
-        ValueRange{idx(c * kChunkElements), head, row, batch}, stage, Value(),
-        Value());
+        ValueRange{constant(c * layout.columns()), head, row, batch}, stage,
+        Value(), Value());
   }
 }
 
@@ -305,7 +323,8 @@ LogicalResult KernelLowering::emitPut(attn::ChannelPutOp put) {
     nvgpu::MBarrierArriveExpectTxOp::create(
         b, loc, res.full[part], idx(res.slotBytes[part]), stage, Value());
     tmaLoad(res.tensorMap[part], res.full[part], stage, res.offset[part],
-            res.rows[part], width / kChunkElements, mapped(load.getRow()),
+            res.rows[part], width / res.layout[part].columns(),
+            mapped(load.getRow()),
             mapped(load.getHead()), mapped(load.getBatch()));
   }
   return success();

@@ -103,9 +103,10 @@ LogicalResult KernelLowering::emitRole(Role role) {
     NVVM::BarrierArriveOp::create(b, loc, wg.i32(1), wg.i32(256));
   }
   lanes.address = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, smem);
-  // Descriptors of each channel part's slot 0: K-major Q and K (rows of 128
-  // bytes, 8-row groups 1024 bytes apart); N-major V (its 64-column chunks
-  // BlockN·128 bytes apart).
+  // Descriptors of each channel part's slot 0 (SwizzledRows: rows of W =
+  // 128, 64 or 32 bytes): K-major Q and K (8-row groups 8·W bytes apart);
+  // N-major V (the same 8-row groups along K, its chunks of W/2 columns
+  // BlockN·W bytes apart along N).
   auto addressOf = [&](int64_t offset) {
     return arith::IndexCastOp::create(
         b, loc, b.getI64Type(),
@@ -117,8 +118,10 @@ LogicalResult KernelLowering::emitRole(Role role) {
     res.descriptor.clear();
     for (auto [part, offset] : llvm::enumerate(res.offset)) {
       bool nMajor = channel == kvChannel && part == 1;
+      SwizzledRows layout = res.layout[part];
       res.descriptor.push_back(wg.descriptor(
-          addressOf(offset), nMajor ? plan.blockN * kSwizzleBytes : 16, 1024));
+          addressOf(offset), nMajor ? plan.blockN * layout.bytes : 16,
+          layout.atomBytes(), layout.descriptorMode()));
     }
   }
   findRowPartials(roles.getConsumer());
@@ -316,6 +319,9 @@ void KernelLowering::bind(Value v, ValueRange &from, const Fragment *like) {
     f.descriptor = values[0];
     f.offset = values[1];
     f.chunkBytes = like ? like->chunkBytes : 0;
+    // The layout of the tile's rows (its width), whatever `like` is: a
+    // loop-carried V may start as a poison placeholder.
+    f.layout = SwizzledRows::forWidth(cast<RankedTensorType>(type).getDimSize(1));
   } else {
     f.regs.assign(values.begin(), values.end());
     f.quadPartial = rowPartials.contains(v);
@@ -452,7 +458,7 @@ LogicalResult KernelLowering::emitOps(Block &src, Role role, bool ownScope) {
             })
             .Case([&](tensor::ExtractSliceOp slice) -> LogicalResult {
               // The consumer's rows of a shared tile: rows [o, o + 64) at
-              // o·128 bytes within each chunk.
+              // o·W bytes within each chunk (W: its rows' bytes).
               Fragment f = frags.lookup(slice.getSource());
               if (f.kind != Fragment::Shared)
                 return slice.emitOpError()
@@ -463,7 +469,7 @@ LogicalResult KernelLowering::emitOps(Block &src, Role role, bool ownScope) {
                                    ? mapped(cast<Value>(row))
                                    : idx(*getConstantIntValue(row));
               Value rowBytes = arith::MulIOp::create(b, loc, firstRow,
-                                                     idx(kSwizzleBytes));
+                                                     idx(f.layout.bytes));
               f.descriptor = wg.advance(
                   f.descriptor,
                   arith::IndexCastOp::create(b, loc, b.getI64Type(), rowBytes)

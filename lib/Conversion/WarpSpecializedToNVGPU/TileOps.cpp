@@ -57,7 +57,8 @@ LogicalResult KernelLowering::emitGet(attn::ChannelGetOp get) {
                   b, loc, idx(res.offset[part]),
                   arith::MulIOp::create(b, loc, stage,
                                         idx(res.slotBytes[part]))));
-    f.chunkBytes = res.rows[part] * kSwizzleBytes;
+    f.layout = res.layout[part];
+    f.chunkBytes = res.rows[part] * f.layout.bytes;
     frags[tile] = f;
     // K/V: each part waited for where it is first read (K before the turn
     // that issues Q·Kᵀ, V before its P·V or the end of the block).
@@ -125,7 +126,10 @@ LogicalResult KernelLowering::emitMma(attn::MmaAsyncOp mma) {
   if (lhs.kind == Fragment::Shared && rhs.kind == Fragment::Shared &&
       mma.getTransposeRhs() && !mma.getTransposeLhs()) {
     // S = Q·Kᵀ, both K-major in shared memory: K/16 k-steps; step k reads 32
-    // bytes into 64-column chunk k/4. A zero destination is not read.
+    // bytes of each row, at byte 32·(k mod s) of chunk k/s, where s = W/32
+    // steps fit in a chunk's rows of W bytes (4 in 64-column chunks). Q and
+    // K have the same head dim, so the same layout. A zero destination is
+    // not read.
     auto fill = mma.getDest().getDefiningOp<attn::TileFillOp>();
     bool fromZero = fill && matchPattern(fill.getValue(), m_AnyZeroFloat());
     Value acc;
@@ -136,8 +140,9 @@ LogicalResult KernelLowering::emitMma(attn::MmaAsyncOp mma) {
         acc = LLVM::InsertValueOp::create(b, loc, acc, r, i);
     }
     int64_t depth = cast<ShapedType>(mma.getLhs().getType()).getDimSize(1);
+    int64_t steps = lhs.layout.bytes / 32;
     for (int64_t k = 0; k < depth / 16; ++k) {
-      int64_t chunk = k / 4, within = (k % 4) * 32;
+      int64_t chunk = k / steps, within = (k % steps) * 32;
       acc = wg.mmaSharedShared(
           acc, wg.advance(lhs.descriptor, chunk * lhs.chunkBytes + within),
           wg.advance(rhs.descriptor, chunk * rhs.chunkBytes + within), n,
@@ -149,7 +154,8 @@ LogicalResult KernelLowering::emitMma(attn::MmaAsyncOp mma) {
   } else if (lhs.kind == Fragment::Registers && rhs.kind == Fragment::Shared &&
              !mma.getTransposeLhs() && !mma.getTransposeRhs()) {
     // O += P·V: P's registers as A (four per k16 step), V N-major: 16 rows
-    // (2048 bytes) per step. No fence here: every A register is written
+    // (16·W bytes: 2048 in 64-column chunks) per step, all of Dv's chunks
+    // (N = Dv) in each wgmma. No fence here: every A register is written
     // before the run's fence (a register written between two wgmma makes
     // ptxas fence again, C7519, serializing the chain).
     SmallVector<Value> acc = registersOf(frags[mma.getDest()]);
@@ -157,7 +163,7 @@ LogicalResult KernelLowering::emitMma(attn::MmaAsyncOp mma) {
     ArrayRef<Value> a = lhs.regs;
     for (int64_t t = 0; t < depth / 16; ++t)
       acc = wg.mmaRegisterShared(acc, a.slice(4 * t, 4),
-                                 wg.advance(rhs.descriptor, t * 16 * kSwizzleBytes));
+                                 wg.advance(rhs.descriptor, t * 16 * rhs.layout.bytes));
     out.regs = acc;
   } else {
     return mma.emitOpError() << "attn-convert-to-nvgpu: the tensor cores take "

@@ -24,10 +24,12 @@ Value WarpgroupBuilder::f32(double v) {
   return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
 }
 
-Value WarpgroupBuilder::descriptor(Value address, int64_t lbo, int64_t sbo) {
+Value WarpgroupBuilder::descriptor(Value address, int64_t lbo, int64_t sbo,
+                                   int64_t layoutType) {
   Value start = arith::ShRUIOp::create(
       b, loc, arith::AndIOp::create(b, loc, address, i64(0x3FFFF)), i64(4));
-  int64_t layout = (int64_t(1) << 62) | ((sbo >> 4) << 32) | ((lbo >> 4) << 16);
+  uint64_t layout = (uint64_t(layoutType) << 62) |
+                    (uint64_t(sbo >> 4) << 32) | (uint64_t(lbo >> 4) << 16);
   return arith::OrIOp::create(b, loc, start, i64(layout));
 }
 
@@ -199,6 +201,21 @@ Value WarpgroupBuilder::freshThreadId() {
           LLVM::AsmDialectAttr::get(ctx, LLVM::AsmDialect::AD_ATT), ArrayAttr())
           .getResult(0);
   return arith::IndexCastUIOp::create(b, loc, b.getIndexType(), tid);
+}
+
+Value WarpgroupBuilder::opaqueIndex(int64_t v) {
+  MLIRContext *ctx = b.getContext();
+  Value r =
+      LLVM::InlineAsmOp::create(
+          b, loc, b.getI32Type(), ValueRange{},
+          b.getStringAttr("mov.u32 $0, " + std::to_string(v) + ";"),
+          b.getStringAttr("=r"),
+          /*has_side_effects=*/b.getUnitAttr(), /*is_align_stack=*/UnitAttr(),
+          LLVM::TailCallKindAttr::get(
+              ctx, LLVM::tailcallkind::TailCallKind::None),
+          LLVM::AsmDialectAttr::get(ctx, LLVM::AsmDialect::AD_ATT), ArrayAttr())
+          .getResult(0);
+  return arith::IndexCastUIOp::create(b, loc, b.getIndexType(), r);
 }
 
 Value WarpgroupBuilder::tanh(Value x) {

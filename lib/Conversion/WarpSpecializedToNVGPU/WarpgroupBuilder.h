@@ -22,11 +22,6 @@
 
 namespace flashmlir::hopper {
 
-/// Bytes of one row of a 128-byte-swizzled tile: 64 16-bit elements.
-inline constexpr int64_t kSwizzleBytes = 128;
-/// Elements of a 16-bit type in one swizzled row (one "chunk" column).
-inline constexpr int64_t kChunkElements = 64;
-
 /// Row half of accumulator register r (0: row l/4, 1: row l/4 + 8).
 inline int64_t rowHalfOf(int64_t r) { return (r / 2) % 2; }
 /// Column of register r, less the lane's 2·(l mod 4).
@@ -44,11 +39,12 @@ public:
   mlir::Value index(int64_t v);
   mlir::Value f32(double v);
 
-  /// The wgmma matrix descriptor of a 128-byte-swizzled tile at shared-window
-  /// byte address `address` (i64):
+  /// The wgmma matrix descriptor of a swizzled tile at shared-window byte
+  /// address `address` (i64):
   ///   desc = (address & 0x3FFFF) >> 4 | (lbo >> 4) << 16 | (sbo >> 4) << 32
-  ///          | 1 << 62                                  (128-byte swizzle)
-  mlir::Value descriptor(mlir::Value address, int64_t lbo, int64_t sbo);
+  ///          | layoutType << 62     (1, 2, 3: 128, 64, 32-byte swizzle)
+  mlir::Value descriptor(mlir::Value address, int64_t lbo, int64_t sbo,
+                         int64_t layoutType);
   /// `desc` with its start address advanced by `bytes` (a multiple of 16).
   mlir::Value advance(mlir::Value desc, int64_t bytes);
   mlir::Value advance(mlir::Value desc, mlir::Value bytesI64);
@@ -102,6 +98,10 @@ public:
   /// before the KV loop and kept live across it (the TMA epilogue's lane
   /// addresses spilled a document-mask kernel, 92 bytes, ptxas -v).
   mlir::Value freshThreadId();
+  /// The constant `v` (index) materialized where it is used, through an
+  /// opaque register move: LLVM would hoist every copy's constant out of the
+  /// producer's loops, each then holding a register across them.
+  mlir::Value opaqueIndex(int64_t v);
 
   mlir::OpBuilder &builder() { return b; }
   mlir::Location location() const { return loc; }

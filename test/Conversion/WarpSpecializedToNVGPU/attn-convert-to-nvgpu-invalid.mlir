@@ -48,10 +48,21 @@ func.func @fp8_operands(%q: memref<1x64x1x64xf8E4M3FN>, %d: memref<1x1xf32>,
 
 // -----
 
-func.func @head_dim_96(%q: memref<1x64x1x96xbf16>, %o: memref<1x64x1x96xbf16>) {
-  // expected-error @+1 {{attn-plan-hopper: head dims D = 96, Dv = 96 must be 64, 128, 192 or 256}}
-  attn.attention ins(%q, %q, %q : memref<1x64x1x96xbf16>, memref<1x64x1x96xbf16>, memref<1x64x1x96xbf16>)
-      outs(%o : memref<1x64x1x96xbf16>)
+// Head dims the attn dialect takes (multiples of 8) but wgmma's k16 steps do
+// not: the SIMT kernel's (flashmlir.compile resolves them to it).
+func.func @head_dim_72(%q: memref<1x64x1x72xbf16>, %o: memref<1x64x1x72xbf16>) {
+  // expected-error @+1 {{attn-plan-hopper: head dims D = 72, Dv = 72 must be multiples of 16 up to 256 (k16 steps of Q·Kᵀ, swizzled chunks of 16, 32 or 64 columns)}}
+  attn.attention ins(%q, %q, %q : memref<1x64x1x72xbf16>, memref<1x64x1x72xbf16>, memref<1x64x1x72xbf16>)
+      outs(%o : memref<1x64x1x72xbf16>)
+  return
+}
+
+// -----
+
+func.func @head_dim_v_40(%q: memref<1x64x1x64xbf16>, %v: memref<1x64x1x40xbf16>, %o: memref<1x64x1x40xbf16>) {
+  // expected-error @+1 {{attn-plan-hopper: head dims D = 64, Dv = 40 must be multiples of 16 up to 256}}
+  attn.attention ins(%q, %q, %v : memref<1x64x1x64xbf16>, memref<1x64x1x64xbf16>, memref<1x64x1x40xbf16>)
+      outs(%o : memref<1x64x1x40xbf16>)
   return
 }
 
