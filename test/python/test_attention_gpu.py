@@ -584,3 +584,32 @@ def test_kernel_clamps_cu_seqlens_past_the_tensors():
         torch.cuda.synchronize()
         results.append((out, lse))
     assert torch.equal(results[0][0], results[1][0]) and torch.equal(results[0][1], results[1][1])
+
+
+@pytest.mark.parametrize("d", [64, 128, 256])
+def test_nan_reaches_the_rows_that_see_it(d):
+    """Issue 18 item 3 on the Hopper kernel (the CPU path's twin is in
+    test_cpu_numerics.py): a NaN in a visible score reaches that row's O and LSE
+    as in torch (the running max keeps NaN, l = NaN is not "saw no key"); a key
+    the causal mask hides stays hidden. Query 3 of head 0 holds a NaN, so row 3
+    of head 0 is NaN; key 200 of head 0 holds one, so its rows 200.. are NaN;
+    head 1 and every other row of head 0 match the reference."""
+    s = 300
+    q, k, v = (rand(1, s, 2, d, seed=40 + i) for i in range(3))
+    q[0, 3, 0, 5] = float("nan")
+    k[0, 200, 0, 7] = float("nan")
+    out, lse = flashmlir.attention(q, k, v, causal=True, causal_align="top_left",
+                                   return_lse=True, kernel="hopper")
+    torch.cuda.synchronize()
+    nan_rows = [3] + list(range(200, s))
+    assert torch.isnan(out[0, nan_rows, 0]).all()
+    assert torch.isnan(lse[0, 0, nan_rows]).all()
+    finite = [r for r in range(s) if r not in nan_rows]
+    assert torch.isfinite(out[0, finite, 0]).all() and torch.isfinite(out[0, :, 1]).all()
+    assert torch.isfinite(lse[0, 0, finite]).all() and torch.isfinite(lse[0, 1]).all()
+    # Head 1 as a whole, and head 0's finite rows, against the definition.
+    h1 = [t[:, :, 1:2].contiguous() for t in (q, k, v)]
+    check(out[:, :, 1:2], *h1, lse=lse[:, 1:2], causal=True, align="top_left")
+    rows = torch.tensor(finite, device="cuda")
+    ref, _ = reference(*(t[:, :, 0:1] for t in (q, k, v)), causal=True, align="top_left")
+    torch.testing.assert_close(out[0, rows, 0].double(), ref[0, rows, 0], atol=2e-2, rtol=2e-2)
