@@ -2,11 +2,31 @@
 
 #include "flashmlir/Compiler/InputLimits.h"
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <string>
 
 using namespace llvm;
+
+/// At a string literal or a // comment starting at text[i]: moves i to its
+/// last character (the closing quote, the end of the line, or the end of the
+/// text) and returns true. A literal has backslash escapes; an unterminated
+/// one ends the text (the parser refuses it anyway).
+static bool skipLiteralOrComment(StringRef text, size_t &i) {
+  size_t e = text.size();
+  if (text[i] == '"') {
+    for (++i; i < e && text[i] != '"'; ++i)
+      if (text[i] == '\\')
+        ++i;
+    return true;
+  }
+  if (text[i] == '/' && i + 1 < e && text[i + 1] == '/') {
+    i = std::min(text.find('\n', i), e);
+    return true;
+  }
+  return false;
+}
 
 unsigned flashmlir::nestingDepth(StringRef text) {
   // Open brackets by kind: ( [ { <.
@@ -32,20 +52,8 @@ unsigned flashmlir::nestingDepth(StringRef text) {
   };
   for (size_t i = 0, e = text.size(); i < e; ++i) {
     char c = text[i];
-    if (c == '"') {
-      // A string literal, with backslash escapes; an unterminated one ends
-      // the text (the parser refuses it anyway).
-      for (++i; i < e && text[i] != '"'; ++i)
-        if (text[i] == '\\')
-          ++i;
+    if (skipLiteralOrComment(text, i))
       continue;
-    }
-    if (c == '/' && i + 1 < e && text[i + 1] == '/') {
-      i = text.find('\n', i);
-      if (i == StringRef::npos)
-        break;
-      continue;
-    }
     bool opens;
     int kind = kindOf(c, opens);
     if (kind < 0)
@@ -81,19 +89,8 @@ static size_t findIndexDenseArray(StringRef text) {
            c == '.';
   };
   for (size_t i = 0, e = text.size(); i < e; ++i) {
-    char c = text[i];
-    if (c == '"') {
-      for (++i; i < e && text[i] != '"'; ++i)
-        if (text[i] == '\\')
-          ++i;
+    if (skipLiteralOrComment(text, i))
       continue;
-    }
-    if (c == '/' && i + 1 < e && text[i + 1] == '/') {
-      i = text.find('\n', i);
-      if (i == StringRef::npos)
-        break;
-      continue;
-    }
     if (!text.substr(i).starts_with("array") || (i > 0 && isIdent(text[i - 1])))
       continue;
     StringRef rest = text.substr(i + 5).ltrim();

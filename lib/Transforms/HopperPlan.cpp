@@ -139,6 +139,18 @@ static void readScoreWork(attn::ProgramGridOp grid, ProgramTraits &t) {
                            maskModRegion ? *maskModRegion : none, t.softcap);
 }
 
+/// The mask kind and per-score work of a forward or backward block update.
+template <typename UpdateOp>
+static void readScoreTraits(UpdateOp u, ProgramTraits &t) {
+  t.kind = u.getMask().getKind();
+  t.softcap |= u.getSoftcapAttr() != nullptr;
+  t.scoreMod |= !u.getScoreMod().empty();
+  t.maskMod |= !u.getMaskMod().empty();
+  t.scoreOps =
+      std::max(t.scoreOps, perScoreOps(u.getScoreMod(), u.getMaskMod(),
+                                       u.getSoftcapAttr() != nullptr));
+}
+
 /// The backward's main program (grad_kv) at L1 (block_grad_update), L2
 /// (its five tile_matmuls) or L3 (their mma_async): D and the q-block's rows
 /// from dQ = dS·K (the one MMA without a transposed operand: K [BN, D] its
@@ -165,13 +177,7 @@ static FailureOr<ProgramTraits> readGradTraits(attn::ProgramGridOp grid,
       t.qRows = dim(u.getQuery(), 0);
       t.headDim = dim(u.getQuery(), 1);
       t.headDimV = dim(u.getValue(), 1);
-      t.kind = u.getMask().getKind();
-      t.softcap |= u.getSoftcapAttr() != nullptr;
-      t.scoreMod |= !u.getScoreMod().empty();
-      t.maskMod |= !u.getMaskMod().empty();
-      t.scoreOps = std::max(t.scoreOps,
-                            perScoreOps(u.getScoreMod(), u.getMaskMod(),
-                                        u.getSoftcapAttr() != nullptr));
+      readScoreTraits(u, t);
     } else if (auto mm = dyn_cast<attn::TileMatmulOp>(op)) {
       mmas.push_back({mm.getLhs(), mm.getRhs(), mm.getDest(),
                       mm.getTransposeLhs(), mm.getTransposeRhs()});
@@ -231,13 +237,7 @@ static FailureOr<ProgramTraits> readTraits(attn::ProgramGridOp grid,
       t.blockN = dim(u.getKey(), 0);
       t.headDim = dim(u.getQuery(), 1);
       t.headDimV = dim(u.getValue(), 1);
-      t.kind = u.getMask().getKind();
-      t.softcap |= u.getSoftcapAttr() != nullptr;
-      t.scoreMod |= !u.getScoreMod().empty();
-      t.maskMod |= !u.getMaskMod().empty();
-      t.scoreOps = std::max(t.scoreOps,
-                            perScoreOps(u.getScoreMod(), u.getMaskMod(),
-                                        u.getSoftcapAttr() != nullptr));
+      readScoreTraits(u, t);
     } else if (auto f = dyn_cast<attn::BlockFinalizeOp>(op)) {
       t.out = f.getOut();
     } else if (auto store = dyn_cast<attn::TileStoreOp>(op)) {
