@@ -80,6 +80,13 @@ private:
   ValueRange grid(attn::ProgramKind kind, Value heads, Value blocks,
                   int64_t blockRows);
 
+  /// A (sequence, q-head, q-block) program of the pre- or postprocess:
+  /// its sequence, head, first row in the packed tensors and row count.
+  struct QBlockProgram {
+    SequenceCoords c;
+    Value head, row, rows;
+  };
+  QBlockProgram qBlockProgram(attn::ProgramKind kind);
   void emitPreprocess();
   void emitMain();
   void emitPostprocess();
@@ -201,17 +208,22 @@ void AttentionGradTiler::run() {
   op.erase();
 }
 
-void AttentionGradTiler::emitPreprocess() {
+AttentionGradTiler::QBlockProgram
+AttentionGradTiler::qBlockProgram(attn::ProgramKind kind) {
   // Under varlen, the packed total bounds every sequence's q-block count.
   ValueRange ivs =
-      grid(attn::ProgramKind::GradPreprocess, headsQ,
-           ia.ceilDiv(seqQTotal, ia.constant(tiles.blockM)), tiles.blockM);
-  Value head = ivs[1];
+      grid(kind, headsQ, ia.ceilDiv(seqQTotal, ia.constant(tiles.blockM)),
+           tiles.blockM);
   Value q0 = ia.mulConstant(ivs[2], tiles.blockM);
   SequenceCoords c = sequence(ivs[0], /*keys=*/false);
   guardInSequence(q0, c.qLen);
   Value rows = ia.min(ia.constant(tiles.blockM), ia.sub(c.qLen, q0));
   Value row = ia.add(c.qBegin, q0);
+  return {c, ivs[1], row, rows};
+}
+
+void AttentionGradTiler::emitPreprocess() {
+  auto [c, head, row, rows] = qBlockProgram(attn::ProgramKind::GradPreprocess);
   int64_t headDim = op.getHeadDim(), headDimV = op.getValueHeadDim();
 
   // D = rowsum(dO∘O) − dLSE
@@ -481,15 +493,7 @@ void AttentionGradTiler::emitQBlockLoop(const SequenceCoords &c, Value head,
 }
 
 void AttentionGradTiler::emitPostprocess() {
-  ValueRange ivs =
-      grid(attn::ProgramKind::GradPostprocess, headsQ,
-           ia.ceilDiv(seqQTotal, ia.constant(tiles.blockM)), tiles.blockM);
-  Value head = ivs[1];
-  Value q0 = ia.mulConstant(ivs[2], tiles.blockM);
-  SequenceCoords c = sequence(ivs[0], /*keys=*/false);
-  guardInSequence(q0, c.qLen);
-  Value rows = ia.min(ia.constant(tiles.blockM), ia.sub(c.qLen, q0));
-  Value row = ia.add(c.qBegin, q0);
+  auto [c, head, row, rows] = qBlockProgram(attn::ProgramKind::GradPostprocess);
   // dQ = scale·dQ_acc, in dQ's type
   Value scale = arith::ConstantOp::create(
       b, loc, b.getF32FloatAttr(op.getEffectiveScale()));
