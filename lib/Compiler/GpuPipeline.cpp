@@ -6,7 +6,7 @@
 #include "flashmlir/Conversion/Passes.h"
 #include "flashmlir/Transforms/Passes.h"
 
-#include "GpuKernelPasses.h"
+#include "flashmlir/Target/Passes.h"
 
 #include "attn/Attn.h"
 
@@ -133,9 +133,9 @@ static void addFrontHalf(OpPassManager &pm, const AttnToPtxSimtOptions &opts) {
 /// gpu.launch bodies to gpu.module kernels (between the front halves above,
 /// which end at gpu.launch, and the back half).
 static void addOutlining(OpPassManager &pm) {
-  pm.addNestedPass<func::FuncOp>(createDynamicMemrefsAsPointersPass());
+  pm.addNestedPass<func::FuncOp>(createAttnDynamicMemrefsAsPointersPass());
   pm.addPass(createGpuKernelOutliningPass());
-  pm.addPass(createTensorMapsByValuePass());
+  pm.addPass(createAttnTensorMapsByValuePass());
 }
 
 namespace {
@@ -187,8 +187,8 @@ llvm::Error flashmlir::checkChip(llvm::StringRef chip, bool hopper) {
 static void addBackHalf(OpPassManager &pm, StringRef chip, int optLevel,
                         StringRef format = "isa") {
   pm.addNestedPass<gpu::GPUModuleOp>(
-      createDeclareDynamicSharedMemoryPass());
-  pm.addNestedPass<gpu::GPUModuleOp>(createSetRegisterCapPass());
+      createAttnDeclareDynamicSharedMemoryPass());
+  pm.addNestedPass<gpu::GPUModuleOp>(createAttnSetRegisterCapPass());
   // Host and device: to the LLVM dialect, the NVVM target attached.
   pm.addPass(createConvertNVGPUToNVVMPass());
   pm.addPass(createConvertVectorToSCFPass());
@@ -216,14 +216,14 @@ static void addBackHalf(OpPassManager &pm, StringRef chip, int optLevel,
   kernels.addPass(createCanonicalizerPass());
   kernels.addPass(createCSEPass());
   kernels.addPass(createReconcileUnrealizedCastsPass());
-  kernels.addPass(createMarkGridConstantsPass());
+  kernels.addPass(createAttnMarkGridConstantsPass());
   // The host, and PTX.
   GpuToLLVMConversionPassOptions host;
   host.kernelBarePtrCallConv = true;
   pm.addPass(createGpuToLLVMConversionPass(host));
   // No invalid IR reaches the LLVM translation and NVPTX (whose failures end
   // the process): the compile API verifies here rather than after each pass.
-  pm.addPass(createVerifyIRPass());
+  pm.addPass(createAttnVerifyIRPass());
   GpuModuleToBinaryPassOptions binary;
   binary.compilationTarget = format.str();
   pm.addPass(createGpuModuleToBinaryPass(binary));
@@ -238,8 +238,8 @@ static bool rejectedOption(OpPassManager &pm, llvm::StringRef pipeline,
                            llvm::Error err) {
   if (!err)
     return false;
-  pm.addPass(createRejectOptionPass(pipeline.str() + ": " +
-                                    llvm::toString(std::move(err))));
+  pm.addPass(createAttnRejectOptionPass(
+      {pipeline.str() + ": " + llvm::toString(std::move(err))}));
   return true;
 }
 
@@ -256,9 +256,9 @@ void flashmlir::buildAttnToPtxSimtPipeline(OpPassManager &pm,
 void flashmlir::buildAttnToPtxPipeline(OpPassManager &pm,
                                        const AttnToPtxOptions &opts) {
   if (!llvm::is_contained({"isa", "bin", "fatbin"}, opts.format)) {
-    pm.addPass(createRejectOptionPass(
-        "attn-to-ptx: format must be isa (PTX), bin (cubin) or fatbin, got '" +
-        opts.format + "'"));
+    pm.addPass(createAttnRejectOptionPass(
+        {"attn-to-ptx: format must be isa (PTX), bin (cubin) or fatbin, got '" +
+         opts.format + "'"}));
     return;
   }
   if (rejectedOption(pm, "attn-to-ptx", checkChip(opts.chip, /*hopper=*/true)))
@@ -283,7 +283,7 @@ static void buildWarpSpecializePipeline(OpPassManager &pm,
 void flashmlir::registerGpuPipelines() {
   static const bool registered = [] {
     // The GPU pipelines' own steps, runnable alone for their lit tests.
-    registerGpuKernelPasses();
+    registerFlashMLIRTargetPasses();
     PassPipelineRegistration<AttnToPtxOptions>(
         "attn-to-ptx",
         "attn.attention on static memrefs to PTX through the warp-specialized "
