@@ -24,29 +24,26 @@ int flashmlirApiVersion(void);
  * version); part of every JIT-cache key. Static storage, never freed. */
 const char *flashmlirBuildId(void);
 
+/* The kernel options flashmlirCompile takes, as a JSON object (static
+ * storage, never freed): {"options": [{"name", "flag", "field", "group",
+ * "type" ("int" | "bool" | "string"), "default", "min" and "max" (ints; max
+ * null when unbounded), "values" (strings: the allowed values, [] = any),
+ * "description"}]}. Their one definition is
+ * include/flashmlir/Compiler/KernelOptions.def (attn-opt's pass and pipeline
+ * options and attn-compile's flags are its "flag" spellings); Python's
+ * AttentionSpec validates with it. */
+const char *flashmlirKernelOptions(void);
+
 /* Compiles `source` (MLIR text: func.func bodies with attn.attention on
  * memrefs; B, S and H may be dynamic on the Hopper path) with `options`, a
  * JSON object whose keys are all optional; an unknown key or a value of the
  * wrong type or range is an error (a misspelt option is never ignored):
- *   "kernel":     "hopper" (default, warp-specialized wgmma/TMA) | "simt"
- *   "chip":       "sm_90a" (default; the only chip of the Hopper kernel); the
- *                 SIMT kernel also takes sm_80, sm_86, sm_87, sm_89, sm_90,
- *                 sm_100(a), sm_120(a): each with the PTX ISA version it needs
- *   "opt_level":  0..3 (default 3)
- *   "block_m", "block_n", "stages": integers, 0 = heuristic (default)
- *   "ping_pong":  bool (default true)
- *   "pv_schedule": "auto" (default) | "serial" | "deferred" | "overlap":
- *                 when each KV block's P·V is issued (see attn-plan-hopper)
- *   "persistent_ctas": integer, CTAs of the persistent kernel where the
- *                 plan uses one (default 132, the SM count of an H100/H200;
- *                 0 = one CTA per tile)
- *   "schedule":   "auto" (default) | "tiles" (one CTA per tile) |
- *                 "persistent" (persistence wherever the tile loops apply)
- *   "epilogue":   "auto" (default) | "direct" (stores from registers) |
- *                 "tma" (O through its own shared buffer, TMA stores) |
- *                 "tma_in_q" (O staged in Q's buffer)
- *   "ctas_per_sm": 1..4 (default 1): resident CTAs per SM the plan budgets
- *                 registers and shared memory for
+ *   the kernel options: each "name" of flashmlirKernelOptions() (kernel,
+ *                 chip, block_m, pv_schedule, ...), with a value of its type
+ *                 and range, or one of its "values"; "chip" is checked
+ *                 against the chips the kernel is built for too ("sm_90a"
+ *                 only for the Hopper kernel; the SIMT kernel takes sm_80
+ *                 and later)
  *   "stages_ir":  bool (default false): also return each stage's MLIR
  * A key given twice and JSON nested deeper than 256 levels are errors too.
  * "test_crash" ("fatal_error" | "abort")

@@ -8,6 +8,7 @@
 #include "flashmlir-c/Compiler.h"
 #include "flashmlir/Compiler/GpuPipeline.h"
 #include "flashmlir/Compiler/InputLimits.h"
+#include "flashmlir/Compiler/KernelOptions.h"
 #include "flashmlir/Compiler/Recovery.h"
 
 #include "llvm/ADT/STLExtras.h"
@@ -40,16 +41,10 @@ char *copyToHeap(StringRef text) {
 
 /// The options of flashmlirCompile, read strictly: unknown keys and values
 /// of the wrong type are errors (a misspelt option must not be ignored).
+/// The kernel options are the keys of KernelOptions.def (their one
+/// definition: types, defaults, allowed values); the others are this API's.
 struct CompileOptions {
-  std::string kernel = "hopper";
-  std::string chip = "sm_90a";
-  std::string pvSchedule = "auto";
-  std::string epilogue = "auto";
-  std::string schedule = "auto";
-  int64_t blockM = 0, blockN = 0, stages = 0, persistentCtas = 132;
-  int64_t ctasPerSm = 1;
-  bool pingPong = true;
-  int64_t optLevel = 3;
+  flashmlir::KernelOptions kernel;
   bool stagesIr = false;
   /// Dev-only: "fatal_error" or "abort" fails on purpose inside the
   /// recovered compile (the test of the crash-recovery backstop).
@@ -112,67 +107,29 @@ Expected<CompileOptions> parseOptions(StringRef text) {
                                "option '" + keys[i] + "' is given twice");
   for (const auto &[key, value] : *obj) {
     StringRef k = key;
-    if (k == "kernel" || k == "chip" || k == "pv_schedule" ||
-        k == "epilogue" || k == "schedule" || k == "test_crash") {
+    if (const flashmlir::KernelOptionInfo *option =
+            flashmlir::lookupKernelOptionKey(k)) {
+      if (Error err = flashmlir::setKernelOption(opts.kernel, *option, value))
+        return std::move(err);
+    } else if (k == "test_crash") {
       std::optional<StringRef> s = value.getAsString();
       if (!s)
         return bad(k, "a string");
-      (k == "kernel"        ? opts.kernel
-       : k == "chip"        ? opts.chip
-       : k == "pv_schedule" ? opts.pvSchedule
-       : k == "schedule"    ? opts.schedule
-       : k == "test_crash"  ? opts.testCrash
-                            : opts.epilogue) = s->str();
-    } else if (k == "block_m" || k == "block_n" || k == "stages" ||
-               k == "opt_level" || k == "persistent_ctas" ||
-               k == "ctas_per_sm") {
-      std::optional<int64_t> i = value.getAsInteger();
-      if (!i || *i < 0)
-        return bad(k, "a non-negative integer");
-      (k == "block_m"   ? opts.blockM
-       : k == "block_n" ? opts.blockN
-       : k == "stages"  ? opts.stages
-       : k == "opt_level" ? opts.optLevel
-       : k == "ctas_per_sm" ? opts.ctasPerSm
-                          : opts.persistentCtas) = *i;
-    } else if (k == "ping_pong" || k == "stages_ir") {
+      opts.testCrash = s->str();
+    } else if (k == "stages_ir") {
       std::optional<bool> b = value.getAsBoolean();
       if (!b)
         return bad(k, "a boolean");
-      (k == "ping_pong" ? opts.pingPong : opts.stagesIr) = *b;
+      opts.stagesIr = *b;
     } else {
       return createStringError(inconvertibleErrorCode(),
                                "unknown option '" + k + "'");
     }
   }
-  if (opts.kernel != "hopper" && opts.kernel != "simt")
-    return createStringError(inconvertibleErrorCode(),
-                             "option 'kernel' must be \"hopper\" or \"simt\", "
-                             "got \"" + opts.kernel + "\"");
-  if (!llvm::is_contained({"auto", "serial", "deferred", "overlap"},
-                          opts.pvSchedule))
-    return createStringError(inconvertibleErrorCode(),
-                             "option 'pv_schedule' must be \"auto\", "
-                             "\"serial\", \"deferred\" or \"overlap\", "
-                             "got \"" + opts.pvSchedule + "\"");
-  if (!llvm::is_contained({"auto", "direct", "tma", "tma_in_q"},
-                          opts.epilogue))
-    return createStringError(inconvertibleErrorCode(),
-                             "option 'epilogue' must be \"auto\", "
-                             "\"direct\", \"tma\" or \"tma_in_q\", "
-                             "got \"" + opts.epilogue + "\"");
-  if (!llvm::is_contained({"auto", "tiles", "persistent"}, opts.schedule))
-    return createStringError(inconvertibleErrorCode(),
-                             "option 'schedule' must be \"auto\", "
-                             "\"tiles\" or \"persistent\", got \"" +
-                                 opts.schedule + "\"");
-  if (opts.ctasPerSm < 1 || opts.ctasPerSm > 4)
-    return bad("ctas_per_sm", "1, 2, 3 or 4");
-  if (opts.optLevel > 3)
-    return bad("opt_level", "0, 1, 2 or 3");
   if (!llvm::is_contained({"", "fatal_error", "abort"}, opts.testCrash))
     return bad("test_crash", "\"fatal_error\" or \"abort\" (dev-only)");
-  if (Error err = flashmlir::checkChip(opts.chip, opts.kernel == "hopper"))
+  if (Error err = flashmlir::checkChip(opts.kernel.chip,
+                                       opts.kernel.kernel == "hopper"))
     return createStringError(inconvertibleErrorCode(),
                              "option 'chip': " + toString(std::move(err)));
   return opts;
@@ -189,33 +146,20 @@ Expected<std::string> compile(StringRef source, StringRef optionsText) {
   flashmlir::GpuCompileControl control;
   control.captureStages = opts->stagesIr;
   Expected<flashmlir::GpuCompileResult> result = [&] {
-    if (opts->kernel == "simt") {
+    if (opts->kernel.kernel == "simt") {
       flashmlir::AttnToPtxSimtOptions simt;
-      simt.chip = opts->chip;
-      simt.blockM = opts->blockM ? opts->blockM : 64;
-      simt.blockN = opts->blockN ? opts->blockN : 32;
-      simt.optLevel = opts->optLevel;
+      simt.assign(opts->kernel);
       return flashmlir::compileAttentionToPtx(source, simt, control);
     }
     flashmlir::AttnToPtxOptions hopper;
-    hopper.chip = opts->chip;
-    hopper.blockM = opts->blockM;
-    hopper.blockN = opts->blockN;
-    hopper.stages = opts->stages;
-    hopper.pingPong = opts->pingPong;
-    hopper.pvSchedule = opts->pvSchedule;
-    hopper.persistentCtas = opts->persistentCtas;
-    hopper.epilogue = opts->epilogue;
-    hopper.schedule = opts->schedule;
-    hopper.ctasPerSm = opts->ctasPerSm;
-    hopper.optLevel = opts->optLevel;
+    hopper.assign(opts->kernel);
     return flashmlir::compileAttentionToHopperPtx(source, hopper, control);
   }();
   if (!result)
     return result.takeError();
 
   Expected<json::Value> metadata =
-      json::parse(flashmlir::formatLaunchMetadata(*result, opts->chip));
+      json::parse(flashmlir::formatLaunchMetadata(*result, opts->kernel.chip));
   if (!metadata)
     return metadata.takeError();
   json::Object out = std::move(*metadata->getAsObject());
@@ -259,6 +203,12 @@ int flashmlirCompile(const char *source, const char *options, char **result) {
   }
   *result = copyToHeap(*text);
   return *result ? 0 : 3;
+}
+
+const char *flashmlirKernelOptions(void) {
+  // Built once (thread-safe static), never freed.
+  static const std::string json = flashmlir::kernelOptionsJson();
+  return json.c_str();
 }
 
 void flashmlirFree(char *text) { std::free(text); }

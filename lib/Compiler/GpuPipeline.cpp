@@ -62,15 +62,7 @@ using namespace flashmlir;
 /// schedule as asynchronous MMAs), attn-consumer-turns (ping-pong).
 template <typename Options>
 static void addWarpSpecialize(OpPassManager &funcPm, const Options &opts) {
-  AttnPlanHopperPassOptions plan;
-  plan.stages = opts.stages;
-  plan.pingPong = opts.pingPong;
-  plan.pvSchedule = opts.pvSchedule;
-  plan.persistentCtas = opts.persistentCtas;
-  plan.schedule = opts.schedule;
-  plan.epilogue = opts.epilogue;
-  plan.ctasPerSm = opts.ctasPerSm;
-  funcPm.addPass(createAttnPlanHopperPass(plan));
+  funcPm.addPass(createAttnPlanHopperPass(opts.planOptions()));
   funcPm.addPass(createAttnPartitionRolesPass());
   funcPm.addPass(createAttnPipelineMmaPass());
   funcPm.addPass(createAttnConsumerTurnsPass());

@@ -26,30 +26,22 @@ namespace {
 struct AttnPlanHopperPass final
     : flashmlir::impl::AttnPlanHopperPassBase<AttnPlanHopperPass> {
   using Base::Base;
+  AttnPlanHopperPass() = default;
+  // The options below register themselves with the pass being built; the
+  // pass infrastructure copies their values into a clone.
+  AttnPlanHopperPass(const AttnPlanHopperPass &other) : Base(other) {}
+  AttnPlanHopperPass(const KernelOptions &kernel,
+                     AttnPlanHopperPassOptions own)
+      : Base(std::move(own)) {
+#define FLASHMLIR_PLAN_OPTION(FIELD, ...) FIELD = kernel.FIELD;
+#include "flashmlir/Compiler/KernelOptions.def"
+  }
 
   void runOnOperation() override {
-    if (stages < 0 || stages > 8) {
-      getOperation().emitError()
-          << getArgument()
-          << ": stages must be in [1, 8] (or 0 for as many as fit), got "
-          << static_cast<int64_t>(stages);
-      return signalPassFailure();
-    }
-    if (persistentCtas < 0) {
-      getOperation().emitError() << getArgument()
-                                 << ": persistent-ctas must be >= 0, got "
-                                 << static_cast<int64_t>(persistentCtas);
-      return signalPassFailure();
-    }
     PlanOptions options;
-    options.stages = stages;
+#define FLASHMLIR_PLAN_OPTION(FIELD, ...) options.FIELD = FIELD;
+#include "flashmlir/Compiler/KernelOptions.def"
     options.maxSharedMemory = maxSharedMemory;
-    options.pingPong = pingPong;
-    options.pvSchedule = pvSchedule;
-    options.persistentCtas = persistentCtas;
-    options.schedule = schedule;
-    options.epilogue = epilogue;
-    options.ctasPerSm = ctasPerSm;
     WalkResult walk = getOperation().walk([&](attn::ProgramGridOp grid) {
       // The backward's preprocess and postprocess stay off the
       // warp-specialized level (no MMA: the SIMT mapping builds them).
@@ -64,5 +56,19 @@ struct AttnPlanHopperPass final
     if (walk.wasInterrupted())
       signalPassFailure();
   }
+
+  // The kernel options of the plan (KernelOptions.def's plan rows: names,
+  // defaults, descriptions); planKernel checks their values against it.
+#define FLASHMLIR_PLAN_OPTION(FIELD, FLAG, KEY, TYPE, DEFAULT, MIN, MAX,       \
+                              VALUES, DESC)                                    \
+  Option<TYPE> FIELD{*this, FLAG, llvm::cl::desc(DESC),                        \
+                     llvm::cl::init(DEFAULT)};
+#include "flashmlir/Compiler/KernelOptions.def"
 };
 } // namespace
+
+std::unique_ptr<Pass>
+flashmlir::createAttnPlanHopperPass(const KernelOptions &kernel,
+                                    AttnPlanHopperPassOptions own) {
+  return std::make_unique<AttnPlanHopperPass>(kernel, std::move(own));
+}

@@ -123,18 +123,14 @@ struct KernelPlan {
 };
 
 struct PlanOptions {
-  int64_t stages = 0; // 0 = as many as fit, at most 4
+  // The plan rows of the kernel options' table (stages, pingPong, pvSchedule,
+  // persistentCtas, schedule, epilogue, ctasPerSm; names, defaults and
+  // allowed values there), checked by planKernel against it.
+#define FLASHMLIR_PLAN_OPTION(FIELD, FLAG, KEY, TYPE, DEFAULT, MIN, MAX,       \
+                              VALUES, DESC)                                    \
+  TYPE FIELD = DEFAULT;
+#include "flashmlir/Compiler/KernelOptions.def"
   int64_t maxSharedMemory = 232448;
-  bool pingPong = true;
-  /// "auto" (the heuristic) or a pv_schedule name.
-  std::string pvSchedule = "auto";
-  int64_t persistentCtas = 132; // 0 = one CTA per tile
-  /// "auto" (the heuristic), "tiles" or "persistent" (wherever possible).
-  std::string schedule = "auto";
-  /// "auto" (the heuristic) or an epilogue name.
-  std::string epilogue = "auto";
-  /// CTAs per SM to build for (1 = one CTA per SM, FA3's layout).
-  int64_t ctasPerSm = 1;
 };
 
 /// Whether `grid` is one the warp-specialized level builds: forward grids and

@@ -27,7 +27,7 @@ from typing import Callable, Optional, Tuple
 
 from . import jit, mods
 from .block_mask import block_mask_tensors
-from .spec import DTYPES, EPILOGUES, HEAD_DIM_MULTIPLE, PV_SCHEDULES, AttentionSpec
+from .spec import DTYPES, HEAD_DIM_MULTIPLE, AttentionSpec, kernel_option_values
 
 _SUPPORTED_CAPABILITY = (9, 0)
 
@@ -50,12 +50,16 @@ def _tuning_knobs():
     if ctas_value < 0:
         raise ValueError(f"FLASHMLIR_PERSISTENT_CTAS must be a non-negative integer, "
                          f"got {ctas!r}")
-    if schedule not in PV_SCHEDULES:
-        raise ValueError(f"FLASHMLIR_PV_SCHEDULE must be one of {PV_SCHEDULES}, "
-                         f"got {schedule!r}")
-    if epilogue not in EPILOGUES:
-        raise ValueError(f"FLASHMLIR_EPILOGUE must be one of {EPILOGUES}, "
-                         f"got {epilogue!r}")
+    # The allowed values: the compiler's table (spec.kernel_options()); none
+    # without the compiler, as in AttentionSpec._check_kernel_options.
+    for variable, option, value in (("FLASHMLIR_PV_SCHEDULE", "pv_schedule", schedule),
+                                    ("FLASHMLIR_EPILOGUE", "epilogue", epilogue)):
+        try:
+            values = kernel_option_values(option)
+        except ImportError:
+            continue
+        if value not in values:
+            raise ValueError(f"{variable} must be one of {values}, got {value!r}")
     dynamic = os.environ.get("FLASHMLIR_DYNAMIC_SEQLENS", "0")
     if dynamic not in ("0", "1"):
         raise ValueError(f"FLASHMLIR_DYNAMIC_SEQLENS must be 0 or 1, got {dynamic!r}")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import math
 import numbers
 from typing import Optional, Tuple
@@ -28,10 +29,54 @@ FP8 = "f8E4M3FN"
 OUT_DTYPES = ("bf16", "f16")  # of FP8 inputs
 MASKS = ("none", "causal", "window")
 ALIGNS = ("top_left", "bottom_right")
-KERNELS = ("auto", "hopper", "simt")
-PV_SCHEDULES = ("auto", "serial", "deferred", "overlap")
-EPILOGUES = ("auto", "direct", "tma", "tma_in_q")
-SCHEDULES = ("auto", "tiles", "persistent")
+# The kernel options (kernel, chip, block_m, ..., ctas_per_sm) are defined
+# once, in the compiler (include/flashmlir/Compiler/KernelOptions.def): their
+# allowed values and ranges come from its table (kernel_options()), and
+# test/python/test_kernel_options.py keeps AttentionSpec's fields and
+# defaults equal to it. AttentionSpec's own additions:
+KERNEL_AUTO = "auto"  # kernel="auto": Hopper when it supports the spec, else SIMT
+# Options of the table that AttentionSpec leaves at the compiler's default.
+COMPILER_ONLY_OPTIONS = ("opt_level",)
+# Module attributes computed from the table on first use (see __getattr__).
+_TABLE_VALUES = {"PV_SCHEDULES": "pv_schedule", "EPILOGUES": "epilogue",
+                 "SCHEDULES": "schedule", "KERNELS": "kernel"}
+_kernel_options = None
+
+
+def kernel_options() -> dict:
+    """The compiler's kernel-option table, {name: row} in its order (the C
+    API's flashmlirKernelOptions): each row has "name" (the AttentionSpec
+    field and C API key), "flag" (attn-opt / attn-compile), "type" ("int",
+    "bool", "string"), "default", "min" and "max" (ints; max None when
+    unbounded), "values" (strings; empty = any) and "description". Loaded
+    once from flashmlir._compiler; ImportError where it is missing."""
+    global _kernel_options
+    if _kernel_options is None:
+        from . import jit  # here: jit imports this module
+        if jit._compiler is None:
+            raise ImportError("flashmlir's compiler is not available, and with it the "
+                              f"kernel options' table: {jit._compiler_missing}")
+        if not hasattr(jit._compiler, "kernel_options"):
+            raise ImportError("flashmlir._compiler predates kernel_options(): rebuild it")
+        rows = json.loads(jit._compiler.kernel_options())["options"]
+        _kernel_options = {row["name"]: row for row in rows}
+    return _kernel_options
+
+
+def kernel_option_values(name: str) -> Tuple[str, ...]:
+    """The values AttentionSpec takes for the string option `name` (the
+    table's, and "auto" for kernel); () = any."""
+    values = tuple(kernel_options()[name]["values"])
+    return (KERNEL_AUTO,) + values if name == "kernel" else values
+
+
+def __getattr__(name):
+    # PV_SCHEDULES, EPILOGUES, SCHEDULES, KERNELS: from the compiler's table.
+    if name in _TABLE_VALUES:
+        return kernel_option_values(_TABLE_VALUES[name])
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 # Head dims the kernels take (the attn.attention verifier's rule): multiples of
 # HEAD_DIM_MULTIPLE, at most MAX_HEAD_DIM (the flash_attn drop-ins pad to them).
 HEAD_DIM_MULTIPLE = 8
@@ -245,22 +290,40 @@ class AttentionSpec:
             raise ValueError("dynamic_seqlens does not combine with varlen or block_mask")
         if self.block_mask and self.varlen:
             raise ValueError("block_mask does not apply to varlen (packed) sequences")
-        if self.pv_schedule not in PV_SCHEDULES:
-            raise ValueError(f"pv_schedule must be one of {PV_SCHEDULES}, "
-                             f"got {self.pv_schedule!r}")
-        if self.schedule not in SCHEDULES:
-            raise ValueError(f"schedule must be one of {SCHEDULES}, got {self.schedule!r}")
-        if self.epilogue not in EPILOGUES:
-            raise ValueError(f"epilogue must be one of {EPILOGUES}, "
-                             f"got {self.epilogue!r}")
-        if not 1 <= self.ctas_per_sm <= 4:
-            raise ValueError(f"ctas_per_sm must be in [1, 4], got {self.ctas_per_sm}")
-        if self.kernel not in KERNELS:
-            raise ValueError(f"kernel must be one of {KERNELS}, got {self.kernel!r}")
+        self._check_kernel_options()
         if self.kernel == "hopper":
             why = self.hopper_unsupported()
             if why:
                 raise ValueError(f"kernel='hopper' does not support this spec: {why}")
+
+    def _check_kernel_options(self):
+        """The kernel options' values against the compiler's table (ranges,
+        allowed values). Without the compiler extension (a launch-only
+        install, which runs kernels compiled elsewhere) there is no table:
+        the values are left to the compiler, so a wrong one can only miss the
+        cache, whose kernels that compiler checked."""
+        try:
+            table = kernel_options()
+        except ImportError:
+            return
+        for name, row in table.items():
+            if name in COMPILER_ONLY_OPTIONS:
+                continue
+            value = getattr(self, name)
+            if row["type"] == "bool" and not isinstance(value, bool):
+                raise ValueError(f"{name} must be a bool, got {value!r}")
+            if row["type"] == "string" and not isinstance(value, str):
+                raise ValueError(f"{name} must be a string, got {value!r}")
+            if row["type"] == "int":
+                low, high = row["min"], row["max"]
+                if not _is_int(value) or value < low or (high is not None and value > high):
+                    want = (f"an integer >= {low}" if high is None
+                            else f"an integer in [{low}, {high}]")
+                    raise ValueError(f"{name} must be {want}, got {value!r}")
+            elif row["type"] == "string" and row["values"]:
+                values = kernel_option_values(name)
+                if value not in values:
+                    raise ValueError(f"{name} must be one of {values}, got {value!r}")
 
     def hopper_unsupported(self) -> str:
         """Why the warp-specialized Hopper kernel cannot run this spec ("" if it can)."""
@@ -314,13 +377,12 @@ class AttentionSpec:
         return cls(**d)
 
     def compile_options(self) -> dict:
-        """The options of the C API (include/flashmlir-c/Compiler.h)."""
-        return {"kernel": self.resolved_kernel, "chip": self.chip,
-                "block_m": self.block_m, "block_n": self.block_n,
-                "stages": self.stages, "ping_pong": self.ping_pong,
-                "pv_schedule": self.pv_schedule,
-                "persistent_ctas": self.persistent_ctas, "schedule": self.schedule,
-                "epilogue": self.epilogue, "ctas_per_sm": self.ctas_per_sm}
+        """The options of the C API (include/flashmlir-c/Compiler.h): every
+        kernel option of the compiler's table that AttentionSpec has."""
+        options = {name: getattr(self, name) for name in kernel_options()
+                   if name not in COMPILER_ONLY_OPTIONS}
+        options["kernel"] = self.resolved_kernel
+        return options
 
     @property
     def fp8(self) -> bool:

@@ -57,6 +57,10 @@ PYBIND11_MODULE(_compiler, m) {
         std::to_string(FLASHMLIR_C_API_VERSION) + ": rebuild one of them");
   m.def("build_id", [] { return std::string(flashmlirBuildId()); },
         "Identifies the compiler build (a JIT-cache key component).");
+  m.def("kernel_options",
+        [] { return std::string(flashmlirKernelOptions()); },
+        "The kernel options' table as JSON (flashmlirKernelOptions): names, "
+        "types, defaults, allowed values.");
   m.def("compile", &compile, py::arg("source"), py::arg("options") = "{}",
         "Compiles MLIR text; returns (ok, JSON result or error text).");
 }

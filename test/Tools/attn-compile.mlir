@@ -31,10 +31,45 @@
 // RUN: not attn-compile %t.deep.mlir -o %t.deep.ptx 2>&1 | FileCheck %s --check-prefix=DEEP
 // DEEP: error: the MLIR source nests 5001 levels deep; at most 256 are accepted
 
+// The kernel options' names, ranges and allowed values come from their one
+// definition, include/flashmlir/Compiler/KernelOptions.def (the values of
+// pv-schedule and epilogue: the attn dialect's enums and auto), and are
+// checked before anything runs.
+// RUN: not attn-compile %s -o %t.ptx --pv-schedule=eager 2>&1 | FileCheck %s --check-prefix=PVSCHEDULE
+// PVSCHEDULE: error: --pv-schedule must be auto, serial, deferred or overlap, got 'eager'
+// RUN: not attn-compile %s -o %t.ptx --epilogue=smem 2>&1 | FileCheck %s --check-prefix=EPILOGUE
+// EPILOGUE: error: --epilogue must be auto, direct, tma or tma_in_q, got 'smem'
+// RUN: not attn-compile %s -o %t.ptx --schedule=dynamic 2>&1 | FileCheck %s --check-prefix=SCHEDULE
+// SCHEDULE: error: --schedule must be auto, tiles or persistent, got 'dynamic'
+// RUN: not attn-compile %s -o %t.ptx --kernel=cuda 2>&1 | FileCheck %s --check-prefix=KERNEL
+// KERNEL: error: --kernel must be hopper or simt, got 'cuda'
+// RUN: not attn-compile %s -o %t.ptx --ctas-per-sm=5 2>&1 | FileCheck %s --check-prefix=CTASPERSM
+// CTASPERSM: error: --ctas-per-sm must be in [1, 4], got 5
+// RUN: not attn-compile %s -o %t.ptx --stages=9 2>&1 | FileCheck %s --check-prefix=STAGES
+// STAGES: error: --stages must be in [0, 8], got 9
+// RUN: not attn-compile %s -o %t.ptx --block-n=-64 2>&1 | FileCheck %s --check-prefix=BLOCKN
+// BLOCKN: error: --block-n must be >= 0, got -64
+// RUN: not attn-compile %s -o %t.ptx --opt-level=4 2>&1 | FileCheck %s --check-prefix=OPTLEVEL
+// OPTLEVEL: error: --opt-level must be in [0, 3], got 4
+// Through attn-opt, the pipeline and pass options are the same table's.
+// RUN: not attn-opt %s --attn-to-ptx="pv-schedule=eager" 2>&1 | FileCheck %s --check-prefix=PIPELINE
+// PIPELINE: attn-plan-hopper: pv-schedule must be auto, serial, deferred or overlap, got 'eager'
+
 // --help lists attn-compile's options, not LLVM's hundreds.
 // RUN: attn-compile --help | FileCheck %s --check-prefix=HELP
 // HELP: attn-compile options:
+// HELP: --block-m=<long>
+// HELP: --block-n=<long>
 // HELP: --chip=<string>
+// HELP: --ctas-per-sm=<long> - hopper: CTAs resident per SM
+// HELP: --epilogue=<string> - hopper: How O is written
+// HELP: --kernel=<string>
+// HELP: --opt-level=<long>
+// HELP: --persistent-ctas=<long> - hopper:
+// HELP: --ping-pong - hopper:
+// HELP: --pv-schedule=<string> - hopper:
+// HELP: --schedule=<string> - hopper:
+// HELP: --stages=<long> - hopper:
 // HELP-NOT: --print-after-all
 // HELP-NOT: --nvptx-
 

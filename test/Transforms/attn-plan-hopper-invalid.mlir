@@ -45,7 +45,8 @@
 // SCHEDULE: expected ::mlir::attn::PvSchedule to be one of: serial, deferred, overlap
 // NEGATIVE: persistent_ctas must be >= 0, got -3
 // PAIRED: paired_tiles needs a persistent kernel (persistent_ctas > 0)
-// OPTION: attn-plan-hopper: stages must be in [1, 8] (or 0 for as many as fit), got 9
+// The options' ranges and values come from include/flashmlir/Compiler/KernelOptions.def:
+// OPTION: attn-plan-hopper: stages must be in [0, 8], got 9
 // CTAS: attn-plan-hopper: persistent-ctas must be >= 0, got -1
 // SMEM: attn-plan-hopper: Q (16384 bytes) and 8 K/V stage(s) of 32768 bytes do not fit
 // PVOPTION: attn-plan-hopper: pv-schedule must be auto, serial, deferred or overlap, got 'eager'

@@ -20,6 +20,7 @@
 
 #include "flashmlir/Compiler/GpuPipeline.h"
 #include "flashmlir/Compiler/InputLimits.h"
+#include "flashmlir/Compiler/KernelOptions.h"
 #include "flashmlir/Compiler/Recovery.h"
 
 #include "llvm/Support/CommandLine.h"
@@ -49,61 +50,23 @@ static cl::opt<std::string>
     cubinFile("cubin",
               cl::desc("Also assemble the PTX with ptxas into this cubin"),
               cl::value_desc("file"), cl::cat(category));
-static cl::opt<std::string> chip("chip", cl::desc("Target chip"),
-                                 cl::init("sm_90a"), cl::cat(category));
-static cl::opt<std::string>
-    kernelKind("kernel",
-               cl::desc("Kernel: hopper (warp-specialized wgmma/TMA) or simt "
-                        "(bring-up, one thread per query row)"),
-               cl::init("hopper"), cl::cat(category));
-static cl::opt<int64_t>
-    blockM("block-m",
-           cl::desc("Query rows per block (0 = heuristic; simt: 64)"),
-           cl::init(0), cl::cat(category));
-static cl::opt<int64_t>
-    blockN("block-n", cl::desc("Keys per KV block (0 = heuristic; simt: 32)"),
-           cl::init(0), cl::cat(category));
-static cl::opt<int64_t>
-    stages("stages",
-           cl::desc("hopper: K/V shared-memory stages (0 = as many as fit)"),
-           cl::init(0), cl::cat(category));
-static cl::opt<bool>
-    pingPong("ping-pong",
-             cl::desc("hopper: consumers take turns to issue Q·Kᵀ"),
-             cl::init(true), cl::cat(category));
-static cl::opt<std::string> pvSchedule(
-    "pv-schedule",
-    cl::desc("hopper: when each block's P·V is issued: auto, serial, deferred "
-             "or overlap"),
-    cl::init("auto"), cl::cat(category));
-static cl::opt<int64_t> persistentCtas(
-    "persistent-ctas",
-    cl::desc("hopper: CTAs of the persistent kernel (the SM count) where "
-             "the plan uses one; 0 = one CTA per tile"),
-    cl::init(132), cl::cat(category));
-static cl::opt<std::string> schedule(
-    "schedule",
-    cl::desc("hopper: tiles over CTAs: auto (the heuristic), tiles (one CTA "
-             "per tile) or persistent (wherever the kernel can be)"),
-    cl::init("auto"), cl::cat(category));
-static cl::opt<std::string> epilogue(
-    "epilogue",
-    cl::desc("hopper: how O is written: auto, direct (stores from the "
-             "registers), tma (an O buffer and a TMA store) or tma_in_q "
-             "(staged in Q's buffer)"),
-    cl::init("auto"), cl::cat(category));
-static cl::opt<int64_t> ctasPerSm(
-    "ctas-per-sm",
-    cl::desc("hopper: CTAs resident per SM to build for (1 to 4)"),
-    cl::init(1), cl::cat(category));
+// The kernel options, from their one definition (KernelOptions.def): the
+// flag spellings, types, defaults and descriptions; their values are checked
+// against it before anything runs.
+#define FLASHMLIR_COMPILE_FLAG(PREFIX, FIELD, FLAG, KEY, TYPE, DEFAULT, MIN,   \
+                               MAX, VALUES, DESC)                              \
+  static cl::opt<TYPE> FIELD##Flag(FLAG, cl::desc(PREFIX DESC),                \
+                                   cl::init(DEFAULT), cl::cat(category));
+#define FLASHMLIR_KERNEL_OPTION(...) FLASHMLIR_COMPILE_FLAG("", __VA_ARGS__)
+#define FLASHMLIR_PLAN_OPTION(...) FLASHMLIR_COMPILE_FLAG("hopper: ", __VA_ARGS__)
+#include "flashmlir/Compiler/KernelOptions.def"
+#undef FLASHMLIR_COMPILE_FLAG
+
 static cl::opt<bool> gpuModule(
     "gpu-module",
     cl::desc("The input already holds gpu.module kernels (hand-written "
              "building blocks): only lower and serialize them"),
     cl::init(false), cl::cat(category));
-static cl::opt<int> optLevel("opt-level",
-                             cl::desc("LLVM optimization level of the kernel"),
-                             cl::init(3), cl::cat(category));
 
 static int fail(const Twine &message) {
   WithColor::error(errs(), "attn-compile") << message << "\n";
@@ -157,39 +120,28 @@ int main(int argc, char **argv) {
     return fail("cannot read '" + inputFile + "': " +
                 input.getError().message());
 
-  if (kernelKind != "hopper" && kernelKind != "simt")
-    return fail("unknown --kernel '" + kernelKind + "'; expected hopper or simt");
-  if (blockM < 0 || blockN < 0 || stages < 0 || persistentCtas < 0)
-    return fail("--block-m, --block-n, --stages and --persistent-ctas must "
-                "not be negative");
+  flashmlir::KernelOptions kernel;
+#define FLASHMLIR_KERNEL_OPTION(FIELD, ...) kernel.FIELD = FIELD##Flag;
+#include "flashmlir/Compiler/KernelOptions.def"
+  if (Error err = flashmlir::checkKernelOptions(
+          kernel, flashmlir::OptionSpelling::Flag))
+    return fail("--" + toString(std::move(err)));
   // Before anything runs: ptxas and the back end would take a bad chip.
-  if (Error err = flashmlir::checkChip(chip, !gpuModule && kernelKind == "hopper"))
+  if (Error err = flashmlir::checkChip(kernel.chip,
+                                       !gpuModule && kernel.kernel == "hopper"))
     return fail("--chip: " + toString(std::move(err)));
   StringRef source = (*input)->getBuffer();
   flashmlir::AttnToPtxSimtOptions simt;
-  simt.chip = chip;
-  simt.blockM = blockM ? blockM : 64;
-  simt.blockN = blockN ? blockN : 32;
-  simt.optLevel = optLevel;
+  simt.assign(kernel);
   flashmlir::AttnToPtxOptions hopper;
-  hopper.chip = chip;
-  hopper.blockM = blockM;
-  hopper.blockN = blockN;
-  hopper.stages = stages;
-  hopper.pingPong = pingPong;
-  hopper.pvSchedule = pvSchedule;
-  hopper.persistentCtas = persistentCtas;
-  hopper.epilogue = epilogue;
-  hopper.schedule = schedule;
-  hopper.ctasPerSm = ctasPerSm;
-  hopper.optLevel = optLevel;
+  hopper.assign(kernel);
   Expected<flashmlir::GpuCompileResult> result =
       flashmlir::runRecoverably<flashmlir::GpuCompileResult>(
           "attn-compile: the compiler failed",
           [&]() -> Expected<flashmlir::GpuCompileResult> {
             if (gpuModule)
               return flashmlir::compileGpuModulesToPtx(source, simt);
-            if (kernelKind == "simt")
+            if (kernel.kernel == "simt")
               return flashmlir::compileAttentionToPtx(source, simt);
             return flashmlir::compileAttentionToHopperPtx(source, hopper);
           });
@@ -213,7 +165,7 @@ int main(int argc, char **argv) {
     cubin = std::make_unique<ToolOutputFile>(cubinFile, ec, sys::fs::OF_None);
     if (ec)
       return fail("cannot write '" + cubinFile + "': " + ec.message());
-    std::string arch = "-arch=" + chip;
+    std::string arch = "-arch=" + kernel.chip;
     StringRef args[] = {*ptxas, arch, "-v", outputFile, "-o", cubinFile};
     std::string message;
     int rc = sys::ExecuteAndWait(*ptxas, args, std::nullopt, {}, 0, 0,
@@ -227,7 +179,7 @@ int main(int argc, char **argv) {
   std::unique_ptr<ToolOutputFile> json;
   if (!jsonFile.empty()) {
     Expected<std::unique_ptr<ToolOutputFile>> written = writeOutput(
-        jsonFile, flashmlir::formatLaunchMetadata(*result, chip) + "\n");
+        jsonFile, flashmlir::formatLaunchMetadata(*result, kernel.chip) + "\n");
     if (!written)
       return fail(toString(written.takeError()));
     json = std::move(*written);

@@ -14,6 +14,8 @@
 #ifndef FLASHMLIR_COMPILER_GPUPIPELINE_H
 #define FLASHMLIR_COMPILER_GPUPIPELINE_H
 
+#include "flashmlir/Compiler/KernelOptions.h"
+
 #include "mlir/Pass/PassOptions.h"
 #include "llvm/Support/Error.h"
 
@@ -28,19 +30,34 @@ class OpPassManager;
 
 namespace flashmlir {
 
+/// The pipelines' options: the kernel options are declared from their one
+/// definition, KernelOptions.def (flags, types, defaults, descriptions);
+/// `assign` sets them from a KernelOptions (attn-compile, the C API).
+#define FLASHMLIR_PIPELINE_OPTION(FIELD, FLAG, KEY, TYPE, DEFAULT, MIN, MAX,   \
+                                  VALUES, DESC)                                \
+  Option<TYPE> FIELD{*this, FLAG, llvm::cl::desc(DESC),                        \
+                     llvm::cl::init(DEFAULT)};
+
 struct AttnToPtxSimtOptions
     : mlir::PassPipelineOptions<AttnToPtxSimtOptions> {
-  Option<std::string> chip{*this, "chip", llvm::cl::desc("Target chip"),
-                           llvm::cl::init("sm_90a")};
+#define FLASHMLIR_CODEGEN_OPTION FLASHMLIR_PIPELINE_OPTION
+#include "flashmlir/Compiler/KernelOptions.def"
+  // The SIMT kernel's own tile defaults (the table's 0 = the heuristic is
+  // the Hopper kernel's).
   Option<int64_t> blockM{*this, "block-m",
                          llvm::cl::desc("Query rows (= threads) per block"),
                          llvm::cl::init(64)};
   Option<int64_t> blockN{*this, "block-n",
                          llvm::cl::desc("Keys per KV block"),
                          llvm::cl::init(32)};
-  Option<int> optLevel{*this, "opt-level",
-                       llvm::cl::desc("LLVM optimization level of the kernel"),
-                       llvm::cl::init(3)};
+
+  /// The codegen and tile options of `kernel` (block sizes 0: 64 and 32).
+  void assign(const KernelOptions &kernel) {
+    chip = kernel.chip;
+    optLevel = kernel.optLevel;
+    blockM = kernel.blockM ? kernel.blockM : 64;
+    blockN = kernel.blockN ? kernel.blockN : 32;
+  }
 };
 
 /// The Hopper plan's options (attn-plan-hopper), shared by `attn-to-ptx` and
@@ -50,59 +67,38 @@ struct HopperPlanPipelineOptions : mlir::PassPipelineOptions<Derived> {
   template <typename T>
   using Option = mlir::detail::PassOptions::Option<T>;
 
-  Option<int64_t> stages{*this, "stages",
-                         llvm::cl::desc("K/V shared-memory stages (0 = as "
-                                        "many as fit, at most 4)"),
-                         llvm::cl::init(0)};
-  Option<bool> pingPong{*this, "ping-pong",
-                        llvm::cl::desc("Consumers take turns to issue Q·Kᵀ"),
-                        llvm::cl::init(true)};
-  Option<std::string> pvSchedule{
-      *this, "pv-schedule",
-      llvm::cl::desc("When each block's P·V is issued: auto, serial, "
-                     "deferred or overlap"),
-      llvm::cl::init("auto")};
-  Option<int64_t> persistentCtas{
-      *this, "persistent-ctas",
-      llvm::cl::desc("CTAs of the persistent kernel (the SM count) where "
-                     "the plan uses one; 0 = one CTA per tile"),
-      llvm::cl::init(132)};
-  Option<std::string> schedule{
-      *this, "schedule",
-      llvm::cl::desc("Tiles over CTAs: auto (the heuristic), tiles (one CTA "
-                     "per tile) or persistent (wherever the kernel can be)"),
-      llvm::cl::init("auto")};
-  Option<std::string> epilogue{
-      *this, "epilogue",
-      llvm::cl::desc("How O is written: auto, direct, tma or tma_in_q"),
-      llvm::cl::init("auto")};
-  Option<int64_t> ctasPerSm{
-      *this, "ctas-per-sm",
-      llvm::cl::desc("CTAs resident per SM to build for (1 to 4)"),
-      llvm::cl::init(1)};
+#define FLASHMLIR_PLAN_OPTION FLASHMLIR_PIPELINE_OPTION
+#include "flashmlir/Compiler/KernelOptions.def"
+
+  /// The plan options as a KernelOptions (the others at their defaults).
+  KernelOptions planOptions() const {
+    KernelOptions kernel;
+#define FLASHMLIR_PLAN_OPTION(FIELD, ...) kernel.FIELD = FIELD;
+#include "flashmlir/Compiler/KernelOptions.def"
+    return kernel;
+  }
 };
 
 /// Options of the Hopper pipeline (`attn-to-ptx`).
 struct AttnToPtxOptions : HopperPlanPipelineOptions<AttnToPtxOptions> {
-  Option<std::string> chip{*this, "chip", llvm::cl::desc("Target chip"),
-                           llvm::cl::init("sm_90a")};
-  Option<int64_t> blockM{*this, "block-m",
-                         llvm::cl::desc("Query rows per CTA, 64 per consumer "
-                                        "warpgroup (0 = heuristic)"),
-                         llvm::cl::init(0)};
-  Option<int64_t> blockN{*this, "block-n",
-                         llvm::cl::desc("Keys per KV block (0 = heuristic)"),
-                         llvm::cl::init(0)};
+#define FLASHMLIR_CODEGEN_OPTION FLASHMLIR_PIPELINE_OPTION
+#define FLASHMLIR_TILE_OPTION FLASHMLIR_PIPELINE_OPTION
+#include "flashmlir/Compiler/KernelOptions.def"
   Option<std::string> format{
       *this, "format",
       llvm::cl::desc("What the gpu.binary holds: isa (PTX), bin (a cubin: "
                      "ptxas from the CUDA toolkit, CUDA_ROOT or "
                      "/usr/local/cuda) or fatbin"),
       llvm::cl::init("isa")};
-  Option<int> optLevel{*this, "opt-level",
-                       llvm::cl::desc("LLVM optimization level of the kernel"),
-                       llvm::cl::init(3)};
+
+  /// Every pipeline option of `kernel` (the plan, tile and codegen rows).
+  void assign(const KernelOptions &kernel) {
+#define FLASHMLIR_DRIVER_OPTION(...)
+#define FLASHMLIR_KERNEL_OPTION(FIELD, ...) FIELD = kernel.FIELD;
+#include "flashmlir/Compiler/KernelOptions.def"
+  }
 };
+#undef FLASHMLIR_PIPELINE_OPTION
 
 /// attn.attention on static memrefs -> gpu.binary holding PTX through the
 /// warp-specialized Hopper lowering: attn-tile{target=sm_90a},

@@ -16,6 +16,8 @@
 #include "mlir/Dialect/UB/IR/UBOps.h"
 #include "mlir/Pass/Pass.h"
 
+#include "flashmlir/Compiler/KernelOptions.h"
+
 namespace flashmlir {
 
 /// On the loops --attn-tiles-to-loops emits over the rows of a program's
@@ -43,6 +45,13 @@ inline constexpr llvm::StringLiteral kLaunchTilesAttrName = "attn.tiles";
 
 #define GEN_PASS_REGISTRATION
 #include "flashmlir/Transforms/Passes.h.inc"
+
+/// --attn-plan-hopper with the plan rows of `kernel` (stages, ping-pong,
+/// pv-schedule, ...: include/flashmlir/Compiler/KernelOptions.def, the one
+/// definition of them) and the pass's own options.
+std::unique_ptr<mlir::Pass>
+createAttnPlanHopperPass(const KernelOptions &kernel,
+                         AttnPlanHopperPassOptions own = {});
 
 /// Registers every flashmlir transformation pass (for attn-opt and the
 /// textual pipelines of the compile API).

@@ -256,36 +256,16 @@ def AttnPlanHopperPass : Pass<"attn-plan-hopper", "::mlir::func::FuncOp"> {
         consumer_registers = 232>) { ... }
     ```
   }];
+  // The kernel options (stages, ping-pong, pv-schedule, persistent-ctas,
+  // schedule, epilogue, ctas-per-sm) are declared by the pass class from the
+  // one table of them, include/flashmlir/Compiler/KernelOptions.def (the
+  // plan rows), and set through createAttnPlanHopperPass(KernelOptions);
+  // here only the pass's own.
   let options = [
-    Option<"stages", "stages", "int64_t", /*default=*/"0",
-           "K/V stages in the shared-memory ring; 0 = as many as fit (at "
-           "most 4)">,
     Option<"maxSharedMemory", "max-shared-memory", "int64_t",
            /*default=*/"232448",
            "Dynamic shared memory available per block, in bytes (227 KB on "
            "sm_90)">,
-    Option<"pingPong", "ping-pong", "bool", /*default=*/"true",
-           "Consumers take turns to issue Q·Kᵀ (named barriers)">,
-    Option<"pvSchedule", "pv-schedule", "std::string", /*default=*/"\"auto\"",
-           "When each block's P·V is issued: auto (the heuristic), serial, "
-           "deferred or overlap">,
-    Option<"persistentCtas", "persistent-ctas", "int64_t", /*default=*/"132",
-           "CTAs of the persistent kernel (the SM count of an H100/H200) for "
-           "static unguarded grids with Dv <= 128, unmasked or causal (paired "
-           "q-blocks); 0 = one CTA per tile">,
-    Option<"schedule", "schedule", "std::string", /*default=*/"\"auto\"",
-           "Tiles over CTAs: auto (persistent where the heuristic expects a "
-           "gain), tiles (one CTA per tile) or persistent (wherever the "
-           "kernel can be: an unguarded grid without a block mask, "
-           "unmasked or causal with two consumers)">,
-    Option<"epilogue", "epilogue", "std::string", /*default=*/"\"auto\"",
-           "How O is written: auto (the heuristic), direct (stores from the "
-           "registers), tma (staged in an O buffer, TMA store) or tma_in_q "
-           "(staged in Q's buffer)">,
-    Option<"ctasPerSm", "ctas-per-sm", "int64_t", /*default=*/"1",
-           "CTAs resident per SM to build for (1 to 4): splits the SM's "
-           "registers and shared memory as many ways (register budgets "
-           "24 + the rest to the consumers)">,
   ];
 }
 
