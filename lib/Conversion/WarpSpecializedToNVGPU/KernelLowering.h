@@ -151,7 +151,8 @@ private:
 
   //===--- TileOps.cpp ------------------------------------------------------
   LogicalResult emitGet(attn::ChannelGetOp get);
-  void emitRelease(attn::ChannelReleaseOp release);
+  /// Fails if an MMA still in flight reads the released part.
+  LogicalResult emitRelease(attn::ChannelReleaseOp release);
   /// Waits for the full barriers of the parts `tile` stands for, once.
   void awaitTile(Value tile);
   void awaitTilesOf(Operation *op);
@@ -257,6 +258,13 @@ private:
   /// issue order (source values); whether a wait completed all since.
   SmallVector<Value> inFlight;
   bool drained = false;
+  /// Per MMA (source result, or the turn result standing for it): the op and
+  /// the channel slot parts (get token, part) its shared operands read.
+  struct SlotReads {
+    Operation *mma = nullptr;
+    SmallVector<std::pair<Value, int64_t>> parts;
+  };
+  DenseMap<Value, SlotReads> mmaReads;
   /// Results of attn.mma_ready: complete, never waited for.
   DenseSet<Value> ready;
   /// Whether the last converted op issued an MMA (a run shares one fence).

@@ -453,8 +453,7 @@ LogicalResult KernelLowering::emitOps(Block &src, Role role, bool ownScope) {
             .Case([&](attn::ChannelPutOp put) { return emitPut(put); })
             .Case([&](attn::ChannelGetOp get) { return emitGet(get); })
             .Case([&](attn::ChannelReleaseOp release) {
-              emitRelease(release);
-              return success();
+              return emitRelease(release);
             })
             .Case([&](tensor::ExtractSliceOp slice) -> LogicalResult {
               // The consumer's rows of a shared tile: rows [o, o + 64) at

@@ -86,13 +86,58 @@ void KernelLowering::awaitTilesOf(Operation *op) {
   });
 }
 
-void KernelLowering::emitRelease(attn::ChannelReleaseOp release) {
+/// The channel slot part a shared tile reads: the token of the get that made
+/// it and the part's index, through slices and loop-carried values (a carried
+/// tile and its get's token are carried side by side, as the overlapped
+/// P·V's V is).
+static std::optional<std::pair<Value, int64_t>> slotPartOf(Value tile,
+                                                           int depth = 0) {
+  if (depth > 8)
+    return std::nullopt;
+  if (auto get = tile.getDefiningOp<attn::ChannelGetOp>())
+    return std::make_pair(get.getToken(),
+                          int64_t(cast<OpResult>(tile).getResultNumber()));
+  if (auto slice = tile.getDefiningOp<tensor::ExtractSliceOp>())
+    return slotPartOf(slice.getSource(), depth + 1);
+  auto arg = dyn_cast<BlockArgument>(tile);
+  auto loop = arg ? dyn_cast<scf::ForOp>(arg.getOwner()->getParentOp())
+                  : scf::ForOp();
+  if (!loop || arg.getArgNumber() == 0)
+    return std::nullopt;
+  ValueRange yielded = loop.getYieldedValues();
+  auto inner = slotPartOf(yielded[arg.getArgNumber() - 1], depth + 1);
+  if (!inner)
+    return std::nullopt;
+  for (auto [k, value] : llvm::enumerate(yielded))
+    if (value == inner->first)
+      return std::make_pair(Value(loop.getRegionIterArgs()[k]), inner->second);
+  return std::nullopt;
+}
+
+LogicalResult KernelLowering::emitRelease(attn::ChannelReleaseOp release) {
+  // The slot goes back to the producer's next TMA write: no MMA of this block
+  // that reads the part may still be in flight. compute-sanitizer cannot see
+  // this race (TMA and wgmma are async-proxy accesses), so it is checked here.
+  std::pair<Value, int64_t> part{release.getToken(),
+                                 int64_t(release.getPart())};
+  for (Value issued : inFlight) {
+    auto it = mmaReads.find(issued);
+    if (it == mmaReads.end() || !llvm::is_contained(it->second.parts, part))
+      continue;
+    InFlightDiagnostic diag =
+        release.emitOpError()
+        << "attn-convert-to-nvgpu: releases part " << part.second
+        << " of a slot that an MMA still in flight reads (wait for it first)";
+    diag.attachNote(it->second.mma->getLoc()) << "the MMA";
+    return diag;
+  }
   ChannelResources &res = channels[release.getChannel()];
   Value empty = res.empty[release.getPart()];
   if (!empty)
-    return; // never refilled (a one-CTA-per-tile kernel's Q)
+    return success(); // never refilled (a one-CTA-per-tile kernel's Q)
   nvgpu::MBarrierArriveOp::create(b, loc, empty,
                                   tokenStage.lookup(release.getToken()));
+  return success();
 }
 
 //===----------------------------------------------------------------------===//
@@ -172,6 +217,11 @@ LogicalResult KernelLowering::emitMma(attn::MmaAsyncOp mma) {
   }
   wg.commitGroup();
   frags[mma.getResult()] = out;
+  SlotReads &reads = mmaReads[mma.getResult()];
+  reads.mma = mma;
+  for (Value operand : {mma.getLhs(), mma.getRhs()})
+    if (auto part = slotPartOf(operand))
+      reads.parts.push_back(*part);
   inFlight.push_back(mma.getResult());
   drained = false;
   return success();
@@ -216,6 +266,8 @@ LogicalResult KernelLowering::emitTurn(attn::ConsumerTurnOp turn, Role role) {
   auto yield = cast<attn::YieldOp>(body.getTerminator());
   for (auto [inner, outer] : llvm::zip(yield.getValues(), turn.getResults())) {
     frags[outer] = frags.lookup(inner);
+    if (auto it = mmaReads.find(inner); it != mmaReads.end())
+      mmaReads[outer] = it->second;
     for (Value &v : inFlight)
       if (v == inner)
         v = outer;
