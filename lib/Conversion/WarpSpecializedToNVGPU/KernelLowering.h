@@ -265,6 +265,11 @@ private:
     SmallVector<std::pair<Value, int64_t>> parts;
   };
   DenseMap<Value, SlotReads> mmaReads;
+  /// The in-flight lists of the enclosing blocks (innermost last), for the
+  /// release check; whether a wait in this block completed all of them (any
+  /// wait_group does: they are older than every MMA of the block).
+  SmallVector<SmallVector<Value> *> enclosingFlight;
+  bool enclosingComplete = false;
   /// Results of attn.mma_ready: complete, never waited for.
   DenseSet<Value> ready;
   /// Whether the last converted op issued an MMA (a run shares one fence).

@@ -424,11 +424,14 @@ LogicalResult KernelLowering::emitOps(Block &src, Role role, bool ownScope) {
   // MMAs complete in issue order; the waits of this block count the ones
   // issued in it.
   SmallVector<Value> outerFlight;
-  bool outerDrained = drained;
+  bool outerDrained = drained, outerComplete = enclosingComplete;
   if (ownScope) {
     outerFlight = std::move(inFlight);
     inFlight.clear();
     drained = false;
+    // The enclosing blocks' MMAs stay in flight here until a wait.
+    enclosingFlight.push_back(&outerFlight);
+    enclosingComplete = false;
   }
   // A loop body's shared tiles carried to the next block (the V of a
   // deferred or overlapped P·V) are awaited before the block's last MMA wait,
@@ -539,6 +542,8 @@ LogicalResult KernelLowering::emitOps(Block &src, Role role, bool ownScope) {
     }
   }
   if (ownScope) {
+    enclosingFlight.pop_back();
+    enclosingComplete = outerComplete;
     inFlight = std::move(outerFlight);
     drained = outerDrained;
   }

@@ -120,7 +120,11 @@ LogicalResult KernelLowering::emitRelease(attn::ChannelReleaseOp release) {
   // this race (TMA and wgmma are async-proxy accesses), so it is checked here.
   std::pair<Value, int64_t> part{release.getToken(),
                                  int64_t(release.getPart())};
-  for (Value issued : inFlight) {
+  SmallVector<Value> mayRun(inFlight);
+  if (!enclosingComplete)
+    for (SmallVector<Value> *outer : enclosingFlight)
+      mayRun.append(*outer);
+  for (Value issued : mayRun) {
     auto it = mmaReads.find(issued);
     if (it == mmaReads.end() || !llvm::is_contained(it->second.parts, part))
       continue;
@@ -236,6 +240,7 @@ void KernelLowering::emitWait(attn::MmaWaitOp wait) {
     if (it != inFlight.end()) {
       int64_t younger = std::distance(it, inFlight.end()) - 1;
       wg.waitGroup(younger);
+      enclosingComplete = true;
       inFlight.erase(inFlight.begin(), std::next(it));
       drained |= younger == 0;
     } else if (!(drained && inFlight.empty())) {
@@ -243,6 +248,7 @@ void KernelLowering::emitWait(attn::MmaWaitOp wait) {
       // younger.
       wg.waitGroup(inFlight.size());
       drained |= inFlight.empty();
+      enclosingComplete = true;
     }
   }
   f.regs = registersOf(f);

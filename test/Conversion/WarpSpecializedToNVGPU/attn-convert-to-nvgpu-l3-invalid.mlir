@@ -604,3 +604,69 @@ func.func @early_release_carried(%q: memref<1x64x1x64xbf16>, %k: memref<1x192x1x
   }
   return
 }
+
+// -----
+
+#shared = #attn.layout<shared>
+#acc = #attn.layout<accumulator>
+#opa = #attn.layout<operand_a>
+!q = !attn.channel<[tensor<64x64xbf16, #shared>], 1>
+!kv = !attn.channel<[tensor<64x64xbf16, #shared>, tensor<64x64xbf16, #shared>], 2>
+
+// The same early release under a condition (as the backward releases the
+// previous q-block's parts): the enclosing block's MMA is still in flight.
+func.func @early_release_under_if(%q: memref<1x64x1x64xbf16>, %k: memref<1x192x1x64xbf16>,
+                %v: memref<1x192x1x64xbf16>, %o: memref<1x64x1x64xbf16>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c3 = arith.constant 3 : index
+  %c64 = arith.constant 64 : index
+  %zero = arith.constant 0.0 : f32
+  attn.program_grid (%seq, %head, %q_block) in (%c1, %c1, %c1) block_m(64) plan(<stages = 2, ping_pong = false, pv_schedule = serial, persistent_ctas = 0, paired_tiles = false, epilogue = direct, ctas_per_sm = 1, producer_registers = 24, consumer_registers = 240>) {
+    %qc = attn.channel_create : !q
+    %kvc = attn.channel_create : !kv
+    attn.warp_specialize consumers(1) producer {
+      %qb = bufferization.alloc_tensor() : tensor<64x64xbf16, #shared>
+      %qt = attn.tile_load %q[%seq, %c0, %head] rows(%c64) into %qb : memref<1x64x1x64xbf16>, tensor<64x64xbf16, #shared> -> tensor<64x64xbf16, #shared>
+      attn.channel_put %qc, %qt : !q, tensor<64x64xbf16, #shared>
+      scf.for %j = %c0 to %c3 step %c1 {
+        %kv_pos = arith.muli %j, %c64 : index
+        %kb = bufferization.alloc_tensor() : tensor<64x64xbf16, #shared>
+        %kt = attn.tile_load %k[%seq, %kv_pos, %head] rows(%c64) into %kb : memref<1x192x1x64xbf16>, tensor<64x64xbf16, #shared> -> tensor<64x64xbf16, #shared>
+        %vb = bufferization.alloc_tensor() : tensor<64x64xbf16, #shared>
+        %vt = attn.tile_load %v[%seq, %kv_pos, %head] rows(%c64) into %vb : memref<1x192x1x64xbf16>, tensor<64x64xbf16, #shared> -> tensor<64x64xbf16, #shared>
+        attn.channel_put %kvc, %kt, %vt : !kv, tensor<64x64xbf16, #shared>, tensor<64x64xbf16, #shared>
+      }
+    } consumer(%c: index) {
+      %sb = bufferization.alloc_tensor() : tensor<64x64xf32, #acc>
+      %pb = bufferization.alloc_tensor() : tensor<64x64xbf16, #opa>
+      %ob = bufferization.alloc_tensor() : tensor<64x64xf32, #acc>
+      %qt, %qtok = attn.channel_get %qc : !q -> tensor<64x64xbf16, #shared>, !attn.token
+      %o0 = attn.tile_fill %zero into %ob : f32, tensor<64x64xf32, #acc> -> tensor<64x64xf32, #acc>
+      %out = scf.for %j = %c0 to %c3 step %c1 iter_args(%acc = %o0) -> (tensor<64x64xf32, #acc>) {
+        %kv:2, %tok = attn.channel_get %kvc : !kv -> tensor<64x64xbf16, #shared>, tensor<64x64xbf16, #shared>, !attn.token
+        %s0 = attn.tile_fill %zero into %sb : f32, tensor<64x64xf32, #acc> -> tensor<64x64xf32, #acc>
+        // expected-note @below {{the MMA}}
+        %sa = attn.mma_async %qt, %kv#0 transpose_rhs into %s0 : tensor<64x64xbf16, #shared>, tensor<64x64xbf16, #shared>, tensor<64x64xf32, #acc> -> <tensor<64x64xf32, #acc>>
+        %first = arith.cmpi eq, %j, %c0 : index
+        scf.if %first {
+          // expected-error @below {{releases part 0 of a slot that an MMA still in flight reads (wait for it first)}}
+          attn.channel_release %kvc[0], %tok : !kv
+        }
+        %s = attn.mma_wait %sa : <tensor<64x64xf32, #acc>> -> tensor<64x64xf32, #acc>
+        %p = attn.tile_map ins(%s : tensor<64x64xf32, #acc>) into %pb : tensor<64x64xbf16, #opa> {
+        ^bb0(%x: f32):
+          %r = arith.truncf %x : f32 to bf16
+          attn.yield %r : bf16
+        } -> tensor<64x64xbf16, #opa>
+        %oa = attn.mma_async %p, %kv#1 into %acc : tensor<64x64xbf16, #opa>, tensor<64x64xbf16, #shared>, tensor<64x64xf32, #acc> -> <tensor<64x64xf32, #acc>>
+        %on = attn.mma_wait %oa : <tensor<64x64xf32, #acc>> -> tensor<64x64xf32, #acc>
+        attn.channel_release %kvc[1], %tok : !kv
+        scf.yield %on : tensor<64x64xf32, #acc>
+      }
+      attn.channel_release %qc[0], %qtok : !q
+      attn.tile_store %out into %o[%seq, %c0, %head] rows(%c64) : tensor<64x64xf32, #acc>, memref<1x64x1x64xbf16>
+    }
+  }
+  return
+}
