@@ -1,10 +1,10 @@
 //===- Passes.td - flashmlir target passes -----------------*- tablegen -*-===//
 //
-// The NVPTX back half: what the GPU pipelines (lib/Compiler/GpuPipeline.cpp)
-// run around upstream's outlining, NVVM lowering and serialization so that
-// the kernels reach PTX with the ABI the launcher expects (bare pointers,
-// tensor maps as grid constants, extern dynamic shared memory, register caps
-// for setmaxnreg), and nothing invalid reaches the NVPTX backend.
+// The back halves of the two targets (lib/Target/NVPTX, lib/Target/CPU):
+// what the pipelines (lib/Compiler/GpuPipeline.cpp, CpuPipeline.cpp) run
+// around upstream's lowering to LLVM so that the kernels reach PTX, or the
+// host JIT, with the ABI their launchers expect, and nothing invalid reaches
+// a backend.
 //
 //===----------------------------------------------------------------------===//
 
@@ -12,6 +12,11 @@
 #define FLASHMLIR_TARGET_PASSES_TD
 
 include "mlir/Pass/PassBase.td"
+
+//===----------------------------------------------------------------------===//
+// NVPTX: bare pointers, tensor maps as grid constants, extern dynamic shared
+// memory, register caps for setmaxnreg, one verification before PTX.
+//===----------------------------------------------------------------------===//
 
 def AttnDynamicMemrefsAsPointersPass
     : Pass<"attn-dynamic-memrefs-as-pointers", "::mlir::func::FuncOp"> {
@@ -120,6 +125,46 @@ def AttnRejectOptionPass : Pass<"attn-reject-option"> {
     Option<"message", "message", "std::string", /*default=*/"\"\"",
            "The diagnostic to emit">,
   ];
+}
+
+//===----------------------------------------------------------------------===//
+// CPU: the host JIT's entry points and the tiles on the stack.
+//===----------------------------------------------------------------------===//
+
+def AttnCpuCheckStackPass : Pass<"attn-cpu-check-stack", "::mlir::ModuleOp"> {
+  let summary = "Refuses functions whose stack allocations exceed 2 MiB";
+  let description = [{
+    The CPU path's tiles live on the stack of the thread that runs the kernel
+    (8 MiB by default on Linux, often less for other threads); the default
+    tiles take ~0.2 MiB at D = 256, 256 x 256 tiles at D = 256 about 1.1 MiB.
+    `attn-tile` with block-m=32768 compiled and the run died of a stack
+    overflow, so a function whose static allocas sum past 2 MiB (a bound on
+    what is live at once) is refused, as is an alloca of a dynamic size.
+  }];
+}
+
+def AttnCpuEmitCInterfacePass
+    : Pass<"attn-cpu-emit-c-interface", "::mlir::ModuleOp"> {
+  let summary = "Marks public func.func definitions with "
+                "llvm.emit_c_interface";
+  let description = [{
+    The JIT calls the entry points through their `_mlir_ciface_` wrappers.
+    Upstream's `llvm-request-c-wrappers` marks declarations too, which would
+    ask the JIT for wrappers of external functions.
+  }];
+}
+
+def AttnCpuInlineAllocaScopesPass
+    : Pass<"attn-cpu-inline-alloca-scopes", "::mlir::ModuleOp"> {
+  let summary = "Inlines memref.alloca_scope bodies between "
+                "llvm.intr.stacksave and llvm.intr.stackrestore";
+  let description = [{
+    A scope's body is a single block, so it is spliced in place (inner scopes
+    first): valid inside scf regions, unlike the block-splitting lowering of
+    `finalize-memref-to-llvm`, which must run after scf-to-cf and therefore
+    sees scopes that scf-to-cf has made invalid.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
 #endif // FLASHMLIR_TARGET_PASSES_TD
