@@ -6,6 +6,7 @@
 #include "flashmlir/Conversion/Passes.h"
 #include "flashmlir/Transforms/Passes.h"
 
+#include "flashmlir/Target/NVPTX.h"
 #include "flashmlir/Target/Passes.h"
 
 #include "attn/Attn.h"
@@ -122,109 +123,6 @@ static void addFrontHalf(OpPassManager &pm, const AttnToPtxSimtOptions &opts) {
   pm.addPass(createGpuLaunchSinkIndexComputationsPass());
 }
 
-/// gpu.launch bodies to gpu.module kernels (between the front halves above,
-/// which end at gpu.launch, and the back half).
-static void addOutlining(OpPassManager &pm) {
-  pm.addNestedPass<func::FuncOp>(createAttnDynamicMemrefsAsPointersPass());
-  pm.addPass(createGpuKernelOutliningPass());
-  pm.addPass(createAttnTensorMapsByValuePass());
-}
-
-namespace {
-/// A chip the kernels are built for and the PTX ISA version that has it
-/// (NVPTX refuses older ones; CUDA 13's ptxas still assembles every one).
-struct ChipTarget {
-  llvm::StringLiteral chip, ptxFeature;
-};
-} // namespace
-
-static constexpr ChipTarget kChipTargets[] = {
-    {"sm_80", "+ptx70"},   {"sm_86", "+ptx71"},   {"sm_87", "+ptx74"},
-    {"sm_89", "+ptx78"},   {"sm_90", "+ptx78"},   {"sm_90a", "+ptx80"},
-    {"sm_100", "+ptx86"},  {"sm_100a", "+ptx86"}, {"sm_120", "+ptx87"},
-    {"sm_120a", "+ptx87"},
-};
-
-llvm::StringRef flashmlir::ptxFeatureForChip(llvm::StringRef chip) {
-  for (const ChipTarget &t : kChipTargets)
-    if (t.chip == chip)
-      return t.ptxFeature;
-  return {};
-}
-
-llvm::Error flashmlir::checkChip(llvm::StringRef chip, bool hopper) {
-  if (hopper) {
-    if (chip == "sm_90a")
-      return llvm::Error::success();
-    return llvm::createStringError(
-        llvm::inconvertibleErrorCode(),
-        "chip '" + chip +
-            "' is not a target of the Hopper kernel: it needs sm_90a "
-            "(wgmma, TMA and setmaxnreg); the SIMT kernel takes other chips");
-  }
-  if (!ptxFeatureForChip(chip).empty())
-    return llvm::Error::success();
-  std::string known;
-  for (const ChipTarget &t : kChipTargets)
-    known += (known.empty() ? "" : ", ") + t.chip.str();
-  return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                 "unknown chip '" + chip +
-                                     "': the kernels are built for " + known);
-}
-
-/// Outlined kernels to a gpu.binary holding PTX: upstream's conversions in
-/// the order of its gpu-lower-to-nvvm-pipeline (bare-pointer kernels, PTX
-/// output), with our kernel fixes around them; the grid constants need a
-/// step between the kernels' lowering to llvm.func and serialization.
-static void addBackHalf(OpPassManager &pm, StringRef chip, int optLevel,
-                        StringRef format = "isa") {
-  pm.addNestedPass<gpu::GPUModuleOp>(
-      createAttnDeclareDynamicSharedMemoryPass());
-  pm.addNestedPass<gpu::GPUModuleOp>(createAttnSetRegisterCapPass());
-  // Host and device: to the LLVM dialect, the NVVM target attached.
-  pm.addPass(createConvertNVGPUToNVVMPass());
-  pm.addPass(createConvertVectorToSCFPass());
-  pm.addPass(createSCFToControlFlowPass());
-  pm.addPass(createConvertNVVMToLLVMPass());
-  pm.addPass(createConvertFuncToLLVMPass());
-  pm.addPass(memref::createExpandStridedMetadataPass());
-  GpuNVVMAttachTargetOptions target;
-  target.chip = chip.str();
-  target.features = ptxFeatureForChip(chip).str();
-  target.optLevel = optLevel;
-  pm.addPass(createGpuNVVMAttachTarget(target));
-  pm.addPass(createLowerAffinePass());
-  pm.addPass(createArithToLLVMConversionPass());
-  pm.addPass(createConvertIndexToLLVMPass());
-  pm.addPass(createCanonicalizerPass());
-  pm.addPass(createCSEPass());
-  // The kernels.
-  OpPassManager &kernels = pm.nest<gpu::GPUModuleOp>();
-  kernels.addPass(createStripDebugInfoPass());
-  ConvertGpuOpsToNVVMOpsOptions toNvvm;
-  toNvvm.useBarePtrCallConv = true;
-  kernels.addPass(createConvertGpuOpsToNVVMOps(toNvvm));
-  kernels.addPass(LLVM::createNVVMOptimizeForTargetPass());
-  kernels.addPass(createCanonicalizerPass());
-  kernels.addPass(createCSEPass());
-  kernels.addPass(createReconcileUnrealizedCastsPass());
-  kernels.addPass(createAttnMarkGridConstantsPass());
-  // The host, and PTX.
-  GpuToLLVMConversionPassOptions host;
-  host.kernelBarePtrCallConv = true;
-  pm.addPass(createGpuToLLVMConversionPass(host));
-  // No invalid IR reaches the LLVM translation and NVPTX (whose failures end
-  // the process): the compile API verifies here rather than after each pass.
-  pm.addPass(createAttnVerifyIRPass());
-  GpuModuleToBinaryPassOptions binary;
-  binary.compilationTarget = format.str();
-  pm.addPass(createGpuModuleToBinaryPass(binary));
-  pm.addPass(createConvertMathToLLVMPass());
-  pm.addPass(createCanonicalizerPass());
-  pm.addPass(createCSEPass());
-  pm.addPass(createReconcileUnrealizedCastsPass());
-}
-
 /// A pipeline whose options are wrong is one pass that fails with `err`.
 static bool rejectedOption(OpPassManager &pm, llvm::StringRef pipeline,
                            llvm::Error err) {
@@ -241,8 +139,8 @@ void flashmlir::buildAttnToPtxSimtPipeline(OpPassManager &pm,
                      checkChip(opts.chip, /*hopper=*/false)))
     return;
   addFrontHalf(pm, opts);
-  addOutlining(pm);
-  addBackHalf(pm, opts.chip, opts.optLevel);
+  addKernelOutlining(pm);
+  addNVPTXBackHalf(pm, opts.chip, opts.optLevel);
 }
 
 void flashmlir::buildAttnToPtxPipeline(OpPassManager &pm,
@@ -256,8 +154,8 @@ void flashmlir::buildAttnToPtxPipeline(OpPassManager &pm,
   if (rejectedOption(pm, "attn-to-ptx", checkChip(opts.chip, /*hopper=*/true)))
     return;
   addHopperFrontHalf(pm, opts);
-  addOutlining(pm);
-  addBackHalf(pm, opts.chip, opts.optLevel, opts.format);
+  addKernelOutlining(pm);
+  addNVPTXBackHalf(pm, opts.chip, opts.optLevel, opts.format);
 }
 
 namespace {
@@ -706,7 +604,7 @@ compileToPtx(llvm::StringRef source,
           launch->getAttrOfType<DictionaryAttr>(kLaunchTilesAttrName));
     });
     PassManager outliningPm(&context);
-    addOutlining(outliningPm);
+    addKernelOutlining(outliningPm);
     captureInto(outliningPm);
     if (failed(outliningPm.run(*module)))
       return fail("kernel outlining failed");
@@ -722,12 +620,12 @@ compileToPtx(llvm::StringRef source,
   // verifying the module after each of them cost 17% of a JIT compile (build
   // machine, 6 Hopper kernels: 1.235 s -> 1.057 s, the same PTX). It is
   // verified once instead, right before PTX serialization (attn-verify-ir in
-  // addBackHalf), so no invalid IR reaches NVPTX.
+  // addNVPTXBackHalf), so no invalid IR reaches NVPTX.
   // The front half (our passes) keeps the verifier after every pass;
   // attn-opt's pipelines verify after every pass too.
   PassManager back(&context);
   back.enableVerifier(false);
-  addBackHalf(back, chip, optLevel);
+  addNVPTXBackHalf(back, chip, optLevel);
   captureInto(back);
   if (failed(back.run(*module)))
     return fail("NVVM lowering or PTX serialization failed");

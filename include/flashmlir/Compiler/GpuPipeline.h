@@ -16,6 +16,8 @@
 
 #include "flashmlir/Compiler/KernelOptions.h"
 
+#include "flashmlir/Target/NVPTX.h"
+
 #include "mlir/Pass/PassOptions.h"
 #include "llvm/Support/Error.h"
 
@@ -115,17 +117,7 @@ void buildAttnToPtxPipeline(mlir::OpPassManager &pm,
 void buildAttnToPtxSimtPipeline(mlir::OpPassManager &pm,
                                 const AttnToPtxSimtOptions &options);
 
-/// The chips a kernel is built for. The Hopper kernel needs sm_90a (wgmma,
-/// TMA, setmaxnreg); the SIMT kernel (and hand-written gpu.module input) runs
-/// on any chip of the table in GpuPipeline.cpp (sm_80 and later). Fails with
-/// a message naming the chips there are; the compile entry points and the
-/// pipelines check it before any code generation.
-llvm::Error checkChip(llvm::StringRef chip, bool hopper);
-
-/// The PTX ISA version the NVPTX backend targets for `chip` (the "+ptxNN"
-/// feature): the first one that has the chip, and at least 8.0 on sm_90a.
-/// Empty for a chip checkChip refuses.
-llvm::StringRef ptxFeatureForChip(llvm::StringRef chip);
+// checkChip and ptxFeatureForChip: flashmlir/Target/NVPTX.h.
 
 /// Registers the pipelines `attn-to-ptx` and `attn-to-ptx-simt`. Idempotent.
 void registerGpuPipelines();
