@@ -40,10 +40,22 @@ LogicalResult KernelLowering::emitStore(attn::TileStoreOp store) {
         memref::ExtractAlignedPointerAsIndexOp::create(b, loc, out));
   if (tma)
     return success();
+  // The row guard local < rows in i32, on rows clamped to [0, R] (R: the
+  // tile's rows; local < R, so the guard is the same). `rows` is computed
+  // before the KV loop (CSE and GVN merge it with the masks' copy): compared
+  // as an index (i64), its high word stayed live across the loop too, one
+  // register the consumers lacked at d = 256 with ALiBi and a document mask
+  // (ptxas spilled 4 bytes). In i32 only its low word is read after the
+  // loop; the opaque copy keeps LLVM from widening the compare back to i64.
+  int64_t tileRows = cast<ShapedType>(store.getTile().getType()).getDimSize(0);
+  Value rowsI32 = wg.opaqueI32(toI32(arith::MaxSIOp::create(
+      b, loc, arith::MinSIOp::create(b, loc, rows, idx(tileRows)), idx(0))));
   for (int h = 0; h < 2; ++h) {
     Value local = arith::AddIOp::create(b, loc, lanes.rowInGroup, idx(8 * h));
-    Value inside =
-        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, local, rows);
+    Value inside = arith::CmpIOp::create(
+        b, loc, arith::CmpIPredicate::slt,
+        arith::AddIOp::create(b, loc, toI32(lanes.rowInGroup), wg.i32(8 * h)),
+        rowsI32);
     auto guard = scf::IfOp::create(b, loc, inside, /*withElse=*/false);
     OpBuilder::InsertionGuard g(b);
     b.setInsertionPoint(guard.thenBlock()->getTerminator());

@@ -189,6 +189,19 @@ Value WarpgroupBuilder::opaqueF32(Value x) {
       .getResult(0);
 }
 
+Value WarpgroupBuilder::opaqueI32(Value x) {
+  MLIRContext *ctx = b.getContext();
+  return LLVM::InlineAsmOp::create(
+             b, loc, b.getI32Type(), ValueRange{x},
+             b.getStringAttr("mov.b32 $0, $1;"), b.getStringAttr("=r,r"),
+             /*has_side_effects=*/UnitAttr(), /*is_align_stack=*/UnitAttr(),
+             LLVM::TailCallKindAttr::get(
+                 ctx, LLVM::tailcallkind::TailCallKind::None),
+             LLVM::AsmDialectAttr::get(ctx, LLVM::AsmDialect::AD_ATT),
+             ArrayAttr())
+      .getResult(0);
+}
+
 Value WarpgroupBuilder::freshThreadId() {
   MLIRContext *ctx = b.getContext();
   Value tid =

@@ -93,6 +93,10 @@ public:
   /// from an integer conversion (it rewrites f32(i) + c as f32(i + c), one
   /// quarter-rate conversion per use instead of one for all).
   mlir::Value opaqueF32(mlir::Value x);
+  /// x (i32) through an opaque register copy: LLVM cannot see that it is
+  /// the truncation of a wider value, so it keeps a comparison with it in i32
+  /// (it otherwise widens icmp(trunc a, trunc b) back to the i64 operands).
+  mlir::Value opaqueI32(mlir::Value x);
   /// %tid.x (index) read again where it is used: values derived from the
   /// launch's thread id would otherwise be shared with the ones computed
   /// before the KV loop and kept live across it (the TMA epilogue's lane

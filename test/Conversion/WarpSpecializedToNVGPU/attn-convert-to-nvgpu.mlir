@@ -134,6 +134,11 @@
 // CHECK-NEXT: nvgpu.tma.async.store {{.*}} : memref<1x64x1x64xbf16, #gpu.address_space<workgroup>>
 // CHECK-NEXT: nvvm.cp.async.bulk.commit.group
 // CHECK-NOT: llvm.store
+// The LSE's row guard in i32, on an opaque copy of the clamped row count:
+// after the KV loop only its low word is read (LLVM would widen an i32
+// compare of truncated values back to i64).
+// CHECK: %[[ROWS:.*]] = llvm.inline_asm asm_dialect = att "mov.b32 $0, $1;", "=r,r" %{{.*}} : (i32) -> i32
+// CHECK: arith.cmpi slt, %{{.*}}, %[[ROWS]] : i32
 // CHECK: memref.store {{.*}}, %[[LSE]]
 // CHECK: nvvm.cp.async.bulk.wait_group 0 {read}
 // The tiles travel to the launch metadata on the launch.
