@@ -319,6 +319,16 @@ static FailureOr<KernelPlan> deriveShape(attn::ProgramGridOp grid,
     return failure();
   KernelPlan plan;
   attn::TileLoadOp stationaryLoad = traits->stationaryLoad;
+  // The warp-specialized level takes value-semantic tiles: tile ops on
+  // buffers (one-shot bufferization of an L1/L2 input, or the CPU path's
+  // attn-bufferize-tiles) have no results to partition.
+  if (!stationaryLoad.getResult())
+    return grid.emitOpError()
+           << pass
+           << ": the wgmma kernel is built from tiles as values (tensors), "
+              "got tile ops on buffers (bufferized after attn-tile); run the "
+              "pipeline from attn.attention, or pass the tiled program "
+              "without bufferizing it";
   plan.backward = grid.getKindOrDefault() == attn::ProgramKind::GradKv;
   plan.blockM = plan.backward ? traits->qRows : grid.getBlockM();
   plan.blockN = plan.backward ? grid.getBlockM() : traits->blockN;

@@ -31,6 +31,10 @@
 // f32 tiles (the CPU target's, or FP8's scaled loads): the wgmma kernel's TMA
 // copies move the operands' own bf16/f16, so the planner refuses them.
 // RUN: not attn-opt %s -attn-tile="target=cpu block-m=128 block-n=64" -attn-online-softmax -attn-plan-hopper 2>&1 | FileCheck %s --check-prefix=SCALED
+// Tiles bufferized after attn-tile (an L2 program through a pipeline from L0,
+// whose first step is one-shot bufferization): refused, not read as values.
+// RUN: attn-opt %s -attn-tile="block-m=128 block-n=64" -attn-online-softmax | not attn-opt -one-shot-bufferize -attn-plan-hopper 2>&1 | FileCheck %s --check-prefix=BUFFERS
+// RUN: attn-opt %s -attn-tile="target=sm_90a" -attn-online-softmax | not attn-opt -attn-to-ptx 2>&1 | FileCheck %s --check-prefix=BUFFERS
 
 // FIT: attn-convert-to-nvgpu: Q (16384 bytes) and 99 K/V stage(s) of 16384 bytes do not fit in the shared memory (232448 bytes)
 // The plan's own fields are checked by the attribute (at parse time):
@@ -64,6 +68,7 @@
 // EPIDV: attn-plan-hopper: epilogue = "tma_in_q" needs each consumer's O tile within its rows of Q's buffer: Dv <= D and rows swizzled alike, got D = 64 (128-byte rows), Dv = 128 (128-byte rows)
 // EPIDV: attn-plan-hopper: epilogue = "tma_in_q" needs each consumer's O tile within its rows of Q's buffer: Dv <= D and rows swizzled alike, got D = 96 (64-byte rows), Dv = 64 (128-byte rows)
 // SCALED: attn-plan-hopper: the wgmma kernel takes tiles of the operands' own bf16/f16 (attn-tile target=sm_90a), got 'f32' tiles
+// BUFFERS: the wgmma kernel is built from tiles as values (tensors), got tile ops on buffers
 
 func.func @causal(%q: memref<2x300x8x64xbf16>, %k: memref<2x300x2x64xbf16>,
                   %v: memref<2x300x2x64xbf16>, %o: memref<2x300x8x64xbf16>) {
