@@ -670,44 +670,43 @@ LogicalResult MmaPipeliner::overlap(Block &block,
   return success();
 }
 
+/// The loops of `consumer` that get from a channel (the KV loops; the
+/// backward's q-block loops), in walk order: collected before any schedule
+/// rewrites them.
+static SmallVector<scf::ForOp> channelLoops(Block &consumer) {
+  SmallVector<scf::ForOp> loops;
+  consumer.walk([&](scf::ForOp loop) {
+    if (!loop.getBody()->getOps<attn::ChannelGetOp>().empty())
+      loops.push_back(loop);
+  });
+  return loops;
+}
+
 LogicalResult MmaPipeliner::run() {
   Block &consumer = ws.getConsumer().front();
   attn::PvSchedule schedule = plan.getPvSchedule();
   stageTransposedOperands(consumer);
   if (backward) {
-    if (schedule == attn::PvSchedule::Overlap) {
-      SmallVector<scf::ForOp> loops;
-      consumer.walk([&](scf::ForOp loop) {
-        if (!loop.getBody()->getOps<attn::ChannelGetOp>().empty())
-          loops.push_back(loop);
-      });
-      for (scf::ForOp loop : loops)
+    if (schedule == attn::PvSchedule::Overlap)
+      for (scf::ForOp loop : channelLoops(consumer))
         if (failed(gradOverlap(loop)))
           return failure();
-    }
     return serial(consumer);
   }
   if (schedule == attn::PvSchedule::Deferred) {
-    SmallVector<scf::ForOp> loops;
-    consumer.walk([&](scf::ForOp loop) {
-      if (!loop.getBody()->getOps<attn::ChannelGetOp>().empty())
-        loops.push_back(loop);
-    });
-    for (scf::ForOp loop : loops)
+    for (scf::ForOp loop : channelLoops(consumer))
       if (failed(deferred(loop)))
         return failure();
   } else if (schedule == attn::PvSchedule::Overlap) {
     // The KV loops of each block (the tile's, inside a varlen guard or not).
     DenseMap<Block *, SmallVector<scf::ForOp>> byBlock;
     SmallVector<Block *> order;
-    consumer.walk([&](scf::ForOp loop) {
-      if (loop.getBody()->getOps<attn::ChannelGetOp>().empty())
-        return;
+    for (scf::ForOp loop : channelLoops(consumer)) {
       Block *parent = loop->getBlock();
       if (!byBlock.count(parent))
         order.push_back(parent);
       byBlock[parent].push_back(loop);
-    });
+    }
     for (Block *parent : order)
       if (failed(overlap(*parent, byBlock[parent])))
         return failure();

@@ -176,11 +176,15 @@ Value WarpgroupBuilder::log2(Value x) {
 Value WarpgroupBuilder::fma(Value a, Value x, Value c) {
   return LLVM::FMAOp::create(b, loc, a, x, c);
 }
-Value WarpgroupBuilder::opaqueF32(Value x) {
+/// `x` through an inline-asm register copy (constraint "r" or "f"), which
+/// LLVM cannot see through.
+static Value opaqueMove(OpBuilder &b, Location loc, Value x,
+                        StringRef constraint) {
   MLIRContext *ctx = b.getContext();
   return LLVM::InlineAsmOp::create(
-             b, loc, b.getF32Type(), ValueRange{x},
-             b.getStringAttr("mov.b32 $0, $1;"), b.getStringAttr("=f,f"),
+             b, loc, x.getType(), ValueRange{x},
+             b.getStringAttr("mov.b32 $0, $1;"),
+             b.getStringAttr(("=" + constraint + "," + constraint).str()),
              /*has_side_effects=*/UnitAttr(), /*is_align_stack=*/UnitAttr(),
              LLVM::TailCallKindAttr::get(
                  ctx, LLVM::tailcallkind::TailCallKind::None),
@@ -188,18 +192,11 @@ Value WarpgroupBuilder::opaqueF32(Value x) {
              ArrayAttr())
       .getResult(0);
 }
-
+Value WarpgroupBuilder::opaqueF32(Value x) {
+  return opaqueMove(b, loc, x, "f");
+}
 Value WarpgroupBuilder::opaqueI32(Value x) {
-  MLIRContext *ctx = b.getContext();
-  return LLVM::InlineAsmOp::create(
-             b, loc, b.getI32Type(), ValueRange{x},
-             b.getStringAttr("mov.b32 $0, $1;"), b.getStringAttr("=r,r"),
-             /*has_side_effects=*/UnitAttr(), /*is_align_stack=*/UnitAttr(),
-             LLVM::TailCallKindAttr::get(
-                 ctx, LLVM::tailcallkind::TailCallKind::None),
-             LLVM::AsmDialectAttr::get(ctx, LLVM::AsmDialect::AD_ATT),
-             ArrayAttr())
-      .getResult(0);
+  return opaqueMove(b, loc, x, "r");
 }
 
 Value WarpgroupBuilder::freshThreadId() {
