@@ -415,6 +415,18 @@ static FailureOr<int64_t> checkRegisterBudgets(attn::ProgramGridOp grid,
   return launched;
 }
 
+/// The q-block stages of the backward that fit beside K, V and the staged P
+/// and dS (one CTA per SM), less the alignment slack, the mbarriers, and the
+/// staged tiles' 1024-byte alignment after the rank-1 rings (up to 1008
+/// bytes).
+static int64_t gradStagesThatFit(const KernelPlan &plan,
+                                 int64_t maxSharedMemory) {
+  int64_t budget = sharedMemoryPerCta(maxSharedMemory, 1) - 1024 - 256;
+  int64_t fixed = plan.kStageBytes + plan.vStageBytes + plan.stagedBytes +
+                  kBufferAlignment - 16;
+  return (budget - fixed) / plan.qStageBytes;
+}
+
 /// The backward's plan: what its kernel builds (one CTA per KV block, no
 /// ping-pong: the consumers share each q-block, the serial or the
 /// overlapped MMA schedule, dK and dV stored from registers), the fit of K,
@@ -445,10 +457,7 @@ static LogicalResult finalizeGrad(attn::ProgramGridOp grid, KernelPlan &plan,
   if (plan.ctasPerSm != 1)
     return fail("ctas_per_sm must be 1 for the backward, got ",
                 plan.ctasPerSm);
-  int64_t budget = sharedMemoryPerCta(maxSharedMemory, plan.ctasPerSm) - 1024 -
-                   256; // alignment, mbarriers
-  int64_t fixed = plan.kStageBytes + plan.vStageBytes + plan.stagedBytes;
-  int64_t fit = (budget - fixed) / plan.qStageBytes;
+  int64_t fit = gradStagesThatFit(plan, maxSharedMemory);
   if (plan.stages < 1 || plan.stages > fit)
     return fail("K and V (", plan.kStageBytes + plan.vStageBytes,
                 " bytes), the staged P and dS (", plan.stagedBytes,
@@ -458,10 +467,17 @@ static LogicalResult finalizeGrad(attn::ProgramGridOp grid, KernelPlan &plan,
                 " bytes); lower block-m, block-n or stages");
   if (failed(checkRegisterBudgets(grid, plan, pass)))
     return failure();
+  // K, V; then each part of the q-block ring in its own run of `stages`
+  // slots (the 2-D parts' slots stay 1024-aligned: whole swizzle atoms);
+  // then the staged P and dS.
   plan.kOffset = 0;
   plan.vOffset = plan.kStageBytes;
   plan.qOffset = plan.vOffset + plan.vStageBytes;
-  plan.stagedOffset = plan.qOffset + plan.stages * plan.qStageBytes;
+  plan.doOffset = plan.qOffset + plan.stages * plan.qBytes();
+  plan.lseOffset = plan.doOffset + plan.stages * plan.blockM * plan.headDimV * 2;
+  plan.deltaOffset = plan.lseOffset + plan.stages * plan.blockM * 4;
+  plan.stagedOffset = llvm::alignTo(
+      plan.deltaOffset + plan.stages * plan.blockM * 4, kBufferAlignment);
   plan.bytes = plan.stagedOffset + plan.stagedBytes;
   return success();
 }
@@ -569,11 +585,7 @@ static FailureOr<KernelPlan> planGradKernel(attn::ProgramGridOp grid,
                 " is the forward's O store; the backward stores dK and dV "
                 "from registers (auto or direct)");
   plan.ctasPerSm = 1;
-  int64_t budget =
-      sharedMemoryPerCta(options.maxSharedMemory, 1) - 1024 - 256;
-  int64_t fit = (budget - plan.kStageBytes - plan.vStageBytes -
-                 plan.stagedBytes) /
-                plan.qStageBytes;
+  int64_t fit = gradStagesThatFit(plan, options.maxSharedMemory);
   plan.stages =
       options.stages > 0 ? options.stages : std::min<int64_t>(fit, 2);
   plan.pingPong = false;

@@ -15,6 +15,7 @@
 
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/Support/LLVM.h"
+#include "llvm/ADT/SmallVector.h"
 
 #include <optional>
 #include <string>
@@ -102,6 +103,22 @@ struct KernelPlan {
   /// stagedOffset).
   bool backward = false;
   int64_t qStageBytes = 0, stagedBytes = 0, stagedOffset = 0;
+  /// The backward's q-block ring, part by part: Q's slots at qOffset, then
+  /// dO's, LSE's and D's, each part's `stages` slots one after another.
+  int64_t doOffset = 0, lseOffset = 0, deltaOffset = 0;
+  /// Byte offsets of slot 0 of each part of the stationary channel (loaded
+  /// once per program: the forward's Q; the backward's K, V) and of the ring
+  /// (the forward's K, V; the backward's Q, dO, LSE, D), in the parts' order.
+  llvm::SmallVector<int64_t, 4> stationaryOffsets() const {
+    if (backward)
+      return {kOffset, vOffset};
+    return {qOffset};
+  }
+  llvm::SmallVector<int64_t, 4> ringOffsets() const {
+    if (backward)
+      return {qOffset, doOffset, lseOffset, deltaOffset};
+    return {kOffset, vOffset};
+  }
 
   /// The shared-memory layout of Q's and K's tiles (rows of D) and of V's
   /// and O's (rows of Dv).

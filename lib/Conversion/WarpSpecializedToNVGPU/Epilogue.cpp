@@ -160,7 +160,7 @@ void KernelLowering::storeOThroughTma(attn::TileStoreOp store,
   // matrix l/8, so its row is 16w + 8·((l/8) mod 2) + l mod 8 (so
   // (row / (8/U)) mod U = (l mod 8) / (8/U)), its chunk j / U and its unit
   // (j mod U) + l/16, i.e. (j mod U) ⊕ l/16 for even j.
-  SwizzledRows layout = layoutOf(3);
+  SwizzledRows layout = tensorMaps[outMap].layout;
   int64_t units = layout.units();
   Value local = arith::RemUIOp::create(b, loc, thread, idx(128));
   Value warp = arith::DivUIOp::create(b, loc, local, idx(32));
@@ -235,7 +235,7 @@ void KernelLowering::storeOThroughTma(attn::TileStoreOp store,
       Value view =
           memref::ViewOp::create(b, loc, tileType, smem, byte, ValueRange{});
       nvgpu::TmaAsyncStoreOp::create(
-          b, loc, view, maps[3],
+          b, loc, view, tensorMaps[outMap].map,
           ValueRange{idx(k * layout.columns()), mapped(store.getHead()),
                      firstRow, mapped(store.getBatch())},
           Value());

@@ -89,19 +89,39 @@ struct ConsumerLanes {
   Value address;     // the shared window's address (index)
 };
 
-/// One channel's shared memory and barriers.
+/// One channel's shared memory and barriers. A channel is *stationary* when
+/// the producer puts it once per program (per tile of a persistent kernel:
+/// the forward's Q, the backward's K and V): one slot, its phase the tile
+/// number, waited for at the get. Otherwise it is a ring of `depth` slots
+/// that the producer refills in its loops (the forward's K/V, the backward's
+/// q-blocks), its position a count carried through the roles' control flow.
 struct ChannelResources {
+  bool stationary = false;
   int64_t depth = 1;
-  /// Per part: byte offset of slot 0, bytes per slot, the buffer's rows, the
-  /// tensor map that fills it, its shared-memory layout.
-  SmallVector<int64_t> offset, slotBytes, rows;
-  SmallVector<int> tensorMap;
+  /// Per part: byte offset of slot 0 from the aligned base, bytes between
+  /// slots, bytes of one slot (what its full barrier expects), the tile's
+  /// rows, its shared-memory layout (2-D parts), the tensor map that fills
+  /// it (-1: a rank-1 part, copied without one), and the leading byte offset
+  /// of its descriptor (the chunk stride where an MMA reads it MN-major; 16,
+  /// unused, where only K-major).
+  SmallVector<int64_t> offset, stride, bytes, rows, leadingBytes;
   SmallVector<SwizzledRows> layout;
+  SmallVector<int> tensorMap;
   /// Per part: full and empty mbarrier groups (empty: null when the channel
-  /// is never refilled, a one-CTA-per-tile kernel's Q).
+  /// is never refilled, a stationary channel of a one-CTA-per-tile kernel).
   SmallVector<Value> full, empty;
   /// Per part, the consumers': the wgmma descriptor of slot 0.
   SmallVector<Value> descriptor;
+};
+
+/// A tensor map the host encodes: the 4-D [B, S, H, D] operand `source`
+/// (a function argument) seen in boxes of one chunk of `rows` rows.
+struct TensorMap {
+  Operation *user = nullptr; // the tile_load or tile_store it serves
+  Value source;
+  int64_t rows = 0;
+  SwizzledRows layout;
+  Value argument, map; // the kernel's !llvm.ptr argument; the nvgpu view
 };
 
 class KernelLowering {
@@ -121,6 +141,9 @@ private:
   void tmaLoad(int tensor, Value mbarriers, Value stage, int64_t offset,
                int64_t rows, int64_t chunks, Value row, Value head,
                Value batch);
+  /// A rank-1 part's rows by cp.async, completing on mbarriers[stage].
+  void copyRows(attn::TileLoadOp load, Value mbarriers, Value stage,
+                int64_t offset, int64_t stride);
   /// The producer's put: per part, wait until its slot is free, expect the
   /// bytes, issue the copies.
   LogicalResult emitPut(attn::ChannelPutOp put);
@@ -276,21 +299,21 @@ private:
   bool lastWasMma = false;
 
   attn::WarpSpecializeOp roles;
-  Value queryChannel, kvChannel;
-  /// The producer's Q, K, V tile loads (sources of the tensor maps) and the
-  /// consumers' O store.
-  attn::TileLoadOp loads[3];
+  /// The channels in creation order; the rings among them (the counts
+  /// threaded through loops and branches, in this order).
+  SmallVector<Value> channelList, rings;
+  SmallVector<Value> ringCounts();
+  /// Sets the rings' counts from the front of `from` (as ringCounts()).
+  void setRingCounts(ValueRange &from);
+  /// The producer's loads of the queries and the keys (the extents the
+  /// modifiers' positions are bounded by), and the consumers' O store.
+  attn::TileLoadOp queryLoad, keyLoad;
   attn::TileStoreOp outStore;
-
-  Value mapArgs[4];
-  int numMaps() const { return plan.storesThroughTma() ? 4 : 3; }
-  /// The shared-memory layout of tensor map t's tiles (Q, K, V, O): rows of
-  /// D columns for Q and K, of Dv for V and O.
-  SwizzledRows layoutOf(int t) const {
-    return t < 2 ? plan.qkRows() : plan.voRows();
-  }
-  Value maps[4], smem, base, tid;
-  Value qEmptyForStore; // tma_in_q + persistent: Q's empty barrier
+  /// The tensor maps: one per 2-D channel part in channel and part order,
+  /// then O's when it is stored through TMA (outMap).
+  SmallVector<TensorMap> tensorMaps;
+  int outMap = -1;
+  Value smem, base, tid;
   Value tileIter;
   Value ctaId;
   Value workUnits;

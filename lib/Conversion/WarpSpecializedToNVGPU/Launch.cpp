@@ -12,30 +12,109 @@ using namespace mlir;
 using namespace flashmlir;
 using namespace flashmlir::hopper;
 
+/// The channel part a consumer tile reads: the get that made it and the
+/// part's index, through slices and loop-carried values (the yielded value).
+static std::optional<std::pair<attn::ChannelGetOp, int64_t>>
+channelPartOf(Value tile, int depth = 0) {
+  if (depth > 8)
+    return std::nullopt;
+  if (auto get = tile.getDefiningOp<attn::ChannelGetOp>())
+    return std::make_pair(get, int64_t(cast<OpResult>(tile).getResultNumber()));
+  if (auto slice = tile.getDefiningOp<tensor::ExtractSliceOp>())
+    return channelPartOf(slice.getSource(), depth + 1);
+  auto arg = dyn_cast<BlockArgument>(tile);
+  auto loop = arg ? dyn_cast<scf::ForOp>(arg.getOwner()->getParentOp())
+                  : scf::ForOp();
+  if (!loop || arg.getArgNumber() == 0)
+    return std::nullopt;
+  return channelPartOf(loop.getYieldedValues()[arg.getArgNumber() - 1],
+                       depth + 1);
+}
+
 LogicalResult KernelLowering::findRoles() {
   for (Operation &op : *grid.getBodyBlock()) {
     if (auto ws = dyn_cast<attn::WarpSpecializeOp>(op))
       roles = ws;
     if (auto channel = dyn_cast<attn::ChannelCreateOp>(op))
-      (channel.getType().getParts().size() == 1 ? queryChannel : kvChannel) =
-          channel;
+      channelList.push_back(channel);
   }
-  if (!roles || !queryChannel || !kvChannel)
+  if (!roles || channelList.empty())
     return grid.emitOpError()
-           << "attn-convert-to-nvgpu: expected a warp-specialized program: a "
-              "Q channel, a K/V channel and attn.warp_specialize (run "
-              "--attn-warp-specialize first)";
-  // The tensor maps' sources: the producer's loads, by the slot they fill.
-  roles.getProducer().walk([&](attn::ChannelPutOp put) {
-    for (auto [part, tile] : llvm::enumerate(put.getTiles()))
-      if (auto load = tile.getDefiningOp<attn::TileLoadOp>())
-        loads[put.getChannel() == queryChannel ? 0 : 1 + part] = load;
-  });
-  if (!loads[0] || !loads[1] || !loads[2])
-    return roles.emitOpError() << "attn-convert-to-nvgpu: every channel_put "
-                                  "must put attn.tile_load results (TMA)";
+           << "attn-convert-to-nvgpu: expected a warp-specialized program: "
+              "channels and attn.warp_specialize (run --attn-warp-specialize "
+              "first)";
+  // The plan lays out one stationary channel (put once per program or
+  // tile: the forward's Q, the backward's K and V) and one ring (refilled in
+  // the producer's loops), told apart by their parts (1 and 2 in the
+  // forward, 2 and 4 in the backward; a canonicalization may inline a loop
+  // of one block, so the puts' places do not tell). Every part is a
+  // tile_load's result, the same operand at every put (a tensor map's).
+  DenseMap<Value, SmallVector<attn::ChannelPutOp>> puts;
+  roles.getProducer().walk(
+      [&](attn::ChannelPutOp put) { puts[put.getChannel()].push_back(put); });
+  size_t stationaryParts = plan.stationaryOffsets().size();
+  size_t ringParts = plan.ringOffsets().size();
+  for (Value channel : channelList) {
+    SmallVector<attn::ChannelPutOp> channelPuts = puts.lookup(channel);
+    Operation *create = channel.getDefiningOp();
+    if (channelPuts.empty())
+      return create->emitOpError()
+             << "attn-convert-to-nvgpu: a channel the producer never puts";
+    ChannelResources &res = channels[channel];
+    auto type = cast<attn::ChannelType>(channel.getType());
+    size_t parts = type.getParts().size();
+    res.stationary = parts == stationaryParts;
+    res.depth = type.getDepth();
+    if (parts != stationaryParts && parts != ringParts)
+      return create->emitOpError()
+             << "attn-convert-to-nvgpu: the plan lays out a channel of "
+             << stationaryParts << " parts put once per program and a ring of "
+             << ringParts << ", not one of " << parts;
+    if (llvm::any_of(channelList, [&](Value c) {
+          return c != channel && channels.count(c) &&
+                 channels[c].stationary == res.stationary;
+        }))
+      return create->emitOpError()
+             << "attn-convert-to-nvgpu: a second channel of " << parts
+             << " parts (the plan lays out one of each)";
+    if (res.stationary && (res.depth != 1 || channelPuts.size() != 1))
+      return channelPuts.front().emitOpError()
+             << "attn-convert-to-nvgpu: the channel loaded once per program "
+                "has one slot and one put";
+    for (attn::ChannelPutOp put : channelPuts)
+      for (auto [part, tile] : llvm::enumerate(put.getTiles())) {
+        auto load = tile.getDefiningOp<attn::TileLoadOp>();
+        if (!load)
+          return put.emitOpError() << "attn-convert-to-nvgpu: every "
+                                      "channel_put must put attn.tile_load "
+                                      "results (TMA)";
+        auto first = channelPuts.front().getTiles()[part]
+                         .getDefiningOp<attn::TileLoadOp>();
+        if (first && load.getSource() != first.getSource())
+          return put.emitOpError()
+                 << "attn-convert-to-nvgpu: every put of a channel part must "
+                    "load the same operand (one tensor map)";
+      }
+    if (!res.stationary)
+      rings.push_back(channel);
+    for (attn::ChannelPutOp put : channelPuts)
+      for (auto [part, tile] : llvm::enumerate(put.getTiles())) {
+        auto load = tile.getDefiningOp<attn::TileLoadOp>();
+        if (!load)
+          return put.emitOpError() << "attn-convert-to-nvgpu: every "
+                                      "channel_put must put attn.tile_load "
+                                      "results (TMA)";
+        auto first = channelPuts.front().getTiles()[part]
+                         .getDefiningOp<attn::TileLoadOp>();
+        if (first && load.getSource() != first.getSource())
+          return put.emitOpError()
+                 << "attn-convert-to-nvgpu: every put of a channel part must "
+                    "load the same operand (one tensor map)";
+      }
+  }
   roles.getConsumer().walk([&](attn::TileStoreOp store) {
-    if (cast<ShapedType>(store.getTile().getType()).getRank() == 2)
+    if (cast<ShapedType>(store.getTile().getType()).getRank() == 2 &&
+        !store.getAccumulate())
       outStore = store;
   });
   // The plan's stages must all have run: MMAs asynchronous, turns where the
@@ -53,31 +132,72 @@ LogicalResult KernelLowering::findRoles() {
     return roles.emitOpError()
            << "attn-convert-to-nvgpu: the plan has ping-pong but the "
               "consumers take no turns (run --attn-consumer-turns first)";
+  // The queries and the keys: the operands of the first Q·Kᵀ (the first MMA
+  // with both operands from channels, the second transposed).
+  roles.getConsumer().walk([&](attn::MmaAsyncOp mma) {
+    if (queryLoad || !mma.getTransposeRhs())
+      return;
+    auto lhs = channelPartOf(mma.getLhs()), rhs = channelPartOf(mma.getRhs());
+    if (!lhs || !rhs)
+      return;
+    auto loadOf = [&](std::pair<attn::ChannelGetOp, int64_t> part) {
+      return puts.lookup(part.first.getChannel())
+          .front()
+          .getTiles()[part.second]
+          .getDefiningOp<attn::TileLoadOp>();
+    };
+    queryLoad = loadOf(*lhs);
+    keyLoad = loadOf(*rhs);
+  });
+  if (!queryLoad)
+    return roles.emitOpError() << "attn-convert-to-nvgpu: the consumers "
+                                  "compute no Q·Kᵀ from the channels";
   return success();
 }
 
 LogicalResult KernelLowering::addTensorMapArguments() {
   MLIRContext *ctx = b.getContext();
   auto ptrType = LLVM::LLVMPointerType::get(ctx);
-  // O is stored 64 rows (one consumer's) at a time.
-  int64_t rows[4] = {plan.blockM, plan.blockN, plan.blockN, 64};
-  Value sources[4] = {loads[0].getSource(), loads[1].getSource(),
-                      loads[2].getSource(),
-                      outStore ? outStore.getDest() : Value()};
-  Operation *users[4] = {loads[0], loads[1], loads[2], outStore};
-  for (int t = 0; t < numMaps(); ++t) {
-    auto arg = dyn_cast_or_null<BlockArgument>(sources[t]);
+  // One map per 2-D channel part (its tile's rows, in chunks of its width's
+  // layout), from the part's first put; O's, stored 64 rows (one consumer's)
+  // at a time, last.
+  DenseMap<Value, attn::ChannelPutOp> firstPut;
+  roles.getProducer().walk([&](attn::ChannelPutOp put) {
+    firstPut.try_emplace(put.getChannel(), put);
+  });
+  for (Value channel : channelList) {
+    ChannelResources &res = channels[channel];
+    for (Value tile : firstPut.lookup(channel).getTiles()) {
+      auto type = cast<ShapedType>(tile.getType());
+      if (type.getRank() != 2) {
+        res.tensorMap.push_back(-1);
+        continue;
+      }
+      res.tensorMap.push_back(tensorMaps.size());
+      auto load = tile.getDefiningOp<attn::TileLoadOp>();
+      tensorMaps.push_back({load, load.getSource(), type.getDimSize(0),
+                            SwizzledRows::forWidth(type.getDimSize(1))});
+    }
+  }
+  if (plan.storesThroughTma()) {
+    outMap = tensorMaps.size();
+    tensorMaps.push_back({outStore, outStore ? outStore.getDest() : Value(), 64,
+                          plan.voRows()});
+  }
+  for (auto [t, tm] : llvm::enumerate(tensorMaps)) {
+    auto arg = dyn_cast_or_null<BlockArgument>(tm.source);
     if (!arg || arg.getOwner() != &func.getBody().front())
-      return users[t]->emitOpError()
+      return (tm.user ? tm.user : roles.getOperation())->emitOpError()
              << "attn-convert-to-nvgpu: the "
-             << (t == 3 ? "output" : "source")
+             << (int(t) == outMap ? "output" : "source")
              << " must be an argument of the function (the host encodes its "
                 "tensor map)";
     auto type = cast<MemRefType>(arg.getType());
     // B, S and H may be dynamic (the host encodes the maps from the actual
     // tensors); D is static (the dialect's rule), the layout contiguous.
-    if (!type.getLayout().isIdentity() || type.isDynamicDim(3))
-      return users[t]->emitOpError()
+    if (!type.getLayout().isIdentity() || type.getRank() != 4 ||
+        type.isDynamicDim(3))
+      return tm.user->emitOpError()
              << "attn-convert-to-nvgpu: the kernel needs contiguous [B, S, H, "
                 "D] operands, got "
              << type;
@@ -86,10 +206,10 @@ LogicalResult KernelLowering::addTensorMapArguments() {
     // Box of the 4-D map (D, H, S, B), innermost first: one chunk's columns
     // (one swizzled row: 64 columns in 128 bytes where the head dim allows,
     // else 32 or 16; SwizzledRows) of one head, `rows` positions, one batch.
-    SwizzledRows layout = layoutOf(t);
-    desc.set("box", b.getDenseI64ArrayAttr({layout.columns(), 1, rows[t], 1}));
+    desc.set("box",
+             b.getDenseI64ArrayAttr({tm.layout.columns(), 1, tm.rows, 1}));
     desc.set("element", b.getStringAttr(plan.element.isBF16() ? "bf16" : "f16"));
-    desc.set("swizzle", b.getI64IntegerAttr(layout.bytes));
+    desc.set("swizzle", b.getI64IntegerAttr(tm.layout.bytes));
     unsigned index = func.getNumArguments();
     if (failed(func.insertArgument(
             index, ptrType,
@@ -97,7 +217,7 @@ LogicalResult KernelLowering::addTensorMapArguments() {
                                                 desc.getDictionary(ctx))}),
             loc)))
       return failure();
-    mapArgs[t] = func.getArgument(index);
+    tm.argument = func.getArgument(index);
   }
   // Dynamic extents bound the modifier positions at 2^31 - 1 (the clamps then
   // change nothing, the f32 positions are not proven exact, i32 still holds).
@@ -106,11 +226,11 @@ LogicalResult KernelLowering::addTensorMapArguments() {
                ? int64_t(std::numeric_limits<int32_t>::max())
                : size;
   };
-  auto queryType = cast<MemRefType>(loads[0].getSource().getType());
+  auto queryType = cast<MemRefType>(queryLoad.getSource().getType());
   seqLengthQ = extent(queryType.getDimSize(1));
   headsQ = extent(queryType.getDimSize(2));
   seqLengthK =
-      extent(cast<MemRefType>(loads[1].getSource().getType()).getDimSize(1));
+      extent(cast<MemRefType>(keyLoad.getSource().getType()).getDimSize(1));
   return success();
 }
 
@@ -186,55 +306,74 @@ void KernelLowering::emitLaunch() {
                             arith::RemUIOp::create(b, loc, address, idx(1024))),
       idx(1024));
 
-  // mbarriers. Q: full (one transaction) and, when persistent, empty (every
-  // consumer thread arrives once it no longer reads Q). K/V: per part and
-  // stage, full and empty (K and V of a slot are released apart: Q·Kᵀ is
+  // mbarriers. A stationary channel's parts (the forward's Q): full (one
+  // transaction) and, when persistent, empty (every consumer thread arrives
+  // once it no longer reads the part). A ring's: per part and stage, full
+  // and empty (the forward's K and V of a slot are released apart: Q·Kᵀ is
   // done with K a softmax before P·V is done with V, and with two stages
   // that head start is what hides the next K's load).
-  Type single = nvgpu::MBarrierGroupType::get(ctx, workgroup, 1);
-  Type ring = nvgpu::MBarrierGroupType::get(ctx, workgroup, plan.stages);
   Value first = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, tid,
                                       idx(0));
   Value consumerThreads = idx(128 * plan.consumers);
-  ChannelResources &q = channels[queryChannel];
-  q.depth = 1;
-  q.offset = {plan.qOffset};
-  q.slotBytes = {plan.qBytes()};
-  q.rows = {plan.blockM};
-  q.tensorMap = {0};
-  q.layout = {layoutOf(0)};
-  q.full = {nvgpu::MBarrierCreateOp::create(b, loc, single)};
-  nvgpu::MBarrierInitOp::create(b, loc, q.full[0], idx(1), idx(0), first);
-  q.empty = {Value()};
-  if (plan.ctas) {
-    q.empty[0] = nvgpu::MBarrierCreateOp::create(b, loc, single);
-    nvgpu::MBarrierInitOp::create(b, loc, q.empty[0], consumerThreads, idx(0),
-                                  first);
-  }
-  ChannelResources &kv = channels[kvChannel];
-  kv.depth = plan.stages;
-  kv.offset = {plan.kOffset, plan.vOffset};
-  kv.slotBytes = {plan.kStageBytes, plan.vStageBytes};
-  kv.rows = {plan.blockN, plan.blockN};
-  kv.tensorMap = {1, 2};
-  kv.layout = {layoutOf(1), layoutOf(2)};
-  for (int part = 0; part < 2; ++part) {
-    kv.full.push_back(nvgpu::MBarrierCreateOp::create(b, loc, ring));
-    kv.empty.push_back(nvgpu::MBarrierCreateOp::create(b, loc, ring));
-  }
-  for (int64_t s = 0; s < plan.stages; ++s)
-    for (int part = 0; part < 2; ++part) {
-      nvgpu::MBarrierInitOp::create(b, loc, kv.full[part], idx(1), idx(s),
-                                    first);
-      nvgpu::MBarrierInitOp::create(b, loc, kv.empty[part], consumerThreads,
-                                    idx(s), first);
+  // The channel parts an MMA reads MN-major: a transposed A, an
+  // untransposed B (a [K, N] tile stored with N contiguous).
+  DenseSet<std::pair<Value, int64_t>> mnMajor;
+  roles.getConsumer().walk([&](attn::MmaAsyncOp mma) {
+    for (auto [operand, mn] : {std::make_pair(mma.getLhs(), mma.getTransposeLhs()),
+                               std::make_pair(mma.getRhs(), !mma.getTransposeRhs())})
+      if (auto part = channelPartOf(operand); part && mn)
+        mnMajor.insert({part->first.getChannel(), part->second});
+  });
+  for (Value channel : channelList) {
+    ChannelResources &res = channels[channel];
+    auto type = cast<attn::ChannelType>(channel.getType());
+    res.offset = res.stationary ? plan.stationaryOffsets() : plan.ringOffsets();
+    for (auto [index, part] : llvm::enumerate(type.getParts())) {
+      auto tile = cast<RankedTensorType>(part);
+      int64_t bytes = tile.getNumElements() *
+                      tile.getElementType().getIntOrFloatBitWidth() / 8;
+      res.bytes.push_back(bytes);
+      res.stride.push_back(bytes);
+      res.rows.push_back(tile.getDimSize(0));
+      res.layout.push_back(SwizzledRows::forWidth(
+          tile.getRank() == 2 ? tile.getDimSize(1) : 64));
+      res.leadingBytes.push_back(
+          mnMajor.contains({channel, int64_t(index)})
+              ? tile.getDimSize(0) * res.layout.back().bytes
+              : 16);
     }
+    Type group = nvgpu::MBarrierGroupType::get(ctx, workgroup, res.depth);
+    if (res.stationary) {
+      for (size_t part = 0; part < res.bytes.size(); ++part) {
+        res.full.push_back(nvgpu::MBarrierCreateOp::create(b, loc, group));
+        nvgpu::MBarrierInitOp::create(b, loc, res.full[part], idx(1), idx(0),
+                                      first);
+        res.empty.push_back(Value());
+        if (plan.ctas) {
+          res.empty[part] = nvgpu::MBarrierCreateOp::create(b, loc, group);
+          nvgpu::MBarrierInitOp::create(b, loc, res.empty[part],
+                                        consumerThreads, idx(0), first);
+        }
+      }
+      continue;
+    }
+    for (size_t part = 0; part < res.bytes.size(); ++part) {
+      res.full.push_back(nvgpu::MBarrierCreateOp::create(b, loc, group));
+      res.empty.push_back(nvgpu::MBarrierCreateOp::create(b, loc, group));
+    }
+    for (int64_t s = 0; s < res.depth; ++s)
+      for (size_t part = 0; part < res.bytes.size(); ++part) {
+        nvgpu::MBarrierInitOp::create(b, loc, res.full[part], idx(1), idx(s),
+                                      first);
+        nvgpu::MBarrierInitOp::create(b, loc, res.empty[part],
+                                      consumerThreads, idx(s), first);
+      }
+  }
 
   // Tensor maps: !llvm.ptr arguments viewed as nvgpu descriptors.
-  int64_t rows[4] = {plan.blockM, plan.blockN, plan.blockN, 64};
-  for (int t = 0; t < numMaps(); ++t) {
-    SwizzledRows layout = layoutOf(t);
-    auto tile = MemRefType::get({1, rows[t], 1, layout.columns()},
+  for (TensorMap &tm : tensorMaps) {
+    SwizzledRows layout = tm.layout;
+    auto tile = MemRefType::get({1, tm.rows, 1, layout.columns()},
                                 plan.element, MemRefLayoutAttrInterface{},
                                 b.getI64IntegerAttr(3));
     auto swizzle = layout.bytes == 128  ? nvgpu::TensorMapSwizzleKind::SWIZZLE_128B
@@ -245,9 +384,9 @@ void KernelLowering::emitLaunch() {
         nvgpu::TensorMapL2PromoKind::L2PROMO_256B,
         nvgpu::TensorMapOOBKind::OOB_ZERO,
         nvgpu::TensorMapInterleaveKind::INTERLEAVE_NONE);
-    maps[t] = UnrealizedConversionCastOp::create(b, loc, type, mapArgs[t])
-                  .getResult(0);
-    nvgpu::TmaPrefetchOp::create(b, loc, maps[t], first);
+    tm.map = UnrealizedConversionCastOp::create(b, loc, type, tm.argument)
+                 .getResult(0);
+    nvgpu::TmaPrefetchOp::create(b, loc, tm.map, first);
   }
   gpu::BarrierOp::create(b, loc);
 }
@@ -260,7 +399,7 @@ void KernelLowering::tmaLoad(int tensor, Value mbarriers, Value stage,
   MLIRContext *ctx = b.getContext();
   auto workgroup =
       gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
-  SwizzledRows layout = layoutOf(tensor);
+  SwizzledRows layout = tensorMaps[tensor].layout;
   auto tileType = MemRefType::get({1, rows, 1, layout.columns()}, plan.element,
                                   MemRefLayoutAttrInterface{}, workgroup);
   Value stageOffset = arith::MulIOp::create(
@@ -281,7 +420,7 @@ void KernelLowering::tmaLoad(int tensor, Value mbarriers, Value stage,
     Value view =
         memref::ViewOp::create(b, loc, tileType, smem, byte, ValueRange{});
     nvgpu::TmaAsyncLoadOp::create(
-        b, loc, view, mbarriers, maps[tensor],
+        b, loc, view, mbarriers, tensorMaps[tensor].map,
         ValueRange{constant(c * layout.columns()), head, row, batch}, stage,
         Value(), Value());
   }
@@ -290,12 +429,11 @@ void KernelLowering::tmaLoad(int tensor, Value mbarriers, Value stage,
 LogicalResult KernelLowering::emitPut(attn::ChannelPutOp put) {
   Value channel = put.getChannel();
   ChannelResources &res = channels[channel];
-  Value &count = counts[channel];
   Value ticks = idx(10000000);
   Value stage, parity;
-  if (channel == queryChannel) {
-    // Tile number n of this CTA: Q arrives in phase n of its full barrier;
-    // the buffer is reused once the empty barrier completed phase n - 1
+  if (res.stationary) {
+    // Tile number n of this CTA: the slot fills in phase n of its full
+    // barrier; it is reused once the empty barrier completed phase n - 1
     // (parity (n - 1) mod 2; tile 0 passes at once).
     stage = idx(0);
     Value odd = arith::CmpIOp::create(
@@ -307,6 +445,7 @@ LogicalResult KernelLowering::emitPut(attn::ChannelPutOp put) {
     // A slot is free once the consumers released its previous round: wait
     // for the phase before this round (parity (round - 1) mod 2; the first
     // round passes at once).
+    Value &count = counts[channel];
     auto [s, round, unused] = ringPosition(count, res.depth);
     stage = s;
     parity = arith::CmpIOp::create(
@@ -316,18 +455,99 @@ LogicalResult KernelLowering::emitPut(attn::ChannelPutOp put) {
   }
   for (auto [part, tile] : llvm::enumerate(put.getTiles())) {
     auto load = tile.getDefiningOp<attn::TileLoadOp>();
-    int64_t width = cast<ShapedType>(tile.getType()).getDimSize(1);
     if (res.empty[part])
       nvgpu::MBarrierTryWaitParityOp::create(b, loc, res.empty[part], parity,
                                              ticks, stage);
+    if (res.tensorMap[part] < 0) {
+      copyRows(load, res.full[part], stage, res.offset[part],
+               res.stride[part]);
+      continue;
+    }
+    int64_t width = cast<ShapedType>(tile.getType()).getDimSize(1);
     nvgpu::MBarrierArriveExpectTxOp::create(
-        b, loc, res.full[part], idx(res.slotBytes[part]), stage, Value());
+        b, loc, res.full[part], idx(res.bytes[part]), stage, Value());
     tmaLoad(res.tensorMap[part], res.full[part], stage, res.offset[part],
             res.rows[part], width / res.layout[part].columns(),
             mapped(load.getRow()),
             mapped(load.getHead()), mapped(load.getBatch()));
   }
   return success();
+}
+
+void KernelLowering::copyRows(attn::TileLoadOp load, Value mbarriers,
+                              Value stage, int64_t offset, int64_t stride) {
+  // A rank-1 tile of f32 per row (the backward's LSE and D of a q-block),
+  // from a [B, H, S] operand: one 4-byte cp.async per row, the rows past
+  // `rows` (and past the sequence) zero-filled by a source size of 0 from a
+  // clamped, in-bounds address; then the full barrier's arrival once they
+  // have all landed (.noinc: the arrival its count of 1 expects). No tensor
+  // map: its rows' stride (S · 4 bytes) need not be a multiple of 16.
+  MLIRContext *ctx = b.getContext();
+  auto source = cast<TypedValue<MemRefType>>(load.getSource());
+  int64_t rows = cast<ShapedType>(load.getResult().getType()).getDimSize(0);
+  Value batch = mapped(load.getBatch()), head = mapped(load.getHead());
+  Value row = mapped(load.getRow()), count = mapped(load.getRows());
+  Value length = memref::DimOp::create(b, loc, source, 2);
+  Value heads = memref::DimOp::create(b, loc, source, 1);
+  // Element (b, h, r) at ((b·H + h)·S + r)·4 bytes.
+  Value rowBase = arith::MulIOp::create(
+      b, loc,
+      arith::AddIOp::create(b, loc,
+                            arith::MulIOp::create(b, loc, batch, heads), head),
+      length);
+  Value global = arith::IndexCastOp::create(
+      b, loc, b.getI64Type(),
+      memref::ExtractAlignedPointerAsIndexOp::create(b, loc, source));
+  Value shared = arith::AddIOp::create(
+      b, loc,
+      memref::ExtractAlignedPointerAsIndexOp::create(b, loc, smem),
+      arith::AddIOp::create(
+          b, loc, base,
+          arith::AddIOp::create(b, loc, idx(offset),
+                                arith::MulIOp::create(b, loc, stage,
+                                                      idx(stride)))));
+  auto globalPtr = LLVM::LLVMPointerType::get(ctx, 1);
+  auto sharedPtr = LLVM::LLVMPointerType::get(ctx, 3);
+  Value valid = arith::MaxSIOp::create(
+      b, loc,
+      arith::MinSIOp::create(
+          b, loc, count,
+          arith::MinSIOp::create(b, loc, idx(rows),
+                                 arith::SubIOp::create(b, loc, length, row))),
+      idx(0));
+  buildFor(idx(0), idx(rows), idx(1), ValueRange{}, [&](Value r, ValueRange) {
+    Value inside =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, r, valid);
+    Value element = arith::SelectOp::create(
+        b, loc, inside,
+        arith::AddIOp::create(b, loc, rowBase,
+                              arith::AddIOp::create(b, loc, row, r)),
+        idx(0));
+    Value src = arith::AddIOp::create(
+        b, loc, global,
+        arith::IndexCastOp::create(
+            b, loc, b.getI64Type(),
+            arith::MulIOp::create(b, loc, element, idx(4))));
+    Value dst = arith::IndexCastOp::create(
+        b, loc, b.getI64Type(),
+        arith::AddIOp::create(b, loc, shared,
+                              arith::MulIOp::create(b, loc, r, idx(4))));
+    Value srcSize =
+        arith::SelectOp::create(b, loc, inside, wg.i32(4), wg.i32(0));
+    NVVM::CpAsyncOp::create(
+        b, loc, LLVM::IntToPtrOp::create(b, loc, sharedPtr, dst),
+        LLVM::IntToPtrOp::create(b, loc, globalPtr, src),
+        b.getI32IntegerAttr(4),
+        NVVM::LoadCacheModifierKindAttr::get(ctx,
+                                             NVVM::LoadCacheModifierKind::CA),
+        srcSize);
+    scf::YieldOp::create(b, loc);
+  });
+  Value barrier = LLVM::IntToPtrOp::create(
+      b, loc, sharedPtr,
+      nvgpu::MBarrierGetOp::create(b, loc, b.getI32Type(), mbarriers, stage)
+          .getResult());
+  NVVM::CpAsyncMBarrierArriveOp::create(b, loc, barrier, /*noinc=*/true);
 }
 
 Value KernelLowering::stageOffset(Value stage, int64_t stageBytes) {

@@ -36,6 +36,18 @@ LogicalResult KernelLowering::run() {
   return success();
 }
 
+SmallVector<Value> KernelLowering::ringCounts() {
+  SmallVector<Value> values;
+  for (Value ring : rings)
+    values.push_back(counts[ring]);
+  return values;
+}
+
+void KernelLowering::setRingCounts(ValueRange &from) {
+  for (Value ring : rings)
+    counts[ring] = from.front(), from = from.drop_front();
+}
+
 std::array<Value, 3> KernelLowering::ringPosition(Value count, int64_t depth) {
   Value stage = arith::RemUIOp::create(b, loc, count, idx(depth));
   Value round = arith::DivUIOp::create(b, loc, count, idx(depth));
@@ -47,7 +59,8 @@ std::array<Value, 3> KernelLowering::ringPosition(Value count, int64_t depth) {
 
 LogicalResult KernelLowering::emitRole(Role role) {
   counts.clear();
-  counts[kvChannel] = idx(0);
+  for (Value ring : rings)
+    counts[ring] = idx(0);
   if (role == Role::Producer) {
     NVVM::SetMaxRegisterOp::create(
         b, loc, b.getI32IntegerAttr(plan.producerRegisters),
@@ -103,25 +116,29 @@ LogicalResult KernelLowering::emitRole(Role role) {
     NVVM::BarrierArriveOp::create(b, loc, wg.i32(1), wg.i32(256));
   }
   lanes.address = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, smem);
-  // Descriptors of each channel part's slot 0 (SwizzledRows: rows of W =
-  // 128, 64 or 32 bytes): K-major Q and K (8-row groups 8·W bytes apart);
-  // N-major V (the same 8-row groups along K, its chunks of W/2 columns
-  // BlockN·W bytes apart along N).
+  // Descriptors of each 2-D channel part's slot 0 (SwizzledRows: rows of
+  // W = 128, 64 or 32 bytes): 8-row groups 8·W bytes apart; a part an MMA
+  // reads MN-major (the forward's V) has its chunks of W/2 columns
+  // rows·W bytes apart along M or N (the leading byte offset; unused by
+  // K-major reads, 16 there).
   auto addressOf = [&](int64_t offset) {
     return arith::IndexCastOp::create(
         b, loc, b.getI64Type(),
         arith::AddIOp::create(b, loc, lanes.address,
                               arith::AddIOp::create(b, loc, base, idx(offset))));
   };
-  for (Value channel : {queryChannel, kvChannel}) {
+  for (Value channel : channelList) {
     ChannelResources &res = channels[channel];
     res.descriptor.clear();
     for (auto [part, offset] : llvm::enumerate(res.offset)) {
-      bool nMajor = channel == kvChannel && part == 1;
+      if (res.tensorMap[part] < 0) {
+        res.descriptor.push_back(Value()); // rank-1: read by the threads
+        continue;
+      }
       SwizzledRows layout = res.layout[part];
-      res.descriptor.push_back(wg.descriptor(
-          addressOf(offset), nMajor ? plan.blockN * layout.bytes : 16,
-          layout.atomBytes(), layout.descriptorMode()));
+      res.descriptor.push_back(
+          wg.descriptor(addressOf(offset), res.leadingBytes[part],
+                        layout.atomBytes(), layout.descriptorMode()));
     }
   }
   findRowPartials(roles.getConsumer());
@@ -152,8 +169,9 @@ LogicalResult KernelLowering::emitTiles(Role role, Block &body) {
     return emitPairedTiles(role, body);
   SmallVector<Value, 3> ub = grid.getUpperBounds();
   LogicalResult result = success();
-  buildFor(ctaId, workUnits, idx(plan.ctas),
-           ValueRange{counts[kvChannel], idx(0)},
+  SmallVector<Value> carried = ringCounts();
+  carried.push_back(idx(0));
+  buildFor(ctaId, workUnits, idx(plan.ctas), carried,
            [&](Value tile, ValueRange args) {
              Value headsAndQBlocks = arith::MulIOp::create(b, loc, ub[1], ub[2]);
              Value seq = arith::DivUIOp::create(b, loc, tile, headsAndQBlocks);
@@ -173,13 +191,12 @@ LogicalResult KernelLowering::emitTileIteration(Role role, Block &body,
                                                 std::array<Value, 3> tile) {
   for (auto [iv, value] : llvm::zip(grid.getInductionVars(), tile))
     mapping.map(iv, value);
-  counts[kvChannel] = args[0];
-  tileIter = args[1];
+  setRingCounts(args);
+  tileIter = args.front();
   LogicalResult result = emitOps(body, role);
-  scf::YieldOp::create(
-      b, loc,
-      ValueRange{counts[kvChannel],
-                 arith::AddIOp::create(b, loc, tileIter, idx(1))});
+  SmallVector<Value> yields = ringCounts();
+  yields.push_back(arith::AddIOp::create(b, loc, tileIter, idx(1)));
+  scf::YieldOp::create(b, loc, yields);
   return result;
 }
 
@@ -199,8 +216,10 @@ LogicalResult KernelLowering::emitPairedTiles(Role role, Block &body) {
       ub[2], [](int64_t qb) { return qb - 1; },
       [&] { return arith::SubIOp::create(b, loc, ub[2], idx(1)); });
   LogicalResult result = success();
+  SmallVector<Value> carried = ringCounts();
+  carried.push_back(idx(0));
   buildFor(
-      ctaId, workUnits, idx(plan.ctas), ValueRange{counts[kvChannel], idx(0)},
+      ctaId, workUnits, idx(plan.ctas), carried,
       [&](Value unit, ValueRange args) {
         Value seq = arith::DivUIOp::create(
             b, loc, unit, arith::MulIOp::create(b, loc, pairs, ub[1]));
@@ -212,7 +231,7 @@ LogicalResult KernelLowering::emitPairedTiles(Role role, Block &body) {
                                           pair, longer);
         Value members = arith::SelectOp::create(b, loc, two, idx(2), idx(1));
         auto inner = buildFor(
-            idx(0), members, idx(1), ValueRange{args[0], args[1]},
+            idx(0), members, idx(1), args,
             [&](Value member, ValueRange args2) {
               Value first = arith::CmpIOp::create(
                   b, loc, arith::CmpIPredicate::eq, member, idx(0));
@@ -339,7 +358,7 @@ LogicalResult KernelLowering::emitFor(scf::ForOp loop, Role role) {
     inits.append(flat.begin(), flat.end());
     likes.push_back(frags.lookup(init));
   }
-  inits.push_back(counts[kvChannel]);
+  llvm::append_range(inits, ringCounts());
   LogicalResult result = success();
   auto newLoop = buildFor(
       mapped(loop.getLowerBound()), mapped(loop.getUpperBound()),
@@ -347,7 +366,7 @@ LogicalResult KernelLowering::emitFor(scf::ForOp loop, Role role) {
         mapping.map(loop.getInductionVar(), iv);
         for (auto [arg, like] : llvm::zip(loop.getRegionIterArgs(), likes))
           bind(arg, args, &like);
-        counts[kvChannel] = args.front();
+        setRingCounts(args);
         if (failed(emitOps(*loop.getBody(), role)))
           result = failure();
         SmallVector<Value> yields;
@@ -358,13 +377,13 @@ LogicalResult KernelLowering::emitFor(scf::ForOp loop, Role role) {
           SmallVector<Value> flat = registersAs(v, rowPartials.contains(arg));
           yields.append(flat.begin(), flat.end());
         }
-        yields.push_back(counts[kvChannel]);
+        llvm::append_range(yields, ringCounts());
         scf::YieldOp::create(b, loc, yields);
       });
   ValueRange results = newLoop.getResults();
   for (auto [res, like] : llvm::zip(loop.getResults(), likes))
     bind(res, results, &like);
-  counts[kvChannel] = results.front();
+  setRingCounts(results);
   return result;
 }
 
@@ -377,16 +396,17 @@ LogicalResult KernelLowering::emitIf(scf::IfOp ifOp, Role role) {
     SmallVector<Type> t = flattenTypes(r);
     types.append(t.begin(), t.end());
   }
-  types.push_back(b.getIndexType());
+  types.append(rings.size(), b.getIndexType());
   bool withElse = !ifOp.getElseRegion().empty() || ifOp.getNumResults();
   auto newIf = scf::IfOp::create(b, loc, types, mapped(ifOp.getCondition()),
                                  /*withElseRegion=*/true);
-  Value countBefore = counts[kvChannel];
+  SmallVector<Value> countsBefore = ringCounts();
   LogicalResult result = success();
   auto branch = [&](Region &src, Block *dst) {
     OpBuilder::InsertionGuard g(b);
     b.setInsertionPointToStart(dst);
-    counts[kvChannel] = countBefore;
+    ValueRange before(countsBefore);
+    setRingCounts(before);
     SmallVector<Value> yields;
     if (!src.empty()) {
       if (failed(emitOps(src.front(), role)))
@@ -403,7 +423,7 @@ LogicalResult KernelLowering::emitIf(scf::IfOp ifOp, Role role) {
         yields.append(flat.begin(), flat.end());
       }
     }
-    yields.push_back(counts[kvChannel]);
+    llvm::append_range(yields, ringCounts());
     scf::YieldOp::create(b, loc, yields);
   };
   branch(ifOp.getThenRegion(), newIf.thenBlock());
@@ -412,7 +432,7 @@ LogicalResult KernelLowering::emitIf(scf::IfOp ifOp, Role role) {
   ValueRange results = newIf.getResults();
   for (auto [res, like] : llvm::zip(ifOp.getResults(), likes))
     bind(res, results, &like);
-  counts[kvChannel] = results.front();
+  setRingCounts(results);
   return result;
 }
 

@@ -25,15 +25,16 @@ LogicalResult KernelLowering::emitGet(attn::ChannelGetOp get) {
   Value channel = get.getChannel();
   ChannelResources &res = channels[channel];
   Value stage, parity;
-  if (channel == queryChannel) {
-    // Q of this CTA's tile n arrives in phase n of its full barrier: waited
-    // at once (every block reads it).
+  if (res.stationary) {
+    // This CTA's tile n fills the slot in phase n of its full barriers:
+    // waited for at once (every block reads it).
     stage = idx(0);
     parity = arith::CmpIOp::create(
         b, loc, arith::CmpIPredicate::ne,
         arith::RemUIOp::create(b, loc, tileIter, idx(2)), idx(0));
-    nvgpu::MBarrierTryWaitParityOp::create(b, loc, res.full[0], parity,
-                                           idx(10000000), stage);
+    for (Value full : res.full)
+      nvgpu::MBarrierTryWaitParityOp::create(b, loc, full, parity,
+                                             idx(10000000), stage);
   } else {
     Value &count = counts[channel];
     auto [s, round, p] = ringPosition(count, res.depth);
@@ -44,25 +45,25 @@ LogicalResult KernelLowering::emitGet(attn::ChannelGetOp get) {
   for (auto [part, tile] : llvm::enumerate(get.getTiles())) {
     Fragment f;
     f.kind = Fragment::Shared;
-    Value bytes = channel == queryChannel
-                      ? Value()
-                      : stageOffset(stage, res.slotBytes[part]);
-    f.descriptor = bytes ? wg.advance(res.descriptor[part], bytes)
-                         : res.descriptor[part];
+    Value bytes =
+        res.stationary ? Value() : stageOffset(stage, res.stride[part]);
+    if (res.descriptor[part])
+      f.descriptor = bytes ? wg.advance(res.descriptor[part], bytes)
+                           : res.descriptor[part];
     f.offset = arith::AddIOp::create(
         b, loc, base,
-        channel == queryChannel
+        res.stationary
             ? idx(res.offset[part])
             : arith::AddIOp::create(
                   b, loc, idx(res.offset[part]),
                   arith::MulIOp::create(b, loc, stage,
-                                        idx(res.slotBytes[part]))));
+                                        idx(res.stride[part]))));
     f.layout = res.layout[part];
     f.chunkBytes = res.rows[part] * f.layout.bytes;
     frags[tile] = f;
-    // K/V: each part waited for where it is first read (K before the turn
-    // that issues Q·Kᵀ, V before its P·V or the end of the block).
-    if (channel != queryChannel)
+    // A ring's parts: each waited for where it is first read (K before the
+    // turn that issues Q·Kᵀ, V before its P·V or the end of the block).
+    if (!res.stationary)
       unawaited[tile] = {channel, static_cast<int64_t>(part), stage, parity};
   }
   return success();

@@ -23,7 +23,7 @@
 // BLOCKM: attn-plan-hopper: BlockM = 32 must be 64, 128 or 192
 // BLOCKN: attn-plan-hopper: BlockN = 24 must be a multiple of 16 in [16, 256]
 // LEVEL: attn-partition-roles: the program has no Q tile load or no KV loop (run attn-tile and attn-online-softmax first)
-// LEVEL3: attn-convert-to-nvgpu: expected a warp-specialized program: a Q channel, a K/V channel and attn.warp_specialize (run --attn-warp-specialize first)
+// LEVEL3: attn-convert-to-nvgpu: expected a warp-specialized program: channels and attn.warp_specialize (run --attn-warp-specialize first)
 // NOPLAN: attn-partition-roles: the program grid has no plan (run attn-plan-hopper first)
 // NOPLANL2: attn-convert-to-nvgpu: the program grid has no plan: run --attn-plan-hopper first (or --attn-warp-specialize)
 

@@ -157,7 +157,6 @@ func.func @put_unloaded(%q: memref<1x64x1x64xbf16>, %k: memref<1x192x1x64xbf16>,
   attn.program_grid (%seq, %head, %q_block) in (%c1, %c1, %c1) block_m(64) plan(<stages = 2, ping_pong = false, pv_schedule = serial, persistent_ctas = 0, paired_tiles = false, epilogue = direct, ctas_per_sm = 1, producer_registers = 24, consumer_registers = 240>) {
     %qc = attn.channel_create : !q
     %kvc = attn.channel_create : !kv
-    // expected-error @+1 {{attn-convert-to-nvgpu: every channel_put must put attn.tile_load results (TMA)}}
     attn.warp_specialize consumers(1) producer {
       %qb = bufferization.alloc_tensor() : tensor<64x64xbf16, #shared>
       %qt = attn.tile_load %q[%seq, %c0, %head] rows(%c64) into %qb : memref<1x64x1x64xbf16>, tensor<64x64xbf16, #shared> -> tensor<64x64xbf16, #shared>
@@ -168,6 +167,7 @@ func.func @put_unloaded(%q: memref<1x64x1x64xbf16>, %k: memref<1x192x1x64xbf16>,
         %kt = attn.tile_load %k[%seq, %kv_pos, %head] rows(%c64) into %kb : memref<1x192x1x64xbf16>, tensor<64x64xbf16, #shared> -> tensor<64x64xbf16, #shared>
         %vb = bufferization.alloc_tensor() : tensor<64x64xbf16, #shared>
         %vt = attn.tile_load %v[%seq, %kv_pos, %head] rows(%c64) into %vb : memref<1x192x1x64xbf16>, tensor<64x64xbf16, #shared> -> tensor<64x64xbf16, #shared>
+        // expected-error @+1 {{attn-convert-to-nvgpu: every channel_put must put attn.tile_load results (TMA)}}
         attn.channel_put %kvc, %kb, %vt : !kv, tensor<64x64xbf16, #shared>, tensor<64x64xbf16, #shared>
       }
     } consumer(%c: index) {
