@@ -79,6 +79,17 @@ static std::unique_ptr<Pass> createKernelCanonicalizerPass() {
   return createCanonicalizerPass(config);
 }
 
+/// The online-softmax level's grids to SIMT kernels: the tiles as loops over
+/// shared-memory buffers, each grid a gpu.launch.
+static void addSimtMapping(OpPassManager &funcPm) {
+  funcPm.addPass(createAttnBufferizeTilesPass());
+  AttnTilesToLoopsPassOptions loops;
+  loops.loads = false;    // copied cooperatively by attn-map-to-gpu
+  loops.programs = false; // mapped onto the launch grid by attn-map-to-gpu
+  funcPm.addPass(createAttnTilesToLoopsPass(loops));
+  funcPm.addPass(createAttnMapToGpuPass());
+}
+
 /// attn passes to the outlined Hopper kernel: tile, lower to the
 /// warp-specialized kernel, fold the static index arithmetic, sink, outline.
 static void addHopperFrontHalf(OpPassManager &pm,
@@ -90,10 +101,16 @@ static void addHopperFrontHalf(OpPassManager &pm,
   tile.blockM = opts.blockM;
   tile.blockN = opts.blockN;
   funcPm.addPass(createAttnTilePass(tile));
-  funcPm.addPass(createAttnOnlineSoftmaxPass());
+  funcPm.addPass(createAttnScoreModGradPass()); // a backward's dS/dS'
+  AttnOnlineSoftmaxPassOptions softmax;
+  softmax.testDropDelta = opts.testDropDelta;
+  funcPm.addPass(createAttnOnlineSoftmaxPass(softmax));
   addWarpSpecialize(funcPm, opts);
   funcPm.addPass(createAttnConvertToNVGPUPass());
   funcPm.addPass(createAttnNarrowModifierArithPass());
+  // The grids without MMAs (the backward's preprocess and postprocess) to
+  // the SIMT kernel; nothing is left of a forward here.
+  addSimtMapping(funcPm);
   funcPm.addPass(createKernelCanonicalizerPass());
   funcPm.addPass(createCSEPass());
   pm.addPass(createGpuLaunchSinkIndexComputationsPass());
@@ -110,12 +127,7 @@ static void addFrontHalf(OpPassManager &pm, const AttnToPtxSimtOptions &opts) {
   tile.blockN = opts.blockN;
   funcPm.addPass(createAttnTilePass(tile));
   funcPm.addPass(createAttnOnlineSoftmaxPass());
-  funcPm.addPass(createAttnBufferizeTilesPass());
-  AttnTilesToLoopsPassOptions loops;
-  loops.loads = false;    // copied cooperatively by attn-map-to-gpu
-  loops.programs = false; // mapped onto the launch grid by attn-map-to-gpu
-  funcPm.addPass(createAttnTilesToLoopsPass(loops));
-  funcPm.addPass(createAttnMapToGpuPass());
+  addSimtMapping(funcPm);
   // Fold the index arithmetic of static shapes into constants, which are
   // sunk into the kernel: kernels then take only the memrefs.
   funcPm.addPass(createKernelCanonicalizerPass());
@@ -480,16 +492,37 @@ static void mergeGpuModules(ModuleOp module) {
   if (gpuModules.size() < 2)
     return;
   gpu::GPUModuleOp target = gpuModules.front();
+  SymbolTable symbols(target);
+  // Kernels outlined from one function's launches (the backward's three
+  // grids) share a name: later ones are renamed (name_1, ...).
+  llvm::DenseMap<std::pair<StringAttr, StringAttr>, StringAttr> renamed;
   for (gpu::GPUModuleOp other : llvm::drop_begin(gpuModules)) {
-    for (Operation &op : llvm::make_early_inc_range(other.getBody()->getOperations()))
+    for (Operation &op :
+         llvm::make_early_inc_range(other.getBody()->getOperations())) {
       op.moveBefore(target.getBody(), target.getBody()->end());
-    other.erase();
+      StringAttr name = SymbolTable::getSymbolName(&op);
+      if (!name)
+        continue;
+      StringAttr unique = name;
+      if (symbols.lookup(name))
+        for (int n = 1; symbols.lookup(unique); ++n)
+          unique = StringAttr::get(module.getContext(),
+                                   name.getValue() + "_" + Twine(n));
+      SymbolTable::setSymbolName(&op, unique);
+      symbols.insert(&op);
+      renamed[{other.getNameAttr(), name}] = unique;
+    }
   }
   module.walk([&](gpu::LaunchFuncOp launch) {
-    launch.setKernelAttr(SymbolRefAttr::get(
-        target.getNameAttr(),
-        {FlatSymbolRefAttr::get(launch.getKernelName())}));
+    StringAttr name = launch.getKernelName();
+    if (StringAttr unique =
+            renamed.lookup({launch.getKernelModuleName(), name}))
+      name = unique;
+    launch.setKernelAttr(
+        SymbolRefAttr::get(target.getNameAttr(), {FlatSymbolRefAttr::get(name)}));
   });
+  for (gpu::GPUModuleOp other : llvm::drop_begin(gpuModules))
+    other.erase();
 }
 
 namespace {

@@ -226,6 +226,97 @@ def case_reference(case: Case, q, k, v, dtype=None, *, slopes=None, doc_q=None, 
     return out, lse
 
 
+# -- the backward's problem and accuracy rule (test_cpu_backward.py, test_backward_gpu.py)
+
+
+@dataclasses.dataclass
+class GradProblem:
+    """Inputs of attention_grad_mlir(case) and the gradients to compare with: q, k, v
+    ~ N(0, 1) in the case's dtype; out and lse of the float64 reference (out rounded to
+    the dtype, lse in f32, as a forward kernel hands them over); dO ~ N(0, 1) in the
+    dtype, dLSE ~ N(0, 1) (0 where a row sees no key); `ref` the float64 autograd
+    gradients from those values, `same` plain PyTorch's in the dtype (None for f32)."""
+    q: object
+    k: object
+    v: object
+    out: object
+    dout: object
+    lse: object
+    dlse: object
+    extras: dict
+    ref: tuple
+    same: Optional[tuple]
+    lse64: object
+
+
+def modifier_tensors(case: Case, g):
+    """ALiBi slopes 2^(-8 h / H) and random document ids (sorted), as the forward suite."""
+    import torch
+
+    extras = {}
+    if case.alibi:
+        extras["slopes"] = torch.tensor([2.0 ** (-8.0 * (h + 1) / case.heads_q)
+                                         for h in range(case.heads_q)], dtype=torch.float32)
+    if case.document_mask:
+        def docs(n):
+            return torch.sort(torch.randint(0, max(1, n // 20) + 1, (n,), generator=g))[0].to(
+                torch.int32)
+        extras["doc_q"] = docs(case.total_q)
+        extras["doc_k"] = extras["doc_q"] if case.total_q == case.total_k else docs(case.total_k)
+    return extras
+
+
+def grad_problem(case: Case, seed: int) -> GradProblem:
+    """The backward problem of `case` on the CPU (GradProblem)."""
+    import torch
+
+    dtype = {"f32": torch.float32, "bf16": torch.bfloat16, "f16": torch.float16}[case.dtype]
+    g = torch.Generator().manual_seed(seed)
+    b, sq, sk = case.nbatch, case.total_q, case.total_k
+    q, k, v = (torch.randn(shape, generator=g).to(dtype) for shape in
+               ((b, sq, case.heads_q, case.head_dim), (b, sk, case.heads_kv, case.head_dim),
+                (b, sk, case.heads_kv, case.dv)))
+    extras = modifier_tensors(case, g)
+    leaves64 = [t.double().requires_grad_() for t in (q, k, v)]
+    out64, lse64 = case_reference(case, *leaves64, **extras)
+    hidden = torch.isneginf(lse64.detach())
+    dout = torch.randn(out64.shape, generator=g).to(dtype)
+    dlse = torch.randn(lse64.shape, generator=g).masked_fill(hidden, 0)
+    finite = lambda lse: torch.where(torch.isneginf(lse), torch.zeros_like(lse), lse)  # noqa: E731
+    ref = torch.autograd.grad((out64, finite(lse64)), leaves64, (dout.double(), dlse.double()))
+    same = None
+    if dtype != torch.float32:
+        leaves = [t.clone().requires_grad_() for t in (q, k, v)]
+        out_same, lse_same = case_reference(case, *leaves, dtype, **extras)
+        same = torch.autograd.grad((out_same, finite(lse_same)), leaves, (dout, dlse))
+    return GradProblem(q, k, v, out64.detach().to(dtype), dout, lse64.detach().float(),
+                       dlse.float(), extras, ref, same, lse64.detach())
+
+
+def check_grads(case: Case, grads, ref, same):
+    """The accuracy rule per gradient (ANCHORS.md, as FlashAttention's tests): for
+    bf16/f16, max|g - ref| <= 2·max|g_same - ref| + FLOOR[dtype]; for f32 (computed in
+    f32 from exact inputs) max|g - ref| <= 1e-4·(1 + max|ref|). NaN never passes.
+    Returns the max errors of dq, dk, dv."""
+    import torch
+    from flashmlir.testing import FLOOR
+
+    errors = []
+    for name, got, want, baseline in zip(("dq", "dk", "dv"), grads, ref,
+                                         same or (None,) * 3):
+        got, want = got.double().cpu(), want.cpu()
+        assert not torch.isnan(got).any(), f"{name}: {int(torch.isnan(got).sum())} NaN"
+        err = (got - want).abs().max().item() if got.numel() else 0.0
+        if baseline is None:
+            bound = 1e-4 * (1 + (want.abs().max().item() if got.numel() else 0.0))
+        else:
+            same_err = (baseline.double().cpu() - want).abs().max().item() if got.numel() else 0.0
+            bound = 2 * same_err + FLOOR[baseline.dtype]
+        assert err <= bound, f"{name}: max|err| {err:.3g} > bound {bound:.3g}"
+        errors.append(err)
+    return errors
+
+
 # -- the GPU numerics matrices (static shapes) --------------------------------------------
 # SIMT_CASES for the SIMT bring-up kernel, HOPPER_CASES for the warp-specialized Hopper
 # kernel (bf16/f16, D and Dv every multiple of 16 up to 256, score_mod and mask_mod
@@ -390,4 +481,27 @@ HOPPER_CASES = [
          head_dim=96, batch=4, lse=False),
     Case("h_time_4k_causal_bf16_d96", 4096, 4096, mask="causal", dtype="bf16", heads_q=21,
          heads_kv=21, head_dim=96, batch=4, lse=False),
+]
+
+
+# The backward on the Hopper kernels (attention_grad_mlir; make_bundle.py's `grad` kind,
+# test_backward_gpu.py): the main grid through the warp-specialized level, the
+# preprocess and postprocess through the SIMT mapping. bf16/f16, odd lengths, Sq != Sk
+# both ways, masks, softcap, a score_mod, GQA. D = 128 only so far: D = 64 takes q-blocks
+# of 128 rows, two m64 fragments per consumer, which the conversion does not build yet.
+GRAD_HOPPER_CASES = [
+    Case("g_none_256x256_bf16_d128_b2", 256, 256, heads_q=4, heads_kv=4, head_dim=128,
+         batch=2, dtype="bf16"),
+    Case("g_none_300x200_bf16_d128", 300, 200, head_dim=128, dtype="bf16"),
+    Case("g_none_77x513_f16_d128", 77, 513, head_dim=128, dtype="f16"),
+    Case("g_causal_br_257x300_f16_d128", 257, 300, mask="causal", head_dim=128,
+         dtype="f16"),
+    Case("g_causal_tl_129x127_bf16_gqa2_d128", 129, 127, mask="causal", align="top_left",
+         heads_q=4, heads_kv=2, head_dim=128, dtype="bf16"),
+    Case("g_window_20_5_200x200_bf16_d128", 200, 200, mask="window", window=(20, 5),
+         head_dim=128, dtype="bf16"),
+    Case("g_softcap_causal_150x150_bf16_d128", 150, 150, mask="causal", softcap=5.0,
+         head_dim=128, dtype="bf16"),
+    Case("g_alibi_none_100x170_bf16_d128", 100, 170, alibi=True, heads_q=4, heads_kv=4,
+         head_dim=128, dtype="bf16"),
 ]

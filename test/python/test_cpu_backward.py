@@ -30,14 +30,11 @@ import pytest
 torch = pytest.importorskip("torch")
 
 import flashmlir  # noqa: E402
-from attention_cases import Case, attention_grad_mlir, case_reference  # noqa: E402
-from flashmlir.testing import FLOOR  # noqa: E402
+from attention_cases import Case, attention_grad_mlir, check_grads as check  # noqa: E402
+from attention_cases import grad_problem  # noqa: E402
 
 pytestmark = pytest.mark.skipif(not flashmlir.HAS_CPU_PATH,
                                 reason="flashmlir._flashmlir (CPU path) not built here")
-
-TORCH_DTYPES = {"f32": torch.float32, "bf16": torch.bfloat16, "f16": torch.float16}
-
 
 def front_end(block_m=0, block_n=0, drop_delta=False):
     """The registered CPU front end (attn-to-cpu-loops) with these options."""
@@ -95,21 +92,6 @@ CASES = [
 ]
 
 
-def modifier_tensors(case: Case, g: torch.Generator):
-    """ALiBi slopes 2^(-8 h / H) and random document ids (sorted), as the forward suite."""
-    extras = {}
-    if case.alibi:
-        extras["slopes"] = torch.tensor([2.0 ** (-8.0 * (h + 1) / case.heads_q)
-                                         for h in range(case.heads_q)], dtype=torch.float32)
-    if case.document_mask:
-        def docs(n):
-            return torch.sort(torch.randint(0, max(1, n // 20) + 1, (n,), generator=g))[0].to(
-                torch.int32)
-        extras["doc_q"] = docs(case.total_q)
-        extras["doc_k"] = extras["doc_q"] if case.total_q == case.total_k else docs(case.total_k)
-    return extras
-
-
 def array(t):
     """A torch tensor as a cpu_compile argument (bf16 as marked bit patterns)."""
     if t.dtype == torch.bfloat16:
@@ -119,60 +101,20 @@ def array(t):
 
 def run_grad_case(case: Case, seed: int, **options):
     """(kernel grads, float64 grads, same-dtype grads or None, lse64) of one case."""
-    g = torch.Generator().manual_seed(seed)
-    dtype = TORCH_DTYPES[case.dtype]
-    b, sq, sk = case.nbatch, case.total_q, case.total_k
-    q, k, v = (torch.randn(shape, generator=g).to(dtype) for shape in
-               ((b, sq, case.heads_q, case.head_dim), (b, sk, case.heads_kv, case.head_dim),
-                (b, sk, case.heads_kv, case.dv)))
-    extras = modifier_tensors(case, g)
-    leaves64 = [t.double().requires_grad_() for t in (q, k, v)]
-    out64, lse64 = case_reference(case, *leaves64, **extras)
-    hidden = torch.isneginf(lse64.detach())
-    dout = torch.randn(out64.shape, generator=g).to(dtype)
-    dlse = torch.randn(lse64.shape, generator=g).masked_fill(hidden, 0)
-    finite = lambda lse: torch.where(torch.isneginf(lse), torch.zeros_like(lse), lse)  # noqa: E731
-    ref = torch.autograd.grad((out64, finite(lse64)), leaves64, (dout.double(), dlse.double()))
-
-    same = None
-    if dtype != torch.float32:
-        leaves = [t.clone().requires_grad_() for t in (q, k, v)]
-        out_same, lse_same = case_reference(case, *leaves, dtype, **extras)
-        same = torch.autograd.grad((out_same, finite(lse_same)), leaves, (dout, dlse))
-
+    p = grad_problem(case, seed)
     kernel = flashmlir.cpu_compile(attention_grad_mlir(case), "attention_grad",
                                    front_end=front_end(**options))
-    out = out64.detach().to(dtype)
-    lse = lse64.detach().float()
-    grads = [torch.full_like(t, float("nan")) for t in (q, k, v)]
-    dq_acc = torch.full(q.shape, float("nan"))
-    delta = torch.full(lse.shape, float("nan"))
-    args = [array(t) for t in (q, k, v, out, dout, lse, dlse.float())]
+    grads = [torch.full_like(t, float("nan")) for t in (p.q, p.k, p.v)]
+    dq_acc = torch.full(p.q.shape, float("nan"))
+    delta = torch.full(p.lse.shape, float("nan"))
+    args = [array(t) for t in (p.q, p.k, p.v, p.out, p.dout, p.lse, p.dlse)]
     if case.varlen_q is not None:
         args += [np.concatenate([[0], np.cumsum(n)]).astype(np.int32)
                  for n in (case.varlen_q, case.varlen_k)]
     args += [array(t) for t in (*grads, dq_acc, delta)]
-    args += [extras[n].numpy() for n in ("slopes", "doc_q", "doc_k") if n in extras]
+    args += [p.extras[n].numpy() for n in ("slopes", "doc_q", "doc_k") if n in p.extras]
     kernel.run(*args)
-    return grads, ref, same, lse64.detach()
-
-
-def check(case: Case, grads, ref, same):
-    """The accuracy rule per gradient (module docstring); returns the max errors."""
-    errors = []
-    for name, got, want, baseline in zip(("dq", "dk", "dv"), grads, ref,
-                                         same or (None,) * 3):
-        got = got.double()
-        assert not torch.isnan(got).any(), f"{name}: {int(torch.isnan(got).sum())} NaN"
-        err = (got - want).abs().max().item() if got.numel() else 0.0
-        if baseline is None:
-            bound = 1e-4 * (1 + (want.abs().max().item() if got.numel() else 0.0))
-        else:
-            same_err = (baseline.double() - want).abs().max().item() if got.numel() else 0.0
-            bound = 2 * same_err + FLOOR[baseline.dtype]
-        assert err <= bound, f"{name}: max|err| {err:.3g} > bound {bound:.3g}"
-        errors.append(err)
-    return errors
+    return grads, p.ref, p.same, p.lse64
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])

@@ -68,6 +68,12 @@ static cl::opt<bool> gpuModule(
              "building blocks): only lower and serialize them"),
     cl::init(false), cl::cat(category));
 
+static cl::opt<bool> testDropDelta(
+    "test-drop-delta",
+    cl::desc("(dev only) the backward without D (attn-online-softmax's "
+             "test-drop-delta): a kernel the GPU numerics must reject"),
+    cl::init(false), cl::Hidden, cl::cat(category));
+
 static int fail(const Twine &message) {
   WithColor::error(errs(), "attn-compile") << message << "\n";
   return 1;
@@ -135,6 +141,7 @@ int main(int argc, char **argv) {
   simt.assign(kernel);
   flashmlir::AttnToPtxOptions hopper;
   hopper.assign(kernel);
+  hopper.testDropDelta = testDropDelta;
   Expected<flashmlir::GpuCompileResult> result =
       flashmlir::runRecoverably<flashmlir::GpuCompileResult>(
           "attn-compile: the compiler failed",

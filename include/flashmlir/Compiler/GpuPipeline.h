@@ -92,6 +92,12 @@ struct AttnToPtxOptions : HopperPlanPipelineOptions<AttnToPtxOptions> {
                      "ptxas from the CUDA toolkit, CUDA_ROOT or "
                      "/usr/local/cuda) or fatbin"),
       llvm::cl::init("isa")};
+  Option<bool> testDropDelta{
+      *this, "test-drop-delta",
+      llvm::cl::desc("(dev only) attn-online-softmax's test-drop-delta: a "
+                     "backward without D, which the GPU numerics must "
+                     "reject"),
+      llvm::cl::init(false)};
 
   /// Every pipeline option of `kernel` (the plan, tile and codegen rows).
   void assign(const KernelOptions &kernel) {

@@ -28,22 +28,11 @@ struct AttnConvertToNVGPUPass final
     SmallVector<attn::ProgramGridOp> grids;
     getOperation().walk([&](attn::ProgramGridOp op) { grids.push_back(op); });
     for (attn::ProgramGridOp grid : grids) {
-      // The backward: its main grid stops at the warp-specialized level for
-      // now (docs/WarpSpecialization.md says what converting it takes); the
-      // preprocess and postprocess are the SIMT mapping's.
-      if (attn::ProgramKind kind = grid.getKindOrDefault();
-          kind != attn::ProgramKind::Forward) {
-        grid.emitOpError()
-            << getArgument() << ": the backward's "
-            << attn::stringifyProgramKind(kind) << " grid is not converted "
-            << (kind == attn::ProgramKind::GradKv
-                    ? "yet (its warp-specialized level is built; the "
-                      "conversion still needs the staged P and dS, "
-                      "MN-major wgmma operands, rank-1 channel parts and "
-                      "the dQ accumulate store)"
-                    : "here: it maps to the SIMT kernel (attn-map-to-gpu)");
-        return signalPassFailure();
-      }
+      // The backward's preprocess and postprocess are the SIMT mapping's
+      // (no MMA: docs/WarpSpecialization.md), left for attn-map-to-gpu; its
+      // main grid is converted here.
+      if (!isWarpSpecializable(grid))
+        continue;
       FailureOr<KernelPlan> plan =
           planFromAttr(grid, maxSharedMemory, getArgument());
       if (failed(plan) ||

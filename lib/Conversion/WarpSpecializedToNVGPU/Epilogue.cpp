@@ -12,8 +12,7 @@ using namespace flashmlir::hopper;
 
 LogicalResult KernelLowering::emitStore(attn::TileStoreOp store) {
   if (store.getAccumulate())
-    return store.emitOpError() << "attn-convert-to-nvgpu: accumulating stores "
-                                  "are not supported yet";
+    return emitAccumulate(store);
   SmallVector<Value> regs = registersOf(frags[store.getTile()]);
   Value rows = mapped(store.getRows()), rowBase = mapped(store.getRow());
   Value batch = mapped(store.getBatch()), head = mapped(store.getHead());
@@ -115,6 +114,84 @@ LogicalResult KernelLowering::emitStore(attn::TileStoreOp store) {
   return success();
 }
 
+LogicalResult KernelLowering::emitAccumulate(attn::TileStoreOp store) {
+  // dest[b, row + i, h, c] += tile[i, c] for the rows i < rows: the
+  // backward's dQ share of each consumer into the f32 workspace, one
+  // red.global.add.f32 per element (the two-column red.global.v2.f32 needs
+  // PTX 8.1; the kernels are PTX 8.0). Element (b, s, h, c) of the
+  // [B, S, H, D] operand at ((b·S + s)·H + h)·D + c, in 64 bits.
+  auto dest = cast<TypedValue<MemRefType>>(store.getDest());
+  auto tileType = cast<RankedTensorType>(store.getTile().getType());
+  auto layout = dyn_cast_or_null<attn::LayoutAttr>(tileType.getEncoding());
+  MemRefType destType = dest.getType();
+  if (!layout || layout.getKind() != attn::LayoutKind::Accumulator ||
+      tileType.getDimSize(0) != 64 || !destType.getElementType().isF32() ||
+      destType.getRank() != 4 || !destType.getLayout().isIdentity() ||
+      destType.isDynamicDim(3))
+    return store.emitOpError()
+           << "attn-convert-to-nvgpu: an accumulating store adds a 64-row "
+              "accumulator tile into a contiguous f32 [B, S, H, D] operand "
+              "with a static D";
+  SmallVector<Value> regs = registersOf(frags[store.getTile()]);
+  Value rows = mapped(store.getRows()), rowBase = mapped(store.getRow());
+  Value batch = mapped(store.getBatch()), head = mapped(store.getHead());
+  Value length = memref::DimOp::create(b, loc, dest, 1);
+  Value heads = memref::DimOp::create(b, loc, dest, 2);
+  int64_t width = destType.getDimSize(3);
+  Value address = arith::IndexCastOp::create(
+      b, loc, b.getI64Type(),
+      memref::ExtractAlignedPointerAsIndexOp::create(b, loc, dest));
+  Value colBase =
+      arith::IndexCastOp::create(b, loc, b.getIndexType(), lanes.laneColumn);
+  Value rowsI32 = toI32(arith::MaxSIOp::create(
+      b, loc, arith::MinSIOp::create(b, loc, rows, idx(64)), idx(0)));
+  MLIRContext *ctx = b.getContext();
+  for (int h = 0; h < 2; ++h) {
+    Value local = arith::AddIOp::create(b, loc, lanes.rowInGroup, idx(8 * h));
+    Value inside = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt,
+                                         toI32(local), rowsI32);
+    auto guard = scf::IfOp::create(b, loc, inside, /*withElse=*/false);
+    OpBuilder::InsertionGuard g(b);
+    b.setInsertionPoint(guard.thenBlock()->getTerminator());
+    Value row = arith::AddIOp::create(b, loc, rowBase, local);
+    Value element = arith::AddIOp::create(
+        b, loc,
+        arith::MulIOp::create(
+            b, loc,
+            arith::AddIOp::create(
+                b, loc,
+                arith::MulIOp::create(
+                    b, loc,
+                    arith::AddIOp::create(
+                        b, loc, arith::MulIOp::create(b, loc, batch, length),
+                        row),
+                    heads),
+                head),
+            idx(width)),
+        colBase);
+    Value rowAddress = arith::AddIOp::create(
+        b, loc, address,
+        arith::IndexCastOp::create(
+            b, loc, b.getI64Type(),
+            arith::MulIOp::create(b, loc, element, idx(4))));
+    for (auto [r, x] : llvm::enumerate(regs)) {
+      if (rowHalfOf(r) != h)
+        continue;
+      Value at = arith::AddIOp::create(b, loc, rowAddress,
+                                       wg.i64(4 * columnOf(r)));
+      LLVM::InlineAsmOp::create(
+          b, loc, TypeRange{}, ValueRange{at, x},
+          b.getStringAttr("red.global.add.f32 [$0], $1;"),
+          b.getStringAttr("l,f"), b.getUnitAttr(), UnitAttr(),
+          LLVM::TailCallKindAttr::get(ctx,
+                                      LLVM::tailcallkind::TailCallKind::None),
+          LLVM::AsmDialectAttr::get(ctx, LLVM::AsmDialect::AD_ATT),
+          ArrayAttr());
+    }
+  }
+  return success();
+}
+
 std::array<Value, 3> KernelLowering::threadConsumerLeader() {
   Value thread = wg.freshThreadId();
   Value c = arith::SubIOp::create(
@@ -150,67 +227,15 @@ void KernelLowering::storeOThroughTma(attn::TileStoreOp store,
     });
     syncConsumer(consumer);
   }
-  // The buffer has the layout of O's rows (SwizzledRows: rows of W bytes,
-  // U = W/16 units; W = 128, U = 8 where Dv is a multiple of 64): chunk k
-  // (W/2 columns) at k·BlockM·W bytes, row r at r·W within it, its 16-byte
-  // unit u at (u ⊕ (r / (8/U)) mod U)·16 (the W-byte swizzle TMA undoes).
-  // stmatrix.x4 writes four 8x8 matrices of a warp: (rows +0, cols 8j),
-  // (rows +8, 8j), (+0, 8j + 8), (+8, 8j + 8), i.e. the fragment pairs
-  // r = 4j + 2h (h = row half); lane l gives the address of row l mod 8 of
-  // matrix l/8, so its row is 16w + 8·((l/8) mod 2) + l mod 8 (so
-  // (row / (8/U)) mod U = (l mod 8) / (8/U)), its chunk j / U and its unit
-  // (j mod U) + l/16, i.e. (j mod U) ⊕ l/16 for even j.
+  // O's rows in the layout of V's (a TMA box per chunk reads them back):
+  // the fragment pairs r = 4j + 2h (h: the row half) are word(h, j).
   SwizzledRows layout = tensorMaps[outMap].layout;
-  int64_t units = layout.units();
-  Value local = arith::RemUIOp::create(b, loc, thread, idx(128));
-  Value warp = arith::DivUIOp::create(b, loc, local, idx(32));
-  Value lane = arith::RemUIOp::create(b, loc, local, idx(32));
-  Value laneRow = arith::RemUIOp::create(b, loc, lane, idx(8));
-  Value row = arith::AddIOp::create(
-      b, loc,
-      arith::AddIOp::create(
-          b, loc, arith::MulIOp::create(b, loc, consumer, idx(64)),
-          arith::MulIOp::create(b, loc, warp, idx(16))),
-      arith::AddIOp::create(
-          b, loc,
-          arith::MulIOp::create(
-              b, loc,
-              arith::RemUIOp::create(
-                  b, loc, arith::DivUIOp::create(b, loc, lane, idx(8)), idx(2)),
-              idx(8)),
-          laneRow));
-  Value rowSwizzle = units == 8 ? laneRow
-                                : Value(arith::DivUIOp::create(
-                                      b, loc, laneRow, idx(8 / units)));
-  Value laneUnit = arith::XOrIOp::create(
-      b, loc, arith::DivUIOp::create(b, loc, lane, idx(16)), rowSwizzle);
-  Value address = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, smem);
-  Value rowAddress = arith::AddIOp::create(
-      b, loc, arith::AddIOp::create(b, loc, address, base),
-      arith::AddIOp::create(b, loc, idx(plan.oOffset),
-                            arith::MulIOp::create(b, loc, row,
-                                                  idx(layout.bytes))));
-  auto sharedPtr = LLVM::LLVMPointerType::get(ctx, 3);
   auto word = [&](int64_t h, int64_t j) {
     int64_t r = 4 * j + 2 * h;
     return wg.packPair(o[r], o[r + 1]);
   };
-  for (int64_t j = 0; j < plan.headDimV / 8; j += 2) {
-    Value unit = arith::XOrIOp::create(b, loc, laneUnit, idx(j % units));
-    Value at = arith::AddIOp::create(
-        b, loc, rowAddress,
-        arith::AddIOp::create(
-            b, loc, idx(j / units * plan.blockM * layout.bytes),
-            arith::MulIOp::create(b, loc, unit, idx(16))));
-    Value ptr = LLVM::IntToPtrOp::create(
-        b, loc, sharedPtr,
-        Value(arith::IndexCastOp::create(b, loc, b.getI64Type(), at)));
-    NVVM::StMatrixOp::create(
-        b, loc, ptr,
-        ValueRange{word(0, j), word(1, j), word(0, j + 1), word(1, j + 1)},
-        NVVM::MMALayout::row, NVVM::LdStMatrixShapeAttr::get(ctx, 8, 8),
-        NVVM::LdStMatrixEltType::B16);
-  }
+  storeFragmentRows(thread, consumer, idx(plan.oOffset),
+                    plan.blockM * layout.bytes, layout, plan.headDimV, word);
   // The generic-proxy writes made visible to the TMA unit (async proxy),
   // then one thread stores the warpgroup's 64 rows, chunk by chunk (rows
   // past the sequence are outside the tensor: TMA does not write them).
@@ -248,4 +273,68 @@ void KernelLowering::storeOThroughTma(attn::TileStoreOp store,
   });
   if (plan.epilogue == Epilogue::TmaInQ && plan.ctas)
     syncConsumer(consumer);
+}
+
+void KernelLowering::storeFragmentRows(
+    Value thread, Value consumer, Value offset, int64_t chunkBytes,
+    SwizzledRows layout, int64_t columns,
+    function_ref<Value(int64_t h, int64_t j)> word) {
+  // The buffer has the layout of the tile's rows (SwizzledRows: rows of W
+  // bytes, U = W/16 units; W = 128, U = 8 where the width is a multiple of
+  // 64): chunk k (W/2 columns) at k·chunkBytes, row r at r·W within it, its
+  // 16-byte unit u at (u ⊕ (r / (8/U)) mod U)·16 (the W-byte swizzle TMA and
+  // wgmma undo). stmatrix.x4 writes four 8x8 matrices of a warp: (rows +0,
+  // cols 8j), (rows +8, 8j), (+0, 8j + 8), (+8, 8j + 8), i.e. word(h, j)
+  // and word(h, j + 1) (h: the row half); lane l gives the address of row
+  // l mod 8 of matrix l/8, so its row is 64c + 16w + 8·((l/8) mod 2) +
+  // l mod 8 (so (row / (8/U)) mod U = (l mod 8) / (8/U)), its chunk j / U
+  // and its unit (j mod U) + l/16, i.e. (j mod U) ⊕ l/16 for even j.
+  MLIRContext *ctx = b.getContext();
+  int64_t units = layout.units();
+  Value local = arith::RemUIOp::create(b, loc, thread, idx(128));
+  Value warp = arith::DivUIOp::create(b, loc, local, idx(32));
+  Value lane = arith::RemUIOp::create(b, loc, local, idx(32));
+  Value laneRow = arith::RemUIOp::create(b, loc, lane, idx(8));
+  // (One expression, as the operands' creation order shows in the PTX.)
+  Value row = arith::AddIOp::create(
+      b, loc,
+      consumer ? Value(arith::AddIOp::create(
+                     b, loc, arith::MulIOp::create(b, loc, consumer, idx(64)),
+                     arith::MulIOp::create(b, loc, warp, idx(16))))
+               : Value(arith::MulIOp::create(b, loc, warp, idx(16))),
+      arith::AddIOp::create(
+          b, loc,
+          arith::MulIOp::create(
+              b, loc,
+              arith::RemUIOp::create(
+                  b, loc, arith::DivUIOp::create(b, loc, lane, idx(8)), idx(2)),
+              idx(8)),
+          laneRow));
+  Value rowSwizzle = units == 8 ? laneRow
+                                : Value(arith::DivUIOp::create(
+                                      b, loc, laneRow, idx(8 / units)));
+  Value laneUnit = arith::XOrIOp::create(
+      b, loc, arith::DivUIOp::create(b, loc, lane, idx(16)), rowSwizzle);
+  Value address = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, smem);
+  Value rowAddress = arith::AddIOp::create(
+      b, loc, arith::AddIOp::create(b, loc, address, base),
+      arith::AddIOp::create(b, loc, offset,
+                            arith::MulIOp::create(b, loc, row,
+                                                  idx(layout.bytes))));
+  auto sharedPtr = LLVM::LLVMPointerType::get(ctx, 3);
+  for (int64_t j = 0; j < columns / 8; j += 2) {
+    Value unit = arith::XOrIOp::create(b, loc, laneUnit, idx(j % units));
+    Value at = arith::AddIOp::create(
+        b, loc, rowAddress,
+        arith::AddIOp::create(b, loc, idx(j / units * chunkBytes),
+                              arith::MulIOp::create(b, loc, unit, idx(16))));
+    Value ptr = LLVM::IntToPtrOp::create(
+        b, loc, sharedPtr,
+        Value(arith::IndexCastOp::create(b, loc, b.getI64Type(), at)));
+    NVVM::StMatrixOp::create(
+        b, loc, ptr,
+        ValueRange{word(0, j), word(1, j), word(0, j + 1), word(1, j + 1)},
+        NVVM::MMALayout::row, NVVM::LdStMatrixShapeAttr::get(ctx, 8, 8),
+        NVVM::LdStMatrixEltType::B16);
+  }
 }

@@ -76,6 +76,8 @@ struct Fragment {
   Value descriptor, offset;
   int64_t chunkBytes = 0;
   SwizzledRows layout;
+  /// Shared and rank 1 (a q-block's LSE or D): f32 per row at `offset`.
+  bool perRow = false;
 };
 
 /// Values a consumer thread computes once: where its rows and columns are.
@@ -179,6 +181,9 @@ private:
   /// Waits for the full barriers of the parts `tile` stands for, once.
   void awaitTile(Value tile);
   void awaitTilesOf(Operation *op);
+  /// A register tile written to its consumer's staged buffer (stmatrix),
+  /// fenced and synchronized for the MMAs that read it.
+  LogicalResult emitStage(attn::TileStageOp stage);
   LogicalResult emitMma(attn::MmaAsyncOp mma);
   void emitWait(attn::MmaWaitOp wait);
   LogicalResult emitTurn(attn::ConsumerTurnOp turn, Role role);
@@ -222,7 +227,17 @@ private:
 
   //===--- Epilogue.cpp -----------------------------------------------------
   LogicalResult emitStore(attn::TileStoreOp store);
+  /// An accumulating tile_store (the backward's dQ): red.global.add.
+  LogicalResult emitAccumulate(attn::TileStoreOp store);
   void storeOThroughTma(attn::TileStoreOp store, ArrayRef<Value> o);
+  /// stmatrix of a warpgroup's 16-bit fragment (word(h, j): the i32 of row
+  /// half h, columns 8j.. of the thread) into a swizzled buffer at `offset`
+  /// from the aligned base: rows 64c.. of consumer c's (`consumer`; null:
+  /// rows 0.., a buffer of the warpgroup's own).
+  void storeFragmentRows(Value thread, Value consumer, Value offset,
+                         int64_t chunkBytes, SwizzledRows layout,
+                         int64_t columns,
+                         function_ref<Value(int64_t h, int64_t j)> word);
   std::array<Value, 3> threadConsumerLeader();
   void syncConsumer(Value c);
   void onLeader(Value leader, function_ref<void()> body);

@@ -510,6 +510,7 @@ LogicalResult KernelLowering::emitOps(Block &src, Role role, bool ownScope) {
               emitFill(fill);
               return success();
             })
+            .Case([&](attn::TileStageOp stage) { return emitStage(stage); })
             .Case([&](attn::MmaAsyncOp mma) { return emitMma(mma); })
             .Case([&](attn::MmaWaitOp wait) {
               emitWait(wait);

@@ -60,6 +60,7 @@ LogicalResult KernelLowering::emitGet(attn::ChannelGetOp get) {
                                         idx(res.stride[part]))));
     f.layout = res.layout[part];
     f.chunkBytes = res.rows[part] * f.layout.bytes;
+    f.perRow = res.tensorMap[part] < 0;
     frags[tile] = f;
     // A ring's parts: each waited for where it is first read (K before the
     // turn that issues Q·Kᵀ, V before its P·V or the end of the block).
@@ -145,12 +146,83 @@ LogicalResult KernelLowering::emitRelease(attn::ChannelReleaseOp release) {
   return success();
 }
 
+LogicalResult KernelLowering::emitStage(attn::TileStageOp stage) {
+  // The k-th tile_stage of its block writes buffer k of its consumer (the
+  // plan's two per consumer: the backward's P and dS): the ops of other
+  // blocks (the masked and the interior q-block loops) run after this
+  // block's MMAs drained, so they share the buffers. Consumer c's buffer k
+  // is at stagedOffset + (2c + k)·R·128 bytes: R rows of 64 16-bit columns
+  // in the 128-byte swizzle (one chunk), what an MN-major descriptor of
+  // the transposed tile reads.
+  auto type = cast<RankedTensorType>(stage.getTile().getType());
+  int64_t rows = type.getDimSize(0), columns = type.getDimSize(1);
+  int64_t k = 0;
+  for (Operation *op = stage->getPrevNode(); op; op = op->getPrevNode())
+    k += isa<attn::TileStageOp>(op);
+  int64_t tileBytes = rows * columns * 2;
+  if (rows != 64 || columns != 64 || k >= 2 ||
+      plan.stagedBytes < plan.consumers * 2 * tileBytes)
+    return stage.emitOpError()
+           << "attn-convert-to-nvgpu: the plan stages two 64x64 tiles per "
+              "consumer and block (the backward's P and dS), got a "
+           << rows << "x" << columns << " tile, stage " << k << " of its block";
+  SmallVector<Value> regs = registersOf(frags[stage.getTile()]);
+  Value offset = arith::AddIOp::create(
+      b, loc, idx(plan.stagedOffset + k * tileBytes),
+      arith::MulIOp::create(b, loc, lanes.consumer, idx(2 * tileBytes)));
+  SwizzledRows layout = SwizzledRows::forWidth(columns);
+  // A register j of the A fragment holds row half j mod 2, columns
+  // 8·(j/2)..: word(h, j) is register 2j + h.
+  storeFragmentRows(wg.freshThreadId(), Value(), offset, rows * layout.bytes,
+                    layout, columns,
+                    [&](int64_t h, int64_t j) { return regs[2 * j + h]; });
+  // The generic-proxy writes made visible to wgmma (async proxy), then the
+  // warpgroup's threads meet before an MMA reads the buffer.
+  MLIRContext *ctx = b.getContext();
+  NVVM::FenceProxyOp::create(
+      b, loc, NVVM::ProxyKind::async_shared,
+      NVVM::SharedSpaceAttr::get(ctx, NVVM::SharedSpace::shared_cta));
+  syncConsumer(lanes.consumer);
+  Fragment f;
+  f.kind = Fragment::Shared;
+  f.offset = arith::AddIOp::create(b, loc, base, offset);
+  f.descriptor = wg.descriptor(
+      arith::IndexCastOp::create(
+          b, loc, b.getI64Type(),
+          arith::AddIOp::create(b, loc, lanes.address, f.offset)),
+      rows * layout.bytes, layout.atomBytes(), layout.descriptorMode());
+  f.layout = layout;
+  f.chunkBytes = rows * layout.bytes;
+  frags[stage.getResult()] = f;
+  return success();
+}
+
 //===----------------------------------------------------------------------===//
 // MMAs
 //===----------------------------------------------------------------------===//
 
 SmallVector<Value> KernelLowering::registersOf(Fragment &f,
                                                bool sumPartials) {
+  if (f.kind == Fragment::Shared && f.perRow) {
+    // A per-row tile in shared memory (a q-block's LSE or D): the thread's
+    // two rows, 16w + l/4 and 8 below, read from the slot.
+    SmallVector<Value> rows;
+    auto sharedPtr = LLVM::LLVMPointerType::get(b.getContext(), 3);
+    for (int64_t h = 0; h < 2; ++h) {
+      Value at = arith::AddIOp::create(
+          b, loc, arith::AddIOp::create(b, loc, lanes.address, f.offset),
+          arith::MulIOp::create(
+              b, loc,
+              arith::AddIOp::create(b, loc, lanes.rowInGroup, idx(8 * h)),
+              idx(4)));
+      rows.push_back(LLVM::LoadOp::create(
+          b, loc, b.getF32Type(),
+          LLVM::IntToPtrOp::create(
+              b, loc, sharedPtr,
+              Value(arith::IndexCastOp::create(b, loc, b.getI64Type(), at)))));
+    }
+    return rows;
+  }
   if (f.kind == Fragment::Pending) {
     f.regs = wg.unpack(f.pending, f.columns);
     f.kind = Fragment::Registers;
@@ -201,6 +273,35 @@ LogicalResult KernelLowering::emitMma(attn::MmaAsyncOp mma) {
     out.kind = Fragment::Pending;
     out.pending = acc;
     out.columns = n;
+  } else if (lhs.kind == Fragment::Shared && rhs.kind == Fragment::Shared &&
+             mma.getTransposeLhs() && !mma.getTransposeRhs()) {
+    // dV += Pᵀ·dO, dK += dSᵀ·Q: A (the staged P or dS, [K, M] stored with M
+    // contiguous) and B ([K, N], N contiguous) both MN-major; K/16 k-steps,
+    // each 16 rows (16·W bytes) further down both, every chunk of N in one
+    // wgmma (the descriptors' leading byte offsets step over the chunks).
+    auto fill = mma.getDest().getDefiningOp<attn::TileFillOp>();
+    bool fromZero = fill && matchPattern(fill.getValue(), m_AnyZeroFloat());
+    Value acc;
+    if (!fromZero) {
+      SmallVector<Value> regs = registersOf(frags[mma.getDest()]);
+      acc = LLVM::UndefOp::create(b, loc, wg.accumulatorType(n));
+      for (auto [i, r] : llvm::enumerate(regs))
+        acc = LLVM::InsertValueOp::create(b, loc, acc, r, i);
+    }
+    int64_t depth = cast<ShapedType>(mma.getLhs().getType()).getDimSize(0);
+    if (cast<ShapedType>(mma.getLhs().getType()).getDimSize(1) != 64)
+      return mma.emitOpError() << "attn-convert-to-nvgpu: a transposed A "
+                                  "operand has 64 columns (the M of one "
+                                  "wgmma)";
+    for (int64_t k = 0; k < depth / 16; ++k)
+      acc = wg.mmaSharedShared(
+          acc, wg.advance(lhs.descriptor, k * 16 * lhs.layout.bytes),
+          wg.advance(rhs.descriptor, k * 16 * rhs.layout.bytes), n,
+          /*accumulate=*/k > 0 || !fromZero, /*mnMajorA=*/true,
+          /*mnMajorB=*/true);
+    out.kind = Fragment::Pending;
+    out.pending = acc;
+    out.columns = n;
   } else if (lhs.kind == Fragment::Registers && rhs.kind == Fragment::Shared &&
              !mma.getTransposeLhs() && !mma.getTransposeRhs()) {
     // O += P·V: P's registers as A (four per k16 step), V N-major: 16 rows
@@ -217,7 +318,8 @@ LogicalResult KernelLowering::emitMma(attn::MmaAsyncOp mma) {
     out.regs = acc;
   } else {
     return mma.emitOpError() << "attn-convert-to-nvgpu: the tensor cores take "
-                                "Q·Kᵀ from shared memory and P·V with P in "
+                                "Q·Kᵀ and a transposed staged A times B "
+                                "from shared memory, and P·V with P in "
                                 "registers and V in shared memory";
   }
   wg.commitGroup();
@@ -498,8 +600,10 @@ LogicalResult KernelLowering::emitMap(attn::TileMapOp map) {
   // x * y of a partial and a whole row is partial (findRowPartials).
   bool partials = rowPartials.contains(map.getResult());
   SmallVector<SmallVector<Value>> inputs;
-  for (Value input : map.getInputs())
+  for (Value input : map.getInputs()) {
+    awaitTile(input); // a per-row tile read from its slot
     inputs.push_back(registersOf(frags[input], /*sumPartials=*/!partials));
+  }
   auto argsFor = [&](int64_t r, bool row) {
     SmallVector<Value> args;
     for (auto [input, regs] : llvm::zip(map.getInputs(), inputs)) {

@@ -61,7 +61,8 @@ static NVVM::WGMMATypes wgmmaType(Type t) {
 }
 
 Value WarpgroupBuilder::mmaSharedShared(Value acc, Value descA, Value descB,
-                                        int64_t n, bool accumulate) {
+                                        int64_t n, bool accumulate,
+                                        bool mnMajorA, bool mnMajorB) {
   MLIRContext *ctx = b.getContext();
   Type accType = accumulatorType(n);
   if (!acc)
@@ -74,8 +75,12 @@ Value WarpgroupBuilder::mmaSharedShared(Value acc, Value descA, Value descB,
       NVVM::WGMMATypesAttr::get(ctx, NVVM::WGMMATypes::f32),
       NVVM::WGMMAScaleOutAttr::get(ctx, accumulate ? NVVM::WGMMAScaleOut::one
                                                    : NVVM::WGMMAScaleOut::zero),
-      one, one, NVVM::MMALayoutAttr::get(ctx, NVVM::MMALayout::row),
-      NVVM::MMALayoutAttr::get(ctx, NVVM::MMALayout::col),
+      // NVVM's layouts: A row-major is K-major, B column-major is K-major.
+      one, one,
+      NVVM::MMALayoutAttr::get(ctx, mnMajorA ? NVVM::MMALayout::col
+                                             : NVVM::MMALayout::row),
+      NVVM::MMALayoutAttr::get(ctx, mnMajorB ? NVVM::MMALayout::row
+                                             : NVVM::MMALayout::col),
       NVVM::MMAIntOverflowAttr());
 }
 

@@ -53,11 +53,12 @@ public:
   mlir::Type accumulatorType(int64_t n);
   mlir::SmallVector<mlir::Value> unpack(mlir::Value accumulator, int64_t n);
 
-  /// D = A·B (accumulate = false) or D += A·B for m64nNk16 with A and B
-  /// K-major in shared memory (S = Q·Kᵀ). `acc` may be null when not
-  /// accumulating.
+  /// D = A·B (accumulate = false) or D += A·B for m64nNk16 with A and B in
+  /// shared memory, K-major (S = Q·Kᵀ) or MN-major (the transpose bits:
+  /// dV += Pᵀ·dO). `acc` may be null when not accumulating.
   mlir::Value mmaSharedShared(mlir::Value acc, mlir::Value descA,
-                              mlir::Value descB, int64_t n, bool accumulate);
+                              mlir::Value descB, int64_t n, bool accumulate,
+                              bool mnMajorA = false, bool mnMajorB = false);
   /// D += A·B for m64nNk16 with A in registers (four 2-element packs, see
   /// packPair) and B N-major in shared memory (O += P·V). NVVM has only the
   /// shared-memory-A form, so this is inline PTX.

@@ -124,7 +124,7 @@ func.func @shared_a(%q: memref<1x64x1x64xbf16>, %k: memref<1x192x1x64xbf16>,
           %r = arith.truncf %x : f32 to bf16
           attn.yield %r : bf16
         } -> tensor<64x64xbf16, #opa>
-        // expected-error @+1 {{attn-convert-to-nvgpu: the tensor cores take Q·Kᵀ from shared memory and P·V with P in registers and V in shared memory}}
+        // expected-error @+1 {{attn-convert-to-nvgpu: the tensor cores take Q·Kᵀ and a transposed staged A times B from shared memory, and P·V with P in registers and V in shared memory}}
         %oa = attn.mma_async %qt, %kv#1 into %acc : tensor<64x64xbf16, #shared>, tensor<64x64xbf16, #shared>, tensor<64x64xf32, #acc> -> <tensor<64x64xf32, #acc>>
         %on = attn.mma_wait %oa : <tensor<64x64xf32, #acc>> -> tensor<64x64xf32, #acc>
         attn.channel_release %kvc[1], %tok : !kv
@@ -343,9 +343,10 @@ func.func @write_in_role(%q: memref<1x64x1x64xbf16>, %k: memref<1x192x1x64xbf16>
 !q = !attn.channel<[tensor<64x64xbf16, #shared>], 1>
 !kv = !attn.channel<[tensor<64x64xbf16, #shared>, tensor<64x64xbf16, #shared>], 2>
 
-// attn.tile_store accumulate (the backward's dQ) is not lowered yet.
+// attn.tile_store accumulate (the backward's dQ) adds into a contiguous f32
+// [B, S, H, D] operand: a strided one is refused.
 func.func @accumulate(%q: memref<1x64x1x64xbf16>, %k: memref<1x192x1x64xbf16>,
-                %v: memref<1x192x1x64xbf16>, %o: memref<1x64x1x64xf32>) {
+                %v: memref<1x192x1x64xbf16>, %o: memref<1x64x1x64xf32, strided<[8192, 128, 64, 1]>>) {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
   %c3 = arith.constant 3 : index
@@ -392,8 +393,8 @@ func.func @accumulate(%q: memref<1x64x1x64xbf16>, %k: memref<1x192x1x64xbf16>,
         scf.yield %on : tensor<64x64xf32, #acc>
       }
       attn.channel_release %qc[0], %qtok : !q
-      // expected-error @+1 {{attn-convert-to-nvgpu: accumulating stores are not supported yet}}
-      attn.tile_store %out into %o[%seq, %c0, %head] rows(%c64) accumulate : tensor<64x64xf32, #acc>, memref<1x64x1x64xf32>
+      // expected-error @+1 {{attn-convert-to-nvgpu: an accumulating store adds a 64-row accumulator tile into a contiguous f32 [B, S, H, D] operand with a static D}}
+      attn.tile_store %out into %o[%seq, %c0, %head] rows(%c64) accumulate : tensor<64x64xf32, #acc>, memref<1x64x1x64xf32, strided<[8192, 128, 64, 1]>>
     }
   }
   return

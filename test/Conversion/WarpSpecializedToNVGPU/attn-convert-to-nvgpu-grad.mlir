@@ -1,0 +1,66 @@
+// The backward's main grid (grad_kv) converted from its warp-specialized level
+// (attn.attention_grad through attn-tile{target=sm_90a}, attn-score-mod-grad,
+// attn-online-softmax and --attn-warp-specialize): D = 128, 128 keys per
+// program in two consumer warpgroups, q-blocks of 64 rows in a two-stage ring.
+// The preprocess and postprocess grids are left for the SIMT mapping.
+// RUN: attn-opt %s -attn-tile="target=sm_90a" -attn-score-mod-grad -attn-online-softmax -attn-warp-specialize -attn-convert-to-nvgpu | FileCheck %s
+
+// CHECK-LABEL: func.func @grad
+// CHECK: attn.program_grid {{.+}} attributes {kind = #attn.program_kind<grad_preprocess>}
+// CHECK: gpu.launch {{.+}} threads({{.+}}) in ({{.+}} = %c384
+// The producer: K and V once (TMA, two 64-column chunks each), then per
+// q-block Q and dO by TMA and LSE and D by 4-byte cp.async, each part of the
+// ring waiting for its slot.
+// CHECK: nvvm.setmaxregister decrease 24
+// CHECK-COUNT-4: nvgpu.tma.async.load
+// CHECK: nvgpu.mbarrier.try_wait.parity
+// CHECK-COUNT-2: nvgpu.tma.async.load
+// CHECK: nvgpu.mbarrier.try_wait.parity
+// CHECK-COUNT-2: nvgpu.tma.async.load
+// CHECK: nvgpu.mbarrier.try_wait.parity
+// CHECK: nvvm.cp.async.shared.global {{.+}}, 4, cache =  ca, {{.+}} : !llvm.ptr<3>, !llvm.ptr<1>, i32
+// CHECK: nvvm.cp.async.mbarrier.arrive {{.+}} {noinc = true}
+// CHECK: nvgpu.mbarrier.try_wait.parity
+// CHECK: nvvm.cp.async.shared.global
+// CHECK: nvvm.cp.async.mbarrier.arrive {{.+}} {noinc = true}
+// The consumers: K and V waited for once; S = Q·K_cᵀ and dP = dO·V_cᵀ K-major
+// from shared memory (eight k16 steps each), LSE and D read per row from
+// their slots.
+// CHECK: nvvm.setmaxregister increase 240
+// CHECK: nvgpu.mbarrier.try_wait.parity
+// CHECK: nvgpu.mbarrier.try_wait.parity
+// CHECK: scf.for
+// CHECK-COUNT-16: nvvm.wgmma.mma_async {{.+}} A[<bf16>, <one>, <row>], B[<bf16>, <one>, <col>]
+// CHECK: llvm.load {{.+}} : !llvm.ptr<3> -> f32
+// P and dS staged: stmatrix into the consumer's buffer, the async proxy
+// fenced, the warpgroup synchronized (named barrier 4 + c).
+// CHECK-COUNT-4: nvvm.stmatrix
+// CHECK-NEXT: nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
+// CHECK: nvvm.barrier id = {{.+}} number_of_threads = %c128_i32
+// CHECK-COUNT-4: nvvm.stmatrix
+// CHECK-NEXT: nvvm.fence.proxy
+// CHECK: nvvm.barrier id
+// dQ = dS·K_c with dS in registers (inline wgmma, B MN-major), then
+// dV += Pᵀ·dO and dK += dSᵀ·Q with both operands MN-major (the transpose
+// bits: A column-major, B row-major in NVVM's terms), four k16 steps each.
+// CHECK-COUNT-4: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16
+// CHECK-COUNT-8: nvvm.wgmma.mma_async {{.+}} A[<bf16>, <one>, <col>], B[<bf16>, <one>, <row>]
+// The dQ share accumulated into the f32 workspace, row by row under the
+// q-block's row count.
+// CHECK: scf.if
+// CHECK-COUNT-32: llvm.inline_asm has_side_effects asm_dialect = att "red.global.add.f32 [$0], $1;", "l,f"
+// dK (scaled) and dV stored from registers after the loop.
+// CHECK: nvvm.wgmma.wait.group.sync.aligned 0
+// CHECK: llvm.store {{.+}} {alignment = 4 : i64} : i32, !llvm.ptr<1>
+// CHECK: attn.program_grid {{.+}} attributes {kind = #attn.program_kind<grad_postprocess>}
+func.func @grad(%q: memref<2x256x4x128xbf16>, %k: memref<2x256x4x128xbf16>, %v: memref<2x256x4x128xbf16>,
+                %o: memref<2x256x4x128xbf16>, %do: memref<2x256x4x128xbf16>, %lse: memref<2x4x256xf32>,
+                %dq: memref<2x256x4x128xbf16>, %dk: memref<2x256x4x128xbf16>, %dv: memref<2x256x4x128xbf16>,
+                %acc: memref<2x256x4x128xf32>, %delta: memref<2x4x256xf32>) {
+  attn.attention_grad ins(%q, %k, %v, %o, %do, %lse : memref<2x256x4x128xbf16>, memref<2x256x4x128xbf16>,
+                          memref<2x256x4x128xbf16>, memref<2x256x4x128xbf16>, memref<2x256x4x128xbf16>,
+                          memref<2x4x256xf32>)
+      outs(%dq, %dk, %dv : memref<2x256x4x128xbf16>, memref<2x256x4x128xbf16>, memref<2x256x4x128xbf16>)
+      workspace(%acc, %delta : memref<2x256x4x128xf32>, memref<2x4x256xf32>)
+  return
+}
