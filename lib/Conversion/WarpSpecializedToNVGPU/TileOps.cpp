@@ -244,6 +244,13 @@ LogicalResult KernelLowering::emitMma(attn::MmaAsyncOp mma) {
   // A run of MMAs shares one fence: every A register is written before it.
   if (!lastWasMma)
     wg.fence();
+  // The backward's k-step descriptors in place: most of its operands' slots
+  // are the same every q-block (K_c, V_c, the staged P and dS), and LLVM
+  // kept each step's descriptor from before the loop, two registers apiece.
+  auto step = [&](Value desc, int64_t bytes) {
+    return plan.backward ? wg.advanceInPlace(desc, bytes)
+                         : wg.advance(desc, bytes);
+  };
   Fragment out;
   if (lhs.kind == Fragment::Shared && rhs.kind == Fragment::Shared &&
       mma.getTransposeRhs() && !mma.getTransposeLhs()) {
@@ -266,8 +273,8 @@ LogicalResult KernelLowering::emitMma(attn::MmaAsyncOp mma) {
     for (int64_t k = 0; k < depth / 16; ++k) {
       int64_t chunk = k / steps, within = (k % steps) * 32;
       acc = wg.mmaSharedShared(
-          acc, wg.advance(lhs.descriptor, chunk * lhs.chunkBytes + within),
-          wg.advance(rhs.descriptor, chunk * rhs.chunkBytes + within), n,
+          acc, step(lhs.descriptor, chunk * lhs.chunkBytes + within),
+          step(rhs.descriptor, chunk * rhs.chunkBytes + within), n,
           /*accumulate=*/k > 0 || !fromZero);
     }
     out.kind = Fragment::Pending;
@@ -295,8 +302,8 @@ LogicalResult KernelLowering::emitMma(attn::MmaAsyncOp mma) {
                                   "wgmma)";
     for (int64_t k = 0; k < depth / 16; ++k)
       acc = wg.mmaSharedShared(
-          acc, wg.advance(lhs.descriptor, k * 16 * lhs.layout.bytes),
-          wg.advance(rhs.descriptor, k * 16 * rhs.layout.bytes), n,
+          acc, step(lhs.descriptor, k * 16 * lhs.layout.bytes),
+          step(rhs.descriptor, k * 16 * rhs.layout.bytes), n,
           /*accumulate=*/k > 0 || !fromZero, /*mnMajorA=*/true,
           /*mnMajorB=*/true);
     out.kind = Fragment::Pending;
@@ -314,7 +321,7 @@ LogicalResult KernelLowering::emitMma(attn::MmaAsyncOp mma) {
     ArrayRef<Value> a = lhs.regs;
     for (int64_t t = 0; t < depth / 16; ++t)
       acc = wg.mmaRegisterShared(acc, a.slice(4 * t, 4),
-                                 wg.advance(rhs.descriptor, t * 16 * rhs.layout.bytes));
+                                 step(rhs.descriptor, t * 16 * rhs.layout.bytes));
     out.regs = acc;
   } else {
     return mma.emitOpError() << "attn-convert-to-nvgpu: the tensor cores take "

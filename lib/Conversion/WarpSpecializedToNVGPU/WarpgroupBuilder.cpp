@@ -44,6 +44,23 @@ Value WarpgroupBuilder::advance(Value desc, Value bytesI64) {
       b, loc, desc, arith::ShRUIOp::create(b, loc, bytesI64, i64(4)));
 }
 
+Value WarpgroupBuilder::advanceInPlace(Value desc, int64_t bytes) {
+  if (bytes == 0)
+    return desc;
+  MLIRContext *ctx = b.getContext();
+  Value units =
+      LLVM::InlineAsmOp::create(
+          b, loc, b.getI64Type(), ValueRange{},
+          b.getStringAttr("mov.b64 $0, " + std::to_string(bytes >> 4) + ";"),
+          b.getStringAttr("=l"),
+          /*has_side_effects=*/b.getUnitAttr(), /*is_align_stack=*/UnitAttr(),
+          LLVM::TailCallKindAttr::get(
+              ctx, LLVM::tailcallkind::TailCallKind::None),
+          LLVM::AsmDialectAttr::get(ctx, LLVM::AsmDialect::AD_ATT), ArrayAttr())
+          .getResult(0);
+  return arith::AddIOp::create(b, loc, desc, units);
+}
+
 Type WarpgroupBuilder::accumulatorType(int64_t n) {
   SmallVector<Type> fields(n / 2, b.getF32Type());
   return LLVM::LLVMStructType::getLiteral(b.getContext(), fields);

@@ -48,6 +48,10 @@ public:
   /// `desc` with its start address advanced by `bytes` (a multiple of 16).
   mlir::Value advance(mlir::Value desc, int64_t bytes);
   mlir::Value advance(mlir::Value desc, mlir::Value bytesI64);
+  /// advance() by an offset LLVM cannot see (an opaque register move where
+  /// it is used): the advanced descriptor is computed in place, not hoisted
+  /// out of the loops and kept in two registers per k-step.
+  mlir::Value advanceInPlace(mlir::Value desc, int64_t bytes);
 
   /// !llvm.struct of n/2 f32: the accumulator of one m64nN wgmma.
   mlir::Type accumulatorType(int64_t n);
