@@ -23,7 +23,8 @@
 // S_i = Q·K_cᵀ, dP_i = dO·V_cᵀ, dV += P_iᵀ·dO, dK += dS_iᵀ·Q, dQ_i = dS_i·K_c.
 // The register tiles an MMA reads transposed (P and dS of dV and dK: wgmma
 // takes register A operands K-major only) are staged in shared memory first
-// (attn.tile_stage); dS stays in registers as dQ's A operand.
+// (attn.tile_stage); dQ reads the staged dS too (K-major), so dS's registers
+// are free once it is staged.
 //
 //   serial    each MMA waited for where it was
 //   overlap   S_i and dP_i issued together; wait S_i (which completes
@@ -209,6 +210,13 @@ static void stageTransposedOperands(Block &consumer) {
     }
     mm.getLhsMutable().assign(copy);
   }
+  // The other MMAs reading a staged tile (dQ = dS·K) read the copy: at the
+  // consumer's peak (dK and dV in flight, dQ's accumulator) dS's 16 A
+  // registers left ptxas short (spills, wgmma serialized: C7512).
+  consumer.walk([&](attn::TileMatmulOp mm) {
+    if (Value copy = staged.lookup(mm.getLhs()))
+      mm.getLhsMutable().assign(copy);
+  });
 }
 
 /// Finds the q-block's ops in `loop`'s body, or diagnoses.

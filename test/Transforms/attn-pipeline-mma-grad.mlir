@@ -16,8 +16,9 @@
 // S and dP from shared memory (Q, dO, K_c, V_c; K-major); P and dS are read
 // transposed by dV and dK, which a register A operand cannot be (wgmma), so
 // each is staged once into shared memory (attn.tile_stage) and read
-// MN-major; dS stays in registers (operand_a) as dQ's A; dO and Q are dV's
-// and dK's B read MN-major, K_c dQ's B read MN-major (16-bit: allowed).
+// MN-major; dQ reads the staged dS too (K-major), so dS's registers are free
+// once it is staged; dO and Q are dV's and dK's B read MN-major, K_c dQ's B
+// read MN-major (16-bit: allowed).
 
 // overlap: S_i and dP_i issued together; waiting for S_i completes the
 // previous q-block's dV and dK (issued before it) — its Q and dO are released
@@ -51,7 +52,7 @@
 // OVERLAP:   %[[DSB:.+]] = attn.tile_map {{.+}} into %{{.+}} : tensor<64x64xbf16, #attn.layout<operand_a>>
 // OVERLAP:   } -> tensor<64x64xbf16, #attn.layout<operand_a>>
 // OVERLAP-NEXT: %[[DSS:.+]] = attn.tile_stage %[[DSB]]
-// OVERLAP:   %[[DQ:.+]] = attn.mma_async %[[DSB]], %[[MYK]] into %{{.+}} : tensor<64x64xbf16, #attn.layout<operand_a>>, tensor<64x128xbf16, #attn.layout<shared>>, tensor<64x128xf32, #attn.layout<accumulator>>
+// OVERLAP:   %[[DQ:.+]] = attn.mma_async %[[DSS]], %[[MYK]] into %{{.+}} : tensor<64x64xbf16, #attn.layout<shared>>, tensor<64x128xbf16, #attn.layout<shared>>, tensor<64x128xf32, #attn.layout<accumulator>>
 // OVERLAP-NEXT: %[[DVN:.+]] = attn.mma_async %[[PS]], %[[T]]#1 transpose_lhs into %[[DV]] : tensor<64x64xbf16, #attn.layout<shared>>, tensor<64x128xbf16, #attn.layout<shared>>, !attn.async<
 // OVERLAP-NEXT: %[[DKN:.+]] = attn.mma_async %[[DSS]], %[[T]]#0 transpose_lhs into %[[DK]] : tensor<64x64xbf16, #attn.layout<shared>>, tensor<64x128xbf16, #attn.layout<shared>>, !attn.async<
 // OVERLAP-NEXT: %[[DQW:.+]] = attn.mma_wait %[[DQ]]

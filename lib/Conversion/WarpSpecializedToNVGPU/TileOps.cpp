@@ -309,6 +309,34 @@ LogicalResult KernelLowering::emitMma(attn::MmaAsyncOp mma) {
     out.kind = Fragment::Pending;
     out.pending = acc;
     out.columns = n;
+  } else if (lhs.kind == Fragment::Shared && rhs.kind == Fragment::Shared &&
+             !mma.getTransposeLhs() && !mma.getTransposeRhs() &&
+             mma.getLhs().getDefiningOp<attn::TileStageOp>()) {
+    // dQ = dS·K_c from the staged dS: A K-major ([M, K] rows of W bytes, K/16
+    // steps of 32 bytes along each row, chunk by chunk), B MN-major ([K, N],
+    // 16 rows per step) as P·V's V.
+    auto fill = mma.getDest().getDefiningOp<attn::TileFillOp>();
+    bool fromZero = fill && matchPattern(fill.getValue(), m_AnyZeroFloat());
+    Value acc;
+    if (!fromZero) {
+      SmallVector<Value> regs = registersOf(frags[mma.getDest()]);
+      acc = LLVM::UndefOp::create(b, loc, wg.accumulatorType(n));
+      for (auto [i, r] : llvm::enumerate(regs))
+        acc = LLVM::InsertValueOp::create(b, loc, acc, r, i);
+    }
+    int64_t depth = cast<ShapedType>(mma.getLhs().getType()).getDimSize(1);
+    int64_t steps = lhs.layout.bytes / 32;
+    for (int64_t k = 0; k < depth / 16; ++k) {
+      int64_t chunk = k / steps, within = (k % steps) * 32;
+      acc = wg.mmaSharedShared(
+          acc, step(lhs.descriptor, chunk * lhs.chunkBytes + within),
+          step(rhs.descriptor, k * 16 * rhs.layout.bytes), n,
+          /*accumulate=*/k > 0 || !fromZero, /*mnMajorA=*/false,
+          /*mnMajorB=*/true);
+    }
+    out.kind = Fragment::Pending;
+    out.pending = acc;
+    out.columns = n;
   } else if (lhs.kind == Fragment::Registers && rhs.kind == Fragment::Shared &&
              !mma.getTransposeLhs() && !mma.getTransposeRhs()) {
     // O += P·V: P's registers as A (four per k16 step), V N-major: 16 rows
@@ -325,9 +353,9 @@ LogicalResult KernelLowering::emitMma(attn::MmaAsyncOp mma) {
     out.regs = acc;
   } else {
     return mma.emitOpError() << "attn-convert-to-nvgpu: the tensor cores take "
-                                "Q·Kᵀ and a transposed staged A times B "
-                                "from shared memory, and P·V with P in "
-                                "registers and V in shared memory";
+                                "Q·Kᵀ and a staged A (transposed or not) "
+                                "times B from shared memory, and P·V with P "
+                                "in registers and V in shared memory";
   }
   wg.commitGroup();
   frags[mma.getResult()] = out;

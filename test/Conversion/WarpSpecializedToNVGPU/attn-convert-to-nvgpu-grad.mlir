@@ -40,10 +40,11 @@
 // CHECK-COUNT-4: nvvm.stmatrix
 // CHECK-NEXT: nvvm.fence.proxy
 // CHECK: nvvm.barrier id
-// dQ = dS·K_c with dS in registers (inline wgmma, B MN-major), then
-// dV += Pᵀ·dO and dK += dSᵀ·Q with both operands MN-major (the transpose
-// bits: A column-major, B row-major in NVVM's terms), four k16 steps each.
-// CHECK-COUNT-4: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16
+// dQ = dS·K_c from the staged dS (A K-major, B MN-major: A row-major, B
+// row-major in NVVM's terms), then dV += Pᵀ·dO and dK += dSᵀ·Q with both
+// operands MN-major (the transpose bits: A column-major, B row-major), four
+// k16 steps each; the k-steps' descriptors computed in place.
+// CHECK-COUNT-4: nvvm.wgmma.mma_async {{.+}} A[<bf16>, <one>, <row>], B[<bf16>, <one>, <row>]
 // CHECK-COUNT-8: nvvm.wgmma.mma_async {{.+}} A[<bf16>, <one>, <col>], B[<bf16>, <one>, <row>]
 // The dQ share accumulated into the f32 workspace, row by row under the
 // q-block's row count.

@@ -124,7 +124,7 @@ func.func @shared_a(%q: memref<1x64x1x64xbf16>, %k: memref<1x192x1x64xbf16>,
           %r = arith.truncf %x : f32 to bf16
           attn.yield %r : bf16
         } -> tensor<64x64xbf16, #opa>
-        // expected-error @+1 {{attn-convert-to-nvgpu: the tensor cores take Q·Kᵀ and a transposed staged A times B from shared memory, and P·V with P in registers and V in shared memory}}
+        // expected-error @+1 {{attn-convert-to-nvgpu: the tensor cores take Q·Kᵀ and a staged A (transposed or not) times B from shared memory, and P·V with P in registers and V in shared memory}}
         %oa = attn.mma_async %qt, %kv#1 into %acc : tensor<64x64xbf16, #shared>, tensor<64x64xbf16, #shared>, tensor<64x64xf32, #acc> -> <tensor<64x64xf32, #acc>>
         %on = attn.mma_wait %oa : <tensor<64x64xf32, #acc>> -> tensor<64x64xf32, #acc>
         attn.channel_release %kvc[1], %tok : !kv
