@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The correctness checks on a GPU machine without LLVM (the H100/H200 box), in one command:
 #
-#   bash tools/gpu-check.sh path/to/libflashmlir_jit.so[.xz] [BUNDLE]
+#   bash tools/gpu-check.sh path/to/libflashmlir_jit.so[.xz] [BUNDLE [GRAD_BUNDLE]]
 #
 # 1. builds flashmlir's Python extensions against the given compiler library
 #    (tools/build-python-extensions.sh; the library from tools/build-jit-library.sh);
@@ -11,21 +11,25 @@
 #    LLVM machine): compute-sanitizer memcheck over the bundle's matrix, racecheck and
 #    synccheck over one kernel of each schedule kind, and the checks' negative control
 #    (test/python/release_negative_control.py: a dropped consumer release must make the
-#    check time out; an early one is reported as what it is, invisible to the tools).
+#    check time out; an early one is reported as what it is, invisible to the tools);
+# 4. with GRAD_BUNDLE (make_bundle.py's `grad` kind): the backward's GPU numerics
+#    (test/python/test_backward_gpu.py, its drop-delta negative control included) and
+#    memcheck / racecheck / synccheck over two of its cases.
 #
 # Each step prints one line "STEP: ok|FAILED ..." and its log goes to $LOGS (default
 # ./gpu-check-logs). Exit status: the number of failed steps. Time limits: GPU_CHECK_TIMEOUT
 # (seconds per pytest step, default 600), GPU_CHECK_SANITIZER_TIMEOUT (per sanitizer step,
-# default 300). Do not pass --kernel-name to compute-sanitizer here: it skips torch's
-# reference kernels, and the tests then fail.
+# default 300); GPU_CHECK_SUITE=0 skips step 2. Do not pass --kernel-name to
+# compute-sanitizer here: it skips torch's reference kernels, and the tests then fail.
 set -uo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-if [ $# -lt 1 ] || [ $# -gt 2 ]; then
-  echo "usage: $0 libflashmlir_jit.so[.xz] [BUNDLE]" >&2
+if [ $# -lt 1 ] || [ $# -gt 3 ]; then
+  echo "usage: $0 libflashmlir_jit.so[.xz] [BUNDLE [GRAD_BUNDLE]]" >&2
   exit 2
 fi
 LIB="$1"
 BUNDLE="${2:-}"
+GRAD_BUNDLE="${3:-}"
 LOGS="${LOGS:-$PWD/gpu-check-logs}"
 TIMEOUT="${GPU_CHECK_TIMEOUT:-600}"
 SAN_TIMEOUT="${GPU_CHECK_SANITIZER_TIMEOUT:-300}"
@@ -46,12 +50,14 @@ export PYTHONUNBUFFERED=1
 cd "$ROOT"
 PYTEST=(python3 -m pytest -q -p no:cacheprovider)
 
-timeout "$TIMEOUT" "${PYTEST[@]}" test/python/test_attention_gpu.py test/python/test_block_mask.py \
-  test/python/test_torch_api.py test/python/test_flash_attn.py test/python/test_gpu_launcher.py \
-  > "$LOGS/suite.log" 2>&1
-rc=$?
-[ $rc -eq 0 ] && report suite ok "$(summary "$LOGS/suite.log")" \
-  || report suite FAILED "rc $rc: $(summary "$LOGS/suite.log")"
+if [ "${GPU_CHECK_SUITE:-1}" != 0 ]; then
+  timeout "$TIMEOUT" "${PYTEST[@]}" test/python/test_attention_gpu.py test/python/test_block_mask.py \
+    test/python/test_torch_api.py test/python/test_flash_attn.py test/python/test_gpu_launcher.py \
+    > "$LOGS/suite.log" 2>&1
+  rc=$?
+  [ $rc -eq 0 ] && report suite ok "$(summary "$LOGS/suite.log")" \
+    || report suite FAILED "rc $rc: $(summary "$LOGS/suite.log")"
+fi
 
 if [ -n "$BUNDLE" ]; then
   export FLASHMLIR_TEST_BUNDLE="$BUNDLE"
@@ -88,6 +94,23 @@ if [ -n "$BUNDLE" ]; then
     > "$LOGS/early_release.log" 2>&1
   echo "early-release (informational: the conversion refuses it; the tools cannot see it):" \
     "rc $?, $(grep -E 'RACECHECK SUMMARY' "$LOGS/early_release.log" | tail -1)"
+fi
+if [ -n "$GRAD_BUNDLE" ]; then
+  export FLASHMLIR_GRAD_BUNDLE="$GRAD_BUNDLE"
+  export PYTHONPATH="$ROOT/test/python:$PYTHONPATH"
+  timeout "$TIMEOUT" "${PYTEST[@]}" -s test/python/test_backward_gpu.py > "$LOGS/grad.log" 2>&1
+  rc=$?
+  [ $rc -eq 0 ] && report backward ok "$(summary "$LOGS/grad.log")" \
+    || report backward FAILED "rc $rc: $(summary "$LOGS/grad.log")"
+  GRAD_CASES="g_none_300x200 or g_causal_tl_129x127"
+  for tool in memcheck racecheck synccheck; do
+    timeout "$SAN_TIMEOUT" compute-sanitizer --tool $tool --print-limit 5 "${PYTEST[@]}" \
+      test/python/test_backward_gpu.py -k "$GRAD_CASES" > "$LOGS/grad_$tool.log" 2>&1
+    rc=$?
+    ours=$(grep -c "attention_grad_kernel" "$LOGS/grad_$tool.log")
+    [ $rc -eq 0 ] && [ "$ours" -eq 0 ] && report "backward-$tool" ok "$(summary "$LOGS/grad_$tool.log")" \
+      || report "backward-$tool" FAILED "rc $rc, $ours reports in attention_grad_kernel*"
+  done
 fi
 echo "gpu-check: $failed step(s) failed; logs in $LOGS"
 exit $failed
