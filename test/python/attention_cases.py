@@ -487,7 +487,8 @@ HOPPER_CASES = [
 # The backward on the Hopper kernels (attention_grad_mlir; make_bundle.py's `grad` kind,
 # test_backward_gpu.py): the main grid through the warp-specialized level, the
 # preprocess and postprocess through the SIMT mapping. bf16/f16, odd lengths, Sq != Sk
-# both ways, masks, softcap, a score_mod, GQA. D = 128 only so far: D = 64 takes q-blocks
+# both ways, masks, softcap, a score_mod, a mask_mod, Dv != D, varlen with empty
+# sequences, dynamic shapes, GQA. D = 128 only so far: D = 64 takes q-blocks
 # of 128 rows, two m64 fragments per consumer, which the conversion does not build yet.
 GRAD_HOPPER_CASES = [
     Case("g_none_256x256_bf16_d128_b2", 256, 256, heads_q=4, heads_kv=4, head_dim=128,
@@ -504,4 +505,12 @@ GRAD_HOPPER_CASES = [
          head_dim=128, dtype="bf16"),
     Case("g_alibi_none_100x170_bf16_d128", 100, 170, alibi=True, heads_q=4, heads_kv=4,
          head_dim=128, dtype="bf16"),
+    Case("g_document_none_100x100_bf16_d128", 100, 100, document_mask=True, head_dim=128,
+         dtype="bf16"),
+    Case("g_none_100x140_bf16_d128_dv64", 100, 140, head_dim=128, head_dim_v=64,
+         dtype="bf16"),
+    Case("g_varlen_causal_bf16_d128", 0, 0, varlen_q=[17, 0, 40, 1], varlen_k=[17, 5, 70, 0],
+         mask="causal", heads_q=4, heads_kv=2, head_dim=128, dtype="bf16"),
+    Case("g_dynamic_causal_200x200_bf16_d128_b2", 200, 200, mask="causal", head_dim=128,
+         dtype="bf16", dynamic=True, batch=2),
 ]
