@@ -488,8 +488,8 @@ HOPPER_CASES = [
 # test_backward_gpu.py): the main grid through the warp-specialized level, the
 # preprocess and postprocess through the SIMT mapping. bf16/f16, odd lengths, Sq != Sk
 # both ways, masks, softcap, a score_mod, a mask_mod, Dv != D, varlen with empty
-# sequences, dynamic shapes, GQA. D = 128 only so far: D = 64 takes q-blocks
-# of 128 rows, two m64 fragments per consumer, which the conversion does not build yet.
+# sequences, dynamic shapes, GQA; D = 128 (q-blocks of 64 rows) and D = 64 (q-blocks of
+# 128 rows: two m64 fragments per consumer tile).
 GRAD_HOPPER_CASES = [
     Case("g_none_256x256_bf16_d128_b2", 256, 256, heads_q=4, heads_kv=4, head_dim=128,
          batch=2, dtype="bf16"),
@@ -513,4 +513,8 @@ GRAD_HOPPER_CASES = [
          mask="causal", heads_q=4, heads_kv=2, head_dim=128, dtype="bf16"),
     Case("g_dynamic_causal_200x200_bf16_d128_b2", 200, 200, mask="causal", head_dim=128,
          dtype="bf16", dynamic=True, batch=2),
+    # D = 64: q-blocks of 128 rows, two m64 fragments per consumer tile.
+    Case("g_none_300x300_bf16_d64", 300, 300, head_dim=64, dtype="bf16"),
+    Case("g_causal_br_333x200_f16_d64_gqa2", 333, 200, mask="causal", heads_q=4,
+         heads_kv=2, head_dim=64, dtype="f16"),
 ]

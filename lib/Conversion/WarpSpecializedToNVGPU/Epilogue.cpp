@@ -13,6 +13,9 @@ using namespace flashmlir::hopper;
 LogicalResult KernelLowering::emitStore(attn::TileStoreOp store) {
   if (store.getAccumulate())
     return emitAccumulate(store);
+  if (cast<ShapedType>(store.getTile().getType()).getDimSize(0) != kFragmentRows)
+    return store.emitOpError() << "attn-convert-to-nvgpu: a stored tile has "
+                                  "64 rows (one consumer's)";
   SmallVector<Value> regs = registersOf(frags[store.getTile()]);
   Value rows = mapped(store.getRows()), rowBase = mapped(store.getRow());
   Value batch = mapped(store.getBatch()), head = mapped(store.getHead());
@@ -125,13 +128,14 @@ LogicalResult KernelLowering::emitAccumulate(attn::TileStoreOp store) {
   auto layout = dyn_cast_or_null<attn::LayoutAttr>(tileType.getEncoding());
   MemRefType destType = dest.getType();
   if (!layout || layout.getKind() != attn::LayoutKind::Accumulator ||
-      tileType.getDimSize(0) != 64 || !destType.getElementType().isF32() ||
+      tileType.getDimSize(0) % kFragmentRows ||
+      !destType.getElementType().isF32() ||
       destType.getRank() != 4 || !destType.getLayout().isIdentity() ||
       destType.isDynamicDim(3))
     return store.emitOpError()
-           << "attn-convert-to-nvgpu: an accumulating store adds a 64-row "
-              "accumulator tile into a contiguous f32 [B, S, H, D] operand "
-              "with a static D";
+           << "attn-convert-to-nvgpu: an accumulating store adds an "
+              "accumulator tile of 64-row blocks into a contiguous f32 "
+              "[B, S, H, D] operand with a static D";
   SmallVector<Value> regs = registersOf(frags[store.getTile()]);
   Value rows = mapped(store.getRows()), rowBase = mapped(store.getRow());
   Value batch = mapped(store.getBatch()), head = mapped(store.getHead());
@@ -143,11 +147,14 @@ LogicalResult KernelLowering::emitAccumulate(attn::TileStoreOp store) {
       memref::ExtractAlignedPointerAsIndexOp::create(b, loc, dest));
   Value colBase =
       arith::IndexCastOp::create(b, loc, b.getIndexType(), lanes.laneColumn);
+  int64_t tileRows = tileType.getDimSize(0), perBlock = tileType.getDimSize(1) / 2;
   Value rowsI32 = toI32(arith::MaxSIOp::create(
-      b, loc, arith::MinSIOp::create(b, loc, rows, idx(64)), idx(0)));
+      b, loc, arith::MinSIOp::create(b, loc, rows, idx(tileRows)), idx(0)));
   MLIRContext *ctx = b.getContext();
-  for (int h = 0; h < 2; ++h) {
-    Value local = arith::AddIOp::create(b, loc, lanes.rowInGroup, idx(8 * h));
+  for (int64_t h = 0; h < 2 * rowBlocks(tileRows); ++h) {
+    // The thread's row h: row half h mod 2 of 64-row block h/2.
+    Value local = arith::AddIOp::create(
+        b, loc, lanes.rowInGroup, idx(kFragmentRows * (h / 2) + 8 * (h % 2)));
     Value inside = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt,
                                          toI32(local), rowsI32);
     auto guard = scf::IfOp::create(b, loc, inside, /*withElse=*/false);
@@ -175,10 +182,10 @@ LogicalResult KernelLowering::emitAccumulate(attn::TileStoreOp store) {
             b, loc, b.getI64Type(),
             arith::MulIOp::create(b, loc, element, idx(4))));
     for (auto [r, x] : llvm::enumerate(regs)) {
-      if (rowHalfOf(r) != h)
+      if (rowValueOf(r, perBlock) != h)
         continue;
       Value at = arith::AddIOp::create(b, loc, rowAddress,
-                                       wg.i64(4 * columnOf(r)));
+                                       wg.i64(4 * columnOf(r % perBlock)));
       LLVM::InlineAsmOp::create(
           b, loc, TypeRange{}, ValueRange{at, x},
           b.getStringAttr("red.global.add.f32 [$0], $1;"),
@@ -278,7 +285,7 @@ void KernelLowering::storeOThroughTma(attn::TileStoreOp store,
 void KernelLowering::storeFragmentRows(
     Value thread, Value consumer, Value offset, int64_t chunkBytes,
     SwizzledRows layout, int64_t columns,
-    function_ref<Value(int64_t h, int64_t j)> word) {
+    function_ref<Value(int64_t h, int64_t j)> word, int64_t firstRow) {
   // The buffer has the layout of the tile's rows (SwizzledRows: rows of W
   // bytes, U = W/16 units; W = 128, U = 8 where the width is a multiple of
   // 64): chunk k (W/2 columns) at k·chunkBytes, row r at r·W within it, its
@@ -310,6 +317,9 @@ void KernelLowering::storeFragmentRows(
                   b, loc, arith::DivUIOp::create(b, loc, lane, idx(8)), idx(2)),
               idx(8)),
           laneRow));
+  if (firstRow) // a later 64-row block: rows firstRow.. (the swizzle is
+                // the same: firstRow is a multiple of 8)
+    row = arith::AddIOp::create(b, loc, row, idx(firstRow));
   Value rowSwizzle = units == 8 ? laneRow
                                 : Value(arith::DivUIOp::create(
                                       b, loc, laneRow, idx(8 / units)));

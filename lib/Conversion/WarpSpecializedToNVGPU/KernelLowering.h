@@ -45,6 +45,7 @@
 #include "mlir/Dialect/UB/IR/UBOps.h"
 #include "mlir/IR/IRMapping.h"
 
+#include <algorithm>
 #include <array>
 
 namespace flashmlir::hopper {
@@ -56,18 +57,36 @@ inline constexpr double kLog2E = 1.4426950408889634;
 
 enum class Role { Producer, Consumer };
 
+/// Rows of one wgmma fragment (m64). A consumer's register tile of R rows is
+/// R/64 fragments, one after another in its registers (the backward's
+/// q-blocks of 128 rows at D = 64; every other tile has 64).
+inline constexpr int64_t kFragmentRows = 64;
+inline int64_t rowBlocks(int64_t rows) {
+  return std::max<int64_t>(rows / kFragmentRows, 1);
+}
+/// Registers of a tile in its layout, per thread: per 64 rows, an
+/// accumulator's N/2 f32, an A operand's N/4 i32, per-row values' 2 f32.
+int64_t fragmentRegisters(RankedTensorType type);
+/// The per-row value (index into a per-row tile's registers) of register r
+/// of a 2-D fragment with `perBlock` registers per 64 rows: row half
+/// rowHalfOf(r) of block r / perBlock.
+inline int64_t rowValueOf(int64_t r, int64_t perBlock) {
+  return 2 * (r / perBlock) + rowHalfOf(r % perBlock);
+}
+
 /// A tile of a role after conversion.
 struct Fragment {
   enum Kind { Registers, Shared, Pending } kind = Registers;
-  /// Registers: an accumulator's N/2 f32, per-row values' 2 f32 (the
-  /// thread's rows l/4 and l/4 + 8 of its warp's 16), an A operand's N/4 i32
-  /// (bf16/f16 pairs).
+  /// Registers, per 64 rows: an accumulator's N/2 f32, per-row values' 2 f32
+  /// (the thread's rows l/4 and l/4 + 8 of its warp's 16), an A operand's
+  /// N/4 i32 (bf16/f16 pairs).
   SmallVector<Value> regs;
   /// Per-row values only: the quad's four lanes hold partial sums whose sum
   /// is the row's value (rowPartials()).
   bool quadPartial = false;
-  /// Pending (an SS MMA in flight): the wgmma's struct, unpacked once waited.
-  Value pending;
+  /// Pending (an SS MMA in flight): the wgmmas' structs, one per 64 rows,
+  /// unpacked once waited.
+  SmallVector<Value> pending;
   int64_t columns = 0;
   /// Shared: the tile's wgmma matrix descriptor (i64) — swizzled rows of
   /// `layout.bytes`, chunks of `layout.columns()` columns `chunkBytes` apart
@@ -76,8 +95,10 @@ struct Fragment {
   Value descriptor, offset;
   int64_t chunkBytes = 0;
   SwizzledRows layout;
-  /// Shared and rank 1 (a q-block's LSE or D): f32 per row at `offset`.
+  /// Shared and rank 1 (a q-block's LSE or D): f32 per row at `offset`, of
+  /// `rows` rows.
   bool perRow = false;
+  int64_t rows = 0;
 };
 
 /// Values a consumer thread computes once: where its rows and columns are.
@@ -197,6 +218,8 @@ private:
                          Operation *stop = nullptr);
   /// The registers of a tile of `type` in its layout, all `value`.
   SmallVector<Value> splat(RankedTensorType type, Value value);
+  /// A pending fragment's registers (its structs unpacked).
+  SmallVector<Value> unpackPending(const Fragment &f);
   /// `f`'s registers (an SS MMA's struct unpacked once, when waited for; a
   /// row's quad partials summed).
   SmallVector<Value> registersOf(Fragment &f, bool sumPartials = true);
@@ -212,13 +235,14 @@ private:
   //===--- Modifiers.cpp ----------------------------------------------------
   struct ScorePositions {
     Value seq, head;
-    Value q[2];
+    /// The thread's rows: row half h mod 2 of 64-row block h/2.
+    SmallVector<Value, 2> q;
     Value kvBase, kvLast;
     SmallVector<Value> kv;
     Value kvBaseF, kvLastF;
   };
   ScorePositions scorePositions(Value seq, Value head, Value qPos, Value rows,
-                                Value kvPos, Value cols);
+                                Value kvPos, Value cols, int64_t blocks);
   Value kvIndex(ScorePositions &p, int64_t r);
   Value exactFloatOf(Value v, DenseMap<Value, std::pair<Value, int64_t>> &memo);
   Value inlineModifier(Region &region, ValueRange args);
@@ -233,11 +257,13 @@ private:
   /// stmatrix of a warpgroup's 16-bit fragment (word(h, j): the i32 of row
   /// half h, columns 8j.. of the thread) into a swizzled buffer at `offset`
   /// from the aligned base: rows 64c.. of consumer c's (`consumer`; null:
-  /// rows 0.., a buffer of the warpgroup's own).
+  /// rows 0.., a buffer of the warpgroup's own), plus `firstRow` (a later
+  /// 64-row block of the fragment).
   void storeFragmentRows(Value thread, Value consumer, Value offset,
                          int64_t chunkBytes, SwizzledRows layout,
                          int64_t columns,
-                         function_ref<Value(int64_t h, int64_t j)> word);
+                         function_ref<Value(int64_t h, int64_t j)> word,
+                         int64_t firstRow = 0);
   std::array<Value, 3> threadConsumerLeader();
   void syncConsumer(Value c);
   void onLeader(Value leader, function_ref<void()> body);

@@ -24,7 +24,7 @@ using namespace flashmlir::hopper;
 
 KernelLowering::ScorePositions
 KernelLowering::scorePositions(Value seq, Value head, Value qPos, Value rows,
-                               Value kvPos, Value cols) {
+                               Value kvPos, Value cols, int64_t blocks) {
   ScorePositions p;
   auto clampTo = [&](Value v, int64_t extent) {
     return arith::MinUIOp::create(b, loc, v, idx(extent - 1));
@@ -37,8 +37,11 @@ KernelLowering::scorePositions(Value seq, Value head, Value qPos, Value rows,
   p.seq = seq;
   p.head = clampTo(head, headsQ);
   Value qLast = last(qPos, rows, seqLengthQ);
-  for (int h = 0; h < 2; ++h) {
-    Value row = arith::AddIOp::create(b, loc, lanes.rowInGroup, idx(8 * h));
+  // The thread's rows: row half h mod 2 of 64-row block h/2.
+  p.q.resize(2 * blocks);
+  for (int64_t h = 0; h < 2 * blocks; ++h) {
+    Value row = arith::AddIOp::create(
+        b, loc, lanes.rowInGroup, idx(kFragmentRows * (h / 2) + 8 * (h % 2)));
     p.q[h] = arith::MinUIOp::create(
         b, loc, arith::AddIOp::create(b, loc, qPos, row), qLast);
   }
@@ -54,8 +57,8 @@ KernelLowering::scorePositions(Value seq, Value head, Value qPos, Value rows,
     auto toF32 = [&](Value v) {
       return arith::SIToFPOp::create(b, loc, b.getF32Type(), toI32(v));
     };
-    for (int h = 0; h < 2; ++h)
-      positionFloats[p.q[h]] = {toF32(p.q[h]), bound};
+    for (Value q : p.q)
+      positionFloats[q] = {toF32(q), bound};
     p.kvBaseF = wg.opaqueF32(toF32(p.kvBase));
     p.kvLastF = toF32(p.kvLast);
   }
@@ -169,11 +172,16 @@ void KernelLowering::emitMask(attn::TileMaskOp op) {
   Value qPos = toI32(mapped(op.getQPos())), kvPos = toI32(mapped(op.getKvPos()));
   Value diag = toI32(mapped(op.getDiag())), cols = toI32(mapped(op.getCols()));
   Value negInf = wg.f32(-std::numeric_limits<double>::infinity());
-  Value lo[2], hi[2];
-  for (int h = 0; h < 2; ++h) {
-    // i + diag - kv_pos for the thread's row of half h
-    Value row = arith::AddIOp::create(b, loc, toI32(lanes.rowInGroup),
-                                      wg.i32(8 * h));
+  auto tileType = cast<ShapedType>(op.getTile().getType());
+  int64_t blocks = rowBlocks(tileType.getDimSize(0));
+  int64_t perBlock = tileType.getDimSize(1) / 2;
+  SmallVector<Value> lo(2 * blocks), hi(2 * blocks);
+  for (int64_t h = 0; h < 2 * blocks; ++h) {
+    // i + diag - kv_pos for the thread's row h (row half h mod 2 of block
+    // h/2)
+    Value row = arith::AddIOp::create(
+        b, loc, toI32(lanes.rowInGroup),
+        wg.i32(kFragmentRows * (h / 2) + 8 * (h % 2)));
     Value shift = arith::SubIOp::create(
         b, loc,
         arith::AddIOp::create(b, loc, arith::AddIOp::create(b, loc, qPos, row),
@@ -193,11 +201,12 @@ void KernelLowering::emitMask(attn::TileMaskOp op) {
   if (!op.getMaskMod().empty())
     positions = scorePositions(mapped(op.getSeq()), mapped(op.getHead()),
                                mapped(op.getQPos()), mapped(op.getRows()),
-                               mapped(op.getKvPos()), mapped(op.getCols()));
+                               mapped(op.getKvPos()), mapped(op.getCols()),
+                               blocks);
   Fragment out;
   for (auto [r, score] : llvm::enumerate(s)) {
-    int64_t h = rowHalfOf(r);
-    Value col = wg.i32(columnOf(r));
+    int64_t h = rowValueOf(r, perBlock);
+    Value col = wg.i32(columnOf(r % perBlock));
     Value keep = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, col,
                                        hi[h]);
     if (left >= 0)
@@ -209,7 +218,7 @@ void KernelLowering::emitMask(attn::TileMaskOp op) {
           b, loc, keep,
           inlineModifier(op.getMaskMod(), {positions->seq, positions->head,
                                            positions->q[h],
-                                           kvIndex(*positions, r)}));
+                                           kvIndex(*positions, r % perBlock)}));
     out.regs.push_back(arith::SelectOp::create(b, loc, keep, score, negInf));
   }
   frags[op.getResult()] = out;
@@ -217,13 +226,18 @@ void KernelLowering::emitMask(attn::TileMaskOp op) {
 
 void KernelLowering::emitScoreMod(attn::TileScoreModOp op) {
   SmallVector<Value> s = registersOf(frags[op.getTile()]);
+  auto tileType = cast<ShapedType>(op.getTile().getType());
+  int64_t perBlock = tileType.getDimSize(1) / 2;
   ScorePositions positions = scorePositions(
       mapped(op.getSeq()), mapped(op.getHead()), mapped(op.getQPos()),
-      mapped(op.getRows()), mapped(op.getKvPos()), mapped(op.getCols()));
+      mapped(op.getRows()), mapped(op.getKvPos()), mapped(op.getCols()),
+      rowBlocks(tileType.getDimSize(0)));
   Fragment out;
   for (auto [r, x] : llvm::enumerate(s))
     out.regs.push_back(inlineModifier(
-        op.getScoreMod(), {x, positions.seq, positions.head,
-                           positions.q[rowHalfOf(r)], kvIndex(positions, r)}));
+        op.getScoreMod(),
+        {x, positions.seq, positions.head,
+         positions.q[rowValueOf(r, perBlock)],
+         kvIndex(positions, r % perBlock)}));
   frags[op.getResult()] = out;
 }

@@ -250,13 +250,14 @@ LogicalResult KernelLowering::emitPairedTiles(Role role, Block &body) {
 // Values through loops and conditionals
 //===----------------------------------------------------------------------===//
 
-/// Registers a tile of `type` occupies in its layout.
-static int64_t registerCount(RankedTensorType type) {
+int64_t flashmlir::hopper::fragmentRegisters(RankedTensorType type) {
   auto layout = dyn_cast_or_null<attn::LayoutAttr>(type.getEncoding());
+  int64_t blocks = rowBlocks(type.getDimSize(0));
   if (!layout || type.getRank() == 1)
-    return 2;
+    return 2 * blocks;
   int64_t n = type.getDimSize(1);
-  return layout.getKind() == attn::LayoutKind::OperandA ? n / 4 : n / 2;
+  return blocks *
+         (layout.getKind() == attn::LayoutKind::OperandA ? n / 4 : n / 2);
 }
 
 static bool isShared(Type type) {
@@ -293,7 +294,7 @@ SmallVector<Value> KernelLowering::flatten(Value v) {
     return {f.descriptor, f.offset};
   if (f.kind == Fragment::Pending) {
     // An SS MMA carried in flight: its registers as they are.
-    f.regs = wg.unpack(f.pending, f.columns);
+    f.regs = unpackPending(f);
     f.kind = Fragment::Registers;
   }
   return f.regs;
@@ -314,7 +315,7 @@ SmallVector<Type> KernelLowering::flattenTypes(Value v) {
   Type reg = layout.getKind() == attn::LayoutKind::OperandA
                  ? Type(b.getI32Type())
                  : Type(b.getF32Type());
-  return SmallVector<Type>(registerCount(tensor), reg);
+  return SmallVector<Type>(fragmentRegisters(tensor), reg);
 }
 
 void KernelLowering::bind(Value v, ValueRange &from, const Fragment *like) {

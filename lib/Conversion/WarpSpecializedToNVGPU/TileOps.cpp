@@ -61,6 +61,7 @@ LogicalResult KernelLowering::emitGet(attn::ChannelGetOp get) {
     f.layout = res.layout[part];
     f.chunkBytes = res.rows[part] * f.layout.bytes;
     f.perRow = res.tensorMap[part] < 0;
+    f.rows = res.rows[part];
     frags[tile] = f;
     // A ring's parts: each waited for where it is first read (K before the
     // turn that issues Q·Kᵀ, V before its P·V or the end of the block).
@@ -160,22 +161,29 @@ LogicalResult KernelLowering::emitStage(attn::TileStageOp stage) {
   for (Operation *op = stage->getPrevNode(); op; op = op->getPrevNode())
     k += isa<attn::TileStageOp>(op);
   int64_t tileBytes = rows * columns * 2;
-  if (rows != 64 || columns != 64 || k >= 2 ||
+  if (rows % kFragmentRows || columns != 64 || k >= 2 ||
       plan.stagedBytes < plan.consumers * 2 * tileBytes)
     return stage.emitOpError()
-           << "attn-convert-to-nvgpu: the plan stages two 64x64 tiles per "
-              "consumer and block (the backward's P and dS), got a "
-           << rows << "x" << columns << " tile, stage " << k << " of its block";
+           << "attn-convert-to-nvgpu: the plan stages two tiles of 64 columns "
+              "per consumer and block (the backward's P and dS, "
+           << plan.stagedBytes / std::max<int64_t>(4 * plan.consumers, 1)
+           << " bytes each), got a " << rows << "x" << columns
+           << " tile, stage " << k << " of its block";
   SmallVector<Value> regs = registersOf(frags[stage.getTile()]);
   Value offset = arith::AddIOp::create(
       b, loc, idx(plan.stagedOffset + k * tileBytes),
       arith::MulIOp::create(b, loc, lanes.consumer, idx(2 * tileBytes)));
   SwizzledRows layout = SwizzledRows::forWidth(columns);
-  // A register j of the A fragment holds row half j mod 2, columns
-  // 8·(j/2)..: word(h, j) is register 2j + h.
-  storeFragmentRows(wg.freshThreadId(), Value(), offset, rows * layout.bytes,
-                    layout, columns,
-                    [&](int64_t h, int64_t j) { return regs[2 * j + h]; });
+  // A register j of a 64-row block's A fragment holds row half j mod 2,
+  // columns 8·(j/2)..: word(h, j) is register 2j + h of the block.
+  int64_t perBlock = columns / 4;
+  for (int64_t blk = 0; blk < rowBlocks(rows); ++blk)
+    storeFragmentRows(wg.freshThreadId(), Value(), offset, rows * layout.bytes,
+                      layout, columns,
+                      [&](int64_t h, int64_t j) {
+                        return regs[blk * perBlock + 2 * j + h];
+                      },
+                      blk * kFragmentRows);
   // The generic-proxy writes made visible to wgmma (async proxy), then the
   // warpgroup's threads meet before an MMA reads the buffer.
   MLIRContext *ctx = b.getContext();
@@ -201,6 +209,13 @@ LogicalResult KernelLowering::emitStage(attn::TileStageOp stage) {
 // MMAs
 //===----------------------------------------------------------------------===//
 
+SmallVector<Value> KernelLowering::unpackPending(const Fragment &f) {
+  SmallVector<Value> regs;
+  for (Value block : f.pending)
+    llvm::append_range(regs, wg.unpack(block, f.columns));
+  return regs;
+}
+
 SmallVector<Value> KernelLowering::registersOf(Fragment &f,
                                                bool sumPartials) {
   if (f.kind == Fragment::Shared && f.perRow) {
@@ -208,12 +223,14 @@ SmallVector<Value> KernelLowering::registersOf(Fragment &f,
     // two rows, 16w + l/4 and 8 below, read from the slot.
     SmallVector<Value> rows;
     auto sharedPtr = LLVM::LLVMPointerType::get(b.getContext(), 3);
-    for (int64_t h = 0; h < 2; ++h) {
+    for (int64_t h = 0; h < 2 * rowBlocks(f.rows); ++h) {
+      // Row half h mod 2 of block h/2: row 64·(h/2) + 8·(h mod 2) + 16w + l/4.
+      int64_t row = kFragmentRows * (h / 2) + 8 * (h % 2);
       Value at = arith::AddIOp::create(
           b, loc, arith::AddIOp::create(b, loc, lanes.address, f.offset),
           arith::MulIOp::create(
               b, loc,
-              arith::AddIOp::create(b, loc, lanes.rowInGroup, idx(8 * h)),
+              arith::AddIOp::create(b, loc, lanes.rowInGroup, idx(row)),
               idx(4)));
       rows.push_back(LLVM::LoadOp::create(
           b, loc, b.getF32Type(),
@@ -224,7 +241,7 @@ SmallVector<Value> KernelLowering::registersOf(Fragment &f,
     return rows;
   }
   if (f.kind == Fragment::Pending) {
-    f.regs = wg.unpack(f.pending, f.columns);
+    f.regs = unpackPending(f);
     f.kind = Fragment::Registers;
   }
   if (!f.quadPartial || !sumPartials)
@@ -252,90 +269,62 @@ LogicalResult KernelLowering::emitMma(attn::MmaAsyncOp mma) {
                          : wg.advance(desc, bytes);
   };
   Fragment out;
+  // Both operands in shared memory: S = Q·Kᵀ (A and B K-major), dV += Pᵀ·dO
+  // and dK += dSᵀ·Q (the staged A and B both MN-major), dQ = dS·K_c (the
+  // staged A K-major, B MN-major).
+  bool kMajorB = mma.getTransposeRhs() && !mma.getTransposeLhs();
+  bool mnMajorA = mma.getTransposeLhs() && !mma.getTransposeRhs();
+  bool stagedA = !mma.getTransposeLhs() && !mma.getTransposeRhs() &&
+                 mma.getLhs().getDefiningOp<attn::TileStageOp>();
   if (lhs.kind == Fragment::Shared && rhs.kind == Fragment::Shared &&
-      mma.getTransposeRhs() && !mma.getTransposeLhs()) {
-    // S = Q·Kᵀ, both K-major in shared memory: K/16 k-steps; step k reads 32
-    // bytes of each row, at byte 32·(k mod s) of chunk k/s, where s = W/32
-    // steps fit in a chunk's rows of W bytes (4 in 64-column chunks). Q and
-    // K have the same head dim, so the same layout. A zero destination is
-    // not read.
-    auto fill = mma.getDest().getDefiningOp<attn::TileFillOp>();
-    bool fromZero = fill && matchPattern(fill.getValue(), m_AnyZeroFloat());
-    Value acc;
-    if (!fromZero) {
-      SmallVector<Value> regs = registersOf(frags[mma.getDest()]);
-      acc = LLVM::UndefOp::create(b, loc, wg.accumulatorType(n));
-      for (auto [i, r] : llvm::enumerate(regs))
-        acc = LLVM::InsertValueOp::create(b, loc, acc, r, i);
-    }
-    int64_t depth = cast<ShapedType>(mma.getLhs().getType()).getDimSize(1);
-    int64_t steps = lhs.layout.bytes / 32;
-    for (int64_t k = 0; k < depth / 16; ++k) {
-      int64_t chunk = k / steps, within = (k % steps) * 32;
-      acc = wg.mmaSharedShared(
-          acc, step(lhs.descriptor, chunk * lhs.chunkBytes + within),
-          step(rhs.descriptor, chunk * rhs.chunkBytes + within), n,
-          /*accumulate=*/k > 0 || !fromZero);
-    }
-    out.kind = Fragment::Pending;
-    out.pending = acc;
-    out.columns = n;
-  } else if (lhs.kind == Fragment::Shared && rhs.kind == Fragment::Shared &&
-             mma.getTransposeLhs() && !mma.getTransposeRhs()) {
-    // dV += Pᵀ·dO, dK += dSᵀ·Q: A (the staged P or dS, [K, M] stored with M
-    // contiguous) and B ([K, N], N contiguous) both MN-major; K/16 k-steps,
-    // each 16 rows (16·W bytes) further down both, every chunk of N in one
-    // wgmma (the descriptors' leading byte offsets step over the chunks).
-    auto fill = mma.getDest().getDefiningOp<attn::TileFillOp>();
-    bool fromZero = fill && matchPattern(fill.getValue(), m_AnyZeroFloat());
-    Value acc;
-    if (!fromZero) {
-      SmallVector<Value> regs = registersOf(frags[mma.getDest()]);
-      acc = LLVM::UndefOp::create(b, loc, wg.accumulatorType(n));
-      for (auto [i, r] : llvm::enumerate(regs))
-        acc = LLVM::InsertValueOp::create(b, loc, acc, r, i);
-    }
-    int64_t depth = cast<ShapedType>(mma.getLhs().getType()).getDimSize(0);
-    if (cast<ShapedType>(mma.getLhs().getType()).getDimSize(1) != 64)
+      (kMajorB || mnMajorA || stagedA)) {
+    // K/16 k-steps. A K-major operand's step k reads 32 bytes of each row,
+    // at byte 32·(k mod s) of chunk k/s, where s = W/32 steps fit in a
+    // chunk's rows of W bytes (4 in 64-column chunks); an MN-major one's
+    // step is 16 rows (16·W bytes) further down, every chunk of M or N in
+    // one wgmma (the descriptors' leading byte offsets step over the
+    // chunks). An A of R > 64 rows (K-major) is R/64 wgmma chains, each 64
+    // rows (64·W bytes) further down. A zero destination is not read.
+    auto lhsType = cast<ShapedType>(mma.getLhs().getType());
+    if (mnMajorA && lhsType.getDimSize(1) != 64)
       return mma.emitOpError() << "attn-convert-to-nvgpu: a transposed A "
                                   "operand has 64 columns (the M of one "
                                   "wgmma)";
-    for (int64_t k = 0; k < depth / 16; ++k)
-      acc = wg.mmaSharedShared(
-          acc, step(lhs.descriptor, k * 16 * lhs.layout.bytes),
-          step(rhs.descriptor, k * 16 * rhs.layout.bytes), n,
-          /*accumulate=*/k > 0 || !fromZero, /*mnMajorA=*/true,
-          /*mnMajorB=*/true);
-    out.kind = Fragment::Pending;
-    out.pending = acc;
-    out.columns = n;
-  } else if (lhs.kind == Fragment::Shared && rhs.kind == Fragment::Shared &&
-             !mma.getTransposeLhs() && !mma.getTransposeRhs() &&
-             mma.getLhs().getDefiningOp<attn::TileStageOp>()) {
-    // dQ = dS·K_c from the staged dS: A K-major ([M, K] rows of W bytes, K/16
-    // steps of 32 bytes along each row, chunk by chunk), B MN-major ([K, N],
-    // 16 rows per step) as P·V's V.
+    int64_t depth = lhsType.getDimSize(mnMajorA ? 0 : 1);
+    int64_t blocks = mnMajorA ? 1 : rowBlocks(lhsType.getDimSize(0));
     auto fill = mma.getDest().getDefiningOp<attn::TileFillOp>();
     bool fromZero = fill && matchPattern(fill.getValue(), m_AnyZeroFloat());
-    Value acc;
-    if (!fromZero) {
-      SmallVector<Value> regs = registersOf(frags[mma.getDest()]);
-      acc = LLVM::UndefOp::create(b, loc, wg.accumulatorType(n));
-      for (auto [i, r] : llvm::enumerate(regs))
-        acc = LLVM::InsertValueOp::create(b, loc, acc, r, i);
-    }
-    int64_t depth = cast<ShapedType>(mma.getLhs().getType()).getDimSize(1);
+    SmallVector<Value> regs;
+    if (!fromZero)
+      regs = registersOf(frags[mma.getDest()]);
     int64_t steps = lhs.layout.bytes / 32;
-    for (int64_t k = 0; k < depth / 16; ++k) {
-      int64_t chunk = k / steps, within = (k % steps) * 32;
-      acc = wg.mmaSharedShared(
-          acc, step(lhs.descriptor, chunk * lhs.chunkBytes + within),
-          step(rhs.descriptor, k * 16 * rhs.layout.bytes), n,
-          /*accumulate=*/k > 0 || !fromZero, /*mnMajorA=*/false,
-          /*mnMajorB=*/true);
+    auto kMajorStep = [&](const Fragment &f, int64_t k) {
+      return (k / steps) * f.chunkBytes + (k % steps) * 32;
+    };
+    auto mnMajorStep = [&](const Fragment &f, int64_t k) {
+      return k * 16 * f.layout.bytes;
+    };
+    for (int64_t blk = 0; blk < blocks; ++blk) {
+      Value acc;
+      if (!fromZero) {
+        acc = LLVM::UndefOp::create(b, loc, wg.accumulatorType(n));
+        for (int64_t i = 0; i < n / 2; ++i)
+          acc = LLVM::InsertValueOp::create(b, loc, acc,
+                                            regs[blk * (n / 2) + i], i);
+      }
+      int64_t rowsBytes = blk * kFragmentRows * lhs.layout.bytes;
+      for (int64_t k = 0; k < depth / 16; ++k)
+        acc = wg.mmaSharedShared(
+            acc,
+            step(lhs.descriptor,
+                 rowsBytes + (mnMajorA ? mnMajorStep(lhs, k) : kMajorStep(lhs, k))),
+            step(rhs.descriptor,
+                 kMajorB ? kMajorStep(rhs, k) : mnMajorStep(rhs, k)),
+            n, /*accumulate=*/k > 0 || !fromZero, mnMajorA,
+            /*mnMajorB=*/!kMajorB);
+      out.pending.push_back(acc);
     }
     out.kind = Fragment::Pending;
-    out.pending = acc;
     out.columns = n;
   } else if (lhs.kind == Fragment::Registers && rhs.kind == Fragment::Shared &&
              !mma.getTransposeLhs() && !mma.getTransposeRhs()) {
@@ -344,6 +333,9 @@ LogicalResult KernelLowering::emitMma(attn::MmaAsyncOp mma) {
     // (N = Dv) in each wgmma. No fence here: every A register is written
     // before the run's fence (a register written between two wgmma makes
     // ptxas fence again, C7519, serializing the chain).
+    if (type.getDimSize(0) != kFragmentRows)
+      return mma.emitOpError() << "attn-convert-to-nvgpu: a register A "
+                                  "operand has 64 rows";
     SmallVector<Value> acc = registersOf(frags[mma.getDest()]);
     int64_t depth = cast<ShapedType>(mma.getRhs().getType()).getDimSize(0);
     ArrayRef<Value> a = lhs.regs;
@@ -420,8 +412,7 @@ LogicalResult KernelLowering::emitTurn(attn::ConsumerTurnOp turn, Role role) {
 }
 
 SmallVector<Value> KernelLowering::splat(RankedTensorType type, Value value) {
-  int64_t n = type.getRank() == 1 ? 2 : type.getDimSize(1) / 2;
-  return SmallVector<Value>(n, value);
+  return SmallVector<Value>(fragmentRegisters(type), value);
 }
 
 void KernelLowering::emitFill(attn::TileFillOp fill) {
@@ -578,11 +569,13 @@ void KernelLowering::emitReduce(attn::TileReduceOp reduce) {
                : Value(arith::AddFOp::create(b, loc, x, y));
   };
   Fragment out;
-  for (int h = 0; h < 2; ++h) {
-    // The thread's columns of row half h, then its quad's.
+  int64_t perBlock = cast<ShapedType>(reduce.getTile().getType()).getDimSize(1) / 2;
+  for (int64_t h = 0; h < static_cast<int64_t>(dest.size()); ++h) {
+    // The thread's columns of its row h (row half h mod 2 of block h/2),
+    // then its quad's.
     Value partial;
     for (auto [r, x] : llvm::enumerate(tile))
-      if (rowHalfOf(r) == h)
+      if (rowValueOf(r, perBlock) == h)
         partial = partial ? combine(partial, x) : x;
     if (!partials)
       partial = max ? wg.quadMaximum(partial) : wg.quadSum(partial);
@@ -639,17 +632,21 @@ LogicalResult KernelLowering::emitMap(attn::TileMapOp map) {
     awaitTile(input); // a per-row tile read from its slot
     inputs.push_back(registersOf(frags[input], /*sumPartials=*/!partials));
   }
+  // A 2-D element r's per-row inputs: its row's (rowValueOf); the registers
+  // of one 64-row block of the result.
+  int64_t perBlock = type.getRank() == 1 ? 2 : type.getDimSize(1) / 2;
   auto argsFor = [&](int64_t r, bool row) {
     SmallVector<Value> args;
     for (auto [input, regs] : llvm::zip(map.getInputs(), inputs)) {
       bool perRow = cast<ShapedType>(input.getType()).getRank() == 1;
-      args.push_back(regs[row || !perRow ? r : rowHalfOf(r)]);
+      args.push_back(regs[row || !perRow ? r : rowValueOf(r, perBlock)]);
     }
     return args;
   };
+  int64_t blocks = rowBlocks(type.getDimSize(0));
   Fragment out;
   if (type.getRank() == 1) {
-    for (int64_t h = 0; h < 2; ++h)
+    for (int64_t h = 0; h < 2 * blocks; ++h)
       out.regs.push_back(inlineScalarBody(body, argsFor(h, /*row=*/true)));
     out.quadPartial = partials;
     frags[map.getResult()] = out;
@@ -668,15 +665,15 @@ LogicalResult KernelLowering::emitMap(attn::TileMapOp map) {
                 "to the MMA's type (its body must end in arith.truncf)";
     // The body up to the rounding, per element, then the pairs.
     SmallVector<Value> wide;
-    for (int64_t r = 0; r < n / 2; ++r)
+    for (int64_t r = 0; r < blocks * n / 2; ++r)
       wide.push_back(
           inlineScalarBody(body, argsFor(r, /*row=*/false), round));
-    for (int64_t r = 0; r + 1 < n / 2; r += 2)
+    for (int64_t r = 0; r + 1 < blocks * n / 2; r += 2)
       out.regs.push_back(wg.packPair(wide[r], wide[r + 1]));
     frags[map.getResult()] = out;
     return success();
   }
-  for (int64_t r = 0; r < n / 2; ++r)
+  for (int64_t r = 0; r < blocks * n / 2; ++r)
     out.regs.push_back(inlineScalarBody(body, argsFor(r, /*row=*/false)));
   frags[map.getResult()] = out;
   return success();

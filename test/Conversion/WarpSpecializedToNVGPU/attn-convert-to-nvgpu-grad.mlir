@@ -3,7 +3,7 @@
 // attn-online-softmax and --attn-warp-specialize): D = 128, 128 keys per
 // program in two consumer warpgroups, q-blocks of 64 rows in a two-stage ring.
 // The preprocess and postprocess grids are left for the SIMT mapping.
-// RUN: attn-opt %s -attn-tile="target=sm_90a" -attn-score-mod-grad -attn-online-softmax -attn-warp-specialize -attn-convert-to-nvgpu | FileCheck %s
+// RUN: attn-opt %s -split-input-file -attn-tile="target=sm_90a" -attn-score-mod-grad -attn-online-softmax -attn-warp-specialize -attn-convert-to-nvgpu | FileCheck %s
 
 // CHECK-LABEL: func.func @grad
 // CHECK: attn.program_grid {{.+}} attributes {kind = #attn.program_kind<grad_preprocess>}
@@ -63,5 +63,36 @@ func.func @grad(%q: memref<2x256x4x128xbf16>, %k: memref<2x256x4x128xbf16>, %v: 
                           memref<2x4x256xf32>)
       outs(%dq, %dk, %dv : memref<2x256x4x128xbf16>, memref<2x256x4x128xbf16>, memref<2x256x4x128xbf16>)
       workspace(%acc, %delta : memref<2x256x4x128xf32>, memref<2x4x256xf32>)
+  return
+}
+
+// -----
+
+// D = 64: q-blocks of 128 rows, so S, dP and dQ of each consumer are two m64
+// fragments (two wgmma chains of four k16 steps, the second 64 rows further
+// down Q, dO and the staged dS); dV and dK read the staged P and dS over
+// K = 128 (eight steps); each stage writes both blocks (eight stmatrix); LSE
+// and D give each thread four rows.
+// CHECK-LABEL: func.func @grad_d64
+// CHECK: nvvm.setmaxregister increase 240
+// CHECK: scf.for
+// CHECK-COUNT-16: nvvm.wgmma.mma_async {{.+}} <m = 64, n = 64, k = 16>, D[<f32>, {{.+}}], A[<bf16>, <one>, <row>], B[<bf16>, <one>, <col>]
+// CHECK-COUNT-4: llvm.load {{.+}} : !llvm.ptr<3> -> f32
+// CHECK-COUNT-8: nvvm.stmatrix
+// CHECK-NEXT: nvvm.fence.proxy
+// CHECK-COUNT-8: nvvm.stmatrix
+// CHECK-NEXT: nvvm.fence.proxy
+// CHECK-COUNT-8: nvvm.wgmma.mma_async {{.+}} A[<bf16>, <one>, <row>], B[<bf16>, <one>, <row>]
+// CHECK-COUNT-16: nvvm.wgmma.mma_async {{.+}} A[<bf16>, <one>, <col>], B[<bf16>, <one>, <row>]
+// CHECK-COUNT-64: llvm.inline_asm has_side_effects asm_dialect = att "red.global.add.f32 [$0], $1;"
+func.func @grad_d64(%q: memref<1x300x2x64xbf16>, %k: memref<1x300x2x64xbf16>, %v: memref<1x300x2x64xbf16>,
+                    %o: memref<1x300x2x64xbf16>, %do: memref<1x300x2x64xbf16>, %lse: memref<1x2x300xf32>,
+                    %dq: memref<1x300x2x64xbf16>, %dk: memref<1x300x2x64xbf16>, %dv: memref<1x300x2x64xbf16>,
+                    %acc: memref<1x300x2x64xf32>, %delta: memref<1x2x300xf32>) {
+  attn.attention_grad ins(%q, %k, %v, %o, %do, %lse : memref<1x300x2x64xbf16>, memref<1x300x2x64xbf16>,
+                          memref<1x300x2x64xbf16>, memref<1x300x2x64xbf16>, memref<1x300x2x64xbf16>,
+                          memref<1x2x300xf32>)
+      outs(%dq, %dk, %dv : memref<1x300x2x64xbf16>, memref<1x300x2x64xbf16>, memref<1x300x2x64xbf16>)
+      workspace(%acc, %delta : memref<1x300x2x64xf32>, memref<1x2x300xf32>)
   return
 }
