@@ -11,10 +11,12 @@ Without score_mod / mask_mod the call goes through the torch custom op
 torch.compile traces through it without graph breaks. Gradients: on CPU
 tensors, the compiled backward (attn.attention_grad through the CPU path,
 O(S) memory; _run_cpu_grad), modifiers and block masks included; on CUDA
-tensors — until the Hopper backward kernel exists — and for tensors a
-score_mod/mask_mod captures that require grad, a recompute in float32 PyTorch
-math (flashmlir.backward), at PyTorch's speed and memory. FP8 calls are
-inference only.
+tensors with FLASHMLIR_HOPPER_BACKWARD=1, the compiled Hopper backward
+(jit.compile_grad's three kernels; _run_hopper_grad) where the compiler
+builds it for the spec (off by default: not yet validated on a GPU); on CUDA
+tensors otherwise, and for tensors a score_mod/mask_mod captures that require
+grad, a recompute in float32 PyTorch math (flashmlir.backward), at PyTorch's
+speed and memory. FP8 calls are inference only.
 """
 
 
@@ -674,9 +676,9 @@ _cpu_grad_kernels = {}
 
 
 def _compiled_backward(q) -> bool:
-    """Whether q's gradients come from the compiled backward: CPU tensors with
-    the CPU path built. (CUDA tensors recompute in PyTorch until the Hopper
-    backward kernel exists.)"""
+    """Whether q's gradients come from the compiled backward on the CPU path:
+    CPU tensors with the CPU path built. (CUDA tensors: _run_hopper_grad
+    behind FLASHMLIR_HOPPER_BACKWARD=1, else the recompute.)"""
     import flashmlir
 
     return q.device.type == "cpu" and flashmlir.HAS_CPU_PATH
