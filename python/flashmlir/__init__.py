@@ -14,12 +14,15 @@ Modules:
   flash_attn  drop-ins for flash_attn 2.x: flash_attn_func, ..._varlen_func
   spec        AttentionSpec: what a kernel is specialized for (the cache key)
   mods        tracing of score_mod / mask_mod functions into attn regions
-  jit         compile(spec), the memory + disk cache, ptxas (cubin, registers)
+  jit         compile(spec), compile_grad(spec) (the Hopper backward's kernels),
+              the memory + disk cache, ptxas (cubin, registers)
   gpu         HopperKernel: launches compiled PTX on torch tensors (_cuda)
   aot         python -m flashmlir.aot: precompile specs into a cache directory
   block_mask  create_block_mask: FlexAttention-style block sparsity
-  backward    the autograd backward of CUDA tensors (recompute in PyTorch); CPU
-              tensors train through the compiled backward (ops._run_cpu_grad)
+  backward    the autograd backward of CUDA tensors (recompute in PyTorch) unless
+              FLASHMLIR_HOPPER_BACKWARD=1 and the compiled Hopper backward takes
+              the call (ops._run_hopper_grad); CPU tensors train through the
+              compiled backward (ops._run_cpu_grad)
   testing     the reference attention (float64, from the definition) and the
               accuracy rule of the tests and benchmarks (needs torch)
 
@@ -66,7 +69,7 @@ except ImportError as _error:  # a GPU-only install: the JIT still works
     from .jit import CompileError  # noqa: F811
 
 from .spec import AttentionSpec  # noqa: E402
-from .jit import CompiledKernel, build_id, cache, compile  # noqa: E402,A004
+from .jit import CompiledGrad, CompiledKernel, build_id, cache, compile, compile_grad  # noqa: E402,A004,E501
 from .jit import CompileError as JitCompileError  # noqa: E402  (a CompileError)
 from .mods import TraceError, maximum, minimum, where  # noqa: E402
 from .ops import PerformanceWarning, attention  # noqa: E402
@@ -77,6 +80,7 @@ __all__ = [
     "BF16Bits",
     "BlockMask",
     "CompileError",
+    "CompiledGrad",
     "CompiledKernel",
     "CpuKernel",
     "HAS_ATTN_PASSES",
@@ -89,6 +93,7 @@ __all__ = [
     "cache",
     "create_block_mask",
     "compile",
+    "compile_grad",
     "maximum",
     "minimum",
     "where",

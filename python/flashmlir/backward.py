@@ -2,8 +2,10 @@
 PyTorch math.
 
 CPU tensors train through the compiled backward (attn.attention_grad on the
-CPU path, flashmlir.ops._run_cpu_grad). The Hopper backward kernel is not
-built yet, so on CUDA tensors — and wherever gradients must reach tensors a
+CPU path, flashmlir.ops._run_cpu_grad). CUDA tensors take the compiled Hopper
+backward only with FLASHMLIR_HOPPER_BACKWARD=1 and where it takes the spec
+(flashmlir.ops._run_hopper_grad; off by default until its kernels pass on a
+GPU). Otherwise on CUDA tensors — and wherever gradients must reach tensors a
 score_mod/mask_mod captures — the custom op's backward recomputes
 softmax(scale·Q·Kᵀ + masks)·V per sequence from the saved inputs and
 differentiates that with torch.autograd:

@@ -66,11 +66,38 @@ def _current_stream(device):
     return torch.cuda.current_stream(device).cuda_stream
 
 
+class LoadedModule:
+    """A PTX module (or its cubin) loaded on `device`, for HopperKernel's
+    `module` argument: the kernels of one module (the backward's three) share
+    one load. .loaded_from is "cubin" or "ptx"."""
+
+    def __init__(self, ptx, device=0, cubin=None):
+        start = time.perf_counter()
+        self.device = device
+        self.loaded_from, self.module = "ptx", None
+        if cubin:
+            try:
+                self.module = _cuda.Module.from_binary(cubin, device)
+                self.loaded_from = "cubin"
+            except RuntimeError:  # not this GPU's: the PTX below
+                self.module = None
+        if self.module is None:
+            self.module = _cuda.Module(ptx, device)
+        self.load_seconds = time.perf_counter() - start
+
+
+def load_module(ptx, device=0, cubin=None) -> LoadedModule:
+    """`ptx` loaded on `device`, from `cubin` when the driver takes it."""
+    return LoadedModule(ptx, device, cubin)
+
+
 class HopperKernel:
     """A compiled kernel loaded on `device`: PTX (and optionally a cubin) and
-    its launch metadata (attn-compile --json, or the C API's result)."""
+    its launch metadata (attn-compile --json, or the C API's result); kernel
+    `kernel_index` of the metadata's "kernels". `module` (load_module's, on
+    the same device) reuses a loaded module instead of loading `ptx` again."""
 
-    def __init__(self, ptx, meta, device=0, kernel_index=0, cubin=None):
+    def __init__(self, ptx, meta, device=0, kernel_index=0, cubin=None, module=None):
         info = meta["kernels"][kernel_index]
         self.name = info["name"]
         self.grid = info["grid"]
@@ -83,17 +110,13 @@ class HopperKernel:
                              "must be): it comes from an older flashmlir; compile again")
         self.signature = info["signature"]
         self.device = device
-        start = time.perf_counter()
-        self.loaded_from, self._module = "ptx", None
-        if cubin:
-            try:
-                self._module = _cuda.Module.from_binary(cubin, device)
-                self.loaded_from = "cubin"
-            except RuntimeError:  # not this GPU's: the PTX below
-                self._module = None
-        if self._module is None:
-            self._module = _cuda.Module(ptx, device)
-        self.load_seconds = time.perf_counter() - start
+        if module is None:
+            module = LoadedModule(ptx, device, cubin)
+        elif module.device != device:
+            raise ValueError(f"module: loaded on device {module.device}, not {device}")
+        self.loaded_from, self.load_seconds = module.loaded_from, module.load_seconds
+        self._loaded = module  # keeps the module loaded while this kernel lives
+        self._module = module.module
         self._kernel = self._module.function(self.name)
         order = sorted(self.tensor_maps)
         self._mapped_operands = tuple(sorted({m["operand"] for m in self.tensor_maps.values()}))
@@ -200,14 +223,18 @@ class HopperKernel:
         self.launch(*args, stream=stream)
 
 
-def check_arguments(signature, args, device, offsets=True):
+def check_arguments(signature, args, device, offsets=True, written=None, names=None):
     """Raises TypeError / ValueError, naming the argument, unless the torch
     tensors `args` match `signature` (the launch metadata's) on `device` (a
     torch.device): see the module docstring. With `offsets`, cu_seqlens are
-    read back and checked too."""
+    read back and checked too. `written`: the indices of the arguments the
+    kernel writes, which must overlap no other (default: those whose roles
+    are out or lse; the backward's signature has no roles). `names`: what
+    the errors call each argument (default: its roles)."""
     import torch
 
-    names = [("/".join(a["roles"]) or "unused") for a in signature]
+    if names is None:
+        names = [("/".join(a["roles"]) or "unused") for a in signature]
     if len(args) != len(signature):
         raise TypeError(f"the kernel takes {len(signature)} tensors ({', '.join(names)}), "
                         f"got {len(args)}")
@@ -249,8 +276,10 @@ def check_arguments(signature, args, device, offsets=True):
     # rest (and writes them from many CTAs).
     spans = {i: (t.data_ptr(), t.data_ptr() + t.numel() * t.element_size())
              for i, t in enumerate(args) if t.numel()}
+    if written is None:
+        written = [i for i, a in enumerate(signature) if set(a["roles"]) & set(_WRITTEN)]
     for i, (lo, hi) in spans.items():
-        if not any(r in _WRITTEN for r in signature[i]["roles"]):
+        if i not in written:
             continue
         for j, (other_lo, other_hi) in spans.items():
             if j != i and other_lo < hi and lo < other_hi:

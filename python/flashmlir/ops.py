@@ -11,10 +11,12 @@ Without score_mod / mask_mod the call goes through the torch custom op
 torch.compile traces through it without graph breaks. Gradients: on CPU
 tensors, the compiled backward (attn.attention_grad through the CPU path,
 O(S) memory; _run_cpu_grad), modifiers and block masks included; on CUDA
-tensors — until the Hopper backward kernel exists — and for tensors a
-score_mod/mask_mod captures that require grad, a recompute in float32 PyTorch
-math (flashmlir.backward), at PyTorch's speed and memory. FP8 calls are
-inference only.
+tensors with FLASHMLIR_HOPPER_BACKWARD=1, the compiled Hopper backward
+(jit.compile_grad's three kernels; _run_hopper_grad) where the compiler
+builds it for the spec (off by default: not yet validated on a GPU); on CUDA
+tensors otherwise, and for tensors a score_mod/mask_mod captures that require
+grad, a recompute in float32 PyTorch math (flashmlir.backward), at PyTorch's
+speed and memory. FP8 calls are inference only.
 """
 
 
@@ -68,7 +70,9 @@ def _tuning_knobs():
 
 
 class PerformanceWarning(UserWarning):
-    """A call runs on the slow bring-up (SIMT) kernel."""
+    """A call runs on a slow path: the SIMT bring-up kernel, or (with
+    FLASHMLIR_HOPPER_BACKWARD=1) the backward's recompute where the Hopper
+    backward does not take the spec."""
 
 
 def _torch():
@@ -489,9 +493,11 @@ def _modified_attention_function():
     class ModifiedAttention(torch.autograd.Function):
         """Calls with score_mod/mask_mod/block_mask under autograd: the kernel's
         out and lse forward; gradients of q, k, v by the compiled backward on
-        CPU tensors (`compiled` = (spec, modifier tensors, block mask tensors)),
-        else — CUDA tensors, or float tensors the modifiers capture that need
-        gradients too — by recompute (flashmlir.backward)."""
+        CPU tensors (`compiled` = (spec, modifier tensors, block mask tensors))
+        and, with FLASHMLIR_HOPPER_BACKWARD=1, on CUDA tensors where the Hopper
+        backward takes the spec (_hopper_grad); else — CUDA tensors otherwise,
+        or float tensors the modifiers capture that need gradients too — by
+        recompute (flashmlir.backward)."""
 
         @staticmethod
         def forward(ctx, q, k, v, cu_q, cu_k, run, options, compiled, *captured):
@@ -505,11 +511,16 @@ def _modified_attention_function():
         @staticmethod
         def backward(ctx, grad_out, grad_lse):
             q, k, v, cu_q, cu_k, out, lse, *captured = ctx.saved_tensors
+            spec, mod_tensors, sparse_tensors = ctx.compiled
+            grads = None
             if not captured and _compiled_backward(q):
-                spec, mod_tensors, sparse_tensors = ctx.compiled
                 grads = _run_cpu_grad(spec, q, k, v, out, lse, grad_out, grad_lse, cu_q,
                                       cu_k, mod_tensors, sparse_tensors)
-            else:
+            elif not captured and q.device.type == "cuda":
+                # None: FLASHMLIR_HOPPER_BACKWARD off, or the spec not taken.
+                grads = _run_hopper_grad(spec, q, k, v, out, lse, grad_out, grad_lse, cu_q,
+                                         cu_k, mod_tensors, sparse_tensors)
+            if grads is None:
                 from .backward import attention_grads
 
                 grads = attention_grads(q, k, v, grad_out, grad_lse, cu_q, cu_k,
@@ -665,9 +676,9 @@ _cpu_grad_kernels = {}
 
 
 def _compiled_backward(q) -> bool:
-    """Whether q's gradients come from the compiled backward: CPU tensors with
-    the CPU path built. (CUDA tensors recompute in PyTorch until the Hopper
-    backward kernel exists.)"""
+    """Whether q's gradients come from the compiled backward on the CPU path:
+    CPU tensors with the CPU path built. (CUDA tensors: _run_hopper_grad
+    behind FLASHMLIR_HOPPER_BACKWARD=1, else the recompute.)"""
     import flashmlir
 
     return q.device.type == "cpu" and flashmlir.HAS_CPU_PATH
@@ -702,9 +713,28 @@ def _run_cpu_grad(spec: AttentionSpec, q, k, v, out, lse, dout, dlse, cu_q, cu_k
             return flashmlir.bf16(t.view(torch.int16).numpy().view(np.uint16))
         return t.numpy()
 
+    args, (dq, dk, dv) = _grad_arguments(spec, q, k, v, out, lse, dout, dlse, cu_q, cu_k,
+                                         mod_tensors, sparse_tensors)
+    kernel.run(*(array(t) for t in args))
+    if spec.varlen:
+        dq, dk, dv = dq[:total_q], dk[:total_k], dv[:total_k]
+    return dq, dk, dv
+
+
+def _grad_arguments(spec: AttentionSpec, q, k, v, out, lse, dout, dlse, cu_q, cu_k,
+                    mod_tensors=(), sparse_tensors=()):
+    """The arguments of spec.to_grad_mlir()'s function (spec.grad_arguments(),
+    in order) on q's device, and (dq, dk, dv), for the compiled backward on
+    the CPU path and on the GPU alike. `spec` as the kernel is compiled
+    (packed totals bucketed, cu_q / cu_k padded to match): packed tensors are
+    copied into the kernel's totals (the rows past the sequences are never
+    read; the backward's signature fixes every size); dout / dlse None
+    become zeros; dq, dk, dv (packed: the kernel's totals, to be cut) and the
+    f32 workspace dq_acc and delta are new (the kernels write them before
+    reading; NaN under FLASHMLIR_POISON_OUTPUTS=1)."""
+    torch = _torch()
+
     def padded(t, rows, dim=0):
-        # A packed tensor to the kernel's total (memrefs are static here); the
-        # rows past the sequences are never read.
         t = t.detach().contiguous()
         if t.shape[dim] == rows:
             return t
@@ -723,19 +753,107 @@ def _run_cpu_grad(spec: AttentionSpec, q, k, v, out, lse, dout, dlse, cu_q, cu_k
         q, k, v, out, dout, lse, dlse = (t.detach().contiguous()
                                          for t in (q, k, v, out, dout, lse, dlse))
     dq, dk, dv = torch.empty_like(q), torch.empty_like(k), torch.empty_like(v)
-    dq_acc = torch.empty(q.shape, dtype=torch.float32)
-    delta = torch.empty(lse.shape, dtype=torch.float32)
+    dq_acc = torch.empty(q.shape, dtype=torch.float32, device=q.device)
+    delta = torch.empty(lse.shape, dtype=torch.float32, device=q.device)
     if _POISON:
         for t in (dq, dk, dv, dq_acc, delta):
             t.fill_(float("nan"))
     shape = (lambda t: t.unsqueeze(0)) if spec.varlen else (lambda t: t)
-    args = [array(shape(t)) for t in (q, k, v, out, dout, lse, dlse)]
+    args = [shape(t) for t in (q, k, v, out, dout, lse, dlse)]
     if spec.varlen:
-        args += [cu_q.numpy(), cu_k.numpy()]
-    args += [array(shape(t)) for t in (dq, dk, dv, dq_acc, delta)]
-    args += [array(t.contiguous()) for t in mod_tensors]
-    args += [t.numpy() for t in sparse_tensors]
-    kernel.run(*args)
+        args += [cu_q, cu_k]
+    args += [shape(t) for t in (dq, dk, dv, dq_acc, delta)]
+    args += [t.contiguous() for t in mod_tensors]
+    args += list(sparse_tensors)
+    return args, (dq, dk, dv)
+
+
+# -- the Hopper backward (FLASHMLIR_HOPPER_BACKWARD=1) ----------------------------
+# Specs whose Hopper backward was refused: spec -> why (compiled and warned once).
+_hopper_grad_refused = {}
+
+
+def _hopper_backward_enabled() -> bool:
+    """FLASHMLIR_HOPPER_BACKWARD=1: CUDA gradients from the compiled Hopper
+    backward where it takes the spec. Off by default until its kernels have
+    passed the GPU tests (test_hopper_backward_gpu.py). Read at every backward
+    call; a bad value is a ValueError naming the variable."""
+    value = os.environ.get("FLASHMLIR_HOPPER_BACKWARD", "0")
+    if value not in ("0", "1"):
+        raise ValueError(f"FLASHMLIR_HOPPER_BACKWARD must be 0 or 1, got {value!r}")
+    return value == "1"
+
+
+def _grad_spec(spec: AttentionSpec) -> AttentionSpec:
+    """The spec the backward is compiled for: the forward's problem with the
+    kernel options at their defaults (the forward's tiles and tuning knobs are
+    the forward kernel's; a 128-row block_m, say, is one the backward refuses)."""
+    defaults = {f.name: f.default for f in dataclasses.fields(AttentionSpec)
+                if f.name in ("kernel", "block_m", "block_n", "stages", "ping_pong",
+                              "pv_schedule", "persistent_ctas", "schedule", "epilogue",
+                              "ctas_per_sm")}
+    return dataclasses.replace(spec, **defaults)
+
+
+def _hopper_grad(spec: AttentionSpec):
+    """The compiled Hopper backward (jit.CompiledGrad) of `spec` (as it will be
+    launched: bucketed, _grad_spec), or None when the gradients must come from
+    the recompute (flashmlir.backward): FLASHMLIR_HOPPER_BACKWARD is not 1, or
+    the backward does not take the spec.
+
+    "Takes the spec" is decided by compiling it, not by a copy of the
+    compiler's rules here (head dims, block masks, ctas_per_sm... change as the
+    backward grows): the compiler's refusal (CompileError) means the
+    recompute, with one PerformanceWarning per spec quoting its diagnostic,
+    and is remembered (no second compile). Only the forward's own rule is
+    checked first (spec.hopper_unsupported(): no Hopper kernel at all, e.g.
+    f32 or a head dim that is not a multiple of 16), and a missing compiler
+    (ImportError) falls back the same way."""
+    if not _hopper_backward_enabled():
+        return None
+    why = _hopper_grad_refused.get(spec)
+    if why is None:
+        why = spec.hopper_unsupported()
+        if not why:
+            try:
+                return jit.compile_grad(spec)
+            except (jit.CompileError, ImportError) as error:
+                why = str(error)
+        _hopper_grad_refused[spec] = why
+        # MLIR's diagnostic line ("'attn.program_grid' op attn-plan-hopper: ...").
+        lines = [line.strip() for line in why.splitlines() if line.strip()]
+        diagnostic = next((line.split(": ", 1)[-1] for line in lines if "' op " in line),
+                          lines[-1] if lines else why)
+        warnings.warn(f"flashmlir: FLASHMLIR_HOPPER_BACKWARD=1, but the Hopper backward "
+                      f"does not take this call ({diagnostic}); its gradients are "
+                      f"recomputed in PyTorch (flashmlir.backward)", PerformanceWarning,
+                      stacklevel=2)
+    return None
+
+
+def _run_hopper_grad(spec: AttentionSpec, q, k, v, out, lse, dout, dlse, cu_q, cu_k,
+                     mod_tensors=(), sparse_tensors=()):
+    """dq, dk, dv of `spec`'s attention (a forward's spec, as _spec_for makes
+    it) by the compiled Hopper backward on CUDA tensors: its three kernels
+    (preprocess, main, postprocess) in order on torch's current stream. q, k,
+    v, out, lse, dout, dlse, cu_q, cu_k as _run_cpu_grad takes them. None when
+    _hopper_grad(spec) says the recompute must run instead."""
+    if not _hopper_backward_enabled():
+        return None
+    total_q, total_k = spec.seqlen_q, spec.seqlen_k
+    if spec.varlen:
+        _check_cu_values(cu_q, cu_k, total_q, total_k)
+        if not mod_tensors:
+            spec, cu_q, cu_k = _bucketed_varlen(spec, cu_q, cu_k)
+    grad = _hopper_grad(_grad_spec(spec))
+    if grad is None:
+        return None
+    args, (dq, dk, dv) = _grad_arguments(grad.spec, q, k, v, out, lse, dout, dlse, cu_q,
+                                         cu_k, mod_tensors, sparse_tensors)
+    device = q.device.index or 0
+    # Offsets checked above (one copy); the rest, shapes and aliasing, here.
+    grad.check(args, device, offsets=False)
+    grad.launch(*args, device=device)
     if spec.varlen:
         dq, dk, dv = dq[:total_q], dk[:total_k], dv[:total_k]
     return dq, dk, dv
@@ -765,9 +883,10 @@ def _register_custom_op():
         return _outputs(q, v, cu_seqlens_q is not None)
 
     # Gradients (torch.ops.flashmlir.attention_backward): on CPU tensors the
-    # compiled backward (attn.attention_grad on the CPU path); on CUDA tensors a
-    # recompute in float32 PyTorch math (flashmlir.backward) until the Hopper
-    # backward kernel exists.
+    # compiled backward (attn.attention_grad on the CPU path); on CUDA tensors,
+    # with FLASHMLIR_HOPPER_BACKWARD=1, the compiled Hopper backward where it
+    # takes the spec (_run_hopper_grad), else a recompute in float32 PyTorch
+    # math (flashmlir.backward).
     def setup_context(ctx, inputs, output):
         (q, k, v, cu_q, cu_k, mask, align, left, right, softcap, scale, kernel, block_m,
          block_n, stages) = inputs
@@ -797,15 +916,21 @@ def _register_custom_op():
             cu_seqlens_k: Optional[torch.Tensor], mask: str, align: str, window_left: int,
             window_right: int, softcap: float, scale: float, kernel: str, block_m: int,
             block_n: int, stages: int) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        spec = lambda: _spec_for(  # noqa: E731
+            q, k, v, mask=mask, align=align, window=(window_left, window_right),
+            softcap=softcap, scale=None if scale < 0 else scale,
+            varlen=cu_seqlens_q.numel() - 1 if cu_seqlens_q is not None else 0, lse=True,
+            traced=None, kernel=kernel,
+            tiles={"block_m": block_m, "block_n": block_n, "stages": stages})
         if _compiled_backward(q):
-            spec = _spec_for(q, k, v, mask=mask, align=align,
-                             window=(window_left, window_right), softcap=softcap,
-                             scale=None if scale < 0 else scale,
-                             varlen=cu_seqlens_q.numel() - 1 if cu_seqlens_q is not None else 0,
-                             lse=True, traced=None, kernel=kernel,
-                             tiles={"block_m": block_m, "block_n": block_n, "stages": stages})
-            return _run_cpu_grad(spec, q, k, v, out, lse, grad_out, grad_lse, cu_seqlens_q,
+            return _run_cpu_grad(spec(), q, k, v, out, lse, grad_out, grad_lse, cu_seqlens_q,
                                  cu_seqlens_k)
+        if q.device.type == "cuda":
+            # None: FLASHMLIR_HOPPER_BACKWARD off, or the spec not taken.
+            grads = _run_hopper_grad(spec(), q, k, v, out, lse, grad_out, grad_lse,
+                                     cu_seqlens_q, cu_seqlens_k)
+            if grads is not None:
+                return grads
         from .backward import attention_grads
 
         return attention_grads(q, k, v, grad_out, grad_lse, cu_seqlens_q, cu_seqlens_k,

@@ -413,17 +413,15 @@ class AttentionSpec:
             regions += f" mask_mod {{\n{self.mask_mod}\n      }}"
         return attrs, regions
 
-    def to_grad_mlir(self, entry: str = "attention_grad") -> str:
-        """The backward of to_mlir()'s attention, attn.attention_grad:
+    def grad_arguments(self) -> Tuple[Tuple[str, str], ...]:
+        """(name, memref type) of each argument of the function to_grad_mlir
+        writes, in order: the signature every kernel of the compiled backward
+        must have (flashmlir.jit.check_payload with grad=True).
 
-            func.func @attention_grad(q, k, v, out, dout, lse, dlse,
-                                      [cu_seqlens_q, cu_seqlens_k],
-                                      dq, dk, dv, dq_acc, delta,
-                                      [tensors read by score_mod / mask_mod],
-                                      [block mask lists])
+            q, k, v, o, do, lse, dlse, [cu_q, cu_k], dq, dk, dv, dq_acc, delta,
+            [mod0, ...], [bm0, ...]
 
-        dq_acc (like q, f32) and delta (like lse) are the f32 workspace; dlse is
-        always an operand (zeros when no gradient reaches the LSE). No FP8."""
+        dq_acc (like q, f32) and delta (like lse) are the f32 workspace. No FP8."""
         if self.fp8:
             raise ValueError(f"there is no backward for {FP8} inputs")
         t = self.dtype
@@ -436,19 +434,37 @@ class AttentionSpec:
         o_t = f"memref<{b}x{sq}x{self.heads_q}x{self.head_dim_v}x{t}>"
         l_t = f"memref<{b}x{self.heads_q}x{sq}xf32>"
         acc_t = f"memref<{b}x{sq}x{self.heads_q}x{self.head_dim}xf32>"
-        args = [f"%q: {q_t}", f"%k: {k_t}", f"%v: {v_t}", f"%o: {o_t}", f"%do: {o_t}",
-                f"%lse: {l_t}", f"%dlse: {l_t}"]
-        extra = f"\n      dlse(%dlse : {l_t})"
+        args = [("q", q_t), ("k", k_t), ("v", v_t), ("o", o_t), ("do", o_t), ("lse", l_t),
+                ("dlse", l_t)]
         if self.varlen:
             cu_t = f"memref<{self.varlen + 1}xi32>"
-            args += [f"%cu_q: {cu_t}", f"%cu_k: {cu_t}"]
+            args += [("cu_q", cu_t), ("cu_k", cu_t)]
+        args += [("dq", q_t), ("dk", k_t), ("dv", v_t), ("dq_acc", acc_t), ("delta", l_t)]
+        args += [(f"mod{i}", ty) for i, ty in enumerate(self.mod_tensors)]
+        args += [(f"bm{i}", ty) for i, ty in enumerate(self.block_mask)]
+        return tuple(args)
+
+    def to_grad_mlir(self, entry: str = "attention_grad") -> str:
+        """The backward of to_mlir()'s attention, attn.attention_grad, over the
+        arguments of grad_arguments():
+
+            func.func @attention_grad(q, k, v, out, dout, lse, dlse,
+                                      [cu_seqlens_q, cu_seqlens_k],
+                                      dq, dk, dv, dq_acc, delta,
+                                      [tensors read by score_mod / mask_mod],
+                                      [block mask lists])
+
+        dlse is always an operand (zeros when no gradient reaches the LSE)."""
+        types = dict(self.grad_arguments())
+        q_t, k_t, v_t, o_t = types["q"], types["k"], types["v"], types["o"]
+        l_t, acc_t = types["lse"], types["dq_acc"]
+        args = [f"%{name}: {ty}" for name, ty in self.grad_arguments()]
+        extra = f"\n      dlse(%dlse : {l_t})"
+        if self.varlen:
+            cu_t = types["cu_q"]
             extra += f"\n      cu_seqlens(%cu_q, %cu_k : {cu_t}, {cu_t})"
-        args += [f"%dq: {q_t}", f"%dk: {k_t}", f"%dv: {v_t}", f"%dq_acc: {acc_t}",
-                 f"%delta: {l_t}"]
-        args += [f"%mod{i}: {ty}" for i, ty in enumerate(self.mod_tensors)]
         if self.block_mask:
             names = [f"%bm{i}" for i in range(len(self.block_mask))]
-            args += [f"{n}: {ty}" for n, ty in zip(names, self.block_mask)]
             extra += (f"\n      block_mask({', '.join(names)} : {', '.join(self.block_mask)})"
                       f" block_size [{self.block_size[0]}, {self.block_size[1]}]")
         attrs, regions = self._modifiers()
