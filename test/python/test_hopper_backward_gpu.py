@@ -141,11 +141,11 @@ def test_gate_off_keeps_the_recompute(monkeypatch):
 
 
 def test_refused_spec_falls_back_to_the_recompute(monkeypatch):
-    """D = 64 (the backward's kernels build D = 128 only so far): one warning, the
+    """D = 96 (the backward's kernels build D = 64 and 128 so far): one warning, the
     recompute's gradients."""
     monkeypatch.setenv("FLASHMLIR_HOPPER_BACKWARD", "1")
     monkeypatch.setattr(ops, "_hopper_grad_refused", {})
-    case = Case("g_none_64x80_bf16_d64", 64, 80, head_dim=64, dtype="bf16")
+    case = Case("g_none_64x80_bf16_d96", 64, 80, head_dim=96, dtype="bf16")
     p = grad_problem(case, seed=4)
     with pytest.warns(flashmlir.PerformanceWarning, match="FLASHMLIR_HOPPER_BACKWARD=1"):
         grads = train(case, p)
