@@ -13,8 +13,9 @@
 #    (test/python/release_negative_control.py: a dropped consumer release must make the
 #    check time out; an early one is reported as what it is, invisible to the tools);
 # 4. with GRAD_BUNDLE (make_bundle.py's `grad` kind): the backward's GPU numerics
-#    (test/python/test_backward_gpu.py, its drop-delta negative control included) and
-#    memcheck / racecheck / synccheck over two of its cases.
+#    (test/python/test_backward_gpu.py, its drop-delta negative control included; and
+#    test_hopper_backward_gpu.py, training through the JIT with FLASHMLIR_HOPPER_BACKWARD=1)
+#    and memcheck / racecheck / synccheck over two of the bundle's cases.
 #
 # Each step prints one line "STEP: ok|FAILED ..." and its log goes to $LOGS (default
 # ./gpu-check-logs). Exit status: the number of failed steps. Time limits: GPU_CHECK_TIMEOUT
@@ -98,7 +99,8 @@ fi
 if [ -n "$GRAD_BUNDLE" ]; then
   export FLASHMLIR_GRAD_BUNDLE="$GRAD_BUNDLE"
   export PYTHONPATH="$ROOT/test/python:$PYTHONPATH"
-  timeout "$TIMEOUT" "${PYTEST[@]}" -s test/python/test_backward_gpu.py > "$LOGS/grad.log" 2>&1
+  timeout "$TIMEOUT" "${PYTEST[@]}" -s test/python/test_backward_gpu.py \
+    test/python/test_hopper_backward_gpu.py > "$LOGS/grad.log" 2>&1
   rc=$?
   [ $rc -eq 0 ] && report backward ok "$(summary "$LOGS/grad.log")" \
     || report backward FAILED "rc $rc: $(summary "$LOGS/grad.log")"
