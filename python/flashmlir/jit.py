@@ -159,6 +159,14 @@ class _CompiledModule:
         self._asm_cache: Optional[dict] = None
         self._lock = threading.Lock()
 
+    @staticmethod
+    def _module_metadata(spec: AttentionSpec, payload: dict) -> dict:
+        """The metadata of the whole module: chip, compile and ptxas times, build."""
+        return {"chip": payload.get("chip", spec.chip),
+                "compile_seconds": payload.get("compile_seconds"),
+                "cubin_seconds": payload.get("cubin_seconds"),
+                "build_id": payload.get("build_id")}
+
     def _note_ptxas(self, report: str) -> None:
         raise NotImplementedError
 
@@ -206,10 +214,7 @@ class CompiledKernel(_CompiledModule):
         self.metadata = {
             "kernel": spec.resolved_kernel,
             **_kernel_metadata(self._launch),
-            "chip": payload.get("chip", spec.chip),
-            "compile_seconds": payload.get("compile_seconds"),
-            "cubin_seconds": payload.get("cubin_seconds"),
-            "build_id": payload.get("build_id"),
+            **self._module_metadata(spec, payload),
         }
         if self._ptxas_report:
             self._note_ptxas(self._ptxas_report)
@@ -287,10 +292,7 @@ class CompiledGrad(_CompiledModule):
         self.metadata = {
             "kernel": "hopper",
             "kernels": self.kernels,
-            "chip": payload.get("chip", spec.chip),
-            "compile_seconds": payload.get("compile_seconds"),
-            "cubin_seconds": payload.get("cubin_seconds"),
-            "build_id": payload.get("build_id"),
+            **self._module_metadata(spec, payload),
         }
         if self._ptxas_report:
             self._note_ptxas(self._ptxas_report)

@@ -5,7 +5,6 @@ through the CPU path against a float64 reference."""
 
 import base64
 import dataclasses
-import hashlib
 import json
 import math
 import os
@@ -28,6 +27,7 @@ from flashmlir import _compiler
 HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from attention_cases import Case, case_reference  # noqa: E402
+from conftest import cache_entry_path, rehash_entry  # noqa: E402
 
 # Tests that run kernels on the CPU path (the GPU machine has no LLVM to build it).
 needs_cpu_path = pytest.mark.skipif(not flashmlir.HAS_CPU_PATH,
@@ -35,15 +35,6 @@ needs_cpu_path = pytest.mark.skipif(not flashmlir.HAS_CPU_PATH,
 
 BASE = dict(dtype="bf16", batch=1, seqlen_q=129, seqlen_k=200, heads_q=4, heads_kv=2,
             head_dim=64, head_dim_v=64)
-
-
-@pytest.fixture
-def cache_dir(tmp_path, monkeypatch):
-    """A fresh disk cache and an empty memory cache for one test."""
-    monkeypatch.setenv("FLASHMLIR_CACHE_DIR", str(tmp_path / "cache"))
-    flashmlir.cache.clear_memory()
-    yield tmp_path / "cache"
-    flashmlir.cache.clear_memory()
 
 
 # -- AttentionSpec -----------------------------------------------------------------
@@ -545,25 +536,10 @@ def test_memory_and_disk_cache(cache_dir):
     assert json.loads(files[0].read_text())["identity"]["spec"] == spec.to_dict()
 
 
-def _entry_path(cache_dir, spec):
-    """The disk-cache file of `spec` (under the folder of this build id)."""
-    folder = re.sub(r"[^A-Za-z0-9._+-]", "_", flashmlir.build_id())[:120]
-    return cache_dir / folder / f"{spec.digest}.json"
-
-
-def _rehash(entry):
-    """`entry` with a hash that matches its (edited) contents, as a writer who
-    knows the format would make it."""
-    text = json.dumps({"identity": entry["identity"], "payload": entry["payload"]},
-                      sort_keys=True, separators=(",", ":"))
-    entry["sha256"] = hashlib.sha256(text.encode()).hexdigest()
-    return entry
-
-
 def test_entries_live_under_the_build_id(cache_dir):
     spec = AttentionSpec(**BASE)
     flashmlir.compile(spec)
-    path = _entry_path(cache_dir, spec)
+    path = cache_entry_path(cache_dir, spec)
     assert path.exists(), sorted(cache_dir.rglob("*"))
     assert flashmlir.build_id() not in ("", "unknown") and "unknown" not in flashmlir.build_id()
     entry = json.loads(path.read_text())
@@ -578,12 +554,12 @@ def test_another_specs_entry_under_a_key_is_not_loaded(cache_dir):
     small, large = AttentionSpec(**BASE), AttentionSpec(**{**BASE, "seqlen_q": 900})
     flashmlir.compile(large)
     good = flashmlir.compile(small)
-    small_path, large_entry = _entry_path(cache_dir, small), json.loads(
-        _entry_path(cache_dir, large).read_text())
+    small_path, large_entry = cache_entry_path(cache_dir, small), json.loads(
+        cache_entry_path(cache_dir, large).read_text())
     own_identity = json.loads(small_path.read_text())["identity"]
     for make in (lambda: dict(large_entry),
                  lambda: {**large_entry, "identity": own_identity},
-                 lambda: _rehash({**large_entry, "identity": own_identity})):
+                 lambda: rehash_entry({**large_entry, "identity": own_identity})):
         small_path.write_text(json.dumps(make()))
         flashmlir.cache.clear_memory()
         before = dict(flashmlir.cache.stats)
@@ -597,7 +573,7 @@ def test_another_specs_entry_under_a_key_is_not_loaded(cache_dir):
 def test_planted_ptx_is_not_loaded(cache_dir):
     spec = AttentionSpec(**BASE)
     good = flashmlir.compile(spec)
-    path = _entry_path(cache_dir, spec)
+    path = cache_entry_path(cache_dir, spec)
     entry = json.loads(path.read_text())
     entry["payload"]["ptx"] = ".version 8.0\n.target sm_90a\n// planted\n"
     entry["payload"].pop("cubin", None)
@@ -627,7 +603,7 @@ def test_malformed_entries_of_any_shape_are_rebuilt(cache_dir, damage):
     call compiles the kernel again instead of raising."""
     spec = AttentionSpec(**BASE)
     good = flashmlir.compile(spec)
-    path = _entry_path(cache_dir, spec)
+    path = cache_entry_path(cache_dir, spec)
     if isinstance(damage, str):
         path.write_text(damage)
     else:
@@ -641,7 +617,7 @@ def test_malformed_entries_of_any_shape_are_rebuilt(cache_dir, damage):
                     payload[key] = value
         else:
             entry["payload"] = damage["payload"]
-        path.write_text(json.dumps(_rehash(entry)))
+        path.write_text(json.dumps(rehash_entry(entry)))
     flashmlir.cache.clear_memory()
     before = flashmlir.cache.stats["rebuilt_corrupt"]
     assert flashmlir.compile(spec).ptx == good.ptx
@@ -698,7 +674,7 @@ def test_cubin_is_made_at_compile_time_and_kept_on_disk(cache_dir, monkeypatch):
     kernel = flashmlir.compile(spec)
     assert kernel.cubin[:4] == b"\x7fELF"
     assert kernel.metadata["cubin_seconds"] > 0 and kernel.metadata["registers"] > 0
-    entry = json.loads(_entry_path(cache_dir, spec).read_text())
+    entry = json.loads(cache_entry_path(cache_dir, spec).read_text())
     assert base64.b64decode(entry["payload"]["cubin"]) == kernel.cubin
     # A "later process": an empty memory cache and no ptxas to be found.
     flashmlir.cache.clear_memory()

@@ -5,15 +5,15 @@ payload checks entry by entry, the disk cache keeping forward and backward apart
 the arguments the CUDA backward launches with, checked here on CPU tensors by the
 same code. The launch itself: test_hopper_backward_gpu.py."""
 
-import hashlib
 import json
-import re
 import warnings
 
 import pytest
 
 import flashmlir
 from flashmlir import AttentionSpec, jit, ops
+
+from conftest import cache_entry_path, rehash_entry  # noqa: E402
 
 torch = pytest.importorskip("torch")
 
@@ -24,32 +24,10 @@ CPU = torch.device("cpu")
 
 
 @pytest.fixture
-def cache_dir(tmp_path, monkeypatch):
-    """A fresh disk cache and an empty memory cache for one test."""
-    monkeypatch.setenv("FLASHMLIR_CACHE_DIR", str(tmp_path / "cache"))
-    flashmlir.cache.clear_memory()
-    yield tmp_path / "cache"
-    flashmlir.cache.clear_memory()
-
-
-@pytest.fixture
 def gate(monkeypatch):
     """FLASHMLIR_HOPPER_BACKWARD=1 and no refusal remembered from another test."""
     monkeypatch.setenv("FLASHMLIR_HOPPER_BACKWARD", "1")
     monkeypatch.setattr(ops, "_hopper_grad_refused", {})
-
-
-def _path(cache_dir, spec, grad):
-    folder = re.sub(r"[^A-Za-z0-9._+-]", "_", flashmlir.build_id())[:120]
-    return cache_dir / folder / f"{spec.digest}{'-grad' if grad else ''}.json"
-
-
-def _rehash(entry):
-    """`entry` with a hash that matches its (edited) contents."""
-    text = json.dumps({"identity": entry["identity"], "payload": entry["payload"]},
-                      sort_keys=True, separators=(",", ":"))
-    entry["sha256"] = hashlib.sha256(text.encode()).hexdigest()
-    return entry
 
 
 # -- compile_grad ------------------------------------------------------------------
@@ -104,7 +82,7 @@ def test_forward_and_backward_are_separate_entries(cache_dir):
     assert isinstance(forward, flashmlir.CompiledKernel) and isinstance(grad, jit.CompiledGrad)
     assert forward.ptx != grad.ptx
     assert flashmlir.compile(spec) is forward and flashmlir.compile_grad(spec) is grad
-    fwd_path, grad_path = _path(cache_dir, spec, False), _path(cache_dir, spec, True)
+    fwd_path, grad_path = cache_entry_path(cache_dir, spec, False), cache_entry_path(cache_dir, spec, True)
     assert fwd_path.exists() and grad_path.exists() and fwd_path != grad_path
     assert json.loads(grad_path.read_text())["identity"]["grad"] is True
     assert json.loads(fwd_path.read_text())["identity"]["grad"] is False
@@ -125,14 +103,14 @@ def test_an_entry_of_the_other_kind_is_not_loaded(cache_dir):
     re-labelled and re-hashed) is compiled again, and the other way round."""
     spec = AttentionSpec(**GRAD)
     good_forward, good_grad = flashmlir.compile(spec), flashmlir.compile_grad(spec)
-    entries = {grad: json.loads(_path(cache_dir, spec, grad).read_text())
+    entries = {grad: json.loads(cache_entry_path(cache_dir, spec, grad).read_text())
                for grad in (False, True)}
     for grad in (True, False):
         other, own = entries[not grad], entries[grad]
         for make in (lambda: dict(other),
                      lambda: {**other, "identity": own["identity"]},
-                     lambda: _rehash({**other, "identity": own["identity"]})):
-            _path(cache_dir, spec, grad).write_text(json.dumps(make()))
+                     lambda: rehash_entry({**other, "identity": own["identity"]})):
+            cache_entry_path(cache_dir, spec, grad).write_text(json.dumps(make()))
             flashmlir.cache.clear_memory()
             before = dict(flashmlir.cache.stats)
             got = flashmlir.compile_grad(spec) if grad else flashmlir.compile(spec)
@@ -196,10 +174,10 @@ def test_malformed_backward_entries_are_rebuilt_never_loaded(cache_dir, damage, 
     monkeypatch.setenv("FLASHMLIR_CUBIN", "0")  # ptxas adds nothing here but time
     spec = AttentionSpec(**GRAD)
     good = flashmlir.compile_grad(spec)
-    path = _path(cache_dir, spec, True)
+    path = cache_entry_path(cache_dir, spec, True)
     entry = json.loads(path.read_text())
     GRAD_DAMAGE[damage](entry["payload"])
-    path.write_text(json.dumps(_rehash(entry)))
+    path.write_text(json.dumps(rehash_entry(entry)))
     flashmlir.cache.clear_memory()
     before = flashmlir.cache.stats["rebuilt_corrupt"]
     again = flashmlir.compile_grad(spec)

@@ -73,18 +73,8 @@ LogicalResult KernelLowering::emitStore(attn::TileStoreOp store) {
     }
     if (packed) {
       ArrayRef<int64_t> shape = outMemref.getShape();
-      Value rowElement = arith::MulIOp::create(
-          b, loc,
-          arith::AddIOp::create(
-              b, loc,
-              arith::MulIOp::create(
-                  b, loc,
-                  arith::AddIOp::create(
-                      b, loc, arith::MulIOp::create(b, loc, batch, idx(shape[1])),
-                      row),
-                  idx(shape[2])),
-              head),
-          idx(shape[3]));
+      Value rowElement = rowElementOf(batch, idx(shape[1]), row, idx(shape[2]),
+                                      head, shape[3]);
       Value rowAddress = arith::AddIOp::create(
           b, loc, outAddress,
           arith::IndexCastOp::create(
@@ -115,6 +105,21 @@ LogicalResult KernelLowering::emitStore(attn::TileStoreOp store) {
     }
   }
   return success();
+}
+
+Value KernelLowering::rowElementOf(Value batch, Value length, Value row,
+                                   Value heads, Value head, int64_t width) {
+  return arith::MulIOp::create(
+      b, loc,
+      arith::AddIOp::create(
+          b, loc,
+          arith::MulIOp::create(
+              b, loc,
+              arith::AddIOp::create(
+                  b, loc, arith::MulIOp::create(b, loc, batch, length), row),
+              heads),
+          head),
+      idx(width));
 }
 
 LogicalResult KernelLowering::emitAccumulate(attn::TileStoreOp store) {
@@ -162,20 +167,7 @@ LogicalResult KernelLowering::emitAccumulate(attn::TileStoreOp store) {
     b.setInsertionPoint(guard.thenBlock()->getTerminator());
     Value row = arith::AddIOp::create(b, loc, rowBase, local);
     Value element = arith::AddIOp::create(
-        b, loc,
-        arith::MulIOp::create(
-            b, loc,
-            arith::AddIOp::create(
-                b, loc,
-                arith::MulIOp::create(
-                    b, loc,
-                    arith::AddIOp::create(
-                        b, loc, arith::MulIOp::create(b, loc, batch, length),
-                        row),
-                    heads),
-                head),
-            idx(width)),
-        colBase);
+        b, loc, rowElementOf(batch, length, row, heads, head, width), colBase);
     Value rowAddress = arith::AddIOp::create(
         b, loc, address,
         arith::IndexCastOp::create(

@@ -74,6 +74,18 @@ inline int64_t rowValueOf(int64_t r, int64_t perBlock) {
   return 2 * (r / perBlock) + rowHalfOf(r % perBlock);
 }
 
+/// The channel slot part a consumer tile reads: the get that made it, its
+/// token as the tile's block sees it (null when the token is not carried
+/// beside a loop-carried tile), and the part's index — through slices and
+/// loop-carried values (a carried tile and its get's token are carried side
+/// by side, as the overlapped P·V's V is).
+struct SlotPart {
+  attn::ChannelGetOp get;
+  Value token;
+  int64_t part = 0;
+};
+std::optional<SlotPart> slotPartOf(Value tile, int depth = 0);
+
 /// A tile of a role after conversion.
 struct Fragment {
   enum Kind { Registers, Shared, Pending } kind = Registers;
@@ -121,13 +133,14 @@ struct ConsumerLanes {
 struct ChannelResources {
   bool stationary = false;
   int64_t depth = 1;
-  /// Per part: byte offset of slot 0 from the aligned base, bytes between
-  /// slots, bytes of one slot (what its full barrier expects), the tile's
+  /// Per part: byte offset of slot 0 from the aligned base, bytes of one
+  /// slot (what its full barrier expects; a part's slots follow one
+  /// another, so also the stride between them), the tile's
   /// rows, its shared-memory layout (2-D parts), the tensor map that fills
   /// it (-1: a rank-1 part, copied without one), and the leading byte offset
   /// of its descriptor (the chunk stride where an MMA reads it MN-major; 16,
   /// unused, where only K-major).
-  SmallVector<int64_t> offset, stride, bytes, rows, leadingBytes;
+  SmallVector<int64_t> offset, bytes, rows, leadingBytes;
   SmallVector<SwizzledRows> layout;
   SmallVector<int> tensorMap;
   /// Per part: full and empty mbarrier groups (empty: null when the channel
@@ -251,6 +264,10 @@ private:
 
   //===--- Epilogue.cpp -----------------------------------------------------
   LogicalResult emitStore(attn::TileStoreOp store);
+  /// The element of (batch, row, head, column 0) in a contiguous
+  /// [B, S, H, D] operand: ((b·S + row)·H + head)·D.
+  Value rowElementOf(Value batch, Value length, Value row, Value heads,
+                     Value head, int64_t width);
   /// An accumulating tile_store (the backward's dQ): red.global.add.
   LogicalResult emitAccumulate(attn::TileStoreOp store);
   void storeOThroughTma(attn::TileStoreOp store, ArrayRef<Value> o);

@@ -12,25 +12,6 @@ using namespace mlir;
 using namespace flashmlir;
 using namespace flashmlir::hopper;
 
-/// The channel part a consumer tile reads: the get that made it and the
-/// part's index, through slices and loop-carried values (the yielded value).
-static std::optional<std::pair<attn::ChannelGetOp, int64_t>>
-channelPartOf(Value tile, int depth = 0) {
-  if (depth > 8)
-    return std::nullopt;
-  if (auto get = tile.getDefiningOp<attn::ChannelGetOp>())
-    return std::make_pair(get, int64_t(cast<OpResult>(tile).getResultNumber()));
-  if (auto slice = tile.getDefiningOp<tensor::ExtractSliceOp>())
-    return channelPartOf(slice.getSource(), depth + 1);
-  auto arg = dyn_cast<BlockArgument>(tile);
-  auto loop = arg ? dyn_cast<scf::ForOp>(arg.getOwner()->getParentOp())
-                  : scf::ForOp();
-  if (!loop || arg.getArgNumber() == 0)
-    return std::nullopt;
-  return channelPartOf(loop.getYieldedValues()[arg.getArgNumber() - 1],
-                       depth + 1);
-}
-
 LogicalResult KernelLowering::findRoles() {
   for (Operation &op : *grid.getBodyBlock()) {
     if (auto ws = dyn_cast<attn::WarpSpecializeOp>(op))
@@ -97,20 +78,6 @@ LogicalResult KernelLowering::findRoles() {
       }
     if (!res.stationary)
       rings.push_back(channel);
-    for (attn::ChannelPutOp put : channelPuts)
-      for (auto [part, tile] : llvm::enumerate(put.getTiles())) {
-        auto load = tile.getDefiningOp<attn::TileLoadOp>();
-        if (!load)
-          return put.emitOpError() << "attn-convert-to-nvgpu: every "
-                                      "channel_put must put attn.tile_load "
-                                      "results (TMA)";
-        auto first = channelPuts.front().getTiles()[part]
-                         .getDefiningOp<attn::TileLoadOp>();
-        if (first && load.getSource() != first.getSource())
-          return put.emitOpError()
-                 << "attn-convert-to-nvgpu: every put of a channel part must "
-                    "load the same operand (one tensor map)";
-      }
   }
   roles.getConsumer().walk([&](attn::TileStoreOp store) {
     if (cast<ShapedType>(store.getTile().getType()).getRank() == 2 &&
@@ -137,13 +104,13 @@ LogicalResult KernelLowering::findRoles() {
   roles.getConsumer().walk([&](attn::MmaAsyncOp mma) {
     if (queryLoad || !mma.getTransposeRhs())
       return;
-    auto lhs = channelPartOf(mma.getLhs()), rhs = channelPartOf(mma.getRhs());
+    auto lhs = slotPartOf(mma.getLhs()), rhs = slotPartOf(mma.getRhs());
     if (!lhs || !rhs)
       return;
-    auto loadOf = [&](std::pair<attn::ChannelGetOp, int64_t> part) {
-      return puts.lookup(part.first.getChannel())
+    auto loadOf = [&](SlotPart part) {
+      return puts.lookup(part.get.getChannel())
           .front()
-          .getTiles()[part.second]
+          .getTiles()[part.part]
           .getDefiningOp<attn::TileLoadOp>();
     };
     queryLoad = loadOf(*lhs);
@@ -321,8 +288,8 @@ void KernelLowering::emitLaunch() {
   roles.getConsumer().walk([&](attn::MmaAsyncOp mma) {
     for (auto [operand, mn] : {std::make_pair(mma.getLhs(), mma.getTransposeLhs()),
                                std::make_pair(mma.getRhs(), !mma.getTransposeRhs())})
-      if (auto part = channelPartOf(operand); part && mn)
-        mnMajor.insert({part->first.getChannel(), part->second});
+      if (auto part = slotPartOf(operand); part && mn)
+        mnMajor.insert({part->get.getChannel(), part->part});
   });
   for (Value channel : channelList) {
     ChannelResources &res = channels[channel];
@@ -333,7 +300,6 @@ void KernelLowering::emitLaunch() {
       int64_t bytes = tile.getNumElements() *
                       tile.getElementType().getIntOrFloatBitWidth() / 8;
       res.bytes.push_back(bytes);
-      res.stride.push_back(bytes);
       res.rows.push_back(tile.getDimSize(0));
       res.layout.push_back(SwizzledRows::forWidth(
           tile.getRank() == 2 ? tile.getDimSize(1) : 64));
@@ -460,7 +426,7 @@ LogicalResult KernelLowering::emitPut(attn::ChannelPutOp put) {
                                              ticks, stage);
     if (res.tensorMap[part] < 0) {
       copyRows(load, res.full[part], stage, res.offset[part],
-               res.stride[part]);
+               res.bytes[part]);
       continue;
     }
     int64_t width = cast<ShapedType>(tile.getType()).getDimSize(1);

@@ -46,7 +46,7 @@ LogicalResult KernelLowering::emitGet(attn::ChannelGetOp get) {
     Fragment f;
     f.kind = Fragment::Shared;
     Value bytes =
-        res.stationary ? Value() : stageOffset(stage, res.stride[part]);
+        res.stationary ? Value() : stageOffset(stage, res.bytes[part]);
     if (res.descriptor[part])
       f.descriptor = bytes ? wg.advance(res.descriptor[part], bytes)
                            : res.descriptor[part];
@@ -57,7 +57,7 @@ LogicalResult KernelLowering::emitGet(attn::ChannelGetOp get) {
             : arith::AddIOp::create(
                   b, loc, idx(res.offset[part]),
                   arith::MulIOp::create(b, loc, stage,
-                                        idx(res.stride[part]))));
+                                        idx(res.bytes[part]))));
     f.layout = res.layout[part];
     f.chunkBytes = res.rows[part] * f.layout.bytes;
     f.perRow = res.tensorMap[part] < 0;
@@ -89,17 +89,12 @@ void KernelLowering::awaitTilesOf(Operation *op) {
   });
 }
 
-/// The channel slot part a shared tile reads: the token of the get that made
-/// it and the part's index, through slices and loop-carried values (a carried
-/// tile and its get's token are carried side by side, as the overlapped
-/// P·V's V is).
-static std::optional<std::pair<Value, int64_t>> slotPartOf(Value tile,
-                                                           int depth = 0) {
+std::optional<SlotPart> flashmlir::hopper::slotPartOf(Value tile, int depth) {
   if (depth > 8)
     return std::nullopt;
   if (auto get = tile.getDefiningOp<attn::ChannelGetOp>())
-    return std::make_pair(get.getToken(),
-                          int64_t(cast<OpResult>(tile).getResultNumber()));
+    return SlotPart{get, get.getToken(),
+                    int64_t(cast<OpResult>(tile).getResultNumber())};
   if (auto slice = tile.getDefiningOp<tensor::ExtractSliceOp>())
     return slotPartOf(slice.getSource(), depth + 1);
   auto arg = dyn_cast<BlockArgument>(tile);
@@ -108,13 +103,16 @@ static std::optional<std::pair<Value, int64_t>> slotPartOf(Value tile,
   if (!loop || arg.getArgNumber() == 0)
     return std::nullopt;
   ValueRange yielded = loop.getYieldedValues();
-  auto inner = slotPartOf(yielded[arg.getArgNumber() - 1], depth + 1);
+  std::optional<SlotPart> inner =
+      slotPartOf(yielded[arg.getArgNumber() - 1], depth + 1);
   if (!inner)
     return std::nullopt;
+  // The token as this block sees it: the iter_arg it is carried in, if any.
+  Value token;
   for (auto [k, value] : llvm::enumerate(yielded))
-    if (value == inner->first)
-      return std::make_pair(Value(loop.getRegionIterArgs()[k]), inner->second);
-  return std::nullopt;
+    if (inner->token && value == inner->token)
+      token = loop.getRegionIterArgs()[k];
+  return SlotPart{inner->get, token, inner->part};
 }
 
 LogicalResult KernelLowering::emitRelease(attn::ChannelReleaseOp release) {
@@ -354,8 +352,8 @@ LogicalResult KernelLowering::emitMma(attn::MmaAsyncOp mma) {
   SlotReads &reads = mmaReads[mma.getResult()];
   reads.mma = mma;
   for (Value operand : {mma.getLhs(), mma.getRhs()})
-    if (auto part = slotPartOf(operand))
-      reads.parts.push_back(*part);
+    if (auto part = slotPartOf(operand); part && part->token)
+      reads.parts.push_back({part->token, part->part});
   inFlight.push_back(mma.getResult());
   drained = false;
   return success();
