@@ -121,8 +121,12 @@ def Attn_TileLoadOp : Attn_TileOp<"tile_load"> {
     where T converts to the tile's element type: f32 (any source, scaled by
     `scale` when given: FP8 descales), or the source's own type (no scale:
     the Hopper path keeps bf16/f16 tiles for the tensor cores). Rows past
-    `rows` are zero so a partial tile holds defined values. On the GPU this is
-    a TMA load into shared memory; on the CPU, a loop nest.
+    `rows` are zero so a partial tile holds defined values, with one
+    exception: on the warp-specialized Hopper path a rank-2 tile is a TMA box,
+    which zero-fills only past the tensor's end, so a packed (varlen) source
+    leaves the next sequence's rows there. Clients must not depend on those
+    rows: the forward discards them, the backward hides them
+    (attn.tile_mask's hide_rows). On the CPU this is a loop nest.
 
     A rank-1 tile [R] takes per-row values from a `source` [B, H, S] (the
     backward's LSE and D), as attn.tile_store writes them:
@@ -581,15 +585,19 @@ def Attn_TileMaskOp : Attn_TileOp<"tile_mask", [RecursiveMemoryEffects,
 
         dest[i, j] = visible(i, j) ? tile[i, j] : -inf
         visible(i, j) = j < cols
+                    and (not hide_rows or i < rows)
                     and (L < 0 or kv_pos + j >= q_pos + i + diag - L)
                     and (R < 0 or kv_pos + j <= q_pos + i + diag + R)
                     and mask_mod(seq, head, q_pos + i, kv_pos + j)
 
     with [L, R] the window of `mask` (-1 unbounded) and the mask_mod region
-    optional. Rows from `rows` on are not the block's: their elements are
-    unspecified, and the positions mask_mod receives are clamped into the
-    block's rows and columns (q_pos + min(i, rows - 1), kv_pos + min(j,
-    cols - 1)) so that it never reads past the tensors it indexes.
+    optional. Rows from `rows` on are not the block's: without `hide_rows`
+    their elements are unspecified (the forward discards those rows); with
+    it they are -inf (the backward sums over rows for dK and dV, and a
+    q-block's rows past its count need not be zeros: see attn.tile_load).
+    The positions mask_mod receives are clamped into the block's rows and
+    columns (q_pos + min(i, rows - 1), kv_pos + min(j, cols - 1)) so that it
+    never reads past the tensors it indexes.
 
     ```mlir
     %sm = attn.tile_mask %s into %e q_pos(%q0) kv_pos(%k0) diag(%d)
@@ -601,7 +609,7 @@ def Attn_TileMaskOp : Attn_TileOp<"tile_mask", [RecursiveMemoryEffects,
   let arguments = (ins Attn_Tile:$tile, Attn_Tile:$dest,
                        Index:$q_pos, Index:$kv_pos, Index:$diag, Index:$rows,
                        Index:$cols, Index:$seq, Index:$head,
-                       Attn_MaskAttr:$mask);
+                       Attn_MaskAttr:$mask, UnitAttr:$hide_rows);
   let results = (outs Optional<Attn_TileTensor>:$result);
   let regions = (region MaxSizedRegion<1>:$mask_mod);
   let assemblyFormat = [{

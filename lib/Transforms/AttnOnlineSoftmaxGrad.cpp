@@ -116,6 +116,9 @@ static LogicalResult expandBlockGradUpdate(attn::BlockGradUpdateOp op,
                    op.getMasked(), op.getMask(),   op.getScale().convertToDouble(),
                    op.getSoftcapAttr(), &op.getScoreMod(), &op.getMaskMod(),
                    &op.getScoreModGrad()};
+  // dK and dV sum over the q-block's rows: those past its count must give
+  // P = 0 whatever the Q and dO tiles hold there.
+  in.hideRows = true;
   ScoreTile scores = buildScoreTile(t, in, /*withDerivative=*/true);
   Value s = scores.scores;
   auto scoresType = cast<RankedTensorType>(s.getType());

@@ -240,6 +240,9 @@ static void lowerTileMask(attn::TileMaskOp op) {
     auto both = [&](Value cond) {
       keep = arith::AndIOp::create(b, l.loc, keep, cond);
     };
+    if (op.getHideRows())
+      both(arith::CmpIOp::create(b, l.loc, arith::CmpIPredicate::slt, i,
+                                 op.getRows()));
     Value center = arith::AddIOp::create(b, l.loc, qi, op.getDiag());
     if (mask.getWindowLeft() >= 0) {
       Value lo = arith::SubIOp::create(b, l.loc, center,

@@ -152,12 +152,13 @@ ScoreTile flashmlir::buildScoreTile(TileBuilder &t, const ScoreOperands &in,
   }
 
   // Masking: s = -inf where the key is hidden (the window, mask_mod, or past
-  // the block's columns). Boundary blocks always; an interior block only
-  // when it is the ragged last one (cols < BlockN), decided at run time.
+  // the block's columns; in the backward, past its rows too). Boundary
+  // blocks always; an interior block only when it is ragged (cols < BlockN;
+  // in the backward, or rows < BlockM), decided at run time.
   auto mask = [&](OpBuilder &mb, attn::MaskAttr kind, Region *maskMod) {
     auto masked = attn::TileMaskOp::create(
         mb, loc, scoresType, s, s, in.qPos, in.kvPos, in.diag, in.rows,
-        in.cols, in.seq, in.head, kind);
+        in.cols, in.seq, in.head, kind, in.hideRows);
     if (maskMod && !maskMod->empty()) {
       IRMapping mapping;
       maskMod->cloneInto(&masked.getMaskMod(), mapping);
@@ -170,6 +171,12 @@ ScoreTile flashmlir::buildScoreTile(TileBuilder &t, const ScoreOperands &in,
     Value ragged = arith::CmpIOp::create(
         b, loc, arith::CmpIPredicate::slt, in.cols,
         arith::ConstantIndexOp::create(b, loc, blockN));
+    if (in.hideRows)
+      ragged = arith::OrIOp::create(
+          b, loc, ragged,
+          arith::CmpIOp::create(
+              b, loc, arith::CmpIPredicate::slt, in.rows,
+              arith::ConstantIndexOp::create(b, loc, query.getDimSize(0))));
     auto ifOp = scf::IfOp::create(b, loc, scoresType, ragged,
                                   /*withElseRegion=*/true);
     OpBuilder thenB = ifOp.getThenBodyBuilder();

@@ -75,6 +75,9 @@ struct ScoreOperands {
   /// The backward: score_mod's derivative in the score (null or empty when
   /// there is no score_mod).
   mlir::Region *scoreModGrad = nullptr;
+  /// The backward: the block's rows past `rows` hidden too (attn.tile_mask's
+  /// hide_rows), and a block with rows < BlockM masked even when interior.
+  bool hideRows = false;
 };
 
 /// The scores of one block and what the softmax needs of them.

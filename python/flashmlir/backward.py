@@ -22,8 +22,27 @@ gradients reach tensors they capture too (e.g. learnable biases); a block
 mask hides the keys of the blocks it does not list.
 """
 
+import contextlib
 import math
 from typing import Optional, Tuple
+
+
+@contextlib.contextmanager
+def _recording_autograd():
+    """Records an autograd graph even inside a torch.library custom op's
+    implementation: the dispatcher runs it below autograd (the Autograd*
+    dispatch keys excluded in its thread-local state), where enable_grad alone
+    records nothing and torch.autograd.grad finds no graph."""
+    import torch
+
+    keys = torch._C.DispatchKey
+    excluded = torch._C._dispatch_tls_local_exclude_set()
+    for name in dir(keys):
+        if name.startswith("Autograd") or name == "ADInplaceOrView":
+            excluded = excluded.remove(getattr(keys, name))
+    with torch._C._ForceDispatchKeyGuard(torch._C._dispatch_tls_local_include_set(),
+                                         excluded), torch.enable_grad():
+        yield
 
 
 def _sequence_forward(q, k, v, *, left: int, right: int, align: str, softcap: float,
@@ -86,7 +105,7 @@ def attention_grads(q, k, v, grad_out, grad_lse, cu_seqlens_q, cu_seqlens_k, *,
 
     scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else scale
     left, right = window
-    with torch.enable_grad():
+    with _recording_autograd():
         qf, kf, vf = (t.detach().float().requires_grad_() for t in (q, k, v))
         if cu_seqlens_q is not None:
             bq = cu_seqlens_q.tolist()

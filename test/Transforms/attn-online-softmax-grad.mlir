@@ -4,7 +4,8 @@
 // The backward's L1 ops into the forward's tile ops (AttnOnlineSoftmaxGrad.cpp).
 // An unmasked q-block on bf16 tiles (sm_90a's), no score transform:
 // c = scale·log2 e = 0.125·1.4427, and
-//   S     = Q·Kᵀ;  -inf past the block's columns in the ragged last block only
+//   S     = Q·Kᵀ;  -inf past the block's columns and rows in a ragged block only
+//           (cols < 32 or rows < 64: the backward hides the rows too, hide_rows)
 //   −LSE₂ = LSE = -inf ? -inf : −LSE·log2 e
 //   P     = exp2(fma(S, c, −LSE₂))
 //   dV   += Pᵀ·dO                     (P rounded to dO's bf16)
@@ -18,9 +19,11 @@
 // CHECK-DAG: %[[EDP:.+]] = bufferization.alloc_tensor() : tensor<64x32xf32>
 // CHECK-DAG: %[[ENL:.+]] = bufferization.alloc_tensor() : tensor<64xf32>
 // CHECK: %[[S:.+]] = attn.tile_matmul %[[Q]], %[[K]] transpose_rhs into
-// CHECK: %[[RAGGED:.+]] = arith.cmpi slt, %{{.+}}, %c32
+// CHECK: %[[RCOLS:.+]] = arith.cmpi slt, %{{.+}}, %c32
+// CHECK: %[[RROWS:.+]] = arith.cmpi slt, %{{.+}}, %c64
+// CHECK: %[[RAGGED:.+]] = arith.ori %[[RCOLS]], %[[RROWS]] : i1
 // CHECK: %[[SM:.+]] = scf.if %[[RAGGED]] -> (tensor<64x32xf32>) {
-// CHECK:   attn.tile_mask %[[S]] into %[[S]] {{.*}} attributes {mask = #attn.mask<none>}
+// CHECK:   attn.tile_mask %[[S]] into %[[S]] {{.*}} attributes {hide_rows, mask = #attn.mask<none>}
 // CHECK: %[[NL:.+]] = attn.tile_map ins(%[[LSE]] : tensor<64xf32>) into %[[ENL]]
 // CHECK-NEXT: ^bb0(%[[X:.+]]: f32):
 // CHECK-NEXT:   %[[NINF:.+]] = arith.constant 0xFF800000 : f32
@@ -97,7 +100,7 @@ func.func @interior_block(%q: tensor<64x64xbf16>, %k: tensor<32x64xbf16>, %v: te
 // CHECK-NEXT:   attn.yield %[[GG]] : f32
 // CHECK: %[[Z:.+]] = attn.tile_score_mod %[[Y]] into %[[Y]]
 // CHECK:   arith.mulf
-// CHECK: %[[MK:.+]] = attn.tile_mask %[[Z]] into %[[Z]] {{.*}} attributes {mask = #attn.mask<window [4, 0], bottom_right>} mask_mod {
+// CHECK: %[[MK:.+]] = attn.tile_mask %[[Z]] into %[[Z]] {{.*}} attributes {hide_rows, mask = #attn.mask<window [4, 0], bottom_right>} mask_mod {
 // CHECK: %[[P:.+]] = attn.tile_map ins(%[[MK]], %{{.+}} : tensor<16x32xf32>, tensor<16xf32>) into %[[MK]]
 // CHECK:   arith.constant 1.44269502 : f32
 // CHECK-NOT: arith.truncf

@@ -207,6 +207,23 @@ func.func @mask(%s: memref<16x32xf32>, %qp: index, %kp: index, %diag: index, %ro
 
 // -----
 
+// hide_rows (the backward's masks): rows from `rows` on are hidden too.
+// CHECK-LABEL: func.func @mask_hide_rows
+// CHECK-SAME: (%{{[^:]+}}: memref<16x32xf32>, %{{[^:]+}}: index, %[[ROWS:[^:]+]]: index, %[[COLS:[^:]+]]: index)
+// CHECK: scf.for %[[I:.+]] = %c0 to %c16
+// CHECK:   scf.for %[[J:.+]] = %c0 to %c32
+// CHECK:     %[[INB:.+]] = arith.cmpi slt, %[[J]], %[[COLS]]
+// CHECK:     %[[ROWIN:.+]] = arith.cmpi slt, %[[I]], %[[ROWS]]
+// CHECK:     %[[KEEP:.+]] = arith.andi %[[INB]], %[[ROWIN]]
+// CHECK:     arith.select %[[KEEP]], %{{.+}}, %cst
+func.func @mask_hide_rows(%s: memref<16x32xf32>, %p: index, %rows: index, %cols: index) {
+  attn.tile_mask %s into %s q_pos(%p) kv_pos(%p) diag(%p) rows(%rows) cols(%cols) seq(%p) head(%p)
+      attributes {hide_rows, mask = #attn.mask<none>} : memref<16x32xf32>
+  return
+}
+
+// -----
+
 // score_mod on the valid part of the block only: i < rows, j < cols.
 // CHECK-LABEL: func.func @score_mod
 // CHECK-SAME: (%{{[^:]+}}: memref<16x32xf32>, %{{[^:]+}}: index, %[[ROWS:[^:]+]]: index, %[[COLS:[^:]+]]: index)

@@ -34,7 +34,7 @@
 // CHECK:         attn.channel_get %[[QC]]
 // CHECK:         attn.mma_async {{.+}} transpose_rhs
 // CHECK-NEXT:    attn.mma_async {{.+}} transpose_rhs
-// CHECK:         attn.tile_mask {{.+}} {mask = #attn.mask<causal, bottom_right>}
+// CHECK:         attn.tile_mask {{.+}} {hide_rows, mask = #attn.mask<causal, bottom_right>}
 // CHECK:         attn.tile_stage
 // CHECK:         attn.tile_stage
 // CHECK:         attn.mma_async
@@ -79,7 +79,7 @@ func.func @causal_gqa(%q: memref<2x300x4x128xbf16>, %k: memref<2x300x2x128xbf16>
 // CHECK: %[[MYK:.+]] = tensor.extract_slice %{{.+}}#0[%{{.+}}, 0] [64, 64] [1, 1] : tensor<128x64xf16, #attn.layout<shared>> to tensor<64x64xf16, #attn.layout<shared>>
 // CHECK: scf.for {{.+}} -> (!attn.async<tensor<64x64xf32, #attn.layout<accumulator>>>, !attn.async<tensor<64x64xf32, #attn.layout<accumulator>>>, !attn.token, i1)
 // CHECK:   attn.mma_async %{{.+}}, %[[MYK]] transpose_rhs into %{{.+}} : tensor<128x64xf16, #attn.layout<shared>>, tensor<64x64xf16, #attn.layout<shared>>, tensor<128x64xf32, #attn.layout<accumulator>>
-// CHECK:   attn.tile_mask {{.+}} {mask = #attn.mask<window [3, 20], top_left>} : tensor<128x64xf32, #attn.layout<accumulator>>
+// CHECK:   attn.tile_mask {{.+}} {hide_rows, mask = #attn.mask<window [3, 20], top_left>} : tensor<128x64xf32, #attn.layout<accumulator>>
 // CHECK:   attn.tile_stage %{{.+}} : tensor<128x64xf16, #attn.layout<operand_a>> -> tensor<128x64xf16, #attn.layout<shared>>
 // CHECK:   attn.mma_async %{{.+}}, %[[MYK]] into %{{.+}} -> <tensor<128x64xf32, #attn.layout<accumulator>>>
 // CHECK: scf.for {{.+}} -> (!attn.async

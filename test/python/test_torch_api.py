@@ -648,6 +648,31 @@ def test_cpu_gradients_come_from_the_compiled_backward(monkeypatch):
 
 
 @needs_cpu_path
+def test_recompute_backward_records_its_graph_inside_the_custom_op(monkeypatch):
+    # The recompute (the CUDA tensors' backward without FLASHMLIR_HOPPER_BACKWARD=1, and
+    # the fallback where the Hopper backward refuses a spec) runs inside
+    # torch.ops.flashmlir.attention_backward, which the dispatcher calls below autograd:
+    # there enable_grad alone records nothing ("element 0 of tensors does not require
+    # grad", first seen on an H100). Made to run on CPU tensors, it must give float64
+    # autograd's gradients.
+    import flashmlir.ops as ops
+
+    monkeypatch.setattr(ops, "_compiled_backward", lambda q: False)
+    q, k, v = qkv(sq=20, sk=29, dtype=torch.float32, seed=5)
+    leaves = [t.clone().requires_grad_() for t in (q, k, v)]
+    out, lse = flashmlir.attention(*leaves, causal=True, return_lse=True)
+    g = torch.Generator().manual_seed(2)
+    w_out, w_lse = torch.randn(out.shape, generator=g), torch.randn(lse.shape, generator=g)
+    ((out * w_out).sum() + (lse * w_lse).sum()).backward()
+    ref = [t.double().requires_grad_() for t in (q, k, v)]
+    ro, rl = reference(*ref, causal=True)
+    ((ro * w_out.double()).sum() + (rl * w_lse.double()).sum()).backward()
+    for got, want in zip(leaves, ref):
+        err = (got.grad.double() - want.grad).abs().max().item()
+        assert err <= 1e-4 * (1 + want.grad.abs().max().item()), err
+
+
+@needs_cpu_path
 def test_nonlinear_score_mod_backward_matches_float64_autograd():
     # A score_mod whose derivative in the score is not 1 (a per-head scale, a leaky
     # branch, a clamp: mul, select, maximum), compiled into the backward by

@@ -171,6 +171,7 @@ void KernelLowering::emitMask(attn::TileMaskOp op) {
   int64_t left = mask.getWindowLeft(), right = mask.getWindowRight();
   Value qPos = toI32(mapped(op.getQPos())), kvPos = toI32(mapped(op.getKvPos()));
   Value diag = toI32(mapped(op.getDiag())), cols = toI32(mapped(op.getCols()));
+  Value rows = op.getHideRows() ? toI32(mapped(op.getRows())) : Value();
   Value negInf = wg.f32(-std::numeric_limits<double>::infinity());
   auto tileType = cast<ShapedType>(op.getTile().getType());
   int64_t blocks = rowBlocks(tileType.getDimSize(0));
@@ -192,6 +193,12 @@ void KernelLowering::emitMask(attn::TileMaskOp op) {
       lastCol = arith::MinSIOp::create(
           b, loc, lastCol, arith::AddIOp::create(b, loc, shift, wg.i32(right)));
     hi[h] = arith::SubIOp::create(b, loc, lastCol, lanes.laneColumn);
+    // hide_rows: a row past the count keeps no column (col <= -1 never).
+    if (rows)
+      hi[h] = arith::SelectOp::create(
+          b, loc,
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, row, rows),
+          hi[h], wg.i32(-1));
     if (left >= 0)
       lo[h] = arith::SubIOp::create(
           b, loc, arith::SubIOp::create(b, loc, shift, wg.i32(left)),

@@ -31,6 +31,13 @@
 // CHECK: nvgpu.mbarrier.try_wait.parity
 // CHECK: scf.for
 // CHECK-COUNT-16: nvvm.wgmma.mma_async {{.+}} A[<bf16>, <one>, <row>], B[<bf16>, <one>, <col>]
+// A ragged block (the consumer's keys < 64, or the q-block's rows < 64) is
+// masked, its rows past the count too (hide_rows: a packed tensor's TMA box
+// holds the next sequence there): such a row keeps no column (col <= -1).
+// CHECK: %[[RAGGED:.+]] = arith.ori %{{.+}}, %{{.+}} : i1
+// CHECK-NEXT: scf.if %[[RAGGED]]
+// CHECK: %[[ROWOK:.+]] = arith.cmpi slt, %{{.+}}, %{{.+}} : i32
+// CHECK-NEXT: arith.select %[[ROWOK]], %{{.+}}, %c-1_i32 : i32
 // CHECK: llvm.load {{.+}} : !llvm.ptr<3> -> f32
 // P and dS staged: stmatrix into the consumer's buffer, the async proxy
 // fenced, the warpgroup synchronized (named barrier 4 + c).

@@ -85,6 +85,7 @@ func.func @grid_attributes(%n: index) {
 // CHECK-NEXT: } -> tensor<64x128xf32>
 // CHECK: attn.tile_mask %{{.+}} into %{{.+}} q_pos(%{{.+}}) kv_pos(%{{.+}}) diag(%{{.+}}) rows(%{{.+}}) cols(%{{.+}}) seq(%{{.+}}) head(%{{.+}}) attributes {mask = #attn.mask<causal, bottom_right>} mask_mod {
 // CHECK: } : tensor<64x128xf32> -> tensor<64x128xf32>
+// CHECK: attn.tile_mask %{{.+}} into %{{.+}} {{.*}} attributes {hide_rows, mask = #attn.mask<none>} : tensor<64x128xf32> -> tensor<64x128xf32>
 // CHECK: attn.tile_score_mod %{{.+}} into %{{.+}} seq(%{{.+}}) head(%{{.+}}) q_pos(%{{.+}}) kv_pos(%{{.+}}) rows(%{{.+}}) cols(%{{.+}}) : tensor<64x128xf32> {
 // CHECK-NEXT: ^bb0(%score: f32, %b: index, %h: index, %q_idx: index, %kv_idx: index):
 // CHECK: } -> tensor<64x128xf32>
@@ -116,7 +117,9 @@ func.func @online(%q: tensor<64x64xbf16>, %k: tensor<128x64xbf16>, %o: memref<1x
         %t = arith.cmpi uge, %qi, %kj : index
         attn.yield %t : i1
       } : tensor<64x128xf32> -> tensor<64x128xf32>
-  %sc = attn.tile_score_mod %sm into %sm seq(%i) head(%i) q_pos(%i) kv_pos(%i) rows(%i) cols(%i)
+  %sh = attn.tile_mask %sm into %sm q_pos(%i) kv_pos(%i) diag(%i) rows(%i) cols(%i) seq(%i) head(%i)
+      attributes {hide_rows, mask = #attn.mask<none>} : tensor<64x128xf32> -> tensor<64x128xf32>
+  %sc = attn.tile_score_mod %sh into %sh seq(%i) head(%i) q_pos(%i) kv_pos(%i) rows(%i) cols(%i)
       : tensor<64x128xf32> {
   ^bb0(%x: f32, %b: index, %h: index, %qi: index, %kj: index):
     attn.yield %x : f32
