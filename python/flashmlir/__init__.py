@@ -19,10 +19,10 @@ Modules:
   gpu         HopperKernel: launches compiled PTX on torch tensors (_cuda)
   aot         python -m flashmlir.aot: precompile specs into a cache directory
   block_mask  create_block_mask: FlexAttention-style block sparsity
-  backward    the autograd backward of CUDA tensors (recompute in PyTorch) unless
-              FLASHMLIR_HOPPER_BACKWARD=1 and the compiled Hopper backward takes
-              the call (ops._run_hopper_grad); CPU tensors train through the
-              compiled backward (ops._run_cpu_grad)
+  backward    the recompute in PyTorch: the autograd backward of CUDA tensors where
+              the compiled Hopper backward (ops._run_hopper_grad) does not take
+              the call or FLASHMLIR_HOPPER_BACKWARD=0; CPU tensors train through
+              the compiled backward (ops._run_cpu_grad)
   testing     the reference attention (float64, from the definition) and the
               accuracy rule of the tests and benchmarks (needs torch)
 

@@ -3,9 +3,9 @@ PyTorch math.
 
 CPU tensors train through the compiled backward (attn.attention_grad on the
 CPU path, flashmlir.ops._run_cpu_grad). CUDA tensors take the compiled Hopper
-backward only with FLASHMLIR_HOPPER_BACKWARD=1 and where it takes the spec
-(flashmlir.ops._run_hopper_grad; off by default until its kernels pass on a
-GPU). Otherwise on CUDA tensors — and wherever gradients must reach tensors a
+backward where it takes the spec (flashmlir.ops._run_hopper_grad; today D = 64
+and 128, no block mask), unless FLASHMLIR_HOPPER_BACKWARD=0. Otherwise on CUDA
+tensors — and wherever gradients must reach tensors a
 score_mod/mask_mod captures — the custom op's backward recomputes
 softmax(scale·Q·Kᵀ + masks)·V per sequence from the saved inputs and
 differentiates that with torch.autograd:

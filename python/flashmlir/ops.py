@@ -11,10 +11,9 @@ Without score_mod / mask_mod the call goes through the torch custom op
 torch.compile traces through it without graph breaks. Gradients: on CPU
 tensors, the compiled backward (attn.attention_grad through the CPU path,
 O(S) memory; _run_cpu_grad), modifiers and block masks included; on CUDA
-tensors with FLASHMLIR_HOPPER_BACKWARD=1, the compiled Hopper backward
-(jit.compile_grad's three kernels; _run_hopper_grad) where the compiler
-builds it for the spec (off by default: not yet validated on a GPU); on CUDA
-tensors otherwise, and for tensors a score_mod/mask_mod captures that require
+tensors the compiled Hopper backward (jit.compile_grad's three kernels;
+_run_hopper_grad) where the compiler builds it for the spec (on by default;
+FLASHMLIR_HOPPER_BACKWARD=0 turns it off); on CUDA tensors otherwise, and for tensors a score_mod/mask_mod captures that require
 grad, a recompute in float32 PyTorch math (flashmlir.backward), at PyTorch's
 speed and memory. FP8 calls are inference only.
 """
@@ -70,9 +69,8 @@ def _tuning_knobs():
 
 
 class PerformanceWarning(UserWarning):
-    """A call runs on a slow path: the SIMT bring-up kernel, or (with
-    FLASHMLIR_HOPPER_BACKWARD=1) the backward's recompute where the Hopper
-    backward does not take the spec."""
+    """A call runs on a slow path: the SIMT bring-up kernel, or the backward's
+    recompute where the Hopper backward does not take the spec."""
 
 
 def _torch():
@@ -494,8 +492,8 @@ def _modified_attention_function():
         """Calls with score_mod/mask_mod/block_mask under autograd: the kernel's
         out and lse forward; gradients of q, k, v by the compiled backward on
         CPU tensors (`compiled` = (spec, modifier tensors, block mask tensors))
-        and, with FLASHMLIR_HOPPER_BACKWARD=1, on CUDA tensors where the Hopper
-        backward takes the spec (_hopper_grad); else — CUDA tensors otherwise,
+        and on CUDA tensors where the Hopper backward takes the spec (unless
+        FLASHMLIR_HOPPER_BACKWARD=0) (_hopper_grad); else — CUDA tensors otherwise,
         or float tensors the modifiers capture that need gradients too — by
         recompute (flashmlir.backward)."""
 
@@ -678,7 +676,7 @@ _cpu_grad_kernels = {}
 def _compiled_backward(q) -> bool:
     """Whether q's gradients come from the compiled backward on the CPU path:
     CPU tensors with the CPU path built. (CUDA tensors: _run_hopper_grad
-    behind FLASHMLIR_HOPPER_BACKWARD=1, else the recompute.)"""
+    unless FLASHMLIR_HOPPER_BACKWARD=0, else the recompute.)"""
     import flashmlir
 
     return q.device.type == "cpu" and flashmlir.HAS_CPU_PATH
@@ -768,17 +766,18 @@ def _grad_arguments(spec: AttentionSpec, q, k, v, out, lse, dout, dlse, cu_q, cu
     return args, (dq, dk, dv)
 
 
-# -- the Hopper backward (FLASHMLIR_HOPPER_BACKWARD=1) ----------------------------
+# -- the Hopper backward (on unless FLASHMLIR_HOPPER_BACKWARD=0) -----------------
 # Specs whose Hopper backward was refused: spec -> why (compiled and warned once).
 _hopper_grad_refused = {}
 
 
 def _hopper_backward_enabled() -> bool:
-    """FLASHMLIR_HOPPER_BACKWARD=1: CUDA gradients from the compiled Hopper
-    backward where it takes the spec. Off by default until its kernels have
-    passed the GPU tests (test_hopper_backward_gpu.py). Read at every backward
-    call; a bad value is a ValueError naming the variable."""
-    value = os.environ.get("FLASHMLIR_HOPPER_BACKWARD", "0")
+    """CUDA gradients from the compiled Hopper backward where it takes the spec:
+    on by default (its kernels pass test_backward_gpu.py and
+    test_hopper_backward_gpu.py on an H100, sanitizers clean);
+    FLASHMLIR_HOPPER_BACKWARD=0 keeps the PyTorch recompute. Read at every
+    backward call; a bad value is a ValueError naming the variable."""
+    value = os.environ.get("FLASHMLIR_HOPPER_BACKWARD", "1")
     if value not in ("0", "1"):
         raise ValueError(f"FLASHMLIR_HOPPER_BACKWARD must be 0 or 1, got {value!r}")
     return value == "1"
@@ -798,8 +797,8 @@ def _grad_spec(spec: AttentionSpec) -> AttentionSpec:
 def _hopper_grad(spec: AttentionSpec):
     """The compiled Hopper backward (jit.CompiledGrad) of `spec` (as it will be
     launched: bucketed, _grad_spec), or None when the gradients must come from
-    the recompute (flashmlir.backward): FLASHMLIR_HOPPER_BACKWARD is not 1, or
-    the backward does not take the spec.
+    the recompute (flashmlir.backward): FLASHMLIR_HOPPER_BACKWARD=0, or the
+    backward does not take the spec.
 
     "Takes the spec" is decided by compiling it, not by a copy of the
     compiler's rules here (head dims, block masks, ctas_per_sm... change as the
@@ -824,9 +823,9 @@ def _hopper_grad(spec: AttentionSpec):
         lines = [line.strip() for line in why.splitlines() if line.strip()]
         diagnostic = next((line.split(": ", 1)[-1] for line in lines if "' op " in line),
                           lines[-1] if lines else why)
-        warnings.warn(f"flashmlir: FLASHMLIR_HOPPER_BACKWARD=1, but the Hopper backward "
-                      f"does not take this call ({diagnostic}); its gradients are "
-                      f"recomputed in PyTorch (flashmlir.backward)", PerformanceWarning,
+        warnings.warn(f"flashmlir: the Hopper backward does not take this call "
+                      f"({diagnostic}); its gradients are recomputed in PyTorch "
+                      f"(flashmlir.backward)", PerformanceWarning,
                       stacklevel=2)
     return None
 
@@ -884,7 +883,7 @@ def _register_custom_op():
 
     # Gradients (torch.ops.flashmlir.attention_backward): on CPU tensors the
     # compiled backward (attn.attention_grad on the CPU path); on CUDA tensors,
-    # with FLASHMLIR_HOPPER_BACKWARD=1, the compiled Hopper backward where it
+    # unless FLASHMLIR_HOPPER_BACKWARD=0, the compiled Hopper backward where it
     # takes the spec (_run_hopper_grad), else a recompute in float32 PyTorch
     # math (flashmlir.backward).
     def setup_context(ctx, inputs, output):

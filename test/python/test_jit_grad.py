@@ -224,13 +224,14 @@ ptxas info    : Used 50 registers, used 1 barriers
 
 
 # -- the gate (flashmlir.ops) ------------------------------------------------------------
-def test_gate_is_off_by_default(cache_dir, monkeypatch):
-    monkeypatch.delenv("FLASHMLIR_HOPPER_BACKWARD", raising=False)
+def test_gate_is_on_by_default_and_0_turns_it_off(cache_dir, monkeypatch):
+    monkeypatch.setattr(ops, "_hopper_grad_refused", {})
+    monkeypatch.setenv("FLASHMLIR_HOPPER_BACKWARD", "0")
     before = flashmlir.cache.stats["compiles"]
     assert ops._hopper_grad(AttentionSpec(**GRAD)) is None
-    monkeypatch.setenv("FLASHMLIR_HOPPER_BACKWARD", "0")
-    assert ops._hopper_grad(AttentionSpec(**GRAD)) is None
     assert flashmlir.cache.stats["compiles"] == before  # nothing compiled
+    monkeypatch.delenv("FLASHMLIR_HOPPER_BACKWARD")
+    assert isinstance(ops._hopper_grad(AttentionSpec(**GRAD)), jit.CompiledGrad)
 
 
 def test_gate_value_is_checked(monkeypatch):
@@ -263,8 +264,7 @@ def test_gate_falls_back_on_refusal_warning_once(cache_dir, gate, monkeypatch, c
     monkeypatch.setattr(jit, "compile_payload",
                         lambda *a, **kw: calls.append(a) or compile_payload(*a, **kw))
     with pytest.warns(ops.PerformanceWarning,
-                      match=rf"FLASHMLIR_HOPPER_BACKWARD=1, but the Hopper backward does not "
-                            rf"take this call \(.*{message}.*\); its gradients are recomputed"):
+                      match=rf"the Hopper backward does not take this call \(.*{message}.*\); its gradients are recomputed"):
         assert ops._hopper_grad(spec) is None
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no second warning, and no second compile
