@@ -16,7 +16,7 @@
 // SM80: .target sm_80
 // RUN: attn-compile %s -o %t.hopper.ptx
 // RUN: FileCheck %s --check-prefix=SM90A < %t.hopper.ptx
-// SM90A: .version 8.0
+// SM90A: .version 8.1
 // SM90A: .target sm_90a
 
 // A failed write is a diagnostic, and the other outputs are removed again.

@@ -38,6 +38,8 @@ void flashmlir::addKernelOutlining(OpPassManager &pm) {
 namespace {
 /// A chip the kernels are built for and the PTX ISA version that has it
 /// (NVPTX refuses older ones; CUDA 13's ptxas still assembles every one).
+/// sm_90a: 8.1, for the backward's red.global.add.v2.f32 (drivers from CUDA
+/// 12.1 on load it).
 struct ChipTarget {
   llvm::StringLiteral chip, ptxFeature;
 };
@@ -45,7 +47,7 @@ struct ChipTarget {
 
 static constexpr ChipTarget kChipTargets[] = {
     {"sm_80", "+ptx70"},   {"sm_86", "+ptx71"},   {"sm_87", "+ptx74"},
-    {"sm_89", "+ptx78"},   {"sm_90", "+ptx78"},   {"sm_90a", "+ptx80"},
+    {"sm_89", "+ptx78"},   {"sm_90", "+ptx78"},   {"sm_90a", "+ptx81"},
     {"sm_100", "+ptx86"},  {"sm_100a", "+ptx86"}, {"sm_120", "+ptx87"},
     {"sm_120a", "+ptx87"},
 };

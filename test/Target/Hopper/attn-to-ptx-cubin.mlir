@@ -11,8 +11,8 @@
 // CUBIN: 0 bytes spill stores, 0 bytes spill loads
 // ELF: 177   E   L   F
 
-// CHECK: gpu.binary @attention_kernel  [#gpu.object<#nvvm.target<O = 3, chip = "sm_90a", features = "+ptx80">, properties = {{.*}}, bin = "\7FELF
-// PTX: gpu.binary @attention_kernel  [#gpu.object<#nvvm.target<O = 3, chip = "sm_90a", features = "+ptx80">, properties = {{.*}}, assembly = "
+// CHECK: gpu.binary @attention_kernel  [#gpu.object<#nvvm.target<O = 3, chip = "sm_90a", features = "+ptx81">, properties = {{.*}}, bin = "\7FELF
+// PTX: gpu.binary @attention_kernel  [#gpu.object<#nvvm.target<O = 3, chip = "sm_90a", features = "+ptx81">, properties = {{.*}}, assembly = "
 // PTX-SAME: .target sm_90a
 // BAD: attn-to-ptx: format must be isa (PTX), bin (cubin) or fatbin, got 'cubin'
 func.func @attention(%q: memref<1x300x2x64xbf16>, %k: memref<1x300x2x64xbf16>,
