@@ -85,6 +85,7 @@ static void addSimtMapping(OpPassManager &funcPm) {
   funcPm.addPass(createAttnBufferizeTilesPass());
   AttnTilesToLoopsPassOptions loops;
   loops.loads = false;    // copied cooperatively by attn-map-to-gpu
+  loops.stores = false;   // likewise
   loops.programs = false; // mapped onto the launch grid by attn-map-to-gpu
   funcPm.addPass(createAttnTilesToLoopsPass(loops));
   funcPm.addPass(createAttnMapToGpuPass());

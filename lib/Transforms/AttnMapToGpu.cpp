@@ -4,7 +4,7 @@
 //   1. attn.program_grid -> gpu.launch, BlockM threads per block;
 //   2. static tiles -> views into dynamic shared memory;
 //   3. row loops -> `if (tid < rows)` with row = tid;
-//   4. tile loads -> cooperative strided copies between barriers.
+//   4. tile loads and stores -> cooperative strided copies between barriers.
 //
 //===----------------------------------------------------------------------===//
 
@@ -80,6 +80,40 @@ static void lowerTileLoadCooperatively(attn::TileLoadOp op, Value tid,
         scf::YieldOp::create(lb, loc);
       });
   // The tile is complete before anyone reads it.
+  gpu::BarrierOp::create(b, loc);
+  op.erase();
+}
+
+/// out[b, row + r, h, d] (+)= T(tile[r, d]) for r < rows, the R·W elements
+/// spread over the block's threads as the loads are (consecutive threads,
+/// consecutive d: coalesced):
+///   for (e = tid; e < R·W; e += threads) { r = e / W; d = e % W; ... }
+static void lowerTileStoreCooperatively(attn::TileStoreOp op, Value tid,
+                                        int64_t threads) {
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  auto tile = cast<MemRefType>(op.getTile().getType());
+  bool perRow = tile.getRank() == 1;
+  int64_t tileRows = tile.getDimSize(0), width = perRow ? 1 : tile.getDimSize(1);
+  auto idx = [&](int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); };
+
+  // The rows' threads have written the tile before it is read across rows.
+  gpu::BarrierOp::create(b, loc);
+  Value rows = arith::MinSIOp::create(b, loc, op.getRows(), idx(tileRows));
+  scf::ForOp::create(
+      b, loc, tid, idx(tileRows * width), idx(threads), ValueRange{},
+      [&](OpBuilder &lb, Location, Value e, ValueRange) {
+        Value w = arith::ConstantIndexOp::create(lb, loc, width);
+        Value r = arith::DivUIOp::create(lb, loc, e, w);
+        Value d = arith::RemUIOp::create(lb, loc, e, w);
+        Value valid =
+            arith::CmpIOp::create(lb, loc, arith::CmpIPredicate::ult, r, rows);
+        auto guard = scf::IfOp::create(lb, loc, valid, /*withElse=*/false);
+        OpBuilder tb = guard.getThenBodyBuilder();
+        storeTileElement(tb, loc, op, r, perRow ? Value() : d);
+        scf::YieldOp::create(lb, loc);
+      });
+  // Read out before a later row loop overwrites the tile.
   gpu::BarrierOp::create(b, loc);
   op.erase();
 }
@@ -262,6 +296,10 @@ static LogicalResult mapProgramGrid(attn::ProgramGridOp grid,
   launch.walk([&](attn::TileLoadOp op) { loads.push_back(op); });
   for (attn::TileLoadOp op : loads)
     lowerTileLoadCooperatively(op, tid, threads);
+  SmallVector<attn::TileStoreOp> stores;
+  launch.walk([&](attn::TileStoreOp op) { stores.push_back(op); });
+  for (attn::TileStoreOp op : stores)
+    lowerTileStoreCooperatively(op, tid, threads);
 
   return success();
 }
@@ -294,7 +332,8 @@ struct AttnMapToGpuPass final
       if (isa<attn::AttnDialect>(op->getDialect())) {
         op->emitOpError() << "attn-map-to-gpu: run attn-tile, "
                              "attn-online-softmax, attn-bufferize-tiles and "
-                             "attn-tiles-to-loops{loads=0 programs=0} first";
+                             "attn-tiles-to-loops{loads=0 stores=0 "
+                             "programs=0} first";
         return WalkResult::interrupt();
       }
       return WalkResult::advance();

@@ -296,31 +296,15 @@ static void lowerTileScoreMod(attn::TileScoreModOp op) {
 static void lowerTileStore(attn::TileStoreOp op) {
   LoopBuilder l(op);
   auto tile = cast<MemRefType>(op.getTile().getType());
-  Type element = cast<MemRefType>(op.getDest().getType()).getElementType();
   Value rows = arith::MinSIOp::create(l.b, l.loc, op.getRows(),
                                       l.idx(tile.getDimSize(0)));
-  auto convert = [&](Value x) -> Value {
-    x = l.toF32(x);
-    if (element.isF32())
-      return x;
-    return arith::TruncFOp::create(l.b, l.loc, element, x);
-  };
   l.loop(
       l.idx(0), rows,
       [&](Value i) {
-        Value row = arith::AddIOp::create(l.b, l.loc, op.getRow(), i);
-        auto put = [&](Value x, SmallVector<Value> position) {
-          if (op.getAccumulate())
-            x = arith::AddFOp::create(l.b, l.loc,
-                                      l.load(op.getDest(), position), x);
-          l.store(x, op.getDest(), position);
-        };
         if (tile.getRank() == 1)
-          return put(convert(l.load(op.getTile(), {i})),
-                     {op.getBatch(), op.getHead(), row});
+          return storeTileElement(l.b, l.loc, op, i, Value());
         l.loop(l.idx(0), l.idx(tile.getDimSize(1)), [&](Value d) {
-          put(convert(l.load(op.getTile(), {i, d})),
-              {op.getBatch(), row, op.getHead(), d});
+          storeTileElement(l.b, l.loc, op, i, d);
         });
       },
       /*rowLoop=*/true);
@@ -387,6 +371,8 @@ struct AttnTilesToLoopsPass final
         if (!loads)
           return WalkResult::advance();
       }
+      if (!stores && isa<attn::TileStoreOp>(op))
+        return WalkResult::advance();
       ops.push_back(op);
       return WalkResult::skip();
     });

@@ -1,4 +1,4 @@
-//===- TileElements.cpp - One element of an attn.tile_load ----------------===//
+//===- TileElements.cpp - One element of a tile load or store -------------===//
 
 #include "TileElements.h"
 
@@ -67,4 +67,25 @@ Value flashmlir::loadTileElement(OpBuilder &b, Location loc,
   if (Value scale = op.getScale())
     x = arith::MulFOp::create(b, loc, x, scale);
   return x;
+}
+
+void flashmlir::storeTileElement(OpBuilder &b, Location loc,
+                                 attn::TileStoreOp op, Value i, Value d) {
+  Type element = cast<MemRefType>(op.getDest().getType()).getElementType();
+  SmallVector<Value> at{i};
+  if (d)
+    at.push_back(d);
+  Value x = memref::LoadOp::create(b, loc, op.getTile(), at);
+  if (!x.getType().isF32())
+    x = arith::ExtFOp::create(b, loc, b.getF32Type(), x);
+  if (!element.isF32())
+    x = arith::TruncFOp::create(b, loc, element, x);
+  Value row = arith::AddIOp::create(b, loc, op.getRow(), i);
+  SmallVector<Value> position =
+      d ? SmallVector<Value>{op.getBatch(), row, op.getHead(), d}
+        : SmallVector<Value>{op.getBatch(), op.getHead(), row};
+  if (op.getAccumulate())
+    x = arith::AddFOp::create(
+        b, loc, memref::LoadOp::create(b, loc, op.getDest(), position), x);
+  memref::StoreOp::create(b, loc, x, op.getDest(), position);
 }

@@ -1,7 +1,8 @@
-//===- TileElements.h - One element of an attn.tile_load --------*- C++ -*-===//
+//===- TileElements.h - One element of a tile load or store -----*- C++ -*-===//
 //
-// The element conversion the loop lowerings of attn.tile_load share (CPU:
-// attn-tiles-to-loops; SIMT GPU: attn-map-to-gpu).
+// The element conversions the loop lowerings of attn.tile_load and
+// attn.tile_store share (CPU: attn-tiles-to-loops; SIMT GPU:
+// attn-map-to-gpu's cooperative copies).
 //
 //===----------------------------------------------------------------------===//
 
@@ -26,6 +27,13 @@ bool isTileLoadable(mlir::Type element);
 mlir::Value loadTileElement(mlir::OpBuilder &b, mlir::Location loc,
                             mlir::attn::TileLoadOp op, mlir::Value row,
                             mlir::Value d);
+
+/// out[batch, row + i, head, d] (+)= T(op.tile[i, d]) (a rank-1 tile, `d`
+/// null: out[batch, head, row + i] (+)= T(op.tile[i])): what tile_store
+/// writes for one element, T converting through f32 to out's type.
+void storeTileElement(mlir::OpBuilder &b, mlir::Location loc,
+                      mlir::attn::TileStoreOp op, mlir::Value i,
+                      mlir::Value d);
 
 } // namespace flashmlir
 

@@ -1,19 +1,28 @@
-// RUN: attn-opt %s -attn-bufferize-tiles -attn-tiles-to-loops="loads=0 programs=0" -attn-map-to-gpu | FileCheck %s
+// RUN: attn-opt %s -attn-bufferize-tiles -attn-tiles-to-loops="loads=0 stores=0 programs=0" -attn-map-to-gpu | FileCheck %s
 
 // The backward's preprocess and postprocess (hand-written at L2) on the SIMT
 // mapping: they have no MMA (a row reduction and an element-wise scale,
 // memory-bound), so they stay off the warp-specialized level; each is a
 // launch over (q-block, q-head, sequence) with one thread per q row, like a
-// forward program. The dLSE rows (a rank-1 tile) load cooperatively too.
+// forward program. The dLSE rows (a rank-1 tile) load cooperatively too,
+// and every tile is stored cooperatively (thread t writes elements t, t + 64,
+// ...: consecutive threads, consecutive addresses), not a row per thread.
 // CHECK-LABEL: func.func @pre_post
-// CHECK-SAME: %[[DLSE:[^:]+]]: memref<1x2x256xf32>, %[[DELTA:[^:]+]]: memref<1x2x256xf32>
+// CHECK-SAME: %[[DLSE:[^:]+]]: memref<1x2x256xf32>, %[[DELTA:[^:]+]]: memref<1x2x256xf32>, %[[ACC:[^:]+]]: memref<1x256x2x128xf32>
 // CHECK: gpu.launch blocks(%{{.+}}, %[[H:.+]], %[[S:.+]]) in (%{{.+}} = %c4, %{{.+}} = %c2, %{{.+}} = %c1) threads(%[[TID:[^,]+]], {{.+}} in (%{{.+}} = %c64
 // CHECK: gpu.barrier
 // CHECK: scf.for %[[E:.+]] = %[[TID]] to %c64{{.*}} step %c64
 // CHECK:   memref.load %[[DLSE]][%[[S]], %[[H]], %{{.+}}] : memref<1x2x256xf32>
 // CHECK:   memref.store %{{.+}}, %{{.+}}[%{{.+}}] : memref<64xf32, #gpu.address_space<workgroup>>
 // CHECK: gpu.barrier
-// CHECK: memref.store %{{.+}}, %[[DELTA]][%[[S]], %[[H]], %{{.+}}] : memref<1x2x256xf32>
+// CHECK: scf.for %{{.+}} = %[[TID]] to %c64{{.*}} step %c64
+// CHECK:   memref.store %{{.+}}, %[[DELTA]][%[[S]], %[[H]], %{{.+}}] : memref<1x2x256xf32>
+// CHECK: gpu.barrier
+// CHECK: scf.for %[[E2:.+]] = %[[TID]] to %c8192{{.*}} step %c64
+// CHECK:   %[[ROW:.+]] = arith.divui %[[E2]], %c128
+// CHECK:   %[[COL:.+]] = arith.remui %[[E2]], %c128
+// CHECK:   memref.store %{{.+}}, %[[ACC]][%[[S]], %{{.+}}, %[[H]], %[[COL]]] : memref<1x256x2x128xf32>
+// CHECK: gpu.barrier
 // CHECK: attn.tiles = {block_m = 64 : i64}
 // The postprocess: dq = scale·dQ_acc.
 // CHECK: gpu.launch

@@ -1,5 +1,5 @@
-// RUN: attn-opt %s -split-input-file -attn-tile="block-m=64 block-n=32" -attn-online-softmax -attn-bufferize-tiles -attn-tiles-to-loops="loads=0 programs=0" -attn-map-to-gpu | FileCheck %s
-// RUN: not attn-opt %s -split-input-file -attn-tile="block-m=64 block-n=256" -attn-online-softmax -attn-bufferize-tiles -attn-tiles-to-loops="loads=0 programs=0" -attn-map-to-gpu="max-shared-memory=65536" -o /dev/null 2>&1 | FileCheck %s --check-prefix=BUDGET
+// RUN: attn-opt %s -split-input-file -attn-tile="block-m=64 block-n=32" -attn-online-softmax -attn-bufferize-tiles -attn-tiles-to-loops="loads=0 stores=0 programs=0" -attn-map-to-gpu | FileCheck %s
+// RUN: not attn-opt %s -split-input-file -attn-tile="block-m=64 block-n=256" -attn-online-softmax -attn-bufferize-tiles -attn-tiles-to-loops="loads=0 stores=0 programs=0" -attn-map-to-gpu="max-shared-memory=65536" -o /dev/null 2>&1 | FileCheck %s --check-prefix=BUDGET
 
 // The program grid becomes a launch over (q-block, q-head, batch) with one
 // thread per query row; tiles live in dynamic shared memory; row loops

@@ -248,14 +248,14 @@ func.func @score_mod(%s: memref<16x32xf32>, %b: index, %rows: index, %cols: inde
 // CHECK-SAME: (%[[T:[^:]+]]: memref<16x8xf32>, %[[O:[^:]+]]: memref<1x40x2x8xbf16>, %[[L:[^:]+]]: memref<16xf32>, %[[LSE:[^:]+]]: memref<1x2x40xf32>, %[[B:[^:]+]]: index, %[[ROW:[^:]+]]: index, %[[H:[^:]+]]: index, %[[N:[^:]+]]: index)
 // CHECK: %[[VALID:.+]] = arith.minsi %[[N]], %c16
 // CHECK: scf.for %[[I:.+]] = %c0 to %[[VALID]]
-// CHECK:   %[[R:.+]] = arith.addi %[[ROW]], %[[I]]
 // CHECK:   scf.for %[[D:.+]] = %c0 to %c8
 // CHECK:     %[[X:.+]] = memref.load %[[T]][%[[I]], %[[D]]]
 // CHECK:     %[[XB:.+]] = arith.truncf %[[X]] : f32 to bf16
+// CHECK:     %[[R:.+]] = arith.addi %[[ROW]], %[[I]]
 // CHECK:     memref.store %[[XB]], %[[O]][%[[B]], %[[R]], %[[H]], %[[D]]]
 // CHECK: scf.for %[[I2:.+]] = %c0 to %[[VALID]]
-// CHECK:   %[[R2:.+]] = arith.addi %[[ROW]], %[[I2]]
 // CHECK:   %[[Y:.+]] = memref.load %[[L]][%[[I2]]]
+// CHECK:   %[[R2:.+]] = arith.addi %[[ROW]], %[[I2]]
 // CHECK:   %[[OLD:.+]] = memref.load %[[LSE]][%[[B]], %[[H]], %[[R2]]]
 // CHECK:   %[[NEW:.+]] = arith.addf %[[OLD]], %[[Y]]
 // CHECK:   memref.store %[[NEW]], %[[LSE]][%[[B]], %[[H]], %[[R2]]]

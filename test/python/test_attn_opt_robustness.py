@@ -171,7 +171,7 @@ PASS_PIPELINES = [["-attn-to-cpu-loops"],
                   ["-attn-tile=target=sm_90a", "-attn-online-softmax", "-attn-warp-specialize",
                    "-attn-convert-to-nvgpu"],
                   ["-attn-tile", "-attn-online-softmax", "-attn-bufferize-tiles",
-                   "-attn-tiles-to-loops=loads=0 programs=0", "-attn-map-to-gpu"],
+                   "-attn-tiles-to-loops=loads=0 stores=0 programs=0", "-attn-map-to-gpu"],
                   ["-attn-to-cpu"],
                   ["-attn-to-ptx"]]
 

@@ -167,6 +167,10 @@ def AttnTilesToLoopsPass : Pass<"attn-tiles-to-loops", "::mlir::func::FuncOp"> {
     Option<"loads", "loads", "bool", /*default=*/"true",
            "Lower attn.tile_load too (the SIMT mapping copies tiles "
            "cooperatively itself)">,
+    Option<"stores", "stores", "bool", /*default=*/"true",
+           "Lower attn.tile_store too (the SIMT mapping stores tiles "
+           "cooperatively itself: coalesced, where a row per thread is "
+           "not)">,
     Option<"programs", "programs", "bool", /*default=*/"true",
            "Lower attn.program_grid to scf.parallel (the SIMT mapping maps "
            "grids itself)">,
@@ -194,8 +198,11 @@ def AttnMapToGpuPass : Pass<"attn-map-to-gpu", "::mlir::func::FuncOp"> {
        become views into one dynamic shared-memory buffer.
     3. Loops over a tile's rows (`attn.row_loop`) become a guard: thread t
        computes row t (rows are independent in the online softmax).
-    4. `attn.tile_load` becomes a cooperative copy (all threads, strided)
-       between two `gpu.barrier`s.
+    4. `attn.tile_load` and `attn.tile_store` become cooperative copies
+       (all threads, strided: consecutive threads, consecutive elements)
+       between two `gpu.barrier`s. Stored row by row (a thread per row) the
+       backward's preprocess took 2.3 ms at d = 128, S = 4k, B = 4 on an
+       H100: each warp's store touched 32 rows.
   }];
   let options = [
     Option<"maxSharedMemory", "max-shared-memory", "int64_t",
