@@ -6,6 +6,8 @@
 
 #include "KernelLowering.h"
 
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+
 using namespace mlir;
 using namespace flashmlir;
 using namespace flashmlir::hopper;
@@ -124,11 +126,18 @@ Value KernelLowering::rowElementOf(Value batch, Value length, Value row,
 
 LogicalResult KernelLowering::emitAccumulate(attn::TileStoreOp store) {
   // dest[b, row + i, h, c] += tile[i, c] for the rows i < rows: the
-  // backward's dQ share of each consumer into the f32 workspace, one
-  // red.global.add.v2.f32 per register pair (columns c, c + 1 of a row, c
-  // even: 8-byte aligned; PTX 8.1). Measured on an H100 (d = 128, 4k): the
-  // main kernel 9.7 ms with one red per element, 4.9 ms paired, 2.1 ms
-  // without (bench/grad_variants.py): the reds are most of its time.
+  // backward's dQ share of each consumer into the f32 workspace, by
+  // red.global.add.v4.f32 (PTX 8.1), four adjacent columns per red.
+  //
+  // A thread's accumulator holds, per 8-column group g, columns
+  // 8g + 2·(lane mod 4) + {0, 1} of two rows (row half 0: registers 4g, 4g+1;
+  // row half 1: 4g+2, 4g+3). Lanes l and l^1 hold the two halves of
+  // columns 8g + 4·((l mod 4)/2) + [0, 4): one shuffle per register pair
+  // gives the even lane the four columns of row half 0 and the odd lane
+  // those of row half 1. Measured on an H100 (d = 128, 4k;
+  // bench/grad_variants.py): the main kernel 9.7 ms with one
+  // red.global.add.f32 per element, 4.9 ms with v2 pairs, 2.1 ms without
+  // any: the reds dominate, and their count is what costs.
   // Element (b, s, h, c) of the [B, S, H, D] operand at
   // ((b·S + s)·H + h)·D + c, in 64 bits.
   auto dest = cast<TypedValue<MemRefType>>(store.getDest());
@@ -139,11 +148,11 @@ LogicalResult KernelLowering::emitAccumulate(attn::TileStoreOp store) {
       tileType.getDimSize(0) % kFragmentRows ||
       !destType.getElementType().isF32() ||
       destType.getRank() != 4 || !destType.getLayout().isIdentity() ||
-      destType.isDynamicDim(3))
+      destType.isDynamicDim(3) || destType.getDimSize(3) % 4)
     return store.emitOpError()
            << "attn-convert-to-nvgpu: an accumulating store adds an "
               "accumulator tile of 64-row blocks into a contiguous f32 "
-              "[B, S, H, D] operand with a static D";
+              "[B, S, H, D] operand with a static D, a multiple of 4";
   SmallVector<Value> regs = registersOf(frags[store.getTile()]);
   Value rows = mapped(store.getRows()), rowBase = mapped(store.getRow());
   Value batch = mapped(store.getBatch()), head = mapped(store.getHead());
@@ -153,20 +162,49 @@ LogicalResult KernelLowering::emitAccumulate(attn::TileStoreOp store) {
   Value address = arith::IndexCastOp::create(
       b, loc, b.getI64Type(),
       memref::ExtractAlignedPointerAsIndexOp::create(b, loc, dest));
-  Value colBase =
-      arith::IndexCastOp::create(b, loc, b.getIndexType(), lanes.laneColumn);
+  // odd = lane is odd (2·(lane mod 4) has bit 1); its columns start at
+  // 4·((lane mod 4)/2) = laneColumn & 4, its row is 8 further down.
+  Value odd = arith::CmpIOp::create(
+      b, loc, arith::CmpIPredicate::ne,
+      arith::AndIOp::create(b, loc, lanes.laneColumn, wg.i32(2)), wg.i32(0));
+  Value colBase = arith::IndexCastOp::create(
+      b, loc, b.getIndexType(),
+      arith::AndIOp::create(b, loc, lanes.laneColumn, wg.i32(4)));
+  Value halfRow = arith::SelectOp::create(b, loc, odd, idx(8), idx(0));
   int64_t tileRows = tileType.getDimSize(0), perBlock = tileType.getDimSize(1) / 2;
   Value rowsI32 = toI32(arith::MaxSIOp::create(
       b, loc, arith::MinSIOp::create(b, loc, rows, idx(tileRows)), idx(0)));
   MLIRContext *ctx = b.getContext();
-  for (int64_t h = 0; h < 2 * rowBlocks(tileRows); ++h) {
-    // The thread's row h: row half h mod 2 of 64-row block h/2.
+  for (int64_t block = 0; block < rowBlocks(tileRows); ++block) {
+    // Every lane shuffles (outside the row guard); the four values per
+    // group g in column order.
+    SmallVector<std::array<Value, 4>> quads;
+    for (int64_t g = 0; g < perBlock / 4; ++g) {
+      int64_t r = block * perBlock + 4 * g;
+      std::array<Value, 2> received;
+      for (int64_t e = 0; e < 2; ++e) {
+        Value send =
+            arith::SelectOp::create(b, loc, odd, regs[r + e], regs[r + 2 + e]);
+        received[e] =
+            gpu::ShuffleOp::create(b, loc, send, 1, 32, gpu::ShuffleMode::XOR)
+                .getShuffleResult();
+      }
+      auto pick = [&](Value ifOdd, Value ifEven) {
+        return arith::SelectOp::create(b, loc, odd, ifOdd, ifEven).getResult();
+      };
+      quads.push_back({pick(received[0], regs[r]), pick(received[1], regs[r + 1]),
+                       pick(regs[r + 2], received[0]),
+                       pick(regs[r + 3], received[1])});
+    }
     Value local = arith::AddIOp::create(
-        b, loc, lanes.rowInGroup, idx(kFragmentRows * (h / 2) + 8 * (h % 2)));
+        b, loc,
+        arith::AddIOp::create(b, loc, lanes.rowInGroup,
+                              idx(kFragmentRows * block)),
+        halfRow);
     Value inside = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt,
                                          toI32(local), rowsI32);
     auto guard = scf::IfOp::create(b, loc, inside, /*withElse=*/false);
-    OpBuilder::InsertionGuard g(b);
+    OpBuilder::InsertionGuard insertion(b);
     b.setInsertionPoint(guard.thenBlock()->getTerminator());
     Value row = arith::AddIOp::create(b, loc, rowBase, local);
     Value element = arith::AddIOp::create(
@@ -176,15 +214,13 @@ LogicalResult KernelLowering::emitAccumulate(attn::TileStoreOp store) {
         arith::IndexCastOp::create(
             b, loc, b.getI64Type(),
             arith::MulIOp::create(b, loc, element, idx(4))));
-    for (size_t r = 0; r < regs.size(); r += 2) {
-      if (rowValueOf(r, perBlock) != h)
-        continue;
+    for (auto [g, quad] : llvm::enumerate(quads)) {
       Value at = arith::AddIOp::create(b, loc, rowAddress,
-                                       wg.i64(4 * columnOf(r % perBlock)));
+                                       wg.i64(4 * 8 * static_cast<int64_t>(g)));
       LLVM::InlineAsmOp::create(
-          b, loc, TypeRange{}, ValueRange{at, regs[r], regs[r + 1]},
-          b.getStringAttr("red.global.add.v2.f32 [$0], {$1, $2};"),
-          b.getStringAttr("l,f,f"), b.getUnitAttr(), UnitAttr(),
+          b, loc, TypeRange{}, ValueRange{at, quad[0], quad[1], quad[2], quad[3]},
+          b.getStringAttr("red.global.add.v4.f32 [$0], {$1, $2, $3, $4};"),
+          b.getStringAttr("l,f,f,f,f"), b.getUnitAttr(), UnitAttr(),
           LLVM::TailCallKindAttr::get(ctx,
                                       LLVM::tailcallkind::TailCallKind::None),
           LLVM::AsmDialectAttr::get(ctx, LLVM::AsmDialect::AD_ATT),

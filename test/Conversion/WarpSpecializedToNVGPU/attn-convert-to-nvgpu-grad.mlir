@@ -53,12 +53,14 @@
 // k16 steps each; the k-steps' descriptors computed in place.
 // CHECK-COUNT-4: nvvm.wgmma.mma_async {{.+}} A[<bf16>, <one>, <row>], B[<bf16>, <one>, <row>]
 // CHECK-COUNT-8: nvvm.wgmma.mma_async {{.+}} A[<bf16>, <one>, <col>], B[<bf16>, <one>, <row>]
-// The dQ share accumulated into the f32 workspace, row by row under the
-// q-block's row count, two adjacent columns per red (16 per row half).
+// The dQ share accumulated into the f32 workspace, four adjacent columns
+// per red: lanes l and l^1 swap a register pair per 8-column group (the
+// even lane then holds row half 0's four columns, the odd lane row half
+// 1's), then one guarded run of 16 reds per thread under the row count.
+// CHECK-COUNT-32: gpu.shuffle  xor %{{.+}}, %c1_i32{{.*}}, %c32_i32{{.*}} : f32
 // CHECK: scf.if
-// CHECK-COUNT-16: llvm.inline_asm has_side_effects asm_dialect = att "red.global.add.v2.f32 [$0], {$1, $2};", "l,f,f"
+// CHECK-COUNT-16: llvm.inline_asm has_side_effects asm_dialect = att "red.global.add.v4.f32 [$0], {$1, $2, $3, $4};", "l,f,f,f,f"
 // CHECK-NOT: red.global
-// CHECK: scf.if
 // dK (scaled) and dV stored from registers after the loop.
 // CHECK: nvvm.wgmma.wait.group.sync.aligned 0
 // CHECK: llvm.store {{.+}} {alignment = 4 : i64} : i32, !llvm.ptr<1>
@@ -93,7 +95,7 @@ func.func @grad(%q: memref<2x256x4x128xbf16>, %k: memref<2x256x4x128xbf16>, %v: 
 // CHECK-NEXT: nvvm.fence.proxy
 // CHECK-COUNT-8: nvvm.wgmma.mma_async {{.+}} A[<bf16>, <one>, <row>], B[<bf16>, <one>, <row>]
 // CHECK-COUNT-16: nvvm.wgmma.mma_async {{.+}} A[<bf16>, <one>, <col>], B[<bf16>, <one>, <row>]
-// CHECK-COUNT-32: llvm.inline_asm has_side_effects asm_dialect = att "red.global.add.v2.f32 [$0], {$1, $2};"
+// CHECK-COUNT-16: llvm.inline_asm has_side_effects asm_dialect = att "red.global.add.v4.f32 [$0], {$1, $2, $3, $4};"
 func.func @grad_d64(%q: memref<1x300x2x64xbf16>, %k: memref<1x300x2x64xbf16>, %v: memref<1x300x2x64xbf16>,
                     %o: memref<1x300x2x64xbf16>, %do: memref<1x300x2x64xbf16>, %lse: memref<1x2x300xf32>,
                     %dq: memref<1x300x2x64xbf16>, %dk: memref<1x300x2x64xbf16>, %dv: memref<1x300x2x64xbf16>,

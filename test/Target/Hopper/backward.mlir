@@ -33,7 +33,7 @@
 // PTX-DAG: .entry grad_kernel_2(
 // PTX-DAG: cp.async.mbarrier.arrive.noinc.shared
 // PTX-DAG: stmatrix.sync.aligned
-// PTX-DAG: red.global.add.v2.f32
+// PTX-DAG: red.global.add.v4.f32
 // PTXAS-DAG: Compiling entry function 'grad_kernel' for 'sm_90a'
 // PTXAS-DAG: Compiling entry function 'grad_kernel_1' for 'sm_90a'
 // PTXAS-DAG: Compiling entry function 'grad_kernel_2' for 'sm_90a'
