@@ -10,7 +10,11 @@ predict only by looking back PERIOD tokens (an induction head; unigram statistic
 ln 64 = 4.16 nats). The model: 6 layers, d_model 768, 12 heads (head dim 64), rotary
 positions, pre-norm, GELU MLP, bf16 autocast, AdamW. flashmlir's attention is flash_attn_qkvpacked_func (the
 flash_attn drop-in) with causal=True; its backward is the compiled Hopper backward
-(FLASHMLIR_HOPPER_BACKWARD=1 is set here; a fallback to the recompute is an error).
+(FLASHMLIR_HOPPER_BACKWARD=1 is set here; a fallback to the recompute is an error). With
+--device cpu both run on the CPU (flashmlir's CPU path, forward and backward compiled from the
+same dialect; flashmlir.attention, the drop-ins taking CUDA tensors only): CI's smoke run of
+this script, at a small size
+(test/python/test_examples.py).
 
 Prints both curves every 20 steps, the median step time of each (steps 10 on), and exits 1
 if the curves disagree — the mean loss over the last 20 steps must agree within
@@ -24,6 +28,7 @@ import math
 import os
 import statistics
 import sys
+import time
 import warnings
 
 VOCAB = 64          # token ids 0..63 (VOCAB itself is unused: the embedding has one spare)
@@ -41,7 +46,7 @@ def rotary(torch, x):
     return torch.cat([x1 * cos - x2 * sin, x2 * cos + x1 * sin], dim=-1).to(x.dtype)
 
 
-def build_model(torch, seqlen):
+def build_model(torch, seqlen, layers=LAYERS):
     nn = torch.nn
 
     class Block(nn.Module):
@@ -66,7 +71,7 @@ def build_model(torch, seqlen):
         def __init__(self):
             super().__init__()
             self.embed = nn.Embedding(VOCAB + 1, D_MODEL)
-            self.blocks = nn.ModuleList(Block(None) for _ in range(LAYERS))
+            self.blocks = nn.ModuleList(Block(None) for _ in range(layers))
             self.ln = nn.LayerNorm(D_MODEL)
             self.head = nn.Linear(D_MODEL, VOCAB + 1, bias=False)
 
@@ -81,8 +86,11 @@ def build_model(torch, seqlen):
 
 
 def attend_flashmlir(qkv):
-    from flashmlir.flash_attn import flash_attn_qkvpacked_func
-    return flash_attn_qkvpacked_func(qkv, causal=True)
+    if qkv.is_cuda:
+        from flashmlir.flash_attn import flash_attn_qkvpacked_func
+        return flash_attn_qkvpacked_func(qkv, causal=True)
+    import flashmlir  # the drop-ins take CUDA tensors only, as flash_attn's do
+    return flashmlir.attention(*qkv.unbind(2), causal=True)
 
 
 def attend_sdpa(qkv):
@@ -106,17 +114,17 @@ def batches(torch, steps, batch, seqlen, period, device):
 
 
 def train(torch, attend, args, init_state):
-    model = build_model(torch, args.seqlen).cuda()
+    device = args.device
+    model = build_model(torch, args.seqlen, args.layers).to(device)
     model.load_state_dict(init_state)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.95),
                             weight_decay=0.0)
     warmup = torch.optim.lr_scheduler.LambdaLR(opt, lambda step: min(1.0, (step + 1) / 20))
     losses, times = [], []
-    data = batches(torch, args.steps, args.batch, args.seqlen, args.period, "cuda")
+    data = batches(torch, args.steps, args.batch, args.seqlen, args.period, device)
     for step, (x, y) in enumerate(data):
-        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        start.record()
-        with torch.autocast("cuda", dtype=torch.bfloat16):
+        start = time.perf_counter()
+        with torch.autocast(device, dtype=torch.bfloat16):
             logits = model(x, attend)
         loss = torch.nn.functional.cross_entropy(logits.float().view(-1, VOCAB + 1),
                                                  y.view(-1), ignore_index=-100)
@@ -125,10 +133,10 @@ def train(torch, attend, args, init_state):
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         warmup.step()
-        end.record()
-        end.synchronize()
         losses.append(loss.item())
-        times.append(start.elapsed_time(end))
+        if device == "cuda":
+            torch.cuda.synchronize()
+        times.append(1e3 * (time.perf_counter() - start))
         if not math.isfinite(losses[-1]):
             raise RuntimeError(f"loss {losses[-1]} at step {step}")
     return losses, times
@@ -141,6 +149,10 @@ def main():
     parser.add_argument("--batch", type=int, default=2)
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--period", type=int, default=256)
+    parser.add_argument("--layers", type=int, default=LAYERS)
+    parser.add_argument("--device", default="cuda",
+                        help="cuda (the Hopper kernels), or cpu (flashmlir's CPU path; CI's "
+                             "smoke run)")
     parser.add_argument("--out")
     args = parser.parse_args()
     os.environ["FLASHMLIR_HOPPER_BACKWARD"] = "1"
@@ -149,13 +161,14 @@ def main():
     warnings.simplefilter("error", flashmlir.PerformanceWarning)  # no silent recompute
 
     torch.manual_seed(0)
-    init_state = {k: v.clone() for k, v in build_model(torch, args.seqlen).state_dict().items()}
+    init_state = {k: v.clone() for k, v in build_model(torch, args.seqlen, args.layers).state_dict().items()}
     runs = {}
     for name, attend in (("flashmlir", attend_flashmlir), ("sdpa", attend_sdpa)):
         losses, times = train(torch, attend, args, init_state)
-        runs[name] = {"losses": losses, "step_ms_median": statistics.median(times[10:]),
-                      "peak_gib": torch.cuda.max_memory_allocated() / 2**30}
-        torch.cuda.reset_peak_memory_stats()
+        runs[name] = {"losses": losses, "step_ms_median": statistics.median(times[10:])}
+        if args.device == "cuda":
+            runs[name]["peak_gib"] = torch.cuda.max_memory_allocated() / 2**30
+            torch.cuda.reset_peak_memory_stats()
     for step in range(0, args.steps, 20):
         print(f"step {step:4d}: flashmlir {runs['flashmlir']['losses'][step]:.4f}"
               f"  sdpa {runs['sdpa']['losses'][step]:.4f}")
@@ -164,14 +177,15 @@ def main():
     # Learned: well below the unigram entropy ln 64 (the copy needs attention).
     learned = all(t < 0.5 * math.log(VOCAB) for t in tail.values())
     for n, r in runs.items():
-        print(f"{n}: last-20 mean loss {tail[n]:.4f}, median step {r['step_ms_median']:.1f} ms,"
-              f" peak {r['peak_gib']:.2f} GiB")
+        print(f"{n}: last-20 mean loss {tail[n]:.4f}, median step {r['step_ms_median']:.1f} ms"
+              + (f", peak {r['peak_gib']:.2f} GiB" if "peak_gib" in r else ""))
     print(f"step time sdpa/flashmlir {runs['sdpa']['step_ms_median'] / runs['flashmlir']['step_ms_median']:.2f}x;"
           f" curves {'agree' if agree else 'DISAGREE'};"
           f" task {'learned' if learned else 'NOT learned'}")
     if args.out:
         with open(args.out, "w") as f:
-            json.dump({"args": vars(args), "device": torch.cuda.get_device_name(),
+            json.dump({"args": vars(args), "device": (torch.cuda.get_device_name() if args.device == "cuda"
+                                  else "cpu"),
                        "runs": runs, "tail_mean": tail, "agree": agree, "learned": learned},
                       f, indent=1)
     sys.exit(0 if agree and learned else 1)
