@@ -38,22 +38,23 @@ static void spliceBody(Block *from, Operation *before) {
       std::prev(from->end()));
 }
 
-/// dest[r, d] = r < rows ? T(source[batch, row + r, head, d]) : 0, with the
-/// R·W elements spread over the block's threads:
-///   for (e = tid; e < R·W; e += threads) { r = e / W; d = e % W; ... }
-static void lowerTileLoadCooperatively(attn::TileLoadOp op, Value tid,
-                                       int64_t threads) {
+/// The cooperative copy between a tile of R rows x W columns (a rank-1 tile:
+/// W = 1) and memory, between two barriers (the tile's earlier writers or
+/// readers are done; the copy is complete before anyone reads or overwrites
+/// it), the R·W elements spread over the block's threads (consecutive
+/// threads, consecutive columns: coalesced):
+///   for (e = tid; e < R·W; e += threads) {
+///     r = e / W; d = e % W; element(r, d or null, r < min(rows, R)) }
+static void copyTileCooperatively(
+    Operation *op, MemRefType tile, Value rows, Value tid, int64_t threads,
+    function_ref<void(OpBuilder &, Value r, Value d, Value valid)> element) {
   OpBuilder b(op);
-  Location loc = op.getLoc();
-  auto dest = cast<MemRefType>(op.getDest().getType());
-  // A rank-1 tile (per-row values: the backward's dLSE) is one column.
-  bool perRow = dest.getRank() == 1;
-  int64_t tileRows = dest.getDimSize(0), width = perRow ? 1 : dest.getDimSize(1);
+  Location loc = op->getLoc();
+  bool perRow = tile.getRank() == 1;
+  int64_t tileRows = tile.getDimSize(0), width = perRow ? 1 : tile.getDimSize(1);
   auto idx = [&](int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); };
-
-  // Earlier readers of the tile are done before it is overwritten.
   gpu::BarrierOp::create(b, loc);
-  Value rows = arith::MinSIOp::create(b, loc, op.getRows(), idx(tileRows));
+  Value count = arith::MinSIOp::create(b, loc, rows, idx(tileRows));
   scf::ForOp::create(
       b, loc, tid, idx(tileRows * width), idx(threads), ValueRange{},
       [&](OpBuilder &lb, Location, Value e, ValueRange) {
@@ -61,14 +62,27 @@ static void lowerTileLoadCooperatively(attn::TileLoadOp op, Value tid,
         Value r = arith::DivUIOp::create(lb, loc, e, w);
         Value d = arith::RemUIOp::create(lb, loc, e, w);
         Value valid =
-            arith::CmpIOp::create(lb, loc, arith::CmpIPredicate::ult, r, rows);
+            arith::CmpIOp::create(lb, loc, arith::CmpIPredicate::ult, r, count);
+        element(lb, r, perRow ? Value() : d, valid);
+        scf::YieldOp::create(lb, loc);
+      });
+  gpu::BarrierOp::create(b, loc);
+}
+
+/// dest[r, d] = r < rows ? T(source[batch, row + r, head, d]) : 0.
+static void lowerTileLoadCooperatively(attn::TileLoadOp op, Value tid,
+                                       int64_t threads) {
+  auto dest = cast<MemRefType>(op.getDest().getType());
+  Location loc = op.getLoc();
+  copyTileCooperatively(
+      op, dest, op.getRows(), tid, threads,
+      [&](OpBuilder &lb, Value r, Value d, Value valid) {
         auto value = scf::IfOp::create(
             lb, loc, valid,
             [&](OpBuilder &tb, Location) {
               Value srcRow = arith::AddIOp::create(tb, loc, op.getRow(), r);
-              scf::YieldOp::create(
-                  tb, loc,
-                  loadTileElement(tb, loc, op, srcRow, perRow ? Value() : d));
+              scf::YieldOp::create(tb, loc,
+                                   loadTileElement(tb, loc, op, srcRow, d));
             },
             [&](OpBuilder &eb, Location) {
               Value zero = arith::ConstantOp::create(
@@ -76,45 +90,23 @@ static void lowerTileLoadCooperatively(attn::TileLoadOp op, Value tid,
               scf::YieldOp::create(eb, loc, zero);
             });
         memref::StoreOp::create(lb, loc, value.getResult(0), op.getDest(),
-                                perRow ? ValueRange{r} : ValueRange{r, d});
-        scf::YieldOp::create(lb, loc);
+                                d ? ValueRange{r, d} : ValueRange{r});
       });
-  // The tile is complete before anyone reads it.
-  gpu::BarrierOp::create(b, loc);
   op.erase();
 }
 
-/// out[b, row + r, h, d] (+)= T(tile[r, d]) for r < rows, the R·W elements
-/// spread over the block's threads as the loads are (consecutive threads,
-/// consecutive d: coalesced):
-///   for (e = tid; e < R·W; e += threads) { r = e / W; d = e % W; ... }
+/// out[b, row + r, h, d] (+)= T(tile[r, d]) for r < rows (a row per thread
+/// made every warp's store touch 32 rows).
 static void lowerTileStoreCooperatively(attn::TileStoreOp op, Value tid,
                                         int64_t threads) {
-  OpBuilder b(op);
-  Location loc = op.getLoc();
-  auto tile = cast<MemRefType>(op.getTile().getType());
-  bool perRow = tile.getRank() == 1;
-  int64_t tileRows = tile.getDimSize(0), width = perRow ? 1 : tile.getDimSize(1);
-  auto idx = [&](int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); };
-
-  // The rows' threads have written the tile before it is read across rows.
-  gpu::BarrierOp::create(b, loc);
-  Value rows = arith::MinSIOp::create(b, loc, op.getRows(), idx(tileRows));
-  scf::ForOp::create(
-      b, loc, tid, idx(tileRows * width), idx(threads), ValueRange{},
-      [&](OpBuilder &lb, Location, Value e, ValueRange) {
-        Value w = arith::ConstantIndexOp::create(lb, loc, width);
-        Value r = arith::DivUIOp::create(lb, loc, e, w);
-        Value d = arith::RemUIOp::create(lb, loc, e, w);
-        Value valid =
-            arith::CmpIOp::create(lb, loc, arith::CmpIPredicate::ult, r, rows);
-        auto guard = scf::IfOp::create(lb, loc, valid, /*withElse=*/false);
+  copyTileCooperatively(
+      op, cast<MemRefType>(op.getTile().getType()), op.getRows(), tid, threads,
+      [&](OpBuilder &lb, Value r, Value d, Value valid) {
+        auto guard = scf::IfOp::create(lb, op.getLoc(), valid,
+                                       /*withElse=*/false);
         OpBuilder tb = guard.getThenBodyBuilder();
-        storeTileElement(tb, loc, op, r, perRow ? Value() : d);
-        scf::YieldOp::create(lb, loc);
+        storeTileElement(tb, op.getLoc(), op, r, d);
       });
-  // Read out before a later row loop overwrites the tile.
-  gpu::BarrierOp::create(b, loc);
   op.erase();
 }
 
