@@ -15,12 +15,13 @@ of -slope·|i + Sk - Sq - j| per sequence), softmax_scale defaulting to
 1/sqrt(D), and return_attn_probs returning (out, softmax_lse, None) —
 softmax_lse is (B, H, Sq) float32, or (H, total_q) for the varlen function.
 Differentiable: on CPU tensors (the tests' path) through the compiled backward
-(attn.attention_grad on the CPU path); on CUDA tensors the backward recomputes in
-PyTorch (flashmlir.backward) until the Hopper backward kernel exists.
+(attn.attention_grad on the CPU path); on CUDA tensors through the compiled Hopper
+backward (flashmlir.attention's; calls with ALiBi recompute in PyTorch).
+deterministic=True gives bit-reproducible gradients as flash_attn's does (on CUDA
+by the float32 recompute for now: flashmlir.attention's `deterministic`).
 
 Not supported yet, so refused with NotImplementedError naming the argument:
-dropout_p > 0, block_table (paged KV). `deterministic` is accepted: the
-forward pass is deterministic.
+dropout_p > 0, block_table (paged KV).
 """
 
 from __future__ import annotations
@@ -159,7 +160,8 @@ def flash_attn_func(q, k, v, dropout_p=0.0, softmax_scale=None, causal=False,
     q, k, v, softmax_scale, dv = _pad_head_dims(q, k, v, softmax_scale)
     out, lse = attention(q, k, v, causal=causal, window=window_size, softcap=softcap,
                          scale=softmax_scale, score_mod=score_mod, return_lse=True,
-                         q_descale=q_descale, k_descale=k_descale, v_descale=v_descale)
+                         q_descale=q_descale, k_descale=k_descale, v_descale=v_descale,
+                         deterministic=bool(deterministic))
     return _result(out, lse, dv, return_attn_probs)
 
 
@@ -216,5 +218,6 @@ def flash_attn_varlen_func(q, k, v, cu_seqlens_q, cu_seqlens_k, max_seqlen_q, ma
     out, lse = attention(q, k, v, causal=causal, window=window_size, softcap=softcap,
                          scale=softmax_scale, score_mod=score_mod,
                          cu_seqlens_q=cu_seqlens_q, cu_seqlens_k=cu_seqlens_k, return_lse=True,
-                         q_descale=q_descale, k_descale=k_descale, v_descale=v_descale)
+                         q_descale=q_descale, k_descale=k_descale, v_descale=v_descale,
+                         deterministic=bool(deterministic))
     return _result(out, lse, dv, return_attn_probs)

@@ -224,7 +224,7 @@ def attention(q, k, v, *, causal: bool = False, causal_align: str = "bottom_righ
               mask_mod: Optional[Callable] = None, cu_seqlens_q=None, cu_seqlens_k=None,
               return_lse: bool = False, kernel: str = "auto", block_m: int = 0,
               block_n: int = 0, stages: int = 0, block_mask=None, q_descale=None,
-              k_descale=None, v_descale=None):
+              k_descale=None, v_descale=None, deterministic: bool = False):
     """Scaled dot-product attention, softmax(scale·Q·Kᵀ + masks)·V, on CUDA tensors.
 
     q (B, Sq, Hq, D), k (B, Sk, Hkv, D), v (B, Sk, Hkv, Dv); Hq a multiple of
@@ -245,7 +245,15 @@ def attention(q, k, v, *, causal: bool = False, causal_align: str = "bottom_righ
     Returns out (like q, last dim Dv; bfloat16 for FP8 inputs) and, with return_lse, the log-sum-exp
     (B, Hq, Sq) in float32 ((Hq, total) when packed). Under torch.compile a
     call with modifiers or a block mask is a graph break (it runs eagerly).
+    deterministic (flash_attn's argument): gradients reproducible bit for
+    bit. The forward is either way; the compiled Hopper backward adds the
+    programs' dQ shares in whatever order they finish, so deterministic=True
+    takes the float32 recompute backward on CUDA tensors (flashmlir.backward:
+    O(S²) memory; one PerformanceWarning) until an ordered mode exists. The
+    CPU path's backward is deterministic.
     """
+    if not isinstance(deterministic, bool):
+        raise TypeError(f"deterministic must be a bool, got {deterministic!r}")
     torch = _torch()
     modified = score_mod is not None or mask_mod is not None or block_mask is not None
     descales = (q_descale, k_descale, v_descale)
@@ -265,7 +273,7 @@ def attention(q, k, v, *, causal: bool = False, causal_align: str = "bottom_righ
             cu_seqlens_q=cu_seqlens_q, cu_seqlens_k=cu_seqlens_k, return_lse=return_lse,
             kernel=kernel, block_m=block_m, block_n=block_n, stages=stages,
             block_mask=block_mask, q_descale=q_descale, k_descale=k_descale,
-            v_descale=v_descale)
+            v_descale=v_descale, deterministic=deterministic)
     # The eager fast path: a call shaped like an earlier successful one (same
     # shapes, strides, dtypes, devices and options, and modifiers with the same
     # code and captures, mods.trace_keys) skips the checks, the trace, the spec
@@ -384,7 +392,7 @@ def attention(q, k, v, *, causal: bool = False, causal_align: str = "bottom_righ
         out, lse = torch.ops.flashmlir.attention(
             q, k, v, cu_seqlens_q, cu_seqlens_k, mask, causal_align, window_[0], window_[1],
             float(softcap), -1.0 if scale is None else float(scale), kernel,
-            block_m, block_n, stages)
+            block_m, block_n, stages, deterministic)
         _remember_fast_call(fast_key, contiguous, spec, q, out, lse, ())
     else:
         read = list(traced.tensors) if traced else []
@@ -740,6 +748,12 @@ def _grad_arguments(spec: AttentionSpec, q, k, v, out, lse, dout, dlse, cu_q, cu
         shape[dim] = rows - t.shape[dim]
         return torch.cat([t, t.new_zeros(shape)], dim=dim)
 
+    def aligned(t):
+        # The kernels read 16-byte aligned bases (TMA on sm_90a): a view that
+        # starts elsewhere (an upstream gradient, say) is copied once rather
+        # than refused.
+        return t if t.data_ptr() % 16 == 0 else t.clone()
+
     dout = torch.zeros_like(out) if dout is None else dout.to(out.dtype)
     dlse = torch.zeros_like(lse) if dlse is None else dlse.float()
     rows_q, rows_k = spec.seqlen_q, spec.seqlen_k
@@ -750,6 +764,7 @@ def _grad_arguments(spec: AttentionSpec, q, k, v, out, lse, dout, dlse, cu_q, cu
     else:
         q, k, v, out, dout, lse, dlse = (t.detach().contiguous()
                                          for t in (q, k, v, out, dout, lse, dlse))
+    q, k, v, out, dout, lse, dlse = map(aligned, (q, k, v, out, dout, lse, dlse))
     dq, dk, dv = torch.empty_like(q), torch.empty_like(k), torch.empty_like(v)
     dq_acc = torch.empty(q.shape, dtype=torch.float32, device=q.device)
     delta = torch.empty(lse.shape, dtype=torch.float32, device=q.device)
@@ -858,6 +873,34 @@ def _run_hopper_grad(spec: AttentionSpec, q, k, v, out, lse, dout, dlse, cu_q, c
     return dq, dk, dv
 
 
+def _backward_route(q, deterministic: bool) -> str:
+    """Which backward computes a custom-op call's gradients: "cpu" (the
+    compiled backward on the CPU path: deterministic), "hopper" (the compiled
+    Hopper backward on CUDA tensors; it may still refuse the spec) or
+    "recompute" (float32 PyTorch, flashmlir.backward: what deterministic=True
+    takes on CUDA tensors, the Hopper backward's dQ order being the order its
+    programs finish)."""
+    if _compiled_backward(q):
+        return "cpu"
+    if q.device.type == "cuda" and not deterministic:
+        return "hopper"
+    return "recompute"
+
+
+_warned_deterministic = False
+
+
+def _warn_deterministic_recompute():
+    """One PerformanceWarning per process: deterministic=True's backward."""
+    global _warned_deterministic
+    if not _warned_deterministic:
+        _warned_deterministic = True
+        warnings.warn("deterministic=True: the compiled Hopper backward adds dQ in the order "
+                      "its programs finish (not reproducible bit for bit), so the backward "
+                      "recomputes in float32 PyTorch (flashmlir.backward: O(S^2) memory, "
+                      "slower) until an ordered mode exists", PerformanceWarning, stacklevel=4)
+
+
 def _register_custom_op():
     torch = _torch()
     from torch.library import custom_op
@@ -867,7 +910,8 @@ def _register_custom_op():
                      cu_seqlens_q: Optional[torch.Tensor], cu_seqlens_k: Optional[torch.Tensor],
                      mask: str, align: str, window_left: int, window_right: int,
                      softcap: float, scale: float, kernel: str, block_m: int, block_n: int,
-                     stages: int) -> Tuple[torch.Tensor, torch.Tensor]:
+                     stages: int, deterministic: bool = False
+                     ) -> Tuple[torch.Tensor, torch.Tensor]:
         varlen = cu_seqlens_q is not None
         spec = _spec_for(q, k, v, mask=mask, align=align, window=(window_left, window_right),
                          softcap=softcap, scale=None if scale < 0 else scale,
@@ -878,7 +922,7 @@ def _register_custom_op():
 
     @attention_op.register_fake
     def _(q, k, v, cu_seqlens_q, cu_seqlens_k, mask, align, window_left, window_right,
-          softcap, scale, kernel, block_m, block_n, stages):
+          softcap, scale, kernel, block_m, block_n, stages, deterministic=False):
         return _outputs(q, v, cu_seqlens_q is not None)
 
     # Gradients (torch.ops.flashmlir.attention_backward): on CPU tensors the
@@ -888,12 +932,13 @@ def _register_custom_op():
     # math (flashmlir.backward).
     def setup_context(ctx, inputs, output):
         (q, k, v, cu_q, cu_k, mask, align, left, right, softcap, scale, kernel, block_m,
-         block_n, stages) = inputs
+         block_n, stages, *rest) = inputs
         ctx.save_for_backward(q, k, v, cu_q, cu_k, *output)
         ctx.spec_options = dict(mask=mask, align=align, window=(left, right),
                                 softcap=softcap, scale=None if scale < 0 else scale,
                                 kernel=kernel, tiles={"block_m": block_m,
-                                                      "block_n": block_n, "stages": stages})
+                                                      "block_n": block_n, "stages": stages},
+                                deterministic=bool(rest[0]) if rest else False)
 
     def backward(ctx, grad_out, grad_lse):
         q, k, v, cu_q, cu_k, out, lse = ctx.saved_tensors
@@ -902,8 +947,9 @@ def _register_custom_op():
             q, k, v, out, lse, grad_out, grad_lse, cu_q, cu_k, o["mask"], o["align"],
             o["window"][0], o["window"][1], float(o["softcap"]),
             -1.0 if o["scale"] is None else float(o["scale"]), o["kernel"],
-            o["tiles"]["block_m"], o["tiles"]["block_n"], o["tiles"]["stages"])
-        return (dq, dk, dv) + (None,) * 12
+            o["tiles"]["block_m"], o["tiles"]["block_n"], o["tiles"]["stages"],
+            o["deterministic"])
+        return (dq, dk, dv) + (None,) * 13
 
     # The backward as a custom op of its own (with a fake implementation), so
     # AOTAutograd traces a training step's backward graph through it.
@@ -914,22 +960,26 @@ def _register_custom_op():
             grad_lse: Optional[torch.Tensor], cu_seqlens_q: Optional[torch.Tensor],
             cu_seqlens_k: Optional[torch.Tensor], mask: str, align: str, window_left: int,
             window_right: int, softcap: float, scale: float, kernel: str, block_m: int,
-            block_n: int, stages: int) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+            block_n: int, stages: int, deterministic: bool = False
+            ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         spec = lambda: _spec_for(  # noqa: E731
             q, k, v, mask=mask, align=align, window=(window_left, window_right),
             softcap=softcap, scale=None if scale < 0 else scale,
             varlen=cu_seqlens_q.numel() - 1 if cu_seqlens_q is not None else 0, lse=True,
             traced=None, kernel=kernel,
             tiles={"block_m": block_m, "block_n": block_n, "stages": stages})
-        if _compiled_backward(q):
+        route = _backward_route(q, deterministic)
+        if route == "cpu":
             return _run_cpu_grad(spec(), q, k, v, out, lse, grad_out, grad_lse, cu_seqlens_q,
                                  cu_seqlens_k)
-        if q.device.type == "cuda":
+        if route == "hopper":
             # None: FLASHMLIR_HOPPER_BACKWARD off, or the spec not taken.
             grads = _run_hopper_grad(spec(), q, k, v, out, lse, grad_out, grad_lse,
                                      cu_seqlens_q, cu_seqlens_k)
             if grads is not None:
                 return grads
+        elif deterministic:
+            _warn_deterministic_recompute()
         from .backward import attention_grads
 
         return attention_grads(q, k, v, grad_out, grad_lse, cu_seqlens_q, cu_seqlens_k,

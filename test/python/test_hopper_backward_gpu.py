@@ -115,6 +115,47 @@ def test_on_a_side_stream(hopper_backward):
     check_grads(case, grads, p.ref, p.same)
 
 
+def test_misaligned_upstream_gradient(hopper_backward):
+    """dO a contiguous view 2 bytes into its storage (the main kernel reads it
+    by TMA, which needs a 16-byte aligned base): copied, not refused, and the
+    gradients are right."""
+    case = GRAD_HOPPER_CASES[0]
+    p = grad_problem(case, seed=3)
+    q, k, v = (t.to(CUDA).requires_grad_() for t in (p.q, p.k, p.v))
+    out, lse = flashmlir.attention(q, k, v, return_lse=True,
+                                   **_attention_kwargs(case, p.extras))
+    dout = p.dout.to(CUDA)
+    shifted = torch.empty(dout.numel() + 1, dtype=dout.dtype, device=CUDA)[1:]
+    shifted = shifted.view(dout.shape).copy_(dout)
+    assert shifted.is_contiguous() and shifted.data_ptr() % 16 == 2
+    torch.autograd.backward((out, lse), (shifted, p.dlse.to(CUDA)))
+    check_grads(case, [q.grad, k.grad, v.grad], p.ref, p.same)
+
+
+def test_deterministic_gradients_repeat_bit_for_bit(monkeypatch):
+    """deterministic=True: the same gradients twice, bit for bit, from the recompute
+    (the Hopper backward's dQ order is the order its programs finish), with one
+    PerformanceWarning; the Hopper backward is not run."""
+    def hopper(*args, **kwargs):
+        raise AssertionError("deterministic=True ran the Hopper backward")
+
+    monkeypatch.setattr(ops, "_run_hopper_grad", hopper)
+    monkeypatch.setattr(ops, "_warned_deterministic", False)
+    case = GRAD_HOPPER_CASES[0]
+    p = grad_problem(case, seed=4)
+    runs = []
+    with pytest.warns(flashmlir.PerformanceWarning, match="deterministic=True"):
+        for _ in range(2):
+            q, k, v = (t.to(CUDA).requires_grad_() for t in (p.q, p.k, p.v))
+            out, lse = flashmlir.attention(q, k, v, return_lse=True, deterministic=True,
+                                           **_attention_kwargs(case, p.extras))
+            torch.autograd.backward((out, lse), (p.dout.to(CUDA), p.dlse.to(CUDA)))
+            runs.append([t.grad.clone() for t in (q, k, v)])
+    for a, b in zip(*runs):
+        assert torch.equal(a, b)
+    check_grads(case, runs[0], p.ref, p.same)
+
+
 def test_loss_of_out_only(hopper_backward):
     """No gradient reaches lse (grad_lse None): dLSE is zero."""
     case = GRAD_HOPPER_CASES[0]

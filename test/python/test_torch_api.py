@@ -82,6 +82,7 @@ def test_rejects_bad_tensors(make, error, message):
     (dict(scale=1e-300), ValueError, "scale must be a normal float32"),
     (dict(scale=1e39), ValueError, "scale must be a normal float32"),
     (dict(softcap=1e-40), ValueError, r"softcap must be 0 \(off\) or a normal float32"),
+    (dict(deterministic="yes"), TypeError, "deterministic must be a bool, got 'yes'"),
 ])
 def test_rejects_bad_options(kwargs, error, message):
     with pytest.raises(error, match=message):
@@ -645,6 +646,48 @@ def test_cpu_gradients_come_from_the_compiled_backward(monkeypatch):
     fa.flash_attn_func(q, k, v, window_size=(4, 4)).float().sum().backward()
     assert all(t.grad is not None and torch.isfinite(t.grad).all() for t in (q, k, v))
     assert len(ops._cpu_grad_kernels) == 3
+
+
+@needs_cpu_path
+def test_deterministic_reaches_the_backward_op(monkeypatch):
+    # deterministic=True (flash_attn's argument) travels with the custom op to its
+    # backward through the drop-ins and flashmlir.attention; on the CPU path the
+    # compiled backward is deterministic: the same gradients either way.
+    import flashmlir.ops as ops
+
+    seen = []
+    route = ops._backward_route
+
+    def spy(q, deterministic):
+        seen.append(deterministic)
+        return route(q, deterministic)
+
+    monkeypatch.setattr(ops, "_backward_route", spy)
+    monkeypatch.setattr(fa, "_DEVICES", fa._DEVICES + ("cpu",))
+    q, k, v = (t.requires_grad_() for t in qkv(sq=20, sk=29))
+    grads = {}
+    for flag in (False, True):
+        for t in (q, k, v):
+            t.grad = None
+        fa.flash_attn_func(q, k, v, causal=True, deterministic=flag).float().sum().backward()
+        grads[flag] = [t.grad.clone() for t in (q, k, v)]
+    assert seen == [False, True]
+    for a, b in zip(grads[False], grads[True]):
+        assert torch.equal(a, b)
+
+
+def test_deterministic_takes_the_recompute_on_cuda(monkeypatch):
+    # The route on CUDA tensors (a stand-in: only its device is read): the Hopper
+    # backward unless deterministic=True, whose gradients must be reproducible bit
+    # for bit (the Hopper backward's dQ reduce-adds run in the order programs finish).
+    import types
+
+    import flashmlir.ops as ops
+
+    monkeypatch.setattr(ops, "_compiled_backward", lambda q: False)
+    cuda = types.SimpleNamespace(device=types.SimpleNamespace(type="cuda"))
+    assert ops._backward_route(cuda, False) == "hopper"
+    assert ops._backward_route(cuda, True) == "recompute"
 
 
 @needs_cpu_path
