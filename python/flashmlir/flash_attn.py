@@ -16,7 +16,7 @@ of -slope·|i + Sk - Sq - j| per sequence), softmax_scale defaulting to
 softmax_lse is (B, H, Sq) float32, or (H, total_q) for the varlen function.
 Differentiable: on CPU tensors (the tests' path) through the compiled backward
 (attn.attention_grad on the CPU path); on CUDA tensors through the compiled Hopper
-backward (flashmlir.attention's; calls with ALiBi recompute in PyTorch).
+backward (flashmlir.attention's, ALiBi calls included where it takes them).
 deterministic=True gives bit-reproducible gradients as flash_attn's does (on CUDA
 by the float32 recompute for now: flashmlir.attention's `deterministic`).
 

@@ -407,7 +407,7 @@ def attention(q, k, v, *, causal: bool = False, causal_align: str = "bottom_righ
             run = lambda: _run(spec, q, k, v, cu_seqlens_q, cu_seqlens_k,  # noqa: E731
                                [t.detach() for t in read], sparse[0] if sparse else ())
             compiled = (spec, tuple(t.detach() for t in read),
-                        tuple(sparse[0]) if sparse else ())
+                        tuple(sparse[0]) if sparse else (), deterministic)
             out, lse = _ModifiedAttention.apply(q, k, v, cu_seqlens_q, cu_seqlens_k, run,
                                                 grad_options, compiled, *captured)
             return (out, lse) if return_lse else out
@@ -499,11 +499,11 @@ def _modified_attention_function():
     class ModifiedAttention(torch.autograd.Function):
         """Calls with score_mod/mask_mod/block_mask under autograd: the kernel's
         out and lse forward; gradients of q, k, v by the compiled backward on
-        CPU tensors (`compiled` = (spec, modifier tensors, block mask tensors))
-        and on CUDA tensors where the Hopper backward takes the spec (unless
-        FLASHMLIR_HOPPER_BACKWARD=0) (_hopper_grad); else — CUDA tensors otherwise,
-        or float tensors the modifiers capture that need gradients too — by
-        recompute (flashmlir.backward)."""
+        CPU tensors (`compiled` = (spec, modifier tensors, block mask tensors,
+        deterministic)) and on CUDA tensors where the Hopper backward takes the
+        spec (unless FLASHMLIR_HOPPER_BACKWARD=0 or deterministic: _backward_route);
+        else — CUDA tensors otherwise, or float tensors the modifiers capture that
+        need gradients too — by recompute (flashmlir.backward)."""
 
         @staticmethod
         def forward(ctx, q, k, v, cu_q, cu_k, run, options, compiled, *captured):
@@ -517,15 +517,18 @@ def _modified_attention_function():
         @staticmethod
         def backward(ctx, grad_out, grad_lse):
             q, k, v, cu_q, cu_k, out, lse, *captured = ctx.saved_tensors
-            spec, mod_tensors, sparse_tensors = ctx.compiled
+            spec, mod_tensors, sparse_tensors, deterministic = ctx.compiled
             grads = None
-            if not captured and _compiled_backward(q):
+            route = _backward_route(q, deterministic)
+            if not captured and route == "cpu":
                 grads = _run_cpu_grad(spec, q, k, v, out, lse, grad_out, grad_lse, cu_q,
                                       cu_k, mod_tensors, sparse_tensors)
-            elif not captured and q.device.type == "cuda":
+            elif not captured and route == "hopper":
                 # None: FLASHMLIR_HOPPER_BACKWARD off, or the spec not taken.
                 grads = _run_hopper_grad(spec, q, k, v, out, lse, grad_out, grad_lse, cu_q,
                                          cu_k, mod_tensors, sparse_tensors)
+            elif deterministic and route == "recompute":
+                _warn_deterministic_recompute()
             if grads is None:
                 from .backward import attention_grads
 

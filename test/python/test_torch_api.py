@@ -671,7 +671,10 @@ def test_deterministic_reaches_the_backward_op(monkeypatch):
             t.grad = None
         fa.flash_attn_func(q, k, v, causal=True, deterministic=flag).float().sum().backward()
         grads[flag] = [t.grad.clone() for t in (q, k, v)]
-    assert seen == [False, True]
+        # With ALiBi: the modifier calls' autograd.Function.
+        fa.flash_attn_func(q, k, v, alibi_slopes=torch.full((2, 4), 0.25),
+                           deterministic=flag).float().sum().backward()
+    assert seen == [False, False, True, True]
     for a, b in zip(grads[False], grads[True]):
         assert torch.equal(a, b)
 
