@@ -935,13 +935,13 @@ def _register_custom_op():
     # math (flashmlir.backward).
     def setup_context(ctx, inputs, output):
         (q, k, v, cu_q, cu_k, mask, align, left, right, softcap, scale, kernel, block_m,
-         block_n, stages, *rest) = inputs
+         block_n, stages, deterministic) = inputs  # (torch fills in the defaults)
         ctx.save_for_backward(q, k, v, cu_q, cu_k, *output)
         ctx.spec_options = dict(mask=mask, align=align, window=(left, right),
                                 softcap=softcap, scale=None if scale < 0 else scale,
                                 kernel=kernel, tiles={"block_m": block_m,
                                                       "block_n": block_n, "stages": stages},
-                                deterministic=bool(rest[0]) if rest else False)
+                                deterministic=deterministic)
 
     def backward(ctx, grad_out, grad_lse):
         q, k, v, cu_q, cu_k, out, lse = ctx.saved_tensors
