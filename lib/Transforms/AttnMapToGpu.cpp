@@ -21,6 +21,7 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "llvm/Support/MathExtras.h"
 
 namespace flashmlir {
@@ -38,35 +39,131 @@ static void spliceBody(Block *from, Operation *before) {
       std::prev(from->end()));
 }
 
+/// Bytes of one element of a shaped type.
+static int64_t elementBytes(ShapedType type) {
+  return type.getElementTypeBitWidth() / 8;
+}
+
+/// The row pitch, in bytes, of a rank-2 tile placed in shared memory: a
+/// thread per row reads down a column, so rows of a multiple of 16 bytes
+/// put every lane's element in one bank (a 32-way conflict at 128 bf16 or
+/// f32 columns); 16 more bytes turn it into 4-way for scalar accesses and
+/// none for 16-byte ones, and keep every row 16-byte aligned for the copies'
+/// vectors. Other rows are kept as they are.
+static int64_t sharedRowPitch(MemRefType tile) {
+  int64_t bytes = tile.getDimSize(1) * elementBytes(tile);
+  return bytes % 16 ? bytes : bytes + 16;
+}
+
+/// How a cooperative copy reads and writes one group of `width` consecutive
+/// elements of row r from column d (d null for a rank-1 tile): `read` may
+/// return a value that `write` then puts in place (all reads of an
+/// iteration come before its writes: several loads in flight per thread).
+using CopyRead =
+    function_ref<Value(OpBuilder &, Value r, Value d, Value valid, int64_t)>;
+using CopyWrite = function_ref<void(OpBuilder &, Value v, Value r, Value d,
+                                    Value valid, int64_t)>;
+
 /// The cooperative copy between a tile of R rows x W columns (a rank-1 tile:
-/// W = 1) and memory, between two barriers (the tile's earlier writers or
-/// readers are done; the copy is complete before anyone reads or overwrites
-/// it), the R·W elements spread over the block's threads (consecutive
-/// threads, consecutive columns: coalesced):
-///   for (e = tid; e < R·W; e += threads) {
-///     r = e / W; d = e % W; element(r, d or null, r < min(rows, R)) }
-static void copyTileCooperatively(
-    Operation *op, MemRefType tile, Value rows, Value tid, int64_t threads,
-    function_ref<void(OpBuilder &, Value r, Value d, Value valid)> element) {
+/// W = 1) and global memory, between two barriers (the tile's earlier
+/// writers or readers are done; the copy is complete before anyone reads or
+/// overwrites it), the tile's groups of V consecutive columns spread over
+/// the block's threads (consecutive threads, consecutive groups: coalesced),
+/// U groups per thread and iteration:
+///   for (e = tid; e < R·W/V; e += U·threads)
+///     for (k < U) { g = e + k·threads; r = g / (W/V); d = g % (W/V) · V;
+///                   v_k = read(r, d, r < min(rows, R)) }
+///     for (k < U) write(v_k, ...)
+/// U = 8 where R·W/V is a multiple of 8·threads (else the largest power of
+/// two that divides it: no g passes the tile). V = `vectorWidth` where
+/// `aligned` (the global base pointer, checked at run time: a caller's
+/// tensor view may start anywhere) holds, else 1. One load in flight per
+/// thread made the backward's preprocess latency-bound (2.1 ms at d = 128,
+/// S = 4k, B = 4 on an H200).
+static void copyTileCooperatively(Operation *op, MemRefType tile, Value rows,
+                                  Value tid, int64_t threads,
+                                  int64_t vectorWidth, Value aligned,
+                                  CopyRead read, CopyWrite write) {
   OpBuilder b(op);
   Location loc = op->getLoc();
   bool perRow = tile.getRank() == 1;
   int64_t tileRows = tile.getDimSize(0), width = perRow ? 1 : tile.getDimSize(1);
+  auto idx = [&](OpBuilder &ib, int64_t v) {
+    return arith::ConstantIndexOp::create(ib, loc, v);
+  };
+  gpu::BarrierOp::create(b, loc);
+  Value count = arith::MinSIOp::create(b, loc, rows, idx(b, tileRows));
+  auto copyLoop = [&](OpBuilder &cb, int64_t vec) {
+    int64_t groups = tileRows * width / vec, perRowGroups = width / vec;
+    int64_t unroll = 1;
+    while (unroll < 8 && groups % (2 * unroll * threads) == 0)
+      unroll *= 2;
+    scf::ForOp::create(
+        cb, loc, tid, idx(cb, groups), idx(cb, unroll * threads), ValueRange{},
+        [&](OpBuilder &lb, Location, Value e, ValueRange) {
+          SmallVector<std::array<Value, 4>> pending; // value, r, d, valid
+          for (int64_t k = 0; k < unroll; ++k) {
+            Value g = k ? arith::AddIOp::create(lb, loc, e,
+                                                idx(lb, k * threads))
+                              .getResult()
+                        : e;
+            Value w = idx(lb, perRowGroups);
+            Value r = arith::DivUIOp::create(lb, loc, g, w);
+            Value d = arith::MulIOp::create(
+                lb, loc, arith::RemUIOp::create(lb, loc, g, w), idx(lb, vec));
+            Value valid = arith::CmpIOp::create(
+                lb, loc, arith::CmpIPredicate::ult, r, count);
+            if (perRow)
+              d = Value();
+            pending.push_back({read(lb, r, d, valid, vec), r, d, valid});
+          }
+          for (auto [v, r, d, valid] : pending)
+            write(lb, v, r, d, valid, vec);
+          scf::YieldOp::create(lb, loc);
+        });
+  };
+  if (vectorWidth > 1 && aligned) {
+    scf::IfOp::create(
+        b, loc, aligned,
+        [&](OpBuilder &tb, Location) {
+          copyLoop(tb, vectorWidth);
+          scf::YieldOp::create(tb, loc);
+        },
+        [&](OpBuilder &eb, Location) {
+          copyLoop(eb, 1);
+          scf::YieldOp::create(eb, loc);
+        });
+  } else {
+    copyLoop(b, 1);
+  }
+  gpu::BarrierOp::create(b, loc);
+}
+
+/// The widest group (at most 16 bytes on either side) a copy between `tile`
+/// and `global` can move as one vector, and the run-time condition for it
+/// (`global`'s base pointer aligned to the group's bytes); {1, null} where
+/// only scalars can (a rank-1 tile, f8, a row that is not a whole number of
+/// groups, a strided global layout). Rows of `global` start at multiples of
+/// its last dimension, so an aligned base keeps every group aligned.
+static std::pair<int64_t, Value> vectorGroup(OpBuilder &b, Location loc,
+                                             MemRefType tile, Value global) {
+  auto globalType = cast<MemRefType>(global.getType());
+  if (tile.getRank() != 2 || !globalType.getLayout().isIdentity() ||
+      isa<Float8E4M3FNType>(globalType.getElementType()) ||
+      isa<Float8E4M3FNType>(tile.getElementType()))
+    return {1, Value()};
+  int64_t vec = 16 / std::max(elementBytes(tile), elementBytes(globalType));
+  int64_t lastDim = globalType.getDimSize(globalType.getRank() - 1);
+  if (vec < 2 || ShapedType::isDynamic(lastDim) || lastDim % vec ||
+      tile.getDimSize(1) % vec || sharedRowPitch(tile) % 16)
+    return {1, Value()};
   auto idx = [&](int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); };
-  gpu::BarrierOp::create(b, loc);
-  Value count = arith::MinSIOp::create(b, loc, rows, idx(tileRows));
-  scf::ForOp::create(
-      b, loc, tid, idx(tileRows * width), idx(threads), ValueRange{},
-      [&](OpBuilder &lb, Location, Value e, ValueRange) {
-        Value w = arith::ConstantIndexOp::create(lb, loc, width);
-        Value r = arith::DivUIOp::create(lb, loc, e, w);
-        Value d = arith::RemUIOp::create(lb, loc, e, w);
-        Value valid =
-            arith::CmpIOp::create(lb, loc, arith::CmpIPredicate::ult, r, count);
-        element(lb, r, perRow ? Value() : d, valid);
-        scf::YieldOp::create(lb, loc);
-      });
-  gpu::BarrierOp::create(b, loc);
+  Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, global);
+  Value misalignment = arith::RemUIOp::create(
+      b, loc, base, idx(vec * elementBytes(globalType)));
+  Value aligned = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                        misalignment, idx(0));
+  return {vec, aligned};
 }
 
 /// dest[r, d] = r < rows ? T(source[batch, row + r, head, d]) : 0.
@@ -74,23 +171,41 @@ static void lowerTileLoadCooperatively(attn::TileLoadOp op, Value tid,
                                        int64_t threads) {
   auto dest = cast<MemRefType>(op.getDest().getType());
   Location loc = op.getLoc();
+  OpBuilder b(op);
+  auto [vec, aligned] = vectorGroup(b, loc, dest, op.getSource());
+  int64_t tileAlignment = vec * elementBytes(dest);
+  Type element = dest.getElementType();
   copyTileCooperatively(
-      op, dest, op.getRows(), tid, threads,
-      [&](OpBuilder &lb, Value r, Value d, Value valid) {
+      op, dest, op.getRows(), tid, threads, vec, aligned,
+      [&](OpBuilder &lb, Value r, Value d, Value valid, int64_t width) {
+        Type type = width == 1 ? element : VectorType::get({width}, element);
         auto value = scf::IfOp::create(
             lb, loc, valid,
             [&](OpBuilder &tb, Location) {
               Value srcRow = arith::AddIOp::create(tb, loc, op.getRow(), r);
-              scf::YieldOp::create(tb, loc,
-                                   loadTileElement(tb, loc, op, srcRow, d));
+              scf::YieldOp::create(
+                  tb, loc,
+                  width == 1 ? loadTileElement(tb, loc, op, srcRow, d)
+                             : loadTileVector(tb, loc, op, srcRow, d, width));
             },
             [&](OpBuilder &eb, Location) {
-              Value zero = arith::ConstantOp::create(
-                  eb, loc, eb.getZeroAttr(dest.getElementType()));
-              scf::YieldOp::create(eb, loc, zero);
+              scf::YieldOp::create(
+                  eb, loc,
+                  arith::ConstantOp::create(eb, loc, eb.getZeroAttr(type))
+                      .getResult());
             });
-        memref::StoreOp::create(lb, loc, value.getResult(0), op.getDest(),
-                                d ? ValueRange{r, d} : ValueRange{r});
+        return value.getResult(0);
+      },
+      [&](OpBuilder &lb, Value v, Value r, Value d, Value, int64_t width) {
+        SmallVector<Value> at{r};
+        if (d)
+          at.push_back(d);
+        if (width == 1)
+          memref::StoreOp::create(lb, loc, v, op.getDest(), at);
+        else
+          vector::StoreOp::create(lb, loc, v, op.getDest(), at,
+                                  /*nontemporal=*/false,
+                                  llvm::MaybeAlign(tileAlignment));
       });
   op.erase();
 }
@@ -99,13 +214,21 @@ static void lowerTileLoadCooperatively(attn::TileLoadOp op, Value tid,
 /// made every warp's store touch 32 rows).
 static void lowerTileStoreCooperatively(attn::TileStoreOp op, Value tid,
                                         int64_t threads) {
+  auto tile = cast<MemRefType>(op.getTile().getType());
+  Location loc = op.getLoc();
+  OpBuilder b(op);
+  auto [vec, aligned] = vectorGroup(b, loc, tile, op.getDest());
+  int64_t tileAlignment = vec * elementBytes(tile);
   copyTileCooperatively(
-      op, cast<MemRefType>(op.getTile().getType()), op.getRows(), tid, threads,
-      [&](OpBuilder &lb, Value r, Value d, Value valid) {
-        auto guard = scf::IfOp::create(lb, op.getLoc(), valid,
-                                       /*withElse=*/false);
+      op, tile, op.getRows(), tid, threads, vec, aligned,
+      [](OpBuilder &, Value, Value, Value, int64_t) { return Value(); },
+      [&](OpBuilder &lb, Value, Value r, Value d, Value valid, int64_t width) {
+        auto guard = scf::IfOp::create(lb, loc, valid, /*withElse=*/false);
         OpBuilder tb = guard.getThenBodyBuilder();
-        storeTileElement(tb, op.getLoc(), op, r, d);
+        if (width == 1)
+          storeTileElement(tb, loc, op, r, d);
+        else
+          storeTileVector(tb, loc, op, r, d, width, tileAlignment);
       });
   op.erase();
 }
@@ -150,9 +273,11 @@ static LogicalResult mapProgramGrid(attn::ProgramGridOp grid,
   SmallVector<int64_t> offsets;
   int64_t bytes = 0;
   for (memref::AllocaOp tile : tiles) {
+    MemRefType type = tile.getType();
     offsets.push_back(bytes);
-    bytes += llvm::alignTo(tile.getType().getNumElements() *
-                               tile.getType().getElementTypeBitWidth() / 8,
+    bytes += llvm::alignTo(type.getRank() == 2
+                               ? type.getDimSize(0) * sharedRowPitch(type)
+                               : type.getNumElements() * elementBytes(type),
                            16);
   }
   if (bytes > maxSharedMemory)
@@ -188,10 +313,21 @@ static LogicalResult mapProgramGrid(attn::ProgramGridOp grid,
   SmallVector<Value> views;
   for (auto [tile, offset] : llvm::zip(tiles, offsets)) {
     MemRefType type = tile.getType();
-    auto shared = MemRefType::get(type.getShape(), type.getElementType(),
+    SmallVector<int64_t> shape(type.getShape());
+    int64_t pitch = type.getRank() == 2
+                        ? sharedRowPitch(type) / elementBytes(type)
+                        : 0;
+    if (pitch)
+      shape[1] = pitch; // the padded rows, then the tile's columns of them
+    auto shared = MemRefType::get(shape, type.getElementType(),
                                   MemRefLayoutAttrInterface{}, workgroup);
-    views.push_back(memref::ViewOp::create(b, loc, shared, buffer,
-                                           idx(offset), ValueRange{}));
+    Value view = memref::ViewOp::create(b, loc, shared, buffer, idx(offset),
+                                        ValueRange{});
+    if (pitch && pitch != type.getDimSize(1))
+      view = memref::SubViewOp::create(
+          b, loc, view, ArrayRef<int64_t>{0, 0}, type.getShape(),
+          ArrayRef<int64_t>{1, 1});
+    views.push_back(view);
   }
 
   // The program body, with (seq, head, q-block) = (block z, y, x).

@@ -4,6 +4,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 using namespace mlir;
 using namespace flashmlir;
@@ -88,4 +89,70 @@ void flashmlir::storeTileElement(OpBuilder &b, Location loc,
     x = arith::AddFOp::create(
         b, loc, memref::LoadOp::create(b, loc, op.getDest(), position), x);
   memref::StoreOp::create(b, loc, x, op.getDest(), position);
+}
+
+/// The bytes of `width` elements of `element`.
+static int64_t vectorBytes(Type element, int64_t width) {
+  return width * element.getIntOrFloatBitWidth() / 8;
+}
+
+/// x as a vector of `element` through f32 (a vector of f32 stays).
+static Value convertVector(OpBuilder &b, Location loc, Value x, Type element) {
+  auto type = cast<VectorType>(x.getType());
+  auto as = [&](Type e) { return VectorType::get(type.getShape(), e); };
+  if (type.getElementType() == element)
+    return x;
+  if (!type.getElementType().isF32())
+    x = arith::ExtFOp::create(b, loc, as(b.getF32Type()), x);
+  if (!element.isF32())
+    x = arith::TruncFOp::create(b, loc, as(element), x);
+  return x;
+}
+
+Value flashmlir::loadTileVector(OpBuilder &b, Location loc,
+                                attn::TileLoadOp op, Value row, Value d,
+                                int64_t width) {
+  Type source = cast<MemRefType>(op.getSource().getType()).getElementType();
+  Type element = cast<ShapedType>(op.getDest().getType()).getElementType();
+  if (isa<Float8E4M3FNType>(source) || !d)
+    return {};
+  Value x = vector::LoadOp::create(
+      b, loc, VectorType::get({width}, source), op.getSource(),
+      ValueRange{op.getBatch(), row, op.getHead(), d},
+      /*nontemporal=*/false, llvm::MaybeAlign(vectorBytes(source, width)));
+  if (source == element && !op.getScale())
+    return x; // a native tile
+  x = convertVector(b, loc, x, b.getF32Type());
+  if (Value scale = op.getScale())
+    x = arith::MulFOp::create(
+        b, loc, x,
+        vector::BroadcastOp::create(b, loc, x.getType(), scale));
+  return x;
+}
+
+void flashmlir::storeTileVector(OpBuilder &b, Location loc,
+                                attn::TileStoreOp op, Value i, Value d,
+                                int64_t width, int64_t tileAlignment) {
+  Type element = cast<MemRefType>(op.getDest().getType()).getElementType();
+  Type tileElement = cast<MemRefType>(op.getTile().getType()).getElementType();
+  Value x = vector::LoadOp::create(
+      b, loc, VectorType::get({width}, tileElement), op.getTile(),
+      ValueRange{i, d}, /*nontemporal=*/false,
+      llvm::MaybeAlign(tileAlignment));
+  x = convertVector(b, loc, x, element);
+  Value row = arith::AddIOp::create(b, loc, op.getRow(), i);
+  SmallVector<Value> position{op.getBatch(), row, op.getHead(), d};
+  llvm::MaybeAlign align(vectorBytes(element, width));
+  if (op.getAccumulate()) {
+    Value old = vector::LoadOp::create(b, loc, cast<VectorType>(x.getType()),
+                                       op.getDest(),
+                                       position, /*nontemporal=*/false, align);
+    x = convertVector(
+        b, loc,
+        arith::AddFOp::create(b, loc, convertVector(b, loc, old, b.getF32Type()),
+                              convertVector(b, loc, x, b.getF32Type())),
+        element);
+  }
+  vector::StoreOp::create(b, loc, x, op.getDest(), position,
+                          /*nontemporal=*/false, align);
 }

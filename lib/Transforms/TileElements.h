@@ -35,6 +35,19 @@ void storeTileElement(mlir::OpBuilder &b, mlir::Location loc,
                       mlir::attn::TileStoreOp op, mlir::Value i,
                       mlir::Value d);
 
+/// The vector forms of the two above (the SIMT mapping's copies): `width`
+/// consecutive elements of one row from column `d` on, the global access
+/// `width`·element bytes wide and aligned to that (the caller checks the
+/// base pointer; rows and `d` keep it), the tile access aligned to
+/// `tileAlignment` bytes. Null where the element needs the scalar form (f8:
+/// decoded with integer arithmetic).
+mlir::Value loadTileVector(mlir::OpBuilder &b, mlir::Location loc,
+                           mlir::attn::TileLoadOp op, mlir::Value row,
+                           mlir::Value d, int64_t width);
+void storeTileVector(mlir::OpBuilder &b, mlir::Location loc,
+                     mlir::attn::TileStoreOp op, mlir::Value i, mlir::Value d,
+                     int64_t width, int64_t tileAlignment);
+
 } // namespace flashmlir
 
 #endif // FLASHMLIR_TRANSFORMS_TILEELEMENTS_H

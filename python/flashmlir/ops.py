@@ -752,9 +752,9 @@ def _grad_arguments(spec: AttentionSpec, q, k, v, out, lse, dout, dlse, cu_q, cu
         return torch.cat([t, t.new_zeros(shape)], dim=dim)
 
     def aligned(t):
-        # The kernels read 16-byte aligned bases (TMA on sm_90a): a view that
-        # starts elsewhere (an upstream gradient, say) is copied once rather
-        # than refused.
+        # The kernels read 16-byte aligned bases (TMA on sm_90a; the SIMT
+        # copies' vectors): a view that starts elsewhere (an upstream
+        # gradient, say) is copied once rather than refused.
         return t if t.data_ptr() % 16 == 0 else t.clone()
 
     dout = torch.zeros_like(out) if dout is None else dout.to(out.dtype)

@@ -4,13 +4,38 @@
 // mapping: they have no MMA (a row reduction and an element-wise scale,
 // memory-bound), so they stay off the warp-specialized level; each is a
 // launch over (q-block, q-head, sequence) with one thread per q row, like a
-// forward program. The dLSE rows (a rank-1 tile) load cooperatively too,
-// and every tile is stored cooperatively (thread t writes elements t, t + 64,
-// ...: consecutive threads, consecutive addresses), not a row per thread.
+// forward program.
+// A [64, 128] tile's rows are padded by 16 bytes in shared memory (a thread
+// per row reads down a column: 256- or 512-byte rows put all 32 lanes in one
+// bank); rank-1 tiles are not.
+// Every copy is cooperative (consecutive threads, consecutive addresses) and
+// issues eight loads per thread before their stores (one in flight made the
+// copy latency-bound); where the global base pointer is 16-byte aligned
+// (checked at run time: a tensor view may start anywhere) each load is a
+// 16-byte vector, else a scalar.
 // CHECK-LABEL: func.func @pre_post
-// CHECK-SAME: %[[DLSE:[^:]+]]: memref<1x2x256xf32>, %[[DELTA:[^:]+]]: memref<1x2x256xf32>, %[[ACC:[^:]+]]: memref<1x256x2x128xf32>
+// CHECK-SAME: (%[[O:[^:]+]]: memref<1x256x2x128xbf16>
+// CHECK-SAME: %[[DLSE:[^:]+]]: memref<1x2x256xf32>, %[[DELTA:[^:]+]]: memref<1x2x256xf32>, %[[ACC:[^:]+]]: memref<1x256x2x128xf32>, %[[DQ:[^:]+]]: memref<1x256x2x128xbf16>
 // CHECK: gpu.launch blocks(%{{.+}}, %[[H:.+]], %[[S:.+]]) in (%{{.+}} = %c4, %{{.+}} = %c2, %{{.+}} = %c1) threads(%[[TID:[^,]+]], {{.+}} in (%{{.+}} = %c64
+// CHECK: %[[OV:.+]] = memref.view %{{.+}}[%c0][] : memref<?xi8, #gpu.address_space<workgroup>> to memref<64x136xbf16, #gpu.address_space<workgroup>>
+// CHECK: %[[OT:.+]] = memref.subview %[[OV]][0, 0] [64, 128] [1, 1] : memref<64x136xbf16, #gpu.address_space<workgroup>> to memref<64x128xbf16, strided<[136, 1]>, #gpu.address_space<workgroup>>
+// CHECK: memref.view %{{.+}} to memref<64x132xf32, #gpu.address_space<workgroup>>
+// CHECK: memref.view %{{.+}} to memref<64xf32, #gpu.address_space<workgroup>>
+// CHECK: %[[PTR:.+]] = memref.extract_aligned_pointer_as_index %[[O]]
+// CHECK: %[[MIS:.+]] = arith.remui %[[PTR]], %c16
+// CHECK: %[[ALIGNED:.+]] = arith.cmpi eq, %[[MIS]], %c0
 // CHECK: gpu.barrier
+// CHECK: scf.if %[[ALIGNED]] {
+// CHECK:   scf.for %{{.+}} = %[[TID]] to %c1024 step %c512 {
+// CHECK-COUNT-8: vector.load %[[O]][%[[S]], %{{.+}}, %[[H]], %{{.+}}] {alignment = 16 : i64} : memref<1x256x2x128xbf16>, vector<8xbf16>
+// CHECK-COUNT-8: vector.store %{{.+}}, %[[OT]][%{{.+}}, %{{.+}}] {alignment = 16 : i64} : memref<64x128xbf16, strided<[136, 1]>, #gpu.address_space<workgroup>>, vector<8xbf16>
+// CHECK: } else {
+// CHECK:   scf.for %{{.+}} = %[[TID]] to %c8192 step %c512 {
+// CHECK-COUNT-8: memref.load %[[O]]
+// CHECK-NOT: memref.load %[[O]]
+// CHECK-COUNT-8: memref.store %{{.+}}, %[[OT]]
+// CHECK: gpu.barrier
+// The dLSE rows (a rank-1 tile) load as scalars.
 // CHECK: scf.for %[[E:.+]] = %[[TID]] to %c64{{.*}} step %c64
 // CHECK:   memref.load %[[DLSE]][%[[S]], %[[H]], %{{.+}}] : memref<1x2x256xf32>
 // CHECK:   memref.store %{{.+}}, %{{.+}}[%{{.+}}] : memref<64xf32, #gpu.address_space<workgroup>>
@@ -18,15 +43,26 @@
 // CHECK: scf.for %{{.+}} = %[[TID]] to %c64{{.*}} step %c64
 // CHECK:   memref.store %{{.+}}, %[[DELTA]][%[[S]], %[[H]], %{{.+}}] : memref<1x2x256xf32>
 // CHECK: gpu.barrier
-// CHECK: scf.for %[[E2:.+]] = %[[TID]] to %c8192{{.*}} step %c64
-// CHECK:   %[[ROW:.+]] = arith.divui %[[E2]], %c128
-// CHECK:   %[[COL:.+]] = arith.remui %[[E2]], %c128
-// CHECK:   memref.store %{{.+}}, %[[ACC]][%[[S]], %{{.+}}, %[[H]], %[[COL]]] : memref<1x256x2x128xf32>
+// The zeros of dQ_acc: 16-byte f32 vectors (or scalars).
+// CHECK: memref.extract_aligned_pointer_as_index %[[ACC]]
+// CHECK: scf.if
+// CHECK:   scf.for %{{.+}} = %[[TID]] to %c2048 step %c512
+// CHECK:     vector.load %{{.+}} {alignment = 16 : i64} : memref<64x128xf32, strided<[132, 1]>, #gpu.address_space<workgroup>>, vector<4xf32>
+// CHECK:     vector.store %{{.+}}, %[[ACC]][%[[S]], %{{.+}}, %[[H]], %{{.+}}] {alignment = 16 : i64} : memref<1x256x2x128xf32>, vector<4xf32>
+// CHECK: } else {
+// CHECK:   scf.for %{{.+}} = %[[TID]] to %c8192 step %c512
+// CHECK:     memref.store %{{.+}}, %[[ACC]][%[[S]], %{{.+}}, %[[H]], %{{.+}}] : memref<1x256x2x128xf32>
 // CHECK: gpu.barrier
 // CHECK: attn.tiles = {block_m = 64 : i64}
-// The postprocess: dq = scale·dQ_acc.
+// The postprocess: dq = scale·dQ_acc, f32 vectors of 4 in (scaled), bf16
+// vectors of 4 out (8 bytes: the f32 side bounds the group to 16 bytes).
 // CHECK: gpu.launch
+// CHECK: %[[LOADED:.+]] = vector.load %[[ACC]][{{.+}}] {alignment = 16 : i64} : memref<1x256x2x128xf32>, vector<4xf32>
+// CHECK: arith.mulf %[[LOADED]], %{{.+}} : vector<4xf32>
+// CHECK: } else {
 // CHECK: arith.mulf %{{.+}}, %{{.+}} : f32
+// CHECK: %[[NARROW:.+]] = arith.truncf %{{.+}} : vector<4xf32> to vector<4xbf16>
+// CHECK: vector.store %[[NARROW]], %[[DQ]][{{.+}}] {alignment = 8 : i64} : memref<1x256x2x128xbf16>, vector<4xbf16>
 // CHECK: attn.tiles = {block_m = 64 : i64}
 // CHECK-NOT: attn.
 func.func @pre_post(%o: memref<1x256x2x128xbf16>, %do: memref<1x256x2x128xbf16>, %dlse: memref<1x2x256xf32>,

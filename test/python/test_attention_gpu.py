@@ -206,6 +206,25 @@ def test_misaligned_output_is_refused(epilogue, message):
     check(out, q, k, v)
 
 
+def test_simt_copies_from_a_misaligned_view():
+    # The SIMT kernel's tile copies move 16-byte vectors where a tensor's base is
+    # 16-byte aligned and scalars where not (checked in the kernel: a view may start
+    # anywhere). Views 4 bytes into their storage take the scalar copies; both
+    # paths give the same bits.
+    q, k, v = (rand(1, 130, 2, 64, seed=i) for i in range(3))
+
+    def shifted(t):
+        s = torch.empty(t.numel() + 2, dtype=t.dtype, device=t.device)[2:]
+        return s.view(t.shape).copy_(t)
+
+    qs, ks, vs = map(shifted, (q, k, v))
+    assert qs.is_contiguous() and qs.data_ptr() % 16 == 4
+    out = flashmlir.attention(qs, ks, vs, causal=True, kernel="simt")
+    torch.cuda.synchronize()
+    check(out, q, k, v, causal=True)
+    assert torch.equal(out, flashmlir.attention(q, k, v, causal=True, kernel="simt"))
+
+
 def test_flash_attn_func_and_packed():
     q, k, v = rand(2, 333, 8, 128, seed=1), rand(2, 500, 2, 128, seed=2), rand(2, 500, 2, 128, seed=3)
     check(fa.flash_attn_func(q, k, v, causal=True), q, k, v, causal=True)

@@ -214,7 +214,8 @@ def AttnMapToGpuPass : Pass<"attn-map-to-gpu", "::mlir::func::FuncOp"> {
                            "::mlir::gpu::GPUDialect",
                            "::mlir::NVVM::NVVMDialect",
                            "::mlir::memref::MemRefDialect",
-                           "::mlir::scf::SCFDialect"];
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::vector::VectorDialect"];
 }
 
 def AttnPlanHopperPass : Pass<"attn-plan-hopper", "::mlir::func::FuncOp"> {
