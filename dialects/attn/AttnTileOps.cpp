@@ -9,6 +9,8 @@
 
 #include "attn/Attn.h"
 
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
 
@@ -272,11 +274,23 @@ LogicalResult TileStoreOp::verify() {
       return emitOpError() << "a rank-2 tile goes to a 'dest' [B, S, H, D], "
                               "got rank "
                            << dest.getRank();
-    int64_t width = dest.getDimSize(3);
-    if (!ShapedType::isDynamic(width) && width != tileType.getDimSize(1))
-      return emitOpError() << "'dest' head dim (" << width
-                           << ") must equal the tile's columns ("
-                           << tileType.getDimSize(1) << ")";
+    int64_t width = dest.getDimSize(3), columns = tileType.getDimSize(1);
+    if (!getColumn()) {
+      if (!ShapedType::isDynamic(width) && width != columns)
+        return emitOpError() << "'dest' head dim (" << width
+                             << ") must equal the tile's columns (" << columns
+                             << ")";
+    } else if (std::optional<int64_t> first =
+                   getConstantIntValue(getColumn())) {
+      if (*first < 0 ||
+          (!ShapedType::isDynamic(width) && *first + columns > width))
+        return emitOpError() << "columns [" << *first << ", "
+                             << *first + columns
+                             << ") must lie within 'dest' head dim (" << width
+                             << ")";
+    }
+  } else if (getColumn()) {
+    return emitOpError() << "a rank-1 tile takes no 'column'";
   } else if (dest.getRank() != 3) {
     return emitOpError() << "a rank-1 tile goes to a 'dest' [B, H, S], got "
                             "rank "

@@ -168,24 +168,43 @@ def Attn_TileStoreOp : Attn_Op<"tile_store", [
 
     T converts to the destination's element type (round to nearest even).
     `accumulate` adds instead of overwriting (f32 destinations: the backward's
-    dQ, reduced over programs; atomically where programs overlap).
+    dQ, reduced over programs; atomically where programs overlap). A rank-2
+    tile narrower than D goes to the columns from `column` on:
+
+        dest[batch, row + r, head, column + d] (+)= T(tile[r, d])
+
+    (the backward's dQ when its consumer warpgroups split D; the columns
+    must lie within D).
 
     ```mlir
     attn.tile_store %o into %out[%b, %row, %h] rows(%n)
         : tensor<128x128xf32>, memref<2x1000x16x128xbf16>
+    attn.tile_store %dq into %acc[%b, %row, %h] rows(%n) column(%c64)
+        accumulate : tensor<64x64xf32>, memref<2x1000x16x128xf32>
     ```
   }];
   let arguments = (ins
     Attn_Tile:$tile,
     AnyMemRef:$dest,
     Index:$batch, Index:$row, Index:$head, Index:$rows,
+    Optional<Index>:$column,
     UnitAttr:$accumulate
   );
   let assemblyFormat = [{
     $tile `into` $dest `[` $batch `,` $row `,` $head `]` `rows` `(` $rows `)`
-    (`accumulate` $accumulate^)?
+    (`column` `(` $column^ `)`)? (`accumulate` $accumulate^)?
     attr-dict `:` type($tile) `,` type($dest)
   }];
+  let builders = [
+    // All of D's columns.
+    OpBuilder<(ins "::mlir::Value":$tile, "::mlir::Value":$dest,
+                   "::mlir::Value":$batch, "::mlir::Value":$row,
+                   "::mlir::Value":$head, "::mlir::Value":$rows,
+                   "bool":$accumulate), [{
+      build($_builder, $_state, tile, dest, batch, row, head, rows,
+            /*column=*/::mlir::Value(), accumulate);
+    }]>
+  ];
   let hasVerifier = 1;
 }
 

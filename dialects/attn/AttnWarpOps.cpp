@@ -241,6 +241,31 @@ LogicalResult TileStageOp::verify() {
   return success();
 }
 
+LogicalResult TileGatherOp::verify() {
+  auto in = cast<RankedTensorType>(getTile().getType());
+  auto out = cast<RankedTensorType>(getResult().getType());
+  if (!getTile().getDefiningOp<TileStageOp>())
+    return emitOpError() << "gathers the consumers' staged tiles: the operand "
+                            "must be an attn.tile_stage result";
+  if (layoutOf(out) != LayoutKind::Shared)
+    return emitOpError() << "the result must be a #attn.layout<shared> tile, "
+                            "got "
+                         << out;
+  auto ws = (*this)->getParentOfType<WarpSpecializeOp>();
+  if (!ws || !ws.getConsumer().isAncestor((*this)->getParentRegion()))
+    return emitOpError() << "must be inside a consumer role";
+  int64_t consumers = ws.getConsumers();
+  if (out.getRank() != 2 || in.getDimSize(0) != out.getDimSize(0) ||
+      out.getDimSize(1) != consumers * in.getDimSize(1) ||
+      in.getElementType() != out.getElementType())
+    return emitOpError() << "the result must be the " << consumers
+                         << " consumers' tiles side by side: "
+                         << in.getDimSize(0) << "x"
+                         << consumers * in.getDimSize(1) << " of "
+                         << in.getElementType() << ", got " << out;
+  return success();
+}
+
 LogicalResult MmaWaitOp::verify() {
   if (getPending().getType().getValue() != getResult().getType())
     return emitOpError() << "result must be the completed form of the MMA";

@@ -290,6 +290,35 @@ def Attn_TileStageOp : Attn_Op<"tile_stage"> {
   let hasVerifier = 1;
 }
 
+def Attn_TileGatherOp : Attn_Op<"tile_gather"> {
+  let summary = "The staged tiles of every consumer warpgroup, side by side";
+  let description = [{
+    A collective of the consumer warpgroups: each runs it on its own staged
+    tile [R, C] (an attn.tile_stage result) and gets every consumer's,
+    consumer j's at columns [j·C, (j + 1)·C) of an [R, n·C] shared tile (n
+    consumers). The backward's dQ = dS·K over all of a program's keys: the
+    consumers own 64 keys each, so each computes its share of dQ's columns
+    from every consumer's dS rather than all of dQ from its own keys (half
+    the dQ reductions into global memory with two consumers).
+
+    Every consumer runs it as often as the others, in the same order. The
+    conversion synchronizes the consumers after their stage (every tile is
+    written before any MMA reads the gathered one), and before the stage is
+    rewritten (no consumer still reads the previous contents: the MMAs that
+    read the gathered tile must have been waited for before the stage runs
+    again, which attn-pipeline-mma orders so and the conversion checks).
+
+    ```mlir
+    %all = attn.tile_gather %ds : tensor<64x64xbf16, #attn.layout<shared>>
+        -> tensor<64x128xbf16, #attn.layout<shared>>
+    ```
+  }];
+  let arguments = (ins Attn_TileTensor:$tile);
+  let results = (outs Attn_TileTensor:$result);
+  let assemblyFormat = "$tile attr-dict `:` type($tile) `->` type($result)";
+  let hasVerifier = 1;
+}
+
 def Attn_ConsumerTurnOp : Attn_Op<"consumer_turn", [
     RecursiveMemoryEffects, SingleBlock]> {
   let summary = "A region the consumer warpgroups run one at a time, in turn";

@@ -217,7 +217,11 @@ static void lowerTileStoreCooperatively(attn::TileStoreOp op, Value tid,
   auto tile = cast<MemRefType>(op.getTile().getType());
   Location loc = op.getLoc();
   OpBuilder b(op);
-  auto [vec, aligned] = vectorGroup(b, loc, tile, op.getDest());
+  // (A store from column c on keeps the base's alignment only where c does:
+  // scalars.)
+  auto [vec, aligned] = op.getColumn()
+                            ? std::pair<int64_t, Value>{1, Value()}
+                            : vectorGroup(b, loc, tile, op.getDest());
   int64_t tileAlignment = vec * elementBytes(tile);
   copyTileCooperatively(
       op, tile, op.getRows(), tid, threads, vec, aligned,

@@ -24,7 +24,12 @@
 // The register tiles an MMA reads transposed (P and dS of dV and dK: wgmma
 // takes register A operands K-major only) are staged in shared memory first
 // (attn.tile_stage); dQ reads the staged dS too (K-major), so dS's registers
-// are free once it is staged.
+// are free once it is staged. With n > 1 consumers dQ is split by columns
+// rather than by keys (split-dq): consumer c computes
+//   dQ_i[:, cD/n, (c+1)D/n) = [dS_i of every consumer] · K[:, cD/n, (c+1)D/n)
+// from the staged dS of all consumers (attn.tile_gather) and adds those
+// columns into dQ's accumulator: each q-block's reduction into global memory
+// is R·D values per program instead of n·R·D.
 //
 //   serial    each MMA waited for where it was
 //   overlap   S_i and dP_i issued together; wait S_i (which completes
@@ -45,7 +50,9 @@
 #include "attn/Attn.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/UB/IR/UBOps.h"
 #include "mlir/IR/IRMapping.h"
 
@@ -147,8 +154,8 @@ namespace {
 class MmaPipeliner {
 public:
   MmaPipeliner(attn::WarpSpecializeOp ws, attn::HopperPlanAttr plan,
-               bool backward)
-      : ws(ws), plan(plan), backward(backward) {}
+               bool backward, bool splitDq)
+      : ws(ws), plan(plan), backward(backward), splitDq(splitDq) {}
   LogicalResult run();
 
 private:
@@ -159,7 +166,7 @@ private:
 
   attn::WarpSpecializeOp ws;
   attn::HopperPlanAttr plan;
-  bool backward;
+  bool backward, splitDq;
 };
 
 /// The ops of one q-block in a backward consumer's loop body.
@@ -219,6 +226,80 @@ static void stageTransposedOperands(Block &consumer) {
   });
 }
 
+/// split-dq: dQ_i = dS_i·K_c ([R, D] from the consumer's 64 keys) becomes
+/// dQ_i[:, c·D/n + (0..D/n)] = gather(dS_i)·K[:, c·D/n + (0..D/n)] ([R, D/n]
+/// from every consumer's keys), its accumulating store from column c·D/n on.
+/// Where D/n is not a whole number of 64-column K chunks (D = 64 with two
+/// consumers: a share would cut the 128-byte swizzle rows), dQ stays whole.
+static void splitDqByColumns(Block &consumer, int64_t consumers) {
+  if (consumers < 2)
+    return;
+  Value consumerIndex = consumer.getArgument(0);
+  SmallVector<attn::TileMatmulOp> dqs;
+  consumer.walk([&](attn::TileMatmulOp mm) {
+    if (!mm.getTransposeLhs() && !mm.getTransposeRhs() &&
+        mm.getLhs().getDefiningOp<attn::TileStageOp>() &&
+        mm.getRhs().getDefiningOp<tensor::ExtractSliceOp>())
+      dqs.push_back(mm);
+  });
+  for (attn::TileMatmulOp mm : dqs) {
+    auto kRows = mm.getRhs().getDefiningOp<tensor::ExtractSliceOp>();
+    auto fill = mm.getDest().getDefiningOp<attn::TileFillOp>();
+    auto key = cast<RankedTensorType>(kRows.getSource().getType());
+    auto dest = cast<RankedTensorType>(mm.getDest().getType());
+    auto staged = cast<RankedTensorType>(mm.getLhs().getType());
+    int64_t headDim = key.getDimSize(1), share = headDim / consumers;
+    if (!fill || headDim % consumers || share % 64)
+      continue;
+    Location loc = mm.getLoc();
+    // K's columns of the consumer, next to its rows (before every loop).
+    OpBuilder b(kRows->getNextNode());
+    Value column = arith::MulIOp::create(
+        b, loc, consumerIndex, arith::ConstantIndexOp::create(b, loc, share));
+    auto kColsType = RankedTensorType::get({key.getDimSize(0), share},
+                                           key.getElementType(),
+                                           key.getEncoding());
+    Value kCols = tensor::ExtractSliceOp::create(
+        b, loc, kColsType, kRows.getSource(),
+        ArrayRef<OpFoldResult>{b.getIndexAttr(0), column},
+        ArrayRef<OpFoldResult>{b.getIndexAttr(key.getDimSize(0)),
+                               b.getIndexAttr(share)},
+        ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1)});
+    // Every consumer's dS, and the share's zero accumulator, where dQ was.
+    b.setInsertionPoint(mm);
+    auto gatheredType = RankedTensorType::get(
+        {staged.getDimSize(0), consumers * staged.getDimSize(1)},
+        staged.getElementType(), staged.getEncoding());
+    Value gathered =
+        attn::TileGatherOp::create(b, loc, gatheredType, mm.getLhs());
+    auto shareType = RankedTensorType::get({dest.getDimSize(0), share},
+                                           dest.getElementType(),
+                                           dest.getEncoding());
+    Value empty =
+        bufferization::AllocTensorOp::create(b, loc, shareType, ValueRange{});
+    Value zeros =
+        attn::TileFillOp::create(b, loc, shareType, fill.getValue(), empty)
+            .getResult();
+    Value dq = attn::TileMatmulOp::create(b, loc, shareType, gathered, kCols,
+                                          zeros, /*transpose_lhs=*/false,
+                                          /*transpose_rhs=*/false)
+                   .getResult();
+    for (OpOperand &use : llvm::make_early_inc_range(mm->getUses())) {
+      auto store = dyn_cast<attn::TileStoreOp>(use.getOwner());
+      if (store && store.getAccumulate())
+        store.getColumnMutable().assign(column);
+    }
+    mm.getResult().replaceAllUsesWith(dq);
+    mm.erase();
+    if (fill->use_empty()) {
+      Operation *alloc = fill.getDest().getDefiningOp();
+      fill.erase();
+      if (alloc && alloc->use_empty())
+        alloc->erase();
+    }
+  }
+}
+
 /// Finds the q-block's ops in `loop`'s body, or diagnoses.
 static FailureOr<QBlock> matchQBlock(scf::ForOp loop) {
   QBlock q;
@@ -242,9 +323,15 @@ static FailureOr<QBlock> matchQBlock(scf::ForOp loop) {
   };
   if (!q.get || !q.dq)
     return fail();
+  // S reads K as dQ does (K_c, or K's columns of the consumer under
+  // split-dq: slices of one K tile); dP reads V.
+  auto tileOf = [](Value v) {
+    auto slice = v.getDefiningOp<tensor::ExtractSliceOp>();
+    return slice ? slice.getSource() : v;
+  };
   for (attn::TileMatmulOp mm : mms)
     if (mm.getTransposeRhs())
-      (mm.getRhs() == q.dq.getRhs() ? q.s : q.dp) = mm;
+      (tileOf(mm.getRhs()) == tileOf(q.dq.getRhs()) ? q.s : q.dp) = mm;
   for (attn::TileMatmulOp mm : mms)
     if (mm.getTransposeLhs() && q.s && q.dp) {
       if (mm.getRhs() == q.s.getLhs())
@@ -695,6 +782,8 @@ LogicalResult MmaPipeliner::run() {
   attn::PvSchedule schedule = plan.getPvSchedule();
   stageTransposedOperands(consumer);
   if (backward) {
+    if (splitDq)
+      splitDqByColumns(consumer, ws.getConsumers());
     if (schedule == attn::PvSchedule::Overlap)
       for (scf::ForOp loop : channelLoops(consumer))
         if (failed(gradOverlap(loop)))
@@ -752,7 +841,7 @@ struct AttnPipelineMmaPass final
     for (auto [ws, plan] : work) {
       bool backward = ws->getParentOfType<attn::ProgramGridOp>()
                           .getKindOrDefault() == attn::ProgramKind::GradKv;
-      if (failed(MmaPipeliner(ws, plan, backward).run()))
+      if (failed(MmaPipeliner(ws, plan, backward, splitDq).run()))
         return signalPassFailure();
     }
   }

@@ -14,7 +14,8 @@
 //                positions clamped into the block's rows and cols)
 //   tile_score_mod dest[i, j] = body(tile[i, j], seq, head, q_pos + i,
 //                                    kv_pos + j)  (i < rows, j < cols)
-//   tile_store   dest[batch, row + i, head, d] (+)= T(tile[i, d])  (i < rows)
+//   tile_store   dest[batch, row + i, head, column + d] (+)= T(tile[i, d])
+//                (i < rows; column 0 unless given)
 //
 //===----------------------------------------------------------------------===//
 

@@ -82,6 +82,8 @@ void flashmlir::storeTileElement(OpBuilder &b, Location loc,
   if (!element.isF32())
     x = arith::TruncFOp::create(b, loc, element, x);
   Value row = arith::AddIOp::create(b, loc, op.getRow(), i);
+  if (d && op.getColumn())
+    d = arith::AddIOp::create(b, loc, op.getColumn(), d);
   SmallVector<Value> position =
       d ? SmallVector<Value>{op.getBatch(), row, op.getHead(), d}
         : SmallVector<Value>{op.getBatch(), op.getHead(), row};
@@ -141,6 +143,8 @@ void flashmlir::storeTileVector(OpBuilder &b, Location loc,
       llvm::MaybeAlign(tileAlignment));
   x = convertVector(b, loc, x, element);
   Value row = arith::AddIOp::create(b, loc, op.getRow(), i);
+  if (op.getColumn())
+    d = arith::AddIOp::create(b, loc, op.getColumn(), d);
   SmallVector<Value> position{op.getBatch(), row, op.getHead(), d};
   llvm::MaybeAlign align(vectorBytes(element, width));
   if (op.getAccumulate()) {

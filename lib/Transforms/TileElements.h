@@ -28,7 +28,8 @@ mlir::Value loadTileElement(mlir::OpBuilder &b, mlir::Location loc,
                             mlir::attn::TileLoadOp op, mlir::Value row,
                             mlir::Value d);
 
-/// out[batch, row + i, head, d] (+)= T(op.tile[i, d]) (a rank-1 tile, `d`
+/// out[batch, row + i, head, column + d] (+)= T(op.tile[i, d]) (column 0
+/// when the op has none; a rank-1 tile, `d`
 /// null: out[batch, head, row + i] (+)= T(op.tile[i])): what tile_store
 /// writes for one element, T converting through f32 to out's type.
 void storeTileElement(mlir::OpBuilder &b, mlir::Location loc,

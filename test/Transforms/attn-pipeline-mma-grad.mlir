@@ -2,6 +2,7 @@
 // RUN: attn-opt %s -attn-pipeline-mma | attn-opt | FileCheck %s --check-prefix=OVERLAP
 // RUN: sed 's/pv_schedule = overlap/pv_schedule = serial/' %s | attn-opt -attn-pipeline-mma | FileCheck %s --check-prefix=SERIAL
 // RUN: attn-opt %s -attn-pipeline-mma -attn-consumer-turns | FileCheck %s --check-prefix=TURNS
+// RUN: attn-opt %s -attn-pipeline-mma="split-dq=false" | FileCheck %s --check-prefix=WHOLE
 // An edited plan is diagnosed by the stages that read it:
 // RUN: sed 's/ping_pong = false/ping_pong = true/' %s | not attn-opt -attn-pipeline-mma 2>&1 | FileCheck %s --check-prefix=PINGPONG
 // RUN: attn-opt %s -attn-pipeline-mma | sed 's/ping_pong = false/ping_pong = true/' | not attn-opt -attn-consumer-turns 2>&1 | FileCheck %s --check-prefix=TURNPP
@@ -27,8 +28,15 @@
 // accumulate store runs while dV_i and dK_i do, which the loop carries in
 // flight (!attn.async, from attn.mma_ready). The loop's last ones complete
 // at its exit, then its last Q and dO are released.
-// OVERLAP: consumer
-// OVERLAP: %[[MYK:.+]] = tensor.extract_slice %{{.+}}#0
+// dQ is split among the two consumers by columns (split-dq, the default):
+// consumer c computes dQ_i's columns [64c, 64c + 64) over all 128 keys, from
+// both consumers' staged dS (attn.tile_gather: [64, 128]) and K's columns
+// [64c, 64c + 64) (a [128, 64] slice of the K tile), and adds them from
+// column 64c on.
+// OVERLAP: consumer(%[[C:.+]]: index)
+// OVERLAP: %[[MYK:.+]] = tensor.extract_slice %[[KV:.+]]#0
+// OVERLAP: %[[MYCOL:.+]] = arith.muli %[[C]], %{{.+}} : index
+// OVERLAP-NEXT: %[[MYKC:.+]] = tensor.extract_slice %[[KV]]#0[0, %[[MYCOL]]] [128, 64] [1, 1] : tensor<128x128xbf16, #attn.layout<shared>> to tensor<128x64xbf16, #attn.layout<shared>>
 // OVERLAP: %[[MYV:.+]] = tensor.extract_slice %{{.+}}#1
 // OVERLAP: %[[DK0:.+]] = attn.mma_ready
 // OVERLAP: %[[DV0:.+]] = attn.mma_ready
@@ -52,11 +60,12 @@
 // OVERLAP:   %[[DSB:.+]] = attn.tile_map {{.+}} into %{{.+}} : tensor<64x64xbf16, #attn.layout<operand_a>>
 // OVERLAP:   } -> tensor<64x64xbf16, #attn.layout<operand_a>>
 // OVERLAP-NEXT: %[[DSS:.+]] = attn.tile_stage %[[DSB]]
-// OVERLAP:   %[[DQ:.+]] = attn.mma_async %[[DSS]], %[[MYK]] into %{{.+}} : tensor<64x64xbf16, #attn.layout<shared>>, tensor<64x128xbf16, #attn.layout<shared>>, tensor<64x128xf32, #attn.layout<accumulator>>
+// OVERLAP:   %[[ALL:.+]] = attn.tile_gather %[[DSS]] : tensor<64x64xbf16, #attn.layout<shared>> -> tensor<64x128xbf16, #attn.layout<shared>>
+// OVERLAP:   %[[DQ:.+]] = attn.mma_async %[[ALL]], %[[MYKC]] into %{{.+}} : tensor<64x128xbf16, #attn.layout<shared>>, tensor<128x64xbf16, #attn.layout<shared>>, tensor<64x64xf32, #attn.layout<accumulator>>
 // OVERLAP-NEXT: %[[DVN:.+]] = attn.mma_async %[[PS]], %[[T]]#1 transpose_lhs into %[[DV]] : tensor<64x64xbf16, #attn.layout<shared>>, tensor<64x128xbf16, #attn.layout<shared>>, !attn.async<
 // OVERLAP-NEXT: %[[DKN:.+]] = attn.mma_async %[[DSS]], %[[T]]#0 transpose_lhs into %[[DK]] : tensor<64x64xbf16, #attn.layout<shared>>, tensor<64x128xbf16, #attn.layout<shared>>, !attn.async<
 // OVERLAP-NEXT: %[[DQW:.+]] = attn.mma_wait %[[DQ]]
-// OVERLAP-NEXT: attn.tile_store %[[DQW]] into %{{.+}} accumulate
+// OVERLAP-NEXT: attn.tile_store %[[DQW]] into %{{.+}} rows(%{{.+}}) column(%[[MYCOL]]) accumulate : tensor<64x64xf32, #attn.layout<accumulator>>
 // OVERLAP-NOT: channel_release %{{.+}}[0], %[[TOK]]
 // OVERLAP:   scf.yield %[[DKN]], %[[DVN]], %[[TOK]], %true
 // OVERLAP: %[[DKW:.+]] = attn.mma_wait %[[L]]#0
@@ -86,6 +95,16 @@
 // SERIAL:   %[[DQ:.+]] = attn.mma_async
 // SERIAL-NEXT: attn.mma_wait %[[DQ]]
 // SERIAL-NEXT: attn.tile_store
+
+// split-dq=false: each consumer computes all of dQ_i from its own 64 keys
+// (dS_i·K_c, [64, 128]) and adds all of its columns.
+// WHOLE: consumer
+// WHOLE-NOT: attn.tile_gather
+// WHOLE: %[[MYK:.+]] = tensor.extract_slice %{{.+}}#0
+// WHOLE: attn.tile_stage
+// WHOLE: %[[DSS:.+]] = attn.tile_stage
+// WHOLE: attn.mma_async %[[DSS]], %[[MYK]] into %{{.+}} : tensor<64x64xbf16, #attn.layout<shared>>, tensor<64x128xbf16, #attn.layout<shared>>, tensor<64x128xf32, #attn.layout<accumulator>>
+// WHOLE: attn.tile_store %{{.+}} into %{{.+}} rows(%{{.+}}) accumulate : tensor<64x128xf32
 
 // The backward has no ping-pong: attn-consumer-turns leaves it alone.
 // TURNS: consumer

@@ -337,10 +337,21 @@ def AttnPipelineMmaPass : Pass<"attn-pipeline-mma", "::mlir::func::FuncOp"> {
     (attn.tile_stage). The backward's q-block loops: serial, or overlap (S
     and dP issued together; dQ, dV, dK issued together, dQ waited for
     alone; dV and dK in flight across the back-edge, completed by the next
-    S's wait, which frees their Q, dO and staged buffers).
+    S's wait, which frees their Q, dO and staged buffers). With several
+    consumers (`split-dq`), dQ is split by columns: each consumer computes
+    D/n of them from every consumer's staged dS (attn.tile_gather) and K's
+    columns, where D/n is a multiple of 64.
   }];
+  let options = [
+    Option<"splitDq", "split-dq", "bool", /*default=*/"true",
+           "The backward's dQ split among the consumers by columns (over all "
+           "of a program's keys) rather than by keys (a whole dQ from each "
+           "consumer's 64: n times the reductions into global memory)">,
+  ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::bufferization::BufferizationDialect",
                            "::mlir::scf::SCFDialect",
+                           "::mlir::tensor::TensorDialect",
                            "::mlir::ub::UBDialect"];
 }
 

@@ -15,6 +15,10 @@ using namespace flashmlir::hopper;
 LogicalResult KernelLowering::emitStore(attn::TileStoreOp store) {
   if (store.getAccumulate())
     return emitAccumulate(store);
+  if (store.getColumn())
+    return store.emitOpError() << "attn-convert-to-nvgpu: a store from a "
+                                  "column on is built for accumulating "
+                                  "stores only (the backward's dQ shares)";
   if (cast<ShapedType>(store.getTile().getType()).getDimSize(0) != kFragmentRows)
     return store.emitOpError() << "attn-convert-to-nvgpu: a stored tile has "
                                   "64 rows (one consumer's)";
@@ -125,7 +129,7 @@ Value KernelLowering::rowElementOf(Value batch, Value length, Value row,
 }
 
 LogicalResult KernelLowering::emitAccumulate(attn::TileStoreOp store) {
-  // dest[b, row + i, h, c] += tile[i, c] for the rows i < rows: the
+  // dest[b, row + i, h, column + c] += tile[i, c] for the rows i < rows: the
   // backward's dQ share of each consumer into the f32 workspace, by
   // red.global.add.v4.f32 (PTX 8.1), four adjacent columns per red.
   //
@@ -148,11 +152,13 @@ LogicalResult KernelLowering::emitAccumulate(attn::TileStoreOp store) {
       tileType.getDimSize(0) % kFragmentRows ||
       !destType.getElementType().isF32() ||
       destType.getRank() != 4 || !destType.getLayout().isIdentity() ||
-      destType.isDynamicDim(3) || destType.getDimSize(3) % 4)
+      destType.isDynamicDim(3) || destType.getDimSize(3) % 4 ||
+      tileType.getDimSize(1) % 8)
     return store.emitOpError()
            << "attn-convert-to-nvgpu: an accumulating store adds an "
-              "accumulator tile of 64-row blocks into a contiguous f32 "
-              "[B, S, H, D] operand with a static D, a multiple of 4";
+              "accumulator tile of 64-row blocks and whole 8-column groups "
+              "into a contiguous f32 [B, S, H, D] operand with a static D, a "
+              "multiple of 4";
   SmallVector<Value> regs = registersOf(frags[store.getTile()]);
   Value rows = mapped(store.getRows()), rowBase = mapped(store.getRow());
   Value batch = mapped(store.getBatch()), head = mapped(store.getHead());
@@ -167,9 +173,13 @@ LogicalResult KernelLowering::emitAccumulate(attn::TileStoreOp store) {
   Value odd = arith::CmpIOp::create(
       b, loc, arith::CmpIPredicate::ne,
       arith::AndIOp::create(b, loc, lanes.laneColumn, wg.i32(2)), wg.i32(0));
+  // (A share of D's columns starts at `column`, a multiple of 4: the reds'
+  // 16-byte alignment.)
   Value colBase = arith::IndexCastOp::create(
       b, loc, b.getIndexType(),
       arith::AndIOp::create(b, loc, lanes.laneColumn, wg.i32(4)));
+  if (Value column = store.getColumn())
+    colBase = arith::AddIOp::create(b, loc, colBase, mapped(column));
   Value halfRow = arith::SelectOp::create(b, loc, odd, idx(8), idx(0));
   int64_t tileRows = tileType.getDimSize(0), perBlock = tileType.getDimSize(1) / 2;
   Value rowsI32 = toI32(arith::MaxSIOp::create(
@@ -243,6 +253,12 @@ std::array<Value, 3> KernelLowering::threadConsumerLeader() {
 void KernelLowering::syncConsumer(Value c) {
   Value id = arith::AddIOp::create(b, loc, toI32(c), wg.i32(4));
   NVVM::BarrierOp::create(b, loc, Type(), id, wg.i32(128),
+                          NVVM::BarrierReductionAttr(), Value());
+}
+
+void KernelLowering::syncConsumers() {
+  NVVM::BarrierOp::create(b, loc, Type(), wg.i32(kConsumersBarrier),
+                          wg.i32(128 * plan.consumers),
                           NVVM::BarrierReductionAttr(), Value());
 }
 

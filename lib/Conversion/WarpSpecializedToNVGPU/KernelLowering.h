@@ -87,6 +87,10 @@ struct SlotPart {
 std::optional<SlotPart> slotPartOf(Value tile, int depth = 0);
 
 /// A tile of a role after conversion.
+/// The named barriers: 0 the CTA's; 1 + c consumer c's ping-pong turn;
+/// 4 + c consumer c's own warpgroup; this one every consumer's.
+constexpr int32_t kConsumersBarrier = 8;
+
 struct Fragment {
   enum Kind { Registers, Shared, Pending } kind = Registers;
   /// Registers, per 64 rows: an accumulator's N/2 f32, per-row values' 2 f32
@@ -218,6 +222,9 @@ private:
   /// A register tile written to its consumer's staged buffer (stmatrix),
   /// fenced and synchronized for the MMAs that read it.
   LogicalResult emitStage(attn::TileStageOp stage);
+  /// Every consumer's staged tile, side by side: the consumers meet (their
+  /// stages written), then one descriptor spans their buffers.
+  LogicalResult emitGather(attn::TileGatherOp gather);
   LogicalResult emitMma(attn::MmaAsyncOp mma);
   void emitWait(attn::MmaWaitOp wait);
   LogicalResult emitTurn(attn::ConsumerTurnOp turn, Role role);
@@ -283,6 +290,9 @@ private:
                          int64_t firstRow = 0);
   std::array<Value, 3> threadConsumerLeader();
   void syncConsumer(Value c);
+  /// Named barrier kConsumersBarrier over every consumer warpgroup's threads
+  /// (attn.tile_gather's meetings).
+  void syncConsumers();
   void onLeader(Value leader, function_ref<void()> body);
 
   //===--- helpers ----------------------------------------------------------

@@ -481,26 +481,53 @@ LogicalResult KernelLowering::emitOps(Block &src, Role role, bool ownScope) {
             })
             .Case([&](tensor::ExtractSliceOp slice) -> LogicalResult {
               // The consumer's rows of a shared tile: rows [o, o + 64) at
-              // o·W bytes within each chunk (W: its rows' bytes).
+              // o·W bytes within each chunk (W: its rows' bytes); its
+              // columns [c, c + n): whole chunks (c and n multiples of the
+              // chunk's columns), chunk c/C at (c/C)·chunkBytes.
               Fragment f = frags.lookup(slice.getSource());
               if (f.kind != Fragment::Shared)
                 return slice.emitOpError()
                        << "attn-convert-to-nvgpu: slices of shared tiles only";
+              int64_t chunkColumns = f.layout.columns();
+              auto sourceType =
+                  cast<RankedTensorType>(slice.getSource().getType());
+              OpFoldResult col = slice.getMixedOffsets()[1];
+              std::optional<int64_t> staticCol = getConstantIntValue(col);
+              int64_t width = slice.getResultType().getDimSize(1);
+              if (width != sourceType.getDimSize(1) &&
+                  (width % chunkColumns ||
+                   (staticCol && *staticCol % chunkColumns)))
+                return slice.emitOpError()
+                       << "attn-convert-to-nvgpu: a slice of a shared tile's "
+                          "columns takes whole chunks of "
+                       << chunkColumns << " columns";
               awaitTile(slice.getSource());
               OpFoldResult row = slice.getMixedOffsets()[0];
               Value firstRow = isa<Value>(row)
                                    ? mapped(cast<Value>(row))
                                    : idx(*getConstantIntValue(row));
-              Value rowBytes = arith::MulIOp::create(b, loc, firstRow,
-                                                     idx(f.layout.bytes));
+              Value bytes = arith::MulIOp::create(b, loc, firstRow,
+                                                  idx(f.layout.bytes));
+              if (!staticCol || *staticCol)
+                bytes = arith::AddIOp::create(
+                    b, loc, bytes,
+                    arith::MulIOp::create(
+                        b, loc,
+                        arith::DivUIOp::create(
+                            b, loc,
+                            staticCol ? idx(*staticCol)
+                                      : mapped(cast<Value>(col)),
+                            idx(chunkColumns)),
+                        idx(f.chunkBytes)));
               f.descriptor = wg.advance(
                   f.descriptor,
-                  arith::IndexCastOp::create(b, loc, b.getI64Type(), rowBytes)
+                  arith::IndexCastOp::create(b, loc, b.getI64Type(), bytes)
                       .getResult());
-              f.offset = arith::AddIOp::create(b, loc, f.offset, rowBytes);
+              f.offset = arith::AddIOp::create(b, loc, f.offset, bytes);
               frags[slice.getResult()] = f;
               return success();
             })
+            .Case([&](attn::TileGatherOp gather) { return emitGather(gather); })
             .Case([&](ub::PoisonOp poison) {
               SmallVector<Value> zeros = poisonValues(poison.getResult());
               ValueRange values(zeros);

@@ -167,6 +167,35 @@ LogicalResult KernelLowering::emitStage(attn::TileStageOp stage) {
            << plan.stagedBytes / std::max<int64_t>(4 * plan.consumers, 1)
            << " bytes each), got a " << rows << "x" << columns
            << " tile, stage " << k << " of its block";
+  // A gathered stage is read by every consumer's MMAs: before it is
+  // rewritten, those of the previous contents must be complete (each
+  // consumer waits for its own before its next stage; this one checks it
+  // here) and every consumer past them (the meeting).
+  bool gathered = llvm::any_of(stage->getUsers(),
+                               llvm::IsaPred<attn::TileGatherOp>);
+  if (gathered) {
+    SmallVector<Value> mayRun(inFlight);
+    if (!enclosingComplete)
+      for (SmallVector<Value> *outer : enclosingFlight)
+        mayRun.append(*outer);
+    for (Value issued : mayRun) {
+      auto it = mmaReads.find(issued);
+      if (it == mmaReads.end())
+        continue;
+      auto mma = dyn_cast_or_null<attn::MmaAsyncOp>(it->second.mma);
+      auto reader =
+          mma ? mma.getLhs().getDefiningOp<attn::TileGatherOp>() : nullptr;
+      if (!reader || reader.getTile().getDefiningOp() != stage)
+        continue;
+      InFlightDiagnostic diag =
+          stage.emitOpError()
+          << "attn-convert-to-nvgpu: rewrites a gathered stage that an MMA "
+             "still in flight reads (wait for it first)";
+      diag.attachNote(it->second.mma->getLoc()) << "the MMA";
+      return diag;
+    }
+    syncConsumers();
+  }
   SmallVector<Value> regs = registersOf(frags[stage.getTile()]);
   Value offset = arith::AddIOp::create(
       b, loc, idx(plan.stagedOffset + k * tileBytes),
@@ -200,6 +229,33 @@ LogicalResult KernelLowering::emitStage(attn::TileStageOp stage) {
   f.layout = layout;
   f.chunkBytes = rows * layout.bytes;
   frags[stage.getResult()] = f;
+  return success();
+}
+
+LogicalResult KernelLowering::emitGather(attn::TileGatherOp gather) {
+  // Consumer j's buffer of this stage is 2j·(its bytes) from consumer 0's
+  // (the plan's two buffers per consumer, emitStage): the gathered tile's
+  // 64-column chunks are those buffers, so a K-major descriptor steps from
+  // one consumer's to the next every four k16 steps. Every stage is written
+  // and fenced (emitStage) before the consumers meet.
+  Fragment f = frags.lookup(gather.getTile());
+  auto staged = cast<RankedTensorType>(gather.getTile().getType());
+  if (f.kind != Fragment::Shared || staged.getDimSize(1) != 64 ||
+      f.layout.columns() != 64)
+    return gather.emitOpError()
+           << "attn-convert-to-nvgpu: gathers staged tiles of 64 columns";
+  syncConsumers();
+  int64_t between = 2 * f.chunkBytes;
+  f.offset = arith::SubIOp::create(
+      b, loc, f.offset,
+      arith::MulIOp::create(b, loc, lanes.consumer, idx(between)));
+  f.descriptor = wg.descriptor(
+      arith::IndexCastOp::create(
+          b, loc, b.getI64Type(),
+          arith::AddIOp::create(b, loc, lanes.address, f.offset)),
+      f.chunkBytes, f.layout.atomBytes(), f.layout.descriptorMode());
+  f.chunkBytes = between;
+  frags[gather.getResult()] = f;
   return success();
 }
 
@@ -273,7 +329,8 @@ LogicalResult KernelLowering::emitMma(attn::MmaAsyncOp mma) {
   bool kMajorB = mma.getTransposeRhs() && !mma.getTransposeLhs();
   bool mnMajorA = mma.getTransposeLhs() && !mma.getTransposeRhs();
   bool stagedA = !mma.getTransposeLhs() && !mma.getTransposeRhs() &&
-                 mma.getLhs().getDefiningOp<attn::TileStageOp>();
+                 (mma.getLhs().getDefiningOp<attn::TileStageOp>() ||
+                  mma.getLhs().getDefiningOp<attn::TileGatherOp>());
   if (lhs.kind == Fragment::Shared && rhs.kind == Fragment::Shared &&
       (kMajorB || mnMajorA || stagedA)) {
     // K/16 k-steps. A K-major operand's step k reads 32 bytes of each row,

@@ -44,22 +44,32 @@
 // CHECK-COUNT-4: nvvm.stmatrix
 // CHECK-NEXT: nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
 // CHECK: nvvm.barrier id = {{.+}} number_of_threads = %c128_i32
+// dS is gathered (split-dq: D = 128 over two consumers): before it is
+// rewritten the consumers meet (named barrier 8 over both warpgroups: the
+// previous q-block's dQ MMAs, which read every consumer's dS, are done), and
+// again once it is written and fenced.
+// CHECK: nvvm.barrier id = %c8_i32{{.*}} number_of_threads = %c256_i32
 // CHECK-COUNT-4: nvvm.stmatrix
 // CHECK-NEXT: nvvm.fence.proxy
-// CHECK: nvvm.barrier id
-// dQ = dS·K_c from the staged dS (A K-major, B MN-major: A row-major, B
-// row-major in NVVM's terms), then dV += Pᵀ·dO and dK += dSᵀ·Q with both
-// operands MN-major (the transpose bits: A column-major, B row-major), four
-// k16 steps each; the k-steps' descriptors computed in place.
-// CHECK-COUNT-4: nvvm.wgmma.mma_async {{.+}} A[<bf16>, <one>, <row>], B[<bf16>, <one>, <row>]
-// CHECK-COUNT-8: nvvm.wgmma.mma_async {{.+}} A[<bf16>, <one>, <col>], B[<bf16>, <one>, <row>]
-// The dQ share accumulated into the f32 workspace, four adjacent columns
-// per red: lanes l and l^1 swap a register pair per 8-column group (the
-// even lane then holds row half 0's four columns, the odd lane row half
-// 1's), then one guarded run of 16 reds per thread under the row count.
-// CHECK-COUNT-32: gpu.shuffle  xor %{{.+}}, %c1_i32{{.*}}, %c32_i32{{.*}} : f32
+// CHECK: nvvm.barrier id = {{.+}} number_of_threads = %c128_i32
+// CHECK: nvvm.barrier id = %c8_i32{{.*}} number_of_threads = %c256_i32
+// The consumer's dQ columns from both consumers' staged dS (A K-major: eight
+// k16 steps over the 128 keys, four per consumer's buffer) and K's columns
+// (B MN-major, N = 64: A row-major, B row-major in NVVM's terms), then
+// dV += Pᵀ·dO and dK += dSᵀ·Q with both operands MN-major (the transpose
+// bits: A column-major, B row-major), four k16 steps each; the k-steps'
+// descriptors computed in place.
+// CHECK-COUNT-8: nvvm.wgmma.mma_async {{.+}} <m = 64, n = 64, k = 16>, D[<f32>, {{.+}}], A[<bf16>, <one>, <row>], B[<bf16>, <one>, <row>]
+// CHECK-COUNT-8: nvvm.wgmma.mma_async {{.+}} <m = 64, n = 128, k = 16>, D[<f32>, {{.+}}], A[<bf16>, <one>, <col>], B[<bf16>, <one>, <row>]
+// The dQ share (64 columns) accumulated into the f32 workspace, four
+// adjacent columns per red: lanes l and l^1 swap a register pair per
+// 8-column group (the even lane then holds row half 0's four columns, the
+// odd lane row half 1's), then one guarded run of 8 reds per thread under
+// the row count.
+// CHECK-COUNT-16: gpu.shuffle  xor %{{.+}}, %c1_i32{{.*}}, %c32_i32{{.*}} : f32
+// CHECK-NOT: gpu.shuffle
 // CHECK: scf.if
-// CHECK-COUNT-16: llvm.inline_asm has_side_effects asm_dialect = att "red.global.add.v4.f32 [$0], {$1, $2, $3, $4};", "l,f,f,f,f"
+// CHECK-COUNT-8: llvm.inline_asm has_side_effects asm_dialect = att "red.global.add.v4.f32 [$0], {$1, $2, $3, $4};", "l,f,f,f,f"
 // CHECK-NOT: red.global
 // dK (scaled) and dV stored from registers after the loop.
 // CHECK: nvvm.wgmma.wait.group.sync.aligned 0

@@ -393,7 +393,7 @@ func.func @accumulate(%q: memref<1x64x1x64xbf16>, %k: memref<1x192x1x64xbf16>,
         scf.yield %on : tensor<64x64xf32, #acc>
       }
       attn.channel_release %qc[0], %qtok : !q
-      // expected-error @+1 {{attn-convert-to-nvgpu: an accumulating store adds an accumulator tile of 64-row blocks into a contiguous f32 [B, S, H, D] operand with a static D}}
+      // expected-error @+1 {{attn-convert-to-nvgpu: an accumulating store adds an accumulator tile of 64-row blocks and whole 8-column groups into a contiguous f32 [B, S, H, D] operand with a static D}}
       attn.tile_store %out into %o[%seq, %c0, %head] rows(%c64) accumulate : tensor<64x64xf32, #acc>, memref<1x64x1x64xf32, strided<[8192, 128, 64, 1]>>
     }
   }

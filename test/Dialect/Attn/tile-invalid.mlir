@@ -262,6 +262,25 @@ func.func @f(%t: tensor<32x64xf32>, %o: memref<1x100x2x32xbf16>, %i: index) {
 
 // -----
 
+// tile_store: a share of the columns lies within D
+func.func @f(%t: tensor<32x64xf32>, %o: memref<1x100x2x128xf32>, %i: index) {
+  %c96 = arith.constant 96 : index
+  // expected-error @+1 {{columns [96, 160) must lie within 'dest' head dim (128)}}
+  attn.tile_store %t into %o[%i, %i, %i] rows(%i) column(%c96) accumulate : tensor<32x64xf32>, memref<1x100x2x128xf32>
+  return
+}
+
+// -----
+
+// tile_store: a rank-1 tile has no columns
+func.func @f(%t: tensor<32xf32>, %o: memref<1x2x100xf32>, %i: index) {
+  // expected-error @+1 {{a rank-1 tile takes no 'column'}}
+  attn.tile_store %t into %o[%i, %i, %i] rows(%i) column(%i) : tensor<32xf32>, memref<1x2x100xf32>
+  return
+}
+
+// -----
+
 // tile_store: a rank-1 tile goes to [B, H, S]
 func.func @f(%t: tensor<32xf32>, %o: memref<1x100x2x32xf32>, %i: index) {
   // expected-error @+1 {{a rank-1 tile goes to a 'dest' [B, H, S], got rank 4}}

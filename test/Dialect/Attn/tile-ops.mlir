@@ -91,8 +91,10 @@ func.func @grid_attributes(%n: index) {
 // CHECK: } -> tensor<64x128xf32>
 // CHECK: attn.tile_store %{{.+}} into %{{.+}}[%{{.+}}, %{{.+}}, %{{.+}}] rows(%{{.+}}) : tensor<64x128xf32>, memref<1x100x2x128xbf16>
 // CHECK: attn.tile_store %{{.+}} into %{{.+}}[%{{.+}}, %{{.+}}, %{{.+}}] rows(%{{.+}}) accumulate : tensor<64xf32>, memref<1x2x100xf32>
+// CHECK: attn.tile_store %{{.+}} into %{{.+}}[%{{.+}}, %{{.+}}, %{{.+}}] rows(%{{.+}}) column(%{{.+}}) accumulate : tensor<64x64xf32>, memref<1x100x2x128xf32>
 func.func @online(%q: tensor<64x64xbf16>, %k: tensor<128x64xbf16>, %o: memref<1x100x2x128xbf16>,
-                  %lse: memref<1x2x100xf32>, %i: index) {
+                  %lse: memref<1x2x100xf32>, %i: index, %half: tensor<64x64xf32>,
+                  %acc: memref<1x100x2x128xf32>) {
   %zero = arith.constant 0.0 : f32
   %c = arith.constant 0.18 : f32
   %e = tensor.empty() : tensor<64x128xf32>
@@ -126,6 +128,7 @@ func.func @online(%q: tensor<64x64xbf16>, %k: tensor<128x64xbf16>, %o: memref<1x
   } -> tensor<64x128xf32>
   attn.tile_store %sc into %o[%i, %i, %i] rows(%i) : tensor<64x128xf32>, memref<1x100x2x128xbf16>
   attn.tile_store %l into %lse[%i, %i, %i] rows(%i) accumulate : tensor<64xf32>, memref<1x2x100xf32>
+  attn.tile_store %half into %acc[%i, %i, %i] rows(%i) column(%i) accumulate : tensor<64x64xf32>, memref<1x100x2x128xf32>
   return
 }
 

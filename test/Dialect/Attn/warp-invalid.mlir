@@ -274,3 +274,48 @@ func.func @f(%p: tensor<64x64xbf16, #attn.layout<operand_a>>) {
   }) {consumers = 2 : i64} : () -> ()
   return
 }
+
+// -----
+
+// attn.tile_gather: the consumers' staged tiles, side by side, in a consumer.
+func.func @f(%p: tensor<64x64xbf16, #attn.layout<shared>>) {
+  "attn.warp_specialize"() ({
+    attn.yield
+  }, {
+  ^bb0(%c: index):
+    // expected-error @+1 {{gathers the consumers' staged tiles: the operand must be an attn.tile_stage result}}
+    %all = attn.tile_gather %p : tensor<64x64xbf16, #attn.layout<shared>> -> tensor<64x128xbf16, #attn.layout<shared>>
+    attn.yield
+  }) {consumers = 2 : i64} : () -> ()
+  return
+}
+
+// -----
+
+func.func @f(%p: tensor<64x64xbf16, #attn.layout<operand_a>>) {
+  "attn.warp_specialize"() ({
+    attn.yield
+  }, {
+  ^bb0(%c: index):
+    %s = attn.tile_stage %p : tensor<64x64xbf16, #attn.layout<operand_a>> -> tensor<64x64xbf16, #attn.layout<shared>>
+    // expected-error @+1 {{the result must be the 2 consumers' tiles side by side: 64x128 of 'bf16', got 'tensor<64x192xbf16, #attn.layout<shared>>'}}
+    %all = attn.tile_gather %s : tensor<64x64xbf16, #attn.layout<shared>> -> tensor<64x192xbf16, #attn.layout<shared>>
+    attn.yield
+  }) {consumers = 2 : i64} : () -> ()
+  return
+}
+
+// -----
+
+func.func @f(%p: tensor<64x64xbf16, #attn.layout<operand_a>>) {
+  "attn.warp_specialize"() ({
+    attn.yield
+  }, {
+  ^bb0(%c: index):
+    %s = attn.tile_stage %p : tensor<64x64xbf16, #attn.layout<operand_a>> -> tensor<64x64xbf16, #attn.layout<shared>>
+    // expected-error @+1 {{the result must be a #attn.layout<shared> tile, got 'tensor<64x128xbf16, #attn.layout<operand_a>>'}}
+    %all = attn.tile_gather %s : tensor<64x64xbf16, #attn.layout<shared>> -> tensor<64x128xbf16, #attn.layout<operand_a>>
+    attn.yield
+  }) {consumers = 2 : i64} : () -> ()
+  return
+}

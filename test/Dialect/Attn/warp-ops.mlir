@@ -80,10 +80,14 @@ func.func @chained(%p: tensor<64x64xbf16, #attn.layout<operand_a>>, %v: tensor<6
 // CHECK: %[[T:.+]]:4, %{{.+}} = attn.channel_get %[[QC]]
 // CHECK: %[[PS:.+]] = attn.tile_stage %{{.+}} : tensor<64x64xbf16, #attn.layout<operand_a>> -> tensor<64x64xbf16, #attn.layout<shared>>
 // CHECK: attn.mma_async %[[PS]], %[[T]]#1 transpose_lhs into
-func.func @backward(%p: tensor<64x64xbf16, #attn.layout<operand_a>>, %dv: tensor<64x128xf32, #attn.layout<accumulator>>) {
+// Every consumer's staged tile side by side (two consumers: [64, 128]).
+// CHECK: %[[ALL:.+]] = attn.tile_gather %[[PS]] : tensor<64x64xbf16, #attn.layout<shared>> -> tensor<64x128xbf16, #attn.layout<shared>>
+// CHECK: attn.mma_async %[[ALL]], %{{.+}} into
+func.func @backward(%p: tensor<64x64xbf16, #attn.layout<operand_a>>, %dv: tensor<64x128xf32, #attn.layout<accumulator>>,
+                    %k: tensor<128x64xbf16, #attn.layout<shared>>, %dq: tensor<64x64xf32, #attn.layout<accumulator>>) {
   %qc = attn.channel_create : !attn.channel<[tensor<64x128xbf16, #attn.layout<shared>>, tensor<64x128xbf16, #attn.layout<shared>>,
                                              tensor<64xf32, #attn.layout<shared>>, tensor<64xf32, #attn.layout<shared>>], 2>
-  attn.warp_specialize consumers(1) producer {
+  attn.warp_specialize consumers(2) producer {
   } consumer(%c: index) {
     %q, %do, %lse, %d, %tok = attn.channel_get %qc : !attn.channel<[tensor<64x128xbf16, #attn.layout<shared>>, tensor<64x128xbf16, #attn.layout<shared>>,
                                                                    tensor<64xf32, #attn.layout<shared>>, tensor<64xf32, #attn.layout<shared>>], 2>
@@ -93,6 +97,10 @@ func.func @backward(%p: tensor<64x64xbf16, #attn.layout<operand_a>>, %dv: tensor
     %f = attn.mma_async %ps, %do transpose_lhs into %dv
         : tensor<64x64xbf16, #attn.layout<shared>>, tensor<64x128xbf16, #attn.layout<shared>>,
           tensor<64x128xf32, #attn.layout<accumulator>> -> !attn.async<tensor<64x128xf32, #attn.layout<accumulator>>>
+    %all = attn.tile_gather %ps : tensor<64x64xbf16, #attn.layout<shared>> -> tensor<64x128xbf16, #attn.layout<shared>>
+    %g = attn.mma_async %all, %k into %dq
+        : tensor<64x128xbf16, #attn.layout<shared>>, tensor<128x64xbf16, #attn.layout<shared>>,
+          tensor<64x64xf32, #attn.layout<accumulator>> -> !attn.async<tensor<64x64xf32, #attn.layout<accumulator>>>
   }
   return
 }
