@@ -194,6 +194,21 @@ LogicalResult KernelLowering::emitStage(attn::TileStageOp stage) {
       diag.attachNote(it->second.mma->getLoc()) << "the MMA";
       return diag;
     }
+    // Nor one the loop carries into its next iteration's stage.
+    auto readsThisStage = [&](Value v) {
+      auto mma = v.getDefiningOp<attn::MmaAsyncOp>();
+      auto reader =
+          mma ? mma.getLhs().getDefiningOp<attn::TileGatherOp>() : nullptr;
+      return reader && reader.getTile().getDefiningOp() == stage;
+    };
+    for (auto loop = stage->getParentOfType<scf::ForOp>(); loop;
+         loop = loop->getParentOfType<scf::ForOp>())
+      if (llvm::any_of(loop.getBody()->getTerminator()->getOperands(),
+                       readsThisStage))
+        return stage.emitOpError()
+               << "attn-convert-to-nvgpu: a loop carries an MMA that reads "
+                  "this gathered stage into the stage's next run (wait for "
+                  "it in its iteration)";
     syncConsumers();
   }
   SmallVector<Value> regs = registersOf(frags[stage.getTile()]);
