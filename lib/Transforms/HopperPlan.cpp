@@ -415,13 +415,19 @@ static FailureOr<int64_t> checkRegisterBudgets(attn::ProgramGridOp grid,
   return launched;
 }
 
+/// The backward's shared memory for its buffers: the CTA's less the
+/// alignment slack and the mbarriers.
+static int64_t gradBufferBudget(int64_t maxSharedMemory) {
+  return sharedMemoryPerCta(maxSharedMemory, 1) - 1024 - 256;
+}
+
 /// The q-block stages of the backward that fit beside K, V and the staged P
-/// and dS (one CTA per SM), less the alignment slack, the mbarriers, and the
-/// staged tiles' 1024-byte alignment after the rank-1 rings (up to 1008
-/// bytes).
+/// and dS (one CTA per SM) in that budget, less the staged tiles' 1024-byte
+/// alignment after the rank-1 rings (up to 1008 bytes).
+
 static int64_t gradStagesThatFit(const KernelPlan &plan,
                                  int64_t maxSharedMemory) {
-  int64_t budget = sharedMemoryPerCta(maxSharedMemory, 1) - 1024 - 256;
+  int64_t budget = gradBufferBudget(maxSharedMemory);
   int64_t fixed = plan.kStageBytes + plan.vStageBytes + plan.stagedBytes +
                   kBufferAlignment - 16;
   return (budget - fixed) / plan.qStageBytes;
@@ -479,6 +485,16 @@ static LogicalResult finalizeGrad(attn::ProgramGridOp grid, KernelPlan &plan,
   plan.stagedOffset = llvm::alignTo(
       plan.deltaOffset + plan.stages * plan.blockM * 4, kBufferAlignment);
   plan.bytes = plan.stagedOffset + plan.stagedBytes;
+  // The dQ shares' buffers (a TMA reduce-add per q-block) where they fit
+  // beside the rest; else the consumers add dQ with reds.
+  int64_t dqBytes =
+      plan.consumers * plan.blockM * plan.dqShareColumns() * 4;
+  int64_t dqOffset = llvm::alignTo(plan.bytes, kBufferAlignment);
+  if (dqOffset + dqBytes <= gradBufferBudget(maxSharedMemory)) {
+    plan.dqOffset = dqOffset;
+    plan.dqBytes = dqBytes;
+    plan.bytes = dqOffset + dqBytes;
+  }
   return success();
 }
 

@@ -106,6 +106,21 @@ struct KernelPlan {
   /// The backward's q-block ring, part by part: Q's slots at qOffset, then
   /// dO's, LSE's and D's, each part's `stages` slots one after another.
   int64_t doOffset = 0, lseOffset = 0, deltaOffset = 0;
+  /// The backward's dQ shares, staged for a TMA reduce-add into the f32
+  /// accumulator where they fit after the rest (0 bytes: reds from the
+  /// registers): consumer c's [blockM, dqShareColumns()] f32 at dqOffset +
+  /// c·blockM·dqShareColumns()·4, in chunks of 32 columns (128-byte rows,
+  /// the 128-byte swizzle; chunk k at k·blockM·128).
+  int64_t dqOffset = 0, dqBytes = 0;
+  /// The columns of dQ each consumer computes: D/n where the consumers split
+  /// dQ by columns (attn-pipeline-mma's split-dq: D/n a multiple of 64),
+  /// else all D.
+  int64_t dqShareColumns() const {
+    return consumers > 1 && headDim % consumers == 0 &&
+                   (headDim / consumers) % 64 == 0
+               ? headDim / consumers
+               : headDim;
+  }
   /// Byte offsets of slot 0 of each part of the stationary channel (loaded
   /// once per program: the forward's Q; the backward's K, V) and of the ring
   /// (the forward's K, V; the backward's Q, dO, LSE, D), in the parts' order.

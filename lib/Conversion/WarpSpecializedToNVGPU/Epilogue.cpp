@@ -159,6 +159,8 @@ LogicalResult KernelLowering::emitAccumulate(attn::TileStoreOp store) {
               "accumulator tile of 64-row blocks and whole 8-column groups "
               "into a contiguous f32 [B, S, H, D] operand with a static D, a "
               "multiple of 4";
+  if (dqMap >= 0 && tileType.getDimSize(1) == plan.dqShareColumns())
+    return reduceThroughTma(store);
   SmallVector<Value> regs = registersOf(frags[store.getTile()]);
   Value rows = mapped(store.getRows()), rowBase = mapped(store.getRow());
   Value batch = mapped(store.getBatch()), head = mapped(store.getHead());
@@ -237,6 +239,111 @@ LogicalResult KernelLowering::emitAccumulate(attn::TileStoreOp store) {
           ArrayAttr());
     }
   }
+  return success();
+}
+
+LogicalResult KernelLowering::reduceThroughTma(attn::TileStoreOp store) {
+  // dest[b, row + i, h, column + c] += tile[i, c] as FlashAttention-3 adds
+  // dQ: the consumer's share written to its buffer (plan.dqOffset), then one
+  // thread's TMA reduce-add per 64 rows x 32 columns (a box of the f32
+  // accumulator's map; rows past the tensor are not written, rows past a
+  // packed sequence add exact zeros: hide_rows made their dS 0).
+  //
+  // Buffer of consumer c: [R, W] f32 (W = the share's columns) in chunks of
+  // 32 columns, chunk k at k·R·128 bytes, row r at r·128 within it, its
+  // 16-byte unit u at (u ⊕ r mod 8)·16 (the 128-byte swizzle the map
+  // undoes). The thread's registers 4g + 2h + {0, 1} of a 64-row block are
+  // columns 8g + 2·(lane mod 4) + {0, 1} of row 16w + lane/4 + 8h: one
+  // 8-byte store each, in unit 2·(g mod 4) + (lane mod 4)/2 of chunk g/4
+  // (eight rows' units spread over all banks: no conflicts).
+  MLIRContext *ctx = b.getContext();
+  auto tileType = cast<RankedTensorType>(store.getTile().getType());
+  int64_t tileRows = tileType.getDimSize(0), width = tileType.getDimSize(1);
+  SmallVector<Value> regs = registersOf(frags[store.getTile()]);
+  auto [thread, consumer, leader] = threadConsumerLeader();
+  // The previous q-block's reduce has read the buffer.
+  onLeader(leader, [&] {
+    NVVM::CpAsyncBulkWaitGroupOp::create(b, loc, 0, b.getUnitAttr());
+  });
+  syncConsumer(consumer);
+  int64_t chunkBytes = tileRows * 128;
+  Value buffer = arith::AddIOp::create(
+      b, loc, arith::AddIOp::create(b, loc, lanes.address, base),
+      arith::AddIOp::create(
+          b, loc, idx(plan.dqOffset),
+          arith::MulIOp::create(b, loc, consumer,
+                                idx(tileRows * width * 4))));
+  Value local = arith::RemUIOp::create(b, loc, thread, idx(128));
+  Value lane = arith::RemUIOp::create(b, loc, local, idx(32));
+  Value quad = arith::RemUIOp::create(b, loc, lane, idx(4));
+  Value laneUnit = arith::DivUIOp::create(b, loc, quad, idx(2));
+  Value inUnit =
+      arith::MulIOp::create(b, loc, arith::RemUIOp::create(b, loc, lane, idx(2)),
+                            idx(8));
+  auto sharedPtr = LLVM::LLVMPointerType::get(ctx, 3);
+  auto pair = VectorType::get({2}, b.getF32Type());
+  int64_t perBlock = width / 2;
+  for (int64_t blk = 0; blk < rowBlocks(tileRows); ++blk)
+    for (int64_t h = 0; h < 2; ++h) {
+      Value row = arith::AddIOp::create(
+          b, loc, lanes.rowInGroup, idx(kFragmentRows * blk + 8 * h));
+      Value rowSwizzle = arith::RemUIOp::create(b, loc, row, idx(8));
+      Value rowAddress = arith::AddIOp::create(
+          b, loc, buffer, arith::MulIOp::create(b, loc, row, idx(128)));
+      for (int64_t g = 0; g < width / 8; ++g) {
+        Value unit = arith::XOrIOp::create(
+            b, loc, arith::AddIOp::create(b, loc, laneUnit, idx(2 * (g % 4))),
+            rowSwizzle);
+        Value at = arith::AddIOp::create(
+            b, loc, rowAddress,
+            arith::AddIOp::create(
+                b, loc, idx((g / 4) * chunkBytes),
+                arith::AddIOp::create(
+                    b, loc, arith::MulIOp::create(b, loc, unit, idx(16)),
+                    inUnit)));
+        Value v = LLVM::UndefOp::create(b, loc, pair);
+        for (int64_t e = 0; e < 2; ++e)
+          v = LLVM::InsertElementOp::create(
+              b, loc, v, regs[blk * perBlock + 4 * g + 2 * h + e],
+              wg.i32(e));
+        LLVM::StoreOp::create(
+            b, loc, v,
+            LLVM::IntToPtrOp::create(
+                b, loc, sharedPtr,
+                Value(arith::IndexCastOp::create(b, loc, b.getI64Type(), at))),
+            /*alignment=*/8);
+      }
+    }
+  // The generic-proxy writes made visible to the TMA unit, then one thread
+  // adds the share, box by box.
+  NVVM::FenceProxyOp::create(
+      b, loc, NVVM::ProxyKind::async_shared,
+      NVVM::SharedSpaceAttr::get(ctx, NVVM::SharedSpace::shared_cta));
+  syncConsumer(consumer);
+  Value column = store.getColumn() ? mapped(store.getColumn()) : idx(0);
+  Value rowBase = mapped(store.getRow());
+  onLeader(leader, [&] {
+    for (int64_t blk = 0; blk < rowBlocks(tileRows); ++blk)
+      for (int64_t k = 0; k < width / 32; ++k) {
+        Value src = arith::AddIOp::create(
+            b, loc, buffer, idx(k * chunkBytes + blk * kFragmentRows * 128));
+        SmallVector<Value> coords{
+            toI32(arith::AddIOp::create(b, loc, column, idx(32 * k))),
+            toI32(mapped(store.getHead())),
+            toI32(arith::AddIOp::create(b, loc, rowBase,
+                                        idx(kFragmentRows * blk))),
+            toI32(mapped(store.getBatch()))};
+        NVVM::CpAsyncBulkTensorReduceOp::create(
+            b, loc, tensorMaps[dqMap].argument,
+            LLVM::IntToPtrOp::create(
+                b, loc, sharedPtr,
+                Value(arith::IndexCastOp::create(b, loc, b.getI64Type(), src))),
+            NVVM::TMAReduxKindAttr::get(ctx, NVVM::TMAReduxKind::ADD),
+            NVVM::TMAStoreModeAttr::get(ctx, NVVM::TMAStoreMode::TILE), coords,
+            Value());
+      }
+    NVVM::CpAsyncBulkCommitGroupOp::create(b, loc);
+  });
   return success();
 }
 

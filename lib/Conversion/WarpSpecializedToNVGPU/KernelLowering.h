@@ -162,6 +162,12 @@ struct TensorMap {
   int64_t rows = 0;
   SwizzledRows layout;
   Value argument, map; // the kernel's !llvm.ptr argument; the nvgpu view
+  /// The element when not the operands' 16-bit type (dQ's f32 accumulator).
+  Type element;
+  /// Elements per row of a chunk: a TMA box's inner extent.
+  int64_t columns() const {
+    return element && element.isF32() ? layout.bytes / 4 : layout.columns();
+  }
 };
 
 class KernelLowering {
@@ -288,6 +294,9 @@ private:
                          int64_t columns,
                          function_ref<Value(int64_t h, int64_t j)> word,
                          int64_t firstRow = 0);
+  /// An accumulating store of a dQ share through the consumer's buffer and
+  /// TMA reduce-adds (plan.dqBytes > 0).
+  LogicalResult reduceThroughTma(attn::TileStoreOp store);
   std::array<Value, 3> threadConsumerLeader();
   void syncConsumer(Value c);
   /// Named barrier kConsumersBarrier over every consumer warpgroup's threads
@@ -381,6 +390,8 @@ private:
   /// then O's when it is stored through TMA (outMap).
   SmallVector<TensorMap> tensorMaps;
   int outMap = -1;
+  /// dQ's accumulator, reduced into by TMA (plan.dqBytes > 0): its map.
+  int dqMap = -1;
   Value smem, base, tid;
   Value tileIter;
   Value ctaId;

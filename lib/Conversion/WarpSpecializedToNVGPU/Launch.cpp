@@ -151,12 +151,27 @@ LogicalResult KernelLowering::addTensorMapArguments() {
     tensorMaps.push_back({outStore, outStore ? outStore.getDest() : Value(), 64,
                           plan.voRows()});
   }
+  // dQ's f32 accumulator, 64 rows (one consumer's) by 32 columns (128-byte
+  // rows) a box, where the plan stages the shares for a TMA reduce-add.
+  if (plan.dqBytes) {
+    attn::TileStoreOp accumulate;
+    roles.getConsumer().walk([&](attn::TileStoreOp store) {
+      if (store.getAccumulate())
+        accumulate = store;
+    });
+    if (accumulate) {
+      dqMap = tensorMaps.size();
+      TensorMap tm{accumulate, accumulate.getDest(), 64, SwizzledRows{128}};
+      tm.element = b.getF32Type();
+      tensorMaps.push_back(tm);
+    }
+  }
   for (auto [t, tm] : llvm::enumerate(tensorMaps)) {
     auto arg = dyn_cast_or_null<BlockArgument>(tm.source);
     if (!arg || arg.getOwner() != &func.getBody().front())
       return (tm.user ? tm.user : roles.getOperation())->emitOpError()
              << "attn-convert-to-nvgpu: the "
-             << (int(t) == outMap ? "output" : "source")
+             << (int(t) == outMap || int(t) == dqMap ? "output" : "source")
              << " must be an argument of the function (the host encodes its "
                 "tensor map)";
     auto type = cast<MemRefType>(arg.getType());
@@ -173,9 +188,11 @@ LogicalResult KernelLowering::addTensorMapArguments() {
     // Box of the 4-D map (D, H, S, B), innermost first: one chunk's columns
     // (one swizzled row: 64 columns in 128 bytes where the head dim allows,
     // else 32 or 16; SwizzledRows) of one head, `rows` positions, one batch.
-    desc.set("box",
-             b.getDenseI64ArrayAttr({tm.layout.columns(), 1, tm.rows, 1}));
-    desc.set("element", b.getStringAttr(plan.element.isBF16() ? "bf16" : "f16"));
+    desc.set("box", b.getDenseI64ArrayAttr({tm.columns(), 1, tm.rows, 1}));
+    desc.set("element",
+             b.getStringAttr(tm.element        ? "f32"
+                             : plan.element.isBF16() ? "bf16"
+                                                     : "f16"));
     desc.set("swizzle", b.getI64IntegerAttr(tm.layout.bytes));
     unsigned index = func.getNumArguments();
     if (failed(func.insertArgument(
@@ -339,8 +356,9 @@ void KernelLowering::emitLaunch() {
   // Tensor maps: !llvm.ptr arguments viewed as nvgpu descriptors.
   for (TensorMap &tm : tensorMaps) {
     SwizzledRows layout = tm.layout;
-    auto tile = MemRefType::get({1, tm.rows, 1, layout.columns()},
-                                plan.element, MemRefLayoutAttrInterface{},
+    auto tile = MemRefType::get({1, tm.rows, 1, tm.columns()},
+                                tm.element ? tm.element : plan.element,
+                                MemRefLayoutAttrInterface{},
                                 b.getI64IntegerAttr(3));
     auto swizzle = layout.bytes == 128  ? nvgpu::TensorMapSwizzleKind::SWIZZLE_128B
                    : layout.bytes == 64 ? nvgpu::TensorMapSwizzleKind::SWIZZLE_64B

@@ -144,9 +144,9 @@ LogicalResult KernelLowering::emitRole(Role role) {
   findRowPartials(roles.getConsumer());
   if (failed(emitTiles(role, roles.getConsumer().front())))
     return failure();
-  // The last TMA store must have read its shared memory before the CTA
-  // exits.
-  if (plan.storesThroughTma())
+  // The last TMA store (O's, or dQ's reduce-add) must have read its shared
+  // memory before the CTA exits.
+  if (plan.storesThroughTma() || dqMap >= 0)
     onLeader(threadConsumerLeader()[2], [&] {
       NVVM::CpAsyncBulkWaitGroupOp::create(b, loc, 0, b.getUnitAttr());
     });

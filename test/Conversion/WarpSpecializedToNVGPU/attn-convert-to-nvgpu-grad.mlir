@@ -61,19 +61,24 @@
 // descriptors computed in place.
 // CHECK-COUNT-8: nvvm.wgmma.mma_async {{.+}} <m = 64, n = 64, k = 16>, D[<f32>, {{.+}}], A[<bf16>, <one>, <row>], B[<bf16>, <one>, <row>]
 // CHECK-COUNT-8: nvvm.wgmma.mma_async {{.+}} <m = 64, n = 128, k = 16>, D[<f32>, {{.+}}], A[<bf16>, <one>, <col>], B[<bf16>, <one>, <row>]
-// The dQ share (64 columns) accumulated into the f32 workspace, four
-// adjacent columns per red: lanes l and l^1 swap a register pair per
-// 8-column group (the even lane then holds row half 0's four columns, the
-// odd lane row half 1's), then one guarded run of 8 reds per thread under
-// the row count.
-// CHECK-COUNT-16: gpu.shuffle  xor %{{.+}}, %c1_i32{{.*}}, %c32_i32{{.*}} : f32
-// CHECK-NOT: gpu.shuffle
-// CHECK: scf.if
-// CHECK-COUNT-8: llvm.inline_asm has_side_effects asm_dialect = att "red.global.add.v4.f32 [$0], {$1, $2, $3, $4};", "l,f,f,f,f"
+// The dQ share (64 columns) added into the f32 workspace by TMA (the plan
+// stages each consumer's share: 16 KB): the previous q-block's reduce has
+// read the buffer (one thread waits, the warpgroup meets), 16 8-byte stores
+// of the 128-byte-swizzled chunks, the async proxy fenced, the warpgroup
+// meets, one thread issues a reduce-add per 32-column box and commits.
+// CHECK: nvvm.cp.async.bulk.wait_group 0 {read}
+// CHECK: nvvm.barrier id = {{.+}} number_of_threads = %c128_i32
+// CHECK-COUNT-16: llvm.store %{{.+}}, %{{.+}} {alignment = 8 : i64} : vector<2xf32>, !llvm.ptr<3>
+// CHECK-NEXT: nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
+// CHECK: nvvm.barrier id = {{.+}} number_of_threads = %c128_i32
+// CHECK-COUNT-2: nvvm.cp.async.bulk.tensor.reduce %{{.+}}, %{{.+}}, box[%{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}] {redKind = #nvvm.tma_redux_kind<add>}
+// CHECK-NEXT: nvvm.cp.async.bulk.commit.group
 // CHECK-NOT: red.global
 // dK (scaled) and dV stored from registers after the loop.
 // CHECK: nvvm.wgmma.wait.group.sync.aligned 0
 // CHECK: llvm.store {{.+}} {alignment = 4 : i64} : i32, !llvm.ptr<1>
+// The last reduce has read its buffer before the consumer exits.
+// CHECK: nvvm.cp.async.bulk.wait_group 0 {read}
 // CHECK: attn.program_grid {{.+}} attributes {kind = #attn.program_kind<grad_postprocess>}
 func.func @grad(%q: memref<2x256x4x128xbf16>, %k: memref<2x256x4x128xbf16>, %v: memref<2x256x4x128xbf16>,
                 %o: memref<2x256x4x128xbf16>, %do: memref<2x256x4x128xbf16>, %lse: memref<2x4x256xf32>,
@@ -93,7 +98,9 @@ func.func @grad(%q: memref<2x256x4x128xbf16>, %k: memref<2x256x4x128xbf16>, %v: 
 // fragments (two wgmma chains of four k16 steps, the second 64 rows further
 // down Q, dO and the staged dS); dV and dK read the staged P and dS over
 // K = 128 (eight steps); each stage writes both blocks (eight stmatrix); LSE
-// and D give each thread four rows.
+// and D give each thread four rows. dQ stays whole per consumer (a 32-column
+// share would cut the 128-byte swizzle rows), and two [128, 64] f32 shares do
+// not fit beside the rest: reds.
 // CHECK-LABEL: func.func @grad_d64
 // CHECK: nvvm.setmaxregister increase 240
 // CHECK: scf.for

@@ -3,8 +3,8 @@
 // dQ_acc) through the SIMT mapping, the main grid (dK, dV, the dQ shares)
 // through the warp-specialized level on wgmma. The kernels outlined from one
 // function get distinct names in the merged module; ptxas assembles them.
-// (The main kernel still spills, 250-2400 bytes with the masks, and ptxas
-// serializes its wgmma for want of registers (C7512): docs/WarpSpecialization.md.)
+// At D = 128 the consumers' dQ shares go into the f32 accumulator by TMA
+// reduce-adds of 32-column boxes (an f32 tensor map of the accumulator).
 // RUN: attn-compile %s -o %t.ptx --json %t.json
 // RUN: FileCheck %s --check-prefix=JSON < %t.json
 // RUN: FileCheck %s --check-prefix=PTX < %t.ptx
@@ -23,6 +23,12 @@
 // JSON-NEXT: 1
 // JSON: "name": "grad_kernel_1",
 // JSON: "tensor_maps": [
+// JSON: 32,
+// JSON-NEXT: 1,
+// JSON-NEXT: 64,
+// JSON-NEXT: 1
+// JSON: "element": "f32",
+// JSON-NEXT: "operand": 9,
 // JSON: "block_n": 128,
 // JSON: "block": [
 // JSON-NEXT: 64,
@@ -33,7 +39,9 @@
 // PTX-DAG: .entry grad_kernel_2(
 // PTX-DAG: cp.async.mbarrier.arrive.noinc.shared
 // PTX-DAG: stmatrix.sync.aligned
-// PTX-DAG: red.global.add.v4.f32
+// PTX-DAG: cp.reduce.async.bulk.tensor.4d.global.shared::cta.add.tile.bulk_group
+// PTX-DAG: cp.async.bulk.wait_group.read 0
+// PTX-NOT: red.global.add
 // PTXAS-DAG: Compiling entry function 'grad_kernel' for 'sm_90a'
 // PTXAS-DAG: Compiling entry function 'grad_kernel_1' for 'sm_90a'
 // PTXAS-DAG: Compiling entry function 'grad_kernel_2' for 'sm_90a'
