@@ -15,6 +15,9 @@ text variants of each PTX next to it (<name>.<variant>.ptx, same launch JSON):
   stores  the reds as plain stores of the same addresses (dQ wrong: timing only): what
           the atomics cost over the traffic and the instructions that issue it
 
+A variant compiled by another build (an A/B in one run) is <name>.<variant>.ptx with its
+launch JSON as <name>.<variant>.meta.
+
 (The first run, 2026-12-07, also had `v2red`, the reds paired as red.global.add.v2.f32: it
 halved the main kernel, and the compiler now emits it.)
 
@@ -98,8 +101,13 @@ def run(folder, out_path):
         for ptx_path in [folder / f"{name}.ptx"] + sorted(folder.glob(f"{name}.*.ptx")):
             variant = ptx_path.name[len(name) + 1: -len(".ptx")] or "base"
             ptx = ptx_path.read_text()
-            kernels = [HopperKernel(ptx, meta, kernel_index=i)
-                       for i in range(len(meta["kernels"]))]
+            # A variant from another build brings its launch metadata
+            # (<name>.<variant>.meta: attn-compile's JSON): its kernels may
+            # take other parameters (tensor maps).
+            own = folder / f"{name}.{variant}.meta"
+            vmeta = json.loads(own.read_text()) if own.exists() else meta
+            kernels = [HopperKernel(ptx, vmeta, kernel_index=i)
+                       for i in range(len(vmeta["kernels"]))]
             grads = [torch.empty_like(t) for t in (q, k, v)]
             dq_acc = torch.empty(q.shape, device="cuda")
             delta = torch.empty(lse.shape, device="cuda")
