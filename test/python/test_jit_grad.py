@@ -43,8 +43,11 @@ def test_compile_grad_returns_the_three_kernels_in_order(cache_dir):
     for k in grad.kernels:
         assert [a["type"] for a in k["signature"]] == expected
         assert f".entry {k['name']}(" in grad.ptx
-    # TMA only in the main kernel (Q, K, V, dO); the others read and write directly.
-    assert len(grad.kernels[1]["tensor_maps"]) == 4
+    # TMA only in the main kernel (Q, K, V, dO loaded; dQ's f32 accumulator reduced
+    # into); the others read and write directly.
+    maps = grad.kernels[1]["tensor_maps"]
+    assert [m["element"] for m in maps] == ["bf16"] * 4 + ["f32"]
+    assert maps[4]["box"] == [32, 1, 64, 1]
     assert not grad.kernels[0]["tensor_maps"] and not grad.kernels[2]["tensor_maps"]
     assert grad.metadata["kernels"] is grad.kernels and grad.metadata["kernel"] == "hopper"
     if grad.cubin is not None:  # ptxas here: its report read per kernel
