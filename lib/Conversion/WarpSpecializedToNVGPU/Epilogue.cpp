@@ -246,8 +246,10 @@ LogicalResult KernelLowering::reduceThroughTma(attn::TileStoreOp store) {
   // dest[b, row + i, h, column + c] += tile[i, c] as FlashAttention-3 adds
   // dQ: the consumer's share written to its buffer (plan.dqOffset), then one
   // thread's TMA reduce-add per 64 rows x 32 columns (a box of the f32
-  // accumulator's map; rows past the tensor are not written, rows past a
-  // packed sequence add exact zeros: hide_rows made their dS 0).
+  // accumulator's map). Rows past the tensor are not written; rows i >=
+  // rows (past a packed sequence: the next one's) get zeros written, so they
+  // add exactly nothing (their dS is 0 already, but 0·K is NaN where a key
+  // is, and that key's sequence alone should see it).
   //
   // Buffer of consumer c: [R, W] f32 (W = the share's columns) in chunks of
   // 32 columns, chunk k at k·R·128 bytes, row r at r·128 within it, its
@@ -283,10 +285,14 @@ LogicalResult KernelLowering::reduceThroughTma(attn::TileStoreOp store) {
   auto sharedPtr = LLVM::LLVMPointerType::get(ctx, 3);
   auto pair = VectorType::get({2}, b.getF32Type());
   int64_t perBlock = width / 2;
+  Value rows = mapped(store.getRows());
+  Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
   for (int64_t blk = 0; blk < rowBlocks(tileRows); ++blk)
     for (int64_t h = 0; h < 2; ++h) {
       Value row = arith::AddIOp::create(
           b, loc, lanes.rowInGroup, idx(kFragmentRows * blk + 8 * h));
+      Value inside = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt,
+                                           row, rows);
       Value rowSwizzle = arith::RemUIOp::create(b, loc, row, idx(8));
       Value rowAddress = arith::AddIOp::create(
           b, loc, buffer, arith::MulIOp::create(b, loc, row, idx(128)));
@@ -304,7 +310,10 @@ LogicalResult KernelLowering::reduceThroughTma(attn::TileStoreOp store) {
         Value v = LLVM::UndefOp::create(b, loc, pair);
         for (int64_t e = 0; e < 2; ++e)
           v = LLVM::InsertElementOp::create(
-              b, loc, v, regs[blk * perBlock + 4 * g + 2 * h + e],
+              b, loc, v,
+              arith::SelectOp::create(b, loc, inside,
+                                      regs[blk * perBlock + 4 * g + 2 * h + e],
+                                      zero),
               wg.i32(e));
         LLVM::StoreOp::create(
             b, loc, v,

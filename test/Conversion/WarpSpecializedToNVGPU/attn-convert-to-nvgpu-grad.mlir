@@ -66,8 +66,12 @@
 // read the buffer (one thread waits, the warpgroup meets), 16 8-byte stores
 // of the 128-byte-swizzled chunks, the async proxy fenced, the warpgroup
 // meets, one thread issues a reduce-add per 32-column box and commits.
+// Rows past the q-block's count are written as zeros (they add nothing to
+// the next packed sequence's rows).
 // CHECK: nvvm.cp.async.bulk.wait_group 0 {read}
 // CHECK: nvvm.barrier id = {{.+}} number_of_threads = %c128_i32
+// CHECK: %[[INSIDE:.+]] = arith.cmpi slt, %{{.+}}, %{{.+}} : index
+// CHECK: arith.select %[[INSIDE]], %{{.+}}, %{{.+}} : f32
 // CHECK-COUNT-16: llvm.store %{{.+}}, %{{.+}} {alignment = 8 : i64} : vector<2xf32>, !llvm.ptr<3>
 // CHECK-NEXT: nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
 // CHECK: nvvm.barrier id = {{.+}} number_of_threads = %c128_i32
