@@ -169,32 +169,12 @@ LogicalResult KernelLowering::emitStage(attn::TileStageOp stage) {
            << " tile, stage " << k << " of its block";
   // A gathered stage is read by every consumer's MMAs: before it is
   // rewritten, those of the previous contents must be complete (each
-  // consumer waits for its own before its next stage; this one checks it
-  // here) and every consumer past them (the meeting).
+  // consumer waits for its own in the iteration that issued it: no loop may
+  // carry one into the stage's next run, checked here, as compute-sanitizer
+  // cannot see the race) and every consumer past them (the meeting).
   bool gathered = llvm::any_of(stage->getUsers(),
                                llvm::IsaPred<attn::TileGatherOp>);
   if (gathered) {
-    SmallVector<Value> mayRun(inFlight);
-    if (!enclosingComplete)
-      for (SmallVector<Value> *outer : enclosingFlight)
-        mayRun.append(*outer);
-    for (Value issued : mayRun) {
-      auto it = mmaReads.find(issued);
-      if (it == mmaReads.end())
-        continue;
-      auto mma = dyn_cast_or_null<attn::MmaAsyncOp>(it->second.mma);
-      auto reader =
-          mma ? mma.getLhs().getDefiningOp<attn::TileGatherOp>() : nullptr;
-      if (!reader || reader.getTile().getDefiningOp() != stage)
-        continue;
-      InFlightDiagnostic diag =
-          stage.emitOpError()
-          << "attn-convert-to-nvgpu: rewrites a gathered stage that an MMA "
-             "still in flight reads (wait for it first)";
-      diag.attachNote(it->second.mma->getLoc()) << "the MMA";
-      return diag;
-    }
-    // Nor one the loop carries into its next iteration's stage.
     auto readsThisStage = [&](Value v) {
       auto mma = v.getDefiningOp<attn::MmaAsyncOp>();
       auto reader =
