@@ -248,8 +248,9 @@ static void splitDqByColumns(Block &consumer, int64_t consumers) {
     auto key = cast<RankedTensorType>(kRows.getSource().getType());
     auto dest = cast<RankedTensorType>(mm.getDest().getType());
     auto staged = cast<RankedTensorType>(mm.getLhs().getType());
-    int64_t headDim = key.getDimSize(1), share = headDim / consumers;
-    if (!fill || headDim % consumers || share % 64)
+    int64_t headDim = key.getDimSize(1),
+            share = hopper::dqShareColumns(headDim, consumers);
+    if (!fill || share == headDim)
       continue;
     Location loc = mm.getLoc();
     // K's columns of the consumer, next to its rows (before every loop).

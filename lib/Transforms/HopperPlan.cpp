@@ -415,6 +415,10 @@ static FailureOr<int64_t> checkRegisterBudgets(attn::ProgramGridOp grid,
   return launched;
 }
 
+int64_t flashmlir::hopper::KernelPlan::dqShareColumns() const {
+  return hopper::dqShareColumns(headDim, consumers);
+}
+
 /// The backward's shared memory for its buffers: the CTA's less the
 /// alignment slack and the mbarriers.
 static int64_t gradBufferBudget(int64_t maxSharedMemory) {

@@ -62,6 +62,16 @@ struct SwizzledRows {
   }
 };
 
+/// The columns of dQ each of `consumers` warpgroups computes: D/n where they
+/// split dQ by columns (attn-pipeline-mma's split-dq: D/n a whole number of
+/// 64-column K chunks), else all D.
+inline int64_t dqShareColumns(int64_t headDim, int64_t consumers) {
+  return consumers > 1 && headDim % consumers == 0 &&
+                 (headDim / consumers) % 64 == 0
+             ? headDim / consumers
+             : headDim;
+}
+
 /// The kernel's static shape and the decisions taken for it.
 struct KernelPlan {
   // Derived from the tiled IR.
@@ -112,15 +122,8 @@ struct KernelPlan {
   /// c·blockM·dqShareColumns()·4, in chunks of 32 columns (128-byte rows,
   /// the 128-byte swizzle; chunk k at k·blockM·128).
   int64_t dqOffset = 0, dqBytes = 0;
-  /// The columns of dQ each consumer computes: D/n where the consumers split
-  /// dQ by columns (attn-pipeline-mma's split-dq: D/n a multiple of 64),
-  /// else all D.
-  int64_t dqShareColumns() const {
-    return consumers > 1 && headDim % consumers == 0 &&
-                   (headDim / consumers) % 64 == 0
-               ? headDim / consumers
-               : headDim;
-  }
+  /// The columns of dQ each consumer computes (dqShareColumns below).
+  int64_t dqShareColumns() const;
   /// Byte offsets of slot 0 of each part of the stationary channel (loaded
   /// once per program: the forward's Q; the backward's K, V) and of the ring
   /// (the forward's K, V; the backward's Q, dO, LSE, D), in the parts' order.
