@@ -10,6 +10,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/StringSwitch.h"
@@ -157,6 +158,14 @@ static void readScoreTraits(UpdateOp u, ProgramTraits &t) {
 /// from dQ = dS·K (the one MMA without a transposed operand: K [BN, D] its
 /// rhs, dQ [BM, D] its destination), Dv from dP = dO·Vᵀ (the transposed rhs
 /// that is not K), K's load (the producer's, outside the q-block loops).
+/// The tile `v` is a slice of (through the consumers' rows of K or V and
+/// split-dq's columns of K), or `v` itself.
+static Value unsliced(Value v) {
+  while (auto slice = v.getDefiningOp<tensor::ExtractSliceOp>())
+    v = slice.getSource();
+  return v;
+}
+
 static FailureOr<ProgramTraits> readGradTraits(attn::ProgramGridOp grid,
                                                StringRef pass) {
   ProgramTraits t;
@@ -196,10 +205,14 @@ static FailureOr<ProgramTraits> readGradTraits(attn::ProgramGridOp grid,
       auto destType = isa<attn::AsyncType>(dq->dest.getType())
                           ? cast<attn::AsyncType>(dq->dest.getType()).getValue()
                           : cast<ShapedType>(dq->dest.getType());
+      // D and Dv from the tiles the channels hold, not from what an MMA
+      // reads of them: split-dq's dQ takes K's columns [c·D/n, ...), a
+      // slice of D/n columns.
       t.qRows = destType.getDimSize(0);
-      t.headDim = dim(dq->rhs, 1);
+      Value kTile = unsliced(dq->rhs);
+      t.headDim = dim(kTile, 1);
       for (const Mma &m : mmas)
-        if (m.transposeRhs && m.rhs != dq->rhs)
+        if (m.transposeRhs && unsliced(m.rhs) != kTile)
           t.headDimV = dim(m.rhs, 1);
     }
     readScoreWork(grid, t);

@@ -182,6 +182,8 @@ public:
 private:
   //===--- Launch.cpp -------------------------------------------------------
   LogicalResult findRoles();
+  /// The plan's shared-memory regions hold the channels' tiles, apart.
+  LogicalResult checkSharedLayout();
   LogicalResult addTensorMapArguments();
   void emitLaunch();
   void tmaLoad(int tensor, Value mbarriers, Value stage, int64_t offset,

@@ -79,6 +79,8 @@ LogicalResult KernelLowering::findRoles() {
     if (!res.stationary)
       rings.push_back(channel);
   }
+  if (failed(checkSharedLayout()))
+    return failure();
   roles.getConsumer().walk([&](attn::TileStoreOp store) {
     if (cast<ShapedType>(store.getTile().getType()).getRank() == 2 &&
         !store.getAccumulate())
@@ -119,6 +121,66 @@ LogicalResult KernelLowering::findRoles() {
   if (!queryLoad)
     return roles.emitOpError() << "attn-convert-to-nvgpu: the consumers "
                                   "compute no Q·Kᵀ from the channels";
+  return success();
+}
+
+/// Bytes of one slot of a channel part: the tile in its element type.
+static int64_t slotBytes(Type part) {
+  auto tile = cast<RankedTensorType>(part);
+  return tile.getNumElements() * tile.getElementType().getIntOrFloatBitWidth() /
+         8;
+}
+
+LogicalResult KernelLowering::checkSharedLayout() {
+  // The plan lays out shared memory from the program's shapes; the channels
+  // carry tiles of their own types. Each part's slots (depth of them, one
+  // after another), the backward's staged P and dS and its dQ shares must
+  // lie within the plan's bytes and apart: a plan read off the wrong tile
+  // (a slice's columns taken for the head dim) overlaps K and V, which no
+  // sanitizer reports (TMA and wgmma write and read there).
+  struct Region {
+    int64_t begin, end;
+    std::string what;
+  };
+  SmallVector<Region> regions;
+  for (Value channel : channelList) {
+    auto type = cast<attn::ChannelType>(channel.getType());
+    bool stationary = channels[channel].stationary;
+    SmallVector<int64_t, 4> offsets =
+        stationary ? plan.stationaryOffsets() : plan.ringOffsets();
+    for (auto [index, part] : llvm::enumerate(type.getParts()))
+      regions.push_back(
+          {offsets[index], offsets[index] + type.getDepth() * slotBytes(part),
+           (Twine(stationary ? "the stationary channel's part "
+                             : "the ring's part ") +
+            Twine(index))
+               .str()});
+  }
+  if (plan.backward) {
+    regions.push_back({plan.stagedOffset, plan.stagedOffset + plan.stagedBytes,
+                       "the staged P and dS"});
+    if (plan.dqBytes)
+      regions.push_back(
+          {plan.dqOffset, plan.dqOffset + plan.dqBytes, "the dQ shares"});
+  }
+  for (auto [i, r] : llvm::enumerate(regions)) {
+    auto where = [&](const Region &x) {
+      return (Twine(x.what) + " [" + Twine(x.begin) + ", " + Twine(x.end) +
+              ")")
+          .str();
+    };
+    if (r.end > plan.bytes)
+      return grid.emitOpError()
+             << "attn-convert-to-nvgpu: the plan's shared memory ("
+             << plan.bytes << " bytes) does not hold " << where(r);
+    for (const Region &other : ArrayRef(regions).take_front(i))
+      if (r.begin < other.end && other.begin < r.end)
+        return grid.emitOpError()
+               << "attn-convert-to-nvgpu: the plan's shared-memory layout "
+                  "overlaps "
+               << where(other) << " and " << where(r)
+               << " (the plan's shapes disagree with the channels' tiles)";
+  }
   return success();
 }
 
@@ -314,9 +376,7 @@ void KernelLowering::emitLaunch() {
     res.offset = res.stationary ? plan.stationaryOffsets() : plan.ringOffsets();
     for (auto [index, part] : llvm::enumerate(type.getParts())) {
       auto tile = cast<RankedTensorType>(part);
-      int64_t bytes = tile.getNumElements() *
-                      tile.getElementType().getIntOrFloatBitWidth() / 8;
-      res.bytes.push_back(bytes);
+      res.bytes.push_back(slotBytes(part));
       res.rows.push_back(tile.getDimSize(0));
       res.layout.push_back(SwizzledRows::forWidth(
           tile.getRank() == 2 ? tile.getDimSize(1) : 64));

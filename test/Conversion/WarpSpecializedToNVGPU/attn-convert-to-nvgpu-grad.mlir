@@ -7,7 +7,12 @@
 
 // CHECK-LABEL: func.func @grad
 // CHECK: attn.program_grid {{.+}} attributes {kind = #attn.program_kind<grad_preprocess>}
-// CHECK: gpu.launch {{.+}} threads({{.+}}) in ({{.+}} = %c384
+// Shared memory: K and V [128, 128] (32 KB each), the ring's two stages of
+// Q and dO (16 KB each) and of LSE and D (256 bytes each), every consumer's
+// staged P and dS (4 x 8 KB), the dQ shares (2 x [64, 64] f32): 197632 bytes
+// and 1024 for the base's alignment. (D read off split-dq's [128, 64] slice
+// of K gave 166912 and laid V over K's second half.)
+// CHECK: gpu.launch {{.+}} threads({{.+}}) in ({{.+}} = %c384{{.*}}) dynamic_shared_memory_size %c198656_i32
 // The producer: K and V once (TMA, two 64-column chunks each), then per
 // q-block Q and dO by TMA and LSE and D by 4-byte cp.async, each part of the
 // ring waiting for its slot.

@@ -1,6 +1,0 @@
-func.func @attention_grad(%q: memref<1x77x2x128xf16>, %k: memref<1x513x2x128xf16>, %v: memref<1x513x2x128xf16>, %o: memref<1x77x2x128xf16>, %do: memref<1x77x2x128xf16>, %lse: memref<1x2x77xf32>, %dlse: memref<1x2x77xf32>, %grad_q: memref<1x77x2x128xf16>, %grad_k: memref<1x513x2x128xf16>, %grad_v: memref<1x513x2x128xf16>, %dq_acc: memref<1x77x2x128xf32>, %delta: memref<1x2x77xf32>) {
-  attn.attention_grad ins(%q, %k, %v, %o, %do, %lse : memref<1x77x2x128xf16>, memref<1x513x2x128xf16>, memref<1x513x2x128xf16>, memref<1x77x2x128xf16>, memref<1x77x2x128xf16>, memref<1x2x77xf32>) dlse(%dlse : memref<1x2x77xf32>)
-      outs(%grad_q, %grad_k, %grad_v : memref<1x77x2x128xf16>, memref<1x513x2x128xf16>, memref<1x513x2x128xf16>)
-      workspace(%dq_acc, %delta : memref<1x77x2x128xf32>, memref<1x2x77xf32>)
-  return
-}
