@@ -319,3 +319,26 @@ func.func @f(%p: tensor<64x64xbf16, #attn.layout<operand_a>>) {
   }) {consumers = 2 : i64} : () -> ()
   return
 }
+
+// -----
+
+// A gather in a producer (here of a warp_specialize nested in a consumer,
+// where the staged tile is in scope): not a consumer collective.
+func.func @f(%p: tensor<64x64xbf16, #attn.layout<operand_a>>) {
+  "attn.warp_specialize"() ({
+    attn.yield
+  }, {
+  ^bb0(%c: index):
+    %s = attn.tile_stage %p : tensor<64x64xbf16, #attn.layout<operand_a>> -> tensor<64x64xbf16, #attn.layout<shared>>
+    "attn.warp_specialize"() ({
+      // expected-error @+1 {{must be inside a consumer role}}
+      %all = attn.tile_gather %s : tensor<64x64xbf16, #attn.layout<shared>> -> tensor<64x128xbf16, #attn.layout<shared>>
+      attn.yield
+    }, {
+    ^bb0(%d: index):
+      attn.yield
+    }) {consumers = 2 : i64} : () -> ()
+    attn.yield
+  }) {consumers = 2 : i64} : () -> ()
+  return
+}
