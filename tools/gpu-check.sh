@@ -20,7 +20,8 @@
 # Each step prints one line "STEP: ok|FAILED ..." and its log goes to $LOGS (default
 # ./gpu-check-logs). Exit status: the number of failed steps. Time limits: GPU_CHECK_TIMEOUT
 # (seconds per pytest step, default 600), GPU_CHECK_SANITIZER_TIMEOUT (per sanitizer step,
-# default 300); GPU_CHECK_SUITE=0 skips step 2. Do not pass --kernel-name to
+# default 300); GPU_CHECK_SUITE=0 skips step 2; GPU_CHECK_GRAD_CASES (a pytest -k
+# expression) picks the backward cases the sanitizers run. Do not pass --kernel-name to
 # compute-sanitizer here: it skips torch's reference kernels, and the tests then fail.
 set -uo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -104,7 +105,7 @@ if [ -n "$GRAD_BUNDLE" ]; then
   rc=$?
   [ $rc -eq 0 ] && report backward ok "$(summary "$LOGS/grad.log")" \
     || report backward FAILED "rc $rc: $(summary "$LOGS/grad.log")"
-  GRAD_CASES="g_none_300x200 or g_causal_tl_129x127"
+  GRAD_CASES="${GPU_CHECK_GRAD_CASES:-g_none_300x200 or g_causal_tl_129x127}"
   for tool in memcheck racecheck synccheck; do
     timeout "$SAN_TIMEOUT" compute-sanitizer --tool $tool --print-limit 5 "${PYTEST[@]}" \
       test/python/test_backward_gpu.py -k "$GRAD_CASES" > "$LOGS/grad_$tool.log" 2>&1
